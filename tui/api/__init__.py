@@ -1,0 +1,1 @@
+"""The wire format and the HTTP client of the Conversions API (no UI, no disk, no keyring)."""

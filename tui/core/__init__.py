@@ -1,0 +1,1 @@
+"""Everything that is neither wire nor pixels: settings, credentials, the watchlist, polling."""

@@ -1,0 +1,399 @@
+"""Profiles and app settings: the TOML config file, its checks, and which profile runs.
+
+The file lives at :attr:`tui.core.paths.AppPaths.config_file`::
+
+    default_profile = "prod"
+    theme = "dark"
+
+    [profiles.prod]
+    base_url = "https://api.example.com"
+    poll_interval = 5
+    read_only = true
+
+    [keymap]
+    delete = "ctrl+d"
+
+A broken file never gives a traceback: :func:`load_config` raises
+:class:`ConfigError` naming the file, the line (when tomllib knows it) and the
+problem. Unknown keys are not fatal; they are collected in
+:attr:`AppConfig.warnings` for the UI to show. The API key is never part of
+the config (see :mod:`tui.core.credentials`).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import os
+import re
+import tempfile
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+__all__ = [
+    "AppConfig",
+    "ConfigError",
+    "ProfileNotConfigured",
+    "ProfileSettings",
+    "check_base_url",
+    "dumps_toml",
+    "load_config",
+    "resolve_profile",
+    "save_config",
+]
+
+DEFAULT_PROFILE_NAME = "default"
+ENV_PROFILE = "CONVERSIONS_PROFILE"
+ENV_BASE_URL = "CONVERSIONS_BASE_URL"
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; ``str(error)`` is a message fit to show as it is."""
+
+    def __init__(self, message: str, *, path: Path | None = None, line: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.path = path
+        self.line = line
+
+
+class ProfileNotConfigured(ConfigError):
+    """No profile (or no base URL) was given; the message says how to configure one."""
+
+
+class ProfileSettings(BaseModel):
+    """One environment to talk to: its URL and how to poll it."""
+
+    # Strict: a TOML `read_only = "yes"` is a mistake worth reporting, not guessing at.
+    model_config = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False)
+
+    name: str = Field(min_length=1)
+    base_url: str
+    poll_interval: float = Field(5.0, gt=0)
+    settled_interval: float = Field(600.0, gt=0)
+    read_only: bool = False
+    concurrency: int = Field(8, ge=1, le=256)
+    request_budget: float = Field(20.0, gt=0)
+    stuck_after: float = Field(1800.0, gt=0)
+    timeout: float = Field(10.0, gt=0)
+    ca_bundle: str | None = None
+    allow_insecure_http: bool = False
+    theme: str | None = None
+
+    @field_validator("base_url")
+    @classmethod
+    def _tidy_base_url(cls, value: str) -> str:
+        # The client appends "/v1/..." itself, so a trailing slash would double up.
+        return value.strip().rstrip("/")
+
+    @model_validator(mode="after")
+    def _base_url_is_usable(self) -> ProfileSettings:
+        try:
+            check_base_url(self.base_url, self.allow_insecure_http)
+        except ConfigError as error:
+            raise ValueError(error.message) from None
+        return self
+
+
+PROFILE_KEYS = frozenset(ProfileSettings.model_fields) - {"name"}
+
+
+@dataclass
+class AppConfig:
+    """The whole config file, parsed. ``warnings`` lists harmless problems (unknown keys)."""
+
+    default_profile: str | None = None
+    theme: str | None = None
+    profiles: dict[str, ProfileSettings] = field(default_factory=dict)
+    keymap: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    path: Path | None = None
+
+
+def _is_loopback(host: str) -> bool:
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_base_url(url: str, allow_insecure_http: bool) -> None:
+    """Refuse a base URL we cannot or should not use.
+
+    It must be ``http(s)://host[:port][/path]``, carry no user name or password
+    (it is shown on screen), and plain ``http://`` is only allowed to a loopback
+    host unless ``allow_insecure_http`` says otherwise: the key would travel in
+    clear text.
+    """
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # raises ValueError on a non-numeric port
+    except ValueError as error:
+        raise ConfigError(f"base URL {url!r} is not a valid URL ({error})") from None
+    del port
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"base URL {url!r} must look like https://host[:port][/path]"
+        )
+    if any(ch.isspace() for ch in url):
+        raise ConfigError(f"base URL {url!r} must not contain spaces")
+    if parts.username is not None or parts.password is not None:
+        raise ConfigError("base URL must not contain a user name or password")
+    if parts.query or parts.fragment:
+        raise ConfigError(f"base URL {url!r} must not have a query or fragment")
+    if parts.scheme == "http" and not allow_insecure_http and not _is_loopback(parts.hostname):
+        raise ConfigError(
+            f"base URL {url!r} uses plain http:// to a non-loopback host, which would send "
+            "the API key in clear text; use https:// or set allow_insecure_http = true "
+            "in the profile"
+        )
+
+
+def _readable(error: ValidationError, where: str) -> str:
+    """One line per problem, in words a support person can act on."""
+    lines = []
+    for item in error.errors(include_url=False):
+        loc = ".".join(str(part) for part in item["loc"])
+        msg: str = item["msg"]
+        if item["type"] == "missing":
+            text = f"{loc} is required"
+        elif msg.startswith("Input should"):
+            text = f"{loc} should{msg[len('Input should'):]} (got {item['input']!r})"
+        elif msg.startswith("Value error, "):
+            text = msg[len("Value error, "):]
+        else:
+            text = f"{loc}: {msg}" if loc else msg
+        lines.append(f"{where}: {text}")
+    return "; ".join(lines)
+
+
+def _parse_profile(name: str, table: Any, path: Path | None, warnings: list[str]) -> \
+        ProfileSettings:
+    where = f"{path or 'config'}: [profiles.{name}]"
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where} must be a table", path=path)
+    known = {key: value for key, value in table.items() if key in PROFILE_KEYS}
+    warnings.extend(
+        f"{where}: unknown key {key!r} ignored" for key in table if key not in PROFILE_KEYS
+    )
+    try:
+        return ProfileSettings(name=name, **known)
+    except ValidationError as error:
+        raise ConfigError(_readable(error, where), path=path) from None
+
+
+_LINE_IN_MESSAGE = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+
+def parse_config(text: str, path: Path | None = None) -> AppConfig:
+    """Parse config text (``path`` only names the file in messages)."""
+    name = str(path) if path else "config"
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        message = str(error)
+        match = _LINE_IN_MESSAGE.search(message)
+        line = int(match.group(1)) if match else None
+        problem = _LINE_IN_MESSAGE.sub("", message).strip()
+        place = f"line {match.group(1)}, column {match.group(2)}: " if match else ""
+        raise ConfigError(f"{name}: {place}{problem} (not valid TOML)", path=path,
+                          line=line) from None
+    config = AppConfig(path=path)
+    for key, value in data.items():
+        if key in ("default_profile", "theme"):
+            if not isinstance(value, str) or not value:
+                raise ConfigError(f"{name}: {key} should be a non-empty string (got {value!r})",
+                                  path=path)
+            setattr(config, key, value)
+        elif key == "profiles":
+            if not isinstance(value, dict):
+                raise ConfigError(f"{name}: profiles should be tables such as [profiles.prod]",
+                                  path=path)
+            for profile, table in value.items():
+                config.profiles[profile] = _parse_profile(profile, table, path, config.warnings)
+        elif key == "keymap":
+            if not isinstance(value, dict) or not all(
+                isinstance(keys, str) for keys in value.values()
+            ):
+                raise ConfigError(f'{name}: [keymap] entries should be strings, e.g. '
+                                  f'delete = "ctrl+d"', path=path)
+            config.keymap = dict(value)
+        else:
+            config.warnings.append(f"{name}: unknown key {key!r} ignored")
+    if config.default_profile and config.default_profile not in config.profiles:
+        config.warnings.append(
+            f"{name}: default_profile {config.default_profile!r} has no "
+            f"[profiles.{config.default_profile}] table"
+        )
+    return config
+
+
+def load_config(path: Path) -> AppConfig:
+    """Read the config file; a missing file is an empty config, a broken one a ConfigError."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return AppConfig(path=path)
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot be read ({error.strerror or error})",
+                          path=path) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise ConfigError(f"{path}: line {line}: not UTF-8 text", path=path, line=line) from None
+    return parse_config(text, path)
+
+
+def resolve_profile(config: AppConfig, *, profile: str | None, base_url: str | None,
+                    env: Mapping[str, str]) -> ProfileSettings:
+    """Pick the profile to run: flag, then environment, then the config's default.
+
+    ``base_url`` (the flag) or ``CONVERSIONS_BASE_URL`` overrides the profile's
+    URL; with no config at all they run on a profile named ``"default"``.
+    """
+    url, url_source = (base_url, "--base-url") if base_url else (
+        env.get(ENV_BASE_URL) or None, ENV_BASE_URL)
+    name = profile or env.get(ENV_PROFILE) or config.default_profile
+    if not name and len(config.profiles) == 1:
+        name = next(iter(config.profiles))
+    name = name or DEFAULT_PROFILE_NAME
+    where = config.path or "the config file"
+    try:
+        if name in config.profiles:
+            chosen = config.profiles[name]
+            if url is None:
+                return chosen
+            values = chosen.model_dump(exclude={"base_url"})
+            return ProfileSettings(**values, base_url=url)
+        if url is not None:
+            return ProfileSettings(name=name, base_url=url)
+    except ValidationError as error:
+        raise ConfigError(_readable(error, f"base URL from {url_source}")) from None
+    configured = ", ".join(sorted(config.profiles)) or "none"
+    raise ProfileNotConfigured(
+        f"No base URL for profile {name!r} (profiles in {where}: {configured}). "
+        f"Pass --base-url, set {ENV_BASE_URL}, or add it to {where}, for example:\n\n"
+        f'default_profile = "{name}"\n\n[profiles.{_toml_key(name)}]\n'
+        f'base_url = "https://api.example.com"\n',
+        path=config.path,
+    )
+
+
+# --- writing ------------------------------------------------------------------------------
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f",
+            "\r": "\\r"}
+
+
+def _toml_string(text: str) -> str:
+    out = []
+    for char in text:
+        if char in _ESCAPES:
+            out.append(_ESCAPES[char])
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(f"\\u{ord(char):04X}")
+        elif 0xD800 <= ord(char) <= 0xDFFF:
+            raise ValueError("a lone surrogate cannot be written to TOML")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
+
+
+def _toml_key(key: str) -> str:
+    return key if _BARE_KEY.fullmatch(key) else _toml_string(key)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):  # before int: bool is an int
+        return "true" if value else "false"
+    if isinstance(value, int):
+        if not -(2**63) <= value < 2**63:
+            raise ValueError(f"integer {value} does not fit TOML's 64 bits")
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return repr(value)  # always has "." or "e": stays a float when read back
+    if isinstance(value, str):
+        return _toml_string(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+    raise TypeError(f"cannot write {type(value).__name__} to TOML")
+
+
+def _dump_table(table: Mapping[str, Any], prefix: tuple[str, ...], out: list[str]) -> None:
+    scalars = [(k, v) for k, v in table.items() if not isinstance(v, Mapping)]
+    tables = [(k, v) for k, v in table.items() if isinstance(v, Mapping)]
+    if prefix:
+        out.append(("\n" if out else "") + "[" + ".".join(map(_toml_key, prefix)) + "]")
+    out.extend(f"{_toml_key(key)} = {_toml_value(value)}" for key, value in scalars
+               if value is not None)
+    for key, value in tables:
+        _dump_table(value, (*prefix, key), out)
+
+
+def dumps_toml(data: Mapping[str, Any]) -> str:
+    """Write nested mappings of str/int/float/bool (and lists of them) as TOML.
+
+    ``None`` values are left out (TOML has no null). Comments in a file read
+    earlier are not kept: tomllib does not report them.
+    """
+    out: list[str] = []
+    _dump_table(data, (), out)
+    return "\n".join(out) + "\n"
+
+
+def _profile_table(settings: ProfileSettings) -> dict[str, Any]:
+    # Keep what the user set and what differs from the default; leave the rest implicit.
+    values = settings.model_dump(exclude={"name"})
+    return {key: value for key, value in values.items()
+            if value is not None and (key in settings.model_fields_set or key == "base_url"
+                                      or value != ProfileSettings.model_fields[key].default)}
+
+
+def config_to_dict(config: AppConfig) -> dict[str, Any]:
+    """The config as plain TOML-able data (what :func:`save_config` writes)."""
+    data: dict[str, Any] = {}
+    if config.default_profile:
+        data["default_profile"] = config.default_profile
+    if config.theme:
+        data["theme"] = config.theme
+    if config.profiles:
+        data["profiles"] = {name: _profile_table(p) for name, p in config.profiles.items()}
+    if config.keymap:
+        data["keymap"] = dict(config.keymap)
+    return data
+
+
+def save_config(path: Path, config: AppConfig) -> None:
+    """Write the config atomically (temp file then rename), readable by the user only."""
+    text = dumps_toml(config_to_dict(config))
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as temp:
+            if hasattr(os, "fchmod"):
+                os.fchmod(temp.fileno(), 0o600)
+            temp.write(text)
+            temp.flush()
+            os.fsync(temp.fileno())
+        os.replace(temp_name, path)
+    except BaseException:
+        try:
+            os.unlink(temp_name)
+        except OSError:
+            pass
+        raise

@@ -1,0 +1,739 @@
+"""The background poll scheduler behind the live monitor.
+
+One :class:`PollScheduler` keeps every watched conversion fresh without
+hammering the API:
+
+* Active statuses (and words we do not know) are checked every ``interval``;
+  settled ones (Completed, Failed, Deleted, not found) every
+  ``settled_interval``, at background priority and within a small share of
+  the request budget, so the steady request rate follows the *active* rows.
+* Requests go out through a token bucket (``request_budget`` per second) and
+  at most ``concurrency`` at a time; one ID is never polled twice at once
+  (its next poll is scheduled when the last one finishes).
+* Errors back off per ID; a 429 holds everyone for its Retry-After and then
+  ramps back up; a lost connection turns into one OFFLINE state with a single
+  probing ID; 401/403 stops polling until :meth:`PollScheduler.set_client`.
+* Results are flushed in batches (one ``record_results`` transaction, then one
+  ``on_update`` call), at most every ``flush_interval`` seconds.
+
+Everything runs on the event loop that runs :meth:`PollScheduler.run`; call
+the other methods from that loop's thread (a Textual app does: its workers
+and message handlers share the loop). The scheduler never touches the UI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import math
+import random
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Protocol
+
+from tui.api.errors import (
+    ApiError,
+    AuthenticationError,
+    NotFoundError,
+    RateLimitedError,
+    TransportError,
+)
+from tui.api.models import StatusEnvelope
+from tui.core.pollproblems import describe_problem, transport_cause
+from tui.core.pollqueue import Lane, PollQueue, PollSlot
+from tui.core.ratelimit import RecoveryRamp, TokenBucket, backoff_delay, jittered
+from tui.core.statuses import StatusKind, is_settled, status_kind
+from tui.core.watchlist import PollResult, StatusChange, WatchedConversion
+
+__all__ = [
+    "Connectivity",
+    "ConnectivityState",
+    "PollScheduler",
+    "PollSettings",
+    "PollStats",
+    "PollUpdate",
+    "StatusSource",
+    "WatchlistStore",
+]
+
+log = logging.getLogger(__name__)
+
+
+class StatusSource(Protocol):
+    """Anything that can fetch one conversion's status (``ConversionsClient`` does)."""
+
+    async def get_status(self, conversion_id: int) -> StatusEnvelope:
+        """The status envelope of ``conversion_id``; raises ``tui.api.errors.ApiError``."""
+        ...
+
+
+class WatchlistStore(Protocol):
+    """The part of ``tui.core.watchlist.Watchlist`` the scheduler uses."""
+
+    def all(self) -> list[WatchedConversion]:
+        """Every watched conversion."""
+        ...
+
+    def get(self, conversion_id: int) -> WatchedConversion | None:
+        """One watched conversion, or None."""
+        ...
+
+    def record_results(self, results: Sequence[PollResult]) -> list[StatusChange]:
+        """Store a batch of results in one transaction; return the status changes."""
+        ...
+
+
+@dataclass(slots=True)
+class PollSettings:
+    """How often and how hard to poll (per profile; see :meth:`from_profile`)."""
+
+    interval: float = 5.0  # seconds between checks of an active conversion
+    settled_interval: float = 600.0  # seconds between re-checks of a settled one
+    concurrency: int = 8  # requests in flight at most
+    request_budget: float = 20.0  # requests per second at most (math.inf: no limit)
+    settled_share: float = 0.1  # share of the budget settled re-checks may use (>= 1 req/s)
+    max_backoff: float = 300.0  # longest wait after repeated errors of one ID
+    offline_probe_max: float = 30.0  # longest wait between probes while offline
+    flush_interval: float = 0.2  # seconds between batched updates at most
+    offline_probe_min: float = 1.0  # first wait before probing after losing the connection
+    rate_limit_hold: float = 5.0  # hold after a 429 that gave no Retry-After
+    flush_batch: int = 200  # flush at once when this many results are waiting
+
+    def __post_init__(self) -> None:
+        for name in ("interval", "settled_interval", "request_budget", "max_backoff",
+                     "offline_probe_max", "offline_probe_min", "rate_limit_hold"):
+            value = getattr(self, name)
+            if not value > 0:
+                raise ValueError(f"{name} must be positive, not {value!r}")
+        if self.concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        if not 0 < self.settled_share <= 1:
+            raise ValueError("settled_share must be in (0, 1]")
+        if self.flush_interval < 0 or self.flush_batch < 1:
+            raise ValueError("flush_interval must be >= 0 and flush_batch >= 1")
+
+    @classmethod
+    def from_profile(cls, profile: object, **overrides: Any) -> PollSettings:
+        """Settings from a ``ProfileSettings`` (poll_interval, settled_interval,
+        concurrency, request_budget, read by name; missing ones keep their default)."""
+        defaults = cls()
+        values: dict[str, Any] = {
+            "interval": getattr(profile, "poll_interval", defaults.interval),
+            "settled_interval": getattr(profile, "settled_interval", defaults.settled_interval),
+            "concurrency": getattr(profile, "concurrency", defaults.concurrency),
+            "request_budget": getattr(profile, "request_budget", defaults.request_budget),
+        }
+        values.update(overrides)
+        return cls(**values)
+
+    @property
+    def settled_rate(self) -> float:
+        """Requests per second settled re-checks may use: a share, at least 1/s."""
+        return min(self.request_budget, max(1.0, self.request_budget * self.settled_share))
+
+
+class ConnectivityState(Enum):
+    """The one banner state of the poller."""
+
+    ONLINE = "online"
+    OFFLINE = "offline"  # no HTTP answer: one ID is probed with backoff
+    RATE_LIMITED = "rate_limited"  # 429: everyone holds until retry_at
+    AUTH_FAILED = "auth_failed"  # 401/403: nothing is polled until set_client()
+    PAUSED = "paused"  # the user paused automatic polling
+
+
+@dataclass(frozen=True, slots=True)
+class Connectivity:
+    """Where polling stands. Times are wall-clock (unix seconds); the UI formats them."""
+
+    state: ConnectivityState
+    since: float | None = None
+    retry_at: float | None = None
+    message: str = ""  # the cause, e.g. "connection refused"; never contains the key
+
+
+@dataclass(slots=True)
+class PollUpdate:
+    """One batched update for the UI."""
+
+    rows: list[WatchedConversion]
+    changes: list[StatusChange]
+    connectivity: Connectivity
+
+
+@dataclass(slots=True)
+class PollStats:
+    """Counters for the status bar and benchmarks."""
+
+    requests_sent: int = 0
+    in_flight: int = 0
+    max_in_flight: int = 0
+    answers: int = 0  # requests that got an HTTP answer of any kind
+    errors: int = 0  # requests that did not end in a status
+    errors_by_kind: dict[str, int] = field(default_factory=dict)
+    results_recorded: int = 0
+    updates_sent: int = 0
+
+    def count_error(self, kind: str) -> None:
+        """Count one failed request of ``kind``."""
+        self.errors += 1
+        self.errors_by_kind[kind] = self.errors_by_kind.get(kind, 0) + 1
+
+
+def _error_kind(error: BaseException) -> str:
+    if isinstance(error, ApiError):
+        name = type(error).__name__.removesuffix("Error")
+        return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
+    return "internal"
+
+
+class PollScheduler:
+    """Polls watched conversions and reports batched results (see the module docstring)."""
+
+    def __init__(
+        self,
+        client: StatusSource,
+        watchlist: WatchlistStore,
+        settings: PollSettings,
+        on_update: Callable[[PollUpdate], None],
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._client = client
+        self._client_generation = 0
+        self._watchlist = watchlist
+        self._settings = settings
+        self._on_update = on_update
+        self._clock = clock
+        self._wall = wall_clock
+        self._rng = rng if rng is not None else random.Random()
+        self._queue = PollQueue()
+        self._stats = PollStats()
+        now = clock()
+        budget = settings.request_budget
+        self._bucket = TokenBucket(budget, min(budget / 4, settings.concurrency), now)
+        self._settled_bucket = TokenBucket(settings.settled_rate, 1.0, now)
+        self._ramp = RecoveryRamp(max(1.0, min(budget * settings.settled_share,
+                                                float(settings.concurrency))))
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._in_flight = 0
+        self._wake: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._running = False
+        self._stopped = False
+        # Link state: ONLINE, OFFLINE or RATE_LIMITED; auth and pause sit on top.
+        self._link = ConnectivityState.ONLINE
+        self._link_since: float | None = self._wall()
+        self._link_message = ""
+        self._hold_until = 0.0
+        self._probe_due = 0.0
+        self._probe_attempt = 0
+        self._probe_id: int | None = None
+        self._probe_in_flight = False
+        self._last_answer = -math.inf  # clock time of the last HTTP answer
+        self._auth_problem: str | None = None
+        self._auth_since: float | None = None
+        self._paused = False
+        self._paused_since: float | None = None
+        self._connectivity = Connectivity(ConnectivityState.ONLINE, self._link_since)
+        self._connectivity_dirty = False
+        self._pending: list[PollResult] = []
+        self._last_flush = -math.inf
+        self._flush_handle: asyncio.Handle | None = None
+        self._wake_handle: asyncio.TimerHandle | None = None
+
+    # -- public surface --------------------------------------------------------------
+
+    @property
+    def connectivity(self) -> Connectivity:
+        """The current banner state."""
+        return self._connectivity
+
+    @property
+    def stats(self) -> PollStats:
+        """A snapshot of the counters."""
+        snapshot = dataclasses.replace(self._stats, errors_by_kind=dict(
+            self._stats.errors_by_kind))
+        snapshot.in_flight = self._in_flight
+        return snapshot
+
+    @property
+    def paused(self) -> bool:
+        """True while automatic polling is paused."""
+        return self._paused
+
+    @property
+    def settings(self) -> PollSettings:
+        """The settings in force."""
+        return self._settings
+
+    def watched_ids(self) -> list[int]:
+        """IDs the scheduler polls."""
+        return [slot.id for slot in self._queue]
+
+    async def run(self) -> None:
+        """Poll until :meth:`stop`; the app runs this in a worker."""
+        if self._running:
+            raise RuntimeError("PollScheduler.run() is already running")
+        self._running = True
+        self._stopped = False
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        try:
+            self._load_watchlist()
+            self._publish()
+            while not self._stopped:
+                self._wake.clear()
+                await self._sleep(self._dispatch(self._clock()))
+        finally:
+            await self._shutdown()
+
+    def stop(self) -> None:
+        """Ask :meth:`run` to return (in-flight requests are cancelled, results flushed)."""
+        self._stopped = True
+        self._poke()
+
+    def pause(self) -> None:
+        """Stop automatic polling (explicit :meth:`refresh` still works)."""
+        if not self._paused:
+            self._paused = True
+            self._paused_since = self._wall()
+            self._publish()
+            self._poke()
+
+    def resume(self) -> None:
+        """Resume automatic polling; whatever fell due meanwhile goes first."""
+        if self._paused:
+            self._paused = False
+            self._paused_since = None
+            if self._link is ConnectivityState.OFFLINE:
+                self._probe_due = self._clock()
+            self._publish()
+            self._poke()
+
+    def refresh(self, ids: Iterable[int] | None = None) -> None:
+        """Check ``ids`` (all watched IDs when None) now, ahead of everything else.
+
+        IDs that are not watched are ignored; an ID whose check is in flight is
+        not asked again (that answer is on its way). While offline this probes now.
+        """
+        now = self._clock()
+        slots = list(self._queue) if ids is None else [
+            slot for slot in (self._queue.get(i) for i in ids) if slot is not None]
+        for slot in slots:
+            if not slot.in_flight:
+                self._queue.schedule(slot, Lane.REFRESH, now)
+        if self._link is ConnectivityState.OFFLINE and not self._probe_in_flight:
+            self._probe_due = min(self._probe_due, now)
+        self._poke()
+
+    def watch(self, ids: Iterable[int]) -> None:
+        """Start polling ``ids``; new ones are checked at once (active priority)."""
+        now = self._clock()
+        for conversion_id in ids:
+            if conversion_id not in self._queue:
+                slot = self._queue.add(conversion_id)
+                self._queue.schedule(slot, Lane.ACTIVE, now)
+        self._poke()
+
+    def unwatch(self, ids: Iterable[int]) -> None:
+        """Stop polling ``ids``; answers still on their way are dropped."""
+        gone = {conversion_id for conversion_id in ids if self._queue.remove(conversion_id)}
+        if gone:
+            self._pending = [result for result in self._pending if result.id not in gone]
+            if self._probe_id in gone:
+                self._probe_id = None
+
+    def set_client(self, client: StatusSource) -> None:
+        """Use ``client`` from now on (after a new key); clears AUTH_FAILED and resumes.
+
+        The old client is not closed here: its owner closes it.
+        """
+        self._client = client
+        self._client_generation += 1
+        if self._auth_problem is not None:
+            self._auth_problem = None
+            self._auth_since = None
+        if self._link is ConnectivityState.OFFLINE and not self._probe_in_flight:
+            self._probe_due = self._clock()
+        self._publish()
+        self._poke()
+
+    def expect_deletion(self, conversion_id: int) -> None:
+        """A delete was requested: poll at the active rate until Deleted or 404."""
+        slot = self._queue.add(conversion_id)
+        slot.expect_deletion = True
+        if not slot.in_flight:
+            self._queue.schedule(slot, Lane.ACTIVE, self._clock())
+        self._poke()
+
+    # -- the dispatch loop -----------------------------------------------------------
+
+    def _load_watchlist(self) -> None:
+        now = self._clock()
+        for row in self._watchlist.all():
+            if row.id in self._queue:
+                continue
+            slot = self._queue.add(row.id)
+            gone = row.not_found or row.deleted_at is not None
+            slot.expect_deletion = row.delete_requested_at is not None and not gone
+            if row.last_checked is None:
+                self._queue.schedule(slot, Lane.ACTIVE, now)
+            elif (gone or is_settled(row.status)) and not slot.expect_deletion:
+                slot.settled = True
+                # Spread the first re-checks over a whole settled interval so that
+                # ten thousand settled rows do not all fall due at startup.
+                spread = self._rng.uniform(0.0, self._settings.settled_interval)
+                self._queue.schedule(slot, Lane.SETTLED, now + spread)
+            else:
+                self._queue.schedule(slot, Lane.ACTIVE, now)
+
+    def _dispatch(self, now: float) -> float | None:
+        """Send every request allowed now; return seconds until the next one could
+        go (None: nothing to do until something wakes us)."""
+        settings = self._settings
+        while True:
+            if self._stopped or self._auth_problem is not None:
+                return None
+            if self._in_flight >= settings.concurrency:
+                return None
+            if self._link is ConnectivityState.OFFLINE:
+                return self._dispatch_probe(now)
+            if self._link is ConnectivityState.RATE_LIMITED:
+                if now < self._hold_until:
+                    return self._hold_until - now
+                self._end_hold(now)
+            rate = self._ramp.ceiling(now, settings.request_budget)
+            if rate != self._bucket.rate:
+                self._bucket.set_rate(rate, now)
+            slot, wait = self._choose(now)
+            if slot is None:
+                return wait
+            token_wait = self._bucket.wait_time(now)
+            if token_wait > 0:
+                return max(token_wait, 0.0005)
+            lane = slot.lane
+            self._queue.unschedule(slot)
+            self._bucket.take(now)
+            if lane is Lane.SETTLED:
+                self._settled_bucket.take(now)
+            self._launch(slot, lane, probe=False)
+
+    def _choose(self, now: float) -> tuple[PollSlot | None, float | None]:
+        """The slot to poll next, or (None, seconds until one is due)."""
+        queue = self._queue
+        refresh = queue.head(Lane.REFRESH)
+        automatic = not self._paused
+        active = queue.head(Lane.ACTIVE) if automatic else None
+        settled = queue.head(Lane.SETTLED) if automatic else None
+        active_due = active is not None and active.due <= now
+        if refresh is not None:
+            # A big refresh must not starve active rows for minutes: one that is a
+            # whole interval late goes first.
+            if active_due and active is not None and (
+                    now - active.due > self._settings.interval):
+                return active, None
+            return refresh, None
+        if active_due:
+            return active, None
+        waits: list[float] = []
+        if active is not None:
+            waits.append(active.due - now)
+        if settled is not None:
+            settled_wait = max(settled.due - now, self._settled_bucket.wait_time(now))
+            if settled_wait <= 0:
+                return settled, None
+            waits.append(max(settled_wait, 0.0005))
+        return None, (min(waits) if waits else None)
+
+    def _dispatch_probe(self, now: float) -> float | None:
+        if self._probe_in_flight or self._paused:
+            return None
+        if now < self._probe_due:
+            return self._probe_due - now
+        slot = self._queue.get(self._probe_id) if self._probe_id is not None else None
+        if slot is None or slot.in_flight:
+            slot = next((s for s in self._queue if not s.in_flight), None)
+        if slot is None:
+            return None  # nothing to probe with until watch()
+        self._probe_id = slot.id
+        lane = slot.lane if slot.queued else (Lane.SETTLED if slot.settled else Lane.ACTIVE)
+        self._queue.unschedule(slot)
+        self._probe_in_flight = True
+        self._launch(slot, lane, probe=True)
+        return None
+
+    def _launch(self, slot: PollSlot, lane: Lane, *, probe: bool) -> None:
+        assert self._loop is not None
+        slot.in_flight = True
+        self._stats.requests_sent += 1
+        self._in_flight += 1
+        self._stats.max_in_flight = max(self._stats.max_in_flight, self._in_flight)
+        task = self._loop.create_task(self._poll(slot, lane, probe))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _sleep(self, delay: float | None) -> None:
+        assert self._wake is not None and self._loop is not None
+        if delay is not None:
+            self._wake_handle = self._loop.call_later(delay, self._wake.set)
+        try:
+            await self._wake.wait()
+        finally:
+            if self._wake_handle is not None:
+                self._wake_handle.cancel()
+                self._wake_handle = None
+
+    def _poke(self) -> None:
+        if self._wake is not None:
+            self._wake.set()
+
+    async def _shutdown(self) -> None:
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        self._probe_in_flight = False
+        self._in_flight = 0
+        self._flush()
+        self._running = False
+        self._wake = None
+        self._loop = None
+
+    # -- one request -----------------------------------------------------------------
+
+    async def _poll(self, slot: PollSlot, lane: Lane, probe: bool) -> None:
+        started = self._clock()
+        generation = self._client_generation
+        try:
+            envelope = await self._client.get_status(slot.id)
+        except asyncio.CancelledError:
+            self._requeue(slot, lane, self._clock())  # stopped: ask again on the next run
+            raise
+        except Exception as error:  # every failure becomes state, never a dead poller
+            self._handle_error(slot, lane, error, started, generation, probe)
+        else:
+            self._handle_answer()
+            self._handle_status(slot, envelope)
+        finally:
+            slot.in_flight = False
+            self._in_flight -= 1
+            if probe:
+                self._probe_in_flight = False
+            self._poke()
+
+    def _watched(self, slot: PollSlot) -> bool:
+        return self._queue.get(slot.id) is slot
+
+    def _handle_answer(self) -> None:
+        """Any HTTP answer proves the connection: leave OFFLINE at once."""
+        self._stats.answers += 1
+        self._last_answer = self._clock()
+        if self._link is ConnectivityState.OFFLINE:
+            self._link = ConnectivityState.ONLINE
+            self._link_since = self._wall()
+            self._link_message = ""
+            self._probe_attempt = 0
+            self._publish()
+
+    def _handle_status(self, slot: PollSlot, envelope: StatusEnvelope) -> None:
+        if not self._watched(slot):
+            return
+        status = envelope.payload.status if envelope.payload is not None else None
+        if slot.expect_deletion and status_kind(status) is StatusKind.DELETED:
+            slot.expect_deletion = False
+        slot.failures = 0
+        slot.settled = is_settled(status)
+        self._add_result(PollResult(id=slot.id, checked_at=self._wall(), envelope=envelope,
+                                    problem=None, not_found=False))
+        self._reschedule(slot)
+
+    def _reschedule(self, slot: PollSlot, delay: float | None = None) -> None:
+        settled = slot.settled and not slot.expect_deletion
+        lane = Lane.SETTLED if settled else Lane.ACTIVE
+        if delay is None:
+            delay = (jittered(self._settings.settled_interval, self._rng, 0.1) if settled
+                     else self._settings.interval)
+        self._queue.schedule(slot, lane, self._clock() + delay)
+
+    def _requeue(self, slot: PollSlot, lane: Lane, due: float) -> None:
+        """Put ``slot`` back where it was, unchanged (the failure was not its fault)."""
+        if self._watched(slot):
+            self._queue.schedule(slot, lane, due)
+
+    def _handle_error(self, slot: PollSlot, lane: Lane, error: Exception, started: float,
+                      generation: int, probe: bool) -> None:
+        now = self._clock()
+        self._stats.count_error(_error_kind(error))
+        if isinstance(error, TransportError):
+            self._handle_transport(slot, lane, error, started, probe)
+            return
+        if isinstance(error, ApiError):
+            self._handle_answer()
+        if isinstance(error, RateLimitedError):
+            retry_after = error.retry_after
+            hold = retry_after if retry_after is not None and retry_after > 0 else (
+                self._settings.rate_limit_hold)
+            self._hold(now + hold, error)
+            self._requeue(slot, lane, self._hold_until)
+        elif isinstance(error, AuthenticationError):
+            if generation == self._client_generation and self._auth_problem is None:
+                self._auth_problem = str(error) or "the API key was refused"
+                self._auth_since = self._wall()
+                self._publish()
+            self._requeue(slot, lane, now)
+        elif isinstance(error, NotFoundError):
+            if not self._watched(slot):
+                return
+            slot.expect_deletion = False
+            slot.settled = True
+            slot.failures = 0
+            self._add_result(PollResult(id=slot.id, checked_at=self._wall(), envelope=None,
+                                        problem=None, not_found=True))
+            self._reschedule(slot)
+        else:
+            if not isinstance(error, ApiError):
+                log.error("status check of %s failed unexpectedly", slot.id, exc_info=error)
+            self._row_problem(slot, error)
+
+    def _row_problem(self, slot: PollSlot, error: BaseException) -> None:
+        if not self._watched(slot):
+            return
+        slot.failures += 1
+        delay = backoff_delay(self._settings.interval, slot.failures,
+                              self._settings.max_backoff, self._rng)
+        self._add_result(PollResult(id=slot.id, checked_at=self._wall(), envelope=None,
+                                    problem=describe_problem(error), not_found=False))
+        self._reschedule(slot, delay)
+
+    def _handle_transport(self, slot: PollSlot, lane: Lane, error: TransportError,
+                          started: float, probe: bool) -> None:
+        now = self._clock()
+        if probe:
+            self._probe_attempt += 1
+            self._link_message = transport_cause(error)
+            self._probe_due = now + self._probe_delay()
+            self._requeue(slot, lane, now)
+            self._publish()
+        elif self._link is ConnectivityState.OFFLINE:
+            self._requeue(slot, lane, now)
+        elif self._last_answer > started:
+            # Others got answers while this one failed: the link is up and this was
+            # one dropped request, a problem of this row only.
+            self._row_problem(slot, error)
+        else:
+            self._link = ConnectivityState.OFFLINE
+            self._link_since = self._wall()
+            self._link_message = transport_cause(error)
+            self._probe_attempt = 0
+            self._probe_id = slot.id
+            self._probe_due = now + self._probe_delay()
+            self._requeue(slot, lane, now)
+            self._publish()
+
+    def _probe_delay(self) -> float:
+        settings = self._settings
+        base = settings.offline_probe_min * math.pow(2.0, min(self._probe_attempt, 30))
+        return jittered(min(base, settings.offline_probe_max), self._rng)
+
+    def _hold(self, until: float, error: RateLimitedError) -> None:
+        if self._link is not ConnectivityState.RATE_LIMITED:
+            self._link = ConnectivityState.RATE_LIMITED
+            self._link_since = self._wall()
+        self._hold_until = max(self._hold_until, until)
+        self._link_message = str(error) or "too many requests"
+        self._publish()
+
+    def _end_hold(self, now: float) -> None:
+        self._link = ConnectivityState.ONLINE
+        self._link_since = self._wall()
+        self._link_message = ""
+        self._ramp.begin(now)
+        self._bucket.drain(now, keep=1.0)
+        self._publish()
+
+    # -- connectivity and batched updates --------------------------------------------
+
+    def _current_connectivity(self) -> Connectivity:
+        if self._auth_problem is not None:
+            return Connectivity(ConnectivityState.AUTH_FAILED, self._auth_since, None,
+                                self._auth_problem)
+        if self._paused:
+            return Connectivity(ConnectivityState.PAUSED, self._paused_since, None,
+                                self._link_message)
+        retry_at: float | None = None
+        if self._link is ConnectivityState.OFFLINE:
+            retry_at = self._wall() + max(0.0, self._probe_due - self._clock())
+        elif self._link is ConnectivityState.RATE_LIMITED:
+            retry_at = self._wall() + max(0.0, self._hold_until - self._clock())
+        return Connectivity(self._link, self._link_since, retry_at, self._link_message)
+
+    def _publish(self) -> None:
+        """Recompute the banner state; a change is sent to the UI straight away."""
+        current = self._current_connectivity()
+        if current != self._connectivity:
+            self._connectivity = current
+            self._connectivity_dirty = True
+            self._schedule_flush(0.0)
+
+    def _add_result(self, result: PollResult) -> None:
+        self._pending.append(result)
+        if len(self._pending) >= self._settings.flush_batch:
+            self._flush()
+        else:
+            due = self._last_flush + self._settings.flush_interval - self._clock()
+            self._schedule_flush(max(0.0, due), replace=False)
+
+    def _schedule_flush(self, delay: float, *, replace: bool = True) -> None:
+        if self._loop is None:
+            return  # not running: run() publishes on start, shutdown flushes
+        if self._flush_handle is not None:
+            if not replace:
+                return
+            self._flush_handle.cancel()
+        self._flush_handle = self._loop.call_later(delay, self._flush)
+
+    def _flush(self) -> None:
+        """Store waiting results in one transaction, then send one update."""
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+            self._flush_handle = None
+        batch, self._pending = self._pending, []
+        if not batch and not self._connectivity_dirty:
+            return
+        self._last_flush = self._clock()
+        self._connectivity_dirty = False
+        changes: list[StatusChange] = []
+        rows: list[WatchedConversion] = []
+        if batch:
+            try:
+                changes = list(self._watchlist.record_results(batch))
+                self._stats.results_recorded += len(batch)
+            except Exception:  # a full disk must not stop the monitor
+                log.exception("could not record %d poll results", len(batch))
+            rows = self._rows(list(dict.fromkeys(result.id for result in batch)))
+        update = PollUpdate(rows=rows, changes=changes, connectivity=self._connectivity)
+        self._stats.updates_sent += 1
+        try:
+            self._on_update(update)
+        except Exception:
+            log.exception("on_update callback failed")
+
+    def _rows(self, ids: list[int]) -> list[WatchedConversion]:
+        get_many = getattr(self._watchlist, "get_many", None)
+        try:
+            if get_many is not None:
+                found = get_many(ids)
+                if isinstance(found, Mapping):
+                    return [found[i] for i in ids if found.get(i) is not None]
+                return [row for row in found if row is not None]
+            return [row for row in map(self._watchlist.get, ids) if row is not None]
+        except Exception:
+            log.exception("could not read back %d watched rows", len(ids))
+            return []

@@ -1,0 +1,132 @@
+"""The poller's one scheduling structure: every watched ID, and when it is next due.
+
+Each ID has a :class:`PollSlot`. A slot waits in one of three lanes, each a heap
+ordered by due time: explicit refreshes first, then active conversions, then
+settled ones (background). Rescheduling pushes a fresh heap entry and bumps the
+slot's generation, so stale entries are skipped when they surface instead of
+being searched for and removed (O(log n) per change, never O(n)).
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
+from enum import IntEnum
+
+__all__ = ["Lane", "PollQueue", "PollSlot"]
+
+
+class Lane(IntEnum):
+    """Priority lanes, most urgent first."""
+
+    REFRESH = 0
+    ACTIVE = 1
+    SETTLED = 2
+
+
+@dataclass(slots=True, eq=False)
+class PollSlot:
+    """What the scheduler knows about one watched ID."""
+
+    id: int
+    lane: Lane = Lane.ACTIVE
+    due: float = 0.0
+    generation: int = 0
+    queued: bool = False
+    in_flight: bool = False
+    failures: int = 0  # consecutive errors, for backoff
+    settled: bool = False  # last answer was a settled status (or not found)
+    expect_deletion: bool = False  # a delete was requested: poll at the active rate
+
+
+# (due, sequence, slot, generation); the sequence keeps equal due times in FIFO order
+# and means slots themselves are never compared.
+_Entry = tuple[float, int, PollSlot, int]
+
+
+class PollQueue:
+    """Watched IDs in three due-time heaps (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self._slots: dict[int, PollSlot] = {}
+        self._heaps: tuple[list[_Entry], ...] = ([], [], [])
+        self._sequence = itertools.count()
+
+    def __len__(self) -> int:
+        return len(self._slots)
+
+    def __contains__(self, conversion_id: object) -> bool:
+        return conversion_id in self._slots
+
+    def __iter__(self) -> Iterator[PollSlot]:
+        return iter(self._slots.values())
+
+    def get(self, conversion_id: int) -> PollSlot | None:
+        """The slot of ``conversion_id``, or None when it is not watched."""
+        return self._slots.get(conversion_id)
+
+    def add(self, conversion_id: int) -> PollSlot:
+        """Start tracking ``conversion_id`` (not scheduled yet); returns its slot."""
+        slot = self._slots.get(conversion_id)
+        if slot is None:
+            slot = PollSlot(conversion_id)
+            self._slots[conversion_id] = slot
+        return slot
+
+    def remove(self, conversion_id: int) -> PollSlot | None:
+        """Stop tracking ``conversion_id``; its heap entries die lazily."""
+        slot = self._slots.pop(conversion_id, None)
+        if slot is not None:
+            slot.generation += 1
+            slot.queued = False
+        return slot
+
+    def schedule(self, slot: PollSlot, lane: Lane, due: float) -> None:
+        """(Re)schedule ``slot`` in ``lane`` at ``due``, replacing any earlier entry."""
+        slot.generation += 1
+        slot.lane = lane
+        slot.due = due
+        slot.queued = True
+        heap = self._heaps[lane]
+        heapq.heappush(heap, (due, next(self._sequence), slot, slot.generation))
+        # Lazy deletion leaves dead entries behind; rebuild before they dominate.
+        if len(heap) > 2 * len(self._slots) + 64:
+            self._compact(lane)
+
+    def unschedule(self, slot: PollSlot) -> None:
+        """Take ``slot`` out of its lane (it is about to be polled)."""
+        slot.generation += 1
+        slot.queued = False
+
+    def head(self, lane: Lane) -> PollSlot | None:
+        """The earliest live slot of ``lane`` (not removed from it)."""
+        heap = self._heaps[lane]
+        while heap:
+            _due, _seq, slot, generation = heap[0]
+            if generation == slot.generation and slot.queued and slot.id in self._slots:
+                return slot
+            heapq.heappop(heap)
+        return None
+
+    def pop(self, lane: Lane) -> PollSlot | None:
+        """Remove and return the earliest live slot of ``lane``."""
+        slot = self.head(lane)
+        if slot is not None:
+            heapq.heappop(self._heaps[lane])
+            slot.queued = False
+            slot.generation += 1
+        return slot
+
+    def queued_count(self, lane: Lane) -> int:
+        """Live entries in ``lane`` (O(n): for tests and stats, not the hot path)."""
+        return sum(1 for _d, _s, slot, gen in self._heaps[lane]
+                   if gen == slot.generation and slot.queued and slot.id in self._slots)
+
+    def _compact(self, lane: Lane) -> None:
+        heap = [entry for entry in self._heaps[lane]
+                if entry[3] == entry[2].generation and entry[2].queued
+                and entry[2].id in self._slots]
+        heapq.heapify(heap)
+        self._heaps[lane][:] = heap

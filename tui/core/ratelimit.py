@@ -1,0 +1,114 @@
+"""Request pacing for the poller: a token bucket, the slow return after a 429, backoff.
+
+Everything here is plain arithmetic on a caller-supplied clock (seconds, monotonic),
+so the scheduler can be tested with virtual time and nothing here ever sleeps.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+
+__all__ = ["RecoveryRamp", "TokenBucket", "backoff_delay", "jittered"]
+
+
+class TokenBucket:
+    """A token bucket: ``rate`` tokens a second, at most ``burst`` saved up.
+
+    ``rate`` may be ``math.inf`` (the budget is lifted): then a token is always there.
+    """
+
+    def __init__(self, rate: float, burst: float, now: float) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self._rate = rate
+        self._burst = max(1.0, burst)
+        self._tokens = self._burst
+        self._stamp = now
+
+    @property
+    def rate(self) -> float:
+        """Tokens added per second."""
+        return self._rate
+
+    def _refill(self, now: float) -> None:
+        if now > self._stamp:
+            if math.isinf(self._rate):
+                self._tokens = self._burst
+            else:
+                self._tokens = min(self._burst, self._tokens + (now - self._stamp) * self._rate)
+        self._stamp = max(self._stamp, now)
+
+    def set_rate(self, rate: float, now: float) -> None:
+        """Change the rate from ``now`` on (tokens earned so far are kept)."""
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self._refill(now)
+        self._rate = rate
+
+    def drain(self, now: float, keep: float = 0.0) -> None:
+        """Throw away saved tokens beyond ``keep`` (no burst right after a 429 hold)."""
+        self._refill(now)
+        self._tokens = min(self._tokens, keep)
+
+    def wait_time(self, now: float) -> float:
+        """Seconds until one token is available (0 when one is there now)."""
+        self._refill(now)
+        if self._tokens >= 1.0 or math.isinf(self._rate):
+            return 0.0
+        return (1.0 - self._tokens) / self._rate
+
+    def take(self, now: float) -> None:
+        """Spend one token (callers check :meth:`wait_time` first)."""
+        self._refill(now)
+        if not math.isinf(self._rate):
+            self._tokens -= 1.0
+
+
+class RecoveryRamp:
+    """The request rate after a 429: starts low and doubles every ``period`` seconds.
+
+    The server told us to slow down; coming back at the full budget at once
+    would earn the next 429 straight away, so the ceiling grows from ``start``
+    until it reaches the budget (or after ``max_doublings``, for a lifted budget).
+    """
+
+    def __init__(self, start: float, period: float = 1.0, max_doublings: int = 10) -> None:
+        self._start = max(start, 1e-3)
+        self._period = period
+        self._max_doublings = max_doublings
+        self._began: float | None = None
+
+    @property
+    def active(self) -> bool:
+        """True while the ramp limits the rate."""
+        return self._began is not None
+
+    def begin(self, at: float) -> None:
+        """Start (or restart) the ramp at ``at`` (the end of the hold)."""
+        self._began = at
+
+    def ceiling(self, now: float, budget: float) -> float:
+        """The rate allowed at ``now``; ends the ramp once the budget is reached."""
+        if self._began is None:
+            return budget
+        doublings = max(0.0, now - self._began) / self._period
+        if doublings >= self._max_doublings:
+            self._began = None
+            return budget
+        ceiling = self._start * math.pow(2.0, doublings)
+        if ceiling >= budget:
+            self._began = None
+            return budget
+        return ceiling
+
+
+def jittered(delay: float, rng: random.Random, spread: float = 0.2) -> float:
+    """``delay`` moved at random by up to ``spread`` (±20 %) so clients do not march in step."""
+    return delay * (1.0 + rng.uniform(-spread, spread))
+
+
+def backoff_delay(base: float, failures: int, cap: float, rng: random.Random) -> float:
+    """``base * 2**failures``, capped at ``cap``, with ±20 % jitter."""
+    raw = base * math.pow(2.0, min(failures, 60))
+    return jittered(min(raw, cap), rng)

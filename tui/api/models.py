@@ -113,7 +113,7 @@ class BatchResult(WireModel):
 
     accepted: int | None = None
     rejected: int | None = None
-    results: list[BatchRecordResult] = Field(default_factory=list)
+    results: list[BatchRecordResult]
 
 
 class Envelope(WireModel):

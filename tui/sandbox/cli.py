@@ -1,0 +1,99 @@
+"""``conversions-tui sandbox``: serve the sandbox in the foreground until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from tui.sandbox.runner import SandboxServer
+
+_SignalHandler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
+
+DEFAULT_KEY = "demo-key"
+DEFAULT_CONVERSIONS = 40
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError("must be greater than 0")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="conversions-tui sandbox",
+        description="Serve a local Conversions API with demo data (loopback by default).")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=8765, help="port (0 picks a free one)")
+    parser.add_argument("--api-key", default=DEFAULT_KEY,
+                        help=f"the key clients must send in X-API-KEY (default {DEFAULT_KEY})")
+    parser.add_argument("--db", type=Path, default=None,
+                        help="keep conversions in this SQLite file across restarts")
+    parser.add_argument("--speed", type=_positive, default=1.0,
+                        help="lifecycle speed factor (10 = ten times faster)")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="random seed, for the same demo data every time")
+    parser.add_argument("--conversions", type=int, default=DEFAULT_CONVERSIONS,
+                        help=f"demo conversions to create (default {DEFAULT_CONVERSIONS})")
+    return parser
+
+
+def run_sandbox(argv: list[str], *, stop: threading.Event | None = None) -> int:
+    """Serve until Ctrl-C (or SIGTERM, or ``stop`` is set); returns the exit status."""
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # argparse already printed why
+        return int(exc.code or 0)
+    if args.conversions < 0:
+        print("conversions-tui sandbox: --conversions must be >= 0", file=sys.stderr)
+        return 2
+    server = SandboxServer(host=args.host, port=args.port, api_key=args.api_key,
+                           seed_count=args.conversions, speed=args.speed, db_path=args.db,
+                           rng_seed=args.seed)
+    try:
+        server.start()
+    except (OSError, RuntimeError) as exc:
+        print(f"conversions-tui sandbox: cannot listen on {args.host}:{args.port}: {exc}",
+              file=sys.stderr)
+        server.close()
+        return 1
+    stop = stop or threading.Event()
+    previous = _stop_on_sigterm(stop)
+    # The sandbox's own key is printed on purpose: it is a demo key, and the user needs it.
+    print(f"Sandbox serving the Conversions API at {server.base_url}", flush=True)
+    print(f"API key: {args.api_key}", flush=True)
+    print(f"Control plane: {server.base_url}/_control (loopback only). Ctrl-C stops.",
+          flush=True)
+    try:
+        while not stop.wait(0.2):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, previous)
+        server.close()
+    print("Sandbox stopped.", flush=True)
+    return 0
+
+
+def _stop_on_sigterm(stop: threading.Event) -> _SignalHandler | None:
+    """Make SIGTERM stop the loop cleanly (only possible from the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    return signal.signal(signal.SIGTERM, handler)
+
+
+if __name__ == "__main__":
+    sys.exit(run_sandbox(sys.argv[1:]))

@@ -1,0 +1,450 @@
+"""The SQLite watchlist: membership, recording poll results, history, durability, threads."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tui.api.models import StatusEnvelope
+from tui.core.paths import AppPaths
+from tui.core.watchlist import (
+    PollResult,
+    StatusChange,
+    WatchedConversion,
+    Watchlist,
+    WatchlistError,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class FakePayload:
+    id: int
+    status: str
+    file_name: str | None = "report.csv"
+    data_source_type: str | None = "Csv"
+    upload_date: datetime | None = None
+
+
+@dataclass
+class FakeEnvelope:
+    payload: FakePayload | None
+    warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+def answer(conversion_id: int, status: str, at: float, **kwargs: Any) -> PollResult:
+    envelope_fields = {k: kwargs.pop(k) for k in ("warnings", "errors", "metadata")
+                       if k in kwargs}
+    payload = FakePayload(conversion_id, status, **kwargs)
+    raw = {"payload": {"id": conversion_id, "status": status}, **envelope_fields}
+    envelope = FakeEnvelope(payload, raw=raw, **envelope_fields)
+    return PollResult(conversion_id, at, envelope=envelope)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def watchlist(tmp_path: Path) -> Watchlist:
+    store = Watchlist(tmp_path / "profiles" / "prod" / "watchlist.sqlite3")
+    yield store  # type: ignore[misc]
+    store.close()
+
+
+# --- membership -------------------------------------------------------------------------
+
+def test_add_returns_only_new_ids_in_order(watchlist: Watchlist) -> None:
+    assert watchlist.add([5, 3, 5, 9], at=100.0) == [5, 3, 9]
+    assert watchlist.add([9, 1, 3]) == [1]
+    assert watchlist.ids() == [1, 3, 5, 9]
+    assert len(watchlist) == 4 and 3 in watchlist and 4 not in watchlist
+
+
+def test_new_entry_is_blank_but_for_first_seen(watchlist: Watchlist) -> None:
+    watchlist.add([7], note="from ticket INC-1", at=123.5)
+    assert watchlist.get(7) == WatchedConversion(
+        id=7, file_name=None, data_source_type=None, status=None, upload_date=None,
+        warnings=(), errors=(), metadata={}, first_seen=123.5, last_checked=None,
+        last_changed=None, note="from ticket INC-1", last_problem=None, problem_count=0,
+        delete_requested_at=None, deleted_at=None, not_found=False, raw=None)
+    assert watchlist.get(8) is None
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2**63, True, "5", 1.0])
+def test_add_refuses_non_ids(watchlist: Watchlist, bad: Any) -> None:
+    with pytest.raises(ValueError):
+        watchlist.add([1, bad])
+    assert watchlist.ids() == []  # nothing half-added
+
+
+def test_largest_id_round_trips(watchlist: Watchlist) -> None:
+    watchlist.add([2**63 - 1])
+    assert watchlist.ids() == [2**63 - 1]
+
+
+def test_remove_counts_and_drops_history(watchlist: Watchlist) -> None:
+    watchlist.add([1, 2, 3])
+    watchlist.record_results([answer(1, "Queued", 10.0)])
+    assert watchlist.remove([1, 2, 99]) == 2
+    assert watchlist.ids() == [3]
+    assert watchlist.history(1) == []
+    watchlist.add([1])
+    assert watchlist.get(1).status is None  # type: ignore[union-attr]
+
+
+def test_slots_keep_entries_small() -> None:
+    assert not hasattr(WatchedConversion, "__dict__") or "__slots__" in vars(WatchedConversion)
+    assert "__slots__" in vars(WatchedConversion)
+
+
+# --- recording results ------------------------------------------------------------------
+
+def test_first_status_is_a_change_from_none(watchlist: Watchlist) -> None:
+    watchlist.add([1, 2], at=1.0)
+    changes = watchlist.record_results([
+        answer(1, "Uploaded", 10.0, upload_date=datetime(2024, 5, 1, 12, tzinfo=UTC)),
+        answer(2, "Queued", 10.0, warnings=["slow"], errors=["e1", "e2"],
+               metadata={"pages": 3}),
+    ])
+    assert changes == [StatusChange(1, None, "Uploaded", 10.0),
+                       StatusChange(2, None, "Queued", 10.0)]
+    one = watchlist.get(1)
+    assert one is not None
+    assert (one.status, one.file_name, one.data_source_type) == ("Uploaded", "report.csv", "Csv")
+    assert one.upload_date == "2024-05-01T12:00:00+00:00"
+    assert (one.last_checked, one.last_changed) == (10.0, 10.0)
+    two = watchlist.get(2)
+    assert two is not None
+    assert two.warnings == ("slow",) and two.errors == ("e1", "e2")
+    assert two.metadata == {"pages": 3}
+    assert json.loads(two.raw or "")["payload"] == {"id": 2, "status": "Queued"}
+
+
+def test_same_status_is_no_change_but_is_a_check(watchlist: Watchlist) -> None:
+    watchlist.add([1])
+    watchlist.record_results([answer(1, "Processing", 10.0)])
+    assert watchlist.record_results([answer(1, "Processing", 20.0)]) == []
+    entry = watchlist.get(1)
+    assert entry is not None and (entry.last_checked, entry.last_changed) == (20.0, 10.0)
+
+
+def test_history_keeps_every_change_with_its_time(watchlist: Watchlist) -> None:
+    watchlist.add([1])
+    for at, status in [(1.0, "Uploaded"), (2.0, "Uploaded"), (3.0, "Queued"),
+                       (4.0, "Processing"), (5.0, "Processing"), (9.0, "Completed")]:
+        watchlist.record_results([answer(1, status, at)])
+    assert watchlist.history(1) == [("Uploaded", 1.0), ("Queued", 3.0), ("Processing", 4.0),
+                                    ("Completed", 9.0)]
+
+
+def test_several_results_for_one_id_apply_in_order(watchlist: Watchlist) -> None:
+    watchlist.add([1])
+    changes = watchlist.record_results([answer(1, "Queued", 1.0), answer(1, "Processing", 2.0)])
+    assert [(c.previous, c.current) for c in changes] == [(None, "Queued"),
+                                                          ("Queued", "Processing")]
+    assert watchlist.get(1).status == "Processing"  # type: ignore[union-attr]
+
+
+def test_unknown_status_words_are_kept_verbatim(watchlist: Watchlist) -> None:
+    watchlist.add([1])
+    watchlist.record_results([answer(1, "  Re-Queued\u202e ", 1.0)])
+    assert watchlist.get(1).status == "  Re-Queued\u202e "  # type: ignore[union-attr]
+
+
+def test_results_for_unwatched_ids_are_ignored(watchlist: Watchlist) -> None:
+    watchlist.add([1])
+    assert watchlist.record_results([answer(2, "Queued", 1.0)]) == []
+    assert watchlist.ids() == [1]
+    assert watchlist.record_results([]) == []
+
+
+def test_not_found_keeps_last_known_fields(watchlist: Watchlist) -> None:
+    watchlist.add([1])
+    watchlist.record_results([answer(1, "Completed", 1.0, warnings=["w"])])
+    assert watchlist.record_results([PollResult(1, 2.0, not_found=True)]) == []
+    entry = watchlist.get(1)
+    assert entry is not None
+    assert entry.not_found and entry.status == "Completed" and entry.warnings == ("w",)
+    assert entry.last_checked == 2.0 and entry.deleted_at is None
+    watchlist.record_results([answer(1, "Completed", 3.0)])
+    assert not watchlist.get(1).not_found  # type: ignore[union-attr]
+
+
+def test_problem_counts_and_keeps_data_until_success(watchlist: Watchlist) -> None:
+    watchlist.add([1])
+    watchlist.record_results([answer(1, "Processing", 1.0)])
+    watchlist.record_results([PollResult(1, 2.0, problem="Timed out after 10 s")])
+    watchlist.record_results([PollResult(1, 3.0, problem="Connection refused")])
+    entry = watchlist.get(1)
+    assert entry is not None
+    assert (entry.problem_count, entry.last_problem, entry.last_problem_at) == (
+        2, "Connection refused", 3.0)
+    assert entry.status == "Processing" and entry.last_checked == 1.0
+    watchlist.record_results([answer(1, "Processing", 4.0)])
+    entry = watchlist.get(1)
+    assert entry is not None
+    assert (entry.problem_count, entry.last_problem, entry.last_problem_at) == (0, None, None)
+
+
+def test_record_problem_directly(watchlist: Watchlist) -> None:
+    watchlist.add([1])
+    watchlist.record_problem(1, "Server error 502", 5.0)
+    watchlist.record_problem(1, "Server error 503", 6.0)
+    entry = watchlist.get(1)
+    assert entry is not None and (entry.problem_count, entry.last_problem) == (
+        2, "Server error 503")
+
+
+def test_not_found_after_delete_request_means_deleted(watchlist: Watchlist) -> None:
+    watchlist.add([1])
+    watchlist.record_results([answer(1, "Completed", 1.0)])
+    watchlist.mark_delete_requested(1, 2.0)
+    watchlist.record_results([answer(1, "DeletionPending", 3.0)])
+    changes = watchlist.record_results([PollResult(1, 4.0, not_found=True)])
+    assert changes == [StatusChange(1, "DeletionPending", "Deleted", 4.0)]
+    entry = watchlist.get(1)
+    assert entry is not None
+    assert (entry.status, entry.deleted_at, entry.delete_requested_at) == ("Deleted", 4.0, 2.0)
+    assert not entry.not_found
+    assert watchlist.history(1)[-1] == ("Deleted", 4.0)
+    # Another 404 later changes nothing.
+    assert watchlist.record_results([PollResult(1, 5.0, not_found=True)]) == []
+    assert watchlist.get(1).deleted_at == 4.0  # type: ignore[union-attr]
+
+
+def test_deleted_status_sets_deleted_at(watchlist: Watchlist) -> None:
+    watchlist.add([1])
+    watchlist.record_results([answer(1, "Deleted", 7.0)])
+    assert watchlist.get(1).deleted_at == 7.0  # type: ignore[union-attr]
+
+
+def test_clear_delete_request(watchlist: Watchlist) -> None:
+    watchlist.add([1])
+    watchlist.mark_delete_requested(1, 2.0)
+    watchlist.clear_delete_requested(1)
+    watchlist.record_results([PollResult(1, 3.0, not_found=True)])
+    entry = watchlist.get(1)
+    assert entry is not None and entry.not_found and entry.status is None
+
+
+def test_notes(watchlist: Watchlist) -> None:
+    watchlist.add([1, 2])
+    watchlist.set_note(1, "customer says it hangs")
+    watchlist.record_results([answer(1, "Queued", 1.0)])
+    assert watchlist.get(1).note == "customer says it hangs"  # type: ignore[union-attr]
+    watchlist.set_note(1, "")
+    assert watchlist.get(1).note is None  # type: ignore[union-attr]
+
+
+def test_batch_is_one_transaction(watchlist: Watchlist) -> None:
+    watchlist.add([1, 2])
+    watchlist.record_results([answer(1, "Queued", 1.0), answer(2, "Queued", 1.0)])
+
+    class Broken:
+        payload = FakePayload(2, "Processing")
+        warnings: list[str] = []
+        errors: list[str] = []
+        metadata = {"bad": object()}
+
+        @property
+        def raw(self) -> dict[str, Any]:
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        watchlist.record_results([answer(1, "Processing", 2.0),
+                                  PollResult(2, 2.0, envelope=Broken())])  # type: ignore[arg-type]
+    assert [e.status for e in watchlist.all()] == ["Queued", "Queued"]
+    assert watchlist.history(1) == [("Queued", 1.0)]
+    # And the store is still usable after the rollback.
+    assert watchlist.record_results([answer(1, "Processing", 3.0)]) != []
+
+
+def test_with_the_real_status_envelope(watchlist: Watchlist) -> None:
+    body = json.dumps({
+        "profile": {"id": 1, "firstName": "Ann", "lastName": "Lee"},
+        "payload": {"id": 42, "fileName": "a.csv", "dataSourceType": "Csv",
+                    "status": "Processing", "uploadDate": "2024-05-01T12:00:00Z", "eta": 5},
+        "errors": [], "hasErrors": False, "warnings": ["big file", 7], "hasWarnings": True,
+        "metadata": {"node": "w3"},
+    }).encode()
+    envelope = StatusEnvelope.from_wire(body)
+    watchlist.add([42])
+    changes = watchlist.record_results([PollResult(42, 5.0, envelope=envelope)])
+    assert changes == [StatusChange(42, None, "Processing", 5.0)]
+    entry = watchlist.get(42)
+    assert entry is not None
+    assert entry.file_name == "a.csv" and entry.data_source_type == "Csv"
+    assert entry.upload_date is not None and entry.upload_date.startswith("2024-05-01T12:00:00")
+    assert entry.warnings == ("big file", "7")
+    assert entry.metadata == {"node": "w3"}
+    assert json.loads(entry.raw or "")["payload"]["eta"] == 5
+
+
+# --- durability ------------------------------------------------------------------------
+
+def test_data_survives_reopen_and_is_seen_by_a_second_connection(tmp_path: Path) -> None:
+    path = tmp_path / "w.sqlite3"
+    first = Watchlist(path)
+    first.add([1, 2], at=1.0)
+    first.set_note(2, "n")
+    first.record_results([answer(1, "Queued", 2.0)])
+    other = sqlite3.connect(path)
+    assert other.execute("SELECT id, status FROM watched ORDER BY id").fetchall() == [
+        (1, "Queued"), (2, None)]
+    assert other.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    other.close()
+    second = Watchlist(path)
+    assert [(e.id, e.status, e.note) for e in second.all()] == [(1, "Queued", None),
+                                                                (2, None, "n")]
+    first.close()
+    second.close()
+
+
+def test_per_profile_databases_are_separate(tmp_path: Path) -> None:
+    paths = AppPaths.under(tmp_path)
+    with Watchlist(paths.watchlist_db("prod")) as prod, \
+            Watchlist(paths.watchlist_db("staging")) as staging:
+        prod.add([1])
+        assert staging.ids() == []
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+def test_database_is_private(tmp_path: Path) -> None:
+    path = tmp_path / "w.sqlite3"
+    Watchlist(path).close()
+    assert path.stat().st_mode & 0o077 == 0
+
+
+def test_not_a_database_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "w.sqlite3"
+    path.write_bytes(b"this is not sqlite at all, just some text" * 100)
+    with pytest.raises(WatchlistError, match="not a usable watchlist"):
+        Watchlist(path)
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "w.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA user_version = 99")
+    conn.close()
+    with pytest.raises(WatchlistError, match="newer version"):
+        Watchlist(path)
+
+
+_CHILD = textwrap.dedent("""
+    import os, sys
+    from pathlib import Path
+    from tui.core.watchlist import PollResult, Watchlist
+    from tests.core.test_watchlist import answer
+
+    store = Watchlist(Path(sys.argv[1]))
+    ids = list(range(1, 201))
+    store.add(ids)
+    mode = sys.argv[2]
+    if mode == "exit-before-commit":
+        store.record_results([answer(i, "S1", 1.0) for i in ids])
+        print(1, flush=True)
+        # Die the moment the second batch tries to commit: half-written, never committed.
+        store._conn.set_trace_callback(
+            lambda sql: os._exit(3) if sql.strip().upper().startswith("COMMIT") else None)
+        store.record_results([answer(i, "S2", 2.0) for i in ids])
+        print("survived", flush=True)
+    else:
+        n = 0
+        while True:
+            n += 1
+            store.record_results([answer(i, f"S{n}", float(n)) for i in ids])
+            print(n, flush=True)
+""")
+
+
+def _run_child(path: Path, mode: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-c", _CHILD, str(path), mode], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _check_consistent(path: Path) -> set[str | None]:
+    with Watchlist(path) as store:
+        conn = sqlite3.connect(path)
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        conn.close()
+        entries = store.all()
+        assert len(entries) == 200
+        statuses = {entry.status for entry in entries}
+        assert len(statuses) == 1  # a batch is all there or not at all
+        return statuses
+
+
+def test_exit_in_the_middle_of_a_batch_loses_only_that_batch(tmp_path: Path) -> None:
+    path = tmp_path / "w.sqlite3"
+    child = _run_child(path, "exit-before-commit")
+    out, err = child.communicate(timeout=60)
+    assert child.returncode == 3, err
+    assert "survived" not in out
+    assert _check_consistent(path) == {"S1"}
+    with Watchlist(path) as store:
+        assert store.history(1) == [("S1", 1.0)]
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
+def test_sigkill_while_writing_keeps_every_committed_batch(tmp_path: Path) -> None:
+    path = tmp_path / "w.sqlite3"
+    child = _run_child(path, "loop")
+    assert child.stdout is not None
+    last = 0
+    for line in child.stdout:
+        last = int(line)
+        if last >= 20:
+            break
+    child.send_signal(signal.SIGKILL)
+    child.communicate(timeout=30)
+    (status,) = _check_consistent(path)
+    assert status is not None
+    assert int(status[1:]) >= last  # everything reported as committed is there
+    with Watchlist(path) as store:
+        assert len(store.history(1)) == int(status[1:])
+
+
+# --- threads ---------------------------------------------------------------------------
+
+def test_threads_can_share_one_watchlist(watchlist: Watchlist) -> None:
+    watchlist.add(range(1, 101))
+    failures: list[BaseException] = []
+
+    def writer(offset: int) -> None:
+        try:
+            for n in range(20):
+                watchlist.record_results([answer(i, f"S{offset}-{n}", float(n))
+                                          for i in range(1, 101)])
+                watchlist.set_note(offset, f"note {n}")
+        except BaseException as error:  # reported below
+            failures.append(error)
+
+    def reader() -> None:
+        try:
+            for _ in range(50):
+                assert len(watchlist.all()) == 100
+        except BaseException as error:
+            failures.append(error)
+
+    threads = [threading.Thread(target=writer, args=(k,)) for k in range(1, 5)]
+    threads += [threading.Thread(target=reader) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert failures == []
+    assert len({entry.status for entry in watchlist.all()}) == 1

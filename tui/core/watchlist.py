@@ -1,0 +1,421 @@
+"""The watchlist: every conversion the app watches, kept in SQLite per profile.
+
+The API has no list call, so this table *is* the app's view of the world: each
+watched ID with the last status envelope seen (file name, type, status, upload
+date, warnings, errors, metadata and the raw JSON), when it was first seen,
+last checked and last changed, a note, the last polling problem, and a history
+of every status change seen, with its time.
+
+Durability: stdlib ``sqlite3`` in WAL mode with ``synchronous=NORMAL``; each
+batch of poll results is one transaction, so a crash or a kill loses at most
+the batch being written, never half of one. Thread-safety: one connection made
+with ``check_same_thread=False`` and a lock around every use, so the event loop
+and worker threads may share a :class:`Watchlist`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from tui.api.models import StatusEnvelope
+
+__all__ = [
+    "DELETED_STATUS",
+    "PollResult",
+    "StatusChange",
+    "WatchedConversion",
+    "Watchlist",
+    "WatchlistError",
+]
+
+DELETED_STATUS = "Deleted"
+MAX_ID = 2**63 - 1
+_SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS watched (
+    id INTEGER PRIMARY KEY,
+    file_name TEXT,
+    data_source_type TEXT,
+    status TEXT,
+    upload_date TEXT,
+    warnings TEXT NOT NULL DEFAULT '[]',
+    errors TEXT NOT NULL DEFAULT '[]',
+    metadata TEXT NOT NULL DEFAULT '{}',
+    first_seen REAL NOT NULL,
+    last_checked REAL,
+    last_changed REAL,
+    note TEXT,
+    last_problem TEXT,
+    problem_count INTEGER NOT NULL DEFAULT 0,
+    delete_requested_at REAL,
+    deleted_at REAL,
+    not_found INTEGER NOT NULL DEFAULT 0,
+    raw TEXT,
+    last_problem_at REAL
+);
+CREATE TABLE IF NOT EXISTS status_history (
+    id INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    seen_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS status_history_by_id ON status_history (id, seen_at);
+"""
+
+_COLUMNS = ("id, file_name, data_source_type, status, upload_date, warnings, errors, metadata, "
+            "first_seen, last_checked, last_changed, note, last_problem, problem_count, "
+            "delete_requested_at, deleted_at, not_found, raw, last_problem_at")
+
+# Every row but the note is rewritten from the new state (one statement for the batch).
+_UPDATE = """
+UPDATE watched SET file_name = ?, data_source_type = ?, status = ?, upload_date = ?,
+    warnings = ?, errors = ?, metadata = ?, last_checked = ?, last_changed = ?,
+    last_problem = ?, problem_count = ?, deleted_at = ?, not_found = ?, raw = ?,
+    last_problem_at = ?
+WHERE id = ?
+"""
+_STATE_FOR_UPDATE = (
+    "SELECT id, file_name, data_source_type, status, upload_date, warnings, errors, metadata, "
+    "last_checked, last_changed, last_problem, problem_count, deleted_at, not_found, raw, "
+    "last_problem_at, delete_requested_at FROM watched "
+    "WHERE id IN (SELECT value FROM json_each(?))"
+)
+
+
+class WatchlistError(Exception):
+    """The watchlist file cannot be used (not a database, or from a newer version)."""
+
+
+@dataclass(slots=True)
+class WatchedConversion:
+    """One watched conversion as last seen. Times are unix seconds; text is untrusted."""
+
+    id: int
+    file_name: str | None
+    data_source_type: str | None
+    status: str | None
+    upload_date: str | None
+    warnings: tuple[str, ...]
+    errors: tuple[str, ...]
+    metadata: dict[str, Any]
+    first_seen: float
+    last_checked: float | None
+    last_changed: float | None
+    note: str | None
+    last_problem: str | None
+    problem_count: int
+    delete_requested_at: float | None
+    deleted_at: float | None
+    not_found: bool
+    raw: str | None  # the last envelope as JSON text
+    last_problem_at: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    """A status seen to change (``previous`` is None for the first status after adding)."""
+
+    id: int
+    previous: str | None
+    current: str | None
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class PollResult:
+    """The outcome of one status check, as the poller hands it over.
+
+    Exactly one of: ``envelope`` (an answer), ``not_found`` (404), ``problem``
+    (the check failed: a short safe sentence, e.g. a timeout).
+    """
+
+    id: int
+    checked_at: float
+    envelope: StatusEnvelope | None = None
+    problem: str | None = None
+    not_found: bool = False
+
+
+def _texts(encoded: str) -> tuple[str, ...]:
+    # Most rows have no warnings or errors: skip the JSON decoder for those.
+    return () if encoded == "[]" else tuple(json.loads(encoded))
+
+
+def _mapping(encoded: str) -> dict[str, Any]:
+    return {} if encoded == "{}" else dict(json.loads(encoded))
+
+
+def _encode_texts(items: Sequence[Any]) -> str:
+    return json.dumps([str(item) for item in items], ensure_ascii=False) if items else "[]"
+
+
+def _upload_date(value: object) -> str | None:
+    if value is None:
+        return None
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+def _raw_text(envelope: Any) -> str:
+    # The real model keeps the body as received: no need to decode and encode it again.
+    text = getattr(envelope, "raw_text", None)
+    if isinstance(text, str):
+        return text
+    return json.dumps(envelope.raw, ensure_ascii=False, default=str)
+
+
+def _item(row: tuple[Any, ...]) -> WatchedConversion:
+    return WatchedConversion(
+        row[0], row[1], row[2], row[3], row[4], _texts(row[5]), _texts(row[6]),
+        _mapping(row[7]), row[8], row[9], row[10], row[11], row[12], row[13], row[14],
+        row[15], bool(row[16]), row[17], row[18],
+    )
+
+
+def _checked_ids(ids: Iterable[int]) -> list[int]:
+    given = list(ids)
+    # Checked before removing duplicates: True and 1.0 would hide behind an equal 1.
+    for value in given:
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
+            raise ValueError(f"{value!r} is not a conversion ID (1 to 2**63-1)")
+    return list(dict.fromkeys(given))
+
+
+class Watchlist:
+    """The watched conversions of one profile, stored in ``db_path``."""
+
+    def __init__(self, db_path: Path) -> None:
+        self.path = Path(db_path)
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._lock = threading.RLock()
+        try:
+            # isolation_level=None: we open transactions ourselves (BEGIN IMMEDIATE), so
+            # a batch is one transaction and readers in other processes never wait on it.
+            self._conn = sqlite3.connect(self.path, check_same_thread=False,
+                                         isolation_level=None, timeout=10.0)
+        except sqlite3.Error as error:
+            raise WatchlistError(f"{self.path}: cannot be opened ({error})") from None
+        try:
+            self._prepare()
+        except sqlite3.DatabaseError as error:
+            self._conn.close()
+            raise WatchlistError(f"{self.path}: not a usable watchlist ({error})") from None
+
+    def _prepare(self) -> None:
+        if os.name == "posix":
+            try:
+                os.chmod(self.path, 0o600)  # the -wal and -shm files take the same mode
+            except OSError:
+                pass
+        version = self._conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > _SCHEMA_VERSION:
+            raise WatchlistError(f"{self.path}: made by a newer version of conversions-tui "
+                                 f"(schema {version}); upgrade to open it")
+        self._conn.execute("PRAGMA journal_mode = WAL")
+        self._conn.execute("PRAGMA synchronous = NORMAL")
+        # One script, one transaction: two processes opening a new file at once are fine.
+        self._conn.executescript(
+            f"BEGIN IMMEDIATE; {_SCHEMA} PRAGMA user_version = {_SCHEMA_VERSION}; COMMIT;")
+
+    def __repr__(self) -> str:
+        return f"Watchlist({str(self.path)!r})"
+
+    def close(self) -> None:
+        """Close the database (further calls fail)."""
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> Watchlist:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    # -- membership ------------------------------------------------------------------------
+
+    def add(self, ids: Iterable[int], *, note: str | None = None,
+            at: float | None = None) -> list[int]:
+        """Watch ``ids``; returns those that were not watched yet, in the order given."""
+        wanted = _checked_ids(ids)
+        first_seen = at if at is not None else time.time()
+        with self._transaction() as conn:
+            present = {row[0] for row in conn.execute(
+                "SELECT id FROM watched WHERE id IN (SELECT value FROM json_each(?))",
+                (json.dumps(wanted),))}
+            added = [value for value in wanted if value not in present]
+            conn.executemany("INSERT INTO watched (id, first_seen, note) VALUES (?, ?, ?)",
+                             [(value, first_seen, note or None) for value in added])
+        return added
+
+    def remove(self, ids: Iterable[int]) -> int:
+        """Stop watching ``ids`` (their history goes too); returns how many were watched."""
+        payload = json.dumps([value for value in dict.fromkeys(ids) if isinstance(value, int)])
+        with self._transaction() as conn:
+            removed = conn.execute(
+                "DELETE FROM watched WHERE id IN (SELECT value FROM json_each(?))", (payload,)
+            ).rowcount
+            conn.execute("DELETE FROM status_history WHERE id IN "
+                         "(SELECT value FROM json_each(?))", (payload,))
+        return int(removed)
+
+    def ids(self) -> list[int]:
+        """Every watched ID, ascending."""
+        with self._lock:
+            return [row[0] for row in self._conn.execute("SELECT id FROM watched ORDER BY id")]
+
+    def __len__(self) -> int:
+        with self._lock:
+            return int(self._conn.execute("SELECT count(*) FROM watched").fetchone()[0])
+
+    def __contains__(self, conversion_id: object) -> bool:
+        with self._lock:
+            return self._conn.execute("SELECT 1 FROM watched WHERE id = ?",
+                                      (conversion_id,)).fetchone() is not None
+
+    def get(self, conversion_id: int) -> WatchedConversion | None:
+        """One watched conversion, or None when it is not watched."""
+        with self._lock:
+            row = self._conn.execute(f"SELECT {_COLUMNS} FROM watched WHERE id = ?",
+                                     (conversion_id,)).fetchone()
+        return _item(row) if row else None
+
+    def all(self) -> list[WatchedConversion]:
+        """Every watched conversion, by ID."""
+        with self._lock:
+            rows = self._conn.execute(f"SELECT {_COLUMNS} FROM watched ORDER BY id").fetchall()
+        return [_item(row) for row in rows]
+
+    def history(self, conversion_id: int) -> list[tuple[str, float]]:
+        """Every status change seen for ``conversion_id``: (status, seen_at), oldest first."""
+        with self._lock:
+            return [(row[0], row[1]) for row in self._conn.execute(
+                "SELECT status, seen_at FROM status_history WHERE id = ? "
+                "ORDER BY seen_at, rowid", (conversion_id,))]
+
+    # -- user actions ----------------------------------------------------------------------
+
+    def set_note(self, conversion_id: int, note: str | None) -> None:
+        """Attach a note (an empty note removes it)."""
+        with self._transaction() as conn:
+            conn.execute("UPDATE watched SET note = ? WHERE id = ?",
+                         (note or None, conversion_id))
+
+    def mark_delete_requested(self, conversion_id: int, at: float) -> None:
+        """Record that a delete was accepted; a later 404 then means "Deleted"."""
+        with self._transaction() as conn:
+            conn.execute("UPDATE watched SET delete_requested_at = ? WHERE id = ?",
+                         (at, conversion_id))
+
+    def clear_delete_requested(self, conversion_id: int) -> None:
+        """Forget a delete request (it was refused, e.g. 409 while Processing)."""
+        with self._transaction() as conn:
+            conn.execute("UPDATE watched SET delete_requested_at = NULL WHERE id = ?",
+                         (conversion_id,))
+
+    def record_problem(self, conversion_id: int, message: str, at: float) -> None:
+        """Count a failed check; the last known data stays as it was."""
+        with self._transaction() as conn:
+            conn.execute("UPDATE watched SET last_problem = ?, last_problem_at = ?, "
+                         "problem_count = problem_count + 1 WHERE id = ?",
+                         (message, at, conversion_id))
+
+    # -- polling ---------------------------------------------------------------------------
+
+    def record_results(self, results: Sequence[PollResult]) -> list[StatusChange]:
+        """Store a batch of poll results in one transaction; returns the status changes.
+
+        Results for IDs no longer watched are ignored. With several results for
+        one ID in a batch, they apply in order.
+        """
+        if not results:
+            return []
+        changes: list[StatusChange] = []
+        history: list[tuple[int, str, float]] = []
+        with self._transaction() as conn:
+            state: dict[int, list[Any]] = {
+                row[0]: list(row) for row in conn.execute(
+                    _STATE_FOR_UPDATE, (json.dumps([result.id for result in results]),))
+            }
+            for result in results:
+                row = state.get(result.id)
+                if row is None:
+                    continue
+                before = row[3]
+                _apply(row, result)
+                if row[3] != before:
+                    row[_CHANGED] = result.checked_at
+                    changes.append(StatusChange(result.id, before, row[3], result.checked_at))
+                    history.append((result.id, row[3], result.checked_at))
+            conn.executemany(_UPDATE, [(*row[1:16], row[0]) for row in state.values()])
+            conn.executemany("INSERT INTO status_history (id, status, seen_at) VALUES (?, ?, ?)",
+                             history)
+        return changes
+
+
+# Positions in a _STATE_FOR_UPDATE row.
+(_ID, _FILE, _TYPE, _STATUS, _UPLOADED, _WARNINGS, _ERRORS, _METADATA, _CHECKED, _CHANGED,
+ _PROBLEM, _PROBLEMS, _DELETED, _NOT_FOUND, _RAW, _PROBLEM_AT, _DELETE_REQUESTED) = range(17)
+
+
+def _apply(row: list[Any], result: PollResult) -> None:
+    """Fold one result into a row of last known state (in place)."""
+    at = result.checked_at
+    if result.problem is not None:
+        # A failed check says nothing about the conversion: keep what we knew.
+        row[_PROBLEM] = result.problem
+        row[_PROBLEMS] += 1
+        row[_PROBLEM_AT] = at
+        return
+    row[_CHECKED] = at
+    row[_PROBLEM] = None
+    row[_PROBLEMS] = 0
+    row[_PROBLEM_AT] = None
+    if result.not_found:
+        if row[_DELETE_REQUESTED] is not None:
+            # After our own delete request a 404 is the confirmation (the server purged it).
+            row[_STATUS] = DELETED_STATUS
+            row[_DELETED] = row[_DELETED] or at
+            row[_NOT_FOUND] = 0
+        else:
+            row[_NOT_FOUND] = 1
+        return
+    envelope = result.envelope
+    if envelope is None:
+        return
+    row[_NOT_FOUND] = 0
+    row[_WARNINGS] = _encode_texts(envelope.warnings)
+    row[_ERRORS] = _encode_texts(envelope.errors)
+    row[_METADATA] = (json.dumps(envelope.metadata, ensure_ascii=False, default=str)
+                      if envelope.metadata else "{}")
+    row[_RAW] = _raw_text(envelope)
+    payload = envelope.payload
+    if payload is None:
+        return
+    row[_FILE] = payload.file_name
+    row[_TYPE] = payload.data_source_type
+    row[_STATUS] = payload.status
+    row[_UPLOADED] = _upload_date(payload.upload_date)
+    if payload.status == DELETED_STATUS and row[_DELETED] is None:
+        row[_DELETED] = at

@@ -1,0 +1,725 @@
+"""The watchlist table: thousands of conversions, drawn a visible line at a time.
+
+Why not DataTable: at 10,000 rows it takes seconds to show, repaints slowly,
+reads plain strings as markup and lets escape bytes through (measured; see
+benchmarks/bench_table.py). This widget keeps rows in :class:`TableRows`
+(sanitised once, kept in sort order) and renders only the lines on screen,
+caching each row's Strip until that row, the layout, the cursor, a mark, the
+theme or one of its clock cells changes.
+
+Colours come from the theme: component classes below use ``$status-*``
+variables; :data:`STATUS_VARIABLE_DEFAULTS` gives them values for any theme
+that does not (the App returns it from ``get_theme_variable_defaults``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from typing import Any, ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.timer import Timer
+
+from tui.core.statuses import StatusKind
+from tui.ui.widgets.table_columns import (
+    COLUMN_KEYS,
+    GUTTER,
+    ColumnSlot,
+    fit_cell,
+    format_age,
+    format_uploaded,
+    layout_columns,
+)
+from tui.ui.widgets.table_rows import ConversionRow, RowEntry, RowsById, TableRows
+
+__all__ = ["STATUS_VARIABLE_DEFAULTS", "ConversionsTable"]
+
+STATUS_VARIABLE_DEFAULTS: dict[str, str] = {
+    "status-queued": "#8a8f98",
+    "status-processing": "#4ea1f3",
+    "status-completed": "#3fb950",
+    "status-failed": "#f85149",
+    "status-deleting": "#d29922",
+    "status-deleted": "#6e7681",
+    "status-not-found": "#c586c0",
+    "status-unknown": "#b0b4ba",
+    "status-stale": "#d29922",
+}
+"""Theme variables the table's stylesheet uses, with values that read on dark and light."""
+
+_PREFIX = "conversions-table--"
+_STATUS_CLASS: dict[StatusKind, str] = {
+    kind: f"{_PREFIX}status-{kind.value.replace('_', '-')}" for kind in StatusKind
+}
+_MARK = "●"
+_ARROW = {False: "▲", True: "▼"}
+
+# (in status for, checked, checked is stale, uploaded): the cells that age with the clock.
+Clock = tuple[str, str, bool, str]
+
+
+class ConversionsTable(ScrollView, can_focus=True):
+    """A sortable, filterable table of watched conversions with a row cursor and marks.
+
+    Rows are any objects with the attributes of
+    ``tui.core.watchlist.WatchedConversion``; the row key is the conversion id.
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        f"{_PREFIX}header",
+        f"{_PREFIX}cursor",
+        f"{_PREFIX}marked",
+        f"{_PREFIX}deleted-row",
+        f"{_PREFIX}stale",
+        f"{_PREFIX}empty",
+        *_STATUS_CLASS.values(),
+    }
+
+    DEFAULT_CSS = """
+    ConversionsTable {
+        width: 1fr;
+        height: 1fr;
+        background: $surface;
+        color: $foreground;
+        overflow-x: hidden;
+        overflow-y: auto;
+        & > .conversions-table--header { background: $panel; color: $foreground;
+                                         text-style: bold; }
+        & > .conversions-table--cursor {
+            background: $block-cursor-blurred-background;
+            color: $block-cursor-blurred-foreground;
+            text-style: $block-cursor-blurred-text-style;
+        }
+        &:focus > .conversions-table--cursor {
+            background: $block-cursor-background;
+            color: $block-cursor-foreground;
+            text-style: $block-cursor-text-style;
+        }
+        & > .conversions-table--marked { background: $accent 25%; }
+        & > .conversions-table--deleted-row { color: $text-disabled; }
+        & > .conversions-table--stale { color: $status-stale; text-style: italic; }
+        & > .conversions-table--empty { color: $text-muted; text-style: italic; }
+        & > .conversions-table--status-queued { color: $status-queued; }
+        & > .conversions-table--status-processing { color: $status-processing; }
+        & > .conversions-table--status-completed { color: $status-completed; }
+        & > .conversions-table--status-failed { color: $status-failed; text-style: bold; }
+        & > .conversions-table--status-deleting { color: $status-deleting; }
+        & > .conversions-table--status-deleted { color: $status-deleted; }
+        & > .conversions-table--status-not-found { color: $status-not-found; }
+        & > .conversions-table--status-unknown { color: $status-unknown; }
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "cursor_up", "Up", show=False, id="cursor-up"),
+        Binding("down", "cursor_down", "Down", show=False, id="cursor-down"),
+        Binding("pageup", "page_up", "Page up", show=False, id="page-up"),
+        Binding("pagedown", "page_down", "Page down", show=False, id="page-down"),
+        Binding("home", "first", "First", show=False, id="first-row"),
+        Binding("end", "last", "Last", show=False, id="last-row"),
+        Binding("space", "toggle_mark", "Mark", id="mark"),
+        Binding("enter", "activate", "Open", id="activate"),
+    ]
+
+    class CursorMoved(Message):
+        """The cursor is on another conversion (None: the table shows no rows)."""
+
+        def __init__(self, table: ConversionsTable, conversion_id: int | None) -> None:
+            super().__init__()
+            self.table = table
+            self.conversion_id = conversion_id
+
+        @property
+        def control(self) -> ConversionsTable:
+            """The table that sent this."""
+            return self.table
+
+    class RowActivated(Message):
+        """Enter (or a double click) on a row."""
+
+        def __init__(self, table: ConversionsTable, conversion_id: int) -> None:
+            super().__init__()
+            self.table = table
+            self.conversion_id = conversion_id
+
+        @property
+        def control(self) -> ConversionsTable:
+            """The table that sent this."""
+            return self.table
+
+    class SortChanged(Message):
+        """The sort column or direction changed."""
+
+        def __init__(self, table: ConversionsTable, column: str, reverse: bool) -> None:
+            super().__init__()
+            self.table = table
+            self.column = column
+            self.reverse = reverse
+
+        @property
+        def control(self) -> ConversionsTable:
+            """The table that sent this."""
+            return self.table
+
+    class MarksChanged(Message):
+        """The set of marked conversions changed; ``count`` is how many are marked."""
+
+        def __init__(self, table: ConversionsTable, count: int) -> None:
+            super().__init__()
+            self.table = table
+            self.count = count
+
+        @property
+        def control(self) -> ConversionsTable:
+            """The table that sent this."""
+            return self.table
+
+    empty_message = "No conversions watched yet — press a to add IDs"
+    """Shown when the table has no rows (the app may reword it after a keymap change)."""
+    no_match_message = "Nothing matches the filter"
+    """Shown when rows exist but the filter or view hides them all."""
+
+    def __init__(
+        self,
+        *,
+        now: Callable[[], float] = time.time,
+        poll_interval: float = 5.0,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+        disabled: bool = False,
+    ) -> None:
+        """``now`` gives the time in unix seconds (inject a frozen clock in tests);
+        ``poll_interval`` (seconds) decides when "Checked" counts as stale."""
+        super().__init__(name=name, id=id, classes=classes, disabled=disabled)
+        self._now = now
+        self._poll_interval = poll_interval
+        self._rows = TableRows()
+        self._cursor_id: int | None = None
+        self._marks: set[int] = set()
+        self._slots: tuple[ColumnSlot, ...] = ()
+        self._layout_for: tuple[int, tuple[tuple[str, int], ...]] | None = None
+        self._layout_dirty = True
+        self._layout_generation = 0
+        self._styles: dict[str, Style] = {}
+        self._style_token: tuple[Style, ...] = ()
+        self._style_generation = 0
+        self._strips: LRUCache[int, tuple[tuple[Any, ...], Strip]] = LRUCache(2048)
+        self._header: tuple[tuple[Any, ...], Strip] | None = None
+        self._clock_timer: Timer | None = None
+
+    # -- settings --------------------------------------------------------------
+    @property
+    def now(self) -> Callable[[], float]:
+        """The clock the relative-time columns use."""
+        return self._now
+
+    @now.setter
+    def now(self, provider: Callable[[], float]) -> None:
+        self._now = provider
+        self.refresh()
+
+    @property
+    def poll_interval(self) -> float:
+        """Seconds between polls; "Checked" older than three of these is stale."""
+        return self._poll_interval
+
+    @poll_interval.setter
+    def poll_interval(self, seconds: float) -> None:
+        self._poll_interval = seconds
+        self.refresh()
+
+    # -- reading ---------------------------------------------------------------
+    @property
+    def rows(self) -> Mapping[int, Any]:
+        """Every row (shown or not) by conversion id."""
+        return RowsById(self._rows.entries)
+
+    @property
+    def visible_count(self) -> int:
+        """Rows that pass the filter and the view."""
+        return self._rows.shown_count
+
+    @property
+    def visible_ids(self) -> list[int]:
+        """Shown conversion ids, top to bottom."""
+        return list(self._rows.shown_ids())
+
+    @property
+    def cursor_id(self) -> int | None:
+        """The conversion under the cursor, or None when no row is shown."""
+        return self._cursor_id
+
+    @property
+    def sort_column(self) -> str:
+        """Key of the column rows are sorted by."""
+        return self._rows.sort_column
+
+    @property
+    def sort_reverse(self) -> bool:
+        """True when the sort is descending."""
+        return self._rows.reverse
+
+    @property
+    def filter_text(self) -> str:
+        """The current filter text (case-folded)."""
+        return self._rows.filter_text
+
+    @property
+    def marked_ids(self) -> tuple[int, ...]:
+        """Marked conversions, by id; includes marks a filter currently hides."""
+        return tuple(sorted(self._marks))
+
+    @property
+    def shown_columns(self) -> tuple[str, ...]:
+        """Keys of the columns that fit the current width, left to right."""
+        self._ensure_layout()
+        return tuple(slot.column.key for slot in self._slots)
+
+    def targets(self) -> list[int]:
+        """What an action applies to: the marked conversions, else the cursor's."""
+        if self._marks:
+            return list(self.marked_ids)
+        return [] if self._cursor_id is None else [self._cursor_id]
+
+    # -- data ------------------------------------------------------------------
+    def set_rows(self, rows: Iterable[ConversionRow]) -> None:
+        """Replace all rows. The cursor stays on its conversion if it is still there."""
+        before = self._cursor_index()
+        self._rows.set_rows(rows)
+        self._strips.clear()
+        self._drop_missing_marks()
+        self._after_change(before, reordered=True)
+
+    def upsert(self, rows: Iterable[ConversionRow]) -> None:
+        """Add or update rows in place: cursor, marks and scroll position stay."""
+        before = self._cursor_index()
+        change = self._rows.upsert(rows)
+        if not change.changed:
+            return
+        self._after_change(before, reordered=change.reordered, changed=change.changed)
+
+    def remove_rows(self, ids: Iterable[int]) -> None:
+        """Forget rows; a cursor on a removed row moves to the row that took its place.
+
+        (Not ``remove``: that is Widget.remove, which takes the widget off the screen.)
+        """
+        before = self._cursor_index()
+        gone = self._rows.remove(ids)
+        if not gone:
+            return
+        for conversion_id in gone:
+            self._strips.discard(conversion_id)
+        self._drop_missing_marks()
+        self._after_change(before, reordered=True)
+
+    def set_filter(self, text: str) -> None:
+        """Show rows whose ID, file, type, status or note contains ``text`` (any case)."""
+        before = self._cursor_index()
+        self._rows.set_filter(text)
+        self._after_change(before, reordered=True, follow=True)
+
+    def set_view(self, predicate: Callable[[Any], bool] | None) -> None:
+        """Show only rows for which ``predicate(row)`` is true; None shows all."""
+        before = self._cursor_index()
+        self._rows.set_view(predicate)
+        self._after_change(before, reordered=True, follow=True)
+
+    # -- sorting ---------------------------------------------------------------
+    def sort_by(self, column_key: str, reverse: bool | None = None) -> None:
+        """Sort by ``column_key`` (one of COLUMN_KEYS). ``reverse=None`` keeps the
+        direction when the column is unchanged and sorts a new column ascending."""
+        if column_key not in COLUMN_KEYS:
+            raise KeyError(column_key)
+        if reverse is None:
+            reverse = self._rows.reverse if column_key == self._rows.sort_column else False
+        if (column_key, reverse) == (self._rows.sort_column, self._rows.reverse):
+            return
+        before = self._cursor_index()
+        self._rows.sort_by(column_key, reverse)
+        self._header = None
+        self._after_change(before, reordered=True, follow=True)
+        self.post_message(self.SortChanged(self, column_key, reverse))
+
+    def cycle_sort(self) -> None:
+        """Sort by the next column shown (left to right, wrapping), ascending."""
+        keys = self.shown_columns or COLUMN_KEYS
+        current = self._rows.sort_column
+        position = keys.index(current) if current in keys else -1
+        self.sort_by(keys[(position + 1) % len(keys)], False)
+
+    def reverse_sort(self) -> None:
+        """Flip the sort direction."""
+        self.sort_by(self._rows.sort_column, not self._rows.reverse)
+
+    # -- cursor and marks --------------------------------------------------------
+    def move_cursor(self, conversion_id: int) -> bool:
+        """Put the cursor on ``conversion_id`` and scroll to it; False if it is not shown."""
+        index = self._rows.index_of(conversion_id)
+        if index is None:
+            return False
+        self._set_cursor(conversion_id)
+        self._scroll_to_index(index)
+        return True
+
+    def toggle_mark(self, conversion_id: int | None = None) -> None:
+        """Mark or unmark ``conversion_id`` (default: the cursor's)."""
+        target = self._cursor_id if conversion_id is None else conversion_id
+        if target is None or target not in self._rows.entries:
+            return
+        if target in self._marks:
+            self._marks.discard(target)
+        else:
+            self._marks.add(target)
+        self._refresh_row(target)
+        self.post_message(self.MarksChanged(self, len(self._marks)))
+
+    def mark_all_visible(self) -> None:
+        """Mark every shown row."""
+        before = len(self._marks)
+        self._marks.update(self._rows.shown_ids())
+        if len(self._marks) != before:
+            self.refresh()
+            self.post_message(self.MarksChanged(self, len(self._marks)))
+
+    def clear_marks(self) -> None:
+        """Unmark everything."""
+        if self._marks:
+            self._marks.clear()
+            self.refresh()
+            self.post_message(self.MarksChanged(self, 0))
+
+    # -- actions (bound keys) --------------------------------------------------
+    def action_cursor_up(self) -> None:
+        """Cursor one row up."""
+        self._move_by(-1)
+
+    def action_cursor_down(self) -> None:
+        """Cursor one row down."""
+        self._move_by(1)
+
+    def action_page_up(self) -> None:
+        """Cursor one page up."""
+        self._move_by(-self._page_rows())
+
+    def action_page_down(self) -> None:
+        """Cursor one page down."""
+        self._move_by(self._page_rows())
+
+    def action_first(self) -> None:
+        """Cursor to the first row."""
+        self._move_to_index(0)
+
+    def action_last(self) -> None:
+        """Cursor to the last row."""
+        self._move_to_index(self._rows.shown_count - 1)
+
+    def action_toggle_mark(self) -> None:
+        """Mark or unmark the cursor's row, then step down (to mark a run quickly)."""
+        if self._cursor_id is None:
+            return
+        self.toggle_mark()
+        self._move_by(1)
+
+    def action_activate(self) -> None:
+        """Post RowActivated for the cursor's row."""
+        if self._cursor_id is not None:
+            self.post_message(self.RowActivated(self, self._cursor_id))
+
+    # -- events ----------------------------------------------------------------
+    def on_mount(self) -> None:
+        """Start the clock that keeps relative times current."""
+        self._clock_timer = self.set_interval(1.0, self._tick)
+        self._update_virtual_size()
+
+    def on_click(self, event: events.Click) -> None:
+        """A click on the header sorts by that column (again: reverses); on a row selects it."""
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        event.stop()
+        if offset.y == 0:
+            for slot in self._slots:
+                if slot.x <= offset.x < slot.x + slot.width + 1:
+                    same = slot.column.key == self._rows.sort_column
+                    self.sort_by(slot.column.key, not self._rows.reverse if same else False)
+                    break
+            return
+        index = offset.y - 1 + self.scroll_offset.y
+        if 0 <= index < self._rows.shown_count:
+            self._move_to_index(index)
+            if event.chain >= 2:
+                self.action_activate()
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Columns are laid out again for the new width."""
+        self._layout_dirty = True
+        self._update_virtual_size()
+
+    # -- internals: cursor -------------------------------------------------------
+    def _cursor_index(self) -> int | None:
+        return None if self._cursor_id is None else self._rows.index_of(self._cursor_id)
+
+    def _set_cursor(self, conversion_id: int | None) -> None:
+        previous = self._cursor_id
+        if previous == conversion_id:
+            return
+        self._cursor_id = conversion_id
+        if previous is not None:
+            self._refresh_row(previous)
+        if conversion_id is not None:
+            self._refresh_row(conversion_id)
+        self.post_message(self.CursorMoved(self, conversion_id))
+
+    def _move_to_index(self, index: int) -> None:
+        count = self._rows.shown_count
+        if not count:
+            return
+        index = min(max(index, 0), count - 1)
+        self._set_cursor(self._rows.id_at(index))
+        self._scroll_to_index(index)
+
+    def _move_by(self, delta: int) -> None:
+        current = self._cursor_index()
+        self._move_to_index(0 if current is None else current + delta)
+
+    def _page_rows(self) -> int:
+        return max(self.scrollable_content_region.height - 1, 1)
+
+    def _scroll_to_index(self, index: int) -> None:
+        top = self.scroll_offset.y
+        page = self._page_rows()
+        if index < top:
+            self.scroll_to(y=index, animate=False)
+        elif index >= top + page:
+            self.scroll_to(y=index - page + 1, animate=False)
+
+    def _refresh_row(self, conversion_id: int) -> None:
+        index = self._rows.index_of(conversion_id)
+        if index is not None:
+            self.refresh_line(index + 1)
+
+    def _drop_missing_marks(self) -> None:
+        entries = self._rows.entries
+        missing = {mark for mark in self._marks if mark not in entries}
+        if missing:
+            self._marks -= missing
+            self.post_message(self.MarksChanged(self, len(self._marks)))
+
+    def _after_change(
+        self,
+        cursor_before: int | None,
+        *,
+        reordered: bool,
+        changed: list[int] | None = None,
+        follow: bool = False,
+    ) -> None:
+        """Keep the cursor on its conversion (or where it was), and repaint what moved."""
+        self._layout_dirty = True
+        rows = self._rows
+        if self._cursor_id is not None and rows.index_of(self._cursor_id) is not None:
+            if follow:
+                self._scroll_to_index(rows.index_of(self._cursor_id) or 0)
+        elif rows.shown_count:
+            index = min(cursor_before or 0, rows.shown_count - 1)
+            self._set_cursor(rows.id_at(index))
+            if follow:
+                self._scroll_to_index(index)
+        else:
+            self._set_cursor(None)
+        self._update_virtual_size()
+        if reordered or changed is None:
+            self.refresh()
+        else:
+            for conversion_id in changed:
+                self._refresh_row(conversion_id)
+
+    def _update_virtual_size(self) -> None:
+        size = Size(0, self._rows.shown_count + 1)  # + the header line
+        if self.virtual_size != size:
+            self.virtual_size = size
+
+    # -- internals: drawing ------------------------------------------------------
+    def _ensure_layout(self) -> None:
+        width = self.size.width
+        if not self._layout_dirty and self._layout_for and self._layout_for[0] == width:
+            return
+        wants = tuple(sorted(self._rows.wants.items()))
+        if self._layout_for != (width, wants):
+            slots = layout_columns(width, dict(wants))
+            if slots != self._slots:
+                self._slots = slots
+                self._layout_generation += 1
+                self._header = None
+            self._layout_for = (width, wants)
+        self._layout_dirty = False
+
+    def _resolve_styles(self) -> None:
+        """Read the component styles; when the theme changed, drop every cached Strip."""
+        names = sorted(self.COMPONENT_CLASSES)
+        full = [self.get_component_rich_style(name) for name in names]
+        token = (self.rich_style, *full)
+        if token == self._style_token:
+            return
+        self._style_token = token
+        self._style_generation += 1
+        self._header = None
+        styles = dict(zip(names, full, strict=True))
+        # Accents colour a cell's text only, keeping the row's background.
+        for name in (*_STATUS_CLASS.values(), f"{_PREFIX}stale"):
+            partial = self.get_component_rich_style(name, partial=True)
+            styles[name] = partial.without_color + Style(color=styles[name].color)
+        styles["base"] = self.rich_style
+        self._styles = styles
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """Resolve styles and layout once per paint, then draw lines."""
+        self._resolve_styles()
+        self._ensure_layout()
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
+        """Line 0 is the header; the rest are rows from the scroll position."""
+        width = self.size.width
+        if not self._styles:
+            self._resolve_styles()
+        self._ensure_layout()
+        if y == 0:
+            return self._header_strip(width)
+        count = self._rows.shown_count
+        if not count:
+            if y == 1:
+                message = self.no_match_message if len(self._rows) else self.empty_message
+                text = fit_cell(" " * GUTTER + message, width)
+                return Strip([Segment(text, self._styles[f"{_PREFIX}empty"])], width)
+            return Strip.blank(width, self._styles["base"])
+        index = y - 1 + self.scroll_offset.y
+        if index >= count:
+            return Strip.blank(width, self._styles["base"])
+        return self._row_strip(self._rows.id_at(index), width)
+
+    def _clock(self, entry: RowEntry, now: float) -> Clock:
+        row = entry.row
+        checked: float | None = row.last_checked
+        stale = checked is not None and now - checked > 3 * self._poll_interval
+        if entry.uploaded is not None:
+            uploaded = format_uploaded(entry.uploaded, datetime.fromtimestamp(now).astimezone())
+        else:
+            uploaded = entry.uploaded_raw
+        return (format_age(row.last_changed, now), format_age(checked, now), stale, uploaded)
+
+    def _row_strip(self, conversion_id: int, width: int) -> Strip:
+        entry = self._rows.entries[conversion_id]
+        clock = self._clock(entry, self._now())
+        is_cursor = conversion_id == self._cursor_id
+        is_marked = conversion_id in self._marks
+        key = (
+            entry.version,
+            width,
+            self._layout_generation,
+            self._style_generation,
+            is_cursor,
+            is_marked,
+            clock,
+        )
+        cached = self._strips.get(conversion_id)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        strip = self._draw_row(entry, clock, is_cursor, is_marked, width)
+        self._strips[conversion_id] = (key, strip)
+        return strip
+
+    def _cell(self, entry: RowEntry, column: str, clock: Clock) -> tuple[str, str | None]:
+        """Text of one cell and the component class that colours it, if any."""
+        if column == "id":
+            return entry.id_text, None
+        if column == "file":
+            return entry.file, None
+        if column == "type":
+            return entry.type, None
+        if column == "status":
+            return entry.status_text, _STATUS_CLASS[entry.kind]
+        if column == "uploaded":
+            return clock[3], None
+        if column == "in_status":
+            return clock[0], None
+        if column == "warnings":
+            return str(len(entry.row.warnings) or ""), None
+        if column == "errors":
+            return str(len(entry.row.errors) or ""), None
+        if column == "checked":
+            return clock[1], f"{_PREFIX}stale" if clock[2] else None
+        return entry.note, None
+
+    def _draw_row(
+        self, entry: RowEntry, clock: Clock, is_cursor: bool, is_marked: bool, width: int
+    ) -> Strip:
+        styles = self._styles
+        row_style = styles["base"]
+        if entry.deleted:
+            row_style = styles[f"{_PREFIX}deleted-row"]
+        if is_marked:
+            row_style = row_style + styles[f"{_PREFIX}marked"].background_style
+        if is_cursor:
+            row_style = styles[f"{_PREFIX}cursor"]
+        segments = [Segment((_MARK if is_marked else "").ljust(GUTTER), row_style)]
+        x = GUTTER
+        for slot in self._slots:
+            text, accent = self._cell(entry, slot.column.key, clock)
+            style = row_style if accent is None or is_cursor else row_style + styles[accent]
+            gap = " " * (slot.x - x)
+            if gap:
+                segments.append(Segment(gap, row_style))
+            segments.append(Segment(fit_cell(text, slot.width, slot.column.align), style))
+            x = slot.x + slot.width
+        if x < width:
+            segments.append(Segment(" " * (width - x), row_style))
+        return Strip(segments, width)
+
+    def _header_strip(self, width: int) -> Strip:
+        key = (width, self._layout_generation, self._style_generation,
+               self._rows.sort_column, self._rows.reverse)
+        if self._header is not None and self._header[0] == key:
+            return self._header[1]
+        parts = [" " * GUTTER]
+        x = GUTTER
+        for slot in self._slots:
+            parts.append(" " * (slot.x - x))
+            title = slot.column.title
+            if slot.column.key == self._rows.sort_column:
+                # The arrow always shows; the title gives way to it.
+                title = fit_cell(title, max(slot.width - 2, 0)).rstrip()
+                parts.append(fit_cell(f"{title} {_ARROW[self._rows.reverse]}", slot.width,
+                                      slot.column.align))
+            else:
+                parts.append(fit_cell(title, slot.width, slot.column.align))
+            x = slot.x + slot.width
+        text = fit_cell("".join(parts), width)
+        strip = Strip([Segment(text, self._styles[f"{_PREFIX}header"])], width)
+        self._header = (key, strip)
+        return strip
+
+    def _tick(self) -> None:
+        """Once a second: repaint visible rows whose clock cells changed, nothing else."""
+        count = self._rows.shown_count
+        if not count or not self._slots:
+            return
+        now = self._now()
+        top = self.scroll_offset.y
+        for index in range(top, min(top + self._page_rows(), count)):
+            conversion_id = self._rows.id_at(index)
+            cached = self._strips.get(conversion_id)
+            if cached is None:
+                continue
+            if cached[0][-1] != self._clock(self._rows.entries[conversion_id], now):
+                self.refresh_line(index + 1)

@@ -1,0 +1,201 @@
+"""Columns of the conversions table: what each shows, how wide it may be, how it sorts.
+
+Pure functions (no widget state) so that layout and formatting are testable on
+their own and cheap enough to run for every visible row every second.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+from rich.cells import cell_len, set_cell_size
+
+__all__ = [
+    "COLUMNS",
+    "COLUMN_KEYS",
+    "ELLIPSIS",
+    "GAP",
+    "GUTTER",
+    "Column",
+    "ColumnSlot",
+    "fit_cell",
+    "format_age",
+    "format_duration",
+    "format_uploaded",
+    "layout_columns",
+    "parse_upload_date",
+]
+
+Align = Literal["left", "right"]
+
+ELLIPSIS = "…"
+GUTTER = 1
+"""Cells before the first column: the mark indicator (readable without colour)."""
+GAP = 1
+"""Cells between two columns."""
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One column: its key (used by sort_by), title, and how it gives up space.
+
+    ``priority``: lower is kept longer when the table is narrow.
+    ``min_width``: below this the column is dropped rather than squeezed.
+    ``width``: preferred width, or ``None`` when it follows the content
+    (the widest value seen, clamped to ``min_width``..``max_width``).
+    ``flex``: takes what is left after the fixed columns (File, Note).
+    """
+
+    key: str
+    title: str
+    priority: int
+    min_width: int
+    width: int | None
+    max_width: int
+    align: Align = "left"
+    flex: bool = False
+
+
+# Display order, left to right. Priorities: ID, Status and File are the last to go.
+COLUMNS: tuple[Column, ...] = (
+    Column("id", "ID", 0, 4, None, 20, "right"),
+    Column("file", "File", 2, 8, None, 60, flex=True),
+    Column("type", "Type", 7, 4, None, 12),
+    Column("status", "Status", 1, 9, None, 20),
+    Column("uploaded", "Uploaded", 8, 12, 12, 12),
+    Column("in_status", "In status", 3, 11, 11, 11, "right"),
+    Column("warnings", "Warn", 6, 6, 6, 6, "right"),
+    Column("errors", "Err", 5, 5, 5, 5, "right"),
+    Column("checked", "Checked", 4, 9, 9, 9, "right"),
+    Column("note", "Note", 9, 6, None, 40, flex=True),
+)
+COLUMN_KEYS: tuple[str, ...] = tuple(column.key for column in COLUMNS)
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnSlot:
+    """Where a column landed for one width: its first cell and its width."""
+
+    column: Column
+    x: int
+    width: int
+
+
+def layout_columns(
+    width: int, wants: dict[str, int], columns: Sequence[Column] = COLUMNS
+) -> tuple[ColumnSlot, ...]:
+    """Fit ``columns`` into ``width`` cells.
+
+    Columns are admitted in priority order while their minimum widths fit (the
+    first one that does not fit ends it, so lower priorities always go first).
+    Fixed columns then grow to their preferred width in priority order, flexible
+    ones last: File shrinks before anything is dropped. Space left over goes to
+    the last flexible column shown so the row reaches the right edge.
+    """
+    by_priority = sorted(columns, key=lambda column: column.priority)
+    kept: list[Column] = []
+    used = GUTTER
+    for column in by_priority:
+        need = column.min_width + (GAP if kept else 0)
+        if used + need > width:
+            break
+        kept.append(column)
+        used += need
+    widths = {column.key: column.min_width for column in kept}
+    remaining = width - used
+
+    def preferred(column: Column) -> int:
+        if column.width is not None:
+            return column.width
+        want = max(wants.get(column.key, 0), cell_len(column.title) + 2)
+        return max(column.min_width, min(want, column.max_width))
+
+    for flex in (False, True):
+        for column in kept:
+            if column.flex is flex and remaining > 0:
+                grow = min(max(preferred(column) - widths[column.key], 0), remaining)
+                widths[column.key] += grow
+                remaining -= grow
+    flexible = [column for column in columns if column in kept and column.flex]
+    if flexible and remaining > 0:
+        widths[flexible[-1].key] += remaining
+
+    slots: list[ColumnSlot] = []
+    x = GUTTER
+    for column in columns:
+        if column.key in widths:
+            slots.append(ColumnSlot(column, x, widths[column.key]))
+            x += widths[column.key] + GAP
+    return tuple(slots)
+
+
+def fit_cell(text: str, width: int, align: Align = "left") -> str:
+    """``text`` in exactly ``width`` cells: cut with an ellipsis, or padded.
+
+    Works in terminal cells, not characters, so wide characters (CJK, emoji)
+    keep the columns aligned.
+    """
+    length = cell_len(text)
+    if length > width:
+        if width <= 0:
+            return ""
+        return set_cell_size(text, width - 1) + ELLIPSIS
+    pad = " " * (width - length)
+    return pad + text if align == "right" else text + pad
+
+
+def format_duration(seconds: float) -> str:
+    """A compact duration: ``42s``, ``42m``, ``3h 05m``, ``2d 03h``."""
+    total = max(int(seconds), 0)
+    if total < 60:
+        return f"{total}s"
+    minutes = total // 60
+    if minutes < 60:
+        return f"{minutes}m"
+    hours = minutes // 60
+    if hours < 24:
+        return f"{hours}h {minutes % 60:02d}m"
+    return f"{hours // 24}d {hours % 24:02d}h"
+
+
+def format_age(then: float | None, now: float) -> str:
+    """How long ago ``then`` was, or an em dash for never."""
+    if then is None:
+        return "—"
+    return format_duration(now - then)
+
+
+def parse_upload_date(value: str | None) -> datetime | None:
+    """The server's upload date as a local datetime, or None when absent or unreadable.
+
+    A date without a zone is read as UTC (what the API sends); the result is in
+    the local zone because staff compare it with their clock.
+    """
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone()
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def format_uploaded(local: datetime, today: datetime) -> str:
+    """Compact local time: ``14:05`` today, ``28 Nov 14:05`` this year, else ``2023-11-28``.
+
+    Month names are fixed English abbreviations, not the locale's, so that the
+    column width is known.
+    """
+    if local.date() == today.date():
+        return f"{local:%H:%M}"
+    if local.year == today.year:
+        return f"{local.day:2d} {_MONTHS[local.month - 1]} {local:%H:%M}"
+    return f"{local:%Y-%m-%d}"

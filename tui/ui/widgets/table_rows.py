@@ -1,0 +1,364 @@
+"""The rows behind the conversions table: sanitised once, filtered, kept in sort order.
+
+No Textual here: the widget asks this model "which conversion is at display
+index i" and "where is conversion n", both cheap at 10,000 rows. Everything
+shown is prepared when a row arrives (sanitised with :func:`printable`, sort key,
+search text), so scrolling and repainting never touch server text again.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, insort
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import count
+from typing import Any, Protocol
+
+from rich.cells import cell_len
+
+from tui.core.statuses import StatusKind, status_kind, status_symbol
+from tui.core.untrusted import printable
+from tui.ui.widgets.table_columns import COLUMN_KEYS, parse_upload_date
+
+__all__ = ["ConversionRow", "RowEntry", "RowsById", "RowsChange", "TableRows", "make_entry"]
+
+# Longer text is cut anyway when drawn; bounding it keeps width measurement cheap.
+_TEXT_LIMIT = 300
+
+# Triage order when sorting by status: what needs a person comes first.
+_STATUS_RANK: dict[StatusKind, int] = {
+    StatusKind.FAILED: 0,
+    StatusKind.NOT_FOUND: 1,
+    StatusKind.UNKNOWN: 2,
+    StatusKind.PROCESSING: 3,
+    StatusKind.QUEUED: 4,
+    StatusKind.DELETING: 5,
+    StatusKind.COMPLETED: 6,
+    StatusKind.DELETED: 7,
+}
+
+# Above this many changed rows one full sort is cheaper than moving rows one by one.
+_BULK_THRESHOLD = 64
+
+
+class ConversionRow(Protocol):
+    """What the table reads from a row (``tui.core.watchlist.WatchedConversion``)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def file_name(self) -> str | None: ...
+    @property
+    def data_source_type(self) -> str | None: ...
+    @property
+    def status(self) -> str | None: ...
+    @property
+    def upload_date(self) -> str | None: ...
+    @property
+    def warnings(self) -> tuple[str, ...]: ...
+    @property
+    def errors(self) -> tuple[str, ...]: ...
+    @property
+    def last_checked(self) -> float | None: ...
+    @property
+    def last_changed(self) -> float | None: ...
+    @property
+    def note(self) -> str | None: ...
+    @property
+    def deleted_at(self) -> float | None: ...
+    @property
+    def not_found(self) -> bool: ...
+
+
+SortKey = tuple[Any, ...]
+ViewPredicate = Callable[[Any], bool]
+
+_versions = count(1)
+
+
+@dataclass(slots=True, eq=False)
+class RowEntry:
+    """One row as the table draws it: sanitised text, computed once per change."""
+
+    row: Any
+    version: int
+    id_text: str
+    file: str
+    type: str
+    status_word: str
+    status_text: str
+    kind: StatusKind
+    note: str
+    uploaded: datetime | None
+    uploaded_raw: str
+    deleted: bool
+    haystack: str
+    key: SortKey = ()
+    shown: bool = False
+
+
+def _clean(value: object) -> str:
+    if value is None:
+        return ""
+    return printable(value if isinstance(value, str) else str(value), limit=_TEXT_LIMIT)
+
+
+def make_entry(row: ConversionRow) -> RowEntry:
+    """Prepare ``row`` for display: every server string goes through printable()."""
+    kind = StatusKind.NOT_FOUND if row.not_found else status_kind(row.status)
+    word = "not found" if row.not_found else _clean(row.status)
+    file, type_, note = _clean(row.file_name), _clean(row.data_source_type), _clean(row.note)
+    uploaded = parse_upload_date(row.upload_date)
+    id_text = str(row.id)
+    return RowEntry(
+        row=row,
+        version=next(_versions),
+        id_text=id_text,
+        file=file,
+        type=type_,
+        status_word=word,
+        status_text=f"{status_symbol(kind)} {word or '—'}",
+        kind=kind,
+        note=note,
+        uploaded=uploaded,
+        uploaded_raw="" if uploaded is not None else _clean(row.upload_date),
+        deleted=row.deleted_at is not None or kind is StatusKind.DELETED,
+        haystack="\n".join((id_text, file, type_, word, note)).casefold(),
+    )
+
+
+def _text_value(text: str) -> tuple[int, str]:
+    return (0, text.casefold()) if text else (1, "")
+
+
+def _time_value(value: float | None, sign: float = 1.0) -> tuple[int, float]:
+    return (1, 0.0) if value is None else (0, sign * value)
+
+
+def sort_value(column: str, entry: RowEntry) -> tuple[Any, ...]:
+    """The typed sort value of ``entry`` in ``column`` (missing values sort last).
+
+    Durations sort by the negated start time, which orders them exactly like the
+    duration itself but does not change as the clock runs: no re-sort per tick.
+    """
+    row = entry.row
+    if column == "id":
+        return (0, row.id)
+    if column == "file":
+        return _text_value(entry.file)
+    if column == "type":
+        return _text_value(entry.type)
+    if column == "status":
+        if not entry.status_word:
+            return (1, 0, "")
+        return (0, _STATUS_RANK[entry.kind], entry.status_word.casefold())
+    if column == "uploaded":
+        return (1, 0.0) if entry.uploaded is None else (0, entry.uploaded.timestamp())
+    if column == "in_status":
+        return _time_value(row.last_changed, -1.0)
+    if column == "checked":
+        return _time_value(row.last_checked, -1.0)
+    if column == "warnings":
+        return (0, len(row.warnings))
+    if column == "errors":
+        return (0, len(row.errors))
+    if column == "note":
+        return _text_value(entry.note)
+    raise KeyError(column)
+
+
+@dataclass(slots=True)
+class RowsChange:
+    """What an update did: ``reordered`` when rows moved, appeared or vanished."""
+
+    reordered: bool
+    changed: list[int]
+
+
+class TableRows:
+    """All rows by id, and the shown ones (filter and view applied) in sort order.
+
+    Shown rows are kept as a list of unique sort keys (the id is the last part),
+    always ascending; a reversed sort only reverses how indexes are read, so a
+    change moves one row with a binary search instead of re-sorting everything.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[int, RowEntry] = {}
+        self._order: list[SortKey] = []
+        self._filter = ""
+        self._view: ViewPredicate | None = None
+        self.sort_column = "id"
+        self.reverse = False
+        self.wants: dict[str, int] = {}
+        """Widest content seen per content-sized column (for the layout)."""
+
+    # -- reading -------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @property
+    def shown_count(self) -> int:
+        """How many rows pass the filter and the view."""
+        return len(self._order)
+
+    @property
+    def entries(self) -> Mapping[int, RowEntry]:
+        """Every row's entry by conversion id (read-only use)."""
+        return self._entries
+
+    @property
+    def filter_text(self) -> str:
+        """The current filter, as given."""
+        return self._filter
+
+    @property
+    def view(self) -> ViewPredicate | None:
+        """The current view predicate."""
+        return self._view
+
+    def id_at(self, index: int) -> int:
+        """The conversion id at display ``index`` (0 is the top row)."""
+        position = len(self._order) - 1 - index if self.reverse else index
+        key = self._order[position]
+        conversion_id: int = key[-1]
+        return conversion_id
+
+    def index_of(self, conversion_id: int) -> int | None:
+        """The display index of ``conversion_id``, or None when it is not shown."""
+        entry = self._entries.get(conversion_id)
+        if entry is None or not entry.shown:
+            return None
+        position = bisect_left(self._order, entry.key)
+        return len(self._order) - 1 - position if self.reverse else position
+
+    def shown_ids(self) -> Iterator[int]:
+        """Shown conversion ids in display order."""
+        keys = reversed(self._order) if self.reverse else iter(self._order)
+        for key in keys:
+            yield key[-1]
+
+    # -- changing ------------------------------------------------------------
+    def _passes(self, entry: RowEntry) -> bool:
+        if self._filter and self._filter not in entry.haystack:
+            return False
+        return self._view is None or bool(self._view(entry.row))
+
+    def _key(self, entry: RowEntry) -> SortKey:
+        return (*sort_value(self.sort_column, entry), entry.row.id)
+
+    def _measure(self, entries: Iterable[RowEntry]) -> None:
+        wants = self.wants
+        for entry in entries:
+            for column, text in (
+                ("id", entry.id_text),
+                ("file", entry.file),
+                ("type", entry.type),
+                ("status", entry.status_text),
+                ("note", entry.note),
+            ):
+                width = cell_len(text)
+                if width > wants.get(column, 0):
+                    wants[column] = width
+
+    def _rebuild(self) -> None:
+        passes = self._passes
+        order = []
+        for entry in self._entries.values():
+            entry.shown = passes(entry)
+            if entry.shown:
+                order.append(entry.key)
+        order.sort()
+        self._order = order
+
+    def set_rows(self, rows: Iterable[ConversionRow]) -> None:
+        """Replace every row."""
+        self._entries = {row.id: make_entry(row) for row in rows}
+        self.wants = {}
+        self._measure(self._entries.values())
+        for entry in self._entries.values():
+            entry.key = self._key(entry)
+        self._rebuild()
+
+    def upsert(self, rows: Iterable[ConversionRow]) -> RowsChange:
+        """Add or replace rows; shown rows move only when their sort key changed."""
+        fresh = [make_entry(row) for row in rows]
+        self._measure(fresh)
+        bulk = len(fresh) > _BULK_THRESHOLD
+        reordered = False
+        changed: list[int] = []
+        entries, order = self._entries, self._order
+        for entry in fresh:
+            conversion_id = entry.row.id
+            entry.key = self._key(entry)
+            entry.shown = self._passes(entry)
+            old = entries.get(conversion_id)
+            entries[conversion_id] = entry
+            changed.append(conversion_id)
+            if old is not None and old.shown == entry.shown and old.key == entry.key:
+                continue
+            reordered = True
+            if bulk:
+                continue
+            if old is not None and old.shown:
+                del order[bisect_left(order, old.key)]
+            if entry.shown:
+                insort(order, entry.key)
+        if bulk and reordered:
+            self._order = sorted(e.key for e in entries.values() if e.shown)
+        return RowsChange(reordered, changed)
+
+    def remove(self, ids: Iterable[int]) -> list[int]:
+        """Forget rows; returns the ids that were there."""
+        gone: list[int] = []
+        for conversion_id in ids:
+            entry = self._entries.pop(conversion_id, None)
+            if entry is None:
+                continue
+            gone.append(conversion_id)
+            if entry.shown:
+                del self._order[bisect_left(self._order, entry.key)]
+        return gone
+
+    def set_filter(self, text: str) -> None:
+        """Show only rows whose ID, file, type, status or note holds ``text`` (any case)."""
+        self._filter = text.strip().casefold()
+        self._rebuild()
+
+    def set_view(self, predicate: ViewPredicate | None) -> None:
+        """Show only rows for which ``predicate(row)`` is true (None: all rows)."""
+        self._view = predicate
+        self._rebuild()
+
+    def sort_by(self, column: str, reverse: bool) -> None:
+        """Order by ``column`` (a key of COLUMNS); ties are broken by id."""
+        if column not in COLUMN_KEYS:
+            raise KeyError(column)
+        self.reverse = reverse
+        if column != self.sort_column:
+            self.sort_column = column
+            for entry in self._entries.values():
+                entry.key = self._key(entry)
+            self._rebuild()
+
+
+class RowsById(Mapping[int, Any]):
+    """Read-only view of the table's rows by conversion id (the objects given)."""
+
+    __slots__ = ("_entries",)
+
+    def __init__(self, entries: Mapping[int, RowEntry]) -> None:
+        self._entries = entries
+
+    def __getitem__(self, conversion_id: int) -> Any:
+        return self._entries[conversion_id].row
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, conversion_id: object) -> bool:
+        return conversion_id in self._entries

@@ -1,0 +1,228 @@
+"""Export watched conversions (the current view, or the marked rows) to CSV or JSON.
+
+Choices, each for a reason:
+
+* Never overwrite without asking: an existing file raises
+  :class:`ExportTargetExists` unless ``overwrite=True`` (the UI asks, then
+  calls again). Without overwrite the final step is a hard link, which fails
+  atomically if someone created the file meanwhile.
+* Atomic: rows go to a temporary file beside the target, then ``os.replace``;
+  a crash or a full disk never leaves half an export under the chosen name.
+* CSV is opened in spreadsheets, so server text that starts like a formula
+  (``= + - @``, tab, CR) gets a leading ``'`` (CSV injection), and control
+  characters are made visible (someone will ``cat`` the file in a terminal).
+  The CSV is UTF-8 with a BOM so Excel reads non-ASCII file names right.
+* JSON keeps the text exactly (its escaping already makes it inert) and the
+  warnings and errors as lists.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final, Literal
+
+from tui.core.triage import TriageRow, status_since
+from tui.core.untrusted import printable
+
+__all__ = [
+    "COLUMNS",
+    "ExportFolderMissing",
+    "ExportFormat",
+    "ExportResult",
+    "ExportTargetExists",
+    "UnknownExportFormat",
+    "export_rows",
+    "export_text",
+    "row_record",
+    "spreadsheet_safe",
+]
+
+ExportFormat = Literal["csv", "json"]
+
+COLUMNS: Final = (
+    "id", "file_name", "data_source_type", "status", "upload_date", "first_seen",
+    "last_checked", "last_changed", "time_in_status_s", "warning_count", "warnings",
+    "error_count", "errors", "note",
+)
+"""CSV header, in order. JSON objects have the same keys."""
+
+_FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
+_CSV_ENCODING: Final = "utf-8-sig"
+
+
+class ExportTargetExists(FileExistsError):
+    """The target file exists; call again with ``overwrite=True`` once the user agrees."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"{path} already exists; choose another name or confirm overwriting.")
+        self.path = path
+
+
+class ExportFolderMissing(FileNotFoundError):
+    """The folder the export should go into does not exist (it is not created silently)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"The folder {path.parent} does not exist; create it or pick another.")
+        self.path = path
+
+
+class UnknownExportFormat(ValueError):
+    """Neither the format given nor the file's extension says CSV or JSON."""
+
+    def __init__(self, path: Path, fmt: str | None) -> None:
+        what = f"format {fmt!r}" if fmt else f"extension {path.suffix or '(none)'!r}"
+        super().__init__(f"Cannot export with {what}: use a .csv or .json file name.")
+        self.path = path
+
+
+@dataclass(frozen=True, slots=True)
+class ExportResult:
+    """What an export wrote, for the toast."""
+
+    path: Path
+    fmt: ExportFormat
+    count: int
+
+    def description(self) -> str:
+        """A short sentence: "Exported 12 rows to /home/me/triage.csv"."""
+        rows = "row" if self.count == 1 else "rows"
+        return f"Exported {self.count} {rows} to {self.path}"
+
+
+def _iso(timestamp: float | None) -> str | None:
+    if timestamp is None:
+        return None
+    return datetime.fromtimestamp(timestamp, UTC).isoformat(timespec="seconds").replace(
+        "+00:00", "Z")
+
+
+def row_record(
+    row: TriageRow, now: float, history: Sequence[tuple[str, float]] = ()
+) -> dict[str, Any]:
+    """One row as plain data (the JSON object; CSV flattens its lists)."""
+    return {
+        "id": row.id,
+        "file_name": row.file_name,
+        "data_source_type": row.data_source_type,
+        "status": row.status,
+        "upload_date": row.upload_date,
+        "first_seen": _iso(row.first_seen),
+        "last_checked": _iso(row.last_checked),
+        "last_changed": _iso(row.last_changed),
+        "time_in_status_s": max(0, int(now - status_since(row, history))),
+        "warning_count": len(row.warnings),
+        "warnings": list(row.warnings),
+        "error_count": len(row.errors),
+        "errors": list(row.errors),
+        "note": row.note,
+    }
+
+
+def spreadsheet_safe(text: str) -> str:
+    """``text`` for a CSV cell: controls visible, and no formula start (CSV injection)."""
+    # Check before printable(): it would hide a leading tab or CR behind a symbol.
+    prefix = "'" if text.startswith(_FORMULA_START) else ""
+    return prefix + printable(text, limit=None)
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, list):
+        # One message a line inside the cell; each made safe on its own.
+        return "\n".join(spreadsheet_safe(str(item)) for item in value)
+    return spreadsheet_safe(str(value))
+
+
+def export_text(records: Sequence[Mapping[str, Any]], fmt: ExportFormat) -> str:
+    """The file content for ``records`` (from :func:`row_record`) in ``fmt``."""
+    if fmt == "json":
+        return json.dumps(list(records), ensure_ascii=False, indent=2) + "\n"
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    for record in records:
+        writer.writerow([_csv_cell(record[column]) for column in COLUMNS])
+    return buffer.getvalue()
+
+
+def _format_of(path: Path, fmt: str | None) -> ExportFormat:
+    word = (fmt or path.suffix.lstrip(".")).lower()
+    if word == "csv":
+        return "csv"
+    if word == "json":
+        return "json"
+    raise UnknownExportFormat(path, fmt)
+
+
+def export_rows(
+    rows: Sequence[TriageRow],
+    path: str | os.PathLike[str],
+    fmt: str | None = None,
+    overwrite: bool = False,
+    *,
+    now: float | None = None,
+    history_by_id: Mapping[int, Sequence[tuple[str, float]]] | None = None,
+) -> ExportResult:
+    """Write ``rows`` to ``path`` (``~`` expanded) as CSV or JSON, atomically.
+
+    ``fmt`` ("csv"/"json") wins over the extension. Raises :class:`ExportTargetExists`
+    when the file exists and ``overwrite`` is False, :class:`ExportFolderMissing` when
+    its folder does not exist, :class:`UnknownExportFormat`, ``IsADirectoryError``
+    when the path is a folder, and other ``OSError`` (permissions, full disk).
+    ``history_by_id`` (``Watchlist.history``) makes ``time_in_status_s`` exact.
+    """
+    target = Path(path).expanduser()
+    chosen = _format_of(target, fmt)
+    if target.is_dir():
+        raise IsADirectoryError(f"{target} is a folder; give a file name.")
+    if not target.parent.is_dir():
+        raise ExportFolderMissing(target)
+    if target.exists() and not overwrite:
+        raise ExportTargetExists(target)
+    moment = time.time() if now is None else now
+    histories = history_by_id or {}
+    records = [row_record(row, moment, histories.get(row.id, ())) for row in rows]
+    content = export_text(records, chosen)
+    _write_atomically(target, content, _CSV_ENCODING if chosen == "csv" else "utf-8",
+                      overwrite=overwrite)
+    return ExportResult(target, chosen, len(records))
+
+
+def _write_atomically(target: Path, content: str, encoding: str, *, overwrite: bool) -> None:
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, before the rename
+        "w", encoding=encoding, newline="", dir=target.parent,
+        prefix=f".{target.name}.", suffix=".tmp", delete=False)
+    temporary = Path(handle.name)
+    try:
+        with handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if overwrite:
+            os.replace(temporary, target)
+            return
+        try:
+            # A hard link never replaces: if the file appeared since the check, we
+            # fail instead of clobbering it.
+            os.link(temporary, target)
+        except FileExistsError:
+            raise ExportTargetExists(target) from None
+        except OSError:
+            # Filesystems without hard links (FAT, some network shares).
+            if target.exists():
+                raise ExportTargetExists(target) from None
+            os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)

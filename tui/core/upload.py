@@ -1,0 +1,445 @@
+"""Sending an upload plan as batch posts: nothing lost, nothing sent twice.
+
+:class:`Uploader` posts the plan's files in batches (at most ``batch_records``
+records and ``batch_bytes`` of body each), one batch in flight at a time, reading
+each file only when its batch is built. After every answered batch the new IDs are
+written to the watchlist and the audit log *before* the next batch goes, so a crash
+loses nothing the server accepted.
+
+What each failure does (a POST is not idempotent, so nothing is re-sent blindly):
+
+* 413 (nothing processed): the batch is split in halves, recursively; a lone record
+  that still gets 413 is rejected with that reason.
+* 429: wait for Retry-After (capped; a bounded number of times) and send again;
+  ``cancel()`` cuts the wait short.
+* 401/403: stop; the rest is "not sent" and the outcome says a key is needed.
+* No answer after sending (the connection broke), a 5xx or an unreadable answer:
+  the batch is "unknown" (the server may hold it) and is NOT re-sent.
+* A 4xx for the whole batch or a refused connection: the batch "failed" (certainly
+  not processed).
+* ``max_failures`` batches in a row without a usable answer: stop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from tui.api.errors import (
+    ApiError,
+    AuthenticationError,
+    BadResponseError,
+    PayloadTooLargeError,
+    RateLimitedError,
+    ServerError,
+    TransportError,
+)
+from tui.api.models import BatchEnvelope, BatchRecordResult, ConversionRecord
+from tui.core.upload_body import BuiltBody, build_body, group_batches
+from tui.core.upload_outcome import FileOutcome, FileResult, UploadOutcome
+from tui.core.upload_plan import UploadItem, UploadPlan
+
+__all__ = [
+    "AuditSink",
+    "BatchPoster",
+    "UploadProgress",
+    "Uploader",
+    "WatchlistSink",
+    "reference_note",
+]
+
+#: The API's limits (see openapi.yaml): records per post, characters of a reference.
+MAX_BATCH_RECORDS = 100
+MAX_REFERENCE = 200
+DEFAULT_BATCH_BYTES = 20 * 2**20
+# Transport reasons that mean the request never left this machine.
+_NOT_DELIVERED = frozenset({"refused", "tls"})
+
+
+class BatchPoster(Protocol):
+    """What the uploader needs of the API client."""
+
+    async def post_batch(self, records: Sequence[ConversionRecord] | bytes) -> BatchEnvelope:
+        """Post one batch (here always an already serialised body)."""
+        ...
+
+
+class WatchlistSink(Protocol):
+    """What the uploader needs of the watchlist."""
+
+    def add(self, ids: Iterable[int], *, note: str | None = None) -> list[int]:
+        """Watch ``ids`` with ``note``."""
+        ...
+
+
+class AuditSink(Protocol):
+    """What the uploader needs of the audit log."""
+
+    def append(self, *, action: str, ids: Sequence[int], outcome: str, profile: str,
+               user: str | None = None) -> object:
+        """Record one action."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class UploadProgress:
+    """Where an upload stands. Bytes are file bytes (not base64), for people.
+
+    ``state`` is ``reading`` (building a batch), ``sending``, ``waiting`` (rate
+    limited: ``wait_seconds``), ``done`` or ``stopped``. ``finished_records`` counts
+    files whatever their outcome; ``sent_*`` those whose batch went out and came back
+    (or was lost on the way).
+    """
+
+    state: str
+    total_records: int
+    total_bytes: int
+    finished_records: int
+    sent_records: int
+    sent_bytes: int
+    accepted_records: int
+    accepted_bytes: int
+    rejected_records: int
+    rejected_bytes: int
+    batches_posted: int
+    batches_planned: int
+    wait_seconds: float | None = None
+    message: str | None = None
+
+
+def reference_note(reference: str | None) -> str:
+    """The watchlist note of uploaded conversions (carries the external reference)."""
+    return f"Uploaded, ref {reference}" if reference else "Uploaded"
+
+
+class _Stop(Exception):
+    """Ends the run: ``by`` is the one-word cause, the message the sentence."""
+
+    def __init__(self, message: str, by: str) -> None:
+        super().__init__(message)
+        self.by = by
+
+
+class Uploader:
+    """Posts an :class:`UploadPlan` batch by batch; see the module docstring.
+
+    ``on_progress`` is called on the event loop after every step. One run at a time;
+    the same uploader can run again (a retry) once the previous run returned.
+    """
+
+    def __init__(self, client: BatchPoster, watchlist: WatchlistSink, audit: AuditSink, *,
+                 profile_name: str, user: str | None = None,
+                 batch_records: int = MAX_BATCH_RECORDS, batch_bytes: int = DEFAULT_BATCH_BYTES,
+                 on_progress: Callable[[UploadProgress], None] | None = None,
+                 max_rate_limit_waits: int = 5, max_wait: float = 60.0,
+                 max_failures: int = 2) -> None:
+        if batch_records < 1 or batch_bytes < 1 or max_failures < 1:
+            raise ValueError("batch_records, batch_bytes and max_failures must be positive")
+        self._client = client
+        self._watchlist = watchlist
+        self._audit = audit
+        self._profile = profile_name
+        self._user = user
+        self._batch_records = batch_records
+        self._batch_bytes = batch_bytes
+        self._on_progress = on_progress
+        self._max_waits = max_rate_limit_waits
+        self._max_wait = max_wait
+        self._max_failures = max_failures
+        self._cancelled = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake: asyncio.Event | None = None
+        self._run: _Run | None = None
+
+    def __repr__(self) -> str:
+        return f"Uploader(profile={self._profile!r}, batch_records={self._batch_records})"
+
+    @property
+    def cancelled(self) -> bool:
+        """Whether :meth:`cancel` was called during the current run."""
+        return self._cancelled.is_set()
+
+    def cancel(self) -> None:
+        """Stop after the batch in flight (a rate-limit wait ends at once). Thread-safe."""
+        self._cancelled.set()
+        loop, wake = self._loop, self._wake
+        if loop is None or wake is None:
+            return
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            wake.set()
+        else:
+            try:
+                loop.call_soon_threadsafe(wake.set)
+            except RuntimeError:
+                pass  # the loop has closed: the run is over anyway
+
+    async def run(self, plan: UploadPlan, reference: str | None = None) -> UploadOutcome:
+        """Send every item of ``plan``; ``reference`` goes with every record (max 200 chars)."""
+        if self._run is not None:
+            raise RuntimeError("this uploader is already running")
+        reference = (reference.strip() or None) if reference is not None else None
+        if reference is not None and len(reference) > MAX_REFERENCE:
+            raise ValueError(f"the external reference is longer than {MAX_REFERENCE} characters")
+        self._loop, self._wake = asyncio.get_running_loop(), asyncio.Event()
+        if self._cancelled.is_set():
+            self._wake.set()  # cancelled before it started: honour it
+        run = _Run(plan, reference)
+        self._run = run
+        try:
+            await self._send_all(run)
+        finally:
+            self._run = None
+            self._loop = self._wake = None
+            self._cancelled.clear()
+        return run.finish()
+
+    # -- the loop ----------------------------------------------------------------------------
+
+    async def _send_all(self, run: _Run) -> None:
+        queue = deque(group_batches(run.plan.items, max_records=self._batch_records,
+                                    max_bytes=self._batch_bytes, reference=run.reference))
+        run.batches_planned = len(queue)
+        failures = 0
+        try:
+            while queue:
+                if self._cancelled.is_set():
+                    raise _Stop("Cancelled: the files not yet sent were left out.", "cancel")
+                batch = queue.popleft()
+                self._progress(run, "reading")
+                built = await asyncio.to_thread(build_body, batch, run.reference)
+                for item, reason in built.unreadable:
+                    run.add(item, FileOutcome.FAILED, reasons=(reason,))
+                if not built.items:
+                    continue
+                try:
+                    failures = await self._send_one(run, built, queue, failures)
+                except _Stop:
+                    run.add_all(run.unfiled(built.items), FileOutcome.NOT_SENT)
+                    raise
+        except _Stop as stop:
+            run.outcome.stopped_reason, run.outcome.stopped_by = str(stop), stop.by
+            for batch in queue:
+                run.add_all(batch, FileOutcome.NOT_SENT)
+            self._progress(run, "stopped", message=str(stop))
+        else:
+            self._progress(run, "done")
+
+    async def _send_one(self, run: _Run, built: BuiltBody, queue: deque[list[UploadItem]],
+                        failures: int) -> int:
+        """Post one built batch and file its items; returns the new count of failures."""
+        items = built.items
+        number = run.outcome.batches_posted + 1
+        self._progress(run, "sending", message=f"Sending batch {number} ({len(items)} files)")
+        try:
+            envelope = await self._post(run, built.body)
+        except PayloadTooLargeError as error:
+            run.outcome.batches_posted += 1
+            if len(items) == 1:
+                run.add(items[0], FileOutcome.REJECTED, batch=number, index=0,
+                        reasons=(f"{error} The file is too large for the server "
+                                 "even on its own.",))
+            else:
+                half = (len(items) + 1) // 2
+                queue.appendleft(items[half:])
+                queue.appendleft(items[:half])
+                run.batches_planned += 1
+                run.outcome.problems.append(
+                    f"Batch {number} ({len(items)} files) was too large for the server "
+                    "(HTTP 413); sending it in halves.")
+            return failures
+        except AuthenticationError as error:
+            raise _Stop(f"{error} An API key is needed: set CONVERSIONS_API_KEY or run "
+                        "`conversions-tui login`. Nothing more was sent.", "auth") from None
+        except RateLimitedError as error:
+            run.add_all(items, FileOutcome.FAILED, reasons=(str(error),), batch=number)
+            raise _Stop(f"The server kept asking to slow down ({error}); stopped.",
+                        "rate_limit") from None
+        except TransportError as error:
+            run.outcome.batches_posted += 1
+            if error.reason in _NOT_DELIVERED:
+                run.add_all(items, FileOutcome.FAILED, reasons=(str(error),), batch=number)
+            else:
+                self._lost(run, items, number, error)
+            return self._failed(run, failures + 1, "transport")
+        except (ServerError, BadResponseError) as error:
+            run.outcome.batches_posted += 1
+            self._lost(run, items, number, error)
+            return self._failed(run, failures + 1, "failures")
+        except ApiError as error:
+            run.outcome.batches_posted += 1
+            reasons = (str(error), *error.errors)
+            run.add_all(items, FileOutcome.FAILED, reasons=reasons, batch=number)
+            run.outcome.problems.append(f"Batch {number} ({len(items)} files) failed: {error}")
+            return self._failed(run, failures + 1, "failures")
+        run.outcome.batches_posted += 1
+        self._file_answer(run, envelope, items, number)
+        return 0
+
+    def _failed(self, run: _Run, failures: int, by: str) -> int:
+        if failures >= self._max_failures:
+            raise _Stop(f"{failures} batches in a row got no usable answer; stopped so as "
+                        "not to send more into a broken connection.", by)
+        return failures
+
+    def _lost(self, run: _Run, items: list[UploadItem], number: int, error: ApiError) -> None:
+        """A batch whose fate is unknown: say so, name its files, never re-send it."""
+        why = (f"{error} The server may or may not have created these records; they were "
+               "not sent again (check before retrying).")
+        run.add_all(items, FileOutcome.UNKNOWN, reasons=(why,), batch=number)
+        names = ", ".join(item.file_name for item in items[:5])
+        more = f" and {len(items) - 5} more" if len(items) > 5 else ""
+        run.outcome.problems.append(
+            f"Batch {number} ({len(items)} files: {names}{more}): outcome unknown. {error}")
+        self._audit_append(run, [], f"unknown ({len(items)} files): {error}")
+
+    async def _post(self, run: _Run, body: bytes) -> BatchEnvelope:
+        """Post, waiting out 429s (bounded); cancel ends a wait with a stop."""
+        waits = 0
+        while True:
+            try:
+                return await self._client.post_batch(body)
+            except RateLimitedError as error:
+                waits += 1
+                if waits > self._max_waits:
+                    raise
+                asked = error.retry_after if error.retry_after is not None else 2.0**waits
+                delay = min(max(asked, 0.0), self._max_wait)
+                self._progress(run, "waiting", wait_seconds=delay,
+                               message=f"Rate limited; waiting {delay:.0f} s")
+                if await self._wait_or_cancel(delay):
+                    raise _Stop("Cancelled while waiting for the rate limit; the batch was "
+                                "not sent.", "cancel") from None
+
+    async def _wait_or_cancel(self, delay: float) -> bool:
+        """Sleep ``delay`` seconds; True when cancelled meanwhile."""
+        assert self._wake is not None
+        try:
+            await asyncio.wait_for(self._wake.wait(), timeout=delay)
+        except TimeoutError:
+            return self._cancelled.is_set()
+        return True
+
+    # -- filing the answer ---------------------------------------------------------------------
+
+    def _file_answer(self, run: _Run, envelope: BatchEnvelope, items: list[UploadItem],
+                     number: int) -> None:
+        results = envelope.payload.results if envelope.payload is not None else []
+        by_index: dict[int, BatchRecordResult] = {}
+        for answer in results:
+            if 0 <= answer.index < len(items):
+                by_index.setdefault(answer.index, answer)
+        accepted: list[int] = []
+        for index, item in enumerate(items):
+            result = by_index.get(index)
+            if result is None:
+                run.add(item, FileOutcome.UNKNOWN, batch=number, index=index, reasons=(
+                    f"The server's answer (HTTP {envelope.http_status}) did not mention this "
+                    "file; it may have been created.",))
+            elif result.accepted and result.conversion is not None:
+                accepted.append(result.conversion.id)
+                run.add(item, FileOutcome.ACCEPTED, batch=number, index=index,
+                        conversion_id=result.conversion.id, warnings=tuple(result.warnings))
+            elif result.accepted:
+                run.add(item, FileOutcome.UNKNOWN, batch=number, index=index,
+                        warnings=tuple(result.warnings),
+                        reasons=("The server accepted this file but gave no conversion ID.",))
+            else:
+                reasons = tuple(result.errors) or (
+                    f"Rejected without a reason (HTTP {envelope.http_status}).",)
+                run.add(item, FileOutcome.REJECTED, batch=number, index=index, reasons=reasons,
+                        warnings=tuple(result.warnings))
+        self._record(run, accepted, len(items))
+
+    def _record(self, run: _Run, ids: list[int], total: int) -> None:
+        """Watchlist and audit log, before the next batch; a failure here stops the run."""
+        rejected = total - len(ids)
+        try:
+            if ids:
+                self._watchlist.add(ids, note=reference_note(run.reference))
+        except Exception as error:
+            raise _Stop(f"The accepted IDs could not be added to the watchlist "
+                        f"({type(error).__name__}: {error}); stopped so that nothing goes "
+                        f"unrecorded. New IDs: {', '.join(map(str, ids))}.",
+                        "recording") from None
+        outcome = f"accepted {len(ids)} of {total}" + (f", {rejected} rejected" if rejected
+                                                       else "")
+        self._audit_append(run, ids, outcome)
+
+    def _audit_append(self, run: _Run, ids: list[int], outcome: str) -> None:
+        if run.reference:
+            outcome += f" (ref {run.reference})"
+        try:
+            self._audit.append(action="upload", ids=ids, outcome=outcome,
+                               profile=self._profile, user=self._user)
+        except Exception as error:
+            raise _Stop(f"The audit log could not be written ({type(error).__name__}: "
+                        f"{error}); stopped so that nothing goes unrecorded.",
+                        "recording") from None
+
+    def _progress(self, run: _Run, state: str, *, wait_seconds: float | None = None,
+                  message: str | None = None) -> None:
+        if self._on_progress is not None:
+            self._on_progress(run.progress(state, wait_seconds, message))
+
+
+class _Run:
+    """The bookkeeping of one run: results so far and the numbers for progress."""
+
+    def __init__(self, plan: UploadPlan, reference: str | None) -> None:
+        self.plan = plan
+        self.reference = reference
+        self.outcome = UploadOutcome(invalid=list(plan.rejected), reference=reference)
+        self.batches_planned = 0
+        self._order = {id(item): position for position, item in enumerate(plan.items)}
+        self._filed: set[int] = set()
+        self._total_bytes = plan.total_bytes
+
+    def add(self, item: UploadItem, outcome: FileOutcome, *, reasons: tuple[str, ...] = (),
+            warnings: tuple[str, ...] = (), conversion_id: int | None = None,
+            batch: int | None = None, index: int | None = None) -> None:
+        self._filed.add(id(item))
+        self.outcome.results.append(FileResult(
+            item=item, outcome=outcome, conversion_id=conversion_id, reasons=reasons,
+            warnings=warnings, batch=batch, index=index))
+
+    def add_all(self, items: Iterable[UploadItem], outcome: FileOutcome, *,
+                reasons: tuple[str, ...] = (), batch: int | None = None) -> None:
+        for index, item in enumerate(items):
+            self.add(item, outcome, reasons=reasons, batch=batch,
+                     index=index if batch is not None else None)
+
+    def unfiled(self, items: Iterable[UploadItem]) -> list[UploadItem]:
+        """Those of ``items`` without a result yet."""
+        return [item for item in items if id(item) not in self._filed]
+
+    def progress(self, state: str, wait_seconds: float | None,
+                 message: str | None) -> UploadProgress:
+        counts = {kind: [0, 0] for kind in FileOutcome}
+        for result in self.outcome.results:
+            counts[result.outcome][0] += 1
+            counts[result.outcome][1] += result.item.size
+        sent = [counts[k][i] for k in (FileOutcome.ACCEPTED, FileOutcome.REJECTED,
+                                       FileOutcome.UNKNOWN) for i in (0, 1)]
+        return UploadProgress(
+            state=state, total_records=len(self.plan.items), total_bytes=self._total_bytes,
+            finished_records=len(self.outcome.results),
+            sent_records=sent[0] + sent[2] + sent[4], sent_bytes=sent[1] + sent[3] + sent[5],
+            accepted_records=counts[FileOutcome.ACCEPTED][0],
+            accepted_bytes=counts[FileOutcome.ACCEPTED][1],
+            rejected_records=counts[FileOutcome.REJECTED][0],
+            rejected_bytes=counts[FileOutcome.REJECTED][1],
+            batches_posted=self.outcome.batches_posted, batches_planned=self.batches_planned,
+            wait_seconds=wait_seconds, message=message)
+
+    def finish(self) -> UploadOutcome:
+        """The outcome with results in plan order."""
+        self.outcome.results.sort(key=lambda r: self._order.get(id(r.item), len(self._order)))
+        return self.outcome

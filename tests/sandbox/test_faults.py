@@ -1,0 +1,165 @@
+"""Each fault, switched on and off while the server runs."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import httpx
+import pytest
+
+from tests.sandbox.conftest import assert_envelope
+from tui.sandbox.faults import FaultConfig
+from tui.sandbox.runner import SandboxServer
+
+
+@pytest.fixture
+def conversion(sandbox: SandboxServer) -> str:
+    """A status path that answers 200 when no fault is on."""
+    return f"/v1/conversions/{sandbox.state.add_conversion()}/status"
+
+
+def test_latency(api: httpx.Client, sandbox: SandboxServer, conversion: str) -> None:
+    sandbox.faults.latency = 0.3
+    started = time.monotonic()
+    assert_envelope(api.get(conversion), 200)
+    assert time.monotonic() - started >= 0.3
+    sandbox.faults.latency = 0
+    started = time.monotonic()
+    assert_envelope(api.get(conversion), 200)
+    assert time.monotonic() - started < 0.3
+
+
+@pytest.mark.parametrize("code", [500, 503, 429])
+def test_error_rate_answers_an_envelope(api: httpx.Client, sandbox: SandboxServer,
+                                        conversion: str, code: int) -> None:
+    sandbox.faults.error_rate = 1.0
+    sandbox.faults.error_status = code
+    body = assert_envelope(api.get(conversion), code)
+    assert body["hasErrors"] is True
+    if code == 429:
+        assert api.get(conversion).headers["retry-after"] == "1"
+    sandbox.faults.error_rate = 0
+    assert_envelope(api.get(conversion), 200)
+
+
+def test_error_rate_is_a_share_of_requests(api: httpx.Client, sandbox: SandboxServer,
+                                           conversion: str) -> None:
+    sandbox.faults.error_rate = 0.5
+    codes = [api.get(conversion).status_code for _ in range(60)]
+    assert 10 < codes.count(500) < 50
+    assert codes.count(200) + codes.count(500) == 60
+
+
+def test_html_error_page(api: httpx.Client, sandbox: SandboxServer, conversion: str) -> None:
+    sandbox.faults.html_error = True
+    answer = api.get(conversion)
+    assert answer.status_code == 502
+    assert answer.headers["content-type"].startswith("text/html")
+    assert b"Bad Gateway" in answer.content
+    sandbox.faults.html_error = False
+    assert_envelope(api.get(conversion), 200)
+
+
+def test_malformed_json(api: httpx.Client, sandbox: SandboxServer, conversion: str) -> None:
+    sandbox.faults.malformed_json = 1.0
+    answer = api.get(conversion)
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("application/json")
+    with pytest.raises(json.JSONDecodeError):
+        answer.json()
+    sandbox.faults.clear()
+    assert_envelope(api.get(conversion), 200)
+
+
+def test_truncated_json(api: httpx.Client, sandbox: SandboxServer, conversion: str) -> None:
+    whole = api.get(conversion).content
+    sandbox.faults.truncated_json = 1.0
+    answer = api.get(conversion)
+    assert answer.status_code == 200
+    assert whole.startswith(answer.content) and len(answer.content) < len(whole)
+    with pytest.raises(json.JSONDecodeError):
+        answer.json()
+
+
+def test_drop_connection_gives_a_transport_error(api: httpx.Client, sandbox: SandboxServer,
+                                                 conversion: str) -> None:
+    sandbox.faults.drop_connection = 1.0
+    with pytest.raises((httpx.RemoteProtocolError, httpx.ReadError)):
+        api.get(conversion)
+    sandbox.faults.drop_connection = 0
+    assert_envelope(api.get(conversion), 200)
+    assert sandbox.state.stats.faults["drop_connection"] == 1
+
+
+def test_storm_answers_429_with_retry_after(api: httpx.Client, sandbox: SandboxServer,
+                                            conversion: str) -> None:
+    sandbox.faults.storm = True
+    sandbox.faults.retry_after = 7
+    for _ in range(3):
+        answer = api.get(conversion)
+        assert_envelope(answer, 429)
+        assert answer.headers["retry-after"] == "7"
+    sandbox.faults.storm = False
+    assert_envelope(api.get(conversion), 200)
+
+
+def test_rate_limit_is_a_token_bucket(api: httpx.Client, sandbox: SandboxServer,
+                                      conversion: str) -> None:
+    sandbox.faults.rate_limit = 5.0  # 5 a second, bursts of 5
+    codes = [api.get(conversion).status_code for _ in range(8)]
+    assert codes[:5] == [200] * 5 and 429 in codes[5:]
+    limited = api.get(conversion)
+    assert int(limited.headers["retry-after"]) >= 1
+    time.sleep(0.45)  # two tokens come back
+    assert api.get(conversion).status_code == 200
+    sandbox.faults.rate_limit = None
+    assert all(api.get(conversion).status_code == 200 for _ in range(10))
+
+
+def test_path_prefix_scopes_faults(api: httpx.Client, sandbox: SandboxServer,
+                                   conversion: str) -> None:
+    sandbox.faults.storm = True
+    sandbox.faults.path_prefix = "/v1/conversions/9"
+    assert_envelope(api.get(conversion), 200)  # ids start at 48210: not in scope
+    assert_envelope(api.get("/v1/conversions/9/status"), 429)
+
+
+def test_requests_are_counted_even_when_faulted(api: httpx.Client, sandbox: SandboxServer,
+                                                conversion: str) -> None:
+    sandbox.faults.drop_connection = 1.0
+    for _ in range(3):
+        with pytest.raises(httpx.TransportError):
+            api.get(conversion)
+    assert sandbox.state.request_count == 3
+    stats = httpx.get(sandbox.base_url + "/_control/stats").json()["payload"]
+    assert stats["requests"] == 3
+    assert stats["faults"] == {"drop_connection": 3}
+
+
+def test_faults_over_the_control_plane(control: httpx.Client, api: httpx.Client,
+                                       sandbox: SandboxServer, conversion: str) -> None:
+    body = assert_envelope(control.put("/faults", json={"storm": True, "retry_after": 3}), 200)
+    assert body["payload"]["storm"] is True
+    assert api.get(conversion).headers["retry-after"] == "3"
+    assert_envelope(control.patch("/faults", json={"latency": 0.01}), 200)
+    assert sandbox.faults.storm is True and sandbox.faults.latency == 0.01
+    assert_envelope(control.put("/faults", json={"latency": 0.02}), 200)
+    assert sandbox.faults.storm is False  # PUT replaces
+    assert_envelope(control.delete("/faults"), 200)
+    assert sandbox.faults == FaultConfig()
+    assert_envelope(api.get(conversion), 200)
+
+
+@pytest.mark.parametrize("bad", [{"nope": 1}, {"error_rate": 2}, {"error_status": 200},
+                                 {"latency": -1}, {"storm": "yes"}])
+def test_bad_fault_settings_are_refused_whole(control: httpx.Client, sandbox: SandboxServer,
+                                              bad: dict[str, object]) -> None:
+    sandbox.faults.latency = 0.01
+    assert_envelope(control.patch("/faults", json=bad), 400)
+    assert sandbox.faults.latency == 0.01
+
+
+def test_control_plane_is_never_faulted(control: httpx.Client, sandbox: SandboxServer) -> None:
+    sandbox.faults.update({"drop_connection": 1.0, "path_prefix": "/"})
+    assert_envelope(control.get("/faults"), 200)

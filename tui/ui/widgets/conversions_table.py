@@ -439,7 +439,7 @@ class ConversionsTable(ScrollView, can_focus=True):
     # -- events ----------------------------------------------------------------
     def on_mount(self) -> None:
         """Start the clock that keeps relative times current."""
-        self._clock_timer = self.set_interval(1.0, self._tick)
+        self._clock_timer = self.set_interval(1.0, self.refresh_clock)
         self._update_virtual_size()
 
     def on_click(self, event: events.Click) -> None:
@@ -709,8 +709,8 @@ class ConversionsTable(ScrollView, can_focus=True):
         self._header = (key, strip)
         return strip
 
-    def _tick(self) -> None:
-        """Once a second: repaint visible rows whose clock cells changed, nothing else."""
+    def refresh_clock(self) -> None:
+        """Repaint the visible rows whose clock cells changed, nothing else (run every second)."""
         count = self._rows.shown_count
         if not count or not self._slots:
             return

@@ -1,0 +1,353 @@
+"""Deleting conversions: phase one (ask the server), bulk, bounded, nothing retried.
+
+A delete only *marks* a conversion (202, status DeletionPending); the server
+deletes it later. So this module sends the DELETE calls and records what each
+answer means; phase two (polling until the status says Deleted, or a 404 after
+our own request) is the poller's, guided by ``Watchlist.mark_delete_requested``.
+
+Per ID the answer becomes one :class:`DeleteResult`:
+
+======================  ===================================================
+202                     REQUESTED (also when it was already pending)
+409 (Processing)        REFUSED, with the status the server reported
+410                     ALREADY_DELETED
+404                     NOT_FOUND; ALREADY_DELETED after our own request
+401/403                 AUTH; nothing more is sent (the rest: SKIPPED)
+429                     RATE_LIMITED, with the wait the server asked for
+anything else           FAILED, with a short reason
+======================  ===================================================
+
+Nothing is retried behind the user's back: a person decides whether to press
+``d`` again. The rest of a bulk delete goes on after any failure but a refused
+key. Every ID's outcome goes to the audit log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Protocol
+
+from tui.api.errors import (
+    ApiError,
+    AuthenticationError,
+    BadResponseError,
+    ConflictError,
+    GoneError,
+    InvalidRequestError,
+    NotFoundError,
+    RateLimitedError,
+    ServerError,
+    TransportError,
+)
+from tui.api.models import StatusEnvelope
+from tui.core.pollproblems import describe_problem, transport_cause
+from tui.core.untrusted import printable
+from tui.core.watchlist import PollResult, Watchlist
+
+__all__ = [
+    "DeleteOutcome",
+    "DeleteResult",
+    "DeleteSummary",
+    "DeletingClient",
+    "delete_conversions",
+    "describe",
+]
+
+_STATUS_LIMIT = 40
+_UNSURE = "the conversion may or may not be marked — check its status"
+
+
+class DeletingClient(Protocol):
+    """What deletion needs from the API client (``ConversionsClient`` fits)."""
+
+    async def delete(self, conversion_id: int) -> StatusEnvelope: ...
+
+
+class AuditTrail(Protocol):
+    """What deletion needs from the audit log (``AuditLog`` fits)."""
+
+    def append(self, *, action: str, conversion_id: int | None, outcome: str, detail: str,
+               profile: str, user: str | None = None, at: float | None = None) -> None: ...
+
+
+class DeleteOutcome(StrEnum):
+    """What one delete request came to; the value is the audit log's outcome word."""
+
+    REQUESTED = "requested"
+    REFUSED = "refused"
+    ALREADY_DELETED = "already_deleted"
+    NOT_FOUND = "not_found"
+    AUTH = "auth"
+    SKIPPED = "skipped"
+    RATE_LIMITED = "rate_limited"
+    FAILED = "failed"
+
+
+_LABELS: dict[DeleteOutcome, str] = {
+    DeleteOutcome.REQUESTED: "Deletion requested",
+    DeleteOutcome.REFUSED: "Refused",
+    DeleteOutcome.ALREADY_DELETED: "Already deleted",
+    DeleteOutcome.NOT_FOUND: "Not found",
+    DeleteOutcome.AUTH: "Key refused",
+    DeleteOutcome.SKIPPED: "Not sent",
+    DeleteOutcome.RATE_LIMITED: "Rate limited",
+    DeleteOutcome.FAILED: "Delete failed",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteResult:
+    """The outcome of deleting one conversion.
+
+    ``reason`` is one short sentence, safe to show (server text made printable);
+    ``status`` is the status the server reported with a refusal; ``retry_after``
+    the wait a 429 asked for, in seconds.
+    """
+
+    id: int
+    outcome: DeleteOutcome
+    reason: str
+    at: float
+    status: str | None = None
+    retry_after: float | None = None
+
+
+def describe(result: DeleteResult) -> str:
+    """A short message for the row: "Refused: still Processing: wait until ..."."""
+    return f"{_LABELS[result.outcome]}: {result.reason}"
+
+
+@dataclass(slots=True)
+class DeleteSummary:
+    """Every ID's result, in the order the IDs were given, and a sentence for the toast."""
+
+    results: list[DeleteResult] = field(default_factory=list)
+
+    def of(self, *outcomes: DeleteOutcome) -> list[DeleteResult]:
+        """The results with one of ``outcomes``."""
+        return [result for result in self.results if result.outcome in outcomes]
+
+    @property
+    def requested(self) -> list[DeleteResult]:
+        """Marked for deletion (the poller follows them to Deleted)."""
+        return self.of(DeleteOutcome.REQUESTED)
+
+    @property
+    def refused(self) -> list[DeleteResult]:
+        """Refused by the server in their current status (409)."""
+        return self.of(DeleteOutcome.REFUSED)
+
+    @property
+    def failed(self) -> list[DeleteResult]:
+        """Not done for another reason: key, rate limit, network, server, not sent."""
+        return self.of(DeleteOutcome.FAILED, DeleteOutcome.AUTH, DeleteOutcome.RATE_LIMITED,
+                       DeleteOutcome.SKIPPED)
+
+    @property
+    def stopped_by_auth(self) -> bool:
+        """True when a refused key stopped the bulk delete."""
+        return any(result.outcome is DeleteOutcome.AUTH for result in self.results)
+
+    def sentence(self) -> str:
+        """One line for a toast: "3 marked for deletion, 2 refused (still Processing), 1 failed"."""
+        if not self.results:
+            return "Nothing to delete"
+        parts: list[str] = []
+        if requested := self.requested:
+            parts.append(f"{len(requested)} marked for deletion")
+        if refused := self.refused:
+            statuses = sorted({result.status or "not deletable now" for result in refused})
+            shown = "still Processing" if statuses == ["Processing"] else ", ".join(statuses)
+            parts.append(f"{len(refused)} refused ({shown})")
+        if gone := self.of(DeleteOutcome.ALREADY_DELETED):
+            parts.append(f"{len(gone)} already deleted")
+        if missing := self.of(DeleteOutcome.NOT_FOUND):
+            parts.append(f"{len(missing)} not found")
+        if limited := self.of(DeleteOutcome.RATE_LIMITED):
+            waits = [r.retry_after for r in limited if r.retry_after is not None]
+            hint = f"wait {math.ceil(max(waits))} s, then press d again" if waits else (
+                "wait a moment, then press d again")
+            parts.append(f"{len(limited)} rate limited ({hint})")
+        if failed := self.of(DeleteOutcome.FAILED):
+            parts.append(f"{len(failed)} failed")
+        if self.stopped_by_auth:
+            skipped = len(self.of(DeleteOutcome.SKIPPED))
+            parts.append("the key was refused" + (f"; {skipped} not sent" if skipped else ""))
+        return ", ".join(parts)
+
+
+def _status_word(error: ConflictError) -> str | None:
+    word = error.current_status
+    return printable(word, limit=_STATUS_LIMIT) if word else None
+
+
+def _failure_reason(error: ApiError) -> str:
+    """Why a delete failed, and whether the server might have acted on it anyway."""
+    if isinstance(error, TransportError):
+        cause = transport_cause(error)
+        if error.reason == "refused":
+            # No connection was made, so the request cannot have reached the server.
+            return f"network error: {cause}; nothing reached the server"
+        return f"network error: {cause}; {_UNSURE}"
+    if isinstance(error, ServerError | BadResponseError):
+        return f"server error: {describe_problem(error)}; {_UNSURE}"
+    if isinstance(error, InvalidRequestError):
+        return f"the server rejected the request: {describe_problem(error)}"
+    return f"{describe_problem(error)}; {_UNSURE}"
+
+
+def _result_of_error(conversion_id: int, error: ApiError, at: float,
+                     requested_before: bool) -> DeleteResult:
+    if isinstance(error, ConflictError):
+        status = _status_word(error)
+        if status == "Processing" or status is None:
+            reason = "still Processing: wait until it completes or fails, then delete"
+            if status is None:
+                reason = "the server refused it in its current status; check it, then delete"
+        else:
+            reason = f"the server refused it while {status}; check it, then delete"
+        return DeleteResult(conversion_id, DeleteOutcome.REFUSED, reason, at, status=status)
+    if isinstance(error, GoneError):
+        return DeleteResult(conversion_id, DeleteOutcome.ALREADY_DELETED,
+                            "already deleted on the server", at)
+    if isinstance(error, NotFoundError):
+        if requested_before:
+            return DeleteResult(conversion_id, DeleteOutcome.ALREADY_DELETED,
+                                "deletion confirmed: the server no longer has it", at)
+        return DeleteResult(conversion_id, DeleteOutcome.NOT_FOUND,
+                            "the server does not know this ID", at)
+    if isinstance(error, AuthenticationError):
+        return DeleteResult(conversion_id, DeleteOutcome.AUTH,
+                            "the key was refused; nothing more was sent", at)
+    if isinstance(error, RateLimitedError):
+        wait = error.retry_after
+        when = f"wait {math.ceil(wait)} s" if wait is not None else "wait a moment"
+        return DeleteResult(conversion_id, DeleteOutcome.RATE_LIMITED,
+                            f"too many requests: {when} and press d again", at,
+                            retry_after=wait)
+    return DeleteResult(conversion_id, DeleteOutcome.FAILED, _failure_reason(error), at)
+
+
+class _BulkDelete:
+    """One bulk delete: a few workers take IDs in order until none are left."""
+
+    def __init__(self, client: DeletingClient, watchlist: Watchlist, audit: AuditTrail, *,
+                 profile_name: str, user: str | None,
+                 on_outcome: Callable[[DeleteResult], None] | None,
+                 clock: Callable[[], float]) -> None:
+        self.client = client
+        self.watchlist = watchlist
+        self.audit = audit
+        self.profile_name = profile_name
+        self.user = user
+        self.on_outcome = on_outcome
+        self.clock = clock
+        self.stopped = False
+        self.callback_error: Exception | None = None
+
+    async def delete_one(self, conversion_id: int) -> DeleteResult:
+        if self.stopped:
+            result = DeleteResult(conversion_id, DeleteOutcome.SKIPPED,
+                                  "not sent: the key was refused for an earlier ID", self.clock())
+            self.finish(result)
+            return result
+        row = self.watchlist.get(conversion_id)
+        requested_before = row is not None and row.delete_requested_at is not None
+        not_found = False
+        try:
+            await self.client.delete(conversion_id)
+        except ApiError as error:
+            result = _result_of_error(conversion_id, error, self.clock(), requested_before)
+            not_found = isinstance(error, NotFoundError)
+        else:
+            reason = ("deletion was already requested; watching until it shows Deleted"
+                      if requested_before else
+                      "marked for deletion; watching until it shows Deleted")
+            result = DeleteResult(conversion_id, DeleteOutcome.REQUESTED, reason, self.clock())
+        self.apply(result, watched=row is not None, not_found=not_found)
+        self.finish(result)
+        return result
+
+    def apply(self, result: DeleteResult, *, watched: bool, not_found: bool) -> None:
+        """Record in the watchlist what the answer tells us about the conversion."""
+        if result.outcome is DeleteOutcome.AUTH:
+            self.stopped = True
+        elif result.outcome is DeleteOutcome.REQUESTED:
+            if not watched:
+                # A deletion is followed to its end, so the conversion must be watched.
+                self.watchlist.add([result.id], at=result.at)
+            self.watchlist.mark_delete_requested(result.id, result.at)
+        elif not_found:
+            # A 404 is a status answer too; after our own request it means Deleted.
+            self.watchlist.record_results([PollResult(result.id, result.at, not_found=True)])
+        elif result.outcome is DeleteOutcome.ALREADY_DELETED and watched:
+            # 410: when the server later purges it, its 404 confirms the deletion.
+            self.watchlist.mark_delete_requested(result.id, result.at)
+
+    def finish(self, result: DeleteResult) -> None:
+        self.audit.append(action="delete", conversion_id=result.id,
+                          outcome=result.outcome.value, detail=result.reason,
+                          profile=self.profile_name, user=self.user, at=result.at)
+        if self.on_outcome is None:
+            return
+        try:
+            self.on_outcome(result)
+        except Exception as error:
+            # Raising here would cancel deletes already on the wire, leaving them unknown.
+            if self.callback_error is None:
+                self.callback_error = error
+
+
+def _unique_ids(ids: Iterable[int]) -> list[int]:
+    unique = list(dict.fromkeys(ids))
+    for value in unique:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{value!r} is not a conversion ID")
+    return unique
+
+
+async def delete_conversions(
+    client: DeletingClient,
+    watchlist: Watchlist,
+    audit: AuditTrail,
+    ids: Sequence[int],
+    *,
+    profile_name: str,
+    user: str | None = None,
+    concurrency: int = 4,
+    on_outcome: Callable[[DeleteResult], None] | None = None,
+    clock: Callable[[], float] = time.time,
+) -> DeleteSummary:
+    """Ask the server to delete each of ``ids``, at most ``concurrency`` at a time.
+
+    Never retries. Goes on after any failure except a refused key (401/403):
+    after that, IDs not yet sent are SKIPPED. Each result is written to the
+    audit log and handed to ``on_outcome`` as it comes (for live row updates),
+    and a 202 marks the conversion in ``watchlist`` so the poller follows it
+    until Deleted. Returns every result in the order of ``ids`` (repeats dropped).
+    """
+    wanted = _unique_ids(ids)
+    if concurrency < 1:
+        raise ValueError("concurrency must be at least 1")
+    bulk = _BulkDelete(client, watchlist, audit, profile_name=profile_name, user=user,
+                       on_outcome=on_outcome, clock=clock)
+    results: dict[int, DeleteResult] = {}
+    pending = iter(wanted)
+
+    async def worker() -> None:
+        # Shared iterator: each worker takes the next ID when its last one is done,
+        # so IDs go out in order and a 401 stops the ones not taken yet.
+        for conversion_id in pending:
+            results[conversion_id] = await bulk.delete_one(conversion_id)
+
+    async with asyncio.TaskGroup() as group:
+        for _ in range(min(concurrency, len(wanted))):
+            group.create_task(worker())
+    if bulk.callback_error is not None:
+        raise bulk.callback_error
+    return DeleteSummary([results[conversion_id] for conversion_id in wanted])

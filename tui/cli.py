@@ -1,12 +1,286 @@
-"""The ``conversions-tui`` command."""
+"""The ``conversions-tui`` command: the monitor, ``--demo``, and its subcommands.
+
+This is the composition root: the only module that may reach every layer (the
+sandbox included, for ``--demo``). Messages for the user go to stderr, one clear
+sentence each, never a traceback for a mistake the user can fix.
+"""
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import getpass
+import os
 import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tui import __version__
+
+if TYPE_CHECKING:  # heavy imports happen only when a command needs them
+    from tui.core.credentials import ApiKey
+    from tui.core.paths import AppPaths
+    from tui.core.settings import AppConfig, ProfileSettings
+
+SUBCOMMANDS = ("sandbox", "login", "logout", "watch")
+DEMO_SEED_COUNT = 60
 
 
-def main(argv: list[str] | None = None) -> int:
+def _fail(message: str, code: int = 2) -> int:
+    print(f"conversions-tui: {message}", file=sys.stderr)
+    return code
+
+
+def _monitor_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="conversions-tui",
+        description="Monitor and triage conversions of the Conversions API.",
+        epilog="subcommands: sandbox, login, logout, watch (conversions-tui SUBCOMMAND --help)",
+    )
+    parser.add_argument("ids", nargs="*", help="conversion IDs or ranges to add to the watchlist")
+    parser.add_argument("--demo", action="store_true",
+                        help="run against a built-in sandbox server with demo data")
+    parser.add_argument("--profile", help="profile from the config file (or CONVERSIONS_PROFILE)")
+    parser.add_argument("--base-url", help="API base URL (or CONVERSIONS_BASE_URL)")
+    parser.add_argument("--read-only", action="store_true", help="no deletes, no uploads")
+    parser.add_argument("--theme", help="colour theme (or CONVERSIONS_THEME)")
+    parser.add_argument("--allow-insecure-http", action="store_true",
+                        help="allow http:// to a host other than this machine")
+    parser.add_argument("--version", action="version", version=f"conversions-tui {__version__}")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
-    args = sys.argv[1:] if argv is None else argv
-    print("conversions-tui: work in progress", args)
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] in SUBCOMMANDS:
+        handlers: dict[str, Callable[[list[str]], int]] = {
+            "sandbox": _run_sandbox,
+            "login": _login,
+            "logout": _logout,
+            "watch": _watch,
+        }
+        return handlers[args[0]](args[1:])
+    try:
+        return _run_monitor(_monitor_parser().parse_args(args))
+    except KeyboardInterrupt:
+        return 130
+
+
+# ------------------------------------------------------------------ monitor
+def _parse_ids(texts: Sequence[str]) -> tuple[list[int], list[str]]:
+    from tui.core.idlist import parse_id_list
+
+    result = parse_id_list(" ".join(texts))
+    return result.ids, result.invalid
+
+
+def _run_monitor(opts: argparse.Namespace) -> int:
+    from tui.core.paths import AppPaths
+    from tui.core.settings import (
+        ConfigError,
+        ProfileNotConfigured,
+        check_base_url,
+        load_config,
+        resolve_profile,
+    )
+
+    ids, invalid = _parse_ids(opts.ids)
+    if invalid:
+        return _fail("not conversion IDs: " + "; ".join(invalid))
+    theme = opts.theme or os.environ.get("CONVERSIONS_THEME")
+    if opts.demo:
+        return _run_demo(ids, theme=theme, read_only=opts.read_only)
+
+    paths = AppPaths.default()
+    try:
+        config = load_config(paths.config_file)
+        profile = resolve_profile(config, profile=opts.profile, base_url=opts.base_url,
+                                  env=os.environ)
+        check_base_url(profile.base_url, opts.allow_insecure_http or profile.allow_insecure_http)
+    except ProfileNotConfigured as error:
+        if not sys.stdin.isatty() or not sys.stdout.isatty():
+            print(str(error), file=sys.stderr)
+            return 2
+        return _run_first_run(paths, str(error), theme=theme)
+    except ConfigError as error:
+        return _fail(str(error))
+    return _run_app(paths, config, profile, ids=ids, theme=theme, read_only=opts.read_only)
+
+
+def _run_app(paths: AppPaths, config: AppConfig, profile: ProfileSettings, *, ids: list[int],
+             theme: str | None, read_only: bool, demo: bool = False,
+             preset_key: ApiKey | None = None) -> int:
+    from tui.core.session import MonitorSession
+    from tui.ui.app import ConversionsApp
+
+    session = MonitorSession.open(paths, config, profile, demo=demo, read_only=read_only,
+                                  preset_key=preset_key, initial_ids=ids)
+    try:
+        app = ConversionsApp(session, theme=theme or profile.theme or config.theme)
+        app.run()
+        return app.return_code or 0
+    finally:
+        session.close()
+
+
+def _run_first_run(paths: AppPaths, explanation: str, *, theme: str | None) -> int:
+    from tui.core.settings import load_config
+    from tui.ui.app import ConversionsApp, SetupNeeded
+
+    app = ConversionsApp(None, theme=theme, setup=SetupNeeded(
+        paths=paths, config=load_config(paths.config_file), explanation=explanation))
+    try:
+        app.run()
+        return app.return_code or 0
+    finally:
+        if app.session is not None:
+            app.session.close()
+
+
+def _run_demo(ids: list[int], *, theme: str | None, read_only: bool) -> int:
+    try:
+        from tui.sandbox.runner import SandboxServer
+    except ImportError:
+        return _fail("the demo needs the sandbox extra: pip install 'conversions-tui[sandbox]'")
+    from tui.core.credentials import ApiKey
+    from tui.core.paths import AppPaths
+    from tui.core.settings import AppConfig, ProfileSettings
+    from tui.core.watchlist import Watchlist
+
+    # Demo state lives in a throwaway folder: it never mixes with the user's real data.
+    with tempfile.TemporaryDirectory(prefix="conversions-tui-demo-") as root:
+        server = SandboxServer(seed_count=DEMO_SEED_COUNT, speed=1.0, api_key="demo-key")
+        server.start()
+        try:
+            paths = AppPaths.under(Path(root))
+            profile = ProfileSettings(name="demo", base_url=server.base_url)
+            paths.ensure(profile.name)
+            watchlist = Watchlist(paths.watchlist_db(profile.name))
+            watchlist.add(server.state.seeded_ids())
+            watchlist.close()
+            return _run_app(paths, AppConfig(), profile, ids=ids, theme=theme,
+                            read_only=read_only, demo=True, preset_key=ApiKey(server.api_key))
+        finally:
+            server.stop()
+
+
+# --------------------------------------------------------------- subcommands
+def _run_sandbox(argv: list[str]) -> int:
+    try:
+        from tui.sandbox.cli import run_sandbox
+    except ImportError:
+        return _fail("the sandbox needs its extra: pip install 'conversions-tui[sandbox]'")
+    return run_sandbox(argv)
+
+
+def _profile_for(argv: list[str], prog: str, extra: Callable[[argparse.ArgumentParser], object]
+                 ) -> tuple[argparse.Namespace, AppPaths, AppConfig, ProfileSettings] | int:
+    from tui.core.paths import AppPaths
+    from tui.core.settings import ConfigError, load_config, resolve_profile
+
+    parser = argparse.ArgumentParser(prog=f"conversions-tui {prog}")
+    parser.add_argument("--profile", help="profile name (or CONVERSIONS_PROFILE)")
+    parser.add_argument("--base-url", help="API base URL (or CONVERSIONS_BASE_URL)")
+    extra(parser)
+    opts = parser.parse_args(argv)
+    paths = AppPaths.default()
+    try:
+        config = load_config(paths.config_file)
+        profile = resolve_profile(config, profile=opts.profile, base_url=opts.base_url,
+                                  env=os.environ)
+    except ConfigError as error:
+        return _fail(str(error))
+    return opts, paths, config, profile
+
+
+def _login(argv: list[str]) -> int:
+    from tui.api.client import ConversionsClient
+    from tui.api.errors import ApiError, AuthenticationError, NotFoundError
+    from tui.core.credentials import ApiKey, CredentialStore
+
+    got = _profile_for(argv, "login", lambda p: None)
+    if isinstance(got, int):
+        return got
+    _opts, _paths, _config, profile = got
+    try:
+        secret = getpass.getpass(f"API key for profile {profile.name!r} ({profile.base_url}): ")
+    except (EOFError, KeyboardInterrupt):
+        return _fail("no key given")
+    if not secret.strip():
+        return _fail("the key is empty")
+    key = ApiKey(secret.strip())
+
+    async def check() -> str:
+        # Any authenticated answer carries the profile, a 404 for ID 1 included.
+        async with ConversionsClient(profile.base_url, key.reveal(),
+                                     timeout=profile.timeout) as client:
+            try:
+                envelope = await client.get_status(1)
+                who = envelope.profile
+            except NotFoundError as error:
+                who = error.envelope.profile if error.envelope else None
+            except AuthenticationError:
+                raise
+            except ApiError as error:
+                if error.envelope is None or error.envelope.profile is None:
+                    raise
+                who = error.envelope.profile
+        if who is None:
+            return "the key was accepted"
+        name = " ".join(p for p in (who.first_name, who.last_name) if p)
+        return f"the key belongs to {name} <{who.email}> ({who.company})"
+
+    try:
+        described = asyncio.run(check())
+    except AuthenticationError:
+        return _fail("the server refused this key (401); nothing was stored", 1)
+    except ApiError as error:
+        return _fail(f"could not check the key: {error}", 1)
+    from tui.core.untrusted import printable
+
+    print(printable(described, limit=300))
+    problem = CredentialStore().save_sync(profile.name, key)
+    if problem:
+        return _fail(f"the key was not stored: {problem}", 1)
+    print(f"Stored in the OS keyring for profile {profile.name!r} (key {key.masked}).")
+    return 0
+
+
+def _logout(argv: list[str]) -> int:
+    from tui.core.credentials import CredentialStore
+
+    got = _profile_for(argv, "logout", lambda p: None)
+    if isinstance(got, int):
+        return got
+    _opts, _paths, _config, profile = got
+    problem = CredentialStore().forget_sync(profile.name)
+    if problem:
+        return _fail(problem, 1)
+    print(f"Removed the key of profile {profile.name!r} from the OS keyring.")
+    return 0
+
+
+def _watch(argv: list[str]) -> int:
+    from tui.core.watchlist import Watchlist
+
+    got = _profile_for(argv, "watch",
+                       lambda p: p.add_argument("ids", nargs="+", help="IDs, ranges or text"))
+    if isinstance(got, int):
+        return got
+    opts, paths, _config, profile = got
+    ids, invalid = _parse_ids(opts.ids)
+    paths.ensure(profile.name)
+    watchlist = Watchlist(paths.watchlist_db(profile.name))
+    try:
+        added = watchlist.add(ids)
+    finally:
+        watchlist.close()
+    print(f"Watching {len(added)} more in profile {profile.name!r}"
+          f" ({len(ids) - len(added)} already watched).")
+    if invalid:
+        print("Not IDs: " + "; ".join(invalid), file=sys.stderr)
+        return 1
     return 0

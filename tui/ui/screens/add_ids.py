@@ -1,0 +1,76 @@
+"""The modal behind `a`: add conversion IDs by hand, as ranges, or pasted from a ticket."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label, Static, TextArea
+
+from tui.core.idlist import IdListResult, parse_id_list
+from tui.core.untrusted import printable
+
+
+def summarise(result: IdListResult) -> str:
+    """One or two lines saying what will be added and what cannot be."""
+    if not result.ids and not result.invalid:
+        return "Type IDs: 4512, 4513-4520, or paste the text of a ticket."
+    parts = []
+    if result.ids:
+        shown = ", ".join(str(i) for i in result.ids[:8])
+        more = f" and {len(result.ids) - 8} more" if len(result.ids) > 8 else ""
+        parts.append(f"Will add {len(result.ids)}: {shown}{more}")
+    if result.invalid:
+        bad = "; ".join(printable(part, limit=60) for part in result.invalid[:5])
+        more = f" (+{len(result.invalid) - 5})" if len(result.invalid) > 5 else ""
+        parts.append(f"Not IDs: {bad}{more}")
+    return "\n".join(parts)
+
+
+class AddIdsModal(ModalScreen[IdListResult | None]):
+    """Ask for IDs; dismisses with the parsed result (valid IDs and named invalid parts)."""
+
+    DEFAULT_CSS = """
+    AddIdsModal { align: center middle; }
+    AddIdsModal > Vertical {
+        width: 72; max-width: 100%; height: auto; max-height: 100%;
+        border: thick $primary; background: $surface; padding: 0 1;
+    }
+    AddIdsModal TextArea { height: 6; }
+    AddIdsModal #preview { height: auto; max-height: 4; color: $text-muted; }
+    AddIdsModal Horizontal { height: auto; align-horizontal: right; }
+    AddIdsModal Button { margin-left: 1; }
+    """
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="add_ids.cancel"),
+        Binding("ctrl+s", "submit", "Add", id="add_ids.submit"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label("[b]Add conversions to the watchlist[/b]")
+            yield TextArea(id="ids", soft_wrap=True, show_line_numbers=False)
+            yield Static(summarise(IdListResult(ids=[], invalid=[])), id="preview", markup=False)
+            with Horizontal():
+                yield Button("Cancel", id="cancel")
+                yield Button("Add (ctrl+s)", id="add", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one(TextArea).focus()
+
+    @on(TextArea.Changed)
+    def _preview(self) -> None:
+        result = parse_id_list(self.query_one(TextArea).text)
+        self.query_one("#preview", Static).update(summarise(result))
+
+    @on(Button.Pressed, "#add")
+    def action_submit(self) -> None:
+        result = parse_id_list(self.query_one(TextArea).text)
+        self.dismiss(result)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

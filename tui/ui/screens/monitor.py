@@ -1,0 +1,353 @@
+"""The live monitor: the screen a support engineer keeps open all day."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Tab, Tabs
+from textual.worker import Worker, WorkerState
+
+from tui.core.credentials import ApiKey, KeySource
+from tui.core.idlist import IdListResult
+from tui.core.poller import ConnectivityState, PollScheduler, PollSettings, PollUpdate
+from tui.core.session import MonitorSession
+from tui.core.statuses import StatusKind, status_kind
+from tui.core.untrusted import printable
+from tui.core.watchlist import StatusChange, WatchedConversion
+from tui.ui.screens.add_ids import AddIdsModal
+from tui.ui.screens.key_prompt import KeyPromptModal
+from tui.ui.views import VIEWS, VIEWS_BY_KEY, count_views
+from tui.ui.widgets.connectivity_banner import ConnectivityBanner
+from tui.ui.widgets.conversions_table import ConversionsTable
+from tui.ui.widgets.monitor_header import HeaderInfo, MonitorHeader
+
+_SOURCE_WORDS = {
+    KeySource.ENV: "from CONVERSIONS_API_KEY",
+    KeySource.KEYRING: "from keyring",
+    KeySource.SESSION: "this session only",
+}
+
+
+class PollUpdated(Message):
+    """A batch of poll results (posted by the scheduler's callback, handled on the UI)."""
+
+    def __init__(self, update: PollUpdate) -> None:
+        super().__init__()
+        self.update = update
+
+
+class MonitorScreen(Screen[None]):
+    """Header, connectivity banner, views, filter, the table and the footer."""
+
+    DEFAULT_CSS = """
+    MonitorScreen { layout: vertical; }
+    MonitorScreen #views { height: 2; }
+    MonitorScreen #filter { display: none; height: 3; border: tall $accent; }
+    MonitorScreen #filter.-shown { display: block; }
+    MonitorScreen ConversionsTable { height: 1fr; }
+    """
+
+    BINDINGS = [
+        Binding("a", "add_ids", "Add IDs", id="monitor.add"),
+        Binding("x", "remove_from_watchlist", "Unwatch", id="monitor.unwatch"),
+        Binding("r", "refresh_selected", "Refresh", id="monitor.refresh"),
+        Binding("R", "refresh_all", "Refresh all", id="monitor.refresh_all", show=False),
+        Binding("p", "toggle_pause", "Pause", id="monitor.pause"),
+        Binding("s", "cycle_sort", "Sort", id="monitor.sort"),
+        Binding("S", "reverse_sort", "Reverse", id="monitor.reverse", show=False),
+        Binding("slash", "open_filter", "Filter", id="monitor.filter"),
+        Binding("escape", "clear", "Clear", id="monitor.clear", show=False),
+        *[
+            Binding(str(n), f"view('{view.key}')", view.label, id=f"monitor.view_{view.key}",
+                    show=False)
+            for n, view in enumerate(VIEWS, start=1)
+        ],
+    ]
+
+    def __init__(self, session: MonitorSession) -> None:
+        super().__init__()
+        self.session = session
+        self.scheduler: PollScheduler | None = None
+        self._key: ApiKey | None = None
+        self._key_source: KeySource | None = None
+        self._view = "all"
+        self._asking_for_key = False
+        self._last_connectivity_state: ConnectivityState | None = None
+
+    # ---------------------------------------------------------------- layout
+    def compose(self) -> ComposeResult:
+        yield MonitorHeader(id="header")
+        yield ConnectivityBanner(id="banner")
+        yield Tabs(*[Tab(f"{v.label} 0", id=f"view-{v.key}") for v in VIEWS], id="views")
+        yield Input(placeholder="filter: ID, file, type, status, note (enter keeps, esc clears)",
+                    id="filter")
+        yield ConversionsTable(id="table", poll_interval=self.session.profile.poll_interval)
+        yield Footer()
+
+    @property
+    def table(self) -> ConversionsTable:
+        return self.query_one(ConversionsTable)
+
+    def on_mount(self) -> None:
+        self.table.focus()
+        self._load_watchlist()
+        self._update_header()
+        self.set_interval(5.0, self._refresh_counts)
+        self._connect()
+
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    def _load_watchlist(self) -> None:
+        started = time.perf_counter()
+        session = self.session
+        if session.initial_ids:
+            session.watchlist.add(session.initial_ids)
+        rows = session.watchlist.all()
+        self.app.call_from_thread(self._show_rows, rows, time.perf_counter() - started)
+
+    def _show_rows(self, rows: list[WatchedConversion], _elapsed: float) -> None:
+        self.table.set_rows(rows)
+        self._refresh_counts()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR:
+            self.app.report_worker_failure(event.worker)  # type: ignore[attr-defined]
+
+    # ----------------------------------------------------------- credentials
+    @work(exclusive=True, group="connect", exit_on_error=False)
+    async def _connect(self) -> None:
+        session = self.session
+        resolved = await session.resolve_key()
+        key, source = resolved.key, resolved.source
+        if key is None:
+            reason = resolved.problem or "No API key is stored for this profile."
+            key = await self.app.push_screen_wait(
+                KeyPromptModal(profile=session.profile.name, reason=reason))
+            if key is None:
+                self.notify("No API key: polling is off. Press p to enter one.",
+                            severity="warning", timeout=8)
+                return
+            source = KeySource.SESSION
+        self._use_key(key, source)
+
+    def _use_key(self, key: ApiKey, source: KeySource) -> None:
+        self._key, self._key_source = key, source
+        client = self.session.open_client(key)
+        if self.scheduler is None:
+            self.scheduler = PollScheduler(
+                client, self.session.watchlist, PollSettings.from_profile(self.session.profile),
+                on_update=self._on_poll_update)
+            self.run_worker(self.scheduler.run(), group="poller", name="poller",
+                            exit_on_error=False)
+        else:
+            self.scheduler.set_client(client)
+        self._update_header()
+
+    def _on_poll_update(self, update: PollUpdate) -> None:
+        self.post_message(PollUpdated(update))
+
+    @work(exclusive=True, group="connect", exit_on_error=False)
+    async def _ask_for_new_key(self, why: str) -> None:
+        self._asking_for_key = True
+        try:
+            key = await self.app.push_screen_wait(
+                KeyPromptModal(profile=self.session.profile.name, reason=why))
+        finally:
+            self._asking_for_key = False
+        if key is not None:
+            self._use_key(key, KeySource.SESSION)
+
+    # ---------------------------------------------------------------- polling
+    @on(PollUpdated)
+    def _apply_update(self, message: PollUpdated) -> None:
+        update = message.update
+        if update.rows:
+            self.table.upsert(update.rows)
+        banner = self.query_one(ConnectivityBanner)
+        banner.connectivity = update.connectivity
+        state = update.connectivity.state
+        if state is ConnectivityState.AUTH_FAILED and not self._asking_for_key and (
+                self._last_connectivity_state is not ConnectivityState.AUTH_FAILED):
+            self._ask_for_new_key(
+                "The server answered 401: the key was refused (rotated or revoked?). "
+                "Polling is paused; enter a new key to go on.")
+        self._last_connectivity_state = state
+        self._announce(update.changes)
+        if update.rows or update.changes:
+            self._refresh_counts()
+
+    def _announce(self, changes: Sequence[StatusChange]) -> None:
+        """Toasts for what a watcher must not miss; bursts collapse into one toast."""
+        failed: list[str] = []
+        warned: list[str] = []
+        deleted: list[str] = []
+        for change in changes:
+            if change.previous is None or change.previous == change.current:
+                continue
+            row = self.table.rows.get(change.id)
+            name = f"{change.id}" + (f" {printable(row.file_name, limit=40)}"
+                                     if row and row.file_name else "")
+            kind = status_kind(change.current)
+            if kind is StatusKind.FAILED:
+                failed.append(name)
+            elif kind is StatusKind.COMPLETED and row is not None and row.warnings:
+                warned.append(name)
+            elif kind is StatusKind.DELETED:
+                deleted.append(name)
+        groups = ((failed, "failed", "error"),
+                  (warned, "completed with warnings", "warning"),
+                  (deleted, "deleted (confirmed by the server)", "information"))
+        for names, what, severity in groups:
+            if not names:
+                continue
+            if len(names) == 1:
+                self.notify(f"{names[0]} {what}", severity=severity, markup=False)  # type: ignore[arg-type]
+            else:
+                listed = ", ".join(names[:3]) + (" …" if len(names) > 3 else "")
+                self.notify(f"{len(names)} conversions {what}: {listed}", severity=severity,  # type: ignore[arg-type]
+                            markup=False)
+
+    # ------------------------------------------------------------- summaries
+    def _refresh_counts(self) -> None:
+        now = time.time()
+        rows = list(self.table.rows.values())
+        counts = count_views(rows, now, self.session.profile.stuck_after)
+        tabs = self.query_one(Tabs)
+        for view in VIEWS:
+            tab = tabs.query_one(f"#view-{view.key}", Tab)
+            tab.label = f"{view.label} {counts[view.key]}"
+        self._update_header(watched=counts["all"], active=counts["active"])
+
+    def _update_header(self, *, watched: int | None = None, active: int | None = None) -> None:
+        header = self.query_one(MonitorHeader)
+        old = header.info
+        profile = self.session.last_profile
+        user = None
+        if profile is not None:
+            user = " ".join(p for p in (profile.first_name, profile.last_name) if p) or None
+        header.info = HeaderInfo(
+            profile_name=self.session.profile.name,
+            base_url=self.session.profile.base_url,
+            user=user,
+            email=profile.email if profile else None,
+            company=profile.company if profile else None,
+            key_source=_SOURCE_WORDS.get(self._key_source, "demo") if self._key_source else "",
+            key_masked=self._key.masked if self._key else "",
+            read_only=self.session.read_only,
+            paused=bool(self.scheduler and self.scheduler.paused),
+            demo=self.session.demo,
+            watched=old.watched if watched is None else watched,
+            active=old.active if active is None else active,
+        )
+
+    # ---------------------------------------------------------------- actions
+    @work(exclusive=True, group="add", exit_on_error=False)
+    async def action_add_ids(self) -> None:
+        result: IdListResult | None = await self.app.push_screen_wait(AddIdsModal())
+        if result is None:
+            return
+        if result.ids:
+            added = self.session.watchlist.add(result.ids)
+            rows = [row for row in (self.session.watchlist.get(i) for i in added) if row]
+            self.table.upsert(rows)
+            if self.scheduler is not None:
+                self.scheduler.watch(added)
+            already = len(result.ids) - len(added)
+            msg = f"Added {len(added)} to the watchlist"
+            if already:
+                msg += f" ({already} already watched)"
+            self.notify(msg, markup=False)
+            self._refresh_counts()
+        if result.invalid:
+            self.notify("Not added: " + "; ".join(result.invalid[:6]), severity="warning",
+                        markup=False, timeout=10)
+
+    def action_remove_from_watchlist(self) -> None:
+        ids = self.table.targets()
+        if not ids:
+            return
+        removed = self.session.watchlist.remove(ids)
+        self.table.remove_rows(ids)
+        if self.scheduler is not None:
+            self.scheduler.unwatch(ids)
+        self.notify(f"Stopped watching {removed} (local only: nothing was deleted on the server)",
+                    markup=False)
+        self._refresh_counts()
+
+    def action_refresh_selected(self) -> None:
+        if self.scheduler is not None:
+            ids = self.table.targets()
+            self.scheduler.refresh(ids)
+            self.notify(f"Checking {len(ids)} now", timeout=2)
+
+    def action_refresh_all(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.refresh(None)
+            self.notify("Checking every watched conversion (within the request budget)",
+                        timeout=3)
+
+    def action_toggle_pause(self) -> None:
+        if self.scheduler is None:
+            self._connect()
+            return
+        if self.scheduler.paused:
+            self.scheduler.resume()
+            self.notify("Polling resumed", timeout=2)
+        else:
+            self.scheduler.pause()
+            self.notify("Polling paused (p resumes)", timeout=2)
+        self._update_header()
+
+    def action_cycle_sort(self) -> None:
+        self.table.cycle_sort()
+
+    def action_reverse_sort(self) -> None:
+        self.table.reverse_sort()
+
+    def action_open_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.add_class("-shown")
+        box.focus()
+
+    def action_view(self, key: str) -> None:
+        self.query_one(Tabs).active = f"view-{key}"
+
+    def action_clear(self) -> None:
+        box = self.query_one("#filter", Input)
+        if box.has_class("-shown") or box.value:
+            box.value = ""
+            box.remove_class("-shown")
+            self.table.set_filter("")
+            self.table.focus()
+            return
+        self.table.clear_marks()
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.table.set_filter(event.value)
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self) -> None:
+        self.table.focus()
+
+    @on(Tabs.TabActivated, "#views")
+    def _view_changed(self, event: Tabs.TabActivated) -> None:
+        if event.tab is None or event.tab.id is None:
+            return
+        key = event.tab.id.removeprefix("view-")
+        view = VIEWS_BY_KEY.get(key)
+        if view is None:
+            return
+        self._view = key
+        predicate = view.predicate
+        stuck_after = self.session.profile.stuck_after
+        if predicate is None:
+            self.table.set_view(None)
+        else:
+            self.table.set_view(lambda row: predicate(row, time.time(), stuck_after))
+        self.table.focus()

@@ -1,0 +1,67 @@
+"""The named views of the table (All, Active, Failed, ...): a predicate and a label each."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from tui.core.statuses import StatusKind, is_settled, status_kind
+from tui.core.watchlist import WatchedConversion
+
+
+@dataclass(frozen=True)
+class View:
+    """A named subset of the watchlist."""
+
+    key: str
+    label: str
+    predicate: Callable[[WatchedConversion, float, float], bool] | None
+
+
+def _active(row: WatchedConversion, now: float, stuck_after: float) -> bool:
+    return row.deleted_at is None and not row.not_found and not is_settled(row.status)
+
+
+def _failed(row: WatchedConversion, now: float, stuck_after: float) -> bool:
+    return status_kind(row.status) is StatusKind.FAILED
+
+
+def _warnings(row: WatchedConversion, now: float, stuck_after: float) -> bool:
+    return bool(row.warnings)
+
+
+def _stuck(row: WatchedConversion, now: float, stuck_after: float) -> bool:
+    if not _active(row, now, stuck_after) or row.status is None:
+        return False
+    since = row.last_changed or row.first_seen
+    return now - since > stuck_after
+
+
+def _deleting(row: WatchedConversion, now: float, stuck_after: float) -> bool:
+    if row.deleted_at is not None:
+        return False
+    return status_kind(row.status) is StatusKind.DELETING or row.delete_requested_at is not None
+
+
+VIEWS: tuple[View, ...] = (
+    View("all", "All", None),
+    View("active", "Active", _active),
+    View("failed", "Failed", _failed),
+    View("warnings", "Warnings", _warnings),
+    View("stuck", "Stuck", _stuck),
+    View("deleting", "Deleting", _deleting),
+)
+VIEWS_BY_KEY = {view.key: view for view in VIEWS}
+
+
+def count_views(rows: Iterable[WatchedConversion], now: float,
+                stuck_after: float) -> dict[str, int]:
+    """How many rows each view holds (one pass over the rows)."""
+    counts = dict.fromkeys(VIEWS_BY_KEY, 0)
+    checks = [(view.key, view.predicate) for view in VIEWS if view.predicate is not None]
+    for row in rows:
+        counts["all"] += 1
+        for key, predicate in checks:
+            if predicate(row, now, stuck_after):
+                counts[key] += 1
+    return counts

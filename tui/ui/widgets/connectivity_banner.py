@@ -1,0 +1,80 @@
+"""One banner for the app when the server is unreachable, rate limiting, or refusing the key.
+
+A thousand rows failing for the same reason is one message, not a thousand.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from tui.core.poller import Connectivity, ConnectivityState
+from tui.core.untrusted import printable
+
+
+def describe_connectivity(conn: Connectivity, now: float) -> str:
+    """The banner's sentence, e.g. "offline since 12:03, retrying in 8 s (connection refused)"."""
+    since = datetime.fromtimestamp(conn.since).strftime("%H:%M") if conn.since else None
+    wait = max(0, round(conn.retry_at - now)) if conn.retry_at else None
+    cause = f" ({printable(conn.message, limit=120)})" if conn.message else ""
+    if conn.state is ConnectivityState.OFFLINE:
+        head = f"Offline since {since}" if since else "Offline"
+        tail = f", retrying in {wait} s" if wait is not None else ", retrying"
+        return f"{head}{tail}{cause}. Rows keep their last known data."
+    if conn.state is ConnectivityState.RATE_LIMITED:
+        tail = f" for {wait} s" if wait is not None else ""
+        return f"The server is rate limiting: slowed down{tail}{cause}."
+    if conn.state is ConnectivityState.AUTH_FAILED:
+        return f"The server refused the API key{cause}. Polling is paused until a new key is given."
+    if conn.state is ConnectivityState.PAUSED:
+        return "Polling paused (p to resume)."
+    return ""
+
+
+class ConnectivityBanner(Widget):
+    """Shown above the table only while something is wrong; counts down its retry."""
+
+    DEFAULT_CSS = """
+    ConnectivityBanner {
+        height: 1;
+        display: none;
+        background: $warning 30%;
+        color: $foreground;
+        text-style: bold;
+    }
+    ConnectivityBanner.-error { background: $error 35%; }
+    ConnectivityBanner.-shown { display: block; }
+    """
+
+    connectivity: reactive[Connectivity | None] = reactive(None)
+
+    def __init__(self, *, clock: Callable[[], float] = time.time, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._clock = clock
+
+    def on_mount(self) -> None:
+        self.set_interval(1.0, self._tick)
+
+    def _tick(self) -> None:
+        if self.has_class("-shown"):
+            self.refresh()
+
+    def watch_connectivity(self, conn: Connectivity | None) -> None:
+        shown = conn is not None and conn.state not in (ConnectivityState.ONLINE,
+                                                         ConnectivityState.PAUSED)
+        self.set_class(shown, "-shown")
+        self.set_class(conn is not None and conn.state in (
+            ConnectivityState.OFFLINE, ConnectivityState.AUTH_FAILED), "-error")
+        self.refresh()
+
+    def render(self) -> Text:
+        conn = self.connectivity
+        if conn is None:
+            return Text("")
+        return Text(" " + describe_connectivity(conn, self._clock()), no_wrap=True,
+                    overflow="ellipsis")

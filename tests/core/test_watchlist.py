@@ -10,12 +10,15 @@ import subprocess
 import sys
 import textwrap
 import threading
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tui.api.models import StatusEnvelope
 from tui.core.paths import AppPaths
@@ -448,3 +451,94 @@ def test_threads_can_share_one_watchlist(watchlist: Watchlist) -> None:
         thread.join(timeout=60)
     assert failures == []
     assert len({entry.status for entry in watchlist.all()}) == 1
+
+
+# --- the in-memory snapshot behind all() ------------------------------------------------
+
+def test_all_sees_writes_from_another_connection(tmp_path: Path) -> None:
+    path = tmp_path / "w.sqlite3"
+    with Watchlist(path) as mine, Watchlist(path) as theirs:
+        mine.add([1, 2])
+        assert [e.id for e in mine.all()] == [1, 2]
+        theirs.add([3])
+        theirs.set_note(1, "from the other window")
+        theirs.record_results([answer(2, "Queued", 1.0)])
+        entries = mine.all()
+        assert [e.id for e in entries] == [1, 2, 3]
+        assert entries[0].note == "from the other window"
+        assert entries[1].status == "Queued"
+        theirs.remove([3])
+        assert [e.id for e in mine.all()] == [1, 2]
+
+
+def test_snapshot_is_reused_until_something_changes(tmp_path: Path) -> None:
+    path = tmp_path / "w.sqlite3"
+    with Watchlist(path) as store:
+        store.add([1, 2])
+        first = store.all()
+        Watchlist(path).close()  # merely opening the file elsewhere changes nothing
+        store.record_results([answer(2, "Queued", 1.0)])
+        second = store.all()
+        assert second[0] is first[0]  # untouched: the very same item
+        assert second[1] is not first[1] and second[1].status == "Queued"
+
+
+def test_items_handed_out_never_change(watchlist: Watchlist) -> None:
+    watchlist.add([1])
+    before = watchlist.all()[0]
+    watchlist.record_results([answer(1, "Queued", 1.0)])
+    watchlist.set_note(1, "n")
+    after = watchlist.all()[0]
+    assert (before.status, before.note) == (None, None)
+    assert (after.status, after.note) == ("Queued", "n")
+
+
+def test_metadata_dicts_are_not_shared_between_items(watchlist: Watchlist) -> None:
+    watchlist.add([1, 2])
+    watchlist.record_results([answer(1, "Queued", 1.0, metadata={"a": 1}),
+                              answer(2, "Queued", 1.0, metadata={"a": 1})])
+    first, second = watchlist.all()
+    assert first.metadata == second.metadata and first.metadata is not second.metadata
+
+
+_operation = st.one_of(
+    st.tuples(st.just("add"), st.lists(st.integers(1, 12), max_size=4)),
+    st.tuples(st.just("remove"), st.lists(st.integers(1, 12), max_size=3)),
+    st.tuples(st.just("poll"), st.lists(st.tuples(
+        st.integers(1, 12), st.sampled_from(["Queued", "Processing", "Completed", "404", "err"])),
+        max_size=5)),
+    st.tuples(st.just("note"), st.integers(1, 12)),
+    st.tuples(st.just("delete"), st.integers(1, 12)),
+    st.tuples(st.just("problem"), st.integers(1, 12)),
+    st.tuples(st.just("all"), st.just(0)),
+)
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(_operation, max_size=15))
+def test_snapshot_always_matches_the_file(tmp_path: Path, operations: list[Any]) -> None:
+    path = tmp_path / f"w{uuid.uuid4().hex}.sqlite3"
+    with Watchlist(path) as store:
+        for step, (kind, arg) in enumerate(operations):
+            at = float(step)
+            if kind == "add":
+                store.add(arg, at=at)
+            elif kind == "remove":
+                store.remove(arg)
+            elif kind == "poll":
+                store.record_results([
+                    PollResult(i, at, not_found=True) if word == "404"
+                    else PollResult(i, at, problem="timed out") if word == "err"
+                    else answer(i, word, at) for i, word in arg])
+            elif kind == "note":
+                store.set_note(arg, f"note {step}")
+            elif kind == "delete":
+                store.mark_delete_requested(arg, at)
+            elif kind == "problem":
+                store.record_problem(arg, "refused", at)
+            else:
+                store.all()
+            with Watchlist(path) as fresh:
+                assert store.all() == fresh.all()
+                assert [store.get(i) for i in store.ids()] == store.all()

@@ -264,6 +264,12 @@ class _BulkDelete:
         except ApiError as error:
             result = _result_of_error(conversion_id, error, self.clock(), requested_before)
             not_found = isinstance(error, NotFoundError)
+        except asyncio.CancelledError:
+            # The request may have reached the server: the audit log must say so.
+            self.finish(DeleteResult(conversion_id, DeleteOutcome.FAILED,
+                                     f"cancelled while sent; {_UNSURE}", self.clock()),
+                        notify=False)
+            raise
         else:
             reason = ("deletion was already requested; watching until it shows Deleted"
                       if requested_before else
@@ -289,11 +295,11 @@ class _BulkDelete:
             # 410: when the server later purges it, its 404 confirms the deletion.
             self.watchlist.mark_delete_requested(result.id, result.at)
 
-    def finish(self, result: DeleteResult) -> None:
+    def finish(self, result: DeleteResult, *, notify: bool = True) -> None:
         self.audit.append(action="delete", conversion_id=result.id,
                           outcome=result.outcome.value, detail=result.reason,
                           profile=self.profile_name, user=self.user, at=result.at)
-        if self.on_outcome is None:
+        if self.on_outcome is None or not notify:
             return
         try:
             self.on_outcome(result)

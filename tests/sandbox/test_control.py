@@ -73,7 +73,8 @@ def test_clock_advance_and_status_changes(control: httpx.Client, api: httpx.Clie
     assert_envelope(control.post(f"/conversions/{new_id}/status",
                                  json={"status": "Processing", "frozen": True}), 200)
     control.post("/clock/advance", json={"seconds": 3600})
-    assert sandbox.state.get(new_id).status == "Processing"  # type: ignore[union-attr]
+    snapshot = sandbox.state.get(new_id)
+    assert snapshot is not None and snapshot.status == "Processing"
     assert_envelope(control.post(f"/conversions/{new_id}/unfreeze"), 200)
     assert_envelope(control.post("/conversions/1/freeze"), 404)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import httpx
 import pytest
 
@@ -123,8 +125,10 @@ def test_clock_only_moves_forward() -> None:
     assert clock.now() == 100.0
 
 
-def test_ten_thousand_idle_conversions_are_cheap() -> None:
+def test_ten_thousand_conversions_need_no_background_work() -> None:
+    threads_before = threading.active_count()
     state = SandboxState(seed_count=10_000, rng_seed=3)
+    assert threading.active_count() == threads_before  # no timer or task per conversion
     counts = state.counts_by_status()
     assert sum(counts.values()) >= 9_000  # a few Deleted ones may have been purged
     state.advance(3600)

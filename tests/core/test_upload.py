@@ -31,10 +31,10 @@ class RecordingAudit:
     def __init__(self) -> None:
         self.entries: list[dict[str, Any]] = []
 
-    def append(self, *, action: str, ids: Sequence[int], outcome: str, profile: str,
-               user: str | None = None) -> None:
+    def append(self, action: str, ids: Sequence[int], outcome: str, profile: str,
+               user: str | None, detail: str | None = None) -> None:
         self.entries.append({"action": action, "ids": list(ids), "outcome": outcome,
-                             "profile": profile, "user": user})
+                             "profile": profile, "user": user, "detail": detail})
 
 
 @pytest.fixture
@@ -101,9 +101,8 @@ async def test_all_valid_files_are_accepted_watched_and_audited(
     assert watchlist.ids() == sorted(ids)
     assert all(watchlist.get(i).note == reference_note("T-4412") for i in ids)  # type: ignore[union-attr]
     assert "T-4412" in reference_note("T-4412")
-    assert audit.entries == [{"action": "upload", "ids": ids, "outcome":
-                              "accepted 5 of 5 (ref T-4412)", "profile": "sandbox",
-                              "user": "tester"}]
+    assert audit.entries == [{"action": "upload", "ids": ids, "outcome": "accepted 5 of 5",
+                              "profile": "sandbox", "user": "tester", "detail": "ref T-4412"}]
     assert _posts(sandbox) == 1
     last = progress[-1]
     assert (last.state, last.accepted_records, last.accepted_bytes, last.sent_records) == (
@@ -147,7 +146,8 @@ async def test_a_mixed_batch_watches_the_accepted_and_names_the_server_reasons(
     assert reasons and "dataSourceType 'Word'" in reasons[0]
     assert sorted(watchlist.ids()) == sorted(outcome.accepted_ids)
     assert all("INC-7" in (watchlist.get(i).note or "") for i in outcome.accepted_ids)  # type: ignore[union-attr]
-    assert audit.entries[0]["outcome"] == "accepted 2 of 3, 1 rejected (ref INC-7)"
+    assert audit.entries[0]["outcome"] == "accepted 2 of 3, 1 rejected"
+    assert audit.entries[0]["detail"] == "ref INC-7"
     conversion = sandbox.state.get(outcome.accepted_ids[0])
     assert conversion is not None
     assert conversion.metadata.get("externalReference") == "INC-7"
@@ -293,7 +293,8 @@ async def test_a_dropped_connection_is_unknown_and_never_sent_again(
     assert outcome.stopped_reason is None
     problem = next(p for p in outcome.problems if "unknown" in p)
     assert plan.items[2].file_name in problem and plan.items[3].file_name in problem
-    assert any(entry["outcome"].startswith("unknown (2 files)") for entry in audit.entries)
+    lost = next(entry for entry in audit.entries if entry["outcome"] == "unknown (2 files)")
+    assert plan.items[2].file_name in lost["detail"] and lost["ids"] == []
     assert len(watchlist.ids()) == 4
 
 
@@ -435,3 +436,19 @@ async def test_an_overlong_reference_is_refused_before_sending(
     with pytest.raises(ValueError, match="200 characters"):
         await _uploader(client, watchlist, audit).run(_plan(tmp_path / "in", 1), "x" * 201)
     assert _posts(sandbox) == 0
+
+
+async def test_the_real_audit_log_holds_every_batch(
+        sandbox: SandboxServer, client: ConversionsClient, watchlist: Watchlist,
+        tmp_path: Path) -> None:
+    from tui.core.audit import AuditLog
+
+    plan = _plan(tmp_path / "in", 3)
+    with AuditLog(tmp_path / "audit.sqlite3") as log:
+        outcome = await Uploader(client, watchlist, log, profile_name="sandbox", user="ann",
+                                 batch_records=2).run(plan, reference="T-9")
+        entries = list(reversed(log.entries()))
+    assert [list(entry.ids) for entry in entries] == [outcome.accepted_ids[:2],
+                                                      outcome.accepted_ids[2:]]
+    assert {(e.action, e.profile, e.user, e.detail) for e in entries} == {
+        ("upload", "sandbox", "ann", "ref T-9")}

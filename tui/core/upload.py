@@ -79,9 +79,9 @@ class WatchlistSink(Protocol):
 class AuditSink(Protocol):
     """What the uploader needs of the audit log."""
 
-    def append(self, *, action: str, ids: Sequence[int], outcome: str, profile: str,
-               user: str | None = None) -> object:
-        """Record one action."""
+    def append(self, action: str, ids: Sequence[int], outcome: str, profile: str,
+               user: str | None, detail: str | None = None) -> object:
+        """Record one action (committed before returning)."""
         ...
 
 
@@ -298,7 +298,8 @@ class Uploader:
         more = f" and {len(items) - 5} more" if len(items) > 5 else ""
         run.outcome.problems.append(
             f"Batch {number} ({len(items)} files: {names}{more}): outcome unknown. {error}")
-        self._audit_append(run, [], f"unknown ({len(items)} files): {error}")
+        files = ", ".join(item.file_name for item in items)
+        self._audit_append(run, [], f"unknown ({len(items)} files)", f"{error} Files: {files}")
 
     async def _post(self, run: _Run, body: bytes) -> BatchEnvelope:
         """Post, waiting out 429s (bounded); cancel ends a wait with a stop."""
@@ -373,12 +374,13 @@ class Uploader:
                                                        else "")
         self._audit_append(run, ids, outcome)
 
-    def _audit_append(self, run: _Run, ids: list[int], outcome: str) -> None:
+    def _audit_append(self, run: _Run, ids: list[int], outcome: str,
+                      detail: str | None = None) -> None:
         if run.reference:
-            outcome += f" (ref {run.reference})"
+            detail = f"ref {run.reference}" + (f"; {detail}" if detail else "")
         try:
             self._audit.append(action="upload", ids=ids, outcome=outcome,
-                               profile=self._profile, user=self._user)
+                               profile=self._profile, user=self._user, detail=detail)
         except Exception as error:
             raise _Stop(f"The audit log could not be written ({type(error).__name__}: "
                         f"{error}); stopped so that nothing goes unrecorded.",

@@ -1,0 +1,334 @@
+"""``conversions-tui upload``: the upload pipeline without the UI.
+
+    conversions-tui upload [--profile P] [--base-url URL] [--type T] [--ref R]
+                           [--json] [--report PATH] [--retry REPORT] FILES...
+
+Progress goes to stderr (a bar on a terminal, plain lines otherwise); the summary to
+stdout, or with ``--json`` one JSON document with every file's result to stdout (the
+summary then goes to stderr). Files not accepted are written to a JSON Lines report
+(``--report``, else a new file under the state folder) that ``--retry`` takes back.
+Ctrl-C once stops after the batch in flight; twice stops at once.
+
+Exit codes: 0 every file accepted; 1 some accepted, some not; 2 none accepted, nothing
+could be sent, or a usage/configuration problem.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import os
+import signal
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TextIO
+
+from tui.api.client import ConversionsClient
+from tui.core.credentials import ENV_API_KEY, ApiKey, CredentialStore
+from tui.core.paths import AppPaths
+from tui.core.settings import (
+    ConfigError,
+    ProfileNotConfigured,
+    ProfileSettings,
+    check_base_url,
+    load_config,
+    resolve_profile,
+)
+from tui.core.untrusted import printable
+from tui.core.upload import DEFAULT_BATCH_BYTES, MAX_BATCH_RECORDS, Uploader, UploadProgress
+from tui.core.upload_outcome import FileOutcome, UploadOutcome, paths_from_report
+from tui.core.upload_plan import DATA_SOURCE_TYPES, UploadPlan, plan_files, plan_upload
+
+__all__ = ["exit_code", "run_upload"]
+
+EXIT_ALL_ACCEPTED, EXIT_SOME_NOT, EXIT_NONE = 0, 1, 2
+_LISTED = 20  # files named per outcome in the summary; the report has them all
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="conversions-tui upload",
+        description="Upload files as conversions; accepted ones join the watchlist.",
+        epilog="Exit codes: 0 all accepted, 1 some not, 2 none accepted or nothing sent.")
+    parser.add_argument("files", nargs="*",
+                        help="files, folders or globs (quote them to keep ~ and * for us)")
+    parser.add_argument("--profile", help="profile from the config file (or CONVERSIONS_PROFILE)")
+    parser.add_argument("--base-url", help="API base URL (or CONVERSIONS_BASE_URL)")
+    parser.add_argument("--type", dest="data_source_type", metavar="T",
+                        help="send every file as this type: " + ", ".join(DATA_SOURCE_TYPES))
+    parser.add_argument("--ref", help="external reference (a ticket number) for every record")
+    parser.add_argument("--json", action="store_true",
+                        help="print every file's result as one JSON document on stdout")
+    parser.add_argument("--report", type=Path, metavar="PATH",
+                        help="write the files not accepted here (JSON Lines)")
+    parser.add_argument("--retry", type=Path, metavar="REPORT",
+                        help="upload again the rejected/failed/not-sent files of a report")
+    parser.add_argument("--allow-insecure-http", action="store_true",
+                        help="allow http:// to a host other than this machine")
+    parser.add_argument("--batch-records", type=int, default=MAX_BATCH_RECORDS,
+                        help=argparse.SUPPRESS)
+    parser.add_argument("--batch-bytes", type=int, default=DEFAULT_BATCH_BYTES,
+                        help=argparse.SUPPRESS)
+    return parser
+
+
+def exit_code(outcome: UploadOutcome) -> int:
+    """0 when every file was accepted, 1 when some were, 2 when none was."""
+    if outcome.all_accepted:
+        return EXIT_ALL_ACCEPTED
+    return EXIT_SOME_NOT if outcome.accepted else EXIT_NONE
+
+
+def _say(stream: TextIO, message: str) -> None:
+    print(message, file=stream, flush=True)
+
+
+def _fail(message: str) -> int:
+    _say(sys.stderr, f"conversions-tui upload: {message}")
+    return EXIT_NONE
+
+
+def _mib(size: int) -> str:
+    return f"{size / 2**20:.1f} MiB"
+
+
+class _ProgressPrinter:
+    """A bar redrawn in place on a terminal; a line per batch when stderr is a file or pipe."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._tty = stream.isatty()
+        self._last_batches = -1
+        self._drawn = False
+
+    def __call__(self, step: UploadProgress) -> None:
+        if self._tty:
+            self._draw(step)
+        elif step.state == "waiting":
+            _say(self._stream, f"rate limited: waiting {step.wait_seconds or 0:.0f} s")
+        elif step.batches_posted != self._last_batches and step.state in ("reading", "done",
+                                                                          "stopped"):
+            self._last_batches = step.batches_posted
+            if step.batches_posted:
+                _say(self._stream, self._line(step))
+
+    @staticmethod
+    def _line(step: UploadProgress) -> str:
+        return (f"batch {step.batches_posted}/{max(step.batches_planned, step.batches_posted)}: "
+                f"{step.finished_records}/{step.total_records} files done, "
+                f"{step.accepted_records} accepted, {step.rejected_records} rejected "
+                f"({_mib(step.sent_bytes)} of {_mib(step.total_bytes)} sent)")
+
+    def _draw(self, step: UploadProgress) -> None:
+        width = 24
+        done = step.finished_records / step.total_records if step.total_records else 1.0
+        bar = "#" * round(width * done) + "." * (width - round(width * done))
+        extra = f" waiting {step.wait_seconds or 0:.0f} s" if step.state == "waiting" else ""
+        self._stream.write(f"\r[{bar}] {step.finished_records}/{step.total_records} files, "
+                           f"{step.accepted_records} accepted, {step.rejected_records} "
+                           f"rejected, {_mib(step.sent_bytes)}/{_mib(step.total_bytes)}{extra}"
+                           "\x1b[K")
+        self._stream.flush()
+        self._drawn = True
+
+    def finish(self) -> None:
+        """End the bar's line so the summary starts on a fresh one."""
+        if self._drawn:
+            self._stream.write("\n")
+            self._stream.flush()
+
+
+def _plan(opts: argparse.Namespace) -> UploadPlan:
+    plan = plan_upload(opts.files, type_override=opts.data_source_type)
+    if opts.retry is not None:
+        again = paths_from_report(opts.retry)
+        if opts.data_source_type:
+            again = [(path, opts.data_source_type) for path, _ in again]
+        retried = plan_files(again)
+        known = {item.path for item in plan.items}
+        plan.items.extend(item for item in retried.items if item.path not in known)
+        plan.rejected.extend(retried.rejected)
+    return plan
+
+
+async def _send(plan: UploadPlan, opts: argparse.Namespace, profile: ProfileSettings,
+                key: ApiKey, paths: AppPaths, progress: _ProgressPrinter) -> UploadOutcome:
+    from tui.core.audit import AuditLog
+    from tui.core.watchlist import Watchlist
+
+    paths.ensure(profile.name)
+    watchlist = Watchlist(paths.watchlist_db(profile.name))
+    audit = AuditLog(paths.audit_db(profile.name))
+    audit.redact(key)
+    try:
+        async with ConversionsClient(profile.base_url, key.reveal(), timeout=profile.timeout,
+                                     verify=profile.ca_bundle or True) as client:
+            uploader = Uploader(client, watchlist, audit, profile_name=profile.name,
+                                user=_local_user(), batch_records=opts.batch_records,
+                                batch_bytes=opts.batch_bytes, on_progress=progress)
+            with _CtrlC(uploader):
+                return await uploader.run(plan, reference=opts.ref)
+    finally:
+        watchlist.close()
+        audit.close()
+
+
+def _local_user() -> str | None:
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in this environment: the audit says "unknown"
+        return None
+
+
+class _CtrlC:
+    """First Ctrl-C: finish the batch in flight, then stop. Second: stop now."""
+
+    def __init__(self, uploader: Uploader) -> None:
+        self._uploader = uploader
+        self._loop = asyncio.get_running_loop()
+        self._task = asyncio.current_task()
+        self._installed = False
+
+    def _pressed(self) -> None:
+        if self._uploader.cancelled and self._task is not None:
+            self._task.cancel()
+            return
+        self._uploader.cancel()
+        _say(sys.stderr, "\nStopping after the batch in flight (Ctrl-C again to stop now).")
+
+    def __enter__(self) -> _CtrlC:
+        try:
+            self._loop.add_signal_handler(signal.SIGINT, self._pressed)
+            self._installed = True
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass  # not the main thread, or no signals here: Ctrl-C keeps its default
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._installed:
+            self._loop.remove_signal_handler(signal.SIGINT)
+
+
+def _summary(outcome: UploadOutcome, profile: str, report: Path | None) -> list[str]:
+    counts = outcome.counts()
+    total = len(outcome.results) + len(outcome.invalid)
+    ref = f" (ref {printable(outcome.reference, limit=200)})" if outcome.reference else ""
+    lines = [f"{counts['accepted']} of {total} files accepted in profile "
+             f"{printable(profile)!r}{ref}: "
+             + ", ".join(f"{n} {word.replace('_', ' ')}" for word, n in counts.items() if n)]
+    if outcome.accepted_ids:
+        shown = outcome.accepted_ids[:_LISTED * 5]
+        more = len(outcome.accepted_ids) - len(shown)
+        lines.append("New IDs (watched): " + ", ".join(map(str, shown))
+                     + (f" and {more} more" if more else ""))
+    headings = {
+        FileOutcome.REJECTED: "Rejected by the server:",
+        FileOutcome.UNKNOWN: "Outcome unknown (may have been created; NOT sent again):",
+        FileOutcome.FAILED: "Failed (not processed; safe to retry):",
+        FileOutcome.NOT_SENT: "Not sent:",
+    }
+    for kind, heading in headings.items():
+        results = [r for r in outcome.results if r.outcome is kind]
+        if not results:
+            continue
+        lines.append(heading)
+        for result in results[:_LISTED]:
+            why = "; ".join(result.reasons)
+            lines.append(f"  {printable(str(result.item.path))}"
+                         + (f": {printable(why, limit=300)}" if why else ""))
+        if len(results) > _LISTED:
+            lines.append(f"  … and {len(results) - _LISTED} more (see the report)")
+    if outcome.invalid:
+        lines.append("Left out before sending:")
+        lines += [f"  {printable(str(r.path))}: {r.reason}" for r in outcome.invalid[:_LISTED]]
+        if len(outcome.invalid) > _LISTED:
+            lines.append(f"  … and {len(outcome.invalid) - _LISTED} more (see the report)")
+    lines += [printable(problem, limit=500) for problem in outcome.problems]
+    if outcome.stopped_reason:
+        lines.append("Stopped: " + printable(outcome.stopped_reason, limit=500))
+    if report is not None:
+        lines.append(f"Report of the files not accepted: {report} "
+                     f"(upload them again with --retry {report})")
+    return lines
+
+
+def _report_path(opts: argparse.Namespace, outcome: UploadOutcome, paths: AppPaths) -> Path | None:
+    if opts.report is not None:
+        return Path(opts.report)
+    if outcome.all_accepted:
+        return None
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    return paths.state_dir / "upload-reports" / f"upload-{stamp}-{os.getpid()}.jsonl"
+
+
+def _finish(outcome: UploadOutcome, opts: argparse.Namespace, paths: AppPaths,
+            profile: str) -> int:
+    report = _report_path(opts, outcome, paths)
+    if report is not None:
+        try:
+            outcome.save_report(report)
+        except OSError as error:
+            _say(sys.stderr, f"conversions-tui upload: the report could not be written to "
+                             f"{report} ({error.strerror or error})")
+            report = None
+    summary = _summary(outcome, profile, report)
+    if opts.json:
+        document = outcome.as_json()
+        document["profile"] = profile
+        document["report"] = str(report) if report is not None else None
+        document["exit_code"] = exit_code(outcome)
+        print(json.dumps(document, ensure_ascii=False, indent=2))
+        for line in summary:
+            _say(sys.stderr, line)
+    else:
+        for line in summary:
+            _say(sys.stdout, line)
+    return exit_code(outcome)
+
+
+def run_upload(argv: list[str], *, env: Mapping[str, str] | None = None) -> int:
+    """Run ``conversions-tui upload`` with ``argv`` (without the word ``upload``)."""
+    env = os.environ if env is None else env
+    opts = _parser().parse_args(argv)
+    if not opts.files and opts.retry is None:
+        return _fail("name the files to upload (or --retry REPORT)")
+    if opts.batch_records < 1 or opts.batch_bytes < 1:
+        return _fail("batch sizes must be positive")
+    paths = AppPaths.default()
+    try:
+        config = load_config(paths.config_file)
+        profile = resolve_profile(config, profile=opts.profile, base_url=opts.base_url, env=env)
+        check_base_url(profile.base_url, opts.allow_insecure_http or profile.allow_insecure_http)
+    except ProfileNotConfigured as error:
+        _say(sys.stderr, str(error))
+        return EXIT_NONE
+    except ConfigError as error:
+        return _fail(str(error))
+    if opts.ref is not None and len(opts.ref.strip()) > 200:
+        return _fail("the reference (--ref) is longer than 200 characters")
+    try:
+        plan = _plan(opts)
+    except (ValueError, OSError) as error:
+        return _fail(str(error))
+    if not plan.items:
+        _say(sys.stderr, "conversions-tui upload: nothing to upload.")
+        return _finish(UploadOutcome(invalid=plan.rejected, reference=opts.ref), opts, paths,
+                       profile.name)
+    resolved = CredentialStore().resolve_sync(profile.name, env)
+    if resolved.key is None:
+        hint = f" ({resolved.problem})" if resolved.problem else ""
+        return _fail(f"no API key for profile {profile.name!r}: set {ENV_API_KEY} or run "
+                     f"`conversions-tui login`{hint}")
+    progress = _ProgressPrinter(sys.stderr)
+    try:
+        outcome = asyncio.run(_send(plan, opts, profile, resolved.key, paths, progress))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        progress.finish()
+        return _fail("interrupted: the batch in flight may or may not have been created; "
+                     "the batches answered before it are in the watchlist")
+    progress.finish()
+    return _finish(outcome, opts, paths, profile.name)

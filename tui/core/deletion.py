@@ -71,8 +71,9 @@ class DeletingClient(Protocol):
 class AuditTrail(Protocol):
     """What deletion needs from the audit log (``AuditLog`` fits)."""
 
-    def append(self, *, action: str, conversion_id: int | None, outcome: str, detail: str,
-               profile: str, user: str | None = None, at: float | None = None) -> None: ...
+    def append(self, action: str, ids: Sequence[int], outcome: str, profile: str,
+               user: str | None, detail: str | None = None,
+               at: float | None = None) -> object: ...
 
 
 class DeleteOutcome(StrEnum):
@@ -296,9 +297,8 @@ class _BulkDelete:
             self.watchlist.mark_delete_requested(result.id, result.at)
 
     def finish(self, result: DeleteResult, *, notify: bool = True) -> None:
-        self.audit.append(action="delete", conversion_id=result.id,
-                          outcome=result.outcome.value, detail=result.reason,
-                          profile=self.profile_name, user=self.user, at=result.at)
+        self.audit.append("delete", [result.id], result.outcome.value, self.profile_name,
+                          self.user, detail=result.reason, at=result.at)
         if self.on_outcome is None or not notify:
             return
         try:

@@ -198,6 +198,9 @@ def test_names_the_api_cannot_take_are_left_out(tmp_path: Path) -> None:
     ("tab\there.csv", "its name contains control characters"),
     ("del\x7f.csv", "its name contains control characters"),
     ("résumé.csv", None),
+    ("...", "its name is only dots and spaces"),
+    (". .", "its name is only dots and spaces"),
+    (".hidden.csv", None),
 ])
 def test_file_name_rules(name: str, problem: str | None) -> None:
     assert file_name_problem(name) == problem

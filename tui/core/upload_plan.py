@@ -121,6 +121,8 @@ def file_name_problem(name: str) -> str | None:
         return "its name contains '/' or '\\', which the API does not take"
     if any(unicodedata.category(char) == "Cc" for char in name):
         return "its name contains control characters"
+    if not name.strip(" ."):
+        return "its name is only dots and spaces"
     try:
         name.encode("utf-8")
     except UnicodeEncodeError:

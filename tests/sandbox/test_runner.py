@@ -76,7 +76,7 @@ def test_run_sandbox_in_a_thread_prints_url_and_key(capsys: pytest.CaptureFixtur
     stop = threading.Event()
     result: list[int] = []
     thread = threading.Thread(target=lambda: result.append(
-        run_sandbox(["--port", "0", "--api-key", "abc", "--conversions", "3"], stop=stop)))
+        run_sandbox(["--port", "0", "--api-key", "abc", "--seed", "3"], stop=stop)))
     thread.start()
     printed = ""
     try:
@@ -97,8 +97,8 @@ def test_run_sandbox_in_a_thread_prints_url_and_key(capsys: pytest.CaptureFixtur
 def test_sandbox_command_serves_until_interrupted(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(
-        [sys.executable, "-m", "tui.sandbox.cli", "--port", "0", "--conversions", "8",
-         "--seed", "3", "--db", str(tmp_path / "s.db")],
+        [sys.executable, "-m", "tui.sandbox.cli", "--port", "0", "--seed", "8",
+         "--random-seed", "3", "--db", str(tmp_path / "s.db")],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None

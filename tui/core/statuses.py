@@ -8,7 +8,7 @@ since nothing says it will not change.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -20,7 +20,7 @@ __all__ = [
 ]
 
 
-class StatusKind(str, Enum):
+class StatusKind(StrEnum):
     """How the UI groups a status word (and which theme colour it takes)."""
 
     QUEUED = "queued"

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["printable", "is_clean"]
+__all__ = ["is_clean", "printable"]
 
 # C0 (except nothing: even tab and newline are made visible on one line), DEL,
 # C1, BiDi embedding/override/isolate marks, LRM/RLM/ALM, line/paragraph
@@ -48,8 +48,6 @@ def printable(text: str, *, limit: int | None = 2000, multiline: bool = False) -
     ``multiline`` keeps line feeds (for lists of messages); everything else that
     could move the cursor, change colours or reorder text is replaced.
     """
-    if not isinstance(text, str):
-        text = str(text)
     if limit is not None and len(text) > limit:
         text = text[: max(limit - 1, 0)] + "…"
     pattern = _UNSAFE_MULTILINE if multiline else _UNSAFE

@@ -38,10 +38,11 @@ def _parser() -> argparse.ArgumentParser:
                         help="keep conversions in this SQLite file across restarts")
     parser.add_argument("--speed", type=_positive, default=1.0,
                         help="lifecycle speed factor (10 = ten times faster)")
-    parser.add_argument("--seed", type=int, default=None,
+    parser.add_argument("--seed", type=int, default=DEFAULT_CONVERSIONS, metavar="N",
+                        help=f"seed N demo conversions in every state (default "
+                             f"{DEFAULT_CONVERSIONS}; 0 starts empty)")
+    parser.add_argument("--random-seed", type=int, default=None,
                         help="random seed, for the same demo data every time")
-    parser.add_argument("--conversions", type=int, default=DEFAULT_CONVERSIONS,
-                        help=f"demo conversions to create (default {DEFAULT_CONVERSIONS})")
     return parser
 
 
@@ -51,12 +52,12 @@ def run_sandbox(argv: list[str], *, stop: threading.Event | None = None) -> int:
         args = _parser().parse_args(argv)
     except SystemExit as exc:  # argparse already printed why
         return int(exc.code or 0)
-    if args.conversions < 0:
-        print("conversions-tui sandbox: --conversions must be >= 0", file=sys.stderr)
+    if args.seed < 0:
+        print("conversions-tui sandbox: --seed must be >= 0", file=sys.stderr)
         return 2
     server = SandboxServer(host=args.host, port=args.port, api_key=args.api_key,
-                           seed_count=args.conversions, speed=args.speed, db_path=args.db,
-                           rng_seed=args.seed)
+                           seed_count=args.seed, speed=args.speed, db_path=args.db,
+                           rng_seed=args.random_seed)
     try:
         server.start()
     except (OSError, RuntimeError) as exc:

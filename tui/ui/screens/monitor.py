@@ -236,7 +236,7 @@ class MonitorScreen(Screen[None]):
             user=user,
             email=profile.email if profile else None,
             company=profile.company if profile else None,
-            key_source=_SOURCE_WORDS.get(self._key_source, "demo") if self._key_source else "",
+            key_source=self._key_source_words(),
             key_masked=self._key.masked if self._key else "",
             read_only=self.session.read_only,
             paused=bool(self.scheduler and self.scheduler.paused),
@@ -244,6 +244,13 @@ class MonitorScreen(Screen[None]):
             watched=old.watched if watched is None else watched,
             active=old.active if active is None else active,
         )
+
+    def _key_source_words(self) -> str:
+        if self._key_source is None:
+            return ""
+        if self.session.demo:
+            return "demo sandbox key"
+        return _SOURCE_WORDS.get(self._key_source, "")
 
     # ---------------------------------------------------------------- actions
     @work(exclusive=True, group="add", exit_on_error=False)
@@ -312,7 +319,9 @@ class MonitorScreen(Screen[None]):
     def action_open_filter(self) -> None:
         box = self.query_one("#filter", Input)
         box.add_class("-shown")
-        box.focus()
+        # Focus now, not on the next tick: keys typed right after "/" (a paste, a fast
+        # typist over SSH) must land in the filter, not on the table.
+        self.set_focus(box)
 
     def action_view(self, key: str) -> None:
         self.query_one(Tabs).active = f"view-{key}"
@@ -323,7 +332,7 @@ class MonitorScreen(Screen[None]):
             box.value = ""
             box.remove_class("-shown")
             self.table.set_filter("")
-            self.table.focus()
+            self.set_focus(self.table)
             return
         self.table.clear_marks()
 
@@ -333,7 +342,7 @@ class MonitorScreen(Screen[None]):
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self) -> None:
-        self.table.focus()
+        self.set_focus(self.table)
 
     @on(Tabs.TabActivated, "#views")
     def _view_changed(self, event: Tabs.TabActivated) -> None:

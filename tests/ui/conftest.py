@@ -1,0 +1,82 @@
+"""Fixtures for driving the monitor with Pilot: sessions on temp folders, settled widgets.
+
+``monitor_session`` builds a :class:`MonitorSession` on ``AppPaths.under(tmp_path)`` for a
+profile pointing at the ``sandbox`` fixture's server, with a short poll interval so
+changes arrive within a test. :func:`wait_for` polls a condition between Pilot pauses
+instead of sleeping a fixed time.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Input, TextArea
+
+from tui.core.credentials import ApiKey
+from tui.core.paths import AppPaths
+from tui.core.session import MonitorSession
+from tui.core.settings import AppConfig, ProfileSettings
+from tui.sandbox.runner import SandboxServer
+
+POLL_INTERVAL = 0.2
+"""Seconds between polls of an active conversion in UI tests: quick, yet not a flood."""
+
+
+async def wait_for(pilot: Pilot[Any], condition: Callable[[], object], timeout: float = 5.0,
+                   what: str = "condition") -> None:
+    """Let the app run until ``condition()`` is true; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for: {what}")
+        await pilot.pause(0.02)
+
+
+class SessionFactory(Protocol):
+    """Builds a monitor session against the sandbox (see ``monitor_session``)."""
+
+    def __call__(self, *, key: str | None = ..., env: Mapping[str, str] | None = ...,
+                 ids: Sequence[int] = ..., poll_interval: float = ...,
+                 name: str = ..., base_url: str | None = ...,
+                 demo: bool = ...) -> MonitorSession: ...
+
+
+@pytest.fixture
+def monitor_session(sandbox: SandboxServer, tmp_path: Path) -> Iterator[SessionFactory]:
+    """A factory of sessions on private folders; every session is closed afterwards.
+
+    ``key`` is a preset key (as ``--demo`` passes it); None leaves the key to ``env`` and
+    the keyring. ``ids`` are put on the watchlist before the app starts.
+    """
+    made: list[MonitorSession] = []
+
+    def build(*, key: str | None = "test-key", env: Mapping[str, str] | None = None,
+              ids: Sequence[int] = (), poll_interval: float = POLL_INTERVAL,
+              name: str = "test", base_url: str | None = None,
+              demo: bool = False) -> MonitorSession:
+        profile = ProfileSettings(name=name, base_url=base_url or sandbox.base_url,
+                                  poll_interval=poll_interval)
+        session = MonitorSession.open(
+            AppPaths.under(tmp_path / "app"), AppConfig(), profile, demo=demo,
+            preset_key=ApiKey(key) if key is not None else None, env=dict(env or {}))
+        if ids:
+            session.watchlist.add(ids)
+        made.append(session)
+        return session
+
+    yield build
+    for session in made:
+        session.close()
+
+
+@pytest.fixture(autouse=True)
+def no_cursor_blink(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A blinking cursor makes screenshots depend on timing: keep it steady."""
+    # The reactive stays as it is; the timers' toggles do nothing, so the cursor stays shown.
+    monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
+    monkeypatch.setattr(TextArea, "_toggle_cursor_blink_visible", lambda self: None)

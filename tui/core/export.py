@@ -28,7 +28,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, Protocol
 
 from tui.core.triage import TriageRow, status_since
 from tui.core.untrusted import printable
@@ -226,3 +226,57 @@ def _write_atomically(target: Path, content: str, encoding: str, *, overwrite: b
             os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+AUDIT_COLUMNS = ("seq", "time", "profile", "user", "action", "ids", "outcome", "detail")
+
+
+class AuditRecordSource(Protocol):
+    """What an audit export needs of an entry (``tui.core.audit.AuditEntry`` fits)."""
+
+    @property
+    def seq(self) -> int: ...
+    @property
+    def at(self) -> float: ...
+    @property
+    def action(self) -> str: ...
+    @property
+    def ids(self) -> tuple[int, ...]: ...
+    @property
+    def outcome(self) -> str: ...
+    @property
+    def profile(self) -> str: ...
+    @property
+    def user(self) -> str | None: ...
+    @property
+    def detail(self) -> str | None: ...
+
+
+def export_audit(entries: Sequence[AuditRecordSource], path: str | os.PathLike[str],
+                 fmt: str | None = None, overwrite: bool = False) -> ExportResult:
+    """Write audit entries to CSV or JSON with the same safety rules as :func:`export_rows`."""
+    target = Path(path).expanduser()
+    chosen = _format_of(target, fmt)
+    if target.is_dir():
+        raise IsADirectoryError(f"{target} is a folder; give a file name.")
+    if not target.parent.is_dir():
+        raise ExportFolderMissing(target)
+    if target.exists() and not overwrite:
+        raise ExportTargetExists(target)
+    records: list[dict[str, Any]] = [
+        {"seq": e.seq, "time": _iso(e.at), "profile": e.profile, "user": e.user,
+         "action": e.action, "ids": list(e.ids), "outcome": e.outcome, "detail": e.detail}
+        for e in entries]
+    if chosen == "json":
+        content = json.dumps(records, ensure_ascii=False, indent=2) + "\n"
+    else:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow(AUDIT_COLUMNS)
+        for record in records:
+            ids = " ".join(str(i) for i in record["ids"])
+            writer.writerow([_csv_cell(ids if c == "ids" else record[c]) for c in AUDIT_COLUMNS])
+        content = buffer.getvalue()
+    _write_atomically(target, content, _CSV_ENCODING if chosen == "csv" else "utf-8",
+                      overwrite=overwrite)
+    return ExportResult(target, chosen, len(records))

@@ -17,6 +17,7 @@ from tui.core.paths import AppPaths
 from tui.core.session import MonitorSession
 from tui.core.settings import AppConfig
 from tui.core.untrusted import printable
+from tui.ui.clipboard import copy_to_terminal_clipboard
 from tui.ui.screens.first_run import FirstRunScreen, NewProfile
 from tui.ui.screens.monitor import MonitorScreen
 from tui.ui.widgets.conversions_table import STATUS_VARIABLE_DEFAULTS
@@ -88,6 +89,11 @@ class ConversionsApp(App[None]):
 
     def _exit_on_signal(self) -> None:
         self.exit(return_code=129)
+
+    def copy_to_clipboard(self, text: str) -> None:
+        """OSC 52 as Textual does, but wrapped for tmux and capped (see tui.core.clipboard)."""
+        self._clipboard = text
+        copy_to_terminal_clipboard(self, text)
 
     # ------------------------------------------------------- worker failures
     def report_worker_failure(self, worker: Worker[Any]) -> None:

@@ -9,19 +9,19 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Footer, Input, Tab, Tabs
 from textual.worker import Worker, WorkerState
 
 from tui.core.credentials import ApiKey, KeySource
 from tui.core.idlist import IdListResult
 from tui.core.poller import ConnectivityState, PollScheduler, PollSettings, PollUpdate
-from tui.core.session import MonitorSession
+from tui.core.session import MonitorSession, ProfileTrackingSource
 from tui.core.statuses import StatusKind, status_kind
 from tui.core.untrusted import printable
 from tui.core.watchlist import StatusChange, WatchedConversion
 from tui.ui.screens.add_ids import AddIdsModal
 from tui.ui.screens.key_prompt import KeyPromptModal
+from tui.ui.screens.triage_actions import DESTRUCTIVE_ACTIONS, TriageScreen
 from tui.ui.views import VIEWS, VIEWS_BY_KEY, count_views
 from tui.ui.widgets.connectivity_banner import ConnectivityBanner
 from tui.ui.widgets.conversions_table import ConversionsTable
@@ -42,7 +42,7 @@ class PollUpdated(Message):
         self.update = update
 
 
-class MonitorScreen(Screen[None]):
+class MonitorScreen(TriageScreen):
     """Header, connectivity banner, views, filter, the table and the footer."""
 
     DEFAULT_CSS = """
@@ -74,6 +74,7 @@ class MonitorScreen(Screen[None]):
         super().__init__()
         self.session = session
         self.scheduler: PollScheduler | None = None
+        self._source: ProfileTrackingSource | None = None
         self._key: ApiKey | None = None
         self._key_source: KeySource | None = None
         self._view = "all"
@@ -89,10 +90,6 @@ class MonitorScreen(Screen[None]):
                     id="filter")
         yield ConversionsTable(id="table", poll_interval=self.session.profile.poll_interval)
         yield Footer()
-
-    @property
-    def table(self) -> ConversionsTable:
-        return self.query_one(ConversionsTable)
 
     def on_mount(self) -> None:
         self.table.focus()
@@ -113,6 +110,10 @@ class MonitorScreen(Screen[None]):
     def _show_rows(self, rows: list[WatchedConversion], _elapsed: float) -> None:
         self.table.set_rows(rows)
         self._refresh_counts()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Read-only: destructive actions vanish from the footer, the palette and the keys.
+        return not (action in DESTRUCTIVE_ACTIONS and self.session.read_only)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR:
@@ -138,6 +139,7 @@ class MonitorScreen(Screen[None]):
     def _use_key(self, key: ApiKey, source: KeySource) -> None:
         self._key, self._key_source = key, source
         client = self.session.open_client(key)
+        self._source = client
         if self.scheduler is None:
             self.scheduler = PollScheduler(
                 client, self.session.watchlist, PollSettings.from_profile(self.session.profile),
@@ -273,18 +275,6 @@ class MonitorScreen(Screen[None]):
         if result.invalid:
             self.notify("Not added: " + "; ".join(result.invalid[:6]), severity="warning",
                         markup=False, timeout=10)
-
-    def action_remove_from_watchlist(self) -> None:
-        ids = self.table.targets()
-        if not ids:
-            return
-        removed = self.session.watchlist.remove(ids)
-        self.table.remove_rows(ids)
-        if self.scheduler is not None:
-            self.scheduler.unwatch(ids)
-        self.notify(f"Stopped watching {removed} (local only: nothing was deleted on the server)",
-                    markup=False)
-        self._refresh_counts()
 
     def action_refresh_selected(self) -> None:
         if self.scheduler is not None:

@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, ClassVar
 
-from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
@@ -30,17 +29,17 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.timer import Timer
 
-from tui.core.statuses import StatusKind
-from tui.ui.widgets.table_columns import (
-    COLUMN_KEYS,
-    GUTTER,
-    ColumnSlot,
-    fit_cell,
-    format_age,
-    format_uploaded,
-    layout_columns,
+from tui.ui.widgets.table_columns import CLOCK_STEP, COLUMN_KEYS, ColumnSlot, layout_columns
+from tui.ui.widgets.table_drawing import (
+    PREFIX,
+    STALE,
+    STATUS_CLASS,
+    clock_cells,
+    draw_header,
+    draw_message,
+    draw_row,
 )
-from tui.ui.widgets.table_rows import ConversionRow, RowEntry, RowsById, TableRows
+from tui.ui.widgets.table_rows import ConversionRow, RowsById, TableRows
 
 __all__ = ["STATUS_VARIABLE_DEFAULTS", "ConversionsTable"]
 
@@ -57,17 +56,6 @@ STATUS_VARIABLE_DEFAULTS: dict[str, str] = {
 }
 """Theme variables the table's stylesheet uses, with values that read on dark and light."""
 
-_PREFIX = "conversions-table--"
-_STATUS_CLASS: dict[StatusKind, str] = {
-    kind: f"{_PREFIX}status-{kind.value.replace('_', '-')}" for kind in StatusKind
-}
-_MARK = "●"
-_ARROW = {False: "▲", True: "▼"}
-
-# (in status for, checked, checked is stale, uploaded): the cells that age with the clock.
-Clock = tuple[str, str, bool, str]
-
-
 class ConversionsTable(ScrollView, can_focus=True):
     """A sortable, filterable table of watched conversions with a row cursor and marks.
 
@@ -76,13 +64,13 @@ class ConversionsTable(ScrollView, can_focus=True):
     """
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
-        f"{_PREFIX}header",
-        f"{_PREFIX}cursor",
-        f"{_PREFIX}marked",
-        f"{_PREFIX}deleted-row",
-        f"{_PREFIX}stale",
-        f"{_PREFIX}empty",
-        *_STATUS_CLASS.values(),
+        f"{PREFIX}header",
+        f"{PREFIX}cursor",
+        f"{PREFIX}marked",
+        f"{PREFIX}deleted-row",
+        f"{PREFIX}stale",
+        f"{PREFIX}empty",
+        *STATUS_CLASS.values(),
     }
 
     DEFAULT_CSS = """
@@ -188,6 +176,8 @@ class ConversionsTable(ScrollView, can_focus=True):
     """Shown when the table has no rows (the app may reword it after a keymap change)."""
     no_match_message = "Nothing matches the filter"
     """Shown when rows exist but the filter or view hides them all."""
+    repaint_interval = 0.5
+    """Seconds: repaints caused by upsert() are held back to at most one per interval."""
 
     def __init__(
         self,
@@ -213,9 +203,15 @@ class ConversionsTable(ScrollView, can_focus=True):
         self._layout_generation = 0
         self._styles: dict[str, Style] = {}
         self._style_token: tuple[Style, ...] = ()
+        self._style_identity: tuple[object, ...] = ()
         self._style_generation = 0
         self._strips: LRUCache[int, tuple[tuple[Any, ...], Strip]] = LRUCache(2048)
         self._header: tuple[tuple[Any, ...], Strip] | None = None
+        self._today: tuple[int, datetime] | None = None
+        self._pending_full = False
+        self._pending_rows: set[int] = set()
+        self._repaint_timer: Timer | None = None
+        self._last_data_repaint = float("-inf")
         self._clock_timer: Timer | None = None
 
     # -- settings --------------------------------------------------------------
@@ -227,7 +223,7 @@ class ConversionsTable(ScrollView, can_focus=True):
     @now.setter
     def now(self, provider: Callable[[], float]) -> None:
         self._now = provider
-        self.refresh()
+        self._repaint_all()
 
     @property
     def poll_interval(self) -> float:
@@ -237,7 +233,7 @@ class ConversionsTable(ScrollView, can_focus=True):
     @poll_interval.setter
     def poll_interval(self, seconds: float) -> None:
         self._poll_interval = seconds
-        self.refresh()
+        self._repaint_all()
 
     # -- reading ---------------------------------------------------------------
     @property
@@ -389,14 +385,14 @@ class ConversionsTable(ScrollView, can_focus=True):
         before = len(self._marks)
         self._marks.update(self._rows.shown_ids())
         if len(self._marks) != before:
-            self.refresh()
+            self._repaint_all()
             self.post_message(self.MarksChanged(self, len(self._marks)))
 
     def clear_marks(self) -> None:
         """Unmark everything."""
         if self._marks:
             self._marks.clear()
-            self.refresh()
+            self._repaint_all()
             self.post_message(self.MarksChanged(self, 0))
 
     # -- actions (bound keys) --------------------------------------------------
@@ -507,7 +503,55 @@ class ConversionsTable(ScrollView, can_focus=True):
     def _refresh_row(self, conversion_id: int) -> None:
         index = self._rows.index_of(conversion_id)
         if index is not None:
+            self._refresh_index(index)
+
+    def _refresh_index(self, index: int) -> None:
+        """Repaint one row now (after a held-back full repaint, so no line shows old order)."""
+        if self._pending_full:
+            self._repaint_pending(data=False)
+        else:
             self.refresh_line(index + 1)
+
+    def _repaint_all(self) -> None:
+        """Repaint every visible line now; a held-back data repaint is no longer needed."""
+        self._pending_full = True
+        self._repaint_pending(data=False)
+
+    def _repaint_soon(self, changed: list[int] | None) -> None:
+        """Repaint after a data update, at most once per ``repaint_interval``.
+
+        Polls can deliver a change every few milliseconds; each repaint of a full
+        screen costs several milliseconds of compositing and terminal output, all
+        day. Held-back changes are already in the model (cursor, sort, lookups
+        see them at once); only the pixels wait.
+        """
+        if changed is None:
+            self._pending_full = True
+        else:
+            self._pending_rows.update(changed)
+        if self._repaint_timer is not None:
+            return
+        wait = self._last_data_repaint + self.repaint_interval - time.monotonic()
+        if wait <= 0 or not self.is_mounted:
+            self._repaint_pending()
+        else:
+            self._repaint_timer = self.set_timer(wait, self._repaint_pending)
+
+    def _repaint_pending(self, data: bool = True) -> None:
+        if self._repaint_timer is not None:
+            self._repaint_timer.stop()
+            self._repaint_timer = None
+        if self._pending_full:
+            self.refresh()
+        else:
+            for conversion_id in self._pending_rows:
+                index = self._rows.index_of(conversion_id)
+                if index is not None:
+                    self.refresh_line(index + 1)
+        self._pending_full = False
+        self._pending_rows.clear()
+        if data:
+            self._last_data_repaint = time.monotonic()
 
     def _drop_missing_marks(self) -> None:
         entries = self._rows.entries
@@ -524,7 +568,11 @@ class ConversionsTable(ScrollView, can_focus=True):
         changed: list[int] | None = None,
         follow: bool = False,
     ) -> None:
-        """Keep the cursor on its conversion (or where it was), and repaint what moved."""
+        """Keep the cursor on its conversion (or where it was), and repaint what moved.
+
+        ``changed`` (the ids an upsert touched) marks a data update, whose repaint
+        may be held back briefly; everything else is a person's action: at once.
+        """
         self._layout_dirty = True
         rows = self._rows
         if self._cursor_id is not None and rows.index_of(self._cursor_id) is not None:
@@ -538,11 +586,10 @@ class ConversionsTable(ScrollView, can_focus=True):
         else:
             self._set_cursor(None)
         self._update_virtual_size()
-        if reordered or changed is None:
-            self.refresh()
+        if changed is None:
+            self._repaint_all()
         else:
-            for conversion_id in changed:
-                self._refresh_row(conversion_id)
+            self._repaint_soon(None if reordered else changed)
 
     def _update_virtual_size(self) -> None:
         size = Size(0, self._rows.shown_count + 1)  # + the header line
@@ -565,10 +612,21 @@ class ConversionsTable(ScrollView, can_focus=True):
         self._layout_dirty = False
 
     def _resolve_styles(self) -> None:
-        """Read the component styles; when the theme changed, drop every cached Strip."""
+        """Read the component styles; when the theme changed, drop every cached Strip.
+
+        Textual clears its own style cache on every refresh, so reading fourteen
+        component styles per paint costs more than drawing the rows. The stylesheet
+        replaces a node's component styles whenever it re-applies them (theme,
+        focus, hover), so their identities tell cheaply whether to look again.
+        """
+        base = self.rich_style
+        identity = (base, *map(id, self._component_styles.values()))
+        if identity == self._style_identity and self._styles:
+            return
+        self._style_identity = identity
         names = sorted(self.COMPONENT_CLASSES)
         full = [self.get_component_rich_style(name) for name in names]
-        token = (self.rich_style, *full)
+        token = (base, *full)
         if token == self._style_token:
             return
         self._style_token = token
@@ -576,10 +634,10 @@ class ConversionsTable(ScrollView, can_focus=True):
         self._header = None
         styles = dict(zip(names, full, strict=True))
         # Accents colour a cell's text only, keeping the row's background.
-        for name in (*_STATUS_CLASS.values(), f"{_PREFIX}stale"):
+        for name in (*STATUS_CLASS.values(), STALE):
             partial = self.get_component_rich_style(name, partial=True)
             styles[name] = partial.without_color + Style(color=styles[name].color)
-        styles["base"] = self.rich_style
+        styles["base"] = base
         self._styles = styles
 
     def render_lines(self, crop: Region) -> list[Strip]:
@@ -595,118 +653,45 @@ class ConversionsTable(ScrollView, can_focus=True):
             self._resolve_styles()
         self._ensure_layout()
         if y == 0:
-            return self._header_strip(width)
+            key = (width, self._layout_generation, self._style_generation,
+                   self._rows.sort_column, self._rows.reverse)
+            if self._header is None or self._header[0] != key:
+                strip = draw_header(self._slots, self._styles[f"{PREFIX}header"],
+                                    self._rows.sort_column, self._rows.reverse, width)
+                self._header = (key, strip)
+            return self._header[1]
         count = self._rows.shown_count
         if not count:
             if y == 1:
                 message = self.no_match_message if len(self._rows) else self.empty_message
-                text = fit_cell(" " * GUTTER + message, width)
-                return Strip([Segment(text, self._styles[f"{_PREFIX}empty"])], width)
+                return draw_message(message, self._styles[f"{PREFIX}empty"], width)
             return Strip.blank(width, self._styles["base"])
         index = y - 1 + self.scroll_offset.y
         if index >= count:
             return Strip.blank(width, self._styles["base"])
         return self._row_strip(self._rows.id_at(index), width)
 
-    def _clock(self, entry: RowEntry, now: float) -> Clock:
-        row = entry.row
-        checked: float | None = row.last_checked
-        stale = checked is not None and now - checked > 3 * self._poll_interval
-        if entry.uploaded is not None:
-            uploaded = format_uploaded(entry.uploaded, datetime.fromtimestamp(now).astimezone())
-        else:
-            uploaded = entry.uploaded_raw
-        return (format_age(row.last_changed, now), format_age(checked, now), stale, uploaded)
+    def _clock_now(self) -> tuple[int, datetime]:
+        """The clock the ages are drawn at (stepped, see CLOCK_STEP) and its local day."""
+        now = int(self._now()) // CLOCK_STEP * CLOCK_STEP
+        if self._today is None or self._today[0] != now:
+            self._today = (now, datetime.fromtimestamp(now).astimezone())
+        return self._today
 
     def _row_strip(self, conversion_id: int, width: int) -> Strip:
         entry = self._rows.entries[conversion_id]
-        clock = self._clock(entry, self._now())
+        now, today = self._clock_now()
+        clock = clock_cells(entry, now, today, 3 * self._poll_interval)
         is_cursor = conversion_id == self._cursor_id
         is_marked = conversion_id in self._marks
-        key = (
-            entry.version,
-            width,
-            self._layout_generation,
-            self._style_generation,
-            is_cursor,
-            is_marked,
-            clock,
-        )
+        key = (entry.version, width, self._layout_generation, self._style_generation,
+               is_cursor, is_marked, clock)
         cached = self._strips.get(conversion_id)
         if cached is not None and cached[0] == key:
             return cached[1]
-        strip = self._draw_row(entry, clock, is_cursor, is_marked, width)
+        strip = draw_row(entry, clock, self._slots, self._styles,
+                         cursor=is_cursor, marked=is_marked, width=width)
         self._strips[conversion_id] = (key, strip)
-        return strip
-
-    def _cell(self, entry: RowEntry, column: str, clock: Clock) -> tuple[str, str | None]:
-        """Text of one cell and the component class that colours it, if any."""
-        if column == "id":
-            return entry.id_text, None
-        if column == "file":
-            return entry.file, None
-        if column == "type":
-            return entry.type, None
-        if column == "status":
-            return entry.status_text, _STATUS_CLASS[entry.kind]
-        if column == "uploaded":
-            return clock[3], None
-        if column == "in_status":
-            return clock[0], None
-        if column == "warnings":
-            return str(len(entry.row.warnings) or ""), None
-        if column == "errors":
-            return str(len(entry.row.errors) or ""), None
-        if column == "checked":
-            return clock[1], f"{_PREFIX}stale" if clock[2] else None
-        return entry.note, None
-
-    def _draw_row(
-        self, entry: RowEntry, clock: Clock, is_cursor: bool, is_marked: bool, width: int
-    ) -> Strip:
-        styles = self._styles
-        row_style = styles["base"]
-        if entry.deleted:
-            row_style = styles[f"{_PREFIX}deleted-row"]
-        if is_marked:
-            row_style = row_style + styles[f"{_PREFIX}marked"].background_style
-        if is_cursor:
-            row_style = styles[f"{_PREFIX}cursor"]
-        segments = [Segment((_MARK if is_marked else "").ljust(GUTTER), row_style)]
-        x = GUTTER
-        for slot in self._slots:
-            text, accent = self._cell(entry, slot.column.key, clock)
-            style = row_style if accent is None or is_cursor else row_style + styles[accent]
-            gap = " " * (slot.x - x)
-            if gap:
-                segments.append(Segment(gap, row_style))
-            segments.append(Segment(fit_cell(text, slot.width, slot.column.align), style))
-            x = slot.x + slot.width
-        if x < width:
-            segments.append(Segment(" " * (width - x), row_style))
-        return Strip(segments, width)
-
-    def _header_strip(self, width: int) -> Strip:
-        key = (width, self._layout_generation, self._style_generation,
-               self._rows.sort_column, self._rows.reverse)
-        if self._header is not None and self._header[0] == key:
-            return self._header[1]
-        parts = [" " * GUTTER]
-        x = GUTTER
-        for slot in self._slots:
-            parts.append(" " * (slot.x - x))
-            title = slot.column.title
-            if slot.column.key == self._rows.sort_column:
-                # The arrow always shows; the title gives way to it.
-                title = fit_cell(title, max(slot.width - 2, 0)).rstrip()
-                parts.append(fit_cell(f"{title} {_ARROW[self._rows.reverse]}", slot.width,
-                                      slot.column.align))
-            else:
-                parts.append(fit_cell(title, slot.width, slot.column.align))
-            x = slot.x + slot.width
-        text = fit_cell("".join(parts), width)
-        strip = Strip([Segment(text, self._styles[f"{_PREFIX}header"])], width)
-        self._header = (key, strip)
         return strip
 
     def refresh_clock(self) -> None:
@@ -714,12 +699,14 @@ class ConversionsTable(ScrollView, can_focus=True):
         count = self._rows.shown_count
         if not count or not self._slots:
             return
-        now = self._now()
+        now, today = self._clock_now()
+        stale_after = 3 * self._poll_interval
         top = self.scroll_offset.y
+        entries, strips = self._rows.entries, self._strips
         for index in range(top, min(top + self._page_rows(), count)):
             conversion_id = self._rows.id_at(index)
-            cached = self._strips.get(conversion_id)
+            cached = strips.get(conversion_id)
             if cached is None:
                 continue
-            if cached[0][-1] != self._clock(self._rows.entries[conversion_id], now):
-                self.refresh_line(index + 1)
+            if cached[0][-1] != clock_cells(entries[conversion_id], now, today, stale_after):
+                self._refresh_index(index)

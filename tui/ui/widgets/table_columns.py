@@ -14,6 +14,7 @@ from typing import Literal
 from rich.cells import cell_len, set_cell_size
 
 __all__ = [
+    "CLOCK_STEP",
     "COLUMNS",
     "COLUMN_KEYS",
     "ELLIPSIS",
@@ -23,7 +24,6 @@ __all__ = [
     "ColumnSlot",
     "fit_cell",
     "format_age",
-    "format_duration",
     "format_uploaded",
     "layout_columns",
     "parse_upload_date",
@@ -147,25 +147,31 @@ def fit_cell(text: str, width: int, align: Align = "left") -> str:
     return pad + text if align == "right" else text + pad
 
 
-def format_duration(seconds: float) -> str:
-    """A compact duration: ``42s``, ``42m``, ``3h 05m``, ``2d 03h``."""
-    total = max(int(seconds), 0)
-    if total < 60:
-        return f"{total}s"
-    minutes = total // 60
+CLOCK_STEP = 5
+"""Relative times move in steps of this many seconds, all rows at the same moment.
+
+A monitor gains nothing from ages that tick every second on every row, and each
+repaint costs CPU for as long as the app stays open; with aligned steps the
+table repaints for the clock at most once per step.
+"""
+
+
+def format_age(then: float | None, now: int) -> str:
+    """Time since ``then`` at ``now`` (a multiple of CLOCK_STEP): ``<5s``, ``35s``,
+    ``42m``, ``3h 05m``, ``2d 03h``; an em dash for never."""
+    if then is None:
+        return "—"
+    seconds = now - int(then)
+    if seconds < 60:
+        step = max(seconds, 0) // CLOCK_STEP * CLOCK_STEP
+        return f"<{CLOCK_STEP}s" if step == 0 else f"{step}s"
+    minutes = seconds // 60
     if minutes < 60:
         return f"{minutes}m"
     hours = minutes // 60
     if hours < 24:
         return f"{hours}h {minutes % 60:02d}m"
     return f"{hours // 24}d {hours % 24:02d}h"
-
-
-def format_age(then: float | None, now: float) -> str:
-    """How long ago ``then`` was, or an em dash for never."""
-    if then is None:
-        return "—"
-    return format_duration(now - then)
 
 
 def parse_upload_date(value: str | None) -> datetime | None:

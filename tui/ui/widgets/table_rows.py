@@ -96,6 +96,9 @@ class RowEntry:
     haystack: str
     key: SortKey = ()
     shown: bool = False
+    uploaded_text: str = ""
+    """``uploaded`` as drawn on ``uploaded_day`` (its wording depends on today)."""
+    uploaded_day: int = -1
 
 
 def _clean(value: object) -> str:

@@ -1,0 +1,48 @@
+"""Ask for a path, write the export, and never overwrite without asking."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from textual.screen import Screen
+
+from tui.core.export import ExportResult, ExportTargetExists
+from tui.ui.screens.text_prompt import QuestionModal, TextPromptModal
+
+Writer = Callable[[Path, bool], ExportResult]
+
+
+def default_export_path(stem: str) -> str:
+    """``~/conversions-20261128-1403.csv``: a name that rarely exists already."""
+    return f"~/{stem}-{datetime.now().strftime('%Y%m%d-%H%M')}.csv"
+
+
+async def run_export(screen: Screen[Any], write: Writer, *, what: str, stem: str) -> None:
+    """The whole dialog: path prompt, overwrite question, result or error toast.
+
+    Must run inside a worker (it waits for modals).
+    """
+    app = screen.app
+    answer = await app.push_screen_wait(TextPromptModal(
+        f"Export {what} to (.csv or .json):", value=default_export_path(stem),
+        hint="~ is your home folder. Nothing is overwritten without asking."))
+    if not answer or not answer.strip():
+        return
+    path = Path(answer.strip()).expanduser()
+    try:
+        try:
+            result = write(path, False)
+        except ExportTargetExists:
+            overwrite = await app.push_screen_wait(QuestionModal(
+                f"{path} exists. Replace it?", yes="Replace", no="Keep it"))
+            if not overwrite:
+                screen.notify("Export cancelled; the file was not touched.", markup=False)
+                return
+            result = write(path, True)
+    except (OSError, ValueError) as error:
+        screen.notify(f"Export failed: {error}", severity="error", markup=False, timeout=10)
+        return
+    screen.notify(result.description(), markup=False)

@@ -1,0 +1,236 @@
+"""The inspect modal (`enter`): everything known about one conversion, literally.
+
+Warnings and errors can number in the tens of thousands, so they live in a
+read-only TextArea (it renders only what is visible) with a search box that
+narrows the lines; every server string has been made printable first.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from datetime import datetime
+
+from rich.table import Table
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.timer import Timer
+from textual.widgets import Input, Label, Static, TabbedContent, TabPane, TextArea
+
+from tui.core.statuses import status_kind, status_symbol
+from tui.core.triage import format_duration, problem_summary, time_in_statuses
+from tui.core.untrusted import printable
+from tui.core.watchlist import WatchedConversion
+
+
+def _when(stamp: float | None) -> str:
+    if stamp is None:
+        return "—"
+    return datetime.fromtimestamp(stamp).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _lines(messages: Sequence[str]) -> str:
+    return "\n".join(printable(m, limit=4000) for m in messages)
+
+
+def pretty_raw(raw: str | None) -> str:
+    """The last envelope as indented JSON, made printable (or the text as it came)."""
+    if not raw:
+        return "(no answer recorded yet)"
+    try:
+        text = json.dumps(json.loads(raw), indent=2, ensure_ascii=False)
+    except ValueError:
+        text = raw
+    return printable(text, limit=2_000_000, multiline=True)
+
+
+class MessageList(Vertical):
+    """A searchable, read-only list of messages (warnings or errors)."""
+
+    DEFAULT_CSS = """
+    MessageList { height: 1fr; }
+    MessageList Input { height: 3; }
+    MessageList TextArea { height: 1fr; }
+    MessageList #count { height: 1; color: $text-muted; }
+    """
+
+    def __init__(self, messages: Sequence[str], *, what: str, id: str) -> None:
+        super().__init__(id=id)
+        self._messages = [printable(m, limit=4000) for m in messages]
+        self._what = what
+        self._timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Input(placeholder=f"search {self._what}", classes="search")
+        yield Static(self._count_text(len(self._messages)), id="count", markup=False)
+        yield TextArea("\n".join(self._messages) or f"(no {self._what})", read_only=True,
+                       soft_wrap=False, show_line_numbers=True)
+
+    def _count_text(self, shown: int) -> str:
+        total = len(self._messages)
+        return f"{total} {self._what}" if shown == total else f"{shown} of {total} {self._what}"
+
+    @property
+    def text(self) -> str:
+        """What is shown now (the search applied)."""
+        return self.query_one(TextArea).text
+
+    @on(Input.Changed, ".search")
+    def _search_soon(self) -> None:
+        # Debounced: a search over 100,000 lines on every keystroke would stutter.
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(0.15, self._search)
+
+    def _search(self) -> None:
+        needle = self.query_one(Input).value.casefold()
+        shown = [m for m in self._messages if needle in m.casefold()] if needle else self._messages
+        self.query_one(TextArea).load_text("\n".join(shown))
+        self.query_one("#count", Static).update(self._count_text(len(shown)))
+
+    def focus_search(self) -> None:
+        """Put the cursor in the search box."""
+        self.query_one(Input).focus()
+
+
+class InspectModal(ModalScreen[None]):
+    """Payload fields, warnings, errors, metadata, status history and the raw envelope."""
+
+    DEFAULT_CSS = """
+    InspectModal { align: center middle; }
+    InspectModal > Vertical {
+        width: 95%; height: 90%; border: thick $primary; background: $surface;
+    }
+    InspectModal #title { height: 1; text-style: bold; padding: 0 1; }
+    InspectModal TabbedContent { height: 1fr; }
+    InspectModal .overview { height: auto; }
+    InspectModal #raw { height: 1fr; }
+    """
+
+    BINDINGS = [
+        Binding("escape", "close", "Close", id="inspect.close"),
+        Binding("c", "copy", "Copy this tab", id="inspect.copy"),
+        Binding("slash", "search", "Search", id="inspect.search"),
+    ]
+
+    def __init__(self, row: WatchedConversion, history: Sequence[tuple[str, float]], *,
+                 now: float | None = None) -> None:
+        super().__init__()
+        self.row = row
+        self.history = list(history)
+        self._now = time.time() if now is None else now
+
+    def compose(self) -> ComposeResult:
+        row = self.row
+        name = printable(row.file_name or "(no file name)", limit=120)
+        with Vertical():
+            yield Label(f"Conversion {row.id} · {name}", id="title", markup=False)
+            with TabbedContent(id="tabs"):
+                with TabPane("Overview", id="overview"):
+                    yield Static(self._overview(), classes="overview")
+                with TabPane(f"Warnings ({len(row.warnings)})", id="warnings"):
+                    yield MessageList(row.warnings, what="warnings", id="warning-list")
+                with TabPane(f"Errors ({len(row.errors)})", id="errors"):
+                    yield MessageList(row.errors, what="errors", id="error-list")
+                with TabPane("History", id="history"):
+                    yield Static(self._history_table(), classes="overview")
+                with TabPane("Raw", id="raw-tab"):
+                    yield TextArea(pretty_raw(row.raw), read_only=True, id="raw",
+                                   soft_wrap=True)
+
+    # ------------------------------------------------------------ contents
+    def _overview(self) -> Table:
+        row = self.row
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold", no_wrap=True)
+        table.add_column(overflow="fold")
+        kind = status_kind(row.status)
+        since = row.last_changed or row.first_seen
+        fields: list[tuple[str, str]] = [
+            ("ID", str(row.id)),
+            ("File", printable(row.file_name or "—", limit=2000)),
+            ("Type", printable(row.data_source_type or "—", limit=200)),
+            ("Status", f"{status_symbol(kind)} {printable(row.status or '—', limit=200)}"),
+            ("In status for", format_duration(max(0.0, self._now - since))),
+            ("Uploaded", printable(row.upload_date or "—", limit=100)),
+            ("First seen", _when(row.first_seen)),
+            ("Last checked", _when(row.last_checked)),
+            ("Last changed", _when(row.last_changed)),
+            ("Warnings / errors", f"{len(row.warnings)} / {len(row.errors)}"),
+            ("Note", printable(row.note or "—", limit=500)),
+        ]
+        if row.delete_requested_at:
+            fields.append(("Delete requested", _when(row.delete_requested_at)))
+        if row.deleted_at:
+            fields.append(("Deleted", _when(row.deleted_at)))
+        if row.not_found:
+            fields.append(("Server", "404: not found (unknown or purged)"))
+        problem = problem_summary(row)
+        if problem:
+            fields.append(("Last poll problem", printable(problem, limit=500)))
+        for key, value in fields:
+            table.add_row(Text(key), Text(value))
+        if row.metadata:
+            table.add_row(Text(""), Text(""))
+            table.add_row(Text("Metadata"), Text(""))
+            for key, value in list(row.metadata.items())[:200]:
+                shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False,
+                                                                       default=str)
+                table.add_row(Text("  " + printable(str(key), limit=80)),
+                              Text(printable(shown, limit=1000)))
+        return table
+
+    def _history_table(self) -> Table:
+        table = Table(box=None, padding=(0, 2), show_edge=False)
+        table.add_column("Status")
+        table.add_column("From")
+        table.add_column("Until")
+        table.add_column("Time in status", justify="right")
+        spans = time_in_statuses(self.history, self._now)
+        if not spans:
+            table.add_row(Text("(no status recorded yet)"), Text(""), Text(""), Text(""))
+        for span in spans:
+            kind = status_kind(span.status)
+            table.add_row(Text(f"{status_symbol(kind)} {printable(span.status, limit=60)}"),
+                          Text(_when(span.start)), Text(_when(span.end) if span.end else "now"),
+                          Text(format_duration(span.seconds)))
+        return table
+
+    def tab_text(self) -> str:
+        """The plain text of the active tab (what `c` copies)."""
+        active = self.query_one(TabbedContent).active
+        row = self.row
+        if active == "warnings":
+            return self.query_one("#warning-list", MessageList).text
+        if active == "errors":
+            return self.query_one("#error-list", MessageList).text
+        if active == "raw-tab":
+            return self.query_one("#raw", TextArea).text
+        if active == "history":
+            return "\n".join(f"{s.status}\t{_when(s.start)}\t{format_duration(s.seconds)}"
+                             for s in time_in_statuses(self.history, self._now))
+        return "\n".join([
+            f"ID: {row.id}", f"File: {printable(row.file_name or '')}",
+            f"Type: {printable(row.data_source_type or '')}",
+            f"Status: {printable(row.status or '')}",
+            f"Warnings: {len(row.warnings)}", f"Errors: {len(row.errors)}",
+        ])
+
+    # -------------------------------------------------------------- actions
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+    def action_copy(self) -> None:
+        self.app.copy_to_clipboard(self.tab_text())
+
+    def action_search(self) -> None:
+        active = self.query_one(TabbedContent).active
+        if active == "warnings":
+            self.query_one("#warning-list", MessageList).focus_search()
+        elif active == "errors":
+            self.query_one("#error-list", MessageList).focus_search()

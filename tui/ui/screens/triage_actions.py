@@ -1,0 +1,216 @@
+"""What support staff do with rows: inspect, delete on the server, copy, export, note, audit.
+
+A mixin of :class:`tui.ui.screens.monitor.MonitorScreen`, kept apart so each
+module stays small. Bulk actions act on the marked rows, else the cursor row.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual import on, work
+from textual.binding import Binding
+from textual.notifications import SeverityLevel
+from textual.screen import Screen
+
+from tui.core.clipboard import ClipboardCopy
+from tui.core.deletion import DeleteOutcome, DeleteResult, delete_conversions, describe
+from tui.core.export import ExportResult, export_rows
+from tui.core.triage import triage_markdown
+from tui.core.watchlist import WatchedConversion
+from tui.ui.clipboard import copy_to_terminal_clipboard
+from tui.ui.export_flow import run_export
+from tui.ui.screens.audit_view import AuditScreen
+from tui.ui.screens.confirm_delete import ConfirmDeleteModal
+from tui.ui.screens.inspect import InspectModal
+from tui.ui.screens.text_prompt import QuestionModal, TextPromptModal
+from tui.ui.widgets.conversions_table import ConversionsTable
+
+if TYPE_CHECKING:
+    from tui.core.poller import PollScheduler
+    from tui.core.session import MonitorSession, ProfileTrackingSource
+
+NOTE_MAX = 200
+# Actions that change data on the server: absent everywhere in read-only mode.
+DESTRUCTIVE_ACTIONS = frozenset({"delete_on_server", "upload"})
+
+TRIAGE_BINDINGS: list[Binding | tuple[str, str] | tuple[str, str, str]] = [
+    Binding("enter", "inspect", "Inspect", id="monitor.inspect", show=False),
+    Binding("d", "delete_on_server", "Delete on server", id="monitor.delete"),
+    Binding("delete", "delete_on_server", "Delete on server", id="monitor.delete_key",
+            show=False),
+    Binding("ctrl+a", "mark_all", "Mark all", id="monitor.mark_all", show=False),
+    Binding("c", "copy_ids", "Copy IDs", id="monitor.copy"),
+    Binding("C", "copy_triage", "Copy summary", id="monitor.copy_summary", show=False),
+    Binding("e", "export", "Export", id="monitor.export"),
+    Binding("n", "note", "Note", id="monitor.note", show=False),
+    Binding("L", "audit_log", "Audit log", id="monitor.audit", show=False),
+]
+
+
+class TriageScreen(Screen[None]):
+    """Row actions of the monitor screen (its base class)."""
+
+    BINDINGS = TRIAGE_BINDINGS
+
+    session: MonitorSession
+    scheduler: PollScheduler | None
+    _source: ProfileTrackingSource | None
+
+    @property
+    def table(self) -> ConversionsTable:
+        """The watchlist table."""
+        return self.query_one(ConversionsTable)
+
+    def _refresh_counts(self) -> None:
+        """Recount the views (the monitor screen does the work)."""
+
+    def _target_rows(self) -> list[WatchedConversion]:
+        table = self.table
+        return [row for row in (table.rows.get(i) for i in table.targets()) if row is not None]
+
+    def _reload_rows(self, ids: list[int]) -> None:
+        rows = [row for row in (self.session.watchlist.get(i) for i in ids) if row is not None]
+        if rows:
+            self.table.upsert(rows)
+
+    # ---------------------------------------------------------- inspect
+    @on(ConversionsTable.RowActivated)
+    def _row_activated(self, event: ConversionsTable.RowActivated) -> None:
+        self._inspect(event.conversion_id)
+
+    def action_inspect(self) -> None:
+        if self.table.cursor_id is not None:
+            self._inspect(self.table.cursor_id)
+
+    def _inspect(self, conversion_id: int) -> None:
+        row = self.session.watchlist.get(conversion_id)
+        if row is None:
+            return
+        self.app.push_screen(InspectModal(row, self.session.watchlist.history(conversion_id)))
+
+    # ------------------------------------------------------------ delete
+    @work(exclusive=True, group="delete", exit_on_error=False)
+    async def action_delete_on_server(self) -> None:
+        notify = self.notify
+        if self.session.read_only:
+            notify("Read-only profile: deleting is switched off.", severity="warning")
+            return
+        rows = self._target_rows()
+        if not rows:
+            return
+        if self._source is None:
+            notify("No API key yet: nothing can be deleted.", severity="warning")
+            return
+        confirmed = await self.app.push_screen_wait(ConfirmDeleteModal(rows))
+        if not confirmed:
+            return
+        scheduler = self.scheduler
+        problems: list[str] = []
+
+        def on_outcome(result: DeleteResult) -> None:
+            if result.outcome is DeleteOutcome.REQUESTED and scheduler is not None:
+                scheduler.expect_deletion(result.id)
+            elif result.outcome is not DeleteOutcome.REQUESTED:
+                problems.append(f"{result.id}: {describe(result)}")
+            self._reload_rows([result.id])
+
+        profile = self.session.last_profile
+        user = profile.email if profile is not None else None
+        summary = await delete_conversions(
+            self._source.client, self.session.watchlist, self.session.audit,
+            [row.id for row in rows], profile_name=self.session.profile.name, user=user,
+            on_outcome=on_outcome)
+        severity: SeverityLevel = "information" if not problems else (
+            "warning" if summary.requested else "error")
+        details = ("\n" + "\n".join(problems[:5]) + ("\n…" if len(problems) > 5 else "")
+                   ) if problems else ""
+        notify(summary.sentence() + details, severity=severity, markup=False,
+               timeout=6 if not problems else 15)
+        self._refresh_counts()
+
+    # -------------------------------------------------------------- marks
+    def action_mark_all(self) -> None:
+        self.table.mark_all_visible()
+
+    # --------------------------------------------------------------- copy
+    def action_copy_ids(self) -> None:
+        ids = self.table.targets()
+        if ids:
+            copy = ClipboardCopy.of_ids(ids)
+            if copy_to_terminal_clipboard(self.app, copy.text):
+                self.notify(copy.description(), timeout=3)
+
+    def action_copy_triage(self) -> None:
+        rows = self._target_rows()
+        if not rows:
+            return
+        history = {row.id: self.session.watchlist.history(row.id) for row in rows}
+        copy = ClipboardCopy(triage_markdown(rows, history, time.time()), "triage summary")
+        if copy_to_terminal_clipboard(self.app, copy.text):
+            self.notify(copy.description(), timeout=3)
+
+    # ------------------------------------------------------------- export
+    @work(exclusive=True, group="export", exit_on_error=False)
+    async def action_export(self) -> None:
+        table = self.table
+        marked = table.marked_ids
+        ids = list(marked) if marked else table.visible_ids
+        rows = [row for row in (table.rows.get(i) for i in ids) if row is not None]
+        if not rows:
+            self.notify("Nothing to export in this view.", severity="warning")
+            return
+        watchlist = self.session.watchlist
+
+        def write(path: Path, overwrite: bool) -> ExportResult:
+            history = {row.id: watchlist.history(row.id) for row in rows}
+            return export_rows(rows, path, overwrite=overwrite, history_by_id=history)
+
+        what = f"{len(rows)} marked rows" if marked else f"this view ({len(rows)} rows)"
+        await run_export(self, write, what=what, stem="conversions")
+
+    # --------------------------------------------------------------- note
+    @work(exclusive=True, group="note", exit_on_error=False)
+    async def action_note(self) -> None:
+        ids = self.table.targets()
+        if not ids:
+            return
+        first = self.table.rows.get(ids[0])
+        current = first.note if first is not None and len(ids) == 1 else ""
+        title = f"Note for {ids[0]}" if len(ids) == 1 else f"Note for {len(ids)} marked rows"
+        note = await self.app.push_screen_wait(TextPromptModal(
+            title, value=current or "", max_length=NOTE_MAX,
+            hint="A local note (a ticket number, say): shown in the Note column, searched by "
+                 "the filter, exported. Empty removes it."))
+        if note is None:
+            return
+        for conversion_id in ids:
+            self.session.watchlist.set_note(conversion_id, note.strip() or None)
+        self._reload_rows(ids)
+
+    # -------------------------------------------------------------- audit
+    def action_audit_log(self) -> None:
+        self.app.push_screen(AuditScreen(self.session.audit.entries(),
+                                         profile=self.session.profile.name))
+
+    # ------------------------------------------------------------ unwatch
+    @work(exclusive=True, group="unwatch", exit_on_error=False)
+    async def action_remove_from_watchlist(self) -> None:
+        ids = self.table.targets()
+        if not ids:
+            return
+        if len(ids) > 1:
+            sure = await self.app.push_screen_wait(QuestionModal(
+                f"Stop watching {len(ids)} conversions? This only changes the local watchlist: "
+                "nothing is deleted on the server.", yes=f"Unwatch {len(ids)}"))
+            if not sure:
+                return
+        removed = self.session.watchlist.remove(ids)
+        self.table.remove_rows(ids)
+        if self.scheduler is not None:
+            self.scheduler.unwatch(ids)
+        self.notify(f"Stopped watching {removed} (local only: nothing was deleted on the server)",
+                    markup=False)
+        self._refresh_counts()

@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # heavy imports happen only when a command needs them
     from tui.core.paths import AppPaths
     from tui.core.settings import AppConfig, ProfileSettings
 
-SUBCOMMANDS = ("sandbox", "login", "logout", "watch")
+SUBCOMMANDS = ("sandbox", "login", "logout", "watch", "upload")
 DEMO_SEED_COUNT = 60
 
 
@@ -37,7 +37,7 @@ def _monitor_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="conversions-tui",
         description="Monitor and triage conversions of the Conversions API.",
-        epilog="subcommands: sandbox, login, logout, watch (conversions-tui SUBCOMMAND --help)",
+        epilog="subcommands: sandbox, login, logout, watch, upload (conversions-tui SUBCOMMAND --help)",
     )
     parser.add_argument("ids", nargs="*", help="conversion IDs or ranges to add to the watchlist")
     parser.add_argument("--demo", action="store_true",
@@ -61,6 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "login": _login,
             "logout": _logout,
             "watch": _watch,
+            "upload": _upload,
         }
         return handlers[args[0]](args[1:])
     try:
@@ -168,6 +169,12 @@ def _run_demo(ids: list[int], *, theme: str | None, read_only: bool) -> int:
 
 
 # --------------------------------------------------------------- subcommands
+def _upload(argv: list[str]) -> int:
+    from tui.cli_upload import run_upload
+
+    return run_upload(argv)
+
+
 def _run_sandbox(argv: list[str]) -> int:
     try:
         from tui.sandbox.cli import run_sandbox

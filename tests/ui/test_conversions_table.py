@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from rich.cells import cell_len
 from rich.color import Color
 from textual.app import App, ComposeResult
@@ -11,8 +12,9 @@ from textual.message import Message
 from textual.strip import Strip
 
 from tui.core.watchlist import WatchedConversion
-from tui.ui.widgets import STATUS_VARIABLE_DEFAULTS, ConversionsTable
+from tui.ui.widgets import STATUS_VARIABLE_DEFAULTS, ConversionsTable, conversions_table
 from tui.ui.widgets.table_columns import COLUMNS
+from tui.ui.widgets.table_rows import RowEntry
 
 NOW = 1_732_800_000.0  # frozen clock: 2024-11-28 13:20 UTC
 
@@ -134,6 +136,27 @@ async def test_upsert_keeps_scroll_offset_and_repaints_only_changed_rows() -> No
         assert table.scroll_offset.y == 200
         assert table.lines_rendered == [205 - 200 + 1 - 1]  # only row 205's line
         assert "✘ Failed" in row_line(table, 205).text
+
+
+async def test_bursts_of_upserts_are_painted_together_after_the_repaint_interval() -> None:
+    app = TableApp()
+    async with app.run_test(size=(120, 20)) as pilot:
+        table = app.table
+        table.repaint_interval = 0.3
+        table.set_rows([conversion(i) for i in range(1, 51)])
+        await pilot.pause()
+        table.lines_rendered.clear()
+        table.upsert([conversion(3, status="Failed")])  # after a quiet spell: at once
+        await pilot.pause()
+        assert table.lines_rendered == [3]
+        table.lines_rendered.clear()
+        table.upsert([conversion(5, status="Failed")])
+        table.upsert([conversion(7, status="Failed")])
+        await pilot.pause()
+        assert table.lines_rendered == []  # held back...
+        assert table.rows[5].status == "Failed"  # ...but the data is there already
+        await pilot.pause(0.4)
+        assert sorted(table.lines_rendered) == [5, 7]  # ...then painted in one go
 
 
 async def test_marks_survive_updates_sort_and_filter() -> None:
@@ -316,7 +339,7 @@ async def test_narrow_widths_drop_columns_by_priority_and_keep_id_status_file() 
             dropped.extend(sorted(previous - shown, key=lambda k: -_priority(k)))
             previous = shown
             for line in lines(table):
-                assert cell_len(line) == table.size.width
+                assert cell_len(line) == table.scrollable_content_region.width
         assert {"id", "status", "file"} <= previous
         assert dropped == sorted(dropped, key=lambda k: -_priority(k))
         assert "note" in dropped and "uploaded" in dropped
@@ -367,7 +390,7 @@ async def test_hostile_server_text_renders_literally() -> None:
             text = "".join(segment.text for segment in strip)
             for bad in ("\x1b", "\x07", "\u202e"):
                 assert bad not in text
-            assert strip.cell_length == table.size.width
+            assert strip.cell_length == table.scrollable_content_region.width
 
 
 async def test_wide_characters_keep_columns_aligned() -> None:
@@ -383,7 +406,7 @@ async def test_wide_characters_keep_columns_aligned() -> None:
         status_columns = set()
         for conversion_id in (1, 2, 3):
             strip = row_line(table, conversion_id)
-            assert strip.cell_length == table.size.width
+            assert strip.cell_length == table.scrollable_content_region.width
             text = strip.text
             cells_before_status = cell_len(text[: text.index("◐")])
             status_columns.add(cells_before_status)
@@ -442,6 +465,34 @@ async def test_ten_thousand_rows_render_only_visible_lines() -> None:
         assert "10000" in lines(table)[-1]
 
 
+async def test_repainting_unchanged_rows_reuses_their_cached_strips(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    drawn: list[int] = []
+    real_draw_row = conversions_table.draw_row
+
+    def counting_draw_row(entry: RowEntry, *args: Any, **kwargs: Any) -> Strip:
+        drawn.append(entry.row.id)
+        return real_draw_row(entry, *args, **kwargs)
+
+    monkeypatch.setattr(conversions_table, "draw_row", counting_draw_row)
+    app = TableApp()
+    async with app.run_test(size=(120, 12)) as pilot:
+        table = app.table
+        table.set_rows([conversion(i) for i in range(1, 100)])
+        await pilot.pause()
+        on_screen = table.size.height - 1  # below the header
+        assert sorted(set(drawn)) == list(range(1, on_screen + 1))
+        drawn.clear()
+        table.refresh()
+        await pilot.pause()
+        assert drawn == []
+        table.upsert([conversion(4, status="Failed")])
+        await pilot.press("down")
+        await pilot.pause()
+        assert sorted(drawn) == [1, 2, 4]  # the changed row and the cursor's old and new
+
+
 async def test_relative_times_refresh_only_changed_visible_rows_and_stale_is_styled() -> None:
     app = TableApp(poll_interval=5.0)
     async with app.run_test(size=(120, 12)) as pilot:
@@ -453,22 +504,23 @@ async def test_relative_times_refresh_only_changed_visible_rows_and_stale_is_sty
         ])
         await pilot.pause()
         first = row_line(table, 1).text
-        assert "30s" in first and "3s" in first
+        assert "30s" in first and "<5s" in first  # ages move in 5 s steps
         assert "1h 00m" in row_line(table, 2).text
         assert "—" in row_line(table, 3).text
         table.lines_rendered.clear()
-        table.refresh_clock()  # nothing changed on screen
+        app.clock[0] += 1
+        table.refresh_clock()  # within the same 5 s step: nothing to repaint
         await pilot.pause()
         assert table.lines_rendered == []
-        app.clock[0] += 1
+        app.clock[0] += 4
         table.refresh_clock()
         await pilot.pause()
         assert table.lines_rendered == [1]  # only row 1 shows seconds
-        assert "31s" in row_line(table, 1).text
+        assert "35s" in row_line(table, 1).text and "5s" in row_line(table, 1).text
         # Checked 3,600 s ago > 3 poll intervals: the stale style, from the theme.
         stale = table.get_component_rich_style("conversions-table--stale")
         checked = [s for s in row_line(table, 2) if s.text.strip() == "1h 00m"]
-        fresh = [s for s in row_line(table, 1) if s.text.strip() == "4s"]
+        fresh = [s for s in row_line(table, 1) if s.text.strip() == "5s"]
         assert checked and checked[0].style is not None and fresh
         assert checked[0].style.color == stale.color
         assert fresh[0].style is not None and fresh[0].style.color != stale.color

@@ -598,7 +598,7 @@ class ConversionsTable(ScrollView, can_focus=True):
 
     # -- internals: drawing ------------------------------------------------------
     def _ensure_layout(self) -> None:
-        width = self.size.width
+        width = self.scrollable_content_region.width
         if not self._layout_dirty and self._layout_for and self._layout_for[0] == width:
             return
         wants = tuple(sorted(self._rows.wants.items()))
@@ -648,7 +648,7 @@ class ConversionsTable(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         """Line 0 is the header; the rest are rows from the scroll position."""
-        width = self.size.width
+        width = self.scrollable_content_region.width
         if not self._styles:
             self._resolve_styles()
         self._ensure_layout()
@@ -691,6 +691,7 @@ class ConversionsTable(ScrollView, can_focus=True):
             return cached[1]
         strip = draw_row(entry, clock, self._slots, self._styles,
                          cursor=is_cursor, marked=is_marked, width=width)
+        self._strips.discard(conversion_id)  # LRUCache.set keeps an existing value
         self._strips[conversion_id] = (key, strip)
         return strip
 

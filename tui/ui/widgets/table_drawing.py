@@ -1,0 +1,139 @@
+"""Drawing the conversions table's lines as Strips: no markup, exact cell widths.
+
+Text reaches here already sanitised (see :mod:`tui.ui.widgets.table_rows`) and
+is only ever put into ``Segment`` objects, never parsed as markup, so a file
+named ``[/]`` is three characters on screen. Styles come in resolved from the
+widget's component classes; nothing here names a colour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.strip import Strip
+
+from tui.core.statuses import StatusKind
+from tui.ui.widgets.table_columns import (
+    GUTTER,
+    ColumnSlot,
+    fit_cell,
+    format_age,
+    format_uploaded,
+)
+from tui.ui.widgets.table_rows import RowEntry
+
+__all__ = [
+    "PREFIX",
+    "STATUS_CLASS",
+    "Clock",
+    "clock_cells",
+    "draw_header",
+    "draw_message",
+    "draw_row",
+]
+
+PREFIX = "conversions-table--"
+STATUS_CLASS: dict[StatusKind, str] = {
+    kind: f"{PREFIX}status-{kind.value.replace('_', '-')}" for kind in StatusKind
+}
+STALE = f"{PREFIX}stale"
+MARK = "●"
+ARROW = {False: "▲", True: "▼"}
+
+Clock = tuple[str, str, bool, str]
+"""The cells that age: in status for, checked, checked is stale, uploaded."""
+
+
+def clock_cells(entry: RowEntry, now: int, today: datetime, stale_after: float) -> Clock:
+    """The time-dependent cells of ``entry`` at ``now`` (a multiple of CLOCK_STEP)."""
+    row = entry.row
+    checked: float | None = row.last_checked
+    if entry.uploaded is None:
+        uploaded = entry.uploaded_raw
+    else:
+        day = today.toordinal()
+        if entry.uploaded_day != day:  # "14:05" turns into "28 Nov 14:05" at midnight
+            entry.uploaded_text = format_uploaded(entry.uploaded, today)
+            entry.uploaded_day = day
+        uploaded = entry.uploaded_text
+    stale = checked is not None and now - checked > stale_after
+    return (format_age(row.last_changed, now), format_age(checked, now), stale, uploaded)
+
+
+def _cell(entry: RowEntry, column: str, clock: Clock) -> tuple[str, str | None]:
+    """Text of one cell and the component class that colours it, if any."""
+    if column == "id":
+        return entry.id_text, None
+    if column == "file":
+        return entry.file, None
+    if column == "type":
+        return entry.type, None
+    if column == "status":
+        return entry.status_text, STATUS_CLASS[entry.kind]
+    if column == "uploaded":
+        return clock[3], None
+    if column == "in_status":
+        return clock[0], None
+    if column == "warnings":
+        return str(len(entry.row.warnings) or ""), None
+    if column == "errors":
+        return str(len(entry.row.errors) or ""), None
+    if column == "checked":
+        return clock[1], STALE if clock[2] else None
+    return entry.note, None
+
+
+def draw_row(
+    entry: RowEntry,
+    clock: Clock,
+    slots: Sequence[ColumnSlot],
+    styles: Mapping[str, Style],
+    *,
+    cursor: bool,
+    marked: bool,
+    width: int,
+) -> Strip:
+    """One row, exactly ``width`` cells: mark gutter, then each column's cell."""
+    row_style = styles[f"{PREFIX}deleted-row"] if entry.deleted else styles["base"]
+    if marked:
+        row_style = row_style + styles[f"{PREFIX}marked"].background_style
+    if cursor:  # the cursor's own colours win, so it reads on any status colour
+        row_style = styles[f"{PREFIX}cursor"]
+    segments = [Segment((MARK if marked else "").ljust(GUTTER), row_style)]
+    x = GUTTER
+    for slot in slots:
+        text, accent = _cell(entry, slot.column.key, clock)
+        style = row_style if accent is None or cursor else row_style + styles[accent]
+        if slot.x > x:
+            segments.append(Segment(" " * (slot.x - x), row_style))
+        segments.append(Segment(fit_cell(text, slot.width, slot.column.align), style))
+        x = slot.x + slot.width
+    if x < width:
+        segments.append(Segment(" " * (width - x), row_style))
+    return Strip(segments, width)
+
+
+def draw_header(
+    slots: Sequence[ColumnSlot], style: Style, sort_column: str, reverse: bool, width: int
+) -> Strip:
+    """Column titles; the sorted one carries ▲ (ascending) or ▼ (descending)."""
+    parts = [" " * GUTTER]
+    x = GUTTER
+    for slot in slots:
+        parts.append(" " * (slot.x - x))
+        title = slot.column.title
+        if slot.column.key == sort_column:
+            # The arrow always shows; the title gives way to it.
+            title = fit_cell(title, max(slot.width - 2, 0)).rstrip()
+            title = f"{title} {ARROW[reverse]}"
+        parts.append(fit_cell(title, slot.width, slot.column.align))
+        x = slot.x + slot.width
+    return Strip([Segment(fit_cell("".join(parts), width), style)], width)
+
+
+def draw_message(text: str, style: Style, width: int) -> Strip:
+    """A line of our own text (the empty-table hints)."""
+    return Strip([Segment(fit_cell(" " * GUTTER + text, width), style)], width)

@@ -46,7 +46,7 @@ class VirtualClock:
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
-        self.now = 1000.0
+        self.now = loop.time()  # continue from the real clock: timers already set stay valid
         selector = getattr(loop, "_selector", None)
         assert isinstance(selector, selectors.BaseSelector), "needs a selector event loop"
         self._selector = selector
@@ -140,7 +140,7 @@ class Harness:
     def __init__(self, tmp_path: Path, source: Any, settings: PollSettings, *,
                  known: dict[int, str] | None = None, seed: int = 7) -> None:
         self.loop = asyncio.get_running_loop()
-        self.clock = VirtualClock(self.loop)
+        self.clock = VirtualClock(self.loop).__enter__()  # before anything reads the time
         self.watchlist = Watchlist(tmp_path / "watch.sqlite3")
         if known:  # IDs whose status was seen in an earlier session
             self.watchlist.add(known)
@@ -178,7 +178,6 @@ class Harness:
         return seen
 
     async def __aenter__(self) -> Harness:
-        self.clock.__enter__()
         self.start = self.now()
         self._task = asyncio.ensure_future(self.scheduler.run())
         await asyncio.sleep(0)

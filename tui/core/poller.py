@@ -471,7 +471,6 @@ class PollScheduler:
     def _launch(self, slot: PollSlot, lane: Lane, *, probe: bool) -> None:
         assert self._loop is not None
         slot.in_flight = True
-        self._stats.requests_sent += 1
         self._in_flight += 1
         self._stats.max_in_flight = max(self._stats.max_in_flight, self._in_flight)
         task = self._loop.create_task(self._poll(slot, lane, probe))
@@ -508,10 +507,23 @@ class PollScheduler:
 
     # -- one request -----------------------------------------------------------------
 
+    def _held_back(self, probe: bool) -> bool:
+        """True when something learnt after this request was dispatched (a 429, a lost
+        connection, a refused key) says it must not go out after all."""
+        if self._stopped or self._auth_problem is not None:
+            return True
+        if self._link is ConnectivityState.OFFLINE:
+            return not probe
+        return self._link is ConnectivityState.RATE_LIMITED and self._clock() < self._hold_until
+
     async def _poll(self, slot: PollSlot, lane: Lane, probe: bool) -> None:
         started = self._clock()
         generation = self._client_generation
         try:
+            if self._held_back(probe):
+                self._requeue(slot, lane, started)
+                return
+            self._stats.requests_sent += 1
             envelope = await self._client.get_status(slot.id)
         except asyncio.CancelledError:
             self._requeue(slot, lane, self._clock())  # stopped: ask again on the next run

@@ -37,7 +37,9 @@ class TokenBucket:
                 self._tokens = self._burst
             else:
                 self._tokens = min(self._burst, self._tokens + (now - self._stamp) * self._rate)
-        self._stamp = max(self._stamp, now)
+        # A clock that went backwards (or a bucket made on another clock) must not
+        # starve us until it catches up: count from here.
+        self._stamp = now
 
     def set_rate(self, rate: float, now: float) -> None:
         """Change the rate from ``now`` on (tokens earned so far are kept)."""

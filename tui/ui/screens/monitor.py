@@ -28,9 +28,9 @@ from tui.ui.widgets.conversions_table import ConversionsTable
 from tui.ui.widgets.monitor_header import HeaderInfo, MonitorHeader
 
 _SOURCE_WORDS = {
-    KeySource.ENV: "from CONVERSIONS_API_KEY",
-    KeySource.KEYRING: "from keyring",
-    KeySource.SESSION: "this session only",
+    KeySource.ENV: "env",
+    KeySource.KEYRING: "keyring",
+    KeySource.SESSION: "session only",
 }
 
 
@@ -251,7 +251,7 @@ class MonitorScreen(TriageScreen):
         if self._key_source is None:
             return ""
         if self.session.demo:
-            return "demo sandbox key"
+            return "demo"
         return _SOURCE_WORDS.get(self._key_source, "")
 
     # ---------------------------------------------------------------- actions

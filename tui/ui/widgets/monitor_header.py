@@ -55,28 +55,38 @@ class MonitorHeader(Widget):
         dim = self.get_component_rich_style("monitor-header--dim")
         badge = self.get_component_rich_style("monitor-header--badge")
         warning = self.get_component_rich_style("monitor-header--warning")
-        text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(" conversions-tui ", title)
-        text.append(" ")
-        text.append(printable(info.profile_name, limit=40), badge)
-        if info.demo:
-            text.append(" DEMO ", warning)
-        if info.read_only:
-            text.append(" READ-ONLY ", warning)
-        if info.paused:
-            text.append(" ⏸ PAUSED ", warning)
-        text.append("  ")
-        if info.user or info.email:
-            who = printable(info.user or "", limit=60)
-            if info.email:
-                who = f"{who} <{printable(info.email, limit=80)}>" if who else printable(
-                    info.email, limit=80)
-            text.append(who)
-            if info.company:
-                text.append(" · " + printable(info.company, limit=60), dim)
-        else:
-            text.append("(user not known yet)", dim)
+        left = Text(no_wrap=True)
+        left.append(" conversions-tui ", title)
+        left.append(" ")
+        left.append(printable(info.profile_name, limit=40), badge)
+        for shown, word in ((info.demo, " DEMO "), (info.read_only, " READ-ONLY "),
+                            (info.paused, " ⏸ PAUSED ")):
+            if shown:
+                left.append(" ")
+                left.append(word, warning)
+        # The right part (key and counts) always stays; the user's name gives way first.
+        right = Text(no_wrap=True)
         if info.key_masked:
-            text.append(f"  key {info.key_masked} ({info.key_source})", dim)
-        text.append(f"  {info.active} active / {info.watched} watched", dim)
-        return text
+            right.append(f"key {info.key_masked} · {info.key_source}", dim)
+        right.append(f"  {info.active} active / {info.watched} watched ", dim)
+        who = Text(no_wrap=True, overflow="ellipsis")
+        if info.user or info.email:
+            name = printable(info.user or "", limit=60)
+            if info.email:
+                email = printable(info.email, limit=80)
+                name = f"{name} <{email}>" if name else email
+            who.append(name)
+            if info.company:
+                who.append(" · " + printable(info.company, limit=60), dim)
+        else:
+            who.append("(whose key: known after the first answer)", dim)
+        width = self.size.width
+        room = width - left.cell_len - right.cell_len - 4
+        if room < 8:
+            # Narrow: the state badges and the key matter more than the name.
+            line = left + Text("  ") + right
+            line.truncate(width, overflow="ellipsis")
+            return line
+        who.truncate(room, overflow="ellipsis")
+        gap = max(2, width - left.cell_len - who.cell_len - right.cell_len - 2)
+        return Text.assemble(left, "  ", who, " " * gap, right, no_wrap=True)

@@ -56,7 +56,8 @@ class TokenBucket:
     def wait_time(self, now: float) -> float:
         """Seconds until one token is available (0 when one is there now)."""
         self._refill(now)
-        if self._tokens >= 1.0 or math.isinf(self._rate):
+        # The epsilon absorbs float dust: waking 1e-15 s early must not mean another wait.
+        if self._tokens >= 1.0 - 1e-9 or math.isinf(self._rate):
             return 0.0
         return (1.0 - self._tokens) / self._rate
 

@@ -181,6 +181,18 @@ async def test_more_records_than_the_server_takes_are_split_in_halves(
     assert len(watchlist.ids()) == 130
 
 
+async def test_splits_and_the_batch_read_ahead_all_arrive_once(
+        sandbox: SandboxServer, client: ConversionsClient, watchlist: Watchlist,
+        audit: RecordingAudit, tmp_path: Path) -> None:
+    plan = _plan(tmp_path / "in", 240, size=8)
+    outcome = await _uploader(client, watchlist, audit, batch_records=120).run(plan)
+    assert outcome.all_accepted
+    assert len(set(outcome.accepted_ids)) == 240
+    assert [r.item for r in outcome.results] == plan.items  # plan order, whatever the sends
+    assert _posts(sandbox) == 6  # two refused, four halves accepted
+    assert len(sandbox.state.ids()) == 240
+
+
 async def test_a_body_over_the_server_limit_is_split_by_bytes(
         sandbox: SandboxServer, client: ConversionsClient, watchlist: Watchlist,
         audit: RecordingAudit, tmp_path: Path) -> None:

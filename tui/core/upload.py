@@ -23,11 +23,14 @@ What each failure does (a POST is not idempotent, so nothing is re-sent blindly)
 from __future__ import annotations
 
 import asyncio
+import gc
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeAlias
 
 from tui.api.errors import (
     ApiError,
@@ -58,6 +61,10 @@ MAX_REFERENCE = 200
 DEFAULT_BATCH_BYTES = 20 * 2**20
 # Transport reasons that mean the request never left this machine.
 _NOT_DELIVERED = frozenset({"refused", "tls"})
+# Bodies from this size on are freed at once after their batch (see _release).
+_COLLECT_AFTER = 2**20
+# A batch being read on the reading thread: its items, and the body to come.
+_Building: TypeAlias = "tuple[list[UploadItem], asyncio.Future[BuiltBody]]"
 
 
 class BatchPoster(Protocol):
@@ -208,29 +215,53 @@ class Uploader:
                                     max_bytes=self._batch_bytes, reference=run.reference))
         run.batches_planned = len(queue)
         failures = 0
+        loop = asyncio.get_running_loop()
+        # One reading thread for the whole run: every body is allocated by the same thread,
+        # so the C allocator reuses that memory instead of growing an arena per thread.
+        reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="upload-reader")
+
+        def start(batch: list[UploadItem]) -> _Building:
+            return batch, loop.run_in_executor(reader, build_body, batch, run.reference)
+
+        # The next batch is read while the current one is on the wire: at most two bodies
+        # exist at once (the memory target is twice the byte budget), and reading costs
+        # no time of its own.
+        upcoming: _Building | None = None
         try:
-            while queue:
+            while queue or upcoming is not None:
                 if self._cancelled.is_set():
                     raise _Stop("Cancelled: the files not yet sent were left out.", "cancel")
-                batch = queue.popleft()
-                self._progress(run, "reading")
-                built = await asyncio.to_thread(build_body, batch, run.reference)
+                if upcoming is None:
+                    self._progress(run, "reading")
+                    upcoming = start(queue.popleft())
+                _, building = upcoming
+                built = await building
+                upcoming = None
                 for item, reason in built.unreadable:
                     run.add(item, FileOutcome.FAILED, reasons=(reason,))
                 if not built.items:
                     continue
+                if queue:
+                    upcoming = start(queue.popleft())
                 try:
                     failures = await self._send_one(run, built, queue, failures)
                 except _Stop:
                     run.add_all(run.unfiled(built.items), FileOutcome.NOT_SENT)
                     raise
+                finally:
+                    _release(built)
         except _Stop as stop:
+            if upcoming is not None:
+                upcoming[1].cancel()  # read but never sent: back to the files not sent
+                queue.appendleft(upcoming[0])
             run.outcome.stopped_reason, run.outcome.stopped_by = str(stop), stop.by
             for batch in queue:
                 run.add_all(batch, FileOutcome.NOT_SENT)
             self._progress(run, "stopped", message=str(stop))
         else:
             self._progress(run, "done")
+        finally:
+            reader.shutdown(wait=False)
 
     async def _send_one(self, run: _Run, built: BuiltBody, queue: deque[list[UploadItem]],
                         failures: int) -> int:
@@ -390,6 +421,24 @@ class Uploader:
                   message: str | None = None) -> None:
         if self._on_progress is not None:
             self._on_progress(run.progress(state, wait_seconds, message))
+
+
+def _release(built: BuiltBody) -> None:
+    """Let a sent body go now, not whenever the cycle collector next runs.
+
+    httpx's Response and its stream refer to each other, and the response holds the
+    request, which holds the body: only the cycle collector frees it (measured: one more
+    body of resident memory per batch until it ran). A young-generation pass is cheap
+    and usually enough; a full one runs only when it was not.
+    """
+    body, built.body = built.body, b""
+    if len(body) < _COLLECT_AFTER:
+        return
+    gc.collect(1)
+    # Two references are ours (``body`` and getrefcount's argument); more means the cycle
+    # that holds it has reached the old generation.
+    if sys.getrefcount(body) > 2:
+        gc.collect()
 
 
 class _Run:

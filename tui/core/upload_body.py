@@ -104,6 +104,12 @@ def build_body(items: Sequence[UploadItem], reference: str | None = None) -> Bui
     out with the reason; the body then carries the others.
     """
     buffer = io.BytesIO()
+    # Size the buffer once for the body expected from the files' sizes: growing it step
+    # by step would hold the old and the new copy at each step (twice the body).
+    expected = 2 + max(len(items) - 1, 0) + sum(record_size(item, reference) for item in items)
+    buffer.seek(expected - 1)
+    buffer.write(b"\0")
+    buffer.seek(0)
     buffer.write(b"[")
     carried: list[UploadItem] = []
     unreadable: list[tuple[UploadItem, str]] = []
@@ -126,5 +132,6 @@ def build_body(items: Sequence[UploadItem], reference: str | None = None) -> Bui
         del data  # only the body stays in memory
         carried.append(item)
     buffer.write(b"]")
+    buffer.truncate()  # shorter than expected when a file was left out or shrank
     # getvalue() hands over the buffer without a copy when nothing else holds it.
     return BuiltBody(body=buffer.getvalue(), items=carried, unreadable=unreadable)

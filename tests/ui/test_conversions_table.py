@@ -10,6 +10,7 @@ from rich.color import Color
 from textual.app import App, ComposeResult
 from textual.message import Message
 from textual.strip import Strip
+from textual.theme import Theme
 
 from tui.core.watchlist import WatchedConversion
 from tui.ui.widgets import STATUS_VARIABLE_DEFAULTS, ConversionsTable, conversions_table
@@ -540,3 +541,47 @@ async def test_status_colours_come_from_theme_variables() -> None:
         assert failed.style is not None and unknown.style is not None
         assert failed.style.color == Color.parse(STATUS_VARIABLE_DEFAULTS["status-failed"])
         assert unknown.style.color == Color.parse(STATUS_VARIABLE_DEFAULTS["status-unknown"])
+
+
+async def test_a_theme_change_recolours_rows_already_drawn() -> None:
+    app = TableApp()
+    app.register_theme(Theme(name="alarm", primary="#004578", dark=True,
+                             variables={"status-failed": "#00ff00"}))
+    async with app.run_test(size=(120, 12)) as pilot:
+        table = app.table
+        table.set_rows([conversion(1), conversion(2, status="Failed")])
+        await pilot.pause()
+        before = next(s for s in row_line(table, 2) if "Failed" in s.text)
+        assert before.style is not None
+        assert before.style.color == Color.parse(STATUS_VARIABLE_DEFAULTS["status-failed"])
+        app.theme = "alarm"
+        await pilot.pause()
+        after = next(s for s in row_line(table, 2) if "Failed" in s.text)
+        assert after.style is not None and after.style.color == Color.parse("#00ff00")
+
+
+async def test_focus_changes_the_cursor_style_without_stale_strips() -> None:
+    app = TableApp()
+    async with app.run_test(size=(120, 12)) as pilot:
+        table = app.table
+        table.set_rows([conversion(1), conversion(2)])
+        table.blur()
+        await pilot.pause()
+        blurred = list(row_line(table, 1))[1].style
+        table.focus()
+        await pilot.pause()
+        focused = list(row_line(table, 1))[1].style
+        assert blurred != focused
+        assert focused == table.get_component_rich_style("conversions-table--cursor")
+
+
+async def test_move_cursor_far_down_right_after_set_rows_scrolls_to_it() -> None:
+    app = TableApp()
+    async with app.run_test(size=(120, 12)) as pilot:
+        table = app.table
+        table.set_rows([conversion(i) for i in range(1, 10_001)])
+        assert table.move_cursor(9_000)
+        assert not table.move_cursor(20_000)
+        await pilot.pause()
+        assert table.cursor_id == 9_000
+        assert any(line.lstrip().startswith("9000 ") for line in lines(table))

@@ -24,7 +24,6 @@ from textual import events
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.geometry import Region, Size
-from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.timer import Timer
@@ -39,6 +38,7 @@ from tui.ui.widgets.table_drawing import (
     draw_message,
     draw_row,
 )
+from tui.ui.widgets.table_messages import CursorMoved, MarksChanged, RowActivated, SortChanged
 from tui.ui.widgets.table_rows import ConversionRow, RowsById, TableRows
 
 __all__ = ["STATUS_VARIABLE_DEFAULTS", "ConversionsTable"]
@@ -119,58 +119,10 @@ class ConversionsTable(ScrollView, can_focus=True):
         Binding("enter", "activate", "Open", id="activate"),
     ]
 
-    class CursorMoved(Message):
-        """The cursor is on another conversion (None: the table shows no rows)."""
-
-        def __init__(self, table: ConversionsTable, conversion_id: int | None) -> None:
-            super().__init__()
-            self.table = table
-            self.conversion_id = conversion_id
-
-        @property
-        def control(self) -> ConversionsTable:
-            """The table that sent this."""
-            return self.table
-
-    class RowActivated(Message):
-        """Enter (or a double click) on a row."""
-
-        def __init__(self, table: ConversionsTable, conversion_id: int) -> None:
-            super().__init__()
-            self.table = table
-            self.conversion_id = conversion_id
-
-        @property
-        def control(self) -> ConversionsTable:
-            """The table that sent this."""
-            return self.table
-
-    class SortChanged(Message):
-        """The sort column or direction changed."""
-
-        def __init__(self, table: ConversionsTable, column: str, reverse: bool) -> None:
-            super().__init__()
-            self.table = table
-            self.column = column
-            self.reverse = reverse
-
-        @property
-        def control(self) -> ConversionsTable:
-            """The table that sent this."""
-            return self.table
-
-    class MarksChanged(Message):
-        """The set of marked conversions changed; ``count`` is how many are marked."""
-
-        def __init__(self, table: ConversionsTable, count: int) -> None:
-            super().__init__()
-            self.table = table
-            self.count = count
-
-        @property
-        def control(self) -> ConversionsTable:
-            """The table that sent this."""
-            return self.table
+    CursorMoved = CursorMoved
+    RowActivated = RowActivated
+    SortChanged = SortChanged
+    MarksChanged = MarksChanged
 
     empty_message = "No conversions watched yet — press a to add IDs"
     """Shown when the table has no rows (the app may reword it after a keymap change)."""
@@ -495,10 +447,12 @@ class ConversionsTable(ScrollView, can_focus=True):
     def _scroll_to_index(self, index: int) -> None:
         top = self.scroll_offset.y
         page = self._page_rows()
+        # force: right after rows arrive the scrollbar (which permits scrolling)
+        # is only shown at the next layout, but the cursor must be on screen now.
         if index < top:
-            self.scroll_to(y=index, animate=False)
+            self.scroll_to(y=index, animate=False, force=True)
         elif index >= top + page:
-            self.scroll_to(y=index - page + 1, animate=False)
+            self.scroll_to(y=index - page + 1, animate=False, force=True)
 
     def _refresh_row(self, conversion_id: int) -> None:
         index = self._rows.index_of(conversion_id)

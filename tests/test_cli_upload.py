@@ -227,3 +227,36 @@ def test_a_terminal_gets_a_bar_redrawn_in_place() -> None:
     assert "[############............] 5/10 files, 5 accepted" in text
     assert "[########################] 10/10 files" in text
     assert text.endswith("\n")
+
+
+def test_plain_progress_has_a_line_per_batch(env: SandboxServer, tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    folder = _files(tmp_path / "in", "a.csv", "b.csv", "c.csv")
+    assert run_upload([str(folder), "--batch-records", "2"]) == 0
+    err = capsys.readouterr().err
+    assert "batch 1/2: 2/3 files done, 2 accepted, 0 rejected" in err
+    assert "batch 2/2: 3/3 files done, 3 accepted, 0 rejected" in err
+
+
+def test_ctrl_c_stops_after_the_batch_in_flight(env: SandboxServer, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    import os
+    import signal
+    import threading
+
+    # Every post is rate limited for 30 s: the upload sits waiting until Ctrl-C.
+    env.faults.update({"storm": True, "retry_after": 30})
+    folder = _files(tmp_path / "in", "a.csv", "b.csv")
+    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        code = run_upload([str(folder), "--json"])
+    finally:
+        timer.cancel()
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert "Stopping after the batch in flight" in err
+    document = json.loads(out)
+    assert document["stopped_by"] == "cancel"
+    assert [r["outcome"] for r in document["results"]] == ["not_sent", "not_sent"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler removed

@@ -110,7 +110,7 @@ class _ProgressPrinter:
             self._draw(step)
         elif step.state == "waiting":
             _say(self._stream, f"rate limited: waiting {step.wait_seconds or 0:.0f} s")
-        elif step.batches_posted != self._last_batches and step.state in ("reading", "done",
+        elif step.batches_posted != self._last_batches and step.state in ("sent", "done",
                                                                           "stopped"):
             self._last_batches = step.batches_posted
             if step.batches_posted:

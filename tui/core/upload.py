@@ -96,8 +96,9 @@ class AuditSink(Protocol):
 class UploadProgress:
     """Where an upload stands. Bytes are file bytes (not base64), for people.
 
-    ``state`` is ``reading`` (building a batch), ``sending``, ``waiting`` (rate
-    limited: ``wait_seconds``), ``done`` or ``stopped``. ``finished_records`` counts
+    ``state`` is ``reading`` (building a batch), ``sending``, ``sent`` (a batch was
+    answered and filed), ``waiting`` (rate limited: ``wait_seconds``), ``done`` or
+    ``stopped``. ``finished_records`` counts
     files whatever their outcome; ``sent_*`` those whose batch went out and came back
     (or was lost on the way).
     """
@@ -245,6 +246,7 @@ class Uploader:
                     upcoming = start(queue.popleft())
                 try:
                     failures = await self._send_one(run, built, queue, failures)
+                    self._progress(run, "sent")
                 except _Stop:
                     run.add_all(run.unfiled(built.items), FileOutcome.NOT_SENT)
                     raise

@@ -47,6 +47,9 @@ from tui.core.upload_outcome import FileOutcome, FileResult, UploadOutcome
 from tui.core.upload_plan import UploadItem, UploadPlan
 
 __all__ = [
+    "DEFAULT_BATCH_BYTES",
+    "MAX_BATCH_RECORDS",
+    "MAX_REFERENCE",
     "AuditSink",
     "BatchPoster",
     "UploadProgress",
@@ -254,8 +257,7 @@ class Uploader:
                     _release(built)
         except _Stop as stop:
             if upcoming is not None:
-                upcoming[1].cancel()  # read but never sent: back to the files not sent
-                queue.appendleft(upcoming[0])
+                queue.appendleft(upcoming[0])  # read but never sent: among the files not sent
             run.outcome.stopped_reason, run.outcome.stopped_by = str(stop), stop.by
             for batch in queue:
                 run.add_all(batch, FileOutcome.NOT_SENT)
@@ -263,6 +265,8 @@ class Uploader:
         else:
             self._progress(run, "done")
         finally:
+            if upcoming is not None:
+                upcoming[1].cancel()  # its result is not wanted (also when this task is cancelled)
             reader.shutdown(wait=False)
 
     async def _send_one(self, run: _Run, built: BuiltBody, queue: deque[list[UploadItem]],

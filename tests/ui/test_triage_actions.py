@@ -1,0 +1,478 @@
+"""Triage actions of the monitor driven with Pilot against the real sandbox over loopback.
+
+Inspect, delete on the server (single, bulk, every refusal), marks, copy over OSC 52,
+export, notes, the audit log, read-only profiles and unwatch-versus-delete wording.
+Request counters of the sandbox prove what was (not) sent.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+import time
+from typing import Any
+
+import pytest
+import textual.app
+import textual.pilot
+from rich.console import Console
+from textual.pilot import Pilot
+from textual.screen import Screen
+from textual.widgets import Button, Input, Static, TabbedContent, TextArea
+
+from tests.ui.conftest import SessionFactory, wait_for
+from tui.api.models import StatusEnvelope
+from tui.core.watchlist import PollResult
+from tui.sandbox.runner import SandboxServer
+from tui.ui.app import ConversionsApp
+from tui.ui.screens.confirm_delete import ConfirmDeleteModal
+from tui.ui.screens.inspect import InspectModal, MessageList
+from tui.ui.screens.monitor import MonitorScreen
+from tui.ui.widgets.conversions_table import ConversionsTable
+
+SIZE = (120, 36)
+
+_real_wait_for_idle = textual.pilot.wait_for_idle
+
+
+@pytest.fixture(autouse=True)
+def quick_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cap Pilot's wait for an idle process after each key at 50 ms.
+
+    Pilot decides "idle" by CPU time of the whole process, and the sandbox answering
+    polls in a thread of this process keeps it busy, so each key would wait up to a
+    second. Pilot still waits for every queued message to be handled (``_wait_for_screen``).
+    """
+
+    async def capped(min_sleep: float = 0.0, max_sleep: float = 1.0) -> None:
+        await _real_wait_for_idle(min_sleep, min(max_sleep, 0.05))
+
+    monkeypatch.setattr(textual.app, "wait_for_idle", capped)
+    monkeypatch.setattr(textual.pilot, "wait_for_idle", capped)
+
+
+# ------------------------------------------------------------------ helpers
+def monitor(app: ConversionsApp) -> MonitorScreen:
+    """The monitor screen, whatever is on top of it."""
+    return next(s for s in app.screen_stack if isinstance(s, MonitorScreen))
+
+
+def table(app: ConversionsApp) -> ConversionsTable:
+    """The monitor's conversions table."""
+    return monitor(app).query_one(ConversionsTable)
+
+
+def status_of(app: ConversionsApp, conversion_id: int) -> str | None:
+    """The status the table holds for ``conversion_id``."""
+    row = table(app).rows.get(conversion_id)
+    return None if row is None else row.status
+
+
+def notices(app: ConversionsApp) -> list[str]:
+    """The text of every toast shown so far (still listed)."""
+    return [n.message for n in app._notifications]
+
+
+def deletes_of(sandbox: SandboxServer, conversion_id: int) -> int:
+    """DELETE requests the sandbox received for ``conversion_id``."""
+    return sandbox.state.stats.by_route[f"DELETE /v1/conversions/{conversion_id}"]
+
+
+def all_deletes(sandbox: SandboxServer) -> int:
+    """Every DELETE request the sandbox received."""
+    return sum(n for route, n in sandbox.state.stats.by_route.items()
+               if route.startswith("DELETE "))
+
+
+def plain(renderable: Any, width: int = 160) -> str:
+    """A Rich renderable as plain text."""
+    console = Console(width=width, file=io.StringIO(), color_system=None)
+    with console.capture() as captured:
+        console.print(renderable)
+    return captured.get()
+
+
+def row_line(app: ConversionsApp, conversion_id: int) -> str:
+    """The table line of ``conversion_id`` as drawn (scrolled to the top first)."""
+    grid = table(app)
+    grid.scroll_to(y=0, animate=False)
+    index = grid.visible_ids.index(conversion_id)
+    assert index + 1 < grid.size.height, "row is off screen"
+    return grid.render_line(index + 1).text
+
+
+async def on_screen(pilot: Pilot[Any], kind: type[Screen[Any]], what: str = "") -> Any:
+    """Wait until a screen of ``kind`` is on top and return it."""
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, kind),
+                   what=what or f"{kind.__name__} on top")
+    await pilot.pause()
+    return pilot.app.screen
+
+
+async def first_poll(pilot: Pilot[Any], app: ConversionsApp, ids: list[int]) -> None:
+    """Wait until every one of ``ids`` has a status in the table."""
+    await wait_for(pilot, lambda: all(status_of(app, i) for i in ids),
+                   what=f"first poll of {ids}")
+
+
+def envelope(conversion_id: int, status: str, **payload: Any) -> StatusEnvelope:
+    """A status answer as the server would give it (for history recorded in the past)."""
+    body = {"profile": None, "payload": {"id": conversion_id, "status": status, **payload},
+            "errors": [], "hasErrors": False, "warnings": [], "hasWarnings": False,
+            "metadata": {}}
+    return StatusEnvelope.from_wire(json.dumps(body))
+
+
+OSC52 = re.compile(rb"\x1b\]52;c;([A-Za-z0-9+/=]*)\x07")
+
+
+class Terminal:
+    """What the app wrote to the terminal (the driver's write, patched)."""
+
+    def __init__(self, app: ConversionsApp) -> None:
+        self.chunks: list[str] = []
+        driver = app._driver
+        assert driver is not None
+        driver.write = self.chunks.append  # type: ignore[method-assign]
+
+    @property
+    def data(self) -> bytes:
+        """Everything written, as bytes."""
+        return "".join(self.chunks).encode("utf-8")
+
+    def clipboard_writes(self) -> list[bytes]:
+        """Each OSC 52 sequence (tmux-wrapped or not) as written."""
+        return [chunk.encode("utf-8") for chunk in self.chunks if "]52;" in chunk]
+
+    def copied(self) -> list[str]:
+        """The texts put on the clipboard, decoded."""
+        return [base64.b64decode(m.group(1)).decode("utf-8")
+                for m in OSC52.finditer(self.data.replace(b"\x1b\x1b", b"\x1b"))]
+
+
+# ------------------------------------------------------------------ inspect
+async def test_inspect_shows_fields_tabs_history_and_raw(
+        sandbox: SandboxServer, monitor_session: SessionFactory) -> None:
+    state = sandbox.state
+    conv = state.add_conversion(
+        status="Failed", file_name="ledger-2026.csv", data_source_type="Csv",
+        warnings=["Row 4: date guessed as 2026-03-01", "Row 9: trimmed spaces"],
+        errors=["Row 12: amount 'x' is not a number"],
+        metadata={"rowsRead": 120, "sheet": "Q3"}, extra_payload={"customerRef": "ACME-77"},
+        frozen=True)
+    other = state.add_conversion(status="Completed", file_name="other.csv")
+    session = monitor_session(ids=[conv, other])
+    # Seen Queued and Processing in an earlier run, an hour ago.
+    now = time.time()
+    session.watchlist.record_results([
+        PollResult(conv, now - 3700, envelope(conv, "Queued", fileName="ledger-2026.csv")),
+        PollResult(conv, now - 3600, envelope(conv, "Processing", fileName="ledger-2026.csv")),
+    ])
+    app = ConversionsApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: status_of(app, conv) == "Failed", what="poll: Failed")
+        await first_poll(pilot, app, [other])
+        table(app).move_cursor(conv)
+        await pilot.press("enter")
+        modal: InspectModal = await on_screen(pilot, InspectModal)
+        assert modal.row.id == conv
+        title = str(modal.query_one("#title", Static).content)
+        assert str(conv) in title and "ledger-2026.csv" in title
+        overview = plain(modal.query_one(".overview", Static).content)
+        snapshot = state.get(conv)
+        assert snapshot is not None
+        for label, value in (("ID", str(conv)), ("File", "ledger-2026.csv"), ("Type", "Csv"),
+                             ("Status", "Failed"), ("Uploaded", snapshot.upload_date[:10]),
+                             ("rowsRead", "120"), ("sheet", "Q3"),
+                             ("Warnings / errors", "2 / 1")):
+            line = next((ln for ln in overview.splitlines() if ln.strip().startswith(label)),
+                        None)
+            assert line is not None and value in line, (label, value, overview)
+        tabs = modal.query_one(TabbedContent)
+        labels = {pane.id: str(tabs.get_tab(pane.id or "").label) for pane in
+                  tabs.query("TabPane")}
+        assert labels["warnings"] == "Warnings (2)" and labels["errors"] == "Errors (1)"
+
+        tabs.active = "warnings"
+        await pilot.pause()
+        warnings = modal.query_one("#warning-list", MessageList)
+        assert warnings.text.splitlines() == ["Row 4: date guessed as 2026-03-01",
+                                              "Row 9: trimmed spaces"]
+        await pilot.press("slash", *"trim")
+        await wait_for(pilot, lambda: warnings.text == "Row 9: trimmed spaces",
+                       what="search narrows the warnings")
+        count = str(warnings.query_one("#count", Static).content)
+        assert count == "1 of 2 warnings"
+
+        tabs.active = "errors"
+        await pilot.pause()
+        assert modal.query_one("#error-list", MessageList).text == (
+            "Row 12: amount 'x' is not a number")
+
+        tabs.active = "history"
+        await pilot.pause()
+        history = plain(modal.query(".overview").last().content)
+        lines = [ln for ln in history.splitlines() if ln.strip()]
+        queued = next(ln for ln in lines if "Queued" in ln)
+        processing = next(ln for ln in lines if "Processing" in ln)
+        failed = next(ln for ln in lines if "Failed" in ln)
+        assert queued.rstrip().endswith("1 min")
+        assert processing.rstrip().endswith("1 h 00 min")
+        assert "Failed" in failed and failed.rstrip().endswith(" s")  # seconds so far
+        assert [ln.split()[1] for ln in (queued, processing, failed)] == [
+            "Queued", "Processing", "Failed"]
+
+        tabs.active = "raw-tab"
+        await pilot.pause()
+        raw = json.loads(modal.query_one("#raw", TextArea).text)
+        assert raw["payload"]["customerRef"] == "ACME-77"  # a field we do not model
+        assert raw["payload"]["id"] == conv and raw["errors"] == [
+            "Row 12: amount 'x' is not a number"]
+
+        await pilot.press("escape")
+        await on_screen(pilot, MonitorScreen, "inspect closed")
+        assert table(app).has_focus
+
+
+async def test_inspect_stays_responsive_with_ten_thousand_warnings(
+        sandbox: SandboxServer, monitor_session: SessionFactory) -> None:
+    warnings = [f"Row {i}: column 'amount' was rounded" for i in range(10_000)]
+    warnings[7777] = "Row 7777: currency XYZ is unknown"
+    conv = sandbox.state.add_conversion(status="Completed", warnings=warnings, frozen=True)
+    session = monitor_session(ids=[conv])
+    app = ConversionsApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: len(getattr(table(app).rows.get(conv), "warnings", ()))
+                       == 10_000, timeout=10, what="10,000 warnings polled")
+        await pilot.press("enter")
+        modal: InspectModal = await on_screen(pilot, InspectModal)
+        tabs = modal.query_one(TabbedContent)
+        assert str(tabs.get_tab("warnings").label) == "Warnings (10000)"
+        tabs.active = "warnings"
+        await pilot.pause()
+        listing = modal.query_one("#warning-list", MessageList)
+        assert len(listing.text.splitlines()) == 10_000
+        await pilot.press("slash", *"XYZ")
+        await wait_for(pilot, lambda: listing.text == "Row 7777: currency XYZ is unknown",
+                       what="search over 10,000 warnings")
+        assert str(listing.query_one("#count", Static).content) == "1 of 10000 warnings"
+        # Still answering keys: clear the search, all are back.
+        await pilot.press(*["backspace"] * 3)
+        await wait_for(pilot, lambda: len(listing.text.splitlines()) == 10_000,
+                       what="search cleared")
+        await pilot.press("escape")  # leaves the search box (focus), or closes
+        if isinstance(app.screen, InspectModal):
+            await pilot.press("escape")
+        await on_screen(pilot, MonitorScreen, "inspect closed")
+
+
+async def test_inspect_c_copies_the_active_tab(
+        sandbox: SandboxServer, monitor_session: SessionFactory) -> None:
+    conv = sandbox.state.add_conversion(
+        status="Failed", errors=["Row 1: bad date", "Row 2: bad amount"], frozen=True)
+    session = monitor_session(ids=[conv])
+    app = ConversionsApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await first_poll(pilot, app, [conv])
+        terminal = Terminal(app)
+        await pilot.press("enter")
+        modal: InspectModal = await on_screen(pilot, InspectModal)
+        modal.query_one(TabbedContent).active = "errors"
+        await pilot.pause()
+        await pilot.press("c")
+        await wait_for(pilot, lambda: terminal.copied(), what="an OSC 52 write")
+        assert terminal.copied() == ["Row 1: bad date\nRow 2: bad amount"]
+
+
+# ------------------------------------------------------------------- delete
+def modal_text(screen: Screen[Any]) -> str:
+    """Every label, static and button text of a modal, one a line."""
+    parts: list[str] = []
+    for widget in screen.query("Label, Static, Button"):
+        if isinstance(widget, Button):
+            parts.append(str(widget.label))
+        elif isinstance(widget, Static):
+            parts.append(str(widget.content))
+    return "\n".join(parts)
+
+
+async def confirm_single(pilot: Pilot[Any]) -> None:
+    """In the single-delete modal: move from Cancel to Delete and press it."""
+    modal = await on_screen(pilot, ConfirmDeleteModal)
+    await pilot.press("tab")
+    assert modal.focused is modal.query_one("#delete", Button)
+    await pilot.press("enter")
+    await on_screen(pilot, MonitorScreen, "confirm modal closed")
+
+
+def cell_colour(app: ConversionsApp, conversion_id: int) -> Any:
+    """The foreground colour of the row's ID cell as drawn."""
+    grid = table(app)
+    grid.scroll_to(y=0, animate=False)
+    strip = grid.render_line(grid.visible_ids.index(conversion_id) + 1)
+    segment = next(s for s in strip if s.text.strip() == str(conversion_id))
+    return segment.style.color if segment.style else None
+
+
+async def test_single_delete_cancel_then_delete_until_deleted_and_purged(
+        sandbox: SandboxServer, monitor_session: SessionFactory) -> None:
+    state = sandbox.state
+    conv = state.add_conversion(status="Completed", file_name="expenses.xlsx",
+                                data_source_type="Excel")
+    other = state.add_conversion(status="Completed", file_name="keep.csv")
+    session = monitor_session(ids=[conv, other])
+    app = ConversionsApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await first_poll(pilot, app, [conv, other])
+        grid = table(app)
+        grid.move_cursor(conv)
+        await pilot.press("d")
+        modal = await on_screen(pilot, ConfirmDeleteModal)
+        text = modal_text(modal)
+        assert f"{conv}  expenses.xlsx  (Completed)" in text, text
+        assert "Delete this conversion on the server?" in text
+        assert modal.focused is modal.query_one("#cancel", Button)
+        assert not modal.query("#count")  # one conversion: no count to type
+        await pilot.press("enter")  # on Cancel
+        await on_screen(pilot, MonitorScreen, "cancelled")
+        await pilot.pause(0.1)
+        assert all_deletes(sandbox) == 0
+        assert state.get(conv) is not None and state.get(conv).status == "Completed"
+        assert session.audit.entries() == []
+
+        await pilot.press("d")
+        await confirm_single(pilot)
+        await wait_for(pilot, lambda: status_of(app, conv) == "DeletionPending",
+                       what="the row shows DeletionPending")
+        assert deletes_of(sandbox, conv) == 1 and deletes_of(sandbox, other) == 0
+        assert any(m.startswith("1 marked for deletion") for m in notices(app)), notices(app)
+        assert state.get(other) is not None and state.get(other).status == "Completed"
+
+        grid.move_cursor(other)  # so the deleted row is drawn without the cursor
+        normal = cell_colour(app, other)
+        state.advance(6)  # DeletionPending lasts 5 s
+        await wait_for(pilot, lambda: status_of(app, conv) == "Deleted",
+                       what="a poll sees Deleted")
+        await pilot.pause()
+        assert "Deleted" in row_line(app, conv)
+        greyed = grid.get_component_rich_style("conversions-table--deleted-row").color
+        assert cell_colour(app, conv) == greyed and greyed != normal
+
+        state.advance(301)  # past the retention: the server answers 404 now
+        assert state.get(conv) is None
+        gets = state.stats.by_route[f"GET /v1/conversions/{conv}/status"]
+        checked = grid.rows[conv].last_checked
+        grid.move_cursor(conv)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: grid.rows[conv].last_checked != checked,
+                       what="the 404 is recorded")
+        assert state.stats.by_route[f"GET /v1/conversions/{conv}/status"] > gets
+        row = grid.rows[conv]
+        assert row.status == "Deleted" and not row.not_found and row.deleted_at is not None
+        grid.move_cursor(other)
+        await pilot.pause()
+        line = row_line(app, conv)
+        assert "Deleted" in line and "not found" not in line
+        assert cell_colour(app, conv) == greyed
+        assert deletes_of(sandbox, conv) == 1  # never sent again
+
+
+async def mark(pilot: Pilot[Any], app: ConversionsApp, ids: list[int]) -> None:
+    """Put the cursor on each of ``ids`` and press space."""
+    for conversion_id in ids:
+        assert table(app).move_cursor(conversion_id)
+        await pilot.press("space")
+
+
+async def test_bulk_delete_needs_the_count_and_reports_refusals(
+        sandbox: SandboxServer, monitor_session: SessionFactory) -> None:
+    state = sandbox.state
+    busy = [state.add_conversion(status="Processing", frozen=True, file_name=f"busy{i}.csv")
+            for i in range(2)]
+    done = [state.add_conversion(status="Completed", file_name=f"done{i}.csv")
+            for i in range(3)]
+    ids = busy + done
+    session = monitor_session(ids=ids)
+    app = ConversionsApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await first_poll(pilot, app, ids)
+        await mark(pilot, app, ids)
+        assert sorted(table(app).marked_ids) == sorted(ids)
+        await pilot.press("d")
+        modal = await on_screen(pilot, ConfirmDeleteModal)
+        text = modal_text(modal)
+        assert "Delete these 5 conversions on the server?" in text
+        for i in busy:
+            assert f"{i}  busy{busy.index(i)}.csv  (Processing)" in text
+        delete = modal.query_one("#delete", Button)
+        assert delete.disabled and modal.focused is modal.query_one("#cancel", Button)
+        await pilot.press("shift+tab")  # from Cancel back to the count
+        count = modal.query_one("#count", Input)
+        assert modal.focused is count
+        await pilot.press("4")
+        assert delete.disabled
+        await pilot.press("enter")  # the wrong count does not confirm
+        assert app.screen is modal and all_deletes(sandbox) == 0
+        await pilot.press("backspace", "5")
+        assert not delete.disabled
+        await pilot.press("enter")
+        await on_screen(pilot, MonitorScreen, "confirmed")
+        await wait_for(pilot, lambda: any("marked for deletion" in m for m in notices(app)),
+                       what="the summary toast")
+        summary = next(m for m in notices(app) if "marked for deletion" in m)
+        assert summary.startswith("3 marked for deletion, 2 refused (still Processing)"), summary
+        for i in busy:
+            assert f"{i}: Refused: still Processing" in summary
+        assert [deletes_of(sandbox, i) for i in ids] == [1] * 5
+        await wait_for(pilot, lambda: all(status_of(app, i) == "DeletionPending" for i in done),
+                       what="the accepted ones go")
+        assert [status_of(app, i) for i in busy] == ["Processing", "Processing"]
+        assert all(state.get(i).status == "Processing" for i in busy)
+        outcomes = {e.ids[0]: e.outcome for e in session.audit.entries()}
+        assert outcomes == {**dict.fromkeys(busy, "refused"), **dict.fromkeys(done, "requested")}
+        await pilot.pause(0.3)
+        assert all_deletes(sandbox) == 5  # nothing retried
+
+
+@pytest.mark.parametrize("case", ["410", "404", "401", "429"])
+async def test_delete_refused_says_why_and_is_not_retried(
+        case: str, sandbox: SandboxServer, monitor_session: SessionFactory) -> None:
+    state = sandbox.state
+    if case == "410":
+        conv = state.add_conversion(status="Deleted", frozen=True)
+    elif case == "404":
+        conv = 99_999_999  # never existed
+    else:
+        conv = state.add_conversion(status="Completed")
+    session = monitor_session(ids=[conv])
+    app = ConversionsApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: table(app).rows.get(conv) is not None
+                       and table(app).rows[conv].last_checked is not None, what="first poll")
+        if case in ("401", "429"):
+            await pilot.press("p")  # polls would meet the fault too
+            await pilot.pause(0.3)
+            if case == "401":
+                sandbox.faults.update({"error_rate": 1.0, "error_status": 401})
+            else:
+                sandbox.faults.update({"storm": True, "retry_after": 7})
+        await pilot.press("d")
+        await confirm_single(pilot)
+        expected = {
+            "410": f"1 already deleted\n{conv}: Already deleted: already deleted on the server",
+            "404": f"1 not found\n{conv}: Not found: the server does not know this ID",
+            "401": f"the key was refused\n{conv}: Key refused: the key was refused",
+            "429": f"1 rate limited (wait 7 s, then press d again)\n{conv}: Rate limited: "
+                   "too many requests: wait 7 s",
+        }[case]
+        await wait_for(pilot, lambda: any(expected in m for m in notices(app)),
+                       what=f"a toast saying {expected!r}")
+        assert next(n for n in app._notifications if expected in n.message).severity == "error"
+        await pilot.pause(0.5)
+        assert deletes_of(sandbox, conv) == 1  # nothing retried
+        entries = session.audit.entries()
+        assert [(e.action, e.ids) for e in entries] == [("delete", (conv,))]
+        assert entries[0].outcome == {"410": "already_deleted", "404": "not_found",
+                                      "401": "auth", "429": "rate_limited"}[case]

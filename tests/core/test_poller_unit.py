@@ -678,3 +678,15 @@ def test_settings_from_profile_and_validation() -> None:
         PollSettings(interval=0)
     with pytest.raises(ValueError, match="concurrency"):
         PollSettings(concurrency=0)
+
+
+async def test_stop_before_run_returns_at_once_and_a_later_run_polls(tmp_path: Path) -> None:
+    source = FakeSource(latency=0.01)
+    h = Harness(tmp_path, source, fast())
+    h.scheduler.stop()
+    await asyncio.wait_for(h.scheduler.run(), 1)
+    assert source.calls == []
+    async with h:
+        h.add([1])
+        await asyncio.sleep(2.5)
+    assert len(source.starts(1)) == 3

@@ -281,7 +281,6 @@ class PollScheduler:
         if self._running:
             raise RuntimeError("PollScheduler.run() is already running")
         self._running = True
-        self._stopped = False
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
         try:
@@ -294,7 +293,10 @@ class PollScheduler:
             await self._shutdown()
 
     def stop(self) -> None:
-        """Ask :meth:`run` to return (in-flight requests are cancelled, results flushed)."""
+        """Ask :meth:`run` to return (in-flight requests are cancelled, results flushed).
+
+        Called before :meth:`run` starts, it makes that run return at once.
+        """
         self._stopped = True
         self._poke()
 
@@ -502,6 +504,7 @@ class PollScheduler:
         self._in_flight = 0
         self._flush()
         self._running = False
+        self._stopped = False  # a later run() starts afresh
         self._wake = None
         self._loop = None
 

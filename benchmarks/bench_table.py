@@ -13,7 +13,8 @@ beside its target:
 * CPU at 10 changes per second (one upsert every 100 ms, sorted by "In status"
   so every change moves its row to the top, on screen): <= 3 % of a core;
 * CPU when idle (only the 1 s clock that keeps relative times current): <= 0.5 %;
-* UI time of applying 1,000 changes in one upsert, until the frame is written: <= 50 ms.
+* UI time of applying 1,000 changes in one upsert, until the frame is written
+  (median of five, sorted by "In status" so the screen changes): <= 50 ms.
 
 CPU is ``time.process_time`` over wall time in the app's process.
 """
@@ -27,6 +28,7 @@ import json
 import os
 import random
 import resource
+import statistics
 import struct
 import subprocess
 import sys
@@ -41,6 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 WIDTH, HEIGHT = 160, 50
+BATCHES = 5
 STATUSES = ("Uploaded", "Queued", "Processing", "Completed", "Failed", "DeletionPending")
 
 
@@ -185,13 +188,19 @@ def run_child(scenario: str, rows_count: int, seconds: float, out: Path) -> None
                 results["changes_cpu_pct"] = await self.cpu_over(seconds, "changes")
                 timer.stop()
 
-                await asyncio.sleep(0.5)
-                batch = [changed(row, time.time(), rng.choice(STATUSES))
-                         for row in rng.sample(rows, 1_000)]
-                cpu = time.process_time()
-                table.upsert(batch)
-                await self.next_frame()
-                results["batch_ui_ms"] = (time.process_time() - cpu) * 1000
+                ui_ms, model_ms = [], []
+                for _ in range(BATCHES):
+                    await asyncio.sleep(1.0)  # past repaint_interval: painted at once
+                    batch = [changed(row, time.time(), rng.choice(STATUSES))
+                             for row in rng.sample(rows, 1_000)]
+                    cpu = time.process_time()
+                    table.upsert(batch)
+                    model_ms.append((time.process_time() - cpu) * 1000)
+                    await self.next_frame()
+                    ui_ms.append((time.process_time() - cpu) * 1000)
+                results["batch_ui_ms"] = statistics.median(ui_ms)
+                results["batch_ui_max_ms"] = max(ui_ms)
+                results["batch_model_ms"] = statistics.median(model_ms)
                 results["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             self.exit()
 
@@ -252,7 +261,7 @@ def run_scenario(scenario: str, rows: int, seconds: float) -> dict[str, float]:
 def line(name: str, value: float, unit: str, target: float) -> bool:
     """Print one measurement beside its target; returns whether it was met."""
     ok = value <= target
-    print(f"{name:<48} {value:9.2f} {unit:<3} target <= {target:g} {unit}  "
+    print(f"{name:<56} {value:9.2f} {unit:<3} target <= {target:g} {unit}  "
           f"{'ok' if ok else 'MISSED'}")
     return ok
 
@@ -273,18 +282,21 @@ def main() -> int:
     stock = run_scenario("datatable", args.rows, args.seconds)
     rows = f"{args.rows:,} rows"
     ok = line(f"first screen, {rows}: ConversionsTable", ours["first_screen_s"], "s", 1.0)
-    print(f"{'first screen, ' + rows + ': DataTable (baseline)':<48} "
+    print(f"{'first screen, ' + rows + ': DataTable (baseline)':<56} "
           f"{stock['first_screen_s']:9.2f} s")
     for name, result in (("ConversionsTable", ours), ("DataTable", stock)):
         print(f"  {name}: app mounted at {result['mounted_s']:.2f} s, rows handed over by "
               f"{result['rows_given_s']:.2f} s, first frame with rows written at "
               f"{result['first_screen_s']:.2f} s")
     ok &= line(f"RSS at first screen, {rows}: ConversionsTable", ours["rss_mb"], "MB", 150)
-    print(f"{'RSS at first screen, ' + rows + ': DataTable':<48} {stock['rss_mb']:9.2f} MB")
-    print(f"{'peak RSS, whole run: ConversionsTable':<48} {ours['peak_rss_mb']:9.2f} MB")
+    print(f"{'RSS at first screen, ' + rows + ': DataTable':<56} {stock['rss_mb']:9.2f} MB")
+    print(f"{'peak RSS, whole run: ConversionsTable':<56} {ours['peak_rss_mb']:9.2f} MB")
     ok &= line(f"CPU at 10 changes/s, {rows}", ours["changes_cpu_pct"], "%", 3.0)
     ok &= line(f"CPU idle, {rows}", ours["idle_cpu_pct"], "%", 0.5)
-    ok &= line("UI time of 1,000 changes in one upsert", ours["batch_ui_ms"], "ms", 50)
+    ok &= line(f"UI time of 1,000 changes in one upsert (median of {BATCHES})",
+               ours["batch_ui_ms"], "ms", 50)
+    print(f"  of which upsert() itself {ours['batch_model_ms']:.1f} ms, the rest is the "
+          f"repaint; slowest of {BATCHES}: {ours['batch_ui_max_ms']:.1f} ms")
     print(f"(pty {WIDTH}x{HEIGHT}; CPU over {args.seconds:g} s each; Python "
           f"{sys.version.split()[0]}; each scenario in its own process)")
     return 0 if ok else 1

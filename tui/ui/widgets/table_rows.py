@@ -261,7 +261,8 @@ class TableRows:
                 ("status", entry.status_text),
                 ("note", entry.note),
             ):
-                width = cell_len(text)
+                # isascii() first: cell_len is the cost here, and most names are ASCII.
+                width = len(text) if text.isascii() else cell_len(text)
                 if width > wants.get(column, 0):
                     wants[column] = width
 
@@ -309,7 +310,13 @@ class TableRows:
             if entry.shown:
                 insort(order, entry.key)
         if bulk and reordered:
-            self._order = sorted(e.key for e in entries.values() if e.shown)
+            # Keep the untouched rows' order and merge the changed ones in: two
+            # sorted runs, which list.sort merges in linear time.
+            touched = set(changed)
+            order = [key for key in order if key[-1] not in touched]
+            order.extend(sorted(entries[i].key for i in touched if entries[i].shown))
+            order.sort()
+            self._order = order
         return RowsChange(reordered, changed)
 
     def remove(self, ids: Iterable[int]) -> list[int]:

@@ -29,10 +29,7 @@ import logging
 import math
 import random
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from enum import Enum
-from typing import Any, Protocol
+from collections.abc import Callable, Iterable, Mapping
 
 from tui.api.errors import (
     ApiError,
@@ -44,6 +41,15 @@ from tui.api.errors import (
 from tui.api.models import StatusEnvelope
 from tui.core.pollproblems import describe_problem, transport_cause
 from tui.core.pollqueue import Lane, PollQueue, PollSlot
+from tui.core.polltypes import (
+    Connectivity,
+    ConnectivityState,
+    PollSettings,
+    PollStats,
+    PollUpdate,
+    StatusSource,
+    WatchlistStore,
+)
 from tui.core.ratelimit import RecoveryRamp, TokenBucket, backoff_delay, jittered
 from tui.core.statuses import StatusKind, is_settled, status_kind
 from tui.core.watchlist import PollResult, StatusChange, WatchedConversion
@@ -60,127 +66,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-
-class StatusSource(Protocol):
-    """Anything that can fetch one conversion's status (``ConversionsClient`` does)."""
-
-    async def get_status(self, conversion_id: int) -> StatusEnvelope:
-        """The status envelope of ``conversion_id``; raises ``tui.api.errors.ApiError``."""
-        ...
-
-
-class WatchlistStore(Protocol):
-    """The part of ``tui.core.watchlist.Watchlist`` the scheduler uses."""
-
-    def all(self) -> list[WatchedConversion]:
-        """Every watched conversion."""
-        ...
-
-    def get(self, conversion_id: int) -> WatchedConversion | None:
-        """One watched conversion, or None."""
-        ...
-
-    def record_results(self, results: Sequence[PollResult]) -> list[StatusChange]:
-        """Store a batch of results in one transaction; return the status changes."""
-        ...
-
-
-@dataclass(slots=True)
-class PollSettings:
-    """How often and how hard to poll (per profile; see :meth:`from_profile`)."""
-
-    interval: float = 5.0  # seconds between checks of an active conversion
-    settled_interval: float = 600.0  # seconds between re-checks of a settled one
-    concurrency: int = 8  # requests in flight at most
-    request_budget: float = 20.0  # requests per second at most (math.inf: no limit)
-    settled_share: float = 0.1  # share of the budget settled re-checks may use (>= 1 req/s)
-    max_backoff: float = 300.0  # longest wait after repeated errors of one ID
-    offline_probe_max: float = 30.0  # longest wait between probes while offline
-    flush_interval: float = 0.2  # seconds between batched updates at most
-    offline_probe_min: float = 1.0  # first wait before probing after losing the connection
-    rate_limit_hold: float = 5.0  # hold after a 429 that gave no Retry-After
-    flush_batch: int = 200  # flush at once when this many results are waiting
-
-    def __post_init__(self) -> None:
-        for name in ("interval", "settled_interval", "request_budget", "max_backoff",
-                     "offline_probe_max", "offline_probe_min", "rate_limit_hold"):
-            value = getattr(self, name)
-            if not value > 0:
-                raise ValueError(f"{name} must be positive, not {value!r}")
-        if self.concurrency < 1:
-            raise ValueError("concurrency must be at least 1")
-        if not 0 < self.settled_share <= 1:
-            raise ValueError("settled_share must be in (0, 1]")
-        if self.flush_interval < 0 or self.flush_batch < 1:
-            raise ValueError("flush_interval must be >= 0 and flush_batch >= 1")
-
-    @classmethod
-    def from_profile(cls, profile: object, **overrides: Any) -> PollSettings:
-        """Settings from a ``ProfileSettings`` (poll_interval, settled_interval,
-        concurrency, request_budget, read by name; missing ones keep their default)."""
-        defaults = cls()
-        values: dict[str, Any] = {
-            "interval": getattr(profile, "poll_interval", defaults.interval),
-            "settled_interval": getattr(profile, "settled_interval", defaults.settled_interval),
-            "concurrency": getattr(profile, "concurrency", defaults.concurrency),
-            "request_budget": getattr(profile, "request_budget", defaults.request_budget),
-        }
-        values.update(overrides)
-        return cls(**values)
-
-    @property
-    def settled_rate(self) -> float:
-        """Requests per second settled re-checks may use: a share, at least 1/s."""
-        return min(self.request_budget, max(1.0, self.request_budget * self.settled_share))
-
-
-class ConnectivityState(Enum):
-    """The one banner state of the poller."""
-
-    ONLINE = "online"
-    OFFLINE = "offline"  # no HTTP answer: one ID is probed with backoff
-    RATE_LIMITED = "rate_limited"  # 429: everyone holds until retry_at
-    AUTH_FAILED = "auth_failed"  # 401/403: nothing is polled until set_client()
-    PAUSED = "paused"  # the user paused automatic polling
-
-
-@dataclass(frozen=True, slots=True)
-class Connectivity:
-    """Where polling stands. Times are wall-clock (unix seconds); the UI formats them."""
-
-    state: ConnectivityState
-    since: float | None = None
-    retry_at: float | None = None
-    message: str = ""  # the cause, e.g. "connection refused"; never contains the key
-
-
-@dataclass(slots=True)
-class PollUpdate:
-    """One batched update for the UI."""
-
-    rows: list[WatchedConversion]
-    changes: list[StatusChange]
-    connectivity: Connectivity
-
-
-@dataclass(slots=True)
-class PollStats:
-    """Counters for the status bar and benchmarks."""
-
-    requests_sent: int = 0
-    in_flight: int = 0
-    max_in_flight: int = 0
-    answers: int = 0  # requests that got an HTTP answer of any kind
-    errors: int = 0  # requests that did not end in a status
-    errors_by_kind: dict[str, int] = field(default_factory=dict)
-    results_recorded: int = 0
-    updates_sent: int = 0
-
-    def count_error(self, kind: str) -> None:
-        """Count one failed request of ``kind``."""
-        self.errors += 1
-        self.errors_by_kind[kind] = self.errors_by_kind.get(kind, 0) + 1
 
 
 def _error_kind(error: BaseException) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import pytest
@@ -15,7 +16,7 @@ from textual.theme import Theme
 from tui.core.watchlist import WatchedConversion
 from tui.ui.widgets import STATUS_VARIABLE_DEFAULTS, ConversionsTable, conversions_table
 from tui.ui.widgets.table_columns import COLUMNS
-from tui.ui.widgets.table_rows import RowEntry
+from tui.ui.widgets.table_rows import RowEntry, TableRows
 
 NOW = 1_732_800_000.0  # frozen clock: 2024-11-28 13:20 UTC
 
@@ -585,3 +586,23 @@ async def test_move_cursor_far_down_right_after_set_rows_scrolls_to_it() -> None
         await pilot.pause()
         assert table.cursor_id == 9_000
         assert any(line.lstrip().startswith("9000 ") for line in lines(table))
+
+
+def test_big_and_small_upserts_keep_the_same_order_as_sorting_from_scratch() -> None:
+    rng = random.Random(11)
+    statuses = ("Failed", "Processing", "Completed", "Queued", "Odd")
+    rows = TableRows()
+    rows.set_rows([conversion(i, status=rng.choice(statuses), last_changed=NOW - rng.randrange(999))
+                   for i in range(1, 2_001)])
+    rows.set_filter("ED")  # Failed, Completed and Queued only
+    rows.sort_by("in_status", reverse=True)
+    for size in (5, 300, 1, 1_000):  # both the one-by-one and the merge path
+        rows.upsert([conversion(i, status=rng.choice(statuses),
+                                last_changed=NOW - rng.randrange(999))
+                     for i in rng.sample(range(1, 2_500), size)])
+        shown = [e for e in rows.entries.values() if "ed" in e.row.status.lower()]
+        expected = [e.row.id for e in sorted(
+            shown, key=lambda e: (e.row.last_changed is None, -e.row.last_changed, e.row.id),
+            reverse=True)]
+        assert list(rows.shown_ids()) == expected
+        assert rows.index_of(expected[-1]) == len(expected) - 1

@@ -139,7 +139,10 @@ class MonitorScreen(TriageScreen):
     def _use_key(self, key: ApiKey, source: KeySource) -> None:
         self._key, self._key_source = key, source
         client = self.session.open_client(key)
-        self._source = client
+        previous, self._source = self._source, client
+        if previous is not None:
+            # The scheduler never closes a client it was given; the old pool goes here.
+            self.run_worker(previous.aclose(), group="close-client", exit_on_error=False)
         if self.scheduler is None:
             self.scheduler = PollScheduler(
                 client, self.session.watchlist, PollSettings.from_profile(self.session.profile),

@@ -258,13 +258,22 @@ async def test_inspect_stays_responsive_with_ten_thousand_warnings(
         await wait_for(pilot, lambda: listing.text == "Row 7777: currency XYZ is unknown",
                        what="search over 10,000 warnings")
         assert str(listing.query_one("#count", Static).content) == "1 of 10000 warnings"
+        terminal = Terminal(app)
+        await pilot.press("tab")  # from the search box to the list
+        assert isinstance(modal.focused, TextArea)
+        await pilot.press("c")  # copies what the search left
+        await wait_for(pilot, terminal.copied, what="the narrowed list copied")
+        assert terminal.copied() == ["Row 7777: currency XYZ is unknown"]
         # Still answering keys: clear the search, all are back.
-        await pilot.press(*["backspace"] * 3)
+        await pilot.press("shift+tab", *["backspace"] * 3)
         await wait_for(pilot, lambda: len(listing.text.splitlines()) == 10_000,
                        what="search cleared")
-        await pilot.press("escape")  # leaves the search box (focus), or closes
-        if isinstance(app.screen, InspectModal):
-            await pilot.press("escape")
+        # All 10,000 are far over the OSC 52 cap: a toast, and nothing written.
+        await pilot.press("tab", "c")
+        await wait_for(pilot, lambda: any(m.startswith("Not copied: Too large")
+                                          for m in notices(app)), what="too-large toast")
+        assert len(terminal.clipboard_writes()) == 1
+        await pilot.press("escape")
         await on_screen(pilot, MonitorScreen, "inspect closed")
 
 
@@ -476,3 +485,117 @@ async def test_delete_refused_says_why_and_is_not_retried(
         assert [(e.action, e.ids) for e in entries] == [("delete", (conv,))]
         assert entries[0].outcome == {"410": "already_deleted", "404": "not_found",
                                       "401": "auth", "429": "rate_limited"}[case]
+
+
+# -------------------------------------------------------------------- marks
+def drawn_marks(app: ConversionsApp) -> set[int]:
+    """IDs whose row is drawn with the mark in its gutter."""
+    grid = table(app)
+    grid.scroll_to(y=0, animate=False)
+    return {i for n, i in enumerate(grid.visible_ids)
+            if grid.render_line(n + 1).text.startswith("●")}
+
+
+async def test_marks_space_ctrl_a_escape_survive_updates_and_sorting(
+        sandbox: SandboxServer, monitor_session: SessionFactory) -> None:
+    state = sandbox.state
+    # Two will change status (and move when sorted by status) while marked.
+    moving = [state.add_conversion(status="Queued", outcome="Failed", file_name=f"m{i}.csv")
+              for i in range(2)]
+    still = [state.add_conversion(status="Processing", frozen=True, file_name="s0.csv"),
+             state.add_conversion(status="Completed", file_name="s1.csv")]
+    ids = moving + still
+    session = monitor_session(ids=ids)
+    app = ConversionsApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await first_poll(pilot, app, ids)
+        grid = table(app)
+        await mark(pilot, app, [moving[1], still[0]])
+        assert set(grid.marked_ids) == {moving[1], still[0]}
+        assert drawn_marks(app) == {moving[1], still[0]}
+        assert grid.cursor_id == still[1]  # space steps down
+        await mark(pilot, app, [still[0]])  # again: unmarks it
+        assert set(grid.marked_ids) == {moving[1]}
+        await pilot.press("ctrl+a")
+        assert set(grid.marked_ids) == set(ids) and drawn_marks(app) == set(ids)
+        await pilot.press("escape")
+        assert grid.marked_ids == () and drawn_marks(app) == set()
+        await mark(pilot, app, [moving[1], still[0]])
+        grid.sort_by("status")
+        assert grid.visible_ids == [still[0], *moving, still[1]]
+        state.advance(60)  # Queued, Processing, then Failed: sorts first now
+        await wait_for(pilot, lambda: all(status_of(app, i) == "Failed" for i in moving),
+                       what="live updates")
+        await pilot.pause()
+        assert grid.visible_ids == [*moving, still[0], still[1]]  # they did move
+        assert set(grid.marked_ids) == {moving[1], still[0]}
+        assert drawn_marks(app) == {moving[1], still[0]}
+        await pilot.press("s", "S")  # another column, reversed
+        assert grid.sort_reverse
+        assert set(grid.marked_ids) == {moving[1], still[0]}
+        assert drawn_marks(app) == {moving[1], still[0]}
+        assert sorted(grid.targets()) == sorted([moving[1], still[0]])
+
+
+# --------------------------------------------------------------------- copy
+async def test_copy_ids_writes_osc52_outside_tmux(
+        sandbox: SandboxServer, monitor_session: SessionFactory,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TMUX", raising=False)
+    ids = [sandbox.state.add_conversion(status="Completed") for _ in range(3)]
+    session = monitor_session(ids=ids)
+    app = ConversionsApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await first_poll(pilot, app, ids)
+        terminal = Terminal(app)
+        await mark(pilot, app, [ids[0], ids[2]])
+        await pilot.press("c")
+        await wait_for(pilot, terminal.clipboard_writes, what="an OSC 52 write")
+        payload = base64.b64encode(f"{ids[0]}\n{ids[2]}".encode())
+        assert terminal.clipboard_writes() == [b"\x1b]52;c;" + payload + b"\x07"]
+        assert "Copied 2 IDs" in notices(app)
+
+
+async def test_copy_ids_inside_tmux_is_wrapped(
+        sandbox: SandboxServer, monitor_session: SessionFactory,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TMUX", "/tmp/tmux-1000/default,4242,0")
+    conv = sandbox.state.add_conversion(status="Completed")
+    session = monitor_session(ids=[conv])
+    app = ConversionsApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await first_poll(pilot, app, [conv])
+        terminal = Terminal(app)
+        await pilot.press("c")  # no marks: the cursor's row
+        await wait_for(pilot, terminal.clipboard_writes, what="an OSC 52 write")
+        payload = base64.b64encode(str(conv).encode())
+        assert terminal.clipboard_writes() == [
+            b"\x1bPtmux;\x1b\x1b]52;c;" + payload + b"\x07\x1b\\"]
+        assert terminal.copied() == [str(conv)]
+        assert "Copied 1 ID" in notices(app)
+
+
+async def test_copy_summary_is_markdown_with_ids_and_statuses(
+        sandbox: SandboxServer, monitor_session: SessionFactory,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TMUX", raising=False)
+    state = sandbox.state
+    failed = state.add_conversion(status="Failed", errors=["Row 3: bad *amount*"],
+                                  file_name="pay_roll.csv")
+    done = state.add_conversion(status="Completed", warnings=["Row 1: trimmed"])
+    session = monitor_session(ids=[failed, done])
+    app = ConversionsApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await first_poll(pilot, app, [failed, done])
+        terminal = Terminal(app)
+        await mark(pilot, app, [failed, done])
+        await pilot.press("C")
+        await wait_for(pilot, terminal.copied, what="an OSC 52 write")
+        (text,) = terminal.copied()
+        assert text.startswith("## Conversions triage: 2 conversions")
+        failed_part, done_part = text.split(f"### Conversion {done}")
+        assert f"### Conversion {failed}: pay\\_roll.csv" in failed_part
+        assert "- Status: Failed (for " in failed_part
+        assert "- Errors (1):\n  - Row 3: bad \\*amount\\*" in failed_part
+        assert f"- ID: {done}" in done_part and "- Status: Completed (for " in done_part
+        assert any(m.startswith("Copied triage summary (") for m in notices(app))

@@ -115,8 +115,8 @@ class ConversionsTable(ScrollView, can_focus=True):
         Binding("pagedown", "page_down", "Page down", show=False, id="page-down"),
         Binding("home", "first", "First", show=False, id="first-row"),
         Binding("end", "last", "Last", show=False, id="last-row"),
-        Binding("space", "toggle_mark", "Mark", id="mark"),
-        Binding("enter", "activate", "Open", id="activate"),
+        Binding("space", "toggle_mark", "Mark", id="mark", show=False),
+        Binding("enter", "activate", "Inspect", id="activate"),
     ]
 
     CursorMoved = CursorMoved
@@ -562,6 +562,9 @@ class ConversionsTable(ScrollView, can_focus=True):
                 self._slots = slots
                 self._layout_generation += 1
                 self._header = None
+                # New column widths: every visible line (header included) must be drawn
+                # again, not only the rows whose data changed.
+                self.refresh()
             self._layout_for = (width, wants)
         self._layout_dirty = False
 

@@ -8,10 +8,12 @@ Request counters of the sandbox prove what was (not) sent.
 from __future__ import annotations
 
 import base64
+import csv
 import io
 import json
 import re
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +23,7 @@ from rich.console import Console
 from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Button, Input, Static, TabbedContent, TextArea
+from textual.widgets._footer import FooterKey
 
 from tests.ui.conftest import SessionFactory, wait_for
 from tui.api.models import StatusEnvelope
@@ -30,7 +33,9 @@ from tui.ui.app import ConversionsApp
 from tui.ui.screens.confirm_delete import ConfirmDeleteModal
 from tui.ui.screens.inspect import InspectModal, MessageList
 from tui.ui.screens.monitor import MonitorScreen
+from tui.ui.screens.text_prompt import QuestionModal, TextPromptModal
 from tui.ui.widgets.conversions_table import ConversionsTable
+from tui.ui.widgets.monitor_header import MonitorHeader
 
 SIZE = (120, 36)
 
@@ -599,3 +604,124 @@ async def test_copy_summary_is_markdown_with_ids_and_statuses(
         assert "- Errors (1):\n  - Row 3: bad \\*amount\\*" in failed_part
         assert f"- ID: {done}" in done_part and "- Status: Completed (for " in done_part
         assert any(m.startswith("Copied triage summary (") for m in notices(app))
+
+
+# ------------------------------------------------------------------- export
+async def export_to(pilot: Pilot[Any], path: Path) -> None:
+    """Press e and give ``path`` in the prompt."""
+    await pilot.press("e")
+    prompt = await on_screen(pilot, TextPromptModal, "the export path prompt")
+    box = prompt.query_one(Input)
+    assert prompt.focused is box
+    box.value = str(path)
+    await pilot.press("enter")
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    """The rows of an exported CSV."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+async def test_export_csv_asks_before_replacing_and_json(
+        sandbox: SandboxServer, monitor_session: SessionFactory, tmp_path: Path) -> None:
+    state = sandbox.state
+    ids = [state.add_conversion(status="Completed", file_name=f"f{i}.csv") for i in range(3)]
+    session = monitor_session(ids=ids)
+    session.watchlist.set_note(ids[0], "TICKET-1, urgent")
+    session.watchlist.set_note(ids[2], "=HYPERLINK(\"x\")")
+    app = ConversionsApp(session)
+    target = tmp_path / "triage.csv"
+    async with app.run_test(size=SIZE) as pilot:
+        await first_poll(pilot, app, ids)
+        await pilot.press("e")
+        prompt = await on_screen(pilot, TextPromptModal)
+        assert prompt.query_one(Input).value.endswith(".csv")  # a default is offered
+        await pilot.press("escape")  # cancelled: nothing written
+        await on_screen(pilot, MonitorScreen)
+
+        await export_to(pilot, target)
+        await wait_for(pilot, target.exists, what="the CSV written")
+        await wait_for(pilot, lambda: f"Exported 3 rows to {target}" in notices(app),
+                       what="the export toast")
+        rows = read_csv(target)
+        assert [int(r["id"]) for r in rows] == ids
+        assert [r["note"] for r in rows] == ["TICKET-1, urgent", "", "'=HYPERLINK(\"x\")"]
+        assert [r["status"] for r in rows] == ["Completed"] * 3
+        before = target.read_bytes()
+
+        await export_to(pilot, target)  # exists: asked, and kept
+        question = await on_screen(pilot, QuestionModal, "the replace question")
+        assert f"{target} exists. Replace it?" in modal_text(question)
+        assert question.focused is question.query_one("#no", Button)
+        assert str(question.query_one("#no", Button).label) == "Keep it"
+        await pilot.press("enter")
+        await on_screen(pilot, MonitorScreen)
+        await wait_for(pilot, lambda: "Export cancelled; the file was not touched." in
+                       notices(app), what="kept toast")
+        assert target.read_bytes() == before
+
+        await mark(pilot, app, [ids[1]])  # export only the marked row this time
+        await export_to(pilot, target)
+        question = await on_screen(pilot, QuestionModal, "the replace question")
+        await pilot.press("tab")
+        assert question.focused is question.query_one("#yes", Button)
+        assert str(question.focused.label) == "Replace"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: f"Exported 1 row to {target}" in notices(app),
+                       what="replaced toast")
+        assert [int(r["id"]) for r in read_csv(target)] == [ids[1]]
+
+        as_json = tmp_path / "triage.json"
+        await pilot.press("escape")  # no marks: the whole view again
+        await export_to(pilot, as_json)
+        await wait_for(pilot, as_json.exists, what="the JSON written")
+        records = json.loads(as_json.read_text(encoding="utf-8"))
+        assert [(r["id"], r["note"]) for r in records] == [
+            (ids[0], "TICKET-1, urgent"), (ids[1], None), (ids[2], "=HYPERLINK(\"x\")")]
+
+
+# ---------------------------------------------------------------- read-only
+async def footer_text(pilot: Pilot[Any], screen: Screen[Any]) -> str:
+    """The descriptions of the keys the screen's footer shows."""
+    await wait_for(pilot, lambda: screen.query(FooterKey), what="the footer keys")
+    return " | ".join(str(key.description) for key in screen.query(FooterKey))
+
+
+async def test_read_only_hides_delete_and_sends_nothing(
+        sandbox: SandboxServer, monitor_session: SessionFactory) -> None:
+    conv = sandbox.state.add_conversion(status="Completed")
+    session = monitor_session(ids=[conv])
+    session.read_only = True
+    app = ConversionsApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await first_poll(pilot, app, [conv])
+        screen = monitor(app)
+        assert screen.check_action("delete_on_server", ()) is False
+        shown = {b.binding.action for b in screen.active_bindings.values()}
+        assert "delete_on_server" not in shown
+        assert {"copy_ids", "export", "remove_from_watchlist"} <= shown  # the others stay
+        footer = await footer_text(pilot, screen)
+        assert "Delete" not in footer and "Copy IDs" in footer
+        assert "READ-ONLY" in screen.query_one(MonitorHeader).render().plain
+        await pilot.press("d", "delete")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, MonitorScreen)  # no confirmation either
+        assert all_deletes(sandbox) == 0
+        assert sandbox.state.get(conv) is not None
+        assert session.audit.entries() == []
+
+
+async def test_not_read_only_shows_delete_in_the_footer(
+        sandbox: SandboxServer, monitor_session: SessionFactory) -> None:
+    # The other half of the read-only test: the same query finds delete when allowed.
+    conv = sandbox.state.add_conversion(status="Completed")
+    session = monitor_session(ids=[conv])
+    app = ConversionsApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await first_poll(pilot, app, [conv])
+        screen = monitor(app)
+        assert "delete_on_server" in {b.binding.action for b in screen.active_bindings.values()}
+        footer = await footer_text(pilot, screen)
+        assert "Delete on server" in footer
+        assert "READ-ONLY" not in screen.query_one(MonitorHeader).render().plain

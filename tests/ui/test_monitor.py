@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+import keyring
 import pytest
-from textual.widgets import Tab, Tabs
+from keyring.backends.fail import Keyring as FailKeyring
+from textual.widgets import Static, Tab, Tabs
 
 from tests.ui.conftest import SessionFactory, wait_for
 from tui.sandbox.runner import SandboxServer
 from tui.ui.app import ConversionsApp
+from tui.ui.screens.key_prompt import KeyPromptModal
 from tui.ui.screens.monitor import MonitorScreen
+from tui.ui.widgets.connectivity_banner import ConnectivityBanner
 from tui.ui.widgets.conversions_table import ConversionsTable
 from tui.ui.widgets.monitor_header import MonitorHeader
 
@@ -291,3 +296,167 @@ async def test_view_tabs_are_not_relabelled_while_counts_stay_the_same(
         await pilot.pause(0.3)
         assert tab_labels(app)["view-active"] == "Active 2"
         assert relabels == []
+
+
+def key_prompt_shown(app: ConversionsApp) -> bool:
+    """The key prompt is on top, composed and focused on its input."""
+    screen = app.screen
+    return isinstance(screen, KeyPromptModal) and bool(screen.query("#key")) and (
+        screen.focused is not None and screen.focused.id == "key")
+
+
+def banner_text(app: ConversionsApp) -> str:
+    """The connectivity banner as drawn ("" when hidden)."""
+    screen = next(s for s in app.screen_stack if isinstance(s, MonitorScreen))
+    banner = screen.query_one(ConnectivityBanner)
+    return banner.render().plain if banner.has_class("-shown") else ""
+
+
+async def test_offline_banner_and_recovery(
+        sandbox: SandboxServer, monitor_session: SessionFactory) -> None:
+    state = sandbox.state
+    moving = state.add_conversion(status="Queued", outcome="Completed", file_name="m.csv")
+    session = monitor_session(ids=[moving])
+    app = ConversionsApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: status_of(app, moving) == "Queued", what="first poll")
+        assert banner_text(app) == ""
+        await asyncio.to_thread(sandbox.stop)
+        try:
+            await wait_for(pilot, lambda: "Offline" in banner_text(app),
+                           what="the offline banner")
+            text = banner_text(app)
+            assert "retrying" in text and "connection refused" in text.lower(), text
+            assert "Rows keep their last known data" in text
+            state.advance(60)  # meanwhile it completes on the server
+            await pilot.pause(0.5)
+            assert status_of(app, moving) == "Queued"  # last known data kept
+            assert "Queued" in row_text(app, moving)
+        finally:
+            await asyncio.to_thread(sandbox.start)
+        await pilot.press("r")  # while offline, a refresh probes at once
+        await wait_for(pilot, lambda: banner_text(app) == "", what="the banner goes")
+        await wait_for(pilot, lambda: status_of(app, moving) == "Completed",
+                       what="rows update after recovery")
+        assert "Completed" in row_text(app, moving)
+
+
+async def test_offline_recovers_by_itself(
+        sandbox: SandboxServer, monitor_session: SessionFactory) -> None:
+    """No key pressed: the scheduler's own probe finds the server again."""
+    conversion = sandbox.state.add_conversion(status="Processing", frozen=True)
+    session = monitor_session(ids=[conversion])
+    app = ConversionsApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: status_of(app, conversion) == "Processing",
+                       what="first poll")
+        await asyncio.to_thread(sandbox.stop)
+        try:
+            await wait_for(pilot, lambda: "Offline" in banner_text(app), what="offline")
+        finally:
+            await asyncio.to_thread(sandbox.start)
+        # The first probe waits about offline_probe_min (1 s, jittered).
+        await wait_for(pilot, lambda: banner_text(app) == "", timeout=6,
+                       what="the probe brings it back")
+
+
+async def test_rotated_key_brings_back_the_key_prompt(
+        sandbox: SandboxServer, monitor_session: SessionFactory,
+        memory_keyring: Any) -> None:
+    state = sandbox.state
+    moving = state.add_conversion(status="Queued", outcome="Completed")
+    session = monitor_session(ids=[moving])
+    app = ConversionsApp(session)
+    new_key = "rotated-key-0001"
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: status_of(app, moving) == "Queued", what="first poll")
+        # The key is rotated on the server (same port, same data, new key).
+        await asyncio.to_thread(sandbox.stop)
+        sandbox.api_key = new_key
+        try:
+            await asyncio.to_thread(sandbox.start)
+            await wait_for(pilot, lambda: key_prompt_shown(app),
+                           timeout=8, what="the key prompt")
+            why = str(app.screen.query_one("#why", Static).render())
+            assert "401" in why and "enter a new key" in why, why
+            assert "refused the API key" in banner_text(app)
+            stopped_at = state.request_count
+            await pilot.pause(0.6)
+            assert state.request_count == stopped_at  # nothing is polled with a bad key
+            # A wrong key typed at the prompt is refused again: the prompt comes back.
+            await pilot.press(*"still-wrong-key", "enter")
+            await wait_for(pilot, lambda: state.request_count > stopped_at,
+                           what="the typed key is tried")
+            await wait_for(pilot, lambda: key_prompt_shown(app),
+                           what="the prompt again after a second 401")
+            state.advance(60)
+            await pilot.press(*new_key, "enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, MonitorScreen),
+                           what="prompt closed")
+            await wait_for(pilot, lambda: status_of(app, moving) == "Completed",
+                           what="polling resumes with the new key")
+            assert banner_text(app) == ""
+            text = header_text(app)
+            assert "…0001" in text and "session only" in text and new_key not in text
+            assert memory_keyring.store == {}  # typed keys are never stored
+        finally:
+            await asyncio.to_thread(sandbox.stop)
+            sandbox.api_key = "test-key"
+            await asyncio.to_thread(sandbox.start)
+
+
+async def test_no_keyring_backend_asks_for_a_session_key(
+        sandbox: SandboxServer, monitor_session: SessionFactory) -> None:
+    keyring.set_keyring(FailKeyring())  # the memory_keyring fixture restores its own after
+    conversion = sandbox.state.add_conversion(status="Processing", frozen=True)
+    session = monitor_session(key=None, env={}, ids=[conversion])
+    app = ConversionsApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: key_prompt_shown(app),
+                       what="the key prompt")
+        why = str(app.screen.query_one("#why", Static).render())
+        assert why.startswith("No keyring backend is available"), why
+        assert why.count(". ") == 0 and why.endswith("."), "one sentence"
+        assert "CONVERSIONS_API_KEY" in why
+        assert sandbox.state.request_count == 0
+        await pilot.press(*"test-key", "enter")
+        await wait_for(pilot, lambda: status_of(app, conversion) == "Processing",
+                       what="the typed key is used")
+        assert "session only" in header_text(app)
+
+
+async def test_hostile_server_text_renders_literally(
+        sandbox: SandboxServer, monitor_session: SessionFactory) -> None:
+    state = sandbox.state
+    state.profile = {**state.profile, "firstName": "[red]Mallory[/]\x1b]0;pwned\x07",
+                     "lastName": "\u202eredli"}
+    hostile_name = "[/]\x1b[31m\u202einvoice[b].csv\x00"
+    conversion = state.add_conversion(
+        status="Queued", outcome="Failed", file_name=hostile_name,
+        data_source_type="[i]Csv\x1b[0m", errors=["Row 1: [/bold] \x1b[2J bad"])
+    odd = state.add_conversion(status="Queued", frozen=True)
+    state.set_status(odd, "[blink]Weird\x07", frozen=True)  # a status word nobody knows
+    session = monitor_session(ids=[conversion, odd])
+    app = ConversionsApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: status_of(app, conversion) == "Queued"
+                       and status_of(app, odd) is not None, what="first poll")
+        state.advance(60)  # it fails: the toast names the hostile file
+        await wait_for(pilot, lambda: status_of(app, conversion) == "Failed",
+                       what="the failure arrives")
+        await pilot.pause()
+        line = row_text(app, conversion)
+        assert "[/]␛[31m<U+202E>invoice[b].csv␀" in line
+        assert "[i]Csv␛[0m" in line
+        weird = row_text(app, odd)
+        assert "[blink]Weird␇" in weird
+        header = header_text(app)
+        assert "[red]Mallory[/]␛]0;pwned␇" in header and "<U+202E>redli" in header
+        failed = [m for severity, m in notices(app) if severity == "error"]
+        assert failed and "[/]␛[31m<U+202E>invoice[b].csv␀" in failed[0], failed
+        for text in (line, weird, header, *failed):
+            assert not any(ch in text for ch in "\x1b\x07\x00\u202e"), repr(text)
+        # Still alive and drawing.
+        assert app.is_running and isinstance(app.screen, MonitorScreen)
+        await pilot.press("s", "S", "slash", *"inv", "enter")
+        assert table(app).visible_ids == [conversion]

@@ -50,6 +50,7 @@ from tui.ui.screens.upload_preview import UploadPreviewTable, file_size
 from tui.ui.screens.upload_results import (
     UploadResultsTable,
     progress_lines,
+    retry_label,
     retryable_count,
     summary_lines,
 )
@@ -161,7 +162,7 @@ class UploadModal(ModalScreen[UploadOutcome | None]):
                         yield UploadFileTree(self._browse_from, id="tree",
                                              is_picked=self.selection.__contains__)
                         with Vertical():
-                            yield UploadPreviewTable(id="preview")
+                            yield UploadPreviewTable(id="preview", base=self._browse_from)
                             yield Static("", id="detail", markup=False)
                     with Horizontal(id="options"):
                         yield Label("Type for all")
@@ -187,7 +188,7 @@ class UploadModal(ModalScreen[UploadOutcome | None]):
                                      compact=True)
                 with Vertical(id="results"):
                     yield Static("", id="result-summary", markup=False)
-                    yield UploadResultsTable(id="result-table")
+                    yield UploadResultsTable(id="result-table", base=self._browse_from)
                     yield Static("", id="result-detail", markup=False)
                     with Horizontal(classes="buttons"):
                         yield Button("Save report", id="save", compact=True)
@@ -370,9 +371,8 @@ class UploadModal(ModalScreen[UploadOutcome | None]):
         summary.set_class(outcome.stopped_by == "auth", "-problem")
         self.query_one(UploadResultsTable).show(outcome)
         retry = self.query_one("#retry", Button)
-        count = retryable_count(outcome)
-        retry.label = f"Retry rejected ({count})"
-        retry.disabled = count == 0
+        retry.label = retry_label(outcome)
+        retry.disabled = retryable_count(outcome) == 0
         self.query_one("#save", Button).disabled = not (outcome.results or outcome.invalid)
         self._switch("results")
         self._show_result_detail()

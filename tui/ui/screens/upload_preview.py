@@ -17,6 +17,7 @@ from textual.widgets import DataTable
 
 from tui.core.untrusted import printable
 from tui.ui.screens.upload_selection import PreviewRow
+from tui.ui.widgets.upload_files import shown_file
 
 __all__ = ["UploadPreviewTable", "file_size"]
 
@@ -62,8 +63,9 @@ class UploadPreviewTable(DataTable[Text]):
             super().__init__()
             self.path = path
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, base: Path, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=False)
+        self._base = base
         self._paths: dict[str, Path] = {}
 
     def on_mount(self) -> None:
@@ -95,7 +97,7 @@ class UploadPreviewTable(DataTable[Text]):
             check = Text(READY, style="green") if row.ready else Text(
                 printable(row.reason or "left out", limit=120), style="red")
             size = Text(file_size(row.item.size) if row.item else "—", justify="right")
-            self.add_row(mark, Text(printable(row.path.name, limit=40)),
+            self.add_row(mark, Text(shown_file(row.path, self._base)),
                          Text(kind or "?"), size, check, key=key)
         if not rows:
             return

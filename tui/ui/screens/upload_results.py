@@ -17,8 +17,10 @@ from tui.core.untrusted import printable
 from tui.core.upload import UploadProgress
 from tui.core.upload_outcome import RETRYABLE, FileOutcome, UploadOutcome
 from tui.ui.screens.upload_preview import file_size
+from tui.ui.widgets.upload_files import shown_file
 
-__all__ = ["UploadResultsTable", "progress_lines", "retryable_count", "summary_lines"]
+__all__ = ["UploadResultsTable", "progress_lines", "retry_label", "retryable_count",
+           "summary_lines"]
 
 _IDS_SHOWN = 40
 _STYLE = {
@@ -60,6 +62,14 @@ def retryable_count(outcome: UploadOutcome) -> int:
     return sum(result.outcome in RETRYABLE for result in outcome.results)
 
 
+def retry_label(outcome: UploadOutcome) -> str:
+    """``Retry 3: rejected, not sent``: how many the retry takes, and which."""
+    kinds = [_WORD[kind] for kind in FileOutcome
+             if kind in RETRYABLE and any(r.outcome is kind for r in outcome.results)]
+    count = retryable_count(outcome)
+    return f"Retry {count}: " + ", ".join(kinds) if count else "Retry rejected"
+
+
 def summary_lines(outcome: UploadOutcome) -> list[str]:
     """The outcome in a few sentences (problems and the stop reason included)."""
     counts = outcome.counts()
@@ -87,8 +97,9 @@ class UploadResultsTable(DataTable[Text]):
 
     BINDINGS: ClassVar[list[BindingType]] = []
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, base: Path, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row")
+        self._base = base
         self.details: list[tuple[Path, str]] = []
 
     def on_mount(self) -> None:
@@ -111,6 +122,6 @@ class UploadResultsTable(DataTable[Text]):
     def _row(self, path: Path, word: str, style: str, conversion_id: str, why: str) -> None:
         shown = printable(why, limit=2000)
         self.details.append((path, shown))
-        self.add_row(Text(printable(path.name, limit=120)), Text(word, style=style),
+        self.add_row(Text(shown_file(path, self._base)), Text(word, style=style),
                      Text(conversion_id, justify="right"), Text(printable(shown, limit=300)),
                      key=str(len(self.details)))

@@ -23,7 +23,7 @@ from textual.widgets.tree import TreeNode
 
 from tui.core.untrusted import printable
 
-__all__ = ["PathSuggester", "UploadFileTree", "shown_folder"]
+__all__ = ["PathSuggester", "UploadFileTree", "shown_file", "shown_folder"]
 
 PICKED = "● "
 UNPICKED = "  "
@@ -36,6 +36,21 @@ def shown_folder(path: Path) -> str:
     if home not in ("", "~", os.sep) and (text == home or text.startswith(home + os.sep)):
         text = "~" + text[len(home):]
     return printable(text, limit=200)
+
+
+def shown_file(path: Path, base: Path, *, limit: int = 40) -> str:
+    """A picked file named from ``base`` (``older/expenses.csv``), else by its name alone.
+
+    Two files of the same name in different folders can then be told apart; a long
+    name keeps its end, where the extension and the differences usually are.
+    """
+    absolute = Path(os.path.abspath(path))
+    try:
+        text = str(absolute.relative_to(Path(os.path.abspath(base))))
+    except ValueError:
+        text = path.name
+    text = printable(text, limit=None)
+    return text if len(text) <= limit else "…" + text[-(limit - 1):]
 
 
 def _completion(value: str) -> str | None:

@@ -333,7 +333,7 @@ async def test_narrow_widths_drop_columns_by_priority_and_keep_id_status_file() 
         assert table.shown_columns == tuple(c.key for c in COLUMNS)
         dropped: list[str] = []
         previous = set(table.shown_columns)
-        for width in range(200, 24, -5):  # 25: ID, Status and File at their minimum
+        for width in range(200, 29, -5):  # 30: ID, Status and File at their minimum
             await pilot.resize_terminal(width, 12)
             await pilot.pause()
             shown = set(table.shown_columns)
@@ -360,7 +360,7 @@ async def test_file_shrinks_before_any_column_is_dropped() -> None:
         table.set_rows([conversion(1, file_name="x" * 50)])
         await pilot.pause()
         all_columns = table.shown_columns
-        await pilot.resize_terminal(130, 12)
+        await pilot.resize_terminal(120, 12)
         await pilot.pause()
         assert table.shown_columns == all_columns
         assert "…" in lines(table, 2)[1]  # the file name gave way first

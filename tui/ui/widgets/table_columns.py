@@ -62,11 +62,11 @@ class Column:
 # Display order, left to right. Priorities: ID, Status and File are the last to go.
 COLUMNS: tuple[Column, ...] = (
     Column("id", "ID", 0, 4, None, 20, "right"),
-    Column("file", "File", 2, 8, None, 60, flex=True),
+    Column("file", "File", 2, 14, None, 60, flex=True),
     Column("type", "Type", 7, 4, None, 12),
     Column("status", "Status", 1, 9, None, 20),
     Column("uploaded", "Uploaded", 8, 12, 12, 12),
-    Column("in_status", "In status", 3, 11, 11, 11, "right"),
+    Column("in_status", "In status", 3, 9, 9, 9, "right"),
     Column("warnings", "Warn", 6, 6, 6, 6, "right"),
     Column("errors", "Err", 5, 5, 5, 5, "right"),
     Column("checked", "Checked", 4, 9, 9, 9, "right"),

@@ -419,3 +419,16 @@ def test_body_excerpt_escapes_and_cuts() -> None:
     assert body_excerpt("\u009b[2J") == "\\x9b[2J"
     assert body_excerpt("x" * 300) == "x" * 200 + "…"
     assert body_excerpt(b"") == ""
+
+
+async def test_status_urls_are_cached_within_a_bound(make_client: MakeClient,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("tui.api.client._URL_CACHE_LIMIT", 3)
+    client, recorder = make_client(lambda r: httpx.Response(
+        200, json=envelope({"id": int(r.url.path.split("/")[3]), "status": "Queued"})))
+    for conversion_id in (1, 2, 3, 4, 5, 1):
+        answer = await client.get_status(conversion_id)
+        assert answer.payload is not None and answer.payload.id == conversion_id
+    assert [r.url.path for r in recorder.requests] == [
+        f"/v1/conversions/{i}/status" for i in (1, 2, 3, 4, 5, 1)]
+    assert len(client._status_urls) <= 3

@@ -13,6 +13,7 @@ import io
 import json
 import re
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ import textual.pilot
 from rich.console import Console
 from textual.pilot import Pilot
 from textual.screen import Screen
-from textual.widgets import Button, Input, Static, TabbedContent, TextArea
+from textual.widgets import Button, DataTable, Input, Label, Static, TabbedContent, TextArea
 from textual.widgets._footer import FooterKey
 
 from tests.ui.conftest import SessionFactory, wait_for
@@ -30,6 +31,7 @@ from tui.api.models import StatusEnvelope
 from tui.core.watchlist import PollResult
 from tui.sandbox.runner import SandboxServer
 from tui.ui.app import ConversionsApp
+from tui.ui.screens.audit_view import AuditScreen
 from tui.ui.screens.confirm_delete import ConfirmDeleteModal
 from tui.ui.screens.inspect import InspectModal, MessageList
 from tui.ui.screens.monitor import MonitorScreen
@@ -725,3 +727,233 @@ async def test_not_read_only_shows_delete_in_the_footer(
         footer = await footer_text(pilot, screen)
         assert "Delete on server" in footer
         assert "READ-ONLY" not in screen.query_one(MonitorHeader).render().plain
+
+
+# -------------------------------------------------------------------- audit
+def audit_cells(screen: AuditScreen) -> list[list[str]]:
+    """The audit screen's table, as plain text cells."""
+    grid = screen.query_one(DataTable)
+    return [[str(cell) for cell in grid.get_row_at(n)] for n in range(grid.row_count)]
+
+
+async def test_audit_log_lists_every_delete_outcome(
+        sandbox: SandboxServer, monitor_session: SessionFactory) -> None:
+    state = sandbox.state
+    busy = state.add_conversion(status="Processing", frozen=True)
+    done = state.add_conversion(status="Completed")
+    session = monitor_session(ids=[busy, done])
+    app = ConversionsApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await first_poll(pilot, app, [busy, done])
+        await wait_for(pilot, lambda: session.last_profile is not None, what="the key's owner")
+        await pilot.press("L")
+        screen = await on_screen(pilot, AuditScreen)
+        assert audit_cells(screen) == []
+        await pilot.press("escape")
+        await on_screen(pilot, MonitorScreen)
+
+        await mark(pilot, app, [busy, done])
+        await pilot.press("d")
+        await on_screen(pilot, ConfirmDeleteModal)
+        await pilot.press("shift+tab", "2", "enter")
+        await wait_for(pilot, lambda: len(session.audit.entries()) == 2, what="two entries")
+        await pilot.press("L")
+        screen = await on_screen(pilot, AuditScreen)
+        cells = audit_cells(screen)
+        assert len(cells) == 2
+        by_id = {row[3]: row for row in cells}
+        assert by_id[str(busy)][1:3] == ["delete", "refused"]
+        assert by_id[str(done)][1:3] == ["delete", "requested"]
+        assert all(row[4] == "dana.whitfield@northwind.example" for row in cells)
+        assert "still Processing" in by_id[str(busy)][5]
+        assert "audit log of profile 'test': 2 entries" in str(
+            screen.query_one("#title", Label).content).casefold()
+        await pilot.press("escape")
+        await on_screen(pilot, MonitorScreen)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "bug: x (unwatch) writes no audit entry; tui/core/audit.py says removing from the "
+    "watchlist is audited, TriageScreen.action_remove_from_watchlist never calls "
+    "session.audit.append"))
+async def test_unwatch_is_audited(
+        sandbox: SandboxServer, monitor_session: SessionFactory) -> None:
+    ids = [sandbox.state.add_conversion(status="Completed") for _ in range(2)]
+    session = monitor_session(ids=ids)
+    app = ConversionsApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await first_poll(pilot, app, ids)
+        table(app).move_cursor(ids[0])
+        await pilot.press("x")
+        await wait_for(pilot, lambda: ids[0] not in session.watchlist, what="unwatched")
+        entries = session.audit.entries()
+        assert [e.ids for e in entries] == [(ids[0],)], entries
+
+
+CANARY = "canary-key-5f0e9b2c7d41a6e8"
+
+
+@pytest.fixture
+def canary_sandbox() -> Iterator[SandboxServer]:
+    """A sandbox of its own that only accepts the canary key."""
+    with SandboxServer(api_key=CANARY, rng_seed=7) as server:
+        yield server
+
+
+async def test_the_key_never_reaches_audit_exports_or_toasts(
+        canary_sandbox: SandboxServer, monitor_session: SessionFactory,
+        tmp_path: Path) -> None:
+    state = canary_sandbox.state
+    gone = state.add_conversion(status="Completed", file_name="gone.csv")
+    refused = state.add_conversion(status="Completed", file_name="refused.csv")
+    session = monitor_session(ids=[gone, refused], key=CANARY,
+                              base_url=canary_sandbox.base_url)
+    app = ConversionsApp(session)
+    exports = [tmp_path / "out.csv", tmp_path / "out.json", tmp_path / "audit.csv"]
+    async with app.run_test(size=SIZE) as pilot:
+        await first_poll(pilot, app, [gone, refused])
+        table(app).move_cursor(gone)
+        await pilot.press("d")
+        await confirm_single(pilot)
+        await wait_for(pilot, lambda: status_of(app, gone) == "DeletionPending", what="deleting")
+        await pilot.press("p")  # a refused key on delete (polls paused so they do not see it)
+        await pilot.pause(0.3)
+        state.faults.update({"error_rate": 1.0, "error_status": 401})
+        table(app).move_cursor(refused)
+        await pilot.press("d")
+        await confirm_single(pilot)
+        await wait_for(pilot, lambda: len(session.audit.entries()) == 2, what="audited")
+        state.faults.clear()
+        await export_to(pilot, exports[0])
+        await wait_for(pilot, exports[0].exists, what="CSV export")
+        await export_to(pilot, exports[1])
+        await wait_for(pilot, exports[1].exists, what="JSON export")
+        await pilot.press("L")
+        await on_screen(pilot, AuditScreen)
+        await export_to(pilot, exports[2])
+        await wait_for(pilot, exports[2].exists, what="audit export")
+        toasts = notices(app)
+        assert any("the key was refused" in m for m in toasts), toasts
+        assert str(gone) in exports[0].read_text(encoding="utf-8-sig")
+        assert "auth" in exports[2].read_text(encoding="utf-8-sig")
+    secret = CANARY.encode()
+    stored = [p for p in (tmp_path / "app").rglob("*") if p.is_file()]
+    audit_files = [p for p in stored if p.name.startswith("audit")]
+    # The audit files hold the entries (so scanning them means something).
+    assert any(f"[{refused}]".encode() in p.read_bytes() for p in audit_files), stored
+    for path in [*stored, *exports]:
+        assert secret not in path.read_bytes(), path
+    assert not any(CANARY in m for m in toasts)
+
+
+# -------------------------------------------------------------------- notes
+async def test_note_is_shown_filtered_and_exported(
+        sandbox: SandboxServer, monitor_session: SessionFactory, tmp_path: Path) -> None:
+    ids = [sandbox.state.add_conversion(status="Completed", file_name=f"n{i}.csv")
+           for i in range(3)]
+    session = monitor_session(ids=ids)
+    app = ConversionsApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await first_poll(pilot, app, ids)
+        grid = table(app)
+        assert "note" in grid.shown_columns
+        grid.move_cursor(ids[1])
+        await pilot.press("n")
+        prompt = await on_screen(pilot, TextPromptModal, "the note prompt")
+        assert f"Note for {ids[1]}" in modal_text(prompt)
+        await pilot.press(*"TCK-42", "enter")
+        await on_screen(pilot, MonitorScreen)
+        await wait_for(pilot, lambda: grid.rows[ids[1]].note == "TCK-42", what="the note")
+        assert session.watchlist.get(ids[1]).note == "TCK-42"
+        assert "TCK-42" in row_line(app, ids[1])
+        assert "TCK-42" not in row_line(app, ids[0])
+
+        await mark(pilot, app, [ids[0], ids[2]])  # one note for two marked rows
+        await pilot.press("n")
+        prompt = await on_screen(pilot, TextPromptModal)
+        assert "Note for 2 marked rows" in modal_text(prompt)
+        prompt.query_one(Input).value = "batch B7"
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: grid.rows[ids[0]].note == "batch B7"
+                       and grid.rows[ids[2]].note == "batch B7", what="two notes")
+        await pilot.press("escape")  # clear the marks
+
+        await pilot.press("slash", *"tck-4")
+        await wait_for(pilot, lambda: grid.visible_ids == [ids[1]], what="filter on the note")
+        await pilot.press("enter")
+        target = tmp_path / "notes.json"
+        await export_to(pilot, target)  # the view: just the filtered row
+        await wait_for(pilot, target.exists, what="the export")
+        assert [(r["id"], r["note"]) for r in json.loads(target.read_text())] == [
+            (ids[1], "TCK-42")]
+
+        await pilot.press("escape")  # filter off
+        grid.move_cursor(ids[1])
+        await pilot.press("n")
+        prompt = await on_screen(pilot, TextPromptModal)
+        assert prompt.query_one(Input).value == "TCK-42"  # the current note, to edit
+        prompt.query_one(Input).value = ""
+        await pilot.press("enter")  # empty removes it
+        await wait_for(pilot, lambda: grid.rows[ids[1]].note is None, what="note removed")
+
+
+# --------------------------------------------------------- unwatch vs delete
+async def test_unwatch_and_delete_use_different_words(
+        sandbox: SandboxServer, monitor_session: SessionFactory) -> None:
+    ids = [sandbox.state.add_conversion(status="Completed") for _ in range(3)]
+    session = monitor_session(ids=ids)
+    app = ConversionsApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await first_poll(pilot, app, ids)
+        await mark(pilot, app, ids[:2])
+        await pilot.press("x")
+        question = await on_screen(pilot, QuestionModal, "the unwatch question")
+        unwatch_text = modal_text(question)
+        assert "Stop watching 2 conversions?" in unwatch_text
+        assert "nothing is deleted on the server" in unwatch_text
+        assert str(question.query_one("#yes", Button).label) == "Unwatch 2"
+        assert question.focused is question.query_one("#no", Button)
+        await pilot.press("escape")
+        await on_screen(pilot, MonitorScreen)
+        assert set(session.watchlist.ids()) == set(ids)
+
+        await pilot.press("d")
+        confirm = await on_screen(pilot, ConfirmDeleteModal)
+        delete_text = modal_text(confirm)
+        assert "Delete these 2 conversions on the server?" in delete_text
+        assert str(confirm.query_one("#delete", Button).label) == "Delete 2 on server"
+        await pilot.press("escape")
+        await on_screen(pilot, MonitorScreen)
+        # The two questions name different actions.
+        assert "Unwatch" not in delete_text.replace("(To only stop watching", "")
+        assert not re.search(r"\bDelete\b", unwatch_text)
+        assert "Stop watching" not in delete_text
+
+        await pilot.press("x")
+        await on_screen(pilot, QuestionModal)
+        await pilot.press("tab", "enter")
+        await wait_for(pilot, lambda: set(session.watchlist.ids()) == {ids[2]},
+                       what="unwatched")
+        assert ("Stopped watching 2 (local only: nothing was deleted on the server)"
+                in notices(app)), notices(app)
+        assert not any("marked for deletion" in m for m in notices(app))
+        assert all_deletes(sandbox) == 0
+        assert all(sandbox.state.get(i) is not None for i in ids)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "bug: the inspect History tab never says 'now' for the current status: "
+    "tui/ui/screens/inspect.py _history_table tests `span.end` (always a timestamp) "
+    "instead of whether the span is the last one"))
+async def test_history_current_status_runs_until_now(
+        sandbox: SandboxServer, monitor_session: SessionFactory) -> None:
+    conv = sandbox.state.add_conversion(status="Processing", frozen=True)
+    session = monitor_session(ids=[conv])
+    app = ConversionsApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await first_poll(pilot, app, [conv])
+        await pilot.press("enter")
+        modal: InspectModal = await on_screen(pilot, InspectModal)
+        history = plain(modal.query(".overview").last().content)
+        current = next(ln for ln in history.splitlines() if "Processing" in ln)
+        assert " now " in current, current

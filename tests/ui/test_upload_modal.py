@@ -415,3 +415,20 @@ def test_preview_snapshot(snap_compare: Any, monitor_session: SessionFactory,
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=SIZE, run_before=settle)
+
+
+async def test_a_read_only_profile_never_sends(
+        monitor_session: SessionFactory, client: ConversionsClient, home: Path,
+        sandbox: SandboxServer) -> None:
+    make_files(home, {"a.csv": b"id\n1\n"})
+    session = monitor_session()
+    session.read_only = True
+    app = UploadHost(session, client, initial_paths=["a.csv"])
+    async with app.run_test(size=SIZE) as pilot:
+        modal = app.modal
+        assert modal.query_one("#send", Button).disabled
+        assert "Read-only" in static_text(modal, "#read-only")
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.2)
+        assert modal.stage == "choose"
+    assert sandbox.state.stats.by_route[POSTS] == 0

@@ -7,10 +7,8 @@ as a rich ``Text``, so ``[/]`` in a reason is two brackets and a slash, never ma
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
 
 from rich.text import Text
-from textual.binding import BindingType
 from textual.widgets import DataTable
 
 from tui.core.untrusted import printable
@@ -75,7 +73,8 @@ def summary_lines(outcome: UploadOutcome) -> list[str]:
     counts = outcome.counts()
     total = len(outcome.results) + len(outcome.invalid)
     ref = f" (ref {printable(outcome.reference, limit=60)})" if outcome.reference else ""
-    parts = ", ".join(f"{n} {word.replace('_', ' ')}" for word, n in counts.items() if n)
+    words = {"not_sent": "not sent", "invalid": "left out before sending"}
+    parts = ", ".join(f"{n} {words.get(word, word)}" for word, n in counts.items() if n)
     lines = [f"{counts['accepted']} of {total} files accepted{ref}: {parts or 'nothing sent'}."]
     if outcome.stopped_by == "auth":
         lines.append("A key is needed: " + printable(outcome.stopped_reason or "", limit=400))
@@ -93,9 +92,14 @@ def summary_lines(outcome: UploadOutcome) -> list[str]:
 
 
 class UploadResultsTable(DataTable[Text]):
-    """Every file of the upload with its fate: ID, or the reasons it did not go."""
+    """Every file of the upload with its fate: ID, or the reasons it did not go.
 
-    BINDINGS: ClassVar[list[BindingType]] = []
+    Reasons are cut at the right edge; the modal shows the highlighted one in full.
+    """
+
+    DEFAULT_CSS = """
+    UploadResultsTable { overflow-x: hidden; }
+    """
 
     def __init__(self, *, base: Path, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row")
@@ -123,5 +127,5 @@ class UploadResultsTable(DataTable[Text]):
         shown = printable(why, limit=2000)
         self.details.append((path, shown))
         self.add_row(Text(shown_file(path, self._base)), Text(word, style=style),
-                     Text(conversion_id, justify="right"), Text(printable(shown, limit=300)),
+                     Text(conversion_id, justify="right"), Text(printable(shown, limit=120)),
                      key=str(len(self.details)))

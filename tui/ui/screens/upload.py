@@ -81,6 +81,14 @@ class _WatchingSink:
         return added
 
 
+def _start_folder() -> Path:
+    """Where browsing starts: the folder the app was started in (home if it is gone)."""
+    try:
+        return Path.cwd()
+    except OSError:
+        return Path.home()
+
+
 class UploadModal(ModalScreen[UploadOutcome | None]):
     """Upload files as conversions; see the module docstring."""
 
@@ -138,7 +146,7 @@ class UploadModal(ModalScreen[UploadOutcome | None]):
         self.progress: UploadProgress | None = None
         self._uploader: Uploader | None = None
         self._stopping = False
-        self._browse_from = Path.cwd()
+        self._browse_from = _start_folder()
 
     @property
     def stage(self) -> str:

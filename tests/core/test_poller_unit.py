@@ -690,3 +690,15 @@ async def test_stop_before_run_returns_at_once_and_a_later_run_polls(tmp_path: P
         h.add([1])
         await asyncio.sleep(2.5)
     assert len(source.starts(1)) == 3
+
+
+async def test_a_404_without_an_envelope_is_a_row_problem_not_a_verdict(tmp_path: Path) -> None:
+    # A bare 404 (a proxy, a wrong base URL) must not mark rows "not found".
+    source = FakeSource(latency=0.01, default="Processing")
+    source.by_id[7] = raises(lambda: NotFoundError("HTTP 404", status_code=404))
+    async with Harness(tmp_path, source, fast(), known={7: "Processing"}) as h:
+        await asyncio.sleep(3)
+    row = h.watchlist.get(7)
+    assert row is not None
+    assert row.not_found is False and row.status == "Processing"
+    assert row.last_problem is not None and "wrong base URL" in row.last_problem

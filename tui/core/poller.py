@@ -488,7 +488,11 @@ class PollScheduler:
                 self._auth_since = self._wall()
                 self._publish()
             self._requeue(slot, lane, now)
-        elif isinstance(error, NotFoundError):
+        elif isinstance(error, NotFoundError) and (error.envelope is not None
+                                                   or slot.expect_deletion):
+            # Only the API's own 404 (an envelope) says "unknown or purged"; a bare 404
+            # is more likely a wrong base URL or a proxy, a problem to show, not a verdict.
+            # After our own delete request any 404 confirms it.
             if not self._watched(slot):
                 return
             slot.expect_deletion = False

@@ -8,7 +8,13 @@ rather than repeating an exception. Server text is passed through
 
 from __future__ import annotations
 
-from tui.api.errors import ApiError, BadResponseError, ServerError, TransportError
+from tui.api.errors import (
+    ApiError,
+    BadResponseError,
+    NotFoundError,
+    ServerError,
+    TransportError,
+)
 from tui.core.untrusted import printable
 
 __all__ = ["describe_problem", "transport_cause"]
@@ -67,6 +73,8 @@ def describe_problem(error: BaseException) -> str:
                 f"HTTP {code}, bad JSON from server")
     elif isinstance(error, ServerError):
         text = _with_status(error, "server error")
+    elif isinstance(error, NotFoundError) and error.envelope is None:
+        text = "HTTP 404 without an API answer (wrong base URL, or a proxy?)"
     elif isinstance(error, ApiError):
         text = _with_status(error, error.message or type(error).__name__)
     else:

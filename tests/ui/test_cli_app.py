@@ -1,0 +1,126 @@
+"""The ``conversions-tui`` command around the app: help, watch, login, logout, no profile.
+
+In-process calls of :func:`tui.cli.main` where the in-memory keyring or a patched getpass
+must be seen; the installed console script in a subprocess where the process itself
+(entry point, exit code, tty detection) is what is tested.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.keyring_backend import InMemoryKeyring
+from tui import cli
+from tui.core.credentials import SERVICE
+from tui.core.paths import AppPaths
+from tui.core.watchlist import Watchlist
+from tui.sandbox.runner import SandboxServer
+
+SCRIPT = Path(sys.executable).with_name("conversions-tui")
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The test's environment (XDG folders already private) without our variables."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONVERSIONS_")}
+    env.update(extra)
+    return env
+
+
+def run_script(*args: str, env: dict[str, str] | None = None,
+               timeout: float = 20) -> subprocess.CompletedProcess[str]:
+    """The installed console script, stdin and stdout not a terminal."""
+    command = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "tui"]
+    return subprocess.run([*command, *args], stdin=subprocess.DEVNULL, capture_output=True,
+                          text=True, timeout=timeout, env=env or clean_env())
+
+
+def test_help_names_the_options_and_subcommands() -> None:
+    done = run_script("--help")
+    assert done.returncode == 0, done.stderr
+    for word in ("--demo", "--profile", "--base-url", "--read-only", "sandbox", "login",
+                 "logout", "watch"):
+        assert word in done.stdout
+
+
+def test_no_profile_and_no_terminal_explains_and_exits_2() -> None:
+    done = run_script()
+    assert done.returncode == 2
+    assert "No base URL for profile 'default'" in done.stderr
+    assert "CONVERSIONS_BASE_URL" in done.stderr and "--base-url" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stdout == ""  # no TUI was drawn
+
+
+def test_watch_adds_ids_to_the_profile_watchlist(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("CONVERSIONS_BASE_URL", "https://api.northwind.example")
+    assert cli.main(["watch", "48210", "48212-48214"]) == 0
+    out = capsys.readouterr().out
+    assert "Watching 4 more in profile 'default' (0 already watched)" in out
+    # Again, with one already watched and a piece that is no ID: exit 1, names it.
+    assert cli.main(["watch", "48214,48215", "12x4"]) == 1
+    captured = capsys.readouterr()
+    assert "Watching 1 more" in captured.out and "1 already watched" in captured.out
+    assert "12x4" in captured.err
+    paths = AppPaths.default()
+    with Watchlist(paths.watchlist_db("default")) as watchlist:
+        assert watchlist.ids() == [48210, 48212, 48213, 48214, 48215]
+    # Nothing was written where a config file goes: the env var was enough.
+    assert not paths.config_file.exists()
+
+
+def test_watch_without_any_profile_fails_clearly(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["watch", "1"]) == 2
+    assert "No base URL" in capsys.readouterr().err
+
+
+def test_login_checks_the_key_and_stores_it_logout_removes_it(
+        sandbox: SandboxServer, memory_keyring: InMemoryKeyring,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("CONVERSIONS_BASE_URL", sandbox.base_url)
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": "test-key")
+    assert cli.main(["login"]) == 0
+    out = capsys.readouterr().out
+    assert "Dana Whitfield <dana.whitfield@northwind.example> (Northwind Traders)" in out
+    assert "Stored in the OS keyring for profile 'default'" in out
+    assert "test-key" not in out
+    assert memory_keyring.store == {(SERVICE, "default"): "test-key"}
+    assert sandbox.state.request_count == 1  # one check, no retries
+
+    assert cli.main(["logout"]) == 0
+    assert "Removed the key of profile 'default'" in capsys.readouterr().out
+    assert memory_keyring.store == {}
+    assert cli.main(["logout"]) == 0  # nothing stored: still fine
+
+
+def test_login_with_a_wrong_key_stores_nothing_and_exits_1(
+        sandbox: SandboxServer, memory_keyring: InMemoryKeyring,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("CONVERSIONS_BASE_URL", sandbox.base_url)
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": "not-the-key-123")
+    assert cli.main(["login", "--profile", "staging"]) == 1
+    captured = capsys.readouterr()
+    assert "refused this key (401); nothing was stored" in captured.err
+    assert "not-the-key-123" not in captured.out + captured.err
+    assert memory_keyring.store == {}
+
+
+def test_login_with_an_empty_key_asks_nothing_of_the_server(
+        sandbox: SandboxServer, memory_keyring: InMemoryKeyring,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("CONVERSIONS_BASE_URL", sandbox.base_url)
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": "   ")
+    assert cli.main(["login"]) == 2
+    assert "the key is empty" in capsys.readouterr().err
+    assert sandbox.state.request_count == 0 and memory_keyring.store == {}
+
+
+def test_invalid_ids_on_the_command_line_exit_2_before_any_ui() -> None:
+    done = run_script("--base-url", "https://api.northwind.example", "12x4")
+    assert done.returncode == 2
+    assert "not conversion IDs: 12x4" in done.stderr

@@ -37,7 +37,8 @@ def _monitor_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="conversions-tui",
         description="Monitor and triage conversions of the Conversions API.",
-        epilog="subcommands: sandbox, login, logout, watch, upload (conversions-tui SUBCOMMAND --help)",
+        epilog="subcommands: sandbox, login, logout, watch, upload "
+               "(conversions-tui SUBCOMMAND --help)",
     )
     parser.add_argument("ids", nargs="*", help="conversion IDs or ranges to add to the watchlist")
     parser.add_argument("--demo", action="store_true",

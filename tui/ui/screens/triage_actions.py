@@ -26,7 +26,9 @@ from tui.ui.screens.audit_view import AuditScreen
 from tui.ui.screens.confirm_delete import ConfirmDeleteModal
 from tui.ui.screens.inspect import InspectModal
 from tui.ui.screens.text_prompt import QuestionModal, TextPromptModal
+from tui.ui.screens.upload import UploadModal
 from tui.ui.widgets.conversions_table import ConversionsTable
+from tui.ui.widgets.table_messages import RowActivated
 
 if TYPE_CHECKING:
     from tui.core.poller import PollScheduler
@@ -47,6 +49,7 @@ TRIAGE_BINDINGS: list[Binding | tuple[str, str] | tuple[str, str, str]] = [
     Binding("e", "export", "Export", id="monitor.export"),
     Binding("n", "note", "Note", id="monitor.note", show=False),
     Binding("L", "audit_log", "Audit log", id="monitor.audit", show=False),
+    Binding("u", "upload", "Upload", id="monitor.upload"),
 ]
 
 
@@ -77,8 +80,8 @@ class TriageScreen(Screen[None]):
             self.table.upsert(rows)
 
     # ---------------------------------------------------------- inspect
-    @on(ConversionsTable.RowActivated)
-    def _row_activated(self, event: ConversionsTable.RowActivated) -> None:
+    @on(RowActivated)
+    def _row_activated(self, event: RowActivated) -> None:
         self._inspect(event.conversion_id)
 
     def action_inspect(self) -> None:
@@ -130,6 +133,27 @@ class TriageScreen(Screen[None]):
         notify(summary.sentence() + details, severity=severity, markup=False,
                timeout=6 if not problems else 15)
         self._refresh_counts()
+
+    # ------------------------------------------------------------- upload
+    @work(exclusive=True, group="upload", exit_on_error=False)
+    async def action_upload(self) -> None:
+        if self.session.read_only:
+            self.notify("Read-only profile: uploading is switched off.", severity="warning")
+            return
+        if self._source is None:
+            self.notify("No API key yet: nothing can be uploaded.", severity="warning")
+            return
+        scheduler = self.scheduler
+
+        def on_accepted(ids: list[int]) -> None:
+            # The uploader has already put them in the watchlist (and the audit log).
+            self._reload_rows(ids)
+            if scheduler is not None:
+                scheduler.watch(ids)
+            self._refresh_counts()
+
+        await self.app.push_screen_wait(UploadModal(
+            session=self.session, client=self._source.client, on_accepted=on_accepted))
 
     # -------------------------------------------------------------- marks
     def action_mark_all(self) -> None:

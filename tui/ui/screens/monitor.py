@@ -202,7 +202,8 @@ class MonitorScreen(TriageScreen):
                 failed.append(name)
             elif kind is StatusKind.COMPLETED and row is not None and row.warnings:
                 warned.append(name)
-            elif kind is StatusKind.DELETED:
+            elif kind is StatusKind.DELETED and row is not None and row.delete_requested_at:
+                # Only deletions this app asked for: others' are news, not confirmations.
                 deleted.append(name)
         groups = ((failed, "failed", "error"),
                   (warned, "completed with warnings", "warning"),

@@ -100,8 +100,8 @@ def _run_monitor(opts: argparse.Namespace) -> int:
     try:
         config = load_config(paths.config_file)
         profile = resolve_profile(config, profile=opts.profile, base_url=opts.base_url,
-                                  env=os.environ)
-        check_base_url(profile.base_url, opts.allow_insecure_http or profile.allow_insecure_http)
+                                  env=os.environ, allow_insecure_http=opts.allow_insecure_http)
+        check_base_url(profile.base_url, profile.allow_insecure_http)
     except ProfileNotConfigured as error:
         if not sys.stdin.isatty() or not sys.stdout.isatty():
             print(str(error), file=sys.stderr)

@@ -326,3 +326,13 @@ _table: st.SearchStrategy[dict[str, Any]] = st.recursive(
 @given(_table)
 def test_writer_round_trips_through_tomllib(data: dict[str, Any]) -> None:
     assert tomllib.loads(dumps_toml(data)) == data
+
+
+def test_allow_insecure_http_flag_admits_a_remote_http_url() -> None:
+    from tui.core.settings import AppConfig, ConfigError, resolve_profile
+
+    with pytest.raises(ConfigError):
+        resolve_profile(AppConfig(), profile=None, base_url="http://10.1.2.3:8080", env={})
+    profile = resolve_profile(AppConfig(), profile=None, base_url="http://10.1.2.3:8080",
+                              env={}, allow_insecure_http=True)
+    assert profile.base_url == "http://10.1.2.3:8080" and profile.allow_insecure_http

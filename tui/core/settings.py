@@ -255,7 +255,8 @@ def load_config(path: Path) -> AppConfig:
 
 
 def resolve_profile(config: AppConfig, *, profile: str | None, base_url: str | None,
-                    env: Mapping[str, str]) -> ProfileSettings:
+                    env: Mapping[str, str], allow_insecure_http: bool = False
+                    ) -> ProfileSettings:
     """Pick the profile to run: flag, then environment, then the config's default.
 
     ``base_url`` (the flag) or ``CONVERSIONS_BASE_URL`` overrides the profile's
@@ -271,12 +272,15 @@ def resolve_profile(config: AppConfig, *, profile: str | None, base_url: str | N
     try:
         if name in config.profiles:
             chosen = config.profiles[name]
-            if url is None:
+            if url is None and not allow_insecure_http:
                 return chosen
-            values = chosen.model_dump(exclude={"base_url"})
-            return ProfileSettings(**values, base_url=url)
+            values = chosen.model_dump(exclude={"base_url", "allow_insecure_http"})
+            return ProfileSettings(**values, base_url=url or chosen.base_url,
+                                   allow_insecure_http=allow_insecure_http
+                                   or chosen.allow_insecure_http)
         if url is not None:
-            return ProfileSettings(name=name, base_url=url)
+            return ProfileSettings(name=name, base_url=url,
+                                   allow_insecure_http=allow_insecure_http)
     except ValidationError as error:
         raise ConfigError(_readable(error, f"base URL from {url_source}")) from None
     configured = ", ".join(sorted(config.profiles)) or "none"

@@ -72,6 +72,7 @@ CREATE TABLE IF NOT EXISTS status_history (
     seen_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS status_history_by_id ON status_history (id, seen_at);
+CREATE INDEX IF NOT EXISTS status_history_by_time ON status_history (seen_at);
 """
 
 _COLUMNS = ("id, file_name, data_source_type, status, upload_date, warnings, errors, metadata, "
@@ -95,6 +96,8 @@ WHERE id = ?
 _UPDATE_PARAMS = itemgetter(_FILE, _TYPE, _STATUS, _UPLOADED, _WARNINGS, _ERRORS, _METADATA,
                             _CHECKED, _CHANGED, _PROBLEM, _PROBLEMS, _DELETED, _NOT_FOUND, _RAW,
                             _PROBLEM_AT, _ID)
+# Files made before the per-minute activity view lack this index; it is added on first use.
+_TIME_INDEX = "CREATE INDEX IF NOT EXISTS status_history_by_time ON status_history (seen_at)"
 _SELECT_IDS = f"SELECT {_COLUMNS} FROM watched WHERE id IN (SELECT value FROM json_each(?))"
 
 
@@ -231,6 +234,7 @@ class Watchlist:
         self._snapshot: dict[int, WatchedConversion] | None = None
         self._snapshot_version = -1
         self._snapshot_sorted = True
+        self._time_indexed = False
         try:
             # isolation_level=None: we open transactions ourselves (BEGIN IMMEDIATE), so
             # a batch is one transaction and readers in other processes never wait on it.
@@ -399,6 +403,31 @@ class Watchlist:
             return [(row[0], row[1]) for row in self._conn.execute(
                 "SELECT status, seen_at FROM status_history WHERE id = ? "
                 "ORDER BY seen_at, rowid", (conversion_id,))]
+
+    def changes_between(self, start: float, end: float) -> list[tuple[int, str, float]]:
+        """Every recorded status change with ``start <= seen_at < end``, of any watched ID:
+        ``(id, status, seen_at)``, oldest first (one indexed query)."""
+        with self._lock:
+            self._ensure_time_index()
+            return [(row[0], row[1], row[2]) for row in self._conn.execute(
+                "SELECT id, status, seen_at FROM status_history "
+                "WHERE seen_at >= ? AND seen_at < ? ORDER BY seen_at, rowid", (start, end))]
+
+    def _ensure_time_index(self) -> None:
+        """Add the by-time index to an older file, once (call with the lock held)."""
+        if self._time_indexed:
+            return
+        self._time_indexed = True
+        present = self._conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?",
+            ("status_history_by_time",)).fetchone()
+        if present is not None:
+            return
+        try:
+            with self._transaction() as conn:
+                conn.execute(_TIME_INDEX)
+        except sqlite3.OperationalError:
+            pass  # read-only or busy file: the query still works, by a scan
 
     # -- user actions ----------------------------------------------------------------------
 

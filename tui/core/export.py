@@ -166,6 +166,20 @@ def _format_of(path: Path, fmt: str | None) -> ExportFormat:
     raise UnknownExportFormat(path, fmt)
 
 
+def _checked_target(path: str | os.PathLike[str], fmt: str | None,
+                    overwrite: bool) -> tuple[Path, ExportFormat]:
+    """The expanded target and its format, or the reason it cannot be written."""
+    target = Path(path).expanduser()
+    chosen = _format_of(target, fmt)
+    if target.is_dir():
+        raise IsADirectoryError(f"{target} is a folder; give a file name.")
+    if not target.parent.is_dir():
+        raise ExportFolderMissing(target)
+    if target.exists() and not overwrite:
+        raise ExportTargetExists(target)
+    return target, chosen
+
+
 def export_rows(
     rows: Sequence[TriageRow],
     path: str | os.PathLike[str],
@@ -183,14 +197,7 @@ def export_rows(
     when the path is a folder, and other ``OSError`` (permissions, full disk).
     ``history_by_id`` (``Watchlist.history``) makes ``time_in_status_s`` exact.
     """
-    target = Path(path).expanduser()
-    chosen = _format_of(target, fmt)
-    if target.is_dir():
-        raise IsADirectoryError(f"{target} is a folder; give a file name.")
-    if not target.parent.is_dir():
-        raise ExportFolderMissing(target)
-    if target.exists() and not overwrite:
-        raise ExportTargetExists(target)
+    target, chosen = _checked_target(path, fmt, overwrite)
     moment = time.time() if now is None else now
     histories = history_by_id or {}
     records = [row_record(row, moment, histories.get(row.id, ())) for row in rows]
@@ -255,14 +262,7 @@ class AuditRecordSource(Protocol):
 def export_audit(entries: Sequence[AuditRecordSource], path: str | os.PathLike[str],
                  fmt: str | None = None, overwrite: bool = False) -> ExportResult:
     """Write audit entries to CSV or JSON with the same safety rules as :func:`export_rows`."""
-    target = Path(path).expanduser()
-    chosen = _format_of(target, fmt)
-    if target.is_dir():
-        raise IsADirectoryError(f"{target} is a folder; give a file name.")
-    if not target.parent.is_dir():
-        raise ExportFolderMissing(target)
-    if target.exists() and not overwrite:
-        raise ExportTargetExists(target)
+    target, chosen = _checked_target(path, fmt, overwrite)
     records: list[dict[str, Any]] = [
         {"seq": e.seq, "time": _iso(e.at), "profile": e.profile, "user": e.user,
          "action": e.action, "ids": list(e.ids), "outcome": e.outcome, "detail": e.detail}

@@ -13,12 +13,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import count
-from typing import Any, Protocol
+from typing import Any
 
 from rich.cells import cell_len
 
 from tui.core.statuses import StatusKind, status_kind, status_symbol
 from tui.core.untrusted import printable
+from tui.core.watchlist import WatchedConversion
 from tui.ui.widgets.table_columns import COLUMN_KEYS, parse_upload_date
 
 __all__ = ["ConversionRow", "RowEntry", "RowsById", "RowsChange", "TableRows", "make_entry"]
@@ -42,33 +43,9 @@ _STATUS_RANK: dict[StatusKind, int] = {
 _BULK_THRESHOLD = 64
 
 
-class ConversionRow(Protocol):
-    """What the table reads from a row (``tui.core.watchlist.WatchedConversion``)."""
-
-    @property
-    def id(self) -> int: ...
-    @property
-    def file_name(self) -> str | None: ...
-    @property
-    def data_source_type(self) -> str | None: ...
-    @property
-    def status(self) -> str | None: ...
-    @property
-    def upload_date(self) -> str | None: ...
-    @property
-    def warnings(self) -> tuple[str, ...]: ...
-    @property
-    def errors(self) -> tuple[str, ...]: ...
-    @property
-    def last_checked(self) -> float | None: ...
-    @property
-    def last_changed(self) -> float | None: ...
-    @property
-    def note(self) -> str | None: ...
-    @property
-    def deleted_at(self) -> float | None: ...
-    @property
-    def not_found(self) -> bool: ...
+# What the table reads from a row: the watchlist's own record (duck-typed rows with
+# the same attributes work too; nothing checks the type at run time).
+ConversionRow = WatchedConversion
 
 
 SortKey = tuple[Any, ...]

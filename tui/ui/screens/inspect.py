@@ -26,6 +26,7 @@ from tui.core.statuses import status_kind, status_symbol
 from tui.core.triage import format_duration, problem_summary, time_in_statuses
 from tui.core.untrusted import printable
 from tui.core.watchlist import WatchedConversion
+from tui.ui.widgets.timeline_bar import TimelineBar
 
 
 def _when(stamp: float | None) -> str:
@@ -110,6 +111,7 @@ class InspectModal(ModalScreen[None]):
     InspectModal TabbedContent { height: 1fr; }
     InspectModal .overview { height: auto; }
     InspectModal #raw { height: 1fr; }
+    InspectModal #timeline { margin: 0 0 1 0; }
     """
 
     BINDINGS = [
@@ -138,6 +140,7 @@ class InspectModal(ModalScreen[None]):
                 with TabPane(f"Errors ({len(row.errors)})", id="errors"):
                     yield MessageList(row.errors, what="errors", id="error-list")
                 with TabPane("History", id="history"):
+                    yield TimelineBar(time_in_statuses(self.history, self._now), id="timeline")
                     yield Static(self._history_table(), classes="overview")
                 with TabPane("Raw", id="raw-tab"):
                     yield TextArea(pretty_raw(row.raw), read_only=True, id="raw",

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +26,13 @@ from tui.ui.screens.monitor import MonitorScreen
 from tui.ui.widgets.conversions_table import STATUS_VARIABLE_DEFAULTS
 
 log = logging.getLogger(__name__)
+
+EXIT_GRACE_SECONDS = 3.0
+
+
+def _exit_hard_after(seconds: float, code: int) -> None:
+    time.sleep(seconds)
+    os._exit(code)
 
 
 @dataclass(frozen=True)
@@ -89,6 +99,15 @@ class ConversionsApp(App[None]):
 
     def _exit_on_signal(self) -> None:
         self.exit(return_code=129)
+        # If the terminal is gone or stuck (a dead SSH link, output blocked), the
+        # orderly exit can hang writing the screen restore. The databases are
+        # committed per batch (WAL), so a hard exit after a grace period loses nothing.
+        # (Not in headless runs: there the "process" is a test runner.)
+        if self.is_headless:
+            return
+        watchdog = threading.Thread(target=_exit_hard_after, args=(EXIT_GRACE_SECONDS, 129),
+                                    name="exit-watchdog", daemon=True)
+        watchdog.start()
 
     def copy_to_clipboard(self, text: str) -> None:
         """OSC 52 as Textual does, but wrapped for tmux and capped (see tui.core.clipboard)."""

@@ -1,0 +1,350 @@
+"""Colour themes: TOML files, checked by a model, turned into Textual themes.
+
+A theme file names its palette, its status colours and, optionally, any other
+Textual theme variable::
+
+    name = "dark"
+    dark = true
+
+    [palette]          # all ten are required
+    primary = "#1f6feb"
+    ...
+
+    [status]           # deleted and not_found fall back to unknown
+    queued = "#a5b0bc"
+    ...
+
+    [variables]        # optional: any Textual variable, e.g. the cursor
+    block-cursor-background = "#ffff00"
+
+Colours are whatever Textual parses (``#rrggbb``, ``rgb(...)``, names, and the
+terminal's own ``ansi_red``, ``ansi_bright_black``, ``ansi_default``).
+Status colours become the ``$status-*`` variables the table's stylesheet
+uses, so no widget names a colour.
+
+Built-in themes ship inside the package (``tui/themes`` in the wheel, the
+top-level ``themes/`` folder in a checkout); users drop more into
+:attr:`tui.core.paths.AppPaths.themes_dir`. A user file that cannot be used
+becomes a :class:`ThemeProblem` (one per file), never an exception.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from importlib.abc import Traversable
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
+from textual.color import Color, ColorParseError
+from textual.css.constants import VALID_STYLE_FLAGS
+from textual.theme import Theme
+
+__all__ = [
+    "DEFAULT_THEME",
+    "NO_COLOR_THEME",
+    "LoadedThemes",
+    "ThemeFile",
+    "ThemeFileError",
+    "ThemePick",
+    "ThemeProblem",
+    "builtin_theme_files",
+    "load_builtin_themes",
+    "load_user_themes",
+    "no_color_requested",
+    "parse_theme",
+    "pick_theme",
+]
+
+DEFAULT_THEME = "dark"
+"""The theme used when nothing (valid) was chosen."""
+NO_COLOR_THEME = "ansi-16"
+"""The theme used when ``NO_COLOR`` is set and nothing was chosen."""
+
+MAX_THEME_BYTES = 64 * 1024
+"""A theme file is a few hundred bytes; anything this large is not one."""
+
+_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+_VARIABLE = re.compile(r"[a-z][a-z0-9-]{0,60}")
+_ALPHA = re.compile(r"^(?P<colour>.+?)\s+(?P<alpha>\d{1,3})%$")
+
+
+class ThemeFileError(Exception):
+    """A theme file that cannot be used; ``str(error)`` says why in one line."""
+
+
+def _check_colour(value: str) -> str:
+    try:
+        Color.parse(value)
+    except ColorParseError:
+        raise ValueError(f"{value!r} is not a colour (try '#rrggbb' or 'ansi_red')") from None
+    return value
+
+
+def _check_variable_value(name: str, value: str) -> None:
+    if name.endswith("text-style"):
+        unknown = [word for word in value.split() if word not in VALID_STYLE_FLAGS]
+        if unknown or not value.split():
+            raise ValueError(f"{name}: {value!r} is not a text style (e.g. 'bold reverse')")
+        return
+    match = _ALPHA.match(value)
+    colour = match["colour"] if match else value
+    if match and int(match["alpha"]) > 100:
+        raise ValueError(f"{name}: {value!r} has an alpha above 100%")
+    if colour == "auto":  # Textual's "pick a contrasting colour"
+        return
+    try:
+        Color.parse(colour)
+    except ColorParseError:
+        raise ValueError(f"{name}: {value!r} is not a colour") from None
+
+
+Colour = Annotated[str, AfterValidator(_check_colour)]
+
+
+class Palette(BaseModel):
+    """The base colours Textual derives every other shade from."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    primary: Colour
+    secondary: Colour
+    accent: Colour
+    foreground: Colour
+    background: Colour
+    surface: Colour
+    panel: Colour
+    success: Colour
+    warning: Colour
+    error: Colour
+
+
+class StatusColours(BaseModel):
+    """One colour per kind of status (see ``tui.core.statuses.StatusKind``), and stale."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    queued: Colour
+    processing: Colour
+    completed: Colour
+    failed: Colour
+    deleting: Colour
+    unknown: Colour
+    stale: Colour
+    deleted: Colour | None = None
+    not_found: Colour | None = None
+
+    def variables(self) -> dict[str, str]:
+        """The ``$status-*`` variables the table's stylesheet uses."""
+        values = self.model_dump()
+        values["deleted"] = self.deleted or self.unknown
+        values["not_found"] = self.not_found or self.unknown
+        return {f"status-{kind.replace('_', '-')}": colour for kind, colour in values.items()}
+
+
+class ThemeFile(BaseModel):
+    """The contents of one theme file."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    name: str | None = Field(None, pattern=_NAME.pattern)
+    description: str = Field("", max_length=200)
+    dark: bool
+    ansi: bool = False
+    palette: Palette
+    status: StatusColours
+    variables: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("variables")
+    @classmethod
+    def _check_variables(cls, variables: dict[str, str]) -> dict[str, str]:
+        for name, value in variables.items():
+            if not _VARIABLE.fullmatch(name):
+                raise ValueError(f"{name!r} is not a variable name")
+            if name.startswith("status-"):
+                raise ValueError(f"{name!r} belongs in [status]")
+            _check_variable_value(name, value)
+        return variables
+
+    def to_theme(self, name: str) -> Theme:
+        """The Textual theme (status colours included as variables)."""
+        palette = self.palette
+        return Theme(
+            name=name,
+            primary=palette.primary,
+            secondary=palette.secondary,
+            accent=palette.accent,
+            foreground=palette.foreground,
+            background=palette.background,
+            surface=palette.surface,
+            panel=palette.panel,
+            success=palette.success,
+            warning=palette.warning,
+            error=palette.error,
+            dark=self.dark,
+            ansi=self.ansi,
+            variables={**self.variables, **self.status.variables()},
+        )
+
+
+def _one_line(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors()[:3]:
+        where = ".".join(str(part) for part in item["loc"])
+        message = str(item["msg"]).removeprefix("Value error, ")
+        parts.append(f"{where}: {message}" if where else message)
+    more = error.error_count() - len(parts)
+    return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
+
+
+def parse_theme(text: str, default_name: str) -> Theme:
+    """Read one theme file's text; the name defaults to the file's stem.
+
+    Raises :class:`ThemeFileError` with a one-line reason.
+    """
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ThemeFileError(f"not valid TOML ({error})") from None
+    try:
+        model = ThemeFile.model_validate(data)
+    except ValidationError as error:
+        raise ThemeFileError(_one_line(error)) from None
+    name = model.name or default_name
+    if not _NAME.fullmatch(name):
+        raise ThemeFileError(f"{name!r} is not a theme name (lower case, digits, - and _)")
+    theme = model.to_theme(name)
+    try:  # what Textual will do on switching: fail here, not mid-session
+        theme.to_color_system().generate()
+    except Exception as error:  # any failure means "unusable theme"
+        raise ThemeFileError(f"Textual cannot use it ({type(error).__name__}: {error})") from None
+    return theme
+
+
+# --------------------------------------------------------------------- finding files
+def _checkout_themes() -> Path:
+    # tui/ui/themes.py -> the repository's top-level themes/ folder.
+    return Path(__file__).resolve().parents[2] / "themes"
+
+
+def builtin_theme_files() -> list[Traversable]:
+    """The built-in theme files: from the installed package, else from a checkout."""
+    folder: Traversable = resources.files("tui").joinpath("themes")
+    if not folder.is_dir():
+        folder = _checkout_themes()
+    return sorted((entry for entry in folder.iterdir()
+                   if entry.name.endswith(".toml") and entry.is_file()),
+                  key=lambda entry: entry.name)
+
+
+def load_builtin_themes() -> list[Theme]:
+    """Every built-in theme, the default first. A broken one is a bug: it raises."""
+    themes = []
+    for entry in builtin_theme_files():
+        try:
+            themes.append(parse_theme(entry.read_text(encoding="utf-8"),
+                                      entry.name.removesuffix(".toml")))
+        except ThemeFileError as error:
+            raise RuntimeError(f"built-in theme {entry.name}: {error}") from None
+    themes.sort(key=lambda theme: (theme.name != DEFAULT_THEME, theme.name))
+    return themes
+
+
+@dataclass(frozen=True)
+class ThemeProblem:
+    """A user theme file that was not loaded, and why."""
+
+    path: Path
+    message: str
+
+    def __str__(self) -> str:
+        return f"Theme file {self.path} was not loaded: {self.message}"
+
+
+@dataclass
+class LoadedThemes:
+    """The user's themes that loaded, and one problem per file that did not."""
+
+    themes: list[Theme] = field(default_factory=list)
+    problems: list[ThemeProblem] = field(default_factory=list)
+
+
+def _read_user_file(path: Path) -> str:
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_THEME_BYTES + 1)
+    except OSError as error:
+        raise ThemeFileError(f"cannot be read ({error.strerror or error})") from None
+    if len(raw) > MAX_THEME_BYTES:
+        raise ThemeFileError(f"larger than {MAX_THEME_BYTES // 1024} KiB")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ThemeFileError("not UTF-8 text") from None
+
+
+def load_user_themes(folder: Path, taken: Collection[str]) -> LoadedThemes:
+    """Load every ``*.toml`` in ``folder`` (missing folder: none). Names in ``taken``
+    (the built-ins) and names already loaded are refused, so no file silently wins.
+    """
+    loaded = LoadedThemes()
+    try:
+        paths = sorted(path for path in folder.iterdir() if path.suffix == ".toml")
+    except OSError:
+        return loaded
+    names = set(taken)
+    for path in paths:
+        try:
+            theme = parse_theme(_read_user_file(path), path.stem)
+            if theme.name in names:
+                raise ThemeFileError(f"the name {theme.name!r} is already taken")
+        except ThemeFileError as error:
+            loaded.problems.append(ThemeProblem(path, str(error)))
+            continue
+        names.add(theme.name)
+        loaded.themes.append(theme)
+    return loaded
+
+
+# ----------------------------------------------------------------------- choosing
+def no_color_requested(env: Mapping[str, str]) -> bool:
+    """``NO_COLOR`` set to anything but the empty string (https://no-color.org)."""
+    return bool(env.get("NO_COLOR"))
+
+
+@dataclass(frozen=True)
+class ThemePick:
+    """The theme to start with, whether colour is to be stripped, and any complaint."""
+
+    name: str
+    monochrome: bool
+    problem: str | None = None
+
+
+def pick_theme(requested: str | None, available: Iterable[str], *, no_color: bool) -> ThemePick:
+    """Start with ``requested`` if it exists, else the default for this terminal.
+
+    An explicit choice (flag, ``CONVERSIONS_THEME``, profile or config) overrides
+    ``NO_COLOR``, as no-color.org asks; without one, ``NO_COLOR`` means the
+    ANSI theme drawn without colour.
+    """
+    names = list(available)
+    fallback = NO_COLOR_THEME if no_color else DEFAULT_THEME
+    if requested is None or requested == "":
+        return ThemePick(fallback, monochrome=no_color)
+    if requested in names:
+        return ThemePick(requested, monochrome=False)
+    return ThemePick(fallback, monochrome=no_color, problem=(
+        f"Unknown theme {requested!r}; using {fallback!r}. "
+        f"Themes: {', '.join(sorted(names))}"))

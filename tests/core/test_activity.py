@@ -17,11 +17,16 @@ from tui.core.activity import (
     row_kind,
 )
 from tui.core.statuses import StatusKind
-from tui.core.watchlist import Watchlist
+from tui.core.watchlist import StatusChange, Watchlist
 
 # 2023-11-14 22:13:20 UTC; NOW is 42.5 s into the minute that starts at BASE + 13 min.
 BASE = 1_700_000_000.0 - 1_700_000_000.0 % 60
 NOW = BASE + 13 * MINUTE + 42.5
+
+
+def went(conversion_id: int, status: str, at: float, previous: str = "Processing") -> StatusChange:
+    """A recorded change from ``previous`` to ``status``."""
+    return StatusChange(conversion_id, previous, status, at)
 
 
 @dataclass
@@ -47,10 +52,10 @@ def test_empty_history_gives_zero_buckets() -> None:
 
 def test_changes_land_in_their_minute() -> None:
     changes = [
-        (1, "Completed", NOW - 1),            # this minute
-        (2, "Completed", NOW - 2),
-        (3, "Failed", NOW - 5 * MINUTE),      # five minutes ago
-        (4, "Completed", NOW - 59 * MINUTE),  # the oldest bucket
+        went(1, "Completed", NOW - 1),            # this minute
+        went(2, "Completed", NOW - 2),
+        went(3, "Failed", NOW - 5 * MINUTE),      # five minutes ago
+        went(4, "Completed", NOW - 59 * MINUTE),  # the oldest bucket
     ]
     activity = minute_buckets(changes, NOW)
     completed, failed = list(activity.completed), list(activity.failed)
@@ -63,8 +68,8 @@ def test_changes_land_in_their_minute() -> None:
 
 def test_a_change_exactly_on_a_minute_boundary_counts_in_the_minute_it_starts() -> None:
     boundary = BASE + 13 * MINUTE  # the start of NOW's minute
-    activity = minute_buckets([(1, "Completed", boundary), (2, "Failed", boundary - 0.001)],
-                              NOW)
+    changes = [went(1, "Completed", boundary), went(2, "Failed", boundary - 0.001)]
+    activity = minute_buckets(changes, NOW)
     assert activity.completed[-1] == 1
     assert activity.completed[-2] == 0
     assert activity.failed[-2] == 1
@@ -73,8 +78,8 @@ def test_a_change_exactly_on_a_minute_boundary_counts_in_the_minute_it_starts() 
 
 def test_the_window_edges_exactly() -> None:
     start, end = activity_window(NOW)
-    changes = [(1, "Completed", start), (2, "Completed", start - 0.001),
-               (3, "Completed", end), (4, "Completed", end - 0.001)]
+    changes = [went(1, "Completed", start), went(2, "Completed", start - 0.001),
+               went(3, "Completed", end), went(4, "Completed", end - 0.001)]
     activity = minute_buckets(changes, NOW)
     assert activity.completed[0] == 1     # the window's first instant is in
     assert activity.completed[-1] == 1    # the last instant before the end is in
@@ -82,14 +87,14 @@ def test_the_window_edges_exactly() -> None:
 
 
 def test_changes_older_than_an_hour_are_ignored() -> None:
-    changes = [(1, "Failed", NOW - 61 * MINUTE), (2, "Failed", NOW - 2 * 3600),
-               (3, "Failed", 0.0)]
+    changes = [went(1, "Failed", NOW - 61 * MINUTE), went(2, "Failed", NOW - 2 * 3600),
+               went(3, "Failed", 0.0)]
     assert sum(minute_buckets(changes, NOW).failed) == 0
 
 
 def test_unknown_words_are_neither_completions_nor_failures() -> None:
-    changes = [(1, "Complete", NOW), (2, "FAILED ", NOW), (3, "[red]Failed[/]", NOW),
-               (4, "\x1b[31mCompleted", NOW), (5, "", NOW), (6, "completed", NOW)]
+    changes = [went(1, "Complete", NOW), went(2, "FAILED ", NOW), went(3, "[red]Failed[/]", NOW),
+               went(4, "\x1b[31mCompleted", NOW), went(5, "", NOW), went(6, "completed", NOW)]
     activity = minute_buckets(changes, NOW)
     # Case and surrounding blanks are forgiven (status_kind's rule); anything else is unknown.
     assert activity.completed[-1] == 1
@@ -97,8 +102,16 @@ def test_unknown_words_are_neither_completions_nor_failures() -> None:
     assert activity.of(StatusKind.UNKNOWN)[-1] == 4
 
 
+def test_first_sightings_are_not_changes() -> None:
+    changes = [StatusChange(1, None, "Completed", NOW), StatusChange(2, None, "Failed", NOW),
+               went(3, "Completed", NOW, previous="Queued")]
+    activity = minute_buckets(changes, NOW)
+    assert sum(activity.completed) == 1
+    assert sum(activity.failed) == 0
+
+
 def test_other_kinds_are_counted_too_and_a_kind_never_seen_is_zeros() -> None:
-    changes = [(1, "Queued", NOW), (1, "Processing", NOW), (1, "DeletionPending", NOW)]
+    changes = [went(1, "Queued", NOW), went(1, "Processing", NOW), went(1, "DeletionPending", NOW)]
     activity = minute_buckets(changes, NOW, minutes=3)
     assert activity.of(StatusKind.QUEUED) == (0, 0, 1)
     assert activity.of(StatusKind.DELETING) == (0, 0, 1)
@@ -137,15 +150,30 @@ def test_changes_between_reads_every_id_in_the_window_oldest_first(tmp_path: Pat
         store.record_results([answer(1, "Completed", BASE + 60), answer(2, "Failed", BASE + 61),
                               answer(3, "Processing", BASE + 120)])
         store.record_results([answer(1, "Completed", BASE + 130)])  # no change: no history
+        # The previous status is found even when it lies before the window.
         assert store.changes_between(BASE + 20, BASE + 120) == [
-            (2, "Queued", BASE + 20), (1, "Completed", BASE + 60), (2, "Failed", BASE + 61)]
+            StatusChange(2, None, "Queued", BASE + 20),
+            StatusChange(1, "Queued", "Completed", BASE + 60),
+            StatusChange(2, "Queued", "Failed", BASE + 61)]
         assert store.changes_between(BASE + 500, BASE + 600) == []
-        # The activity of a window is what the buckets make of exactly that query.
+        # The activity of a window is what the buckets make of exactly that query;
+        # first sightings (Queued, and 3's Processing) say what was, not what changed.
         start, end = activity_window(BASE + 130, minutes=3)
         activity = minute_buckets(store.changes_between(start, end), BASE + 130, minutes=3)
         assert activity.completed == (0, 1, 0)
         assert activity.failed == (0, 1, 0)
-        assert activity.of(StatusKind.QUEUED) == (2, 0, 0)
+        assert activity.of(StatusKind.QUEUED) == (0, 0, 0)
+        assert activity.of(StatusKind.PROCESSING) == (0, 0, 0)
+
+
+def test_same_time_changes_keep_their_recorded_order(tmp_path: Path) -> None:
+    with Watchlist(tmp_path / "w.db") as store:
+        store.add([1], at=BASE)
+        # One batch with two answers for one ID at one instant: they apply in order.
+        store.record_results([answer(1, "Processing", BASE + 1), answer(1, "Failed", BASE + 1)])
+        assert store.changes_between(BASE, BASE + 60) == [
+            StatusChange(1, None, "Processing", BASE + 1),
+            StatusChange(1, "Processing", "Failed", BASE + 1)]
 
 
 def test_changes_between_adds_the_time_index_to_an_older_file(tmp_path: Path) -> None:
@@ -157,7 +185,8 @@ def test_changes_between_adds_the_time_index_to_an_older_file(tmp_path: Path) ->
         conn.execute("DROP INDEX status_history_by_time")
     with Watchlist(path) as store:
         before = store.all()
-        assert store.changes_between(BASE, BASE + 60) == [(1, "Failed", BASE + 5)]
+        assert store.changes_between(BASE, BASE + 60) == [
+            StatusChange(1, None, "Failed", BASE + 5)]
         # Adding the index is not a data change: the snapshot stays right.
         assert store.all() == before
     with sqlite3.connect(path) as conn:

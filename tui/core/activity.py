@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from tui.core.statuses import StatusKind, status_kind
+from tui.core.watchlist import StatusChange
 
 __all__ = [
     "MINUTE",
@@ -100,16 +101,18 @@ class MinuteActivity:
         return self.of(StatusKind.FAILED)
 
 
-def minute_buckets(changes: Iterable[tuple[int, str, float]], now: float,
+def minute_buckets(changes: Iterable[StatusChange], now: float,
                    minutes: int = WINDOW_MINUTES) -> MinuteActivity:
-    """Bucket recorded ``(id, status, seen_at)`` changes into the minutes before ``now``."""
+    """Bucket recorded changes (``Watchlist.changes_between``) into the minutes up to ``now``,
+    by the kind of status each change went to."""
     if minutes < 1:
         raise ValueError("minutes must be at least 1")
     start, end = activity_window(now, minutes)
     buckets: dict[StatusKind, list[int]] = {}
-    kinds: dict[str, StatusKind] = {}
-    for _id, status, seen_at in changes:
-        if not start <= seen_at < end:
+    kinds: dict[str | None, StatusKind] = {}
+    for change in changes:
+        seen_at, status = change.at, change.current
+        if change.previous is None or not start <= seen_at < end:
             continue
         kind = kinds.get(status)
         if kind is None:

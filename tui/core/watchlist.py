@@ -98,6 +98,16 @@ _UPDATE_PARAMS = itemgetter(_FILE, _TYPE, _STATUS, _UPLOADED, _WARNINGS, _ERRORS
                             _PROBLEM_AT, _ID)
 # Files made before the per-minute activity view lack this index; it is added on first use.
 _TIME_INDEX = "CREATE INDEX IF NOT EXISTS status_history_by_time ON status_history (seen_at)"
+# The previous status is one seek per change on (id, seen_at); rowid breaks ties of time.
+_CHANGES_BETWEEN = """
+SELECT h.id, (SELECT p.status FROM status_history AS p
+              WHERE p.id = h.id AND (p.seen_at, p.rowid) < (h.seen_at, h.rowid)
+              ORDER BY p.seen_at DESC, p.rowid DESC LIMIT 1),
+       h.status, h.seen_at
+FROM status_history AS h
+WHERE h.seen_at >= ? AND h.seen_at < ?
+ORDER BY h.seen_at, h.rowid
+"""
 _SELECT_IDS = f"SELECT {_COLUMNS} FROM watched WHERE id IN (SELECT value FROM json_each(?))"
 
 
@@ -404,14 +414,14 @@ class Watchlist:
                 "SELECT status, seen_at FROM status_history WHERE id = ? "
                 "ORDER BY seen_at, rowid", (conversion_id,))]
 
-    def changes_between(self, start: float, end: float) -> list[tuple[int, str, float]]:
-        """Every recorded status change with ``start <= seen_at < end``, of any watched ID:
-        ``(id, status, seen_at)``, oldest first (one indexed query)."""
+    def changes_between(self, start: float, end: float) -> list[StatusChange]:
+        """Every recorded status change with ``start <= at < end``, of any watched ID,
+        oldest first. ``previous`` is the status recorded before it (None for the first
+        status seen after adding, which says what it was, not that it changed)."""
         with self._lock:
             self._ensure_time_index()
-            return [(row[0], row[1], row[2]) for row in self._conn.execute(
-                "SELECT id, status, seen_at FROM status_history "
-                "WHERE seen_at >= ? AND seen_at < ? ORDER BY seen_at, rowid", (start, end))]
+            return [StatusChange(row[0], row[1], row[2], row[3]) for row in self._conn.execute(
+                _CHANGES_BETWEEN, (start, end))]
 
     def _ensure_time_index(self) -> None:
         """Add the by-time index to an older file, once (call with the lock held)."""

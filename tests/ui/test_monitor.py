@@ -11,6 +11,7 @@ from keyring.backends.fail import Keyring as FailKeyring
 from textual.widgets import Static, Tab, Tabs
 
 from tests.ui.conftest import SessionFactory, wait_for
+from tui.core.credentials import SERVICE
 from tui.sandbox.runner import SandboxServer
 from tui.ui.app import ConversionsApp
 from tui.ui.screens.key_prompt import KeyPromptModal
@@ -568,3 +569,28 @@ async def test_rate_limit_banner_comes_and_goes(
                        what="the banner goes after the hold")
         before = state.request_count
         await wait_for(pilot, lambda: state.request_count > before + 3, what="polling again")
+
+
+@pytest.mark.parametrize(("where", "words"), [
+    ("keyring", "keyring"), ("env", "env"), ("demo", "demo")])
+async def test_header_says_where_the_key_came_from(
+        sandbox: SandboxServer, monitor_session: SessionFactory,
+        memory_keyring: Any, where: str, words: str) -> None:
+    conversion = sandbox.state.add_conversion(status="Processing", frozen=True)
+    if where == "keyring":
+        memory_keyring.set_password(SERVICE, "test", "test-key")
+        session = monitor_session(key=None, env={}, ids=[conversion])
+    elif where == "env":
+        session = monitor_session(key=None, env={"CONVERSIONS_API_KEY": "test-key"},
+                                  ids=[conversion])
+    else:
+        session = monitor_session(ids=[conversion], demo=True)
+    app = ConversionsApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: status_of(app, conversion) == "Processing",
+                       what="polling with the found key")
+        text = header_text(app)
+        header = monitor(app).query_one(MonitorHeader)
+        assert header.info.key_source == words and header.info.key_masked == "…"
+        assert "key …" in text and words in text.replace(" DEMO ", ""), text
+        assert (" DEMO " in text) == (where == "demo")

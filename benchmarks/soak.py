@@ -1,0 +1,490 @@
+"""Soak: the real monitor, headless, through one simulated hour of a busy watchlist.
+
+The sandbox runs in a child process (so this process is the app side only) with
+5,000 conversions: most settled (Completed, some with warnings, Failed, a few
+Deleted that the sandbox purges into 404s), some hundreds in flight with
+realistic durations (minutes queued, up to 40 min processing), a few stuck in
+Processing. The sandbox clock is moved ahead through the control plane so one
+simulated hour passes in ``--seconds`` real seconds. Meanwhile new conversions
+are created through the control plane and watched as an upload would add them,
+and as many of the oldest settled ones are unwatched, so the watchlist stays
+at its size while its contents turn over.
+
+The app is the real :class:`ConversionsApp` on a :class:`MonitorSession` in a
+temporary folder, run with ``run_async(headless=True)``: poll scheduler, real
+client, watchlist, table and all. Every ``--sample`` seconds this process
+samples its own resident memory, open file descriptors, asyncio tasks and CPU
+time, then prints each figure beside its target:
+
+* RSS growth from the end of the warm-up (first 10 % of the run) to the end: < 10 %;
+* open file descriptors and asyncio tasks: no growth after the warm-up;
+* CPU % per window: steady (min / median / max, and the slope of a straight fit);
+* requests per second (the app's count, checked against the sandbox's).
+
+    .venv/bin/python benchmarks/soak.py            # about 5 minutes (12x)
+    .venv/bin/python benchmarks/soak.py --quick    # about 60 seconds (60x)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+
+KEY = "soak-key"
+SIMULATED_SECONDS = 3600.0
+MB = 1_000_000
+
+
+# ------------------------------------------------------------------ the sandbox process
+def _active_plan(rng: random.Random) -> dict[str, Any]:
+    """Durations of a conversion in flight (simulated seconds): minutes, not seconds."""
+    return {"uploaded": rng.uniform(5, 60), "queued": rng.uniform(10, 300),
+            "processing": rng.uniform(300, 2400), "deletion": rng.uniform(3, 10),
+            "outcome": "Failed" if rng.random() < 0.15 else "Completed"}
+
+
+def _mean_active_seconds() -> float:
+    return (5 + 60) / 2 + (10 + 300) / 2 + (300 + 2400) / 2
+
+
+def _populate(state: Any, watched: int, active: int, rng: random.Random) -> list[int]:
+    from tui.sandbox.lifecycle import LifecyclePlan
+
+    ids: list[int] = []
+    stuck = max(1, active // 20)
+    for number in range(watched - active):
+        draw = rng.random()
+        name = f"settled_{number:05d}.csv"
+        if draw < 0.50:
+            ids.append(state.add_conversion(status="Completed", file_name=name))
+        elif draw < 0.72:
+            ids.append(state.add_conversion(status="Completed", file_name=name, warnings=[
+                f"Row {rng.randint(2, 900)}: date '03/04' is ambiguous; read as 3 April"]))
+        elif draw < 0.95:
+            ids.append(state.add_conversion(status="Failed", file_name=name, errors=[
+                f"Row {rng.randint(2, 900)}: amount 'n/a' is not a number"]))
+        else:
+            ids.append(state.add_conversion(status="Deleted", file_name=name,
+                                            age_in_status=rng.uniform(0, 600)))
+    for number in range(active):
+        name = f"active_{number:05d}.xlsx"
+        if number < stuck:
+            ids.append(state.add_conversion(status="Processing", file_name=name, frozen=True,
+                                            age_in_status=rng.uniform(0, 7200)))
+            continue
+        plan = _active_plan(rng)
+        status = rng.choice(("Uploaded", "Queued", "Processing", "Processing"))
+        age = rng.uniform(0, plan[status.lower()])
+        ids.append(state.add_conversion(status=status, file_name=name, age_in_status=age,
+                                        plan=LifecyclePlan(**plan)))
+    return ids
+
+
+def _serve(conn: Connection, watched: int, active: int, seed: int) -> None:
+    """The sandbox child: populate, send (base URL, ids), serve until told to stop."""
+    from tui.sandbox.runner import SandboxServer
+
+    server = SandboxServer(api_key=KEY, seed_count=0, rng_seed=seed)
+    server.start()
+    try:
+        ids = _populate(server.state, watched, active, random.Random(seed))
+        conn.send((server.base_url, ids))
+        conn.recv()
+        conn.send(server.state.request_count)
+    finally:
+        server.close()
+
+
+# ------------------------------------------------------------------ sampling this process
+def _rss_bytes() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def _open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def _cpu_seconds() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
+@dataclass(slots=True)
+class Sample:
+    """One look at this process (and, for context, the sandbox child's CPU)."""
+
+    at: float  # seconds since the start of the run
+    rss: int
+    fds: int
+    tasks: int
+    polls_in_flight: int  # tasks that are the poller's requests (they come and go)
+    cpu_percent: float  # over the window that ended here
+    requests: int  # sent by the poller since the start
+    window_requests: int  # sent during the window
+    active_rows: int  # rows whose status is not settled
+    sandbox_cpu_percent: float
+    window: float  # seconds since the previous sample
+
+    @property
+    def other_tasks(self) -> int:
+        """Tasks that are not a poll request in flight."""
+        return self.tasks - self.polls_in_flight
+
+    @property
+    def cpu_ms_per_request(self) -> float:
+        """CPU milliseconds per request sent in the window (the whole app's CPU)."""
+        return self.cpu_percent * 10 * self.window / max(self.window_requests, 1)
+
+
+def _process_cpu_seconds(pid: int) -> float:
+    """utime + stime of another process, from /proc (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _task_kinds() -> dict[str, int]:
+    """Running asyncio tasks by the name of their coroutine (what grows, if anything)."""
+    kinds: dict[str, int] = {}
+    for task in asyncio.all_tasks():
+        coro = task.get_coro()
+        name = getattr(coro, "__qualname__", type(coro).__name__)
+        kinds[name] = kinds.get(name, 0) + 1
+    return kinds
+
+
+def _slope(xs: list[float], ys: list[float]) -> float:
+    """Least-squares slope of ys over xs (0 when there are fewer than two points)."""
+    if len(xs) < 2:
+        return 0.0
+    mean_x, mean_y = statistics.fmean(xs), statistics.fmean(ys)
+    spread = sum((x - mean_x) ** 2 for x in xs)
+    if spread == 0:
+        return 0.0
+    return sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / spread
+
+
+# ------------------------------------------------------------------ the run
+@dataclass(slots=True)
+class Options:
+    """Command-line options."""
+
+    seconds: float
+    sample: float
+    watched: int
+    active: int
+    interval: float
+    settled_interval: float
+    budget: float
+    concurrency: int
+    seed: int
+
+
+async def _prime(base_url: str, ids: list[int], watchlist: Any) -> None:
+    """Yesterday's session: every row already has a status (as after a day of watching)."""
+    from tui.api.client import ConversionsClient
+    from tui.api.errors import NotFoundError
+    from tui.core.watchlist import PollResult
+
+    results: list[PollResult] = []
+    async with ConversionsClient(base_url, KEY) as client:
+        queue = list(ids)
+
+        async def worker() -> None:
+            while queue:
+                conversion_id = queue.pop()
+                try:
+                    envelope = await client.get_status(conversion_id)
+                except NotFoundError:
+                    results.append(PollResult(conversion_id, time.time(), not_found=True))
+                else:
+                    results.append(PollResult(conversion_id, time.time(), envelope))
+
+        await asyncio.gather(*(worker() for _ in range(32)))
+    watchlist.record_results(results)
+
+
+class Turnover:
+    """New conversions arrive (control plane, then watched as an upload adds them) and as
+    many of the oldest settled ones are unwatched, so the watchlist keeps its size."""
+
+    def __init__(self, control: httpx.AsyncClient, screen: Any, rate: float,
+                 rng: random.Random) -> None:
+        self._control = control
+        self._screen = screen
+        self._rate = rate  # new conversions per simulated second
+        self._rng = rng
+        self._owed = 0.0
+        self.created = 0
+        self.unwatched = 0
+
+    async def step(self, simulated_seconds: float) -> None:
+        self._owed += self._rate * simulated_seconds
+        count, self._owed = int(self._owed), self._owed - int(self._owed)
+        if not count:
+            return
+        new_ids: list[int] = []
+        for _ in range(count):
+            answer = await self._control.post("/_control/conversions", json={
+                "status": "Uploaded", "fileName": f"new_{self.created:05d}.csv",
+                "plan": _active_plan(self._rng)})
+            answer.raise_for_status()
+            new_ids.append(int(answer.json()["payload"]["id"]))
+            self.created += 1
+        screen = self._screen
+        watchlist = screen.session.watchlist
+        # As the upload modal's on_accepted does: watchlist, table, scheduler.
+        watchlist.add(new_ids, note="Uploaded, ref SOAK")
+        screen.table.upsert([row for row in map(watchlist.get, new_ids) if row is not None])
+        screen.scheduler.watch(new_ids)
+        settled = ("Completed", "Failed", "Deleted")
+        oldest = sorted((row for row in screen.table.rows.values()
+                         if row.status in settled or row.not_found),
+                        key=lambda row: row.first_seen)[:count]
+        gone = [row.id for row in oldest]
+        # As the unwatch action does.
+        watchlist.remove(gone)
+        screen.table.remove_rows(gone)
+        screen.scheduler.unwatch(gone)
+        self.unwatched += len(gone)
+
+
+async def _soak(base_url: str, ids: list[int], opts: Options, folder: Path,
+                sandbox_pid: int) -> dict[str, Any]:
+    from tui.core.credentials import ApiKey
+    from tui.core.paths import AppPaths
+    from tui.core.session import MonitorSession
+    from tui.core.settings import AppConfig, ProfileSettings
+    from tui.core.statuses import is_settled
+    from tui.ui.app import ConversionsApp
+    from tui.ui.screens.monitor import MonitorScreen
+
+    profile = ProfileSettings(name="soak", base_url=base_url, poll_interval=opts.interval,
+                              settled_interval=opts.settled_interval,
+                              request_budget=opts.budget, concurrency=opts.concurrency)
+    session = MonitorSession.open(AppPaths.under(folder), AppConfig(), profile,
+                                  preset_key=ApiKey(KEY), env={})
+    session.watchlist.add(ids)
+    await _prime(base_url, ids, session.watchlist)
+
+    app = ConversionsApp(session)
+    app_task = asyncio.create_task(app.run_async(headless=True, size=(160, 48)))
+    deadline = time.monotonic() + 60
+    screen: Any = None
+    while screen is None or screen.scheduler is None or len(screen.table.rows) < len(ids):
+        if app_task.done() or time.monotonic() > deadline:
+            raise SystemExit("the app did not start polling within 60 s")
+        await asyncio.sleep(0.1)
+        screen = next((s for s in app.screen_stack if isinstance(s, MonitorScreen)), None)
+
+    speedup = SIMULATED_SECONDS / opts.seconds
+    rng = random.Random(opts.seed + 1)
+    samples: list[Sample] = []
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as control:
+        non_stuck = opts.active - max(1, opts.active // 20)
+        turnover = Turnover(control, screen, non_stuck / _mean_active_seconds(), rng)
+        started = time.monotonic()
+        cpu_mark, time_mark = _cpu_seconds(), started
+        sandbox_mark = _process_cpu_seconds(sandbox_pid)
+        requests_mark = 0
+        kinds_after_warm_up: dict[str, int] | None = None
+        last_tick = started
+        while True:
+            await asyncio.sleep(0.5)
+            now = time.monotonic()
+            real, last_tick = now - last_tick, now
+            # Real time moves the sandbox clock by itself; add the rest of the speed-up.
+            answer = await control.post("/_control/clock/advance",
+                                        json={"seconds": real * (speedup - 1)})
+            answer.raise_for_status()
+            await turnover.step(real * speedup)
+            now = time.monotonic()
+            if now - time_mark >= opts.sample:
+                cpu, sandbox_cpu = _cpu_seconds(), _process_cpu_seconds(sandbox_pid)
+                stats = screen.scheduler.stats
+                window = now - time_mark
+                sample = Sample(
+                    at=now - started, rss=_rss_bytes(), fds=_open_fds(),
+                    tasks=len(asyncio.all_tasks()), polls_in_flight=stats.in_flight,
+                    cpu_percent=100.0 * (cpu - cpu_mark) / window,
+                    requests=stats.requests_sent,
+                    window_requests=stats.requests_sent - requests_mark,
+                    active_rows=sum(1 for row in screen.table.rows.values()
+                                    if not (row.not_found or is_settled(row.status))),
+                    sandbox_cpu_percent=100.0 * (sandbox_cpu - sandbox_mark) / window,
+                    window=window)
+                samples.append(sample)
+                if kinds_after_warm_up is None and sample.at > opts.seconds * 0.1:
+                    kinds_after_warm_up = _task_kinds()
+                cpu_mark, time_mark, sandbox_mark = cpu, now, sandbox_cpu
+                requests_mark = stats.requests_sent
+                print(f"  {sample.at:6.1f} s  RSS {sample.rss / MB:7.2f} MB  fds {sample.fds:3d}  "
+                      f"tasks {sample.tasks:3d} ({sample.polls_in_flight:2d} polls)  "
+                      f"CPU {sample.cpu_percent:5.1f} %  "
+                      f"{sample.window_requests / window:5.0f} req/s  "
+                      f"{sample.cpu_ms_per_request:5.2f} ms/req  "
+                      f"active {sample.active_rows:4d}  "
+                      f"sandbox CPU {sample.sandbox_cpu_percent:5.1f} %", flush=True)
+            if now - started >= opts.seconds:
+                break
+        stats = screen.scheduler.stats
+        result = {
+            "samples": samples, "speedup": speedup, "stats": stats,
+            "connectivity": screen.scheduler.connectivity.state.value,
+            "table_rows": len(screen.table.rows), "watched": len(session.watchlist),
+            "created": turnover.created, "unwatched": turnover.unwatched,
+            "statuses": _status_counts(screen.table.rows.values()),
+            "kinds": (kinds_after_warm_up or {}, _task_kinds()),
+        }
+    app.exit()
+    await asyncio.wait_for(app_task, 30)
+    session.close()
+    return result
+
+
+def _status_counts(rows: Any) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for row in rows:
+        word = "not found" if row.not_found else str(row.status)
+        counts[word] = counts.get(word, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def _verdict(ok: bool) -> str:
+    return "OK" if ok else "MISSED"
+
+
+def _report(result: dict[str, Any], opts: Options, server_requests: int) -> None:
+    samples: list[Sample] = result["samples"]
+    warm = [s for s in samples if s.at <= opts.seconds * 0.1] or samples[:1]
+    after = [s for s in samples if s.at > warm[-1].at] or samples[-1:]
+    base, last = warm[-1], samples[-1]
+    # Tasks and fds move with the requests in flight and the pool's connections: compare
+    # the highest value of the first and the last quarter after the warm-up, not two draws.
+    quarter = max(1, len(after) // 4)
+    early, late = after[:quarter], after[-quarter:]
+    growth = (last.rss - base.rss) / base.rss * 100
+    peak = max(s.rss for s in after)
+    cpu = [s.cpu_percent for s in after]
+    per_request = [s.cpu_ms_per_request for s in after]
+    minutes = [s.at / 60 for s in after]
+    span = (last.at - base.at) or 1.0
+    cpu_slope = _slope(minutes, cpu)
+    cost_slope = _slope(minutes, per_request)
+    cost_drift = cost_slope * span / 60 / (statistics.median(per_request) or 1) * 100
+    rate = (last.requests - base.requests) / span
+    stats = result["stats"]
+    fds_early, fds_late = max(s.fds for s in early), max(s.fds for s in late)
+    tasks_early = max(s.other_tasks for s in early)
+    tasks_late = max(s.other_tasks for s in late)
+    print()
+    print(f"soak: {opts.watched:,} watched ({opts.active} in flight at the start), one "
+          f"simulated hour in {opts.seconds:.0f} s ({result['speedup']:.0f}x), poll "
+          f"{opts.interval:g} s / settled {opts.settled_interval:g} s, budget "
+          f"{opts.budget:g} req/s, concurrency {opts.concurrency}; {len(samples)} samples, "
+          f"warm-up {base.at:.0f} s")
+    print(f"  turnover      {result['created']} created and watched, {result['unwatched']} "
+          f"settled unwatched; watched at the end {result['watched']:,} (table "
+          f"{result['table_rows']:,})")
+    print(f"  statuses      {result['statuses']}")
+    print(f"  RSS           {base.rss / MB:.2f} MB after warm-up -> {last.rss / MB:.2f} MB at "
+          f"the end (peak {peak / MB:.2f})   growth {growth:+.2f} %   target < 10 %   "
+          f"{_verdict(growth < 10)}")
+    print(f"  open fds      first sample {samples[0].fds}, after warm-up {base.fds}, end "
+          f"{last.fds}; highest in first/last quarter {fds_early}/{fds_late}   "
+          f"target no growth   {_verdict(fds_late <= fds_early)}")
+    print(f"  asyncio tasks first sample {samples[0].tasks}, after warm-up {base.tasks}, end "
+          f"{last.tasks}; besides polls in flight, highest in first/last quarter "
+          f"{tasks_early}/{tasks_late}   target no growth   "
+          f"{_verdict(tasks_late <= tasks_early)}")
+    early_kinds, late_kinds = result["kinds"]
+    changed = {name: (early_kinds.get(name, 0), late_kinds.get(name, 0))
+               for name in sorted(set(early_kinds) | set(late_kinds))
+               if early_kinds.get(name, 0) != late_kinds.get(name, 0)}
+    print(f"                tasks whose count changed (after warm-up, end): "
+          f"{changed or 'none'}")
+    print(f"  CPU %         min {min(cpu):.1f}  median {statistics.median(cpu):.1f}  max "
+          f"{max(cpu):.1f} per {opts.sample:g} s window; slope {cpu_slope:+.2f} points/min "
+          f"(follows the request rate)")
+    print(f"  CPU/request   min {min(per_request):.2f}  median "
+          f"{statistics.median(per_request):.2f}  max {max(per_request):.2f} ms; slope "
+          f"{cost_slope:+.3f} ms/min = {cost_drift:+.1f} % of the median over the run   "
+          f"target steady (|drift| < 10 %)   {_verdict(abs(cost_drift) < 10)}")
+    print(f"  requests      {rate:.0f} req/s after warm-up (app: {stats.requests_sent:,} sent, "
+          f"{stats.answers:,} answered, {stats.errors} errors {stats.errors_by_kind or ''}; "
+          f"sandbox counted {server_requests:,} including the priming pass)")
+    print(f"  poller        max in flight {stats.max_in_flight}, {stats.updates_sent:,} "
+          f"updates, {stats.results_recorded:,} results recorded, connectivity "
+          f"{result['connectivity']}")
+
+
+def main() -> None:
+    """Start the sandbox child, soak the app, print the figures beside their targets."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="about 60 s instead of 5 min")
+    parser.add_argument("--seconds", type=float, default=None,
+                        help="real seconds for the simulated hour (default 300; 60 quick)")
+    parser.add_argument("--sample", type=float, default=None,
+                        help="seconds between samples (default 5; 2 quick)")
+    parser.add_argument("--watched", type=int, default=5000)
+    parser.add_argument("--active", type=int, default=300)
+    parser.add_argument("--interval", type=float, default=1.0)
+    parser.add_argument("--settled-interval", type=float, default=60.0)
+    parser.add_argument("--budget", type=float, default=1000.0)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    opts = Options(
+        seconds=args.seconds or (60.0 if args.quick else 300.0),
+        sample=args.sample or (2.0 if args.quick else 5.0),
+        watched=args.watched, active=args.active, interval=args.interval,
+        settled_interval=args.settled_interval, budget=args.budget,
+        concurrency=args.concurrency, seed=args.seed)
+
+    context = multiprocessing.get_context("spawn")
+    ours, theirs = context.Pipe()
+    child = context.Process(target=_serve, args=(theirs, opts.watched, opts.active, opts.seed),
+                            daemon=True)
+    child.start()
+    try:
+        if not ours.poll(120):
+            raise SystemExit("the sandbox child did not start within 120 s")
+        base_url, ids = ours.recv()
+        print(f"sandbox child {child.pid} at {base_url}: {len(ids):,} conversions; sampling "
+              f"every {opts.sample:g} s for {opts.seconds:.0f} s", flush=True)
+        with tempfile.TemporaryDirectory(prefix="soak-") as folder:
+            assert child.pid is not None
+            result = asyncio.run(_soak(base_url, ids, opts, Path(folder), child.pid))
+        ours.send("stop")
+        server_requests = ours.recv() if ours.poll(30) else -1
+    finally:
+        child.join(30)
+        if child.is_alive():
+            child.terminate()
+    _report(result, opts, server_requests)
+
+
+if __name__ == "__main__":
+    main()

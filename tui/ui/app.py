@@ -7,23 +7,46 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from rich.segment import Segments
 from rich.text import Text
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.command import CommandPalette
+from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from tui.core.paths import AppPaths
 from tui.core.session import MonitorSession
-from tui.core.settings import AppConfig
+from tui.core.settings import AppConfig, ConfigError
 from tui.core.untrusted import printable
 from tui.ui.clipboard import copy_to_terminal_clipboard
+from tui.ui.commands import ConversionsCommands, ThemeChoice, ThemeCommands
+from tui.ui.keymap import KeymapScope, check_keymap
+from tui.ui.screens.add_ids import AddIdsModal
+from tui.ui.screens.audit_view import AuditScreen
+from tui.ui.screens.confirm_delete import ConfirmDeleteModal
 from tui.ui.screens.first_run import FirstRunScreen, NewProfile
+from tui.ui.screens.help import HelpPaths, HelpScreen, keys_of_screen
+from tui.ui.screens.inspect import InspectModal
+from tui.ui.screens.key_prompt import KeyPromptModal
 from tui.ui.screens.monitor import MonitorScreen
-from tui.ui.widgets.conversions_table import STATUS_VARIABLE_DEFAULTS
+from tui.ui.screens.text_prompt import QuestionModal, TextPromptModal
+from tui.ui.screens.upload import UploadModal
+from tui.ui.screens.upload_preview import UploadPreviewTable
+from tui.ui.themes import (
+    install_themes,
+    no_color_requested,
+    persist_theme,
+    pick_theme,
+    set_monochrome,
+)
+from tui.ui.widgets.conversions_table import STATUS_VARIABLE_DEFAULTS, ConversionsTable
+from tui.ui.widgets.upload_files import UploadFileTree
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +56,12 @@ EXIT_GRACE_SECONDS = 3.0
 def _exit_hard_after(seconds: float, code: int) -> None:
     time.sleep(seconds)
     os._exit(code)
+
+
+def _screen_title(screen: Screen[Any]) -> str:
+    words = type(screen).__name__.removesuffix("Screen").removesuffix("Modal")
+    spaced = "".join(f" {c.lower()}" if c.isupper() else c for c in words).strip()
+    return f"the {spaced} screen" if spaced else "this screen"
 
 
 @dataclass(frozen=True)
@@ -50,9 +79,11 @@ class ConversionsApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "conversions-tui"
     ENABLE_COMMAND_PALETTE = True
+    COMMANDS = App.COMMANDS | {ConversionsCommands}
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("ctrl+c", "quit", "Quit", id="app.quit_ctrl_c", show=False, priority=True),
+        Binding("question_mark", "help", "Help", id="app.help"),
     ]
 
     def __init__(self, session: MonitorSession | None, *, theme: str | None = None,
@@ -60,17 +91,165 @@ class ConversionsApp(App[None]):
         super().__init__()
         self.session = session
         self._setup = setup
-        self._requested_theme = theme
-        if session is not None and session.config.keymap:
-            self.set_keymap(dict(session.config.keymap))
+        self._startup_problems: list[str] = []
+        self._user_themes: set[str] = set()
+        self._setup_theme(theme)
+        config = session.config if session is not None else setup.config if setup else None
+        if config is not None and config.keymap:
+            self._startup_problems.extend(self._check_keymap(config))
+            self.set_keymap(dict(config.keymap))
+
+    # ------------------------------------------------------------- themes
+    @property
+    def paths(self) -> AppPaths | None:
+        """The folders of this run (None only without session and setup)."""
+        if self.session is not None:
+            return self.session.paths
+        return self._setup.paths if self._setup is not None else None
+
+    def _user_themes_dir(self) -> Path | None:
+        if self.session is not None and self.session.demo:
+            # The demo's folders are a throwaway tree; the user's themes still apply.
+            return AppPaths.default().themes_dir
+        return self.paths.themes_dir if self.paths is not None else None
+
+    def _setup_theme(self, requested: str | None) -> None:
+        # Same precedence as the CLI (flag, CONVERSIONS_THEME, profile, config), so an app
+        # built without a theme argument still honours the config.
+        if not requested and self.session is not None:
+            requested = self.session.profile.theme or self.session.config.theme
+        if not requested and self._setup is not None:
+            requested = self._setup.config.theme
+        loaded = install_themes(self, self._user_themes_dir())
+        self._user_themes = {theme.name for theme in loaded.themes}
+        self._startup_problems.extend(str(problem) for problem in loaded.problems)
+        pick = pick_theme(requested, self.available_themes,
+                          no_color=no_color_requested(os.environ))
+        if pick.problem:
+            self._startup_problems.append(pick.problem)
+        self.theme = pick.name
+        set_monochrome(self, pick.monochrome)
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         """Status colours always exist, whatever theme is active."""
         return dict(STATUS_VARIABLE_DEFAULTS)
 
+    def theme_choices(self) -> list[ThemeChoice]:
+        """Built-in and user themes first, then Textual's own."""
+        ours = [name for name, theme in self.available_themes.items()
+                if "status-failed" in theme.variables]
+        rest = sorted(name for name in self.available_themes
+                      if name not in ours and name != "textual-ansi")
+        described = {name: self._describe_theme(name) for name in ours}
+        return ([ThemeChoice(name, described[name], True) for name in ours]
+                + [ThemeChoice(name, "", False) for name in rest])
+
+    def _describe_theme(self, name: str) -> str:
+        return "your theme" if name in self._user_themes else "built-in"
+
+    def choose_theme(self, name: str) -> None:
+        """Switch to ``name`` (from the palette) and remember it in the config file."""
+        if name not in self.available_themes:
+            self.notify(f"No theme named {name!r}", severity="warning", markup=False)
+            return
+        self.theme = name
+        set_monochrome(self, False)  # an explicit choice overrides NO_COLOR
+        if self.session is not None and self.session.demo:
+            self.notify(f"Theme {name} (demo: not saved)", timeout=3, markup=False)
+            return
+        paths = self.paths
+        if paths is None:
+            return
+        profile = self.session.profile.name if self.session is not None else None
+        try:
+            written = persist_theme(paths.config_file, name, profile)
+        except (ConfigError, OSError) as error:
+            self.notify(f"Theme {name} is on, but not saved: {error}", severity="warning",
+                        timeout=10, markup=False)
+            return
+        for config in (self.session.config if self.session else None,
+                       self._setup.config if self._setup else None):
+            if config is not None:
+                config.theme = name
+        self.notify(f"Theme {name} saved in {written}", timeout=4, markup=False)
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's commands, with a theme picker that saves the choice and our help."""
+        for command in super().get_system_commands(screen):
+            if command.title == "Theme":
+                yield SystemCommand("Theme", "Change the colour theme (saved in the config)",
+                                    self._pick_theme)
+            elif command.title != "Keys":
+                yield command
+        yield SystemCommand("Help", "Keys of this screen, status legend, file locations",
+                            self.action_help)
+
+    def _pick_theme(self) -> None:
+        self.push_screen(CommandPalette(providers=[ThemeCommands],
+                                        placeholder="Search for themes…"))
+
+    # ----------------------------------------------------------- profiles
+    def profile_choices(self) -> list[tuple[str, bool]]:
+        """Profiles of the config file, and which one is running."""
+        if self.session is None:
+            return []
+        running = self.session.profile.name
+        return [(name, name == running) for name in sorted(self.session.config.profiles)]
+
+    def choose_profile(self, name: str) -> None:
+        """Explain how to switch: a restart (the poller, key and watchlist are per profile)."""
+        if self.session is not None and name == self.session.profile.name:
+            self.notify(f"Profile {name} is the one running", timeout=3, markup=False)
+            return
+        self.notify(f"Switching to profile {name} needs a restart: quit (q) and run "
+                    f"conversions-tui --profile {name}", title="Profile", timeout=12,
+                    markup=False)
+
+    # ------------------------------------------------------------ keys, help
+    @staticmethod
+    def keymap_scopes() -> list[KeymapScope]:
+        """Which bindings are live together, screen by screen (for keymap checks)."""
+        app = ConversionsApp
+        return [
+            KeymapScope("monitor", (app, MonitorScreen, ConversionsTable)),
+            KeymapScope("inspect", (app, InspectModal)),
+            KeymapScope("add IDs", (app, AddIdsModal)),
+            KeymapScope("audit log", (app, AuditScreen)),
+            KeymapScope("upload", (app, UploadModal, UploadFileTree, UploadPreviewTable)),
+            KeymapScope("confirm delete", (app, ConfirmDeleteModal)),
+            KeymapScope("text prompt", (app, TextPromptModal)),
+            KeymapScope("question", (app, QuestionModal)),
+            KeymapScope("API key", (app, KeyPromptModal)),
+            KeymapScope("first run", (app, FirstRunScreen)),
+            KeymapScope("help", (app, HelpScreen)),
+        ]
+
+    def _check_keymap(self, config: AppConfig) -> list[str]:
+        problems = check_keymap(config.keymap, self.keymap_scopes())
+        if not problems:
+            return []
+        where = config.path or "the config"
+        return [f"[keymap] in {where}: " + "; ".join(problems)]
+
+    def action_help(self) -> None:
+        """Show the keys of the screen below, the status legend and where files are."""
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss(None)
+            return
+        paths = None
+        if self.paths is not None:
+            profile = self.session.profile.name if self.session is not None else None
+            demo = self.session is not None and self.session.demo
+            themes_dir = self._user_themes_dir()
+            paths = HelpPaths.of(self.paths, profile, demo=demo,
+                                 themes_dir=str(themes_dir) if themes_dir else None)
+        title = getattr(self.screen, "HELP_TITLE", None) or _screen_title(self.screen)
+        self.push_screen(HelpScreen(keys_of_screen(self.screen), paths, screen_title=title))
+
+    # -------------------------------------------------------------- startup
     def on_mount(self) -> None:
-        if self._requested_theme and self._requested_theme in self.available_themes:
-            self.theme = self._requested_theme
+        for problem in self._startup_problems:
+            self.notify(problem, severity="warning", timeout=15, markup=False)
         self._install_signal_handlers()
         if self.session is not None:
             self.push_screen(MonitorScreen(self.session))

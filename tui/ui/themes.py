@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from importlib.abc import Traversable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -47,9 +47,14 @@ from pydantic import (
     ValidationError,
     field_validator,
 )
+from textual.app import App
 from textual.color import Color, ColorParseError
 from textual.css.constants import VALID_STYLE_FLAGS
+from textual.design import ColorSystem
+from textual.filter import Monochrome, NoColor
 from textual.theme import Theme
+
+from tui.core.settings import load_config, save_config
 
 __all__ = [
     "DEFAULT_THEME",
@@ -60,11 +65,14 @@ __all__ = [
     "ThemePick",
     "ThemeProblem",
     "builtin_theme_files",
+    "install_themes",
     "load_builtin_themes",
     "load_user_themes",
     "no_color_requested",
     "parse_theme",
+    "persist_theme",
     "pick_theme",
+    "set_monochrome",
 ]
 
 DEFAULT_THEME = "dark"
@@ -194,8 +202,24 @@ class ThemeFile(BaseModel):
             error=palette.error,
             dark=self.dark,
             ansi=self.ansi,
-            variables={**self.variables, **self.status.variables()},
+            variables={**(_ansi_defaults(self.dark) if self.ansi else {}), **self.variables,
+                       **self.status.variables()},
         )
+
+
+def _ansi_defaults(dark: bool) -> dict[str, str]:
+    # Textual's ANSI colour system leaves out variables its own stylesheets use
+    # (its ansi-dark theme sets two of them by hand); without them a screen fails to load.
+    return {
+        "ansi-background": "ansi_black" if dark else "ansi_white",
+        "ansi-foreground": "ansi_white" if dark else "ansi_black",
+        "foreground-disabled": "ansi_bright_black",
+        "surface-active": "transparent",
+    }
+
+
+def _required_variables() -> frozenset[str]:
+    return frozenset(ColorSystem(primary="#000000").generate())
 
 
 def _one_line(error: ValidationError) -> str:
@@ -226,9 +250,12 @@ def parse_theme(text: str, default_name: str) -> Theme:
         raise ThemeFileError(f"{name!r} is not a theme name (lower case, digits, - and _)")
     theme = model.to_theme(name)
     try:  # what Textual will do on switching: fail here, not mid-session
-        theme.to_color_system().generate()
+        generated = theme.to_color_system().generate()
     except Exception as error:  # any failure means "unusable theme"
         raise ThemeFileError(f"Textual cannot use it ({type(error).__name__}: {error})") from None
+    missing = sorted(_required_variables() - generated.keys())
+    if missing:  # Textual's own stylesheets would fail to load
+        raise ThemeFileError(f"needs [variables] {', '.join(missing)}")
     return theme
 
 
@@ -348,3 +375,50 @@ def pick_theme(requested: str | None, available: Iterable[str], *, no_color: boo
     return ThemePick(fallback, monochrome=no_color, problem=(
         f"Unknown theme {requested!r}; using {fallback!r}. "
         f"Themes: {', '.join(sorted(names))}"))
+
+
+# ---------------------------------------------------------------------- the app side
+def install_themes(app: App[Any], user_folder: Path | None) -> LoadedThemes:
+    """Register the built-in themes and the user's; return the user's (and problems)."""
+    builtins = load_builtin_themes()
+    for theme in builtins:
+        app.register_theme(theme)
+    if user_folder is None:
+        return LoadedThemes()
+    loaded = load_user_themes(user_folder, taken={*app.available_themes})
+    for theme in loaded.themes:
+        app.register_theme(theme)
+    return loaded
+
+
+def set_monochrome(app: App[Any], monochrome: bool) -> None:
+    """Draw without colour (NO_COLOR) or with it.
+
+    Textual greys everything out whenever ``NO_COLOR`` is set; here the choice
+    follows :func:`pick_theme` instead: an explicit theme shows its colours,
+    otherwise colour is removed outright (bold, reverse and the status symbols
+    still carry the meaning).
+    """
+    filters = [item for item in app._filters if not isinstance(item, Monochrome | NoColor)]
+    if monochrome:
+        filters.append(NoColor())
+    app._filters = filters
+    app.refresh(layout=False)
+
+
+def persist_theme(config_file: Path, name: str, profile: str | None) -> Path:
+    """Write ``theme = name`` into the config file and return the file written.
+
+    It goes into the profile's table when that profile sets a theme of its own
+    (which would otherwise go on overriding the choice), else at the top. The
+    file is read again first, so edits made since the app started are kept.
+    Raises :class:`tui.core.settings.ConfigError` or ``OSError``.
+    """
+    config = load_config(config_file)
+    settings = config.profiles.get(profile) if profile else None
+    if profile and settings is not None and settings.theme is not None:
+        config.profiles[profile] = settings.model_copy(update={"theme": name})
+    else:
+        config.theme = name
+    save_config(config_file, config)
+    return config_file

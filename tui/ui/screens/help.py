@@ -1,0 +1,192 @@
+"""``?``: the keys of the screen below (as remapped), the status legend, and where files live."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.dom import DOMNode
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Static
+
+from tui.core.paths import AppPaths
+from tui.core.statuses import StatusKind, status_symbol
+
+__all__ = ["LEGEND", "HelpKey", "HelpPaths", "HelpScreen", "keys_of_screen"]
+
+LEGEND: tuple[tuple[str, str, str, str], ...] = (
+    # css suffix, symbol, label, meaning
+    *((kind.value.replace("_", "-"), status_symbol(kind), label, meaning)
+      for kind, label, meaning in (
+          (StatusKind.QUEUED, "Queued", "uploaded or queued, waiting to be processed"),
+          (StatusKind.PROCESSING, "Processing", "being converted now"),
+          (StatusKind.COMPLETED, "Completed", "done (the Warnings column counts remarks)"),
+          (StatusKind.FAILED, "Failed", "the conversion failed: Enter shows why"),
+          (StatusKind.DELETING, "Deleting", "deletion asked for; waiting for the server"),
+          (StatusKind.DELETED, "Deleted", "deleted on the server"),
+          (StatusKind.NOT_FOUND, "Not found", "the server does not know this ID (404)"),
+          (StatusKind.UNKNOWN, "Unknown", "a status word the app does not know, shown as sent"),
+      )),
+    ("stale", "…", "Stale", "italic times: not checked for a while (offline or paused)"),
+)
+"""The status legend: what each symbol and colour means."""
+
+
+@dataclass(frozen=True)
+class HelpKey:
+    """One line of the key list: the keys (as shown in the footer) and what they do."""
+
+    keys: tuple[str, ...]
+    description: str
+    binding_id: str | None
+
+
+def keys_of_screen(screen: Screen[object]) -> list[HelpKey]:
+    """The bindings live on ``screen`` now (keymap and read-only mode applied).
+
+    Keys of one action are gathered on one line; disabled actions and bindings
+    without a description (Textual's own plumbing) are left out.
+    """
+    app = screen.app
+    gathered: dict[tuple[int, str], tuple[list[str], str, str | None]] = {}
+    ranks: list[int] = []
+    for active in screen.active_bindings.values():
+        binding = active.binding
+        if binding.system or not binding.description or not active.enabled:
+            continue
+        slot_key = (id(active.node), binding.action)
+        if slot_key not in gathered:
+            ranks.append(_rank(active.node))
+        slot = gathered.setdefault(slot_key, ([], binding.description, binding.id))
+        key = app.get_key_display(binding)
+        if key not in slot[0]:
+            slot[0].append(key)
+    entries = [(rank, HelpKey(tuple(keys), description, binding_id))
+               for rank, (keys, description, binding_id) in zip(ranks, gathered.values(),
+                                                                 strict=True)]
+    # The screen's own keys first, then its widgets', then the app's; Textual's own
+    # unnamed ones (scrolling) last in each group.
+    entries.sort(key=lambda item: (item[0], item[1].binding_id is None))
+    return [entry for _rank, entry in entries]
+
+
+def _rank(node: DOMNode) -> int:
+    if isinstance(node, Screen):
+        return 0
+    if isinstance(node, App):
+        return 2
+    return 1
+
+
+@dataclass(frozen=True)
+class HelpPaths:
+    """Where this session keeps its files."""
+
+    profile: str | None
+    config_file: str
+    themes_dir: str
+    data_dir: str | None
+    audit_db: str | None
+    demo: bool = False
+
+    @classmethod
+    def of(cls, paths: AppPaths, profile: str | None, *, demo: bool = False,
+           themes_dir: str | None = None) -> HelpPaths:
+        """The files of ``profile`` (None before a profile exists, on first run)."""
+        return cls(
+            profile=profile,
+            config_file=str(paths.config_file),
+            themes_dir=themes_dir or str(paths.themes_dir),
+            data_dir=str(paths.profile_data_dir(profile)) if profile else None,
+            audit_db=str(paths.audit_db(profile)) if profile else None,
+            demo=demo,
+        )
+
+    def rows(self) -> list[tuple[str, str]]:
+        """(what, where) pairs to show."""
+        rows = [("Config", self.config_file), ("Themes", self.themes_dir)]
+        if self.data_dir:
+            rows.append(("Data", self.data_dir))
+        if self.audit_db:
+            rows.append(("Audit log", self.audit_db))
+        return rows
+
+
+def _keys_table(keys: Iterable[HelpKey]) -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column()
+    table.add_column(style="dim", no_wrap=True)
+    for entry in keys:
+        table.add_row(Text(" ".join(entry.keys)), Text(entry.description),
+                      Text(entry.binding_id or ""))
+    return table
+
+
+def _paths_table(paths: HelpPaths) -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")
+    for what, where in paths.rows():
+        table.add_row(Text(what), Text(where))
+    return table
+
+
+def _legend_css() -> str:
+    rules = [f"HelpScreen .legend-{suffix} {{ color: $status-{suffix}; }}"
+             for suffix, *_ in LEGEND]
+    return "\n".join(rules).replace(
+        ".legend-stale { color: $status-stale; }",
+        ".legend-stale { color: $status-stale; text-style: italic; }")
+
+
+class HelpScreen(ModalScreen[None]):
+    """Keys, status legend and file locations, over the screen it was opened from."""
+
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen #help { width: 90%; max-width: 110; height: 90%; border: round $primary;
+                       background: $surface; padding: 0 1; }
+    HelpScreen .heading { text-style: bold; color: $text-accent; margin-top: 1; }
+    HelpScreen .hint { color: $text-muted; margin-top: 1; }
+    """ + _legend_css()
+
+    BINDINGS = [
+        Binding("escape,question_mark,q", "close", "Close", id="help.close"),
+    ]
+
+    def __init__(self, keys: list[HelpKey], paths: HelpPaths | None, *,
+                 screen_title: str = "this screen") -> None:
+        super().__init__()
+        self.keys = keys
+        self.paths = paths
+        self.screen_title = screen_title
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help"):
+            yield Static(f"Keys on {self.screen_title}", classes="heading", markup=False)
+            yield Static(_keys_table(self.keys), id="help-keys")
+            yield Static("Status", classes="heading")
+            for suffix, symbol, label, meaning in LEGEND:
+                yield Static(Text(f"{symbol} {label:<11} {meaning}"),
+                             classes=f"legend legend-{suffix}")
+            if self.paths is not None:
+                title = "Files"
+                if self.paths.profile:
+                    title += f" (profile {self.paths.profile})"
+                if self.paths.demo:
+                    title += " — demo: a temporary folder, removed on exit"
+                yield Static(Text(title), classes="heading")
+                yield Static(_paths_table(self.paths), id="help-paths")
+            yield Static("Ctrl+P opens the command palette (actions, views, themes, profiles). "
+                         "Keys can be remapped by id in the config's [keymap].",
+                         classes="hint", markup=False)
+
+    def action_close(self) -> None:
+        """Back to the screen below."""
+        self.dismiss(None)

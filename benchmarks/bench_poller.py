@@ -165,7 +165,8 @@ async def cpu_per_check(server: SandboxServer, folder: Path, checks: int) -> Non
     print(f"(c) client CPU per status check, {len(ids)} checks, concurrency {concurrency}")
     print(f"    bare httpx GET   {bare_cpu * 1e6:7.0f} µs")
     print(f"    via scheduler    {scheduled_cpu * 1e6:7.0f} µs   ratio {ratio:4.2f}x   "
-          f"(target <= 2x: request + parse + store + update)")
+          f"(target <= 1.25x: request + parse + store here; the table update costs about "
+          f"33 µs a change, see bench_table.py)  {'ok' if ratio <= 1.25 else 'MISSED'}")
 
 
 async def main(rate_seconds: float, sequential_ids: int, checks: int) -> None:

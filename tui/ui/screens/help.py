@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 from rich.table import Table
 from rich.text import Text
+from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
@@ -150,11 +151,19 @@ class HelpScreen(ModalScreen[None]):
 
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
-    HelpScreen #help { width: 90%; max-width: 110; height: 90%; border: round $primary;
+    HelpScreen #help { width: 94%; max-width: 170; height: 94%; border: round $primary;
                        background: $surface; padding: 0 1; }
+    HelpScreen #help-columns { height: auto; }
+    HelpScreen #help-columns > Vertical { height: auto; }
+    HelpScreen.-wide #help-columns { layout: horizontal; }
+    HelpScreen.-wide #help-columns > Vertical { width: 1fr; }
+    HelpScreen.-wide #help-side { padding-left: 2; }
     HelpScreen .heading { text-style: bold; color: $text-accent; margin-top: 1; }
     HelpScreen .hint { color: $text-muted; margin-top: 1; }
     """ + _legend_css()
+
+    WIDE = 110
+    """From this many columns the keys and the rest sit side by side."""
 
     BINDINGS = [
         Binding("escape,question_mark,q", "close", "Close", id="help.close"),
@@ -168,24 +177,34 @@ class HelpScreen(ModalScreen[None]):
         self.screen_title = screen_title
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="help"):
-            yield Static(f"Keys on {self.screen_title}", classes="heading", markup=False)
-            yield Static(_keys_table(self.keys), id="help-keys")
-            yield Static("Status", classes="heading")
-            for suffix, symbol, label, meaning in LEGEND:
-                yield Static(Text(f"{symbol} {label:<11} {meaning}"),
-                             classes=f"legend legend-{suffix}")
-            if self.paths is not None:
-                title = "Files"
-                if self.paths.profile:
-                    title += f" (profile {self.paths.profile})"
-                if self.paths.demo:
-                    title += " — demo: a temporary folder, removed on exit"
-                yield Static(Text(title), classes="heading")
-                yield Static(_paths_table(self.paths), id="help-paths")
-            yield Static("Ctrl+P opens the command palette (actions, views, themes, profiles). "
-                         "Keys can be remapped by id in the config's [keymap].",
-                         classes="hint", markup=False)
+        with VerticalScroll(id="help"), Vertical(id="help-columns"):
+            with Vertical(id="help-main"):
+                yield Static(f"Keys on {self.screen_title}", classes="heading", markup=False)
+                yield Static(_keys_table(self.keys), id="help-keys")
+            with Vertical(id="help-side"):
+                yield Static("Status", classes="heading")
+                for suffix, symbol, label, meaning in LEGEND:
+                    yield Static(Text(f"{symbol} {label:<10} {meaning}"),
+                                 classes=f"legend legend-{suffix}")
+                if self.paths is not None:
+                    yield Static(Text(self._files_title(self.paths)), classes="heading")
+                    yield Static(_paths_table(self.paths), id="help-paths")
+                yield Static("Ctrl+P opens the command palette (actions, views, themes, "
+                             "profiles). Keys are remapped by id in the config's [keymap], "
+                             'e.g. "monitor.delete" = "ctrl+d".', classes="hint", markup=False)
+
+    @staticmethod
+    def _files_title(paths: HelpPaths) -> str:
+        title = "Files"
+        if paths.profile:
+            title += f" (profile {paths.profile})"
+        if paths.demo:
+            title += " — demo: a temporary folder, removed on exit"
+        return title
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Side by side on wide terminals, one column on narrow ones."""
+        self.set_class(event.size.width >= self.WIDE, "-wide")
 
     def action_close(self) -> None:
         """Back to the screen below."""

@@ -2,8 +2,8 @@
 
 Deterministic on purpose: the watchlist is filled with fixed answers at fixed times,
 nothing polls (the monitor never connects), every clock the screens read is frozen at
-FROZEN, and local time is UTC. Run with ``--snapshot-update`` to accept new images
-after looking at them.
+FROZEN, local time is UTC and the theme is the shipped "dark". Run with
+``--snapshot-update`` to accept new images after looking at them.
 """
 
 from __future__ import annotations
@@ -142,7 +142,9 @@ def frozen_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                    company="Northwind Traders")
     try:
         fill(session)
-        yield ConversionsApp(session)
+        # The shipped default theme, named: the images are about the modals, and must not
+        # change when the default does.
+        yield ConversionsApp(session, theme="dark")
     finally:
         session.close()
 

@@ -474,7 +474,7 @@ async def test_delete_refused_says_why_and_is_not_retried(
                 sandbox.faults.update({"error_rate": 1.0, "error_status": 401})
             else:
                 sandbox.faults.update({"storm": True, "retry_after": 7})
-        await pilot.press("d")
+        await pilot.press("delete" if case == "404" else "d")  # both keys delete
         await confirm_single(pilot)
         expected = {
             "410": f"1 already deleted\n{conv}: Already deleted: already deleted on the server",

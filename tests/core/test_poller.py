@@ -246,7 +246,11 @@ async def test_server_down_is_one_offline_state_and_recovery_is_automatic(
         await asyncio.sleep(1.0)
         # One probe at a time, at most every offline_probe_max (+20 %), not 30 IDs each.
         assert len(run.source.started) - requests_when_offline <= 1.0 / (interval * 0.8) + 2
-        assert all(row.last_problem is None for row in run.watchlist.all())
+        # Requests already in flight when the server went away may each count as a row
+        # problem (an answer to another arrived after they started); nothing beyond
+        # those: the rest is one offline state, not one error per row.
+        problems = sum(row.last_problem is not None for row in run.watchlist.all())
+        assert problems <= run.scheduler.settings.concurrency
         sandbox.start()
         restarted = time.monotonic()
         online = await until(

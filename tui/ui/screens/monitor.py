@@ -26,6 +26,7 @@ from tui.ui.views import VIEWS, VIEWS_BY_KEY, count_views
 from tui.ui.widgets.connectivity_banner import ConnectivityBanner
 from tui.ui.widgets.conversions_table import ConversionsTable
 from tui.ui.widgets.monitor_header import HeaderInfo, MonitorHeader
+from tui.ui.widgets.summary_strip import SummaryStrip
 
 _SOURCE_WORDS = {
     KeySource.ENV: "env",
@@ -85,6 +86,7 @@ class MonitorScreen(TriageScreen):
     def compose(self) -> ComposeResult:
         yield MonitorHeader(id="header")
         yield ConnectivityBanner(id="banner")
+        yield SummaryStrip(self.session.watchlist.changes_between, id="summary")
         yield Tabs(*[Tab(f"{v.label} 0", id=f"view-{v.key}") for v in VIEWS], id="views")
         yield Input(placeholder="filter: ID, file, type, status, note (enter keeps, esc clears)",
                     id="filter")
@@ -183,6 +185,8 @@ class MonitorScreen(TriageScreen):
                 "Polling is paused; enter a new key to go on.")
         self._last_connectivity_state = state
         self._announce(update.changes)
+        if update.changes:
+            self.query_one(SummaryStrip).activity_changed()  # throttled: one read per few s
         if update.rows or update.changes:
             self._refresh_counts()
 
@@ -223,6 +227,7 @@ class MonitorScreen(TriageScreen):
         now = time.time()
         rows = list(self.table.rows.values())
         counts = count_views(rows, now, self.session.profile.stuck_after)
+        self.query_one(SummaryStrip).show_rows(rows)
         tabs = self.query_one(Tabs)
         for view in VIEWS:
             tab = tabs.query_one(f"#view-{view.key}", Tab)
@@ -337,6 +342,10 @@ class MonitorScreen(TriageScreen):
     @on(Input.Submitted, "#filter")
     def _filter_done(self) -> None:
         self.set_focus(self.table)
+
+    @on(SummaryStrip.ViewChosen)
+    def _count_clicked(self, message: SummaryStrip.ViewChosen) -> None:
+        self.action_view(message.view)
 
     @on(Tabs.TabActivated, "#views")
     def _view_changed(self, event: Tabs.TabActivated) -> None:

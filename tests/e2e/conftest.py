@@ -17,7 +17,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,10 +61,11 @@ def private_dirs(root: Path) -> dict[str, str]:
     return env
 
 
-def shell_command(env: Mapping[str, str], *argv: str | Path) -> str:
-    """``env -u ... K=V ... argv`` as one shell line: exactly the variables given, ours unset."""
+def shell_command(env: Mapping[str, str], *argv: str | Path,
+                  unset: Sequence[str] = _OUR_VARIABLES) -> str:
+    """``env -u ... K=V ... argv`` as one shell line: ours unset (by default), ``env`` set."""
     parts = ["env"]
-    for name in _OUR_VARIABLES:
+    for name in unset:
         parts += ["-u", name]
     parts += [f"{key}={value}" for key, value in env.items()]
     parts += [str(arg) for arg in argv]

@@ -229,6 +229,9 @@ async def test_a_broken_user_theme_is_one_toast_and_the_app_runs(
         assert str(broken) in toasts[0][1] and "status.failed" in toasts[0][1]
         assert app.theme == DEFAULT_THEME
         assert "ocean" in app.available_themes and "midnight" not in app.available_themes
+        offered = {choice.name: choice for choice in app.theme_choices()}
+        assert offered["ocean"].ours and offered["ocean"].description == "your theme"
+        assert "midnight" not in offered
         app.theme = "ocean"  # the good one next to it is usable
         await pilot.pause()
         assert app.get_css_variables()["status-failed"] == "#ff8787"

@@ -39,6 +39,7 @@ from tui.ui.screens.text_prompt import QuestionModal, TextPromptModal
 from tui.ui.screens.upload import UploadModal
 from tui.ui.screens.upload_preview import UploadPreviewTable
 from tui.ui.themes import (
+    FileTheme,
     install_themes,
     no_color_requested,
     persist_theme,
@@ -92,7 +93,6 @@ class ConversionsApp(App[None]):
         self.session = session
         self._setup = setup
         self._startup_problems: list[str] = []
-        self._user_themes: set[str] = set()
         self._setup_theme(theme)
         config = session.config if session is not None else setup.config if setup else None
         if config is not None and config.keymap:
@@ -121,7 +121,6 @@ class ConversionsApp(App[None]):
         if not requested and self._setup is not None:
             requested = self._setup.config.theme
         loaded = install_themes(self, self._user_themes_dir())
-        self._user_themes = {theme.name for theme in loaded.themes}
         self._startup_problems.extend(str(problem) for problem in loaded.problems)
         pick = pick_theme(requested, self.available_themes,
                           no_color=no_color_requested(os.environ))
@@ -136,16 +135,16 @@ class ConversionsApp(App[None]):
 
     def theme_choices(self) -> list[ThemeChoice]:
         """Built-in and user themes first, then Textual's own."""
-        ours = [name for name, theme in self.available_themes.items()
-                if "status-failed" in theme.variables]
-        rest = sorted(name for name in self.available_themes
-                      if name not in ours and name != "textual-ansi")
-        described = {name: self._describe_theme(name) for name in ours}
-        return ([ThemeChoice(name, described[name], True) for name in ours]
-                + [ThemeChoice(name, "", False) for name in rest])
-
-    def _describe_theme(self, name: str) -> str:
-        return "your theme" if name in self._user_themes else "built-in"
+        ours: list[ThemeChoice] = []
+        rest: list[ThemeChoice] = []
+        for name, theme in self.available_themes.items():
+            if isinstance(theme, FileTheme):
+                where = "your theme" if theme.user else "built-in"
+                text = f"{theme.description} ({where})" if theme.description else where
+                ours.append(ThemeChoice(name, text, True))
+            elif name != "textual-ansi":  # Textual hides that one too
+                rest.append(ThemeChoice(name, "", False))
+        return ours + sorted(rest, key=lambda choice: choice.name)
 
     def choose_theme(self, name: str) -> None:
         """Switch to ``name`` (from the palette) and remember it in the config file."""

@@ -59,6 +59,7 @@ from tui.core.settings import load_config, save_config
 __all__ = [
     "DEFAULT_THEME",
     "NO_COLOR_THEME",
+    "FileTheme",
     "LoadedThemes",
     "ThemeFile",
     "ThemeFileError",
@@ -86,6 +87,15 @@ MAX_THEME_BYTES = 64 * 1024
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
 _VARIABLE = re.compile(r"[a-z][a-z0-9-]{0,60}")
 _ALPHA = re.compile(r"^(?P<colour>.+?)\s+(?P<alpha>\d{1,3})%$")
+
+
+@dataclass
+class FileTheme(Theme):
+    """A Textual theme that came from a theme file (built-in or the user's)."""
+
+    description: str = ""
+    user: bool = False
+    """From the user's themes folder rather than shipped with the app."""
 
 
 class ThemeFileError(Exception):
@@ -185,11 +195,12 @@ class ThemeFile(BaseModel):
             _check_variable_value(name, value)
         return variables
 
-    def to_theme(self, name: str) -> Theme:
+    def to_theme(self, name: str) -> FileTheme:
         """The Textual theme (status colours included as variables)."""
         palette = self.palette
-        return Theme(
+        return FileTheme(
             name=name,
+            description=self.description,
             primary=palette.primary,
             secondary=palette.secondary,
             accent=palette.accent,
@@ -232,7 +243,7 @@ def _one_line(error: ValidationError) -> str:
     return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
 
 
-def parse_theme(text: str, default_name: str) -> Theme:
+def parse_theme(text: str, default_name: str) -> FileTheme:
     """Read one theme file's text; the name defaults to the file's stem.
 
     Raises :class:`ThemeFileError` with a one-line reason.
@@ -275,7 +286,7 @@ def builtin_theme_files() -> list[Traversable]:
                   key=lambda entry: entry.name)
 
 
-def load_builtin_themes() -> list[Theme]:
+def load_builtin_themes() -> list[FileTheme]:
     """Every built-in theme, the default first. A broken one is a bug: it raises."""
     themes = []
     for entry in builtin_theme_files():
@@ -303,7 +314,7 @@ class ThemeProblem:
 class LoadedThemes:
     """The user's themes that loaded, and one problem per file that did not."""
 
-    themes: list[Theme] = field(default_factory=list)
+    themes: list[FileTheme] = field(default_factory=list)
     problems: list[ThemeProblem] = field(default_factory=list)
 
 
@@ -340,6 +351,7 @@ def load_user_themes(folder: Path, taken: Collection[str]) -> LoadedThemes:
             loaded.problems.append(ThemeProblem(path, str(error)))
             continue
         names.add(theme.name)
+        theme.user = True
         loaded.themes.append(theme)
     return loaded
 

@@ -5,8 +5,13 @@ Sessions talk to the real sandbox over loopback; the app is driven with Pilot.
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
 import tomllib
+import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -389,3 +394,42 @@ async def test_demo_switches_theme_but_writes_nothing(
         await wait_for(pilot, lambda: app.theme == "light", what="theme switched")
     assert not paths.config_file.exists()
     assert not AppPaths.default().config_file.exists()
+
+
+# ------------------------------------------------------------------- the wheel
+@pytest.mark.slow
+def test_builtin_themes_ship_in_the_wheel_and_load_from_it(tmp_path: Path) -> None:
+    """Build the wheel, look inside, install it elsewhere and load the themes from there."""
+    root = Path(__file__).resolve().parents[2]
+    out = tmp_path / "dist"
+    out.mkdir()
+    build = subprocess.run(
+        [sys.executable, "-c", "import sys; from hatchling.build import build_wheel; "
+         "print(build_wheel(sys.argv[1]))", str(out)],
+        cwd=root, capture_output=True, text=True, timeout=300, check=False)
+    assert build.returncode == 0, build.stderr
+    wheel = out / build.stdout.strip().splitlines()[-1]
+    with zipfile.ZipFile(wheel) as archive:
+        shipped = {name for name in archive.namelist() if name.startswith("tui/themes/")}
+    assert {f"tui/themes/{name}.toml" for name in BUILTIN} <= shipped
+
+    site = tmp_path / "site"
+    install = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index",
+         "--target", str(site), str(wheel)],
+        capture_output=True, text=True, timeout=300, check=False)
+    assert install.returncode == 0, install.stderr
+    probe = (
+        "import json, tui, tui.ui.themes as t\n"
+        "files = t.builtin_theme_files()\n"
+        "print(json.dumps({'tui': tui.__file__, 'files': [str(f) for f in files],\n"
+        "                  'themes': [x.name for x in t.load_builtin_themes()]}))\n")
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    run = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=120, check=False)
+    assert run.returncode == 0, run.stderr
+    found = json.loads(run.stdout)
+    assert Path(found["tui"]).is_relative_to(site)
+    assert len(found["files"]) == len(BUILTIN)
+    assert all(Path(name).is_relative_to(site / "tui" / "themes") for name in found["files"])
+    assert sorted(found["themes"]) == sorted(BUILTIN)

@@ -1,0 +1,1 @@
+"""Hardening: the whole app against the sandbox with faults switched on and off."""

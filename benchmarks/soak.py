@@ -17,8 +17,11 @@ samples its own resident memory, open file descriptors, asyncio tasks and CPU
 time, then prints each figure beside its target:
 
 * RSS growth from the end of the warm-up (first 10 % of the run) to the end: < 10 %;
-* open file descriptors and asyncio tasks: no growth after the warm-up;
-* CPU % per window: steady (min / median / max, and the slope of a straight fit);
+* open file descriptors and asyncio tasks: no growth after the warm-up (tasks not
+  counting the poller's requests in flight and the toasts on screen, which come and
+  go; which task and widget kinds changed is printed too);
+* CPU % per window (min / median / max, slope of a straight fit) and CPU per request,
+  which must stay steady (its drift over the run < 10 %);
 * requests per second (the app's count, checked against the sandbox's).
 
     .venv/bin/python benchmarks/soak.py            # about 5 minutes (12x)
@@ -138,6 +141,7 @@ class Sample:
     fds: int
     tasks: int
     polls_in_flight: int  # tasks that are the poller's requests (they come and go)
+    toast_widgets: int  # toasts on screen: each is a widget, so a task, until it times out
     cpu_percent: float  # over the window that ended here
     requests: int  # sent by the poller since the start
     window_requests: int  # sent during the window
@@ -147,8 +151,8 @@ class Sample:
 
     @property
     def other_tasks(self) -> int:
-        """Tasks that are not a poll request in flight."""
-        return self.tasks - self.polls_in_flight
+        """Tasks that are neither a poll request in flight nor a toast on screen."""
+        return self.tasks - self.polls_in_flight - self.toast_widgets
 
     @property
     def cpu_ms_per_request(self) -> float:
@@ -173,6 +177,21 @@ def _task_kinds() -> dict[str, int]:
         name = getattr(coro, "__qualname__", type(coro).__name__)
         kinds[name] = kinds.get(name, 0) + 1
     return kinds
+
+
+def _widget_kinds(app: Any) -> dict[str, int]:
+    """Live widgets by class, on every screen (a leak of widgets is a leak of tasks)."""
+    kinds: dict[str, int] = {}
+    for screen in app.screen_stack:
+        for node in screen.walk_children(with_self=True):
+            name = type(node).__name__
+            kinds[name] = kinds.get(name, 0) + 1
+    return kinds
+
+
+def _changed(early: dict[str, int], late: dict[str, int]) -> dict[str, tuple[int, int]]:
+    return {name: (early.get(name, 0), late.get(name, 0))
+            for name in sorted(set(early) | set(late)) if early.get(name, 0) != late.get(name, 0)}
 
 
 def _slope(xs: list[float], ys: list[float]) -> float:
@@ -310,6 +329,7 @@ async def _soak(base_url: str, ids: list[int], opts: Options, folder: Path,
         sandbox_mark = _process_cpu_seconds(sandbox_pid)
         requests_mark = 0
         kinds_after_warm_up: dict[str, int] | None = None
+        widgets_after_warm_up: dict[str, int] = {}
         last_tick = started
         while True:
             await asyncio.sleep(0.5)
@@ -328,6 +348,8 @@ async def _soak(base_url: str, ids: list[int], opts: Options, folder: Path,
                 sample = Sample(
                     at=now - started, rss=_rss_bytes(), fds=_open_fds(),
                     tasks=len(asyncio.all_tasks()), polls_in_flight=stats.in_flight,
+                    toast_widgets=sum(count for name, count in _widget_kinds(app).items()
+                                      if name in ("Toast", "ToastHolder")),
                     cpu_percent=100.0 * (cpu - cpu_mark) / window,
                     requests=stats.requests_sent,
                     window_requests=stats.requests_sent - requests_mark,
@@ -338,10 +360,12 @@ async def _soak(base_url: str, ids: list[int], opts: Options, folder: Path,
                 samples.append(sample)
                 if kinds_after_warm_up is None and sample.at > opts.seconds * 0.1:
                     kinds_after_warm_up = _task_kinds()
+                    widgets_after_warm_up = _widget_kinds(app)
                 cpu_mark, time_mark, sandbox_mark = cpu, now, sandbox_cpu
                 requests_mark = stats.requests_sent
                 print(f"  {sample.at:6.1f} s  RSS {sample.rss / MB:7.2f} MB  fds {sample.fds:3d}  "
-                      f"tasks {sample.tasks:3d} ({sample.polls_in_flight:2d} polls)  "
+                      f"tasks {sample.tasks:3d} ({sample.polls_in_flight:2d} polls, "
+                      f"{sample.toast_widgets:2d} toasts)  "
                       f"CPU {sample.cpu_percent:5.1f} %  "
                       f"{sample.window_requests / window:5.0f} req/s  "
                       f"{sample.cpu_ms_per_request:5.2f} ms/req  "
@@ -357,6 +381,7 @@ async def _soak(base_url: str, ids: list[int], opts: Options, folder: Path,
             "created": turnover.created, "unwatched": turnover.unwatched,
             "statuses": _status_counts(screen.table.rows.values()),
             "kinds": (kinds_after_warm_up or {}, _task_kinds()),
+            "widgets": (widgets_after_warm_up, _widget_kinds(app)),
         }
     app.exit()
     await asyncio.wait_for(app_task, 30)
@@ -416,15 +441,13 @@ def _report(result: dict[str, Any], opts: Options, server_requests: int) -> None
           f"{last.fds}; highest in first/last quarter {fds_early}/{fds_late}   "
           f"target no growth   {_verdict(fds_late <= fds_early)}")
     print(f"  asyncio tasks first sample {samples[0].tasks}, after warm-up {base.tasks}, end "
-          f"{last.tasks}; besides polls in flight, highest in first/last quarter "
+          f"{last.tasks}; besides polls in flight and toasts, highest in first/last quarter "
           f"{tasks_early}/{tasks_late}   target no growth   "
           f"{_verdict(tasks_late <= tasks_early)}")
-    early_kinds, late_kinds = result["kinds"]
-    changed = {name: (early_kinds.get(name, 0), late_kinds.get(name, 0))
-               for name in sorted(set(early_kinds) | set(late_kinds))
-               if early_kinds.get(name, 0) != late_kinds.get(name, 0)}
     print(f"                tasks whose count changed (after warm-up, end): "
-          f"{changed or 'none'}")
+          f"{_changed(*result['kinds']) or 'none'}")
+    print(f"                widgets whose count changed (each has a message pump task): "
+          f"{_changed(*result['widgets']) or 'none'}")
     print(f"  CPU %         min {min(cpu):.1f}  median {statistics.median(cpu):.1f}  max "
           f"{max(cpu):.1f} per {opts.sample:g} s window; slope {cpu_slope:+.2f} points/min "
           f"(follows the request rate)")

@@ -3,6 +3,7 @@
 When the module ends, the rows can become ``docs/reliability.md``: only with
 ``CONVERSIONS_WRITE_RELIABILITY=1`` in the environment (so an ordinary run never changes
 the repository) and only when every case ran (a ``-k`` subset would write half a table).
+A path instead of ``1`` writes there (``benchmarks/fault_matrix.py`` uses a temporary file).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class FaultMatrix:
     setup: str = ""
     definitions: tuple[str, ...] = ()
     order: tuple[str, ...] = ()
+    bugs: tuple[str, ...] = ()
     rows: dict[str, MatrixRow] = field(default_factory=dict)
 
     def __repr__(self) -> str:  # short: pytest prints it in every failure report
@@ -81,6 +83,9 @@ class FaultMatrix:
             lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
         lines += ["", "## How to read it", ""]
         lines += [f"- {text}" for text in self.definitions]
+        if self.bugs:
+            lines += ["", "## Bugs and gaps found", ""]
+            lines += [f"- {text}" for text in self.bugs]
         lines += ["", "## What was shown, per fault", ""]
         for key in self.order:
             row = self.rows[key]
@@ -98,11 +103,13 @@ def fault_matrix() -> Iterator[FaultMatrix]:
     """The module's matrix; written to docs/reliability.md at the end when asked to."""
     matrix = FaultMatrix()
     yield matrix
-    if os.environ.get(WRITE_ENV) != "1":
+    target = os.environ.get(WRITE_ENV, "")
+    if target in ("", "0"):
         return
+    path = DOC_PATH if target == "1" else Path(target)
     if not matrix.complete:
         missing = [key for key in matrix.order if key not in matrix.rows]
-        print(f"\n{WRITE_ENV}: not writing {DOC_PATH.name}, cases missing: {missing}")
+        print(f"\n{WRITE_ENV}: not writing {path}, cases missing: {missing}")
         return
-    DOC_PATH.write_text(matrix.render(), encoding="utf-8")
-    print(f"\n{WRITE_ENV}: wrote {DOC_PATH}")
+    path.write_text(matrix.render(), encoding="utf-8")
+    print(f"\n{WRITE_ENV}: wrote {path}")

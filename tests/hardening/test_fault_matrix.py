@@ -21,6 +21,7 @@ test fails if that check starts passing, so the mark is removed with the bug).
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -57,6 +58,12 @@ BURST = min(BUDGET / 4, CONCURRENCY)  # the poller's token bucket holds this man
 DEMAND = ROWS / POLL_INTERVAL  # requests/s healthy polling sends
 SLACK = 1.0
 RECOVERY_BOUND = 2 * POLL_INTERVAL + SLACK
+RETRY_AFTER = 1
+# After a 429 hold the poller ramps up from a tenth of the budget (at least 1/s, at most
+# `concurrency`), doubling every second: checking ROWS rows takes T with
+# start * (2**T - 1) / ln 2 = ROWS. Honouring Retry-After and that ramp is by design.
+RAMP_START = max(1.0, min(BUDGET * 0.1, CONCURRENCY))
+RAMP_TIME = math.log2(1 + ROWS * math.log(2) / RAMP_START)
 WINDOW = 1.5
 LATENCY = 5.0
 TEST_KEY = "test-key"
@@ -118,10 +125,13 @@ class FaultRun:
     most_banners: int = 0
     problems: dict[str, int] = field(default_factory=dict)  # problem text -> samples
     most_rows_with_problem: int = 0
+    most_stale_rows: int = 0  # rows whose Checked is older than 3 intervals (styled stale)
     data_changes: list[str] = field(default_factory=list)
     last_failure: dict[int, tuple[int, float]] = field(default_factory=dict)  # id -> (errors
     # in a row, wall time of the last) as the table showed them before the row recovered
     fresh_at: dict[int, float] = field(default_factory=dict)  # id -> wall time of that check
+    refused_since_count: int | None = None  # sandbox requests when polling stopped on 401
+    requests_while_refused: int | None = None  # requests from then until the new key
     probe_due_at_clear: float | None = None  # wall time of the next offline probe, if any
     fresh_after: dict[int, float] = field(default_factory=dict)  # id -> s to a fresh check
 
@@ -148,7 +158,8 @@ class FaultRun:
             if text not in self.banner_texts:
                 self.banner_texts.append(text)
         rows = self.table_rows()
-        with_problem = 0
+        with_problem = stale = 0
+        now = time.time()
         for conversion_id, (status, file_name) in self.truth.items():
             row = rows.get(conversion_id)
             if row is None:
@@ -157,10 +168,13 @@ class FaultRun:
             if (row.status, row.file_name) != (status, file_name):
                 self.data_changes.append(
                     f"{conversion_id}: {status}/{file_name} -> {row.status}/{row.file_name}")
+            if row.last_checked is not None and now - row.last_checked > 3 * POLL_INTERVAL:
+                stale += 1
             if row.last_problem:
                 with_problem += 1
                 self.problems[row.last_problem] = self.problems.get(row.last_problem, 0) + 1
         self.most_rows_with_problem = max(self.most_rows_with_problem, with_problem)
+        self.most_stale_rows = max(self.most_stale_rows, stale)
 
     def recovered(self, since_wall: float, elapsed: float = 0.0) -> bool:
         """Banner gone, monitor on top, every row checked successfully after ``since_wall``
@@ -255,6 +269,7 @@ async def rotate_key(run: FaultRun) -> None:
             break  # the checks report the missing banner
         run.sample()
         await run.pilot.pause(0.02)
+    run.refused_since_count = run.server.state.request_count
     await asyncio.to_thread(run.server.stop)
     run.server.api_key = ROTATED_KEY
     run.server.faults.clear()
@@ -268,6 +283,8 @@ async def type_new_key(run: FaultRun) -> None:
         if time.monotonic() > deadline:
             return  # the checks report the missing prompt
         await run.pilot.pause(0.05)
+    if run.refused_since_count is not None:
+        run.requests_while_refused = run.server.state.request_count - run.refused_since_count
     await run.pilot.press(*ROTATED_KEY, "enter")
 
 
@@ -349,11 +366,11 @@ CASES: tuple[FaultCase, ...] = (
               "`start()` on the same port", stop_server, start_server, "banner",
               banner_state=ConnectivityState.OFFLINE, count_at="app",
               timing_bugs=frozenset({PROBE_WAIT, EDGE})),
-    # The server's Retry-After is the server's time, not the app's: the bound adds it.
-    FaultCase("storm_429", "429 storm", "`storm=True`, `retry_after=1`",
-              set_faults(storm=True, retry_after=1), clear_faults, "banner",
+    # The server's Retry-After and the ramp after it are by design: the bound adds them.
+    FaultCase("storm_429", "429 storm", f"`storm=True`, `retry_after={RETRY_AFTER}`",
+              set_faults(storm=True, retry_after=RETRY_AFTER), clear_faults, "banner",
               banner_state=ConnectivityState.RATE_LIMITED,
-              recovery_bound=1 + RECOVERY_BOUND),
+              recovery_bound=round(RETRY_AFTER + RAMP_TIME + RECOVERY_BOUND, 1)),
     FaultCase("key_rotated", "401 mid-session (key rotated)", "old key refused (every answer "
               "401), server restarted with a new key; cleared by typing it into the prompt",
               rotate_key, type_new_key, "banner",
@@ -363,6 +380,8 @@ CASES: tuple[FaultCase, ...] = (
 
 def matrix_setup(matrix: FaultMatrix) -> None:
     matrix.order = tuple(case.key for case in CASES)
+    matrix.bugs = (BUGS[BACKOFF], BUGS[FLAP], BUGS[PROBE_WAIT], BANNER_CAUSE_BUG,
+                   SANDBOX_KEY_NOTE)
     matrix.setup = (
         f"The real app (`ConversionsApp` + `MonitorScreen` through `App.run_test`) with a "
         f"`MonitorSession` on temporary folders, watching {ROWS} conversions frozen on the "
@@ -373,16 +392,20 @@ def matrix_setup(matrix: FaultMatrix) -> None:
     matrix.definitions = (
         "**What the user sees**: the one place the fault is reported. *Banner*: the "
         "connectivity banner above the table (exactly one, no toasts, no row problems). "
-        "*Row problems*: each affected row's last poll problem (shown in Inspect; the table "
-        "keeps the row's data), no banner, no toasts. *Nothing*: no banner, no problems; "
-        "only the Checked column ages.",
+        "*Row problems*: each affected row's last poll problem, no banner, no toasts; the "
+        "text is shown in Inspect ('Last poll problem'), the table itself has no problem "
+        "column and keeps the row's data. *Nothing*: no banner, no problems. In every case "
+        "rows not checked for three poll intervals show their Checked cell as stale "
+        "(amber, italic): the count given is of rows whose last successful check was older.",
         f"**Requests during the fault**: counted at the sandbox from switching the fault on "
         f"to clearing it (for the server down: attempts the poller made). Limit = budget x "
         f"window + burst ({BURST:g}); healthy = what {DEMAND:g}/s would have sent.",
         f"**Recovery**: from clearing the fault to every row showing a successful check made "
         f"after it, with no banner and no modal. Bound: two poll intervals + {SLACK:g} s "
         f"slack = {RECOVERY_BOUND:g} s (the slow server: + its {LATENCY:g} s latency, which "
-        "requests already sent still wait out).",
+        f"requests already sent still wait out; the 429 storm: + its Retry-After and the "
+        f"designed ramp back from {RAMP_START:g}/s, doubling every second, "
+        f"{RAMP_TIME:.1f} s for {ROWS} rows).",
         "**Verdict**: `ok` when the app stays up, says it in one place, keeps every row's "
         "data, stays within budget and recovers in time; otherwise the checks that failed.",
     )
@@ -499,6 +522,8 @@ def judge(case: FaultCase, run: FaultRun, measured: Measured) -> dict[str, str]:
     if measured.requests > min(measured.limit, measured.healthy):
         failures["budget"] = (f"{measured.requests} requests in {measured.window:.1f} s: "
                               f"limit {measured.limit:.0f}, healthy {measured.healthy:.0f}")
+    if run.requests_while_refused:  # a refused key must stop polling, not retry it
+        failures["budget"] = f"{run.requests_while_refused} requests with the refused key"
     late = recovery_problem(case, run, measured)
     if late is not None:
         failures[late[0]] = late[1]
@@ -583,7 +608,8 @@ def matrix_row(case: FaultCase, run: FaultRun, measured: Measured,
         sees = (f"Row problems (up to {run.most_rows_with_problem} of {ROWS} rows): "
                 + " / ".join(f"“{text}”" for text in common))
     else:
-        sees = "Nothing (no banner, no row problems); Checked ages"
+        sees = "Nothing (no banner, no row problems)"
+    sees += f"; Checked goes stale on up to {run.most_stale_rows} rows"
     if run.banner_texts and run.problems:
         sees += f"; also row problems on up to {run.most_rows_with_problem} rows"
     if measured.prompts:
@@ -603,9 +629,14 @@ def matrix_row(case: FaultCase, run: FaultRun, measured: Measured,
         "Row problem texts seen: " + (" / ".join(f"“{t}”" for t in sorted(run.problems))
                                       or "none")
         + f" (at most {run.most_rows_with_problem} rows at once)",
+        f"Rows shown stale (Checked older than three intervals): up to "
+        f"{run.most_stale_rows} of {ROWS}",
         f"Toasts: {len(measured.toasts)}; key prompts: {measured.prompts}; row data "
         f"changes: {len(run.data_changes)}.",
         f"Requests: {requests}.",
+        *([] if run.requests_while_refused is None else [
+            f"Requests from the 401 until the new key was typed: "
+            f"{run.requests_while_refused}."]),
         f"Recovery: {shown_recovery} (bound {case.recovery_bound:g} s).",
         *(f"Check failed, {name}: {why}" for name, why in failures.items()),
     )
@@ -616,6 +647,11 @@ def matrix_row(case: FaultCase, run: FaultRun, measured: Measured,
                      verdict=verdict, details=details, bug=bugs)
 
 
+SANDBOX_KEY_NOTE = (
+    "Sandbox gap (not the app): the accepted API key cannot change while the server runs; "
+    "`create_app(state, api_key=...)` hands it to `ApiGate` (tui/sandbox/middleware.py) "
+    "at `SandboxServer.start()`. The rotation above is emulated with an injected 401 "
+    "(`error_rate=1, error_status=401`) and a restart with the new key.")
 BANNER_CAUSE_BUG = (
     "B4: the banner's cause is the client's whole sentence, so it reads '(… (HTTP 429).).' "
     "tui/core/poller.py `_hold` and `_handle_error` store `str(error)` (a sentence ending "

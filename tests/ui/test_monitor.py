@@ -170,7 +170,8 @@ async def test_live_status_change_keeps_the_cursor_on_its_conversion(
         sandbox: SandboxServer, monitor_session: SessionFactory) -> None:
     state = sandbox.state
     # It will end Failed, which sorts first by status: the row moves to the top.
-    moving = state.add_conversion(status="Queued", file_name="moving.csv", outcome="Failed")
+    moving = state.add_conversion(status="Queued", file_name="moving.csv", outcome="Failed",
+                                  frozen=True)
     still = [state.add_conversion(status="Processing", frozen=True) for _ in range(2)]
     done = state.add_conversion(status="Completed")
     session = monitor_session(ids=[moving, *still, done])
@@ -184,6 +185,8 @@ async def test_live_status_change_keeps_the_cursor_on_its_conversion(
         before = grid.visible_ids.index(moving)
         assert "Queued" in row_text(app, moving)
         assert before == 2
+        # Frozen until now (a slow machine must not see it move early).
+        state.unfreeze(moving)
         state.advance(60)  # Queued 3 s + Processing 20 s: Failed by now
         await wait_for(pilot, lambda: status_of(app, moving) == "Failed", timeout=5,
                        what="the change reaches the table")
@@ -258,7 +261,10 @@ async def test_pause_stops_requests_and_resume_restarts_them(
         await wait_for(pilot, lambda: state.request_count >= 4, what="polling (2 rounds)")
         await pilot.press("p")
         assert "PAUSED" in header_text(app)
-        await pilot.pause(0.3)  # a request on the wire when p was pressed may still land
+        # A request already on the wire when p was pressed may still land: wait for it.
+        scheduler = monitor(app).scheduler
+        assert scheduler is not None and scheduler.paused
+        await wait_for(pilot, lambda: scheduler.stats.in_flight == 0, what="nothing in flight")
         paused_at = state.request_count
         await pilot.pause(4 * 0.2 + 0.3)  # several poll intervals
         assert state.request_count == paused_at
@@ -316,7 +322,8 @@ def banner_text(app: ConversionsApp) -> str:
 async def test_offline_banner_and_recovery(
         sandbox: SandboxServer, monitor_session: SessionFactory) -> None:
     state = sandbox.state
-    moving = state.add_conversion(status="Queued", outcome="Completed", file_name="m.csv")
+    moving = state.add_conversion(status="Queued", outcome="Completed", file_name="m.csv",
+                                  frozen=True)
     session = monitor_session(ids=[moving])
     app = ConversionsApp(session)
     async with app.run_test(size=SIZE) as pilot:
@@ -329,6 +336,8 @@ async def test_offline_banner_and_recovery(
             text = banner_text(app)
             assert "retrying" in text and "connection refused" in text.lower(), text
             assert "Rows keep their last known data" in text
+            # Frozen until now (a slow machine must not see it move early).
+            state.unfreeze(moving)
             state.advance(60)  # meanwhile it completes on the server
             await pilot.pause(0.5)
             assert status_of(app, moving) == "Queued"  # last known data kept
@@ -365,7 +374,7 @@ async def test_rotated_key_brings_back_the_key_prompt(
         sandbox: SandboxServer, monitor_session: SessionFactory,
         memory_keyring: Any) -> None:
     state = sandbox.state
-    moving = state.add_conversion(status="Queued", outcome="Completed")
+    moving = state.add_conversion(status="Queued", outcome="Completed", frozen=True)
     session = monitor_session(ids=[moving])
     app = ConversionsApp(session)
     new_key = "rotated-key-0001"
@@ -390,6 +399,8 @@ async def test_rotated_key_brings_back_the_key_prompt(
                            what="the typed key is tried")
             await wait_for(pilot, lambda: key_prompt_shown(app),
                            what="the prompt again after a second 401")
+            # Frozen until now (a slow machine must not see it move early).
+            state.unfreeze(moving)
             state.advance(60)
             await pilot.press(*new_key, "enter")
             await wait_for(pilot, lambda: isinstance(app.screen, MonitorScreen),
@@ -433,7 +444,7 @@ async def test_hostile_server_text_renders_literally(
                      "lastName": "\u202eredli"}
     hostile_name = "[/]\x1b[31m\u202einvoice[b].csv\x00"
     conversion = state.add_conversion(
-        status="Queued", outcome="Failed", file_name=hostile_name,
+        status="Queued", outcome="Failed", file_name=hostile_name, frozen=True,
         data_source_type="[i]Csv\x1b[0m", errors=["Row 1: [/bold] \x1b[2J bad"])
     odd = state.add_conversion(status="Queued", frozen=True)
     state.set_status(odd, "[blink]Weird\x07", frozen=True)  # a status word nobody knows
@@ -442,6 +453,8 @@ async def test_hostile_server_text_renders_literally(
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: status_of(app, conversion) == "Queued"
                        and status_of(app, odd) is not None, what="first poll")
+        # Frozen until now (a slow machine must not see it move early).
+        state.unfreeze(conversion)
         state.advance(60)  # it fails: the toast names the hostile file
         await wait_for(pilot, lambda: status_of(app, conversion) == "Failed",
                        what="the failure arrives")
@@ -507,7 +520,7 @@ async def test_cancelled_401_prompt_p_asks_for_a_key(
 async def test_rows_leave_the_active_view_and_the_filter_when_their_status_moves_on(
         sandbox: SandboxServer, monitor_session: SessionFactory) -> None:
     state = sandbox.state
-    moving = state.add_conversion(status="Queued", outcome="Completed")
+    moving = state.add_conversion(status="Queued", outcome="Completed", frozen=True)
     staying = state.add_conversion(status="Queued", frozen=True)
     session = monitor_session(ids=[moving, staying])
     app = ConversionsApp(session)
@@ -520,6 +533,8 @@ async def test_rows_leave_the_active_view_and_the_filter_when_their_status_moves
         assert set(grid.visible_ids) == {moving, staying}
         grid.move_cursor(moving)
         await pilot.press("p")
+        # Frozen until now (a slow machine must not see it move early).
+        state.unfreeze(moving)
         state.advance(60)
         await wait_for(pilot, lambda: status_of(app, moving) == "Completed",
                        what="the change arrives")

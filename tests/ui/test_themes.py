@@ -22,6 +22,15 @@ from textual.filter import Monochrome, NoColor
 from textual.pilot import Pilot
 
 from tests.ui.conftest import wait_for
+
+# The fixed rows, silent client and frozen clock of the monitor snapshots, reused.
+from tests.ui.test_monitor_snapshots import (
+    OWNER,
+    FrozenSession,
+    frozen_clock,  # noqa: F401 - a fixture, used by name
+    load_rows,
+    settle,
+)
 from tui.core.credentials import ApiKey
 from tui.core.paths import AppPaths
 from tui.core.session import MonitorSession
@@ -29,6 +38,7 @@ from tui.core.settings import AppConfig, ProfileSettings, load_config, save_conf
 from tui.core.statuses import StatusKind
 from tui.sandbox.runner import SandboxServer
 from tui.ui.app import ConversionsApp
+from tui.ui.screens.help import HelpPaths
 from tui.ui.screens.monitor import MonitorScreen
 from tui.ui.themes import (
     DEFAULT_THEME,
@@ -433,3 +443,54 @@ def test_builtin_themes_ship_in_the_wheel_and_load_from_it(tmp_path: Path) -> No
     assert len(found["files"]) == len(BUILTIN)
     assert all(Path(name).is_relative_to(site / "tui" / "themes") for name in found["files"])
     assert sorted(found["themes"]) == sorted(BUILTIN)
+
+
+# ------------------------------------------------------------------ snapshots
+SnapCompare = Callable[..., bool]
+
+
+@pytest.fixture
+def themed_app(tmp_path: Path) -> Iterator[Callable[[str], ConversionsApp]]:
+    """The monitor on the fixed rows of the monitor snapshots, in a given theme."""
+    sessions: list[MonitorSession] = []
+
+    def build(theme: str) -> ConversionsApp:
+        profile = ProfileSettings(name="support-prod", base_url="https://api.northwind.example")
+        session = FrozenSession.open(AppPaths.under(tmp_path / theme), AppConfig(), profile,
+                                     preset_key=ApiKey("snapshot-key-7f3a"), env={})
+        session.last_profile = OWNER
+        load_rows(session)
+        sessions.append(session)
+        return ConversionsApp(session, theme=theme)
+
+    yield build
+    for session in sessions:
+        session.close()
+
+
+@pytest.mark.usefixtures("frozen_clock")
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+@pytest.mark.parametrize("theme", BUILTIN)
+def test_monitor_in_each_theme(snap_compare: SnapCompare, themed_app: Callable[[str],
+                               ConversionsApp], theme: str, size: tuple[int, int]) -> None:
+    assert snap_compare(themed_app(theme), terminal_size=size, run_before=settle)
+
+
+@pytest.mark.usefixtures("frozen_clock")
+@pytest.mark.parametrize("theme", ["dark", "light"])
+def test_help_screen(snap_compare: SnapCompare, themed_app: Callable[[str], ConversionsApp],
+                     theme: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The real folders are temporary; show fixed ones so the picture does not change.
+    home = AppPaths.under(Path("/home/dana/.local/share/conversions-tui"))
+    monkeypatch.setattr(HelpPaths, "of", classmethod(
+        lambda cls, paths, profile, demo=False, themes_dir=None: HelpPaths(
+            profile=profile, config_file=str(home.config_file),
+            themes_dir=str(home.themes_dir), data_dir=str(home.profile_data_dir(profile)),
+            audit_db=str(home.audit_db(profile)))))
+
+    async def open_help(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+
+    assert snap_compare(themed_app(theme), terminal_size=(120, 40), run_before=open_help)

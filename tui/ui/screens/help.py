@@ -10,7 +10,7 @@ from rich.text import Text
 from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
@@ -158,6 +158,9 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen.-wide #help-columns { layout: horizontal; }
     HelpScreen.-wide #help-columns > Vertical { width: 1fr; }
     HelpScreen.-wide #help-side { padding-left: 2; }
+    HelpScreen .legend-row { height: auto; }
+    HelpScreen .legend { width: 13; }
+    HelpScreen .legend-meaning { width: 1fr; }
     HelpScreen .heading { text-style: bold; color: $text-accent; margin-top: 1; }
     HelpScreen .hint { color: $text-muted; margin-top: 1; }
     """ + _legend_css()
@@ -184,8 +187,10 @@ class HelpScreen(ModalScreen[None]):
             with Vertical(id="help-side"):
                 yield Static("Status", classes="heading")
                 for suffix, symbol, label, meaning in LEGEND:
-                    yield Static(Text(f"{symbol} {label:<10} {meaning}"),
-                                 classes=f"legend legend-{suffix}")
+                    with Horizontal(classes="legend-row"):
+                        yield Static(Text(f"{symbol} {label}"),
+                                     classes=f"legend legend-{suffix}")
+                        yield Static(Text(meaning), classes="legend-meaning")
                 if self.paths is not None:
                     yield Static(Text(self._files_title(self.paths)), classes="heading")
                     yield Static(_paths_table(self.paths), id="help-paths")

@@ -7,8 +7,9 @@ Each case switches one fault on for a few seconds, then off, and checks five pro
   the whole link, the rows' problem text for faults of single requests, nothing for slowness),
   and never as a burst of toasts;
 - **data kept**: every row keeps its last known status and file name during the fault;
-- **budget**: requests sent during the fault stay within budget x window + burst, and never
-  exceed what healthy polling would have sent (failing must not amplify traffic);
+- **budget**: requests sent during the fault stay within budget x window + burst (+ those
+  in flight), never exceed what healthy polling would have sent (failing must not amplify
+  traffic), and none go out with a refused key;
 - **recovery**: within two poll intervals (+1 s slack for a loaded machine) of the fault
   clearing, every row has a fresh successful check and the banner is gone.
 
@@ -399,7 +400,9 @@ def matrix_setup(matrix: FaultMatrix) -> None:
         "(amber, italic): the count given is of rows whose last successful check was older.",
         f"**Requests during the fault**: counted at the sandbox from switching the fault on "
         f"to clearing it (for the server down: attempts the poller made). Limit = budget x "
-        f"window + burst ({BURST:g}); healthy = what {DEMAND:g}/s would have sent.",
+        f"window + burst ({BURST:g}) + requests in flight ({CONCURRENCY}); healthy = what "
+        f"{DEMAND:g}/s would have sent, + one poll per row at the window's edges. Failing "
+        "must stay under both.",
         f"**Recovery**: from clearing the fault to every row showing a successful check made "
         f"after it, with no banner and no modal. Bound: two poll intervals + {SLACK:g} s "
         f"slack = {RECOVERY_BOUND:g} s (the slow server: + its {LATENCY:g} s latency, which "
@@ -502,11 +505,13 @@ class Measured:
 
     @property
     def limit(self) -> float:
-        return BUDGET * self.window + BURST
+        # The bucket's promise, plus requests already in flight when the window opened.
+        return BUDGET * self.window + BURST + CONCURRENCY
 
     @property
     def healthy(self) -> float:
-        return DEMAND * self.window + BURST
+        # A window can catch one extra poll of each row at its edges.
+        return DEMAND * self.window + ROWS
 
 
 def judge(case: FaultCase, run: FaultRun, measured: Measured) -> dict[str, str]:
@@ -559,7 +564,7 @@ def one_place_problem(case: FaultCase, run: FaultRun, measured: Measured
     if case.shown_in == "rows":
         words = case.problem_words or ""
         odd = [text for text in run.problems if words not in text]
-        if not run.problems:
+        if not run.problems and not flap:  # when it flaps, the banner took their place
             wrong.append("no row problem text")
         elif odd:
             wrong.append(f"problem texts without {words!r}: {odd}")

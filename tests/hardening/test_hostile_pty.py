@@ -140,7 +140,7 @@ def app_environment(xdg_root: Path, *, base_url: str, api_key: str | None,
                     poll_interval: float = 0.5) -> dict[str, str]:
     """An environment for the app on the isolated XDG folders with a fast-polling profile."""
     env = {key: value for key, value in os.environ.items()
-           if not key.startswith(("CONVERSIONS_", "PYTEST", "TEXTUAL"))}
+           if not key.startswith(("CONVERSIONS_", "PYTEST", "TEXTUAL", "TMUX"))}
     env.update(
         XDG_CONFIG_HOME=str(xdg_root / "config"), XDG_DATA_HOME=str(xdg_root / "data"),
         XDG_STATE_HOME=str(xdg_root / "state"), XDG_CACHE_HOME=str(xdg_root / "cache"),

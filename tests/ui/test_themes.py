@@ -37,7 +37,8 @@ from tui.core.session import MonitorSession
 from tui.core.settings import AppConfig, ProfileSettings, load_config, save_config
 from tui.core.statuses import StatusKind
 from tui.sandbox.runner import SandboxServer
-from tui.ui.app import ConversionsApp
+from tui.ui.app import ConversionsApp, SetupNeeded
+from tui.ui.screens.first_run import FirstRunScreen
 from tui.ui.screens.help import HelpPaths
 from tui.ui.screens.monitor import MonitorScreen
 from tui.ui.themes import (
@@ -404,6 +405,36 @@ async def test_demo_switches_theme_but_writes_nothing(
         await wait_for(pilot, lambda: app.theme == "light", what="theme switched")
     assert not paths.config_file.exists()
     assert not AppPaths.default().config_file.exists()
+
+
+async def test_first_run_honours_the_config_theme_and_saves_a_palette_choice(
+        tmp_path: Path) -> None:
+    paths = AppPaths.under(tmp_path / "fresh")
+    save_config(paths.config_file, AppConfig(theme="light"))
+    setup = SetupNeeded(paths=paths, config=load_config(paths.config_file),
+                        explanation="No profile yet.")
+    app = ConversionsApp(None, setup=setup)
+    async with app.run_test() as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, FirstRunScreen), what="form")
+        assert app.theme == "light"
+        app.choose_theme("high-contrast")
+        await pilot.pause()
+        assert app.theme == "high-contrast"
+    assert load_config(paths.config_file).theme == "high-contrast"
+    assert setup.config.theme == "high-contrast"  # the form saves this same config later
+
+
+async def test_demo_still_loads_the_users_own_themes(
+        session_for: Callable[..., MonitorSession], tmp_path: Path) -> None:
+    user_themes = AppPaths.default().themes_dir
+    user_themes.mkdir(parents=True)
+    (user_themes / "ocean.toml").write_text(GOOD_THEME)
+    app = ConversionsApp(session_for(paths=AppPaths.under(tmp_path / "demo"), demo=True),
+                         theme="ocean")
+    async with app.run_test() as pilot:
+        await started(pilot)
+        assert app.theme == "ocean"
+        assert notifications(app) == []
 
 
 # ------------------------------------------------------------------- the wheel

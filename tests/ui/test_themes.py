@@ -525,3 +525,11 @@ def test_help_screen(snap_compare: SnapCompare, themed_app: Callable[[str], Conv
         await pilot.pause()
 
     assert snap_compare(themed_app(theme), terminal_size=(120, 40), run_before=open_help)
+
+
+def test_the_readme_example_is_a_valid_theme() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "themes" / "README.md").read_text()
+    example = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    theme = parse_theme(example, "ignored")
+    assert theme.name == "ocean"
+    assert theme.variables["status-not-found"] == "#d787ff"

@@ -170,7 +170,7 @@ async def test_choosing_another_profile_explains_the_restart(
         assert isinstance(app.screen, MonitorScreen)  # nothing else happened
 
 
-async def test_system_theme_command_lists_our_themes_and_help_command_opens_help(
+async def test_theme_command_lists_our_themes_and_help_is_listed_once(
         session_with: Callable[..., MonitorSession]) -> None:
     app = ConversionsApp(session_with())
     async with app.run_test(size=SIZE) as pilot:
@@ -189,5 +189,7 @@ async def test_system_theme_command_lists_our_themes_and_help_command_opens_help
                                                                 for p in listed}
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, MonitorScreen), what="closed")
+        prompts = await palette_prompts(pilot, "help")
+        assert sum(p.split("\n")[0] == "Help" for p in prompts) == 1, prompts  # no twin
         await run_in_palette(pilot, "Help")
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")

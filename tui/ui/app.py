@@ -173,15 +173,17 @@ class ConversionsApp(App[None]):
         self.notify(f"Theme {name} saved in {written}", timeout=4, markup=False)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        """Textual's commands, with a theme picker that saves the choice and our help."""
+        """Textual's commands, with a theme picker that saves the choice.
+
+        "Keys" and "Quit" are left out: ``?`` help and the app's own Quit binding
+        already appear in the palette (see :mod:`tui.ui.commands`).
+        """
         for command in super().get_system_commands(screen):
             if command.title == "Theme":
                 yield SystemCommand("Theme", "Change the colour theme (saved in the config)",
                                     self._pick_theme)
-            elif command.title != "Keys":
+            elif command.title not in ("Keys", "Quit"):
                 yield command
-        yield SystemCommand("Help", "Keys of this screen, status legend, file locations",
-                            self.action_help)
 
     def _pick_theme(self) -> None:
         self.push_screen(CommandPalette(providers=[ThemeCommands],

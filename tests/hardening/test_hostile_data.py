@@ -10,7 +10,9 @@ screen carries no control character (the bytes themselves are checked in
 
 from __future__ import annotations
 
+import base64
 import io
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -128,6 +130,23 @@ def assert_clean_screen(app: ConversionsApp) -> str:
     return svg
 
 
+def record_terminal_writes(app: ConversionsApp) -> list[str]:
+    """From now on, what the app writes to its (headless) driver: OSC 52 copies go there."""
+    driver = app._driver
+    assert driver is not None
+    written: list[str] = []
+    write = driver.write
+    driver.write = lambda data: (written.append(data), write(data))[1]  # type: ignore[method-assign]
+    return written
+
+
+def last_copy(written: list[str]) -> str:
+    """The text of the last OSC 52 clipboard write."""
+    payloads = re.findall(r"\x1b\]52;c;([A-Za-z0-9+/=]*)", "".join(written))
+    assert payloads, "nothing was copied"
+    return base64.b64decode(payloads[-1]).decode("utf-8")
+
+
 def polled(app: ConversionsApp, ids: dict[str, int]) -> bool:
     rows = table(app).rows
     return all(i in rows and rows[i].status is not None for i in ids.values())
@@ -220,8 +239,19 @@ async def test_inspect_modal_shows_every_tab_literally(
             texts = tab_texts(modal)
             for tab, text in texts.items():
                 assert not any(char in text for char in RAW_CONTROLS), (name, tab, text[:300])
-            await pilot.press("c")  # copy the Raw tab: what goes to the clipboard is clean
-            assert app.clipboard and not any(char in app.clipboard for char in RAW_CONTROLS)
+            written = record_terminal_writes(app)
+            await pilot.press("c")  # copy the Overview tab: the clipboard gets it clean
+            await pilot.pause()
+            copied = last_copy(written)
+            assert copied == modal.tab_text(), copied[:300]
+            assert SHOWN[:20] in copied or name != "sink"
+            assert not any(char in copied for char in RAW_CONTROLS), repr(copied)
+            await pilot.press("left", "c")  # the Raw tab: copied, or refused as too large
+            await pilot.pause()
+            if len(written) > 1:
+                assert last_copy(written) == texts["raw"] == modal.tab_text()
+            else:
+                assert name == "sink" and "Not copied" in notices(app)[-1], notices(app)
             if name == "sink":
                 assert SHOWN in texts["overview"]
                 assert '{"k": {"k": {"k":' in texts["overview"]  # 200 levels, shown and cut

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import io
+import re
 import subprocess
 import sys
 import time
@@ -40,6 +41,7 @@ from tui.core.session import MonitorSession
 from tui.core.settings import AppConfig, ProfileSettings
 from tui.sandbox.runner import SandboxServer
 from tui.ui.app import ConversionsApp
+from tui.ui.screens.confirm_delete import ConfirmDeleteModal
 from tui.ui.screens.inspect import InspectModal
 from tui.ui.screens.key_prompt import KeyPromptModal
 from tui.ui.screens.monitor import MonitorScreen
@@ -247,23 +249,36 @@ async def test_key_absent_from_screenshots_toasts_clipboard_exports_and_database
         app.save_screenshot(str(shots / "polling.svg"))
         header = screen.query_one(MonitorHeader).render().plain
         assert "…-KEY" in header and "session only" in header, header
-        # Copies: IDs, the triage summary, the inspect modal's overview and raw tabs.
-        copies = []
-        for keys in (("c",), ("C",)):
-            await pilot.press(*keys)
-            copies.append(app.clipboard)
-        await pilot.press("enter")
+        # Copies (IDs, the triage summary, the inspect modal's overview and raw tabs) go to
+        # the terminal as OSC 52: record what the app writes to its (headless) driver.
+        driver = app._driver
+        assert driver is not None
+        written: list[str] = []
+        write = driver.write
+        driver.write = lambda data: (written.append(data), write(data))[1]  # type: ignore[method-assign]
+        await pilot.press("c", "C", "enter")
         await wait_for(pilot, lambda: isinstance(app.screen, InspectModal), what="inspect")
-        await pilot.press("c")
-        copies.append(app.clipboard)
-        await pilot.press("right", "right", "right", "right", "c")
-        copies.append(app.clipboard)
+        await pilot.press("c", "right", "right", "right", "right", "c")
+        await pilot.pause()
+        copies = [base64.b64decode(payload).decode("utf-8")
+                  for payload in re.findall(r"\x1b\]52;c;([A-Za-z0-9+/=]*)", "".join(written))]
+        assert len(copies) == 4, copies
+        assert_no_secret("".join(written), "what the app wrote to the terminal")
         assert_no_secret(app.export_screenshot(), "the screenshot of the inspect modal")
         await pilot.press("escape")
+        # A delete on the server: the audit log gets an entry (searched below with the rest).
+        await wait_for(pilot, lambda: isinstance(app.screen, MonitorScreen), what="monitor")
+        screen.query_one(ConversionsTable).move_cursor(done)
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDeleteModal),
+                       what="the confirmation")
+        await pilot.press("tab", "enter")
+        await wait_for(pilot, lambda: len(session.audit.entries()) == 1, timeout=20,
+                       what="the delete audited")
         toasts = [str(n.message) for n in app._notifications]
         for text in (*copies, *toasts):
             assert_no_secret(text, "a copy or a toast")
-        assert any('"payload"' in text for text in copies)  # the raw envelope was copied
+        assert any('"payload"' in text for text in copies), copies  # the raw envelope
         assert_no_secret(plain(screen.query_one(MonitorHeader).render()), "the header")
     rows_now = session.watchlist.all()
     history = {row.id: session.watchlist.history(row.id) for row in rows_now}
@@ -272,7 +287,8 @@ async def test_key_absent_from_screenshots_toasts_clipboard_exports_and_database
     assert "done.csv" in (tmp_path / "export.csv").read_text(encoding="utf-8-sig")
     assert {path.name for path in shots.iterdir()} == {"typing.svg", "polling.svg"}
     searched = [*assert_no_secret_in_files(tmp_path)]
-    assert any(path.name.startswith("watchlist") for path in searched), searched
+    names = {path.name.split(".")[0] for path in searched}
+    assert {"watchlist", "audit", "export", "typing", "polling"} <= names, names
 
 
 # --------------------------------------------------------------------- reprs

@@ -235,7 +235,7 @@ async def test_sort_filter_and_views_from_the_keyboard(
         assert not monitor(app).query_one("#filter").has_class("-shown")
 
         # Polling paused: every poll batch relabels the tabs, which restarts their
-        # underline animation and holds each key press until it settles (see the xfail
+        # underline animation and holds each key press until it settles (this was a
         # test below); the views do not need fresh polls.
         await pilot.press("p")
         expected = {"1": {a, b, c, d}, "2": {a, d}, "3": {b}, "4": {c}, "5": set(), "6": set()}
@@ -275,10 +275,6 @@ async def test_pause_stops_requests_and_resume_restarts_them(
         assert ("information", "Polling resumed") in notices(app)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG tui/ui/screens/monitor.py MonitorScreen._refresh_counts sets all six Tab.label "
-    "on every poll batch even when no count changed; each set posts Tab.Relabelled, which "
-    "restarts the Tabs underline animation (CPU churn; key presses wait on it)"))
 async def test_view_tabs_are_not_relabelled_while_counts_stay_the_same(
         sandbox: SandboxServer, monitor_session: SessionFactory,
         monkeypatch: pytest.MonkeyPatch) -> None:
@@ -497,11 +493,6 @@ async def test_cancelled_first_key_prompt_p_asks_again(
                        what="polling with the typed key")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG tui/ui/screens/monitor.py action_toggle_pause: after the 401 key prompt is "
-    "cancelled, p only pauses/resumes the scheduler (it asks for a key only when there is "
-    "no scheduler yet), so no key can be given although the banner says polling waits "
-    "for a new key"))
 async def test_cancelled_401_prompt_p_asks_for_a_key(
         sandbox: SandboxServer, monitor_session: SessionFactory) -> None:
     conversion = sandbox.state.add_conversion(status="Processing", frozen=True)
@@ -545,9 +536,6 @@ async def test_rows_leave_the_active_view_and_the_filter_when_their_status_moves
                        what="the count follows")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG tui/ui/screens/key_prompt.py KeyPromptModal._submit calls ApiKey(value) unguarded; "
-    "ApiKey raises ValueError for a space or non-ASCII character, which crashes the app"))
 async def test_key_prompt_refuses_a_key_with_a_space_without_crashing(
         sandbox: SandboxServer, monitor_session: SessionFactory) -> None:
     conversion = sandbox.state.add_conversion(status="Processing", frozen=True)

@@ -772,10 +772,6 @@ async def test_audit_log_lists_every_delete_outcome(
         await on_screen(pilot, MonitorScreen)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: x (unwatch) writes no audit entry; tui/core/audit.py says removing from the "
-    "watchlist is audited, TriageScreen.action_remove_from_watchlist never calls "
-    "session.audit.append"))
 async def test_unwatch_is_audited(
         sandbox: SandboxServer, monitor_session: SessionFactory) -> None:
     ids = [sandbox.state.add_conversion(status="Completed") for _ in range(2)]
@@ -941,10 +937,6 @@ async def test_unwatch_and_delete_use_different_words(
         assert all(sandbox.state.get(i) is not None for i in ids)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: the inspect History tab never says 'now' for the current status: "
-    "tui/ui/screens/inspect.py _history_table tests `span.end` (always a timestamp) "
-    "instead of whether the span is the last one"))
 async def test_history_current_status_runs_until_now(
         sandbox: SandboxServer, monitor_session: SessionFactory) -> None:
     conv = sandbox.state.add_conversion(status="Processing", frozen=True)
@@ -959,10 +951,6 @@ async def test_history_current_status_runs_until_now(
         assert " now " in current, current
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: tui/ui/app.tcss `Screen { background: $background; }` also matches every "
-    "ModalScreen and overrides its translucent backdrop, so the monitor vanishes behind "
-    "the delete confirmation (and every other modal)"))
 async def test_the_monitor_shows_through_behind_the_delete_confirmation(
         sandbox: SandboxServer, monitor_session: SessionFactory) -> None:
     conv = sandbox.state.add_conversion(status="Completed")
@@ -975,10 +963,6 @@ async def test_the_monitor_shows_through_behind_the_delete_confirmation(
         assert modal.styles.background.a < 1, modal.styles.background
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: tui/ui/screens/triage_actions.py runs action_delete_on_server as "
-    "@work(exclusive=True, group='delete'): pressing d again while a bulk delete is on the "
-    "wire cancels it; IDs not yet sent are never sent, and no summary is shown"))
 async def test_pressing_d_again_does_not_cancel_a_running_bulk_delete(
         sandbox: SandboxServer, monitor_session: SessionFactory) -> None:
     state = sandbox.state

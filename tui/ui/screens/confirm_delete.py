@@ -65,10 +65,11 @@ class ConfirmDeleteModal(ModalScreen[bool]):
                     yield Static(describe_row(row), markup=False)
                 if count > LISTED:
                     yield Static(f"… and {count - LISTED} more", markup=False)
+            them = "it" if count == 1 else "them"
             yield Static(
-                "The server marks them for deletion, then deletes them; this cannot be undone. "
-                "(To only stop watching, use x: that never touches the server.)", id="explain",
-                markup=False)
+                f"The server marks {them} for deletion, then deletes {them}; this cannot be "
+                "undone. (To only stop watching, use x: that never touches the server.)",
+                id="explain", markup=False)
             if self.needs_typed_count:
                 yield Input(placeholder=f"type {count} to confirm", id="count")
             with Horizontal():

@@ -22,10 +22,12 @@ from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Input, Label, Static, TabbedContent, TabPane, TextArea
 
+from tui.core.clipboard import ClipboardCopy
 from tui.core.statuses import status_kind, status_symbol
 from tui.core.triage import format_duration, problem_summary, time_in_statuses
 from tui.core.untrusted import printable
 from tui.core.watchlist import WatchedConversion
+from tui.ui.clipboard import copy_to_terminal_clipboard
 from tui.ui.widgets.timeline_bar import TimelineBar
 
 
@@ -33,6 +35,19 @@ def _when(stamp: float | None) -> str:
     if stamp is None:
         return "—"
     return datetime.fromtimestamp(stamp).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _upload_date(text: str | None) -> str:
+    """The server's ISO date in local time like the other times; as it came if unreadable."""
+    if not text:
+        return "—"
+    try:
+        stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return printable(text, limit=100)
+    if stamp.tzinfo is None:
+        return printable(text, limit=100)
+    return stamp.astimezone().strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _lines(messages: Sequence[str]) -> str:
@@ -111,6 +126,7 @@ class InspectModal(ModalScreen[None]):
     InspectModal TabbedContent { height: 1fr; }
     InspectModal .overview { height: auto; }
     InspectModal #raw { height: 1fr; }
+    InspectModal #keys { height: 1; color: $text-muted; padding: 0 1; }
     InspectModal #timeline { margin: 0 0 1 0; }
     """
 
@@ -145,6 +161,8 @@ class InspectModal(ModalScreen[None]):
                 with TabPane("Raw", id="raw-tab"):
                     yield TextArea(pretty_raw(row.raw), read_only=True, id="raw",
                                    soft_wrap=True)
+            yield Static("esc close · c copy this tab · / search warnings or errors · "
+                         "←/→ tabs", id="keys", markup=False)
 
     # ------------------------------------------------------------ contents
     def _overview(self) -> Table:
@@ -160,7 +178,7 @@ class InspectModal(ModalScreen[None]):
             ("Type", printable(row.data_source_type or "—", limit=200)),
             ("Status", f"{status_symbol(kind)} {printable(row.status or '—', limit=200)}"),
             ("In status for", format_duration(max(0.0, self._now - since))),
-            ("Uploaded", printable(row.upload_date or "—", limit=100)),
+            ("Uploaded", _upload_date(row.upload_date)),
             ("First seen", _when(row.first_seen)),
             ("Last checked", _when(row.last_checked)),
             ("Last changed", _when(row.last_changed)),
@@ -197,10 +215,12 @@ class InspectModal(ModalScreen[None]):
         spans = time_in_statuses(self.history, self._now)
         if not spans:
             table.add_row(Text("(no status recorded yet)"), Text(""), Text(""), Text(""))
-        for span in spans:
+        for number, span in enumerate(spans, start=1):
             kind = status_kind(span.status)
+            # The last span is the current status: it lasts until now, not until a time.
+            until = "now" if number == len(spans) else _when(span.end)
             table.add_row(Text(f"{status_symbol(kind)} {printable(span.status, limit=60)}"),
-                          Text(_when(span.start)), Text(_when(span.end) if span.end else "now"),
+                          Text(_when(span.start)), Text(until),
                           Text(format_duration(span.seconds)))
         return table
 
@@ -226,10 +246,17 @@ class InspectModal(ModalScreen[None]):
 
     # -------------------------------------------------------------- actions
     def action_close(self) -> None:
+        # Escape in a search box clears the search first; a second escape closes.
+        focused = self.focused
+        if isinstance(focused, Input) and focused.value:
+            focused.value = ""
+            return
         self.dismiss(None)
 
     def action_copy(self) -> None:
-        self.app.copy_to_clipboard(self.tab_text())
+        text = self.tab_text()
+        if copy_to_terminal_clipboard(self.app, text):
+            self.notify(ClipboardCopy(text, "this tab").description(), timeout=3)
 
     def action_search(self) -> None:
         active = self.query_one(TabbedContent).active

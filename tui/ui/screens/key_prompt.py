@@ -52,8 +52,14 @@ class KeyPromptModal(ModalScreen[ApiKey | None]):
         if not value:
             self.notify("The key is empty.", severity="warning")
             return
+        try:
+            key = ApiKey(value)
+        except ValueError as error:
+            # e.g. a space or a non-ASCII character: a header cannot carry it.
+            self.notify(f"Not a usable key: {error}", severity="warning", markup=False)
+            return
         self.query_one(Input).value = ""
-        self.dismiss(ApiKey(value))
+        self.dismiss(key)
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

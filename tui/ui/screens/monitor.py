@@ -230,8 +230,11 @@ class MonitorScreen(TriageScreen):
         self.query_one(SummaryStrip).show_rows(rows)
         tabs = self.query_one(Tabs)
         for view in VIEWS:
+            label = f"{view.label} {counts[view.key]}"
             tab = tabs.query_one(f"#view-{view.key}", Tab)
-            tab.label = f"{view.label} {counts[view.key]}"
+            # Setting a label restarts the tab bar's underline animation: only on change.
+            if tab.label_text != label:
+                tab.label = label
         self._update_header(watched=counts["all"], active=counts["active"])
 
     def _update_header(self, *, watched: int | None = None, active: int | None = None) -> None:
@@ -300,6 +303,10 @@ class MonitorScreen(TriageScreen):
     def action_toggle_pause(self) -> None:
         if self.scheduler is None:
             self._connect()
+            return
+        if self.scheduler.connectivity.state is ConnectivityState.AUTH_FAILED:
+            # The key was refused and the prompt was cancelled: p asks again.
+            self._ask_for_new_key("The server refused the key. Enter a new one to go on.")
             return
         if self.scheduler.paused:
             self.scheduler.resume()

@@ -95,8 +95,14 @@ class TriageScreen(Screen[None]):
         self.app.push_screen(InspectModal(row, self.session.watchlist.history(conversion_id)))
 
     # ------------------------------------------------------------ delete
-    @work(exclusive=True, group="delete", exit_on_error=False)
+    @work(group="delete", exit_on_error=False)
     async def action_delete_on_server(self) -> None:
+        # Not an exclusive worker: a second `d` must never cancel a bulk delete whose
+        # requests are on the wire (they would go unfollowed and be audited as failed).
+        # Two deletes may run side by side; repeating a delete request is harmless.
+        await self._delete_flow()
+
+    async def _delete_flow(self) -> None:
         notify = self.notify
         if self.session.read_only:
             notify("Read-only profile: deleting is switched off.", severity="warning")
@@ -232,6 +238,9 @@ class TriageScreen(Screen[None]):
             if not sure:
                 return
         removed = self.session.watchlist.remove(ids)
+        profile = self.session.last_profile
+        self.session.audit.append("unwatch", ids, "done (local only)", self.session.profile.name,
+                                  profile.email if profile is not None else None)
         self.table.remove_rows(ids)
         if self.scheduler is not None:
             self.scheduler.unwatch(ids)

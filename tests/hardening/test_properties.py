@@ -302,17 +302,10 @@ def test_retry_after_is_none_or_a_non_negative_number(value: str | None) -> None
 _HUGE_YEAR = "Mon, 01 Jan 99999999999999999999 00:00:00 GMT"
 
 
-@pytest.mark.xfail(strict=True, raises=OverflowError, reason=(
-    "BUG parse_retry_after: a Retry-After HTTP date with a year too large for a C long "
-    "raises OverflowError (email.utils.parsedate_to_datetime) instead of giving None"))
 def test_retry_after_with_a_huge_year_is_unreadable() -> None:
     assert parse_retry_after(_HUGE_YEAR) is None
 
 
-@pytest.mark.xfail(strict=True, raises=OverflowError, reason=(
-    "BUG client: a 429 whose Retry-After date has a huge year escapes as OverflowError, "
-    "not RateLimitedError (the poller then sees an 'internal' row problem instead of a "
-    "hold; Uploader.run() raises out of the upload)"))
 def test_a_429_with_a_huge_year_is_rate_limited(
         mocked_client: tuple[ConversionsClient, dict[str, httpx.Response],
                              asyncio.AbstractEventLoop]) -> None:

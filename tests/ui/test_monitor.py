@@ -200,7 +200,10 @@ async def test_live_status_change_keeps_the_cursor_on_its_conversion(
         assert [status_of(app, i) for i in still] == ["Processing", "Processing"]
         seen = [status for status, _ in session.watchlist.history(moving)]
         assert seen[0] == "Queued" and seen[-1] == "Failed"
-        assert any("moving.csv failed" in message for _, message in notices(app))
+        # Toasts for changes are gathered for a few seconds, then shown together.
+        await wait_for(pilot, lambda: any("moving.csv failed" in message
+                                          for _, message in notices(app)),
+                       timeout=6, what="the failure toast")
 
 
 async def test_sort_filter_and_views_from_the_keyboard(
@@ -462,6 +465,8 @@ async def test_hostile_server_text_renders_literally(
         assert "[blink]Weird␇" in weird
         header = header_text(app)
         assert "[red]Mallory[/]␛]0;pwned␇" in header and "<U+202E>redli" in header
+        await wait_for(pilot, lambda: any(severity == "error" for severity, _ in notices(app)),
+                       timeout=6, what="the failure toast (gathered for a few seconds)")
         failed = [m for severity, m in notices(app) if severity == "error"]
         assert failed and "[/]␛[31m<U+202E>invoice[b].csv␀" in failed[0], failed
         for text in (line, weird, header, *failed):

@@ -35,6 +35,10 @@ _SOURCE_WORDS = {
 }
 
 
+# Status-change toasts are gathered for this many seconds, then shown together.
+ANNOUNCE_EVERY = 3
+
+
 class PollUpdated(Message):
     """A batch of poll results (posted by the scheduler's callback, handled on the UI)."""
 
@@ -81,6 +85,9 @@ class MonitorScreen(TriageScreen):
         self._view = "all"
         self._asking_for_key = False
         self._last_connectivity_state: ConnectivityState | None = None
+        self._counts_dirty = False
+        self._pending_changes: list[StatusChange] = []
+        self._tick_count = 0
 
     # ---------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -97,7 +104,7 @@ class MonitorScreen(TriageScreen):
         self.table.focus()
         self._load_watchlist()
         self._update_header()
-        self.set_interval(5.0, self._refresh_counts)
+        self.set_interval(1.0, self._tick)
         self._connect()
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
@@ -184,14 +191,25 @@ class MonitorScreen(TriageScreen):
                 "The server answered 401: the key was refused (rotated or revoked?). "
                 "Polling is paused; enter a new key to go on.")
         self._last_connectivity_state = state
-        self._announce(update.changes)
+        self._pending_changes.extend(update.changes)
         if update.changes:
             self.query_one(SummaryStrip).activity_changed()  # throttled: one read per few s
         if update.rows or update.changes:
+            # Recounting every view is O(watched rows): once a second at most, not per batch.
+            self._counts_dirty = True
+
+    def _tick(self) -> None:
+        """Once a second: recount the views if rows changed; announce what happened."""
+        if self._counts_dirty:
             self._refresh_counts()
+        self._tick_count += 1
+        if self._tick_count % ANNOUNCE_EVERY == 0 and self._pending_changes:
+            changes, self._pending_changes = self._pending_changes, []
+            self._announce(changes)
 
     def _announce(self, changes: Sequence[StatusChange]) -> None:
-        """Toasts for what a watcher must not miss; bursts collapse into one toast."""
+        """Toasts for what a watcher must not miss; a few seconds' worth collapse into one
+        toast per kind, so a busy watchlist does not bury the screen in toasts."""
         failed: list[str] = []
         warned: list[str] = []
         deleted: list[str] = []
@@ -224,6 +242,7 @@ class MonitorScreen(TriageScreen):
 
     # ------------------------------------------------------------- summaries
     def _refresh_counts(self) -> None:
+        self._counts_dirty = False
         now = time.time()
         rows = list(self.table.rows.values())
         counts = count_views(rows, now, self.session.profile.stuck_after)

@@ -79,8 +79,9 @@ async def test_start_shows_watched_ids_user_and_counts(
         assert "test" in text
         assert "test-key" not in text  # only the masked form
         assert "key …" in text
-        await wait_for(pilot, lambda: tab_labels(app)["view-all"] == "All 3",
-                       what="view counts")
+        # Counts follow the polls within a second (they are recounted once a second).
+        await wait_for(pilot, lambda: tab_labels(app)["view-all"] == "All 3"
+                       and tab_labels(app)["view-active"] == "Active 1", what="view counts")
         labels = tab_labels(app)
         assert labels["view-active"] == "Active 1"
         assert labels["view-failed"] == "Failed 1"

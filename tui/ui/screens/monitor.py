@@ -12,6 +12,7 @@ from textual.message import Message
 from textual.widgets import Footer, Input, Tab, Tabs
 from textual.worker import Worker, WorkerState
 
+from tui.api.models import Profile
 from tui.core.credentials import ApiKey, KeySource
 from tui.core.idlist import IdListResult
 from tui.core.poller import ConnectivityState, PollScheduler, PollSettings, PollUpdate
@@ -86,6 +87,7 @@ class MonitorScreen(TriageScreen):
         self._asking_for_key = False
         self._last_connectivity_state: ConnectivityState | None = None
         self._counts_dirty = False
+        self._shown_profile: Profile | None = None
         self._pending_changes: list[StatusChange] = []
         self._tick_count = 0
 
@@ -197,6 +199,10 @@ class MonitorScreen(TriageScreen):
         if update.rows or update.changes:
             # Recounting every view is O(watched rows): once a second at most, not per batch.
             self._counts_dirty = True
+        if self.session.last_profile is not self._shown_profile:
+            # Whose key this is shows as soon as the first answer says so.
+            self._shown_profile = self.session.last_profile
+            self._update_header()
 
     def _tick(self) -> None:
         """Once a second: recount the views if rows changed; announce what happened."""

@@ -292,9 +292,6 @@ async def test_key_absent_from_screenshots_toasts_clipboard_exports_and_database
 
 
 # --------------------------------------------------------------------- reprs
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: MonitorSession is a dataclass whose repr includes env, a copy of os.environ, "
-    "so repr(session) shows CONVERSIONS_API_KEY (tui/core/session.py, field env)"))
 def test_session_repr_does_not_show_the_key_from_the_environment(tmp_path: Path) -> None:
     session = MonitorSession.open(
         AppPaths.under(tmp_path), AppConfig(),
@@ -309,11 +306,6 @@ def test_session_repr_does_not_show_the_key_from_the_environment(tmp_path: Path)
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: ConversionsApp._fatal_error (tui/ui/app.py) appends two exit renderables; "
-    "outside --dev Textual prints only the first, so the 'stopped after an internal error; "
-    "the watchlist is saved' sentence is lost and a misleading 'NOTE: 1 of 2 errors shown' "
-    "is printed instead"))
 def test_crash_report_ends_with_the_apps_own_sentence(isolated_folders: Path) -> None:
     env = app_environment(isolated_folders, base_url="http://127.0.0.1:9", api_key=CANARY)
     crash_at_once = ("import sys\n"

@@ -122,10 +122,6 @@ def test_cli_with_the_flag_goes_on_to_the_monitor(monkeypatch: pytest.MonkeyPatc
     assert [p.base_url for p in started] == [REMOTE] and started[0].allow_insecure_http
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: check_base_url (tui/core/settings.py) quotes the whole URL, user name and "
-    "password included, in the messages it raises before its userinfo check (bad scheme, "
-    "bad port, spaces); the CLI prints them to stderr"))
 @pytest.mark.parametrize("url", [
     "ftp://support:hunter2-secret@api.example.com", "https://support:hunter2-secret@h:port",
     "https://support:hunter2-secret@api.example.com/a b",
@@ -318,11 +314,6 @@ async def test_unknown_ca_is_refused_by_default(https_server: str, tmp_path: Pat
         default.close()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: ProfileSettings.ca_bundle (tui/core/settings.py) is not checked; a missing file "
-    "surfaces only when MonitorSession.open_client calls ssl.create_default_context, as "
-    "a FileNotFoundError without the file name ('[Errno 2] No such file or directory') "
-    "in a '_connect failed' toast, and polling never starts"))
 def test_missing_ca_bundle_is_a_config_error_naming_the_file(tmp_path: Path) -> None:
     missing = tmp_path / "no-such-ca.pem"
     config_file = tmp_path / "config.toml"
@@ -333,10 +324,6 @@ def test_missing_ca_bundle_is_a_config_error_naming_the_file(tmp_path: Path) -> 
     assert "ca_bundle" in refused.value.message and str(missing) in refused.value.message
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: a ca_bundle of '~/...' is passed to ssl.create_default_context as it is "
-    "(tui/api/client.py _ssl_context, via tui/core/session.py open_client); OpenSSL does "
-    "not expand '~', so the file is 'not found'"))
 async def test_ca_bundle_in_the_home_folder_can_be_written_with_a_tilde(
         certificates: Certificates, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))

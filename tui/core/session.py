@@ -70,7 +70,8 @@ class MonitorSession:
     read_only: bool = False
     preset_key: ApiKey | None = None
     initial_ids: list[int] = field(default_factory=list)
-    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    # repr=False: the environment may hold CONVERSIONS_API_KEY.
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ), repr=False)
     last_profile: Profile | None = None
 
     @classmethod

@@ -86,6 +86,17 @@ class ProfileSettings(BaseModel):
     allow_insecure_http: bool = False
     theme: str | None = None
 
+    @field_validator("ca_bundle")
+    @classmethod
+    def _ca_bundle_exists(cls, value: str | None) -> str | None:
+        # OpenSSL neither expands "~" nor names a missing file clearly: check here.
+        if value is None:
+            return None
+        path = Path(value).expanduser()
+        if not path.is_file():
+            raise ValueError(f"ca_bundle {str(path)!r} is not a readable file")
+        return str(path)
+
     @field_validator("base_url")
     @classmethod
     def _tidy_base_url(cls, value: str) -> str:
@@ -126,6 +137,17 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+def _redacted(url: str) -> str:
+    """``url`` with anything before an ``@`` in its authority hidden."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    authority, slash, path = rest.partition("/")
+    if "@" in authority:
+        authority = "…@" + authority.rsplit("@", 1)[1]
+    return f"{scheme}://{authority}{slash}{path}"
+
+
 def check_base_url(url: str, allow_insecure_http: bool) -> None:
     """Refuse a base URL we cannot or should not use.
 
@@ -136,6 +158,13 @@ def check_base_url(url: str, allow_insecure_http: bool) -> None:
     """
     try:
         parts = urlsplit(url)
+    except ValueError as error:
+        raise ConfigError(f"base URL {_redacted(url)!r} is not a valid URL ({error})") from None
+    # First, so that no message below quotes a password.
+    if parts.username is not None or parts.password is not None:
+        raise ConfigError("base URL must not contain a user name or password")
+    url = _redacted(url)
+    try:
         port = parts.port  # raises ValueError on a non-numeric port
     except ValueError as error:
         raise ConfigError(f"base URL {url!r} is not a valid URL ({error})") from None
@@ -146,8 +175,6 @@ def check_base_url(url: str, allow_insecure_http: bool) -> None:
         )
     if any(ch.isspace() for ch in url):
         raise ConfigError(f"base URL {url!r} must not contain spaces")
-    if parts.username is not None or parts.password is not None:
-        raise ConfigError("base URL must not contain a user name or password")
     if parts.query or parts.fragment:
         raise ConfigError(f"base URL {url!r} must not have a query or fragment")
     if parts.scheme == "http" and not allow_insecure_http and not _is_loopback(parts.hostname):

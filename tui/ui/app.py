@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rich.console import Group
 from rich.segment import Segments
 from rich.text import Text
 from textual.app import App, SystemCommand
@@ -314,8 +315,9 @@ class ConversionsApp(App[None]):
 
         self.bell()
         traceback = Traceback(show_locals=False, width=None)
-        self._exit_renderables.append(Segments(self.console.render(traceback,
+        # One renderable: outside dev mode Textual prints only the first of them.
+        report = Group(traceback, Text("conversions-tui stopped after an internal error; "
+                                       "the watchlist is saved."))
+        self._exit_renderables.append(Segments(self.console.render(report,
                                                                    self.console.options)))
-        self._exit_renderables.append(Text("conversions-tui stopped after an internal error; "
-                                           "the watchlist is saved."))
         self._close_messages_no_wait()

@@ -340,10 +340,6 @@ async def test_inspect_of_a_one_megabyte_file_name_stays_responsive(
         assert spent < 4.0, f"inspecting a 1 MB file name took {spent:.1f} s of UI CPU"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: InspectModal.compose builds TextAreas holding every warning and the whole "
-    "pretty-printed raw envelope on the UI thread; 100,000 warnings cost seconds of "
-    "UI-thread CPU (Textual's document and wrap work is per line), freezing the monitor"))
 async def test_inspect_of_100000_warnings_stays_responsive(
         sandbox: SandboxServer, monitor_session: SessionFactory) -> None:  # noqa: F811
     many = sandbox.state.add_conversion(

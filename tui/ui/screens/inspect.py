@@ -54,19 +54,29 @@ def _lines(messages: Sequence[str]) -> str:
     return "\n".join(printable(m, limit=4000) for m in messages)
 
 
-def pretty_raw(raw: str | None) -> str:
-    """The last envelope as indented JSON, made printable (or the text as it came)."""
+RAW_LIMIT = 200_000
+
+
+def pretty_raw(raw: str | None, *, limit: int = RAW_LIMIT) -> str:
+    """The last envelope as indented JSON, made printable and cut at ``limit`` characters."""
     if not raw:
         return "(no answer recorded yet)"
     try:
         text = json.dumps(json.loads(raw), indent=2, ensure_ascii=False)
-    except ValueError:
+    except (ValueError, RecursionError):
         text = raw
-    return printable(text, limit=2_000_000, multiline=True)
+    if len(text) > limit:
+        text = text[:limit] + f"\n… (cut: {len(text):,} characters in all; export the row for all)"
+    return printable(text, limit=None, multiline=True)
 
 
 class MessageList(Vertical):
-    """A searchable, read-only list of messages (warnings or errors)."""
+    """A searchable, read-only list of messages (warnings or errors).
+
+    A hostile or broken server may send 100,000 messages: only the first
+    ``SHOWN_LINES`` matches are put in the TextArea (Textual's document work is
+    per line), and each message is made printable only when it is shown.
+    """
 
     DEFAULT_CSS = """
     MessageList { height: 1fr; }
@@ -75,26 +85,35 @@ class MessageList(Vertical):
     MessageList #count { height: 1; color: $text-muted; }
     """
 
+    SHOWN_LINES = 2000
+
     def __init__(self, messages: Sequence[str], *, what: str, id: str) -> None:
         super().__init__(id=id)
-        self._messages = [printable(m, limit=4000) for m in messages]
+        self._messages = messages
+        self._matches: Sequence[str] = messages
         self._what = what
         self._timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder=f"search {self._what}", classes="search")
-        yield Static(self._count_text(len(self._messages)), id="count", markup=False)
-        yield TextArea("\n".join(self._messages) or f"(no {self._what})", read_only=True,
+        yield Static(self._count_text(), id="count", markup=False)
+        yield TextArea(self._shown_text() or f"(no {self._what})", read_only=True,
                        soft_wrap=False, show_line_numbers=True)
 
-    def _count_text(self, shown: int) -> str:
-        total = len(self._messages)
-        return f"{total} {self._what}" if shown == total else f"{shown} of {total} {self._what}"
+    def _shown_text(self) -> str:
+        return _lines(self._matches[: self.SHOWN_LINES])
+
+    def _count_text(self) -> str:
+        total, shown = len(self._messages), len(self._matches)
+        text = f"{total} {self._what}" if shown == total else f"{shown} of {total} {self._what}"
+        if shown > self.SHOWN_LINES:
+            text += f" (the first {self.SHOWN_LINES} shown: search to narrow)"
+        return text
 
     @property
     def text(self) -> str:
-        """What is shown now (the search applied)."""
-        return self.query_one(TextArea).text
+        """Every message matching the search (not only the lines shown)."""
+        return _lines(self._matches)
 
     @on(Input.Changed, ".search")
     def _search_soon(self) -> None:
@@ -105,9 +124,10 @@ class MessageList(Vertical):
 
     def _search(self) -> None:
         needle = self.query_one(Input).value.casefold()
-        shown = [m for m in self._messages if needle in m.casefold()] if needle else self._messages
-        self.query_one(TextArea).load_text("\n".join(shown))
-        self.query_one("#count", Static).update(self._count_text(len(shown)))
+        self._matches = ([m for m in self._messages if needle in m.casefold()] if needle
+                         else self._messages)
+        self.query_one(TextArea).load_text(self._shown_text())
+        self.query_one("#count", Static).update(self._count_text())
 
     def focus_search(self) -> None:
         """Put the cursor in the search box."""
@@ -142,6 +162,7 @@ class InspectModal(ModalScreen[None]):
         self.row = row
         self.history = list(history)
         self._now = time.time() if now is None else now
+        self._raw_filled = False
 
     def compose(self) -> ComposeResult:
         row = self.row
@@ -159,8 +180,8 @@ class InspectModal(ModalScreen[None]):
                     yield TimelineBar(time_in_statuses(self.history, self._now), id="timeline")
                     yield Static(self._history_table(), classes="overview")
                 with TabPane("Raw", id="raw-tab"):
-                    yield TextArea(pretty_raw(row.raw), read_only=True, id="raw",
-                                   soft_wrap=True)
+                    # Filled when first shown: pretty-printing a huge answer is not free.
+                    yield TextArea("", read_only=True, id="raw", soft_wrap=False)
             yield Static("esc close · c copy this tab · / search warnings or errors · "
                          "←/→ tabs", id="keys", markup=False)
 
@@ -224,6 +245,12 @@ class InspectModal(ModalScreen[None]):
                           Text(format_duration(span.seconds)))
         return table
 
+    @on(TabbedContent.TabActivated)
+    def _fill_raw(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == "raw-tab" and not self._raw_filled:
+            self._raw_filled = True
+            self.query_one("#raw", TextArea).load_text(pretty_raw(self.row.raw))
+
     def tab_text(self) -> str:
         """The plain text of the active tab (what `c` copies)."""
         active = self.query_one(TabbedContent).active
@@ -233,7 +260,7 @@ class InspectModal(ModalScreen[None]):
         if active == "errors":
             return self.query_one("#error-list", MessageList).text
         if active == "raw-tab":
-            return self.query_one("#raw", TextArea).text
+            return pretty_raw(self.row.raw)
         if active == "history":
             return "\n".join(f"{s.status}\t{_when(s.start)}\t{format_duration(s.seconds)}"
                              for s in time_in_statuses(self.history, self._now))

@@ -21,15 +21,19 @@ def test_plain_sequence_is_exact() -> None:
     assert osc52_sequence("hi", inside_tmux=False) == b"\x1b]52;c;aGk=\x07"
 
 
-def test_tmux_sequence_wraps_and_doubles_every_escape() -> None:
+def test_tmux_sequence_is_plain_then_wrapped_with_every_escape_doubled() -> None:
+    # Plain for tmux's own set-clipboard, wrapped for allow-passthrough.
     assert osc52_sequence("hi", inside_tmux=True) == (
-        b"\x1bPtmux;\x1b\x1b]52;c;aGk=\x07\x1b\\"
+        b"\x1b]52;c;aGk=\x07" + b"\x1bPtmux;\x1b\x1b]52;c;aGk=\x07\x1b\\"
     )
 
 
 def test_tmux_body_unwraps_to_the_plain_sequence() -> None:
     text = "4512\n4513\nZürich ✓"
-    wrapped = osc52_sequence(text, inside_tmux=True)
+    plain = osc52_sequence(text, inside_tmux=False)
+    both = osc52_sequence(text, inside_tmux=True)
+    assert both.startswith(plain)
+    wrapped = both.removeprefix(plain)
     match = re.fullmatch(rb"\x1bPtmux;(.*)\x1b\\", wrapped, flags=re.DOTALL)
     assert match is not None
     body = match.group(1)

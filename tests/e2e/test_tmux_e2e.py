@@ -174,10 +174,6 @@ def test_copy_reaches_the_outer_terminal_through_tmux_passthrough(
     assert copied.split("\n") == [str(i) for i in ids]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: inside tmux the app sends OSC 52 only wrapped in DCS passthrough "
-    "(tui/core/clipboard.py osc52_sequence), which tmux >= 3.3 drops unless "
-    "allow-passthrough is on; tmux's own clipboard setting, set-clipboard on, never sees it"))
 def test_copy_reaches_the_outer_terminal_with_tmux_set_clipboard_on(
         tmux_servers: Callable[[], Tmux], sandbox_process: SandboxProcess,
         tmp_path: Path) -> None:

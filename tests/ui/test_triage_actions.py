@@ -155,8 +155,14 @@ class Terminal:
 
     def copied(self) -> list[str]:
         """The texts put on the clipboard, decoded."""
-        return [base64.b64decode(m.group(1)).decode("utf-8")
-                for m in OSC52.finditer(self.data.replace(b"\x1b\x1b", b"\x1b"))]
+        # One copy is one write; inside tmux it holds the sequence twice (plain, then
+        # wrapped for passthrough): the first one says what was copied.
+        texts = []
+        for write in self.clipboard_writes():
+            match = OSC52.search(write.replace(b"\x1b\x1b", b"\x1b"))
+            if match:
+                texts.append(base64.b64decode(match.group(1)).decode("utf-8"))
+        return texts
 
 
 # ------------------------------------------------------------------ inspect
@@ -577,7 +583,8 @@ async def test_copy_ids_inside_tmux_is_wrapped(
         await wait_for(pilot, terminal.clipboard_writes, what="an OSC 52 write")
         payload = base64.b64encode(str(conv).encode())
         assert terminal.clipboard_writes() == [
-            b"\x1bPtmux;\x1b\x1b]52;c;" + payload + b"\x07\x1b\\"]
+            b"\x1b]52;c;" + payload + b"\x07"
+            + b"\x1bPtmux;\x1b\x1b]52;c;" + payload + b"\x07\x1b\\"]
         assert terminal.copied() == [str(conv)]
         assert "Copied 1 ID" in notices(app)
 

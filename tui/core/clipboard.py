@@ -54,8 +54,11 @@ def inside_tmux(env: Mapping[str, str]) -> bool:
 def osc52_sequence(text: str, *, inside_tmux: bool, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
     """The bytes that make the terminal put ``text`` (UTF-8) on its clipboard.
 
-    ``ESC ] 52 ; c ; <base64> BEL``; inside tmux wrapped as
-    ``ESC P tmux; <sequence with every ESC doubled> ESC \\``. Raises
+    ``ESC ] 52 ; c ; <base64> BEL``. Inside tmux the plain sequence is followed by
+    the same one wrapped as ``ESC P tmux; <sequence with every ESC doubled> ESC \\``:
+    tmux itself takes the plain one when ``set-clipboard`` is on (its default
+    since 3.3 is "external", which ignores applications), and passes the wrapped
+    one to the outer terminal when ``allow-passthrough`` is on. Raises
     :class:`ClipboardTooLarge` when the base64 payload is over ``max_bytes``.
     """
     payload = base64.b64encode(text.encode("utf-8"))
@@ -65,7 +68,7 @@ def osc52_sequence(text: str, *, inside_tmux: bool, max_bytes: int = DEFAULT_MAX
     if not inside_tmux:
         return sequence
     # tmux passes a DCS body through verbatim once each ESC in it is doubled.
-    return _ESC + b"Ptmux;" + sequence.replace(_ESC, _ESC + _ESC) + _ESC + b"\\"
+    return sequence + _ESC + b"Ptmux;" + sequence.replace(_ESC, _ESC + _ESC) + _ESC + b"\\"
 
 
 def describe_size(size: int) -> str:

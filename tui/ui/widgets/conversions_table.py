@@ -657,6 +657,10 @@ class ConversionsTable(ScrollView, can_focus=True):
         count = self._rows.shown_count
         if not count or not self._slots:
             return
+        if not self.screen.is_current:
+            # Under a modal, ticking ages would repaint the whole screen behind it every
+            # few seconds (tens of kB over SSH); they catch up when the modal closes.
+            return
         now, today = self._clock_now()
         stale_after = 3 * self._poll_interval
         top = self.scroll_offset.y

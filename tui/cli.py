@@ -192,13 +192,15 @@ def _profile_for(argv: list[str], prog: str, extra: Callable[[argparse.ArgumentP
     parser = argparse.ArgumentParser(prog=f"conversions-tui {prog}")
     parser.add_argument("--profile", help="profile name (or CONVERSIONS_PROFILE)")
     parser.add_argument("--base-url", help="API base URL (or CONVERSIONS_BASE_URL)")
+    parser.add_argument("--allow-insecure-http", action="store_true",
+                        help="allow http:// to a host other than this machine")
     extra(parser)
     opts = parser.parse_args(argv)
     paths = AppPaths.default()
     try:
         config = load_config(paths.config_file)
         profile = resolve_profile(config, profile=opts.profile, base_url=opts.base_url,
-                                  env=os.environ)
+                                  env=os.environ, allow_insecure_http=opts.allow_insecure_http)
     except ConfigError as error:
         return _fail(str(error))
     return opts, paths, config, profile

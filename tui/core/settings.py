@@ -11,7 +11,7 @@ The file lives at :attr:`tui.core.paths.AppPaths.config_file`::
     read_only = true
 
     [keymap]
-    delete = "ctrl+d"
+    "monitor.delete" = "ctrl+d"
 
 A broken file never gives a traceback: :func:`load_config` raises
 :class:`ConfigError` naming the file, the line (when tomllib knows it) and the

@@ -252,7 +252,7 @@ def parse_config(text: str, path: Path | None = None) -> AppConfig:
                 isinstance(keys, str) for keys in value.values()
             ):
                 raise ConfigError(f'{name}: [keymap] entries should be strings, e.g. '
-                                  f'delete = "ctrl+d"', path=path)
+                                  f'"monitor.delete" = "ctrl+d"', path=path)
             config.keymap = dict(value)
         else:
             config.warnings.append(f"{name}: unknown key {key!r} ignored")

@@ -173,10 +173,16 @@ async def test_the_request_budget_is_respected(sandbox: SandboxServer, tmp_path:
     async with Running(sandbox, tmp_path, settings) as run:
         run.add(ids)
         await asyncio.sleep(0.5)
-        before = sandbox.state.request_count
+        before, started = sandbox.state.request_count, time.monotonic()
         await asyncio.sleep(2.0)
         in_window = sandbox.state.request_count - before
-    assert 20 * 2.0 - 3 <= in_window <= 20 * 2.0 + 2
+        window = time.monotonic() - started  # a loaded machine oversleeps
+    # The budget is the promise: never more than 20/s over the window actually measured,
+    # + 2 for requests already on their way at its edges. Fewer only means the machine
+    # was busy (a starved event loop sends late); still, the poller must have used most
+    # of the budget (60 rows due every 10 ms want far more), not trickled.
+    assert in_window <= 20 * window + 2
+    assert in_window >= 20 * 2.0 * 0.6
 
 
 async def test_settled_rows_are_rechecked_slowly_and_on_refresh(sandbox: SandboxServer,

@@ -16,7 +16,7 @@ from tui.api.errors import (
 from tui.api.models import Envelope
 from tui.core.pollproblems import describe_problem
 from tui.core.pollqueue import Lane, PollQueue
-from tui.core.ratelimit import RecoveryRamp, TokenBucket, backoff_delay, jittered
+from tui.core.ratelimit import ErrorSpell, RecoveryRamp, TokenBucket, backoff_delay, jittered
 
 
 def test_token_bucket_spends_its_burst_then_paces_at_its_rate() -> None:
@@ -145,3 +145,21 @@ def test_queue_compacts_dead_entries() -> None:
         queue.schedule(slot, Lane.ACTIVE, float(due))
     assert len(queue._heaps[Lane.ACTIVE]) <= 2 * len(queue) + 65
     assert queue.queued_count(Lane.ACTIVE) == 1 and queue.head(Lane.ACTIVE) is slot
+
+
+def test_error_spell_needs_two_rows_and_a_quiet_interval_and_ends_once() -> None:
+    spell = ErrorSpell()
+    spell.failed(1, 0.0, pulled=False)
+    assert not spell.wide and not spell.answered(2, 5.0, quiet=1.0)  # one broken ID
+    spell.failed(3, 5.5, pulled=False)
+    assert spell.wide and spell.backed_off == {1, 3}
+    assert not spell.answered(2, 6.0, quiet=1.0)  # errors came half a second ago
+    assert spell.answered(2, 6.5, quiet=1.0)  # an interval without errors: over ...
+    assert not spell.answered(2, 7.0, quiet=1.0)  # ... once
+    spell.failed(1, 8.0, pulled=True)  # pulled rows failing again make no new spell
+    spell.failed(3, 8.0, pulled=True)
+    assert not spell.wide and not spell.answered(2, 20.0, quiet=1.0)
+    assert spell.backed_off == {1, 3}
+    spell.answered(1, 21.0, quiet=1.0)
+    spell.forget({3})
+    assert spell.backed_off == set()

@@ -455,7 +455,7 @@ async def test_429_holds_everyone_until_retry_after_then_ramps_up(tmp_path: Path
     limited = next(u.connectivity for u in h.updates
                    if u.connectivity.state is ConnectivityState.RATE_LIMITED)
     assert limited.retry_at == pytest.approx(WALL0 + hold_end)
-    assert "429" in limited.message
+    assert limited.message == "HTTP 429"  # the cause, not the client's whole sentence
     assert all(row.last_problem is None for row in h.watchlist.all())
 
 
@@ -480,15 +480,16 @@ async def test_429_without_retry_after_holds_for_the_default(tmp_path: Path) -> 
 async def test_lost_connection_is_one_offline_state_probed_with_backoff(
         tmp_path: Path) -> None:
     source = FakeSource(latency=0.01)
-    async with Harness(tmp_path, source, fast()) as h:
+    interval = 20.0  # long, so that the probe backoff shows before the interval caps it
+    async with Harness(tmp_path, source, fast(interval=interval)) as h:
         h.add(range(1, 21))
         await asyncio.sleep(2)
         source.default = raises(refused)
-        await asyncio.sleep(100)
+        await asyncio.sleep(118)
         offline_calls = list(source.calls)
         source.default = "Processing"
         healed_at = h.now()
-        await asyncio.sleep(31)
+        await asyncio.sleep(2 * interval)
     states = h.states()
     assert states == [ConnectivityState.OFFLINE, ConnectivityState.ONLINE]
     offline = [u.connectivity for u in h.updates
@@ -498,17 +499,50 @@ async def test_lost_connection_is_one_offline_state_probed_with_backoff(
     assert len({c.retry_at for c in offline}) == len(offline)  # each probe's next time shown
     # Nothing was recorded against the rows: one banner, not twenty row errors.
     assert all(row.last_problem is None for row in h.watchlist.all())
-    # After the first failures, one probe at a time: 1, 2, 4, 8, 16, 30, 30 s (±20 %).
-    failing = [t for _i, t in offline_calls if t > h.start + 2.02]
-    probes = failing[-7:]
+    # The rows fell due at 20.01 s: one wave (concurrency 8) failed, then one probe at a
+    # time after 1, 2, 4, 8, 16 s (±20 %), and then every poll interval (20 s), not 30 s.
+    wave = [t for _i, t in offline_calls if 20.0 < t - h.start < 20.5]
+    assert len(wave) == 8
+    probes = [t for _i, t in offline_calls if t - h.start > 20.5]
+    assert 1 * 0.8 <= probes[0] - (wave[0] + 0.01) <= 1 * 1.2 + 0.01
     gaps = [b - a for a, b in pairwise(probes)]
-    for gap, want in zip(gaps, [2, 4, 8, 16, 30, 30], strict=False):
+    wants = [2, 4, 8, 16, 20, 20]
+    assert len(gaps) >= len(wants) - 1
+    for gap, want in zip(gaps, wants, strict=False):
         assert want * 0.8 - 0.02 <= gap <= want * 1.2 + 0.02
     assert len({i for i, t in offline_calls if t > probes[0]}) == 1
     back = [i for i, t in source.calls if healed_at <= t]
     assert set(back) == set(range(1, 21))
     online = next(u for u in h.updates if u.connectivity.state is ConnectivityState.ONLINE)
     assert online.connectivity.since is not None
+
+
+async def test_after_a_long_outage_rows_are_fresh_within_two_intervals(
+        tmp_path: Path) -> None:
+    # The default settings (5 s interval, probes backing off to at most 30 s): the probe
+    # delay is capped at the interval, so the return of the server is noticed within one
+    # interval (+20 % jitter) and every row is fresh within two.
+    source = FakeSource(latency=0.05)
+    settings = PollSettings()
+    assert settings.offline_probe_max > settings.interval  # the cap is the interval's
+    async with Harness(tmp_path, source, settings) as h:
+        h.add(range(1, 31))
+        await asyncio.sleep(6)
+        source.default = raises(refused)
+        await asyncio.sleep(300)
+        during = list(source.calls)
+        source.default = "Processing"
+        healed_at = h.now()
+        await asyncio.sleep(3 * settings.interval)
+    probes = [t for _i, t in during if t > h.start + 20]
+    assert max(b - a for a, b in pairwise(probes)) <= settings.interval * 1.2 + 0.06
+    first_back = {}
+    for conversion_id, started in source.calls:
+        if started >= healed_at:
+            first_back.setdefault(conversion_id, started - healed_at)
+    assert set(first_back) == set(range(1, 31))
+    assert max(first_back.values()) <= 2 * settings.interval
+    assert h.states() == [ConnectivityState.OFFLINE, ConnectivityState.ONLINE]
 
 
 async def test_one_dropped_request_while_others_answer_is_a_row_problem(
@@ -534,6 +568,172 @@ async def test_one_dropped_request_while_others_answer_is_a_row_problem(
     assert ConnectivityState.OFFLINE not in h.states()
 
 
+def reset() -> TransportError:
+    return TransportError("127.0.0.1:1 closed the connection without answering.",
+                          reason="reset")
+
+
+def sometimes(rate: float, factory: Callable[[], Exception], seed: int = 11
+              ) -> Callable[[int], str]:
+    """An outcome that raises ``factory()`` for a seeded ``rate`` of the calls."""
+    dice = random.Random(seed)
+
+    def outcome(conversion_id: int) -> str:
+        if dice.random() < rate:
+            raise factory()
+        return "Processing"
+    return outcome
+
+
+async def test_dropped_connections_while_most_requests_answer_are_row_problems(
+        tmp_path: Path) -> None:
+    # 30 % of the requests dropped within milliseconds: the link is up (70 % answer), so
+    # the drops are problems of their rows, never the whole app OFFLINE.
+    source = FakeSource(latency=0.01)
+    async with Harness(tmp_path, source, fast()) as h:
+        h.add(range(1, 11))
+        await asyncio.sleep(1.5)
+        source.default = sometimes(0.3, reset)
+        await asyncio.sleep(30)
+        source.default = "Processing"
+        await asyncio.sleep(3)
+    problems = [row.last_problem for u in h.updates for row in u.rows if row.last_problem]
+    assert len(problems) >= 20 and set(problems) == {"connection dropped"}
+    assert h.states() == []  # never OFFLINE: no banner at all
+    assert all(row.last_problem is None for row in h.watchlist.all())  # and all fine again
+
+
+async def test_a_refused_connection_is_the_link_even_right_after_an_answer(
+        tmp_path: Path) -> None:
+    # The server goes away while row 1's request is out; the others were answered a
+    # moment earlier. "Refused" still means nobody listens: OFFLINE, no row problem.
+    source = FakeSource(latency=0.01)
+    source.latency_by_id[1] = 0.5
+    async with Harness(tmp_path, source, fast()) as h:
+        source.by_id[1] = lambda _i: (raise_(refused()) if h.now() - h.start > 3
+                                      else "Processing")
+        h.add(range(1, 6))
+        await asyncio.sleep(3.2)  # row 1's fourth request is out, the others answer
+        source.default = raises(refused)
+        await asyncio.sleep(5)
+        source.default = "Processing"
+        source.by_id.pop(1)
+        await asyncio.sleep(3)
+    assert h.states() == [ConnectivityState.OFFLINE, ConnectivityState.ONLINE]
+    assert not [row.id for u in h.updates for row in u.rows if row.last_problem]
+
+
+def raise_(error: Exception) -> str:
+    raise error
+
+
+def timed_out() -> TransportError:
+    return TransportError("Timed out waiting for an answer from 127.0.0.1:1.",
+                          reason="timeout")
+
+
+async def test_one_timeout_after_a_silence_is_asked_again_two_go_offline(
+        tmp_path: Path) -> None:
+    # One watched row whose requests take 3 s (interval 1 s): when one times out, nothing
+    # has answered for longer than two intervals. One failure proves little, so the row is
+    # asked again at once, without a problem; two in a row mean the link: OFFLINE.
+    source = FakeSource(latency=3.0)
+    calls = Counter[int]()
+    failing = {3}
+
+    def times_out(i: int) -> str:
+        calls[i] += 1
+        if calls[i] in failing:
+            raise timed_out()
+        return "Processing"
+
+    source.by_id[1] = times_out
+    async with Harness(tmp_path, source, fast()) as h:
+        h.add([1])
+        await asyncio.sleep(16)
+        starts = source.starts(1)
+        assert starts[3] - starts[2] == pytest.approx(3.0)  # asked again as it failed
+        assert starts[4] - starts[3] == pytest.approx(4.0)  # then the usual cadence
+        assert h.states() == []
+        row = h.watchlist.get(1)
+        assert row is not None and row.problem_count == 0
+        failing.update({calls[1] + 1, calls[1] + 2})  # the next two requests time out
+        await asyncio.sleep(12)
+    assert h.states() == [ConnectivityState.OFFLINE, ConnectivityState.ONLINE]
+    offline = next(u.connectivity for u in h.updates
+                   if u.connectivity.state is ConnectivityState.OFFLINE)
+    assert offline.message == "timed out"
+    row = h.watchlist.get(1)
+    assert row is not None and row.problem_count == 0
+
+
+async def test_rows_backed_off_in_a_server_error_spell_return_soon_after_it(
+        tmp_path: Path) -> None:
+    # Every row fails for 40 s: each backs off (2, 4, 8, 16, 32 s) and the app sends far
+    # less than healthy polling would; once the server is healthy again, every row is
+    # checked within two intervals, not after the rest of its backoff.
+    source = FakeSource(latency=0.01)
+    interval = 1.0
+    async with Harness(tmp_path, source, fast(interval=interval)) as h:
+        h.add(range(1, 11))
+        await asyncio.sleep(1.5)
+        spell_start = h.now()
+        source.default = raises(server_error)
+        await asyncio.sleep(40)
+        healed_at = h.now()
+        source.default = "Processing"
+        await asyncio.sleep(5)
+    during = [t for _i, t in source.calls if spell_start < t < healed_at]
+    assert len(during) <= 100  # healthy polling: 400; backoff plus one request a second
+    first_back: dict[int, float] = {}
+    for conversion_id, started in source.calls:
+        if started >= healed_at:
+            first_back.setdefault(conversion_id, started - healed_at)
+    assert set(first_back) == set(range(1, 11))
+    assert max(first_back.values()) <= 2 * interval + 0.05
+    assert all(row.last_problem is None for row in h.watchlist.all())
+
+
+async def test_rows_return_within_two_intervals_after_a_partial_error_spell(
+        tmp_path: Path) -> None:
+    source = FakeSource(latency=0.01)
+    interval = 1.0
+    async with Harness(tmp_path, source, fast(interval=interval)) as h:
+        h.add(range(1, 21))
+        await asyncio.sleep(1.5)
+        source.default = sometimes(0.3, server_error)
+        await asyncio.sleep(20)
+        backed_off = [row.id for row in h.watchlist.all() if row.problem_count >= 2]
+        healed_at = h.now()
+        source.default = "Processing"
+        await asyncio.sleep(5)
+    assert backed_off  # some rows were several errors deep when the spell ended
+    first_back: dict[int, float] = {}
+    for conversion_id, started in source.calls:
+        if started >= healed_at:
+            first_back.setdefault(conversion_id, started - healed_at)
+    assert set(first_back) == set(range(1, 21))
+    assert max(first_back.values()) <= 2 * interval + 0.05
+
+
+async def test_ids_that_keep_failing_while_others_answer_keep_their_backoff(
+        tmp_path: Path) -> None:
+    # Two broken conversions among healthy ones: not a server spell, so they back off
+    # (2, 4, 8, 16, 32, 64 s) instead of being asked every interval.
+    source = FakeSource(latency=0.01)
+    source.by_id[1] = raises(server_error)
+    source.by_id[2] = raises(server_error)
+    async with Harness(tmp_path, source, fast()) as h:
+        h.add(range(1, 11))
+        await asyncio.sleep(120)
+    for broken in (1, 2):
+        starts = source.starts(broken)
+        assert len(starts) <= 10  # healthy: 120
+        gaps = [b - a for a, b in pairwise(starts)]
+        assert max(gaps) >= 32 * 0.8 and gaps[-1] >= 16 * 0.8
+    assert len(source.starts(3)) >= 110  # the healthy rows never slowed down
+
+
 async def test_auth_failure_stops_everything_until_a_new_client(tmp_path: Path) -> None:
     bad = FakeSource(latency=0.01, default=raises(
         lambda: AuthenticationError("The server rejected the API key (HTTP 401).",
@@ -555,7 +755,7 @@ async def test_auth_failure_stops_everything_until_a_new_client(tmp_path: Path) 
     assert h.states() == [ConnectivityState.AUTH_FAILED, ConnectivityState.ONLINE]
     failed = next(u.connectivity for u in h.updates
                   if u.connectivity.state is ConnectivityState.AUTH_FAILED)
-    assert "401" in failed.message
+    assert failed.message == "HTTP 401"  # the cause, not the client's whole sentence
     assert all(row.last_problem is None for row in h.watchlist.all())
 
 

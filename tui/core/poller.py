@@ -10,9 +10,14 @@ hammering the API:
 * Requests go out through a token bucket (``request_budget`` per second) and
   at most ``concurrency`` at a time; one ID is never polled twice at once
   (its next poll is scheduled when the last one finishes).
-* Errors back off per ID; a 429 holds everyone for its Retry-After and then
-  ramps back up; a lost connection turns into one OFFLINE state with a single
-  probing ID; 401/403 stops polling until :meth:`PollScheduler.set_client`.
+* Errors back off per ID; when several rows failed and the server then answers
+  cleanly for an interval, the backed-off rows are asked again at once (a
+  server's error spell must not outlive itself), while an ID that fails on its
+  own keeps its backoff. A 429 holds everyone for its Retry-After and then ramps
+  back up. A refused connection, or drops and timeouts with no answer for two
+  intervals, turn into one OFFLINE state with a single probing ID, probed at
+  least once an interval; a drop while others answer is that row's problem.
+  401/403 stops polling until :meth:`PollScheduler.set_client`.
 * Results are flushed in batches (one ``record_results`` transaction, then one
   ``on_update`` call), at most every ``flush_interval`` seconds.
 
@@ -50,7 +55,7 @@ from tui.core.polltypes import (
     StatusSource,
     WatchlistStore,
 )
-from tui.core.ratelimit import RecoveryRamp, TokenBucket, backoff_delay, jittered
+from tui.core.ratelimit import ErrorSpell, RecoveryRamp, TokenBucket, backoff_delay, jittered
 from tui.core.statuses import StatusKind, is_settled, status_kind
 from tui.core.watchlist import PollResult, StatusChange, WatchedConversion
 
@@ -66,6 +71,10 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+# Transport failures that always mean the link, not one request: nothing listens, or
+# no connection can be secured. Drops and timeouts are judged by recent answers instead.
+_LINK_REASONS = frozenset({"refused", "tls"})
 
 
 def _error_kind(error: BaseException) -> str:
@@ -121,6 +130,8 @@ class PollScheduler:
         self._probe_id: int | None = None
         self._probe_in_flight = False
         self._last_answer = -math.inf  # clock time of the last HTTP answer
+        self._transport_failures = 0  # drops/timeouts since that answer
+        self._spell = ErrorSpell()  # rows backing off, and whether the server is to blame
         self._auth_problem: str | None = None
         self._auth_since: float | None = None
         self._paused = False
@@ -232,6 +243,7 @@ class PollScheduler:
         """Stop polling ``ids``; answers still on their way are dropped."""
         gone = {conversion_id for conversion_id in ids if self._queue.remove(conversion_id)}
         if gone:
+            self._spell.forget(gone)
             self._pending = [result for result in self._pending if result.id not in gone]
             if self._probe_id in gone:
                 self._probe_id = None
@@ -417,7 +429,7 @@ class PollScheduler:
             self._requeue(slot, lane, self._clock())  # stopped: ask again on the next run
             raise
         except Exception as error:  # every failure becomes state, never a dead poller
-            self._handle_error(slot, lane, error, started, generation, probe)
+            self._handle_error(slot, lane, error, generation, probe)
         else:
             self._handle_answer()
             self._handle_status(slot, envelope)
@@ -435,6 +447,7 @@ class PollScheduler:
         """Any HTTP answer proves the connection: leave OFFLINE at once."""
         self._stats.answers += 1
         self._last_answer = self._clock()
+        self._transport_failures = 0
         if self._link is ConnectivityState.OFFLINE:
             self._link = ConnectivityState.ONLINE
             self._link_since = self._wall()
@@ -448,8 +461,8 @@ class PollScheduler:
         status = envelope.payload.status if envelope.payload is not None else None
         if slot.expect_deletion and status_kind(status) is StatusKind.DELETED:
             slot.expect_deletion = False
-        slot.failures = 0
         slot.settled = is_settled(status)
+        self._row_recovered(slot)
         self._add_result(PollResult(id=slot.id, checked_at=self._wall(), envelope=envelope,
                                     problem=None, not_found=False))
         self._reschedule(slot)
@@ -467,12 +480,12 @@ class PollScheduler:
         if self._watched(slot):
             self._queue.schedule(slot, lane, due)
 
-    def _handle_error(self, slot: PollSlot, lane: Lane, error: Exception, started: float,
-                      generation: int, probe: bool) -> None:
+    def _handle_error(self, slot: PollSlot, lane: Lane, error: Exception, generation: int,
+                      probe: bool) -> None:
         now = self._clock()
         self._stats.count_error(_error_kind(error))
         if isinstance(error, TransportError):
-            self._handle_transport(slot, lane, error, started, probe)
+            self._handle_transport(slot, lane, error, probe)
             return
         if isinstance(error, ApiError):
             self._handle_answer()
@@ -484,7 +497,7 @@ class PollScheduler:
             self._requeue(slot, lane, self._hold_until)
         elif isinstance(error, AuthenticationError):
             if generation == self._client_generation and self._auth_problem is None:
-                self._auth_problem = str(error) or "the API key was refused"
+                self._auth_problem = describe_problem(error)  # short, like the 429 cause
                 self._auth_since = self._wall()
                 self._publish()
             self._requeue(slot, lane, now)
@@ -497,7 +510,7 @@ class PollScheduler:
                 return
             slot.expect_deletion = False
             slot.settled = True
-            slot.failures = 0
+            self._row_recovered(slot)
             self._add_result(PollResult(id=slot.id, checked_at=self._wall(), envelope=None,
                                         problem=None, not_found=True))
             self._reschedule(slot)
@@ -509,15 +522,43 @@ class PollScheduler:
     def _row_problem(self, slot: PollSlot, error: BaseException) -> None:
         if not self._watched(slot):
             return
+        now = self._clock()
+        settings = self._settings
         slot.failures += 1
-        delay = backoff_delay(self._settings.interval, slot.failures,
-                              self._settings.max_backoff, self._rng)
+        self._spell.failed(slot.id, now, pulled=slot.pulled)
+        delay = backoff_delay(settings.interval, slot.failures, settings.max_backoff,
+                              self._rng)
+        if self._spell.wide and not (slot.settled and not slot.expect_deletion):
+            # While many rows fail, keep one request per interval going (like the offline
+            # probe): otherwise, once every row backs off, the first sign that the server
+            # is healthy again waits for the shortest backoff, up to max_backoff.
+            head = self._queue.head(Lane.ACTIVE)
+            if head is None or head.due > now + settings.interval:
+                delay = min(delay, settings.interval)
         self._add_result(PollResult(id=slot.id, checked_at=self._wall(), envelope=None,
                                     problem=describe_problem(error), not_found=False))
         self._reschedule(slot, delay)
 
+    def _row_recovered(self, slot: PollSlot) -> None:
+        """``slot`` got its answer: its backoff is over, and maybe everyone's."""
+        slot.failures = 0
+        slot.pulled = False
+        now = self._clock()
+        if not self._spell.answered(slot.id, now, quiet=self._settings.interval):
+            return
+        # The server's error spell is over (an interval without errors, an answer now).
+        # Rows backed off during it would stay silent for up to their last backoff: ask
+        # them now (each was last asked at least an interval ago; the token bucket paces
+        # them). One that fails again keeps its doubling backoff (it is marked pulled).
+        for conversion_id in list(self._spell.backed_off):
+            backed = self._queue.get(conversion_id)
+            if backed is not None and backed.queued and backed.lane is Lane.ACTIVE and (
+                    backed.due > now):
+                backed.pulled = True
+                self._queue.schedule(backed, Lane.ACTIVE, now)
+
     def _handle_transport(self, slot: PollSlot, lane: Lane, error: TransportError,
-                          started: float, probe: bool) -> None:
+                          probe: bool) -> None:
         now = self._clock()
         if probe:
             self._probe_attempt += 1
@@ -525,33 +566,57 @@ class PollScheduler:
             self._probe_due = now + self._probe_delay()
             self._requeue(slot, lane, now)
             self._publish()
-        elif self._link is ConnectivityState.OFFLINE:
+            return
+        if self._link is ConnectivityState.OFFLINE:
             self._requeue(slot, lane, now)
-        elif self._last_answer > started:
-            # Others got answers while this one failed: the link is up and this was
-            # one dropped request, a problem of this row only.
-            self._row_problem(slot, error)
+            return
+        if error.reason in _LINK_REASONS:
+            # Nobody listens (or the TLS handshake fails): that is the link, whatever
+            # else answered a moment ago.
+            self._go_offline(slot, lane, error, now)
+            return
+        # A drop, timeout or broken answer may be one request's bad luck or the link going
+        # down; the cause does not say which, so recent answers decide. Every active row
+        # is asked once an interval, so a working link answers at least that often; two
+        # intervals allow for rows polled in step (their answers are an interval plus a
+        # latency apart) and for a watchlist of one active row.
+        self._transport_failures += 1
+        if self._last_answer > now - 2 * self._settings.interval:
+            self._row_problem(slot, error)  # the link is up: a problem of this row only
+        elif self._transport_failures >= 2:
+            self._go_offline(slot, lane, error, now)  # two in a row, nothing answered
         else:
-            self._link = ConnectivityState.OFFLINE
-            self._link_since = self._wall()
-            self._link_message = transport_cause(error)
-            self._probe_attempt = 0
-            self._probe_id = slot.id
-            self._probe_due = now + self._probe_delay()
+            # Nothing answered lately, but one failure proves little: ask again soon, and
+            # a second failure before any answer takes the link OFFLINE.
             self._requeue(slot, lane, now)
-            self._publish()
+
+    def _go_offline(self, slot: PollSlot, lane: Lane, error: TransportError,
+                    now: float) -> None:
+        self._link = ConnectivityState.OFFLINE
+        self._link_since = self._wall()
+        self._link_message = transport_cause(error)
+        self._probe_attempt = 0
+        self._probe_id = slot.id
+        self._probe_due = now + self._probe_delay()
+        self._requeue(slot, lane, now)
+        self._publish()
 
     def _probe_delay(self) -> float:
         settings = self._settings
-        base = settings.offline_probe_min * math.pow(2.0, min(self._probe_attempt, 30))
-        return jittered(min(base, settings.offline_probe_max), self._rng)
+        # Never wait longer than a poll interval between probes: once the server is back,
+        # rows must be fresh within two intervals, not after a 30 s probe backoff.
+        cap = min(settings.offline_probe_max, settings.interval)
+        base = min(settings.offline_probe_min, cap) * math.pow(2.0, min(self._probe_attempt, 30))
+        return jittered(min(base, cap), self._rng)
 
     def _hold(self, until: float, error: RateLimitedError) -> None:
         if self._link is not ConnectivityState.RATE_LIMITED:
             self._link = ConnectivityState.RATE_LIMITED
             self._link_since = self._wall()
         self._hold_until = max(self._hold_until, until)
-        self._link_message = str(error) or "too many requests"
+        # A short cause ("HTTP 429: …"), not the client's whole sentence: the banner
+        # puts it in brackets inside its own sentence.
+        self._link_message = describe_problem(error)
         self._publish()
 
     def _end_hold(self, now: float) -> None:

@@ -37,6 +37,7 @@ class PollSlot:
     queued: bool = False
     in_flight: bool = False
     failures: int = 0  # consecutive errors, for backoff
+    pulled: bool = False  # brought back early after an error spell; cleared by an answer
     settled: bool = False  # last answer was a settled status (or not found)
     expect_deletion: bool = False  # a delete was requested: poll at the active rate
 

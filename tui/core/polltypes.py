@@ -59,7 +59,9 @@ class PollSettings:
     request_budget: float = 20.0  # requests per second at most (math.inf: no limit)
     settled_share: float = 0.1  # share of the budget settled re-checks may use (>= 1 req/s)
     max_backoff: float = 300.0  # longest wait after repeated errors of one ID
-    offline_probe_max: float = 30.0  # longest wait between probes while offline
+    # Longest wait between probes while offline; the poll interval caps it too, so
+    # recovery after an outage never waits longer than one interval for the next probe.
+    offline_probe_max: float = 30.0
     flush_interval: float = 0.2  # seconds between batched updates at most
     offline_probe_min: float = 1.0  # first wait before probing after losing the connection
     rate_limit_hold: float = 5.0  # hold after a 429 that gave no Retry-After

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import random
 
-__all__ = ["RecoveryRamp", "TokenBucket", "backoff_delay", "jittered"]
+__all__ = ["ErrorSpell", "RecoveryRamp", "TokenBucket", "backoff_delay", "jittered"]
 
 
 class TokenBucket:
@@ -104,6 +104,47 @@ class RecoveryRamp:
             self._began = None
             return budget
         return ceiling
+
+
+class ErrorSpell:
+    """Which rows are backing off after errors, and whether that is the server's spell.
+
+    Errors of two or more rows make a spell (the server failing, not one broken ID). It
+    is over at the first answer after ``quiet`` seconds without any row error; then the
+    rows that backed off during it should be asked again (the scheduler does that and
+    marks them *pulled*). Errors of a pulled row are its own: they do not make a spell,
+    so an ID that keeps failing while others answer is pulled at most once per spell.
+    """
+
+    def __init__(self) -> None:
+        self.backed_off: set[int] = set()  # IDs whose last check failed
+        self._ids: set[int] = set()  # IDs whose errors make the current spell
+        self._last_error = -math.inf
+
+    @property
+    def wide(self) -> bool:
+        """True while two or more rows' errors make a spell."""
+        return len(self._ids) >= 2
+
+    def failed(self, conversion_id: int, now: float, *, pulled: bool) -> None:
+        """A check of ``conversion_id`` failed at ``now``."""
+        self.backed_off.add(conversion_id)
+        self._last_error = now
+        if not pulled:
+            self._ids.add(conversion_id)
+
+    def answered(self, conversion_id: int, now: float, quiet: float) -> bool:
+        """A check of ``conversion_id`` succeeded; True when that ends a spell (once)."""
+        self.backed_off.discard(conversion_id)
+        if not self.wide or now - self._last_error < quiet:
+            return False  # no spell, or errors still come: the failing rows back off
+        self._ids.clear()
+        return True
+
+    def forget(self, ids: set[int]) -> None:
+        """``ids`` are no longer watched."""
+        self.backed_off -= ids
+        self._ids -= ids
 
 
 def jittered(delay: float, rng: random.Random, spread: float = 0.2) -> float:

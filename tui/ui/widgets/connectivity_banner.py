@@ -21,7 +21,10 @@ def describe_connectivity(conn: Connectivity, now: float) -> str:
     """The banner's sentence, e.g. "offline since 12:03, retrying in 8 s (connection refused)"."""
     since = datetime.fromtimestamp(conn.since).strftime("%H:%M") if conn.since else None
     wait = max(0, round(conn.retry_at - now)) if conn.retry_at else None
-    cause = f" ({printable(conn.message, limit=120)})" if conn.message else ""
+    # The cause sits in brackets inside this sentence: a cause that is a sentence of its
+    # own ("… (HTTP 429).") must not end it twice.
+    reason = printable(conn.message, limit=120).strip().rstrip(". ") if conn.message else ""
+    cause = f" ({reason})" if reason else ""
     if conn.state is ConnectivityState.OFFLINE:
         head = f"Offline since {since}" if since else "Offline"
         tail = f", retrying in {wait} s" if wait is not None else ", retrying"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
@@ -366,6 +366,24 @@ class MonitorScreen(TriageScreen):
             self.set_focus(self.table)
             return
         self.table.clear_marks()
+
+    def on_key(self, event: events.Key) -> None:
+        # A burst of keys ("/pdf" pasted, or typed fast over SSH) is queued at the table
+        # before any binding runs, and bindings are checked only when each key reaches
+        # the app. So "/" opens the filter here, as its key passes, and the keys behind
+        # it go into the filter instead of firing bindings (p would pause, d delete).
+        box = self.query_one("#filter", Input)
+        if self.focused is box:
+            if event.is_printable and event.character:
+                event.stop()
+                event.prevent_default()
+                box.insert_text_at_cursor(event.character)
+            return
+        bindings = self._bindings.key_to_bindings.get(event.key, [])
+        if any(binding.action == "open_filter" for binding in bindings):
+            event.stop()
+            event.prevent_default()
+            self.action_open_filter()
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:

@@ -562,7 +562,7 @@ async def test_one_dropped_request_while_others_answer_is_a_row_problem(
     source.by_id[1] = drop_first
     async with Harness(tmp_path, source, fast()) as h:
         h.add(range(1, 6))
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(1.5)  # recorded once the next answer shows the link up
         row = h.watchlist.get(1)
     assert row is not None and row.last_problem == "connection dropped"
     assert ConnectivityState.OFFLINE not in h.states()
@@ -621,6 +621,29 @@ async def test_a_refused_connection_is_the_link_even_right_after_an_answer(
         await asyncio.sleep(3)
     assert h.states() == [ConnectivityState.OFFLINE, ConnectivityState.ONLINE]
     assert not [row.id for u in h.updates for row in u.rows if row.last_problem]
+
+
+async def test_a_drop_as_the_server_shuts_down_is_the_outage_not_a_row_problem(
+        tmp_path: Path) -> None:
+    # A server going away resets the request in flight (answers came a moment ago), then
+    # refuses: the reset belongs to the outage. No row problem, and the row is asked as
+    # soon as the link is back, not after a backoff.
+    source = FakeSource(latency=0.01)
+    source.latency_by_id[1] = 0.5  # row 1 is out 4.5-5.0 s; the others answered at 4.05
+    async with Harness(tmp_path, source, fast()) as h:
+        h.add(range(1, 6))
+        await asyncio.sleep(4.6)
+        source.by_id[1] = raises(reset)
+        source.default = raises(refused)
+        await asyncio.sleep(5)
+        source.by_id.pop(1)
+        source.default = "Processing"
+        healed_at = h.now()
+        await asyncio.sleep(3)
+    assert h.states() == [ConnectivityState.OFFLINE, ConnectivityState.ONLINE]
+    assert not [row.id for u in h.updates for row in u.rows if row.last_problem]
+    first_back = min(t for t in source.starts(1) if t >= healed_at) - healed_at
+    assert first_back <= 1.2 + 0.5  # the next probe (at most an interval) and its answer
 
 
 def raise_(error: Exception) -> str:

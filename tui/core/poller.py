@@ -131,6 +131,8 @@ class PollScheduler:
         self._probe_in_flight = False
         self._last_answer = -math.inf  # clock time of the last HTTP answer
         self._transport_failures = 0  # drops/timeouts since that answer
+        # Drops while answers came, not recorded until the next answer confirms the link.
+        self._unconfirmed: list[tuple[PollSlot, PollResult]] = []
         self._spell = ErrorSpell()  # rows backing off, and whether the server is to blame
         self._auth_problem: str | None = None
         self._auth_since: float | None = None
@@ -399,6 +401,7 @@ class PollScheduler:
             await asyncio.gather(*tasks, return_exceptions=True)
         self._probe_in_flight = False
         self._in_flight = 0
+        self._unconfirmed.clear()  # unknown whether row or link; the next run asks again
         self._flush()
         self._running = False
         self._stopped = False  # a later run() starts afresh
@@ -448,6 +451,10 @@ class PollScheduler:
         self._stats.answers += 1
         self._last_answer = self._clock()
         self._transport_failures = 0
+        unconfirmed, self._unconfirmed = self._unconfirmed, []
+        for slot, result in unconfirmed:  # the link is up: those drops were the rows'
+            if self._watched(slot):
+                self._add_result(result)
         if self._link is ConnectivityState.OFFLINE:
             self._link = ConnectivityState.ONLINE
             self._link_since = self._wall()
@@ -519,7 +526,11 @@ class PollScheduler:
                 log.error("status check of %s failed unexpectedly", slot.id, exc_info=error)
             self._row_problem(slot, error)
 
-    def _row_problem(self, slot: PollSlot, error: BaseException) -> None:
+    def _row_problem(self, slot: PollSlot, error: BaseException, *,
+                     unconfirmed: bool = False) -> None:
+        """Record ``error`` against ``slot`` and back it off. An ``unconfirmed`` one (a
+        drop) is only recorded once another answer proves the link up, see
+        :meth:`_handle_transport`."""
         if not self._watched(slot):
             return
         now = self._clock()
@@ -535,8 +546,12 @@ class PollScheduler:
             head = self._queue.head(Lane.ACTIVE)
             if head is None or head.due > now + settings.interval:
                 delay = min(delay, settings.interval)
-        self._add_result(PollResult(id=slot.id, checked_at=self._wall(), envelope=None,
-                                    problem=describe_problem(error), not_found=False))
+        result = PollResult(id=slot.id, checked_at=self._wall(), envelope=None,
+                            problem=describe_problem(error), not_found=False)
+        if unconfirmed:
+            self._unconfirmed.append((slot, result))
+        else:
+            self._add_result(result)
         self._reschedule(slot, delay)
 
     def _row_recovered(self, slot: PollSlot) -> None:
@@ -582,7 +597,11 @@ class PollScheduler:
         # latency apart) and for a watchlist of one active row.
         self._transport_failures += 1
         if self._last_answer > now - 2 * self._settings.interval:
-            self._row_problem(slot, error)  # the link is up: a problem of this row only
+            # The link is up: a problem of this row only. Unless the link is in fact going
+            # down (a server shutting down resets a request or two before it refuses):
+            # then the next thing we learn is OFFLINE, not an answer, and the row's
+            # problem becomes the banner's (see _handle_answer and _go_offline).
+            self._row_problem(slot, error, unconfirmed=True)
         elif self._transport_failures >= 2:
             self._go_offline(slot, lane, error, now)  # two in a row, nothing answered
         else:
@@ -599,6 +618,13 @@ class PollScheduler:
         self._probe_id = slot.id
         self._probe_due = now + self._probe_delay()
         self._requeue(slot, lane, now)
+        # Drops just before were the outage arriving, not problems of their rows: take
+        # back their backoff too, so they are asked as soon as the link is back.
+        unconfirmed, self._unconfirmed = self._unconfirmed, []
+        for dropped, _result in unconfirmed:
+            if self._watched(dropped) and dropped.queued:
+                dropped.failures = max(0, dropped.failures - 1)
+                self._queue.schedule(dropped, dropped.lane, now)
         self._publish()
 
     def _probe_delay(self) -> float:

@@ -15,8 +15,8 @@ Each case switches one fault on for a few seconds, then off, and checks five pro
 
 The conversions are frozen on the sandbox, so their status cannot move while we check that
 the table keeps it. Every case writes its measurements into the fault matrix (conftest.py),
-even when a check fails; a known bug is an expected failure of the check it names (and the
-test fails if that check starts passing, so the mark is removed with the bug).
+even when a check fails, and then every promise must hold: the bugs the first run found
+(B1-B4, listed in the document) are fixed, so nothing here is an expected failure.
 """
 
 from __future__ import annotations
@@ -37,13 +37,14 @@ from textual.worker import WorkerState
 import tui.ui.app
 from tests.hardening.conftest import FaultMatrix, MatrixRow
 from tui.api.client import ConversionsClient
-from tui.api.errors import AuthenticationError, RateLimitedError, TransportError
+from tui.api.errors import TransportError
 from tui.core.credentials import ApiKey
 from tui.core.paths import AppPaths
-from tui.core.poller import Connectivity, ConnectivityState
+from tui.core.poller import Connectivity, ConnectivityState, PollScheduler, PollSettings
 from tui.core.pollproblems import describe_problem
 from tui.core.session import MonitorSession
 from tui.core.settings import AppConfig, ProfileSettings
+from tui.core.watchlist import Watchlist
 from tui.sandbox.runner import SandboxServer
 from tui.ui.app import ConversionsApp
 from tui.ui.screens.key_prompt import KeyPromptModal
@@ -291,14 +292,7 @@ async def type_new_key(run: FaultRun) -> None:
 
 @dataclass(frozen=True)
 class FaultCase:
-    """One row of the matrix: how to cause the fault, where it must show, what is known.
-
-    ``known_bugs``: failures (keys of :data:`BUGS`) this fault always shows today; the test
-    fails when one of them stops happening, so the mark goes with the bug.
-    ``timing_bugs``: failures a known bug causes only when the timing falls that way (the
-    random draws, where a backoff or probe stands at the clearing); they are tolerated, and
-    only when the measurements attribute them to that bug.
-    """
+    """One row of the matrix: how to cause the fault and where it must show."""
 
     key: str
     fault: str
@@ -311,36 +305,32 @@ class FaultCase:
     window: float = WINDOW
     recovery_bound: float = RECOVERY_BOUND
     count_at: str = "sandbox"  # where requests are counted; "app" when the server is down
-    known_bugs: frozenset[str] = frozenset()
-    timing_bugs: frozenset[str] = frozenset()
 
 
-BACKOFF = "recovery (backoff)"
-FLAP = "one place (offline flap)"
-EDGE = "one place (row problems beside the banner)"
-PROBE_WAIT = "recovery (probe wait)"
-BUGS = {
-    BACKOFF: (
-        "B1: a row's error backoff outlives the fault. tui/core/poller.py `_row_problem` "
-        "reschedules a failing row after `backoff_delay(interval, failures, max_backoff)` "
-        "(interval x 2^failures, up to 300 s) and only that row's own success resets it, so "
-        "after a server-wide error spell rows stay silent for up to their last backoff once "
-        "the server is healthy again."),
-    FLAP: (
-        "B2: transport errors are sorted by timing, not by cause. tui/core/poller.py "
-        "`_handle_transport` makes one a row problem when another answer arrived while that "
-        "request was out (`self._last_answer > started`), else the whole link OFFLINE. A "
-        "dropped connection fails within milliseconds, rarely overlaps an answer, and so one "
-        "drop takes the app Offline (every row held until a probe ~1 s later) while most "
-        "requests are answered; and when the server goes away, a 'connection refused' that "
-        "overlapped a last answer becomes a row problem beside the Offline banner."),
-    EDGE: "B2 (see above): row problems beside the banner at the edge of an outage.",
-    PROBE_WAIT: (
-        "B3: the offline probe backs off to `offline_probe_max` (30 s) and is not tied to "
-        "the poll interval (tui/core/poller.py `_probe_delay`; `PollSettings.from_profile` "
-        "never sets it), so once the server is back the app can wait out a probe delay far "
-        "longer than two poll intervals."),
-}
+FIXED = (
+    "B1 (fixed): a row's error backoff outlived the fault: after a server-wide error spell "
+    "rows stayed silent for up to their last backoff (interval x 2^errors, up to 300 s). "
+    "Now, when two or more rows failed and the server then answers for a whole interval "
+    "without errors, every backed-off row is asked again at once (the token bucket paces "
+    "them), and while many rows fail one request an interval keeps going; an ID that "
+    "fails on its own while others answer keeps its doubling backoff "
+    "(tui/core/poller.py `_row_problem`, `_row_recovered`; tui/core/ratelimit.py "
+    "`ErrorSpell`).",
+    "B2 (fixed): transport errors were sorted by timing (did another answer arrive while "
+    "this request was out?), so a 30 % drop rate took the whole app Offline, and a "
+    "'connection refused' at the edge of an outage became a row problem beside the "
+    "banner. Now by cause and recency: refused (or a TLS failure) is always the link; a "
+    "drop or timeout is the row's problem while answers came within the last two poll "
+    "intervals (recorded once the next answer shows the link up; if Offline comes first, "
+    "it was the outage arriving), else the row is asked again and a second such failure "
+    "with no answer between goes Offline (tui/core/poller.py `_handle_transport`).",
+    "B3 (fixed): the offline probe backed off to 30 s whatever the poll interval, so "
+    "recovery could wait out a probe far longer than two intervals; the probe delay is "
+    "now capped at the poll interval (tui/core/poller.py `_probe_delay`).",
+    "B4 (fixed): the banner's cause was the client's whole sentence, so it read "
+    "'(… (HTTP 429).).'; the poller now keeps a short cause ('HTTP 429: …', as row "
+    "problems have) and `describe_connectivity` drops a cause's own final full stop.",
+)
 
 CASES: tuple[FaultCase, ...] = (
     FaultCase("latency", "Slow server", f"`latency={LATENCY:g}` s on every answer",
@@ -348,25 +338,21 @@ CASES: tuple[FaultCase, ...] = (
               window=LATENCY, recovery_bound=LATENCY + RECOVERY_BOUND),
     FaultCase("http_500", "30 % HTTP 500", "`error_rate=0.3`, `error_status=500`",
               set_faults(error_rate=0.3, error_status=500), clear_faults, "rows",
-              problem_words="HTTP 500", timing_bugs=frozenset({BACKOFF})),
+              problem_words="HTTP 500"),
     FaultCase("html_502", "Proxy 502 pages", "`html_error=1` (every answer an HTML 502)",
               set_faults(html_error=1.0), clear_faults, "rows",
-              problem_words="HTTP 502, HTML page", known_bugs=frozenset({BACKOFF}),
-              window=3.5),  # long enough for every row's third error: B1 always shows
+              problem_words="HTTP 502, HTML page",
+              window=3.5),  # long enough for rows three errors deep (a 4 s backoff)
     FaultCase("malformed_json", "Malformed JSON", "`malformed_json=0.5`",
-              set_faults(malformed_json=0.5), clear_faults, "rows", problem_words="bad JSON",
-              timing_bugs=frozenset({BACKOFF})),
+              set_faults(malformed_json=0.5), clear_faults, "rows", problem_words="bad JSON"),
     FaultCase("truncated_json", "Truncated JSON", "`truncated_json=0.5`",
-              set_faults(truncated_json=0.5), clear_faults, "rows", problem_words="bad JSON",
-              timing_bugs=frozenset({BACKOFF})),
+              set_faults(truncated_json=0.5), clear_faults, "rows", problem_words="bad JSON"),
     FaultCase("drop_connection", "Dropped connections", "`drop_connection=0.3`",
               set_faults(drop_connection=0.3), clear_faults, "rows",
-              problem_words="connection dropped", known_bugs=frozenset({FLAP}),
-              timing_bugs=frozenset({BACKOFF, PROBE_WAIT})),
+              problem_words="connection dropped"),
     FaultCase("server_down", "Server down, then back", "`SandboxServer.stop()`, then "
               "`start()` on the same port", stop_server, start_server, "banner",
-              banner_state=ConnectivityState.OFFLINE, count_at="app",
-              timing_bugs=frozenset({PROBE_WAIT, EDGE})),
+              banner_state=ConnectivityState.OFFLINE, count_at="app"),
     # The server's Retry-After and the ramp after it are by design: the bound adds them.
     FaultCase("storm_429", "429 storm", f"`storm=True`, `retry_after={RETRY_AFTER}`",
               set_faults(storm=True, retry_after=RETRY_AFTER), clear_faults, "banner",
@@ -381,8 +367,8 @@ CASES: tuple[FaultCase, ...] = (
 
 def matrix_setup(matrix: FaultMatrix) -> None:
     matrix.order = tuple(case.key for case in CASES)
-    matrix.bugs = (BUGS[BACKOFF], BUGS[FLAP], BUGS[PROBE_WAIT], BANNER_CAUSE_BUG,
-                   SANDBOX_KEY_NOTE)
+    matrix.fixed = FIXED
+    matrix.gaps = (SANDBOX_KEY_NOTE,)
     matrix.setup = (
         f"The real app (`ConversionsApp` + `MonitorScreen` through `App.run_test`) with a "
         f"`MonitorSession` on temporary folders, watching {ROWS} conversions frozen on the "
@@ -480,15 +466,7 @@ async def test_fault(case: FaultCase, sandbox: SandboxServer, tmp_path: Path,
     failures = judge(case, run, measured)
     fault_matrix.add(case.key, matrix_row(case, run, measured, failures))
 
-    unexpected = {name: why for name, why in failures.items()
-                  if name not in case.known_bugs | case.timing_bugs}
-    assert not unexpected, f"{case.fault}: {unexpected}"
-    fixed = case.known_bugs - failures.keys()
-    if fixed:
-        pytest.fail(f"{case.fault}: {sorted(fixed)} did not happen; was the bug fixed? "
-                    f"Then drop it from known_bugs. {[BUGS[name] for name in fixed]}")
-    if failures:
-        pytest.xfail("; ".join(f"{BUGS[name]} [{why}]" for name, why in failures.items()))
+    assert not failures, f"{case.fault}: {failures}"
 
 
 @dataclass(frozen=True)
@@ -515,13 +493,13 @@ class Measured:
 
 
 def judge(case: FaultCase, run: FaultRun, measured: Measured) -> dict[str, str]:
-    """The promises broken, by name (a key of :data:`BUGS` when a known bug explains it)."""
+    """The promises broken, by name, each with what was measured."""
     failures: dict[str, str] = {}
     if not measured.alive or any(severity == "error" for severity, _ in measured.toasts):
         failures["stays up"] = f"alive={measured.alive}, toasts={measured.toasts}"
     place = one_place_problem(case, run, measured)
     if place is not None:
-        failures[place[0]] = place[1]
+        failures["one place"] = place
     if run.data_changes:
         failures["data kept"] = "; ".join(dict.fromkeys(run.data_changes))
     if measured.requests > min(measured.limit, measured.healthy):
@@ -531,13 +509,12 @@ def judge(case: FaultCase, run: FaultRun, measured: Measured) -> dict[str, str]:
         failures["budget"] = f"{run.requests_while_refused} requests with the refused key"
     late = recovery_problem(case, run, measured)
     if late is not None:
-        failures[late[0]] = late[1]
+        failures["recovery"] = late
     return failures
 
 
-def one_place_problem(case: FaultCase, run: FaultRun, measured: Measured
-                      ) -> tuple[str, str] | None:
-    """Why the fault was not reported in exactly its one place (empty when it was)."""
+def one_place_problem(case: FaultCase, run: FaultRun, measured: Measured) -> str | None:
+    """Why the fault was not reported in exactly its one place (None when it was)."""
     wrong: list[str] = []
     if measured.toasts:
         wrong.append(f"toasts: {measured.toasts}")
@@ -551,12 +528,8 @@ def one_place_problem(case: FaultCase, run: FaultRun, measured: Measured
         if measured.prompts != expected_prompts:
             wrong.append(f"{measured.prompts} key prompts, expected {expected_prompts}")
         if run.most_rows_with_problem:
-            transport_only = all(text in TRANSPORT_TEXTS for text in run.problems)
             wrong.append(f"also row problems: {sorted(run.problems)}")
-            if transport_only and len(wrong) == 1:
-                return EDGE, wrong[0]
-        return ("one place", "; ".join(wrong)) if wrong else None
-    flap = run.banner_states == [ConnectivityState.OFFLINE.value]
+        return "; ".join(wrong) or None
     if run.banner_states:
         wrong.append(f"banner shown: {run.banner_states} {run.banner_texts}")
     if measured.prompts:
@@ -564,20 +537,17 @@ def one_place_problem(case: FaultCase, run: FaultRun, measured: Measured
     if case.shown_in == "rows":
         words = case.problem_words or ""
         odd = [text for text in run.problems if words not in text]
-        if not run.problems and not flap:  # when it flaps, the banner took their place
+        if not run.problems:
             wrong.append("no row problem text")
         elif odd:
             wrong.append(f"problem texts without {words!r}: {odd}")
     elif run.problems:
         wrong.append(f"row problems: {sorted(run.problems)}")
-    if not wrong:
-        return None
-    return (FLAP if flap and len(wrong) == 1 else "one place"), "; ".join(wrong)
+    return "; ".join(wrong) or None
 
 
-def recovery_problem(case: FaultCase, run: FaultRun, measured: Measured
-                      ) -> tuple[str, str] | None:
-    """Why recovery took too long, attributed to a known cause when the numbers show one."""
+def recovery_problem(case: FaultCase, run: FaultRun, measured: Measured) -> str | None:
+    """Why recovery took too long, with what held the late rows back (None when in time)."""
     bound, recovery = case.recovery_bound, measured.recovery
     if recovery is not None and recovery <= bound:
         return None
@@ -586,21 +556,10 @@ def recovery_problem(case: FaultCase, run: FaultRun, measured: Measured
     shown = "no recovery within the cap" if recovery is None else f"{recovery:.2f} s"
     why = (f"{shown} > {bound:g} s; {len(late)} late rows, their last errors in a row: "
            f"{sorted(run.last_failure.get(i, (0, 0.0))[0] for i in late)}")
-    # After k errors in a row a row waits interval * 2**k (+-20 %) from its last error:
-    # a row back no later than that (+ slack) was held by its backoff, not lost.
-    held = []
-    for conversion_id in late:
-        errors, last_error_at = run.last_failure.get(conversion_id, (0, 0.0))
-        fresh_at = run.fresh_at.get(conversion_id)
-        held.append(errors >= 1 and fresh_at is not None and fresh_at <= (
-            last_error_at + 1.2 * POLL_INTERVAL * 2 ** errors + SLACK))
-    if late and all(held):
-        return BACKOFF, why
-    if run.probe_due_at_clear is not None and recovery is not None:
+    if run.probe_due_at_clear is not None:
         wait = run.probe_due_at_clear - measured.wall_off
-        if wait > bound - SLACK and recovery <= wait + RECOVERY_BOUND:
-            return PROBE_WAIT, f"{why}; the next probe was {wait:.2f} s away"
-    return "recovery", why
+        why += f"; the next offline probe was {wait:.2f} s away"
+    return why
 
 
 def matrix_row(case: FaultCase, run: FaultRun, measured: Measured,
@@ -624,8 +583,7 @@ def matrix_row(case: FaultCase, run: FaultRun, measured: Measured,
     where = "attempts by the app" if case.count_at == "app" else "at the sandbox"
     recovery = measured.recovery
     shown_recovery = "not within cap" if recovery is None else f"{recovery:.2f} s"
-    verdict = "ok" if not failures else "FAILS " + ", ".join(
-        f"{name} ({BUGS[name][:2]})" if name in BUGS else name for name in failures)
+    verdict = "ok" if not failures else "FAILS " + ", ".join(failures)
     requests = (f"{measured.requests} in {measured.window:.1f} s ({where}; limit "
                 f"{measured.limit:.0f}, healthy {measured.healthy:.0f})")
     details = (
@@ -645,11 +603,10 @@ def matrix_row(case: FaultCase, run: FaultRun, measured: Measured,
         f"Recovery: {shown_recovery} (bound {case.recovery_bound:g} s).",
         *(f"Check failed, {name}: {why}" for name, why in failures.items()),
     )
-    bugs = " ".join(BUGS[name] for name in failures if name in BUGS) or None
     return MatrixRow(fault=case.fault, setting=case.setting, user_sees=sees,
                      requests=requests,
                      recovery=f"{shown_recovery} (bound {case.recovery_bound:g} s)",
-                     verdict=verdict, details=details, bug=bugs)
+                     verdict=verdict, details=details)
 
 
 SANDBOX_KEY_NOTE = (
@@ -657,27 +614,39 @@ SANDBOX_KEY_NOTE = (
     "`create_app(state, api_key=...)` hands it to `ApiGate` (tui/sandbox/middleware.py) "
     "at `SandboxServer.start()`. The rotation above is emulated with an injected 401 "
     "(`error_rate=1, error_status=401`) and a restart with the new key.")
-BANNER_CAUSE_BUG = (
-    "B4: the banner's cause is the client's whole sentence, so it reads '(… (HTTP 429).).' "
-    "tui/core/poller.py `_hold` and `_handle_error` store `str(error)` (a sentence ending "
-    "in '.') as Connectivity.message, and tui/ui/widgets/connectivity_banner.py "
-    "`describe_connectivity` wraps it as ' (message)' before its own '.'")
-
-
-@pytest.mark.xfail(strict=True, reason=BANNER_CAUSE_BUG)
 @pytest.mark.parametrize("fault", [{"storm": True}, {"error_rate": 1.0, "error_status": 401}],
                          ids=["storm_429", "key_refused"])
-async def test_banner_cause_reads_as_one_sentence(sandbox: SandboxServer,
+async def test_banner_cause_reads_as_one_sentence(sandbox: SandboxServer, tmp_path: Path,
                                                   fault: dict[str, Any]) -> None:
-    """The banner of a 429 or 401, built as the poller builds it from the real error."""
+    """The banner of a 429 or 401 as the poller reports it from the real sandbox (B4)."""
     conversion = sandbox.state.add_conversion(status="Queued", frozen=True)
     sandbox.faults.update(fault)
-    async with ConversionsClient(sandbox.base_url, TEST_KEY) as client:
-        with pytest.raises((RateLimitedError, AuthenticationError)) as caught:
-            await client.get_status(conversion)
-    state = (ConnectivityState.RATE_LIMITED if isinstance(caught.value, RateLimitedError)
-             else ConnectivityState.AUTH_FAILED)
-    text = describe_connectivity(Connectivity(state, time.time(), time.time() + 1,
-                                              str(caught.value)), time.time())
-    assert "HTTP" in text  # the cause is there ...
-    assert ".)" not in text and ".." not in text, text  # ... and punctuated once
+    watchlist = Watchlist(tmp_path / "watch.sqlite3")
+    watchlist.add([conversion])
+    try:
+        async with ConversionsClient(sandbox.base_url, TEST_KEY) as client:
+            scheduler = PollScheduler(client, watchlist, PollSettings(interval=0.2),
+                                      lambda _update: None)
+            task = asyncio.create_task(scheduler.run())
+            deadline = time.monotonic() + 5
+            while scheduler.connectivity.state is ConnectivityState.ONLINE:
+                assert time.monotonic() < deadline, "no banner state within 5 s"
+                await asyncio.sleep(0.01)
+            scheduler.stop()
+            await asyncio.wait_for(task, 5)
+    finally:
+        sandbox.faults.clear()
+        watchlist.close()
+    conn = scheduler.connectivity
+    assert conn.state in (ConnectivityState.RATE_LIMITED, ConnectivityState.AUTH_FAILED)
+    text = describe_connectivity(conn, time.time())
+    assert conn.message.startswith("HTTP 4") and f"({conn.message})" in text, text
+    assert ".)" not in text and ".." not in text, text  # punctuated once
+
+
+def test_the_banner_punctuates_a_cause_that_is_a_sentence_once() -> None:
+    """A cause that ends in its own full stop (an older poller, a custom message)."""
+    conn = Connectivity(ConnectivityState.RATE_LIMITED, None, None,
+                        "Too many requests (HTTP 429).")
+    text = describe_connectivity(conn, time.time())
+    assert text == "The server is rate limiting: slowed down (Too many requests (HTTP 429))."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from rich.table import Table
 from rich.text import Text
@@ -70,10 +71,15 @@ def keys_of_screen(screen: Screen[object]) -> list[HelpKey]:
     entries = [(rank, HelpKey(tuple(keys), description, binding_id))
                for rank, (keys, description, binding_id) in zip(ranks, gathered.values(),
                                                                  strict=True)]
-    # The screen's own keys first, then its widgets', then the app's; Textual's own
-    # unnamed ones (scrolling) last in each group.
-    entries.sort(key=lambda item: (item[0], item[1].binding_id is None))
+    # Named keys first (the table's Inspect and Mark are used most, so they lead),
+    # then the screen's, then the app's; Textual's unnamed plumbing (focus, scrolling,
+    # copying selected text) last of all.
+    entries.sort(key=lambda item: (item[1].binding_id is None,
+                                   item[1].binding_id not in _LEADING, item[0]))
     return [entry for _rank, entry in entries]
+
+
+_LEADING = frozenset({"activate", "mark"})
 
 
 def _rank(node: DOMNode) -> int:
@@ -133,8 +139,12 @@ def _paths_table(paths: HelpPaths) -> Table:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
     table.add_column(overflow="fold")
+    home = str(Path.home())
     for what, where in paths.rows():
-        table.add_row(Text(what), Text(where))
+        # "~" instead of the home folder: shorter, so paths fold less.
+        shown = "~" + where[len(home):] if home not in ("", "/") and where.startswith(
+            home + "/") else where
+        table.add_row(Text(what), Text(shown))
     return table
 
 

@@ -542,3 +542,14 @@ def test_snapshot_always_matches_the_file(tmp_path: Path, operations: list[Any])
             with Watchlist(path) as fresh:
                 assert store.all() == fresh.all()
                 assert [store.get(i) for i in store.ids()] == store.all()
+
+
+def test_get_many_reads_several_rows_at_once_and_skips_unwatched(tmp_path: Path) -> None:
+    with Watchlist(tmp_path / "w.sqlite3") as watchlist:
+        watchlist.add([1, 2, 3])
+        assert set(watchlist.get_many([3, 1, 99])) == {1, 3}
+        watchlist.all()  # the snapshot is current from here on
+        watchlist.set_note(2, "T-1")
+        many = watchlist.get_many([2, 2])
+        assert list(many) == [2] and many[2].note == "T-1"
+        assert watchlist.get_many([]) == {}

@@ -391,6 +391,19 @@ class Watchlist:
                                      (conversion_id,)).fetchone()
         return _Decoder().item(row) if row else None
 
+    def get_many(self, ids: Iterable[int]) -> dict[int, WatchedConversion]:
+        """Several watched conversions by ID: from the snapshot when it is current (the
+        poller reads back what it just recorded), else in one query."""
+        wanted = [value for value in dict.fromkeys(ids) if isinstance(value, int)]
+        with self._lock:
+            if self._snapshot_usable():
+                assert self._snapshot is not None
+                snapshot = self._snapshot
+                return {i: snapshot[i] for i in wanted if i in snapshot}
+            decoder = _Decoder()
+            return {row[_ID]: decoder.item(row)
+                    for row in self._conn.execute(_SELECT_IDS, (json.dumps(wanted),))}
+
     def all(self) -> list[WatchedConversion]:
         """Every watched conversion, by ID (shared snapshot items: do not modify them)."""
         with self._lock:

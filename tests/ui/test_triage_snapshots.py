@@ -31,6 +31,7 @@ from tui.ui.screens.confirm_delete import ConfirmDeleteModal
 from tui.ui.screens.inspect import InspectModal
 from tui.ui.screens.monitor import MonitorScreen
 from tui.ui.widgets.conversions_table import ConversionsTable
+from tui.ui.widgets.summary_strip import SummaryStrip
 
 SIZE = (120, 36)
 FROZEN = 1_795_874_700.0  # 2026-11-28 14:05:00 UTC
@@ -126,6 +127,8 @@ def frozen_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     clock = FrozenTime(FROZEN)
     monkeypatch.setattr(inspect_screen, "time", clock)
     monkeypatch.setattr(monitor_screen, "time", clock)
+    # The summary strip's sparkline window too: its "now" decides where a spike falls.
+    monkeypatch.setattr(SummaryStrip, "clock", staticmethod(clock.time))
     monkeypatch.setattr(ConversionsTable.__init__, "__kwdefaults__",
                         {**(ConversionsTable.__init__.__kwdefaults__ or {}), "now": clock.time})
 
@@ -152,8 +155,12 @@ def frozen_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 async def rows_shown(pilot: Pilot[Any]) -> ConversionsTable:
     """Wait for the table to hold the four rows; return it."""
     grid = pilot.app.screen.query_one(ConversionsTable)
+    strip = pilot.app.screen.query_one(SummaryStrip)
     for _ in range(200):
-        if len(grid.rows) == 4:
+        # The strip reads the recorded history in a thread: wait for it too, or the
+        # sparklines differ from run to run.
+        if len(grid.rows) == 4 and strip.reads >= 1 and sum(strip.activity.failed):
+            await pilot.pause()
             return grid
         await pilot.pause(0.01)
     raise AssertionError("the watchlist never reached the table")

@@ -275,7 +275,9 @@ class InspectModal(ModalScreen[None]):
     def action_close(self) -> None:
         # Escape in a search box clears the search first; a second escape closes.
         focused = self.focused
-        if isinstance(focused, Input) and focused.value:
+        pane = self.query_one(TabbedContent).active_pane
+        if (isinstance(focused, Input) and focused.value and pane is not None
+                and focused in pane.query(Input)):
             focused.value = ""
             return
         self.dismiss(None)

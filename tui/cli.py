@@ -106,7 +106,8 @@ def _run_monitor(opts: argparse.Namespace) -> int:
         if not sys.stdin.isatty() or not sys.stdout.isatty():
             print(str(error), file=sys.stderr)
             return 2
-        return _run_first_run(paths, str(error), theme=theme)
+        return _run_first_run(paths, str(error), theme=theme, read_only=opts.read_only,
+                              ids=ids)
     except ConfigError as error:
         return _fail(str(error))
     return _run_app(paths, config, profile, ids=ids, theme=theme, read_only=opts.read_only)
@@ -115,11 +116,14 @@ def _run_monitor(opts: argparse.Namespace) -> int:
 def _run_app(paths: AppPaths, config: AppConfig, profile: ProfileSettings, *, ids: list[int],
              theme: str | None, read_only: bool, demo: bool = False,
              preset_key: ApiKey | None = None) -> int:
-    from tui.core.session import MonitorSession
+    from tui.core.session import SESSION_OPEN_ERRORS, MonitorSession
     from tui.ui.app import ConversionsApp
 
-    session = MonitorSession.open(paths, config, profile, demo=demo, read_only=read_only,
-                                  preset_key=preset_key, initial_ids=ids)
+    try:
+        session = MonitorSession.open(paths, config, profile, demo=demo, read_only=read_only,
+                                      preset_key=preset_key, initial_ids=ids)
+    except SESSION_OPEN_ERRORS as error:
+        return _fail(f"cannot open the watchlist of profile {profile.name!r}: {error}")
     try:
         app = ConversionsApp(session, theme=theme or profile.theme or config.theme)
         app.run()
@@ -128,12 +132,14 @@ def _run_app(paths: AppPaths, config: AppConfig, profile: ProfileSettings, *, id
         session.close()
 
 
-def _run_first_run(paths: AppPaths, explanation: str, *, theme: str | None) -> int:
+def _run_first_run(paths: AppPaths, explanation: str, *, theme: str | None, read_only: bool,
+                   ids: list[int]) -> int:
     from tui.core.settings import load_config
     from tui.ui.app import ConversionsApp, SetupNeeded
 
     app = ConversionsApp(None, theme=theme, setup=SetupNeeded(
-        paths=paths, config=load_config(paths.config_file), explanation=explanation))
+        paths=paths, config=load_config(paths.config_file), explanation=explanation,
+        read_only=read_only, initial_ids=ids))
     try:
         app.run()
         return app.return_code or 0

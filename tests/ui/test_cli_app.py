@@ -124,3 +124,19 @@ def test_invalid_ids_on_the_command_line_exit_2_before_any_ui() -> None:
     done = run_script("--base-url", "https://api.northwind.example", "12x4")
     assert done.returncode == 2
     assert "not conversion IDs: 12x4" in done.stderr
+
+
+def test_a_watchlist_from_a_newer_version_is_a_sentence_not_a_traceback(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import sqlite3
+
+    paths = AppPaths.default()
+    paths.ensure("default")
+    with sqlite3.connect(paths.watchlist_db("default")) as conn:
+        conn.execute("PRAGMA user_version = 99")
+    monkeypatch.setenv("CONVERSIONS_BASE_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("CONVERSIONS_API_KEY", "some-key")
+    assert cli.main([]) == 2
+    err = capsys.readouterr().err
+    assert "cannot open the watchlist of profile 'default'" in err
+    assert "Traceback" not in err and "some-key" not in err

@@ -8,6 +8,7 @@ widgets and testable without a screen.
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -18,9 +19,13 @@ from tui.core.audit import AuditLog
 from tui.core.credentials import ApiKey, CredentialStore, KeySource, ResolvedKey
 from tui.core.paths import AppPaths
 from tui.core.settings import AppConfig, ProfileSettings
-from tui.core.watchlist import Watchlist
+from tui.core.watchlist import Watchlist, WatchlistError
 
-__all__ = ["MonitorSession", "ProfileTrackingSource"]
+__all__ = ["SESSION_OPEN_ERRORS", "MonitorSession", "ProfileTrackingSource"]
+
+# What MonitorSession.open may raise for a folder or database the user can fix: shown as a
+# sentence, never a traceback.
+SESSION_OPEN_ERRORS: tuple[type[Exception], ...] = (WatchlistError, OSError, sqlite3.Error)
 
 
 class ProfileTrackingSource:
@@ -81,12 +86,18 @@ class MonitorSession:
              env: Mapping[str, str] | None = None) -> MonitorSession:
         """Create the profile's folders and open its watchlist and audit log."""
         paths.ensure(profile.name)
+        watchlist = Watchlist(paths.watchlist_db(profile.name))
+        try:
+            audit = AuditLog(paths.audit_db(profile.name))
+        except BaseException:
+            watchlist.close()
+            raise
         return cls(
             paths=paths,
             config=config,
             profile=profile,
-            watchlist=Watchlist(paths.watchlist_db(profile.name)),
-            audit=AuditLog(paths.audit_db(profile.name)),
+            watchlist=watchlist,
+            audit=audit,
             demo=demo,
             read_only=read_only or profile.read_only,
             preset_key=preset_key,

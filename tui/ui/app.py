@@ -22,7 +22,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from tui.core.paths import AppPaths
-from tui.core.session import MonitorSession
+from tui.core.session import SESSION_OPEN_ERRORS, MonitorSession
 from tui.core.settings import AppConfig, ConfigError
 from tui.core.untrusted import printable
 from tui.ui.clipboard import copy_to_terminal_clipboard
@@ -73,6 +73,8 @@ class SetupNeeded:
     paths: AppPaths
     config: AppConfig
     explanation: str
+    read_only: bool = False
+    initial_ids: tuple[int, ...] | list[int] = ()
 
 
 class ConversionsApp(App[None]):
@@ -263,7 +265,14 @@ class ConversionsApp(App[None]):
         if created is None or self._setup is None:
             self.exit()
             return
-        self.session = MonitorSession.open(self._setup.paths, created.config, created.profile)
+        try:
+            self.session = MonitorSession.open(
+                self._setup.paths, created.config, created.profile,
+                read_only=self._setup.read_only, initial_ids=list(self._setup.initial_ids))
+        except SESSION_OPEN_ERRORS as error:
+            self.notify(f"Cannot open the watchlist of profile {created.profile.name!r}: "
+                        f"{error}", severity="error", markup=False, timeout=30)
+            return
         self.push_screen(MonitorScreen(self.session))
 
     def _install_signal_handlers(self) -> None:

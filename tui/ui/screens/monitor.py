@@ -90,6 +90,7 @@ class MonitorScreen(TriageScreen):
         self._shown_profile: Profile | None = None
         self._pending_changes: list[StatusChange] = []
         self._tick_count = 0
+        self._unwatched: set[int] = set()
 
     # ---------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -107,7 +108,8 @@ class MonitorScreen(TriageScreen):
         self._load_watchlist()
         self._update_header()
         self.set_interval(1.0, self._tick)
-        self._connect()
+        # Polling starts once the stored rows are shown (see _show_rows): a slow first
+        # load must not replace fresher poll results with older stored ones.
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def _load_watchlist(self) -> None:
@@ -121,6 +123,14 @@ class MonitorScreen(TriageScreen):
     def _show_rows(self, rows: list[WatchedConversion], _elapsed: float) -> None:
         self.table.set_rows(rows)
         self._refresh_counts()
+        self._connect()
+
+    async def on_unmount(self) -> None:
+        # Stop polling and close the connection pool (only a replaced client was closed).
+        if self.scheduler is not None:
+            self.scheduler.stop()
+        if self._source is not None:
+            await self._source.aclose()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Read-only: destructive actions vanish from the footer, the palette and the keys.
@@ -182,8 +192,10 @@ class MonitorScreen(TriageScreen):
     @on(PollUpdated)
     def _apply_update(self, message: PollUpdated) -> None:
         update = message.update
-        if update.rows:
-            self.table.upsert(update.rows)
+        # A result queued before the user unwatched its row must not bring the row back.
+        rows = [row for row in update.rows if row.id not in self._unwatched]
+        if rows:
+            self.table.upsert(rows)
         banner = self.query_one(ConnectivityBanner)
         banner.connectivity = update.connectivity
         state = update.connectivity.state
@@ -299,6 +311,7 @@ class MonitorScreen(TriageScreen):
             return
         if result.ids:
             added = self.session.watchlist.add(result.ids)
+            self._unwatched.difference_update(result.ids)
             rows = [row for row in (self.session.watchlist.get(i) for i in added) if row]
             self.table.upsert(rows)
             if self.scheduler is not None:

@@ -61,6 +61,9 @@ class TriageScreen(Screen[None]):
     session: MonitorSession
     scheduler: PollScheduler | None
     _source: ProfileTrackingSource | None
+    # IDs unwatched in this session (until added again): late poll or delete results
+    # for them are dropped instead of bringing the row back.
+    _unwatched: set[int]
 
     @property
     def table(self) -> ConversionsTable:
@@ -120,6 +123,8 @@ class TriageScreen(Screen[None]):
         problems: list[str] = []
 
         def on_outcome(result: DeleteResult) -> None:
+            if result.id in self._unwatched:
+                return  # unwatched while the delete ran: nothing to follow or show
             if result.outcome is DeleteOutcome.REQUESTED and scheduler is not None:
                 scheduler.expect_deletion(result.id)
             elif result.outcome is not DeleteOutcome.REQUESTED:
@@ -153,6 +158,7 @@ class TriageScreen(Screen[None]):
 
         def on_accepted(ids: list[int]) -> None:
             # The uploader has already put them in the watchlist (and the audit log).
+            self._unwatched.difference_update(ids)
             self._reload_rows(ids)
             if scheduler is not None:
                 scheduler.watch(ids)
@@ -238,6 +244,7 @@ class TriageScreen(Screen[None]):
             if not sure:
                 return
         removed = self.session.watchlist.remove(ids)
+        self._unwatched.update(ids)
         profile = self.session.last_profile
         self.session.audit.append("unwatch", ids, "done (local only)", self.session.profile.name,
                                   profile.email if profile is not None else None)

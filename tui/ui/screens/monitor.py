@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 
@@ -38,6 +39,9 @@ _SOURCE_WORDS = {
 
 # Status-change toasts are gathered for this many seconds, then shown together.
 ANNOUNCE_EVERY = 3
+
+
+log = logging.getLogger(__name__)
 
 
 class PollUpdated(Message):
@@ -91,6 +95,7 @@ class MonitorScreen(TriageScreen):
         self._pending_changes: list[StatusChange] = []
         self._tick_count = 0
         self._unwatched: set[int] = set()
+        self._polling_started = False
 
     # ---------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -115,22 +120,35 @@ class MonitorScreen(TriageScreen):
     def _load_watchlist(self) -> None:
         started = time.perf_counter()
         session = self.session
-        if session.initial_ids:
-            session.watchlist.add(session.initial_ids)
-        rows = session.watchlist.all()
-        self.app.call_from_thread(self._show_rows, rows, time.perf_counter() - started)
+        try:
+            if session.initial_ids:
+                session.watchlist.add(session.initial_ids)
+        finally:
+            # Whatever became of the IDs given on the command line (a failure is reported
+            # as this worker's error), show what is stored and start polling.
+            rows = session.watchlist.all()
+            self.app.call_from_thread(self._show_rows, rows, time.perf_counter() - started)
 
     def _show_rows(self, rows: list[WatchedConversion], _elapsed: float) -> None:
         self.table.set_rows(rows)
         self._refresh_counts()
-        self._connect()
+        self._start_polling()
+
+    def _start_polling(self) -> None:
+        if not self._polling_started:
+            self._polling_started = True
+            self._connect()
 
     async def on_unmount(self) -> None:
         # Stop polling and close the connection pool (only a replaced client was closed).
         if self.scheduler is not None:
             self.scheduler.stop()
-        if self._source is not None:
-            await self._source.aclose()
+        close = getattr(self._source, "aclose", None)
+        if close is not None:
+            try:
+                await close()
+            except Exception:  # closing on the way out must never turn into a crash
+                log.exception("closing the API client failed")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Read-only: destructive actions vanish from the footer, the palette and the keys.
@@ -139,6 +157,8 @@ class MonitorScreen(TriageScreen):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR:
             self.app.report_worker_failure(event.worker)  # type: ignore[attr-defined]
+            if event.worker.group == "load":
+                self._start_polling()  # the stored rows could not be read: poll all the same
 
     # ----------------------------------------------------------- credentials
     @work(exclusive=True, group="connect", exit_on_error=False)

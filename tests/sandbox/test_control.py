@@ -112,3 +112,43 @@ def test_stats_count_api_requests_only(control: httpx.Client, api: httpx.Client)
 def test_unknown_control_route_is_a_404_envelope(control: httpx.Client) -> None:
     body = assert_envelope(control.get("/nothing-here"), 404)
     assert body["profile"] is None
+
+
+def test_api_key_rotation_takes_effect_on_the_next_request(
+        control: httpx.Client, api: httpx.Client, sandbox: SandboxServer) -> None:
+    new_id = sandbox.state.add_conversion(status="Queued", frozen=True)
+    assert_envelope(api.get(f"/v1/conversions/{new_id}/status"), 200)
+    new_key = "rotated-Key_0001"
+    answer = control.put("/api-key", json={"key": new_key})
+    body = assert_envelope(answer, 200)
+    assert body["payload"] == {"rotated": True, "keyLength": len(new_key)}
+    assert new_key not in answer.text  # never echoed
+    # The old key (on a kept-alive connection, as a polling client has) is refused now.
+    refused = assert_envelope(api.get(f"/v1/conversions/{new_id}/status"), 401)
+    assert refused["errors"] == ["Invalid API key"] and refused["profile"] is None
+    fresh = api.get(f"/v1/conversions/{new_id}/status", headers={"X-API-KEY": new_key})
+    assert assert_envelope(fresh, 200)["payload"]["status"] == "Queued"
+    assert sandbox.api_key == new_key and sandbox.is_running  # no restart was needed
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ({}, '{"key"'), ({"key": ""}, '{"key"'), ({"key": 42}, '{"key"'),
+    ({"key": "has space"}, "visible ASCII"), ({"key": "new\nline"}, "visible ASCII"),
+    ({"key": "clé"}, "visible ASCII"), ({"key": "k" * 513}, "longer than 512"),
+])
+def test_api_key_rotation_refuses_unusable_keys(control: httpx.Client, api: httpx.Client,
+                                               body: dict[str, object], message: str) -> None:
+    answer = assert_envelope(control.put("/api-key", json=body), 400)
+    assert message in answer["errors"][0]
+    # Nothing changed: the old key still works.
+    assert api.get("/v1/conversions/1/status").status_code == 404
+
+
+async def test_api_key_rotation_is_loopback_only() -> None:
+    state = SandboxState()
+    app = create_app(state, api_key="k")
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://sandbox") as client:
+        answer = await client.put("/_control/api-key", json={"key": "taken-over"})
+        assert_envelope(answer, 403)
+    assert state.api_key == "k"

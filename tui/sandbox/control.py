@@ -169,6 +169,12 @@ def control_routes(state: SandboxState) -> list[BaseRoute]:
             state.profile = body
         return _ok(state.profile)
 
+    async def api_key(request: Request) -> Response:
+        body = await _json_object(request)
+        state.api_key = _new_key(body.get("key"))
+        # Never echoed: the answer says that it changed, not to what.
+        return _ok({"rotated": True, "keyLength": len(state.api_key)})
+
     plain: list[tuple[str, Handler, list[str]]] = [
         ("/_control/faults", get_faults, ["GET"]),
         ("/_control/faults", put_faults, ["PUT", "PATCH"]),
@@ -181,9 +187,25 @@ def control_routes(state: SandboxState) -> list[BaseRoute]:
         ("/_control/clock/advance", advance_clock, ["POST"]),
         ("/_control/stats", stats, ["GET", "DELETE"]),
         ("/_control/profile", profile, ["GET", "PUT"]),
+        ("/_control/api-key", api_key, ["PUT"]),
     ]
     return [Route(path, _loopback_only(handler), methods=methods)
             for path, handler, methods in plain]
+
+
+_MAX_KEY_LENGTH = 512
+
+
+def _new_key(key: object) -> str:
+    """A key the API can be asked for: a header value of visible ASCII, no spaces."""
+    if not isinstance(key, str) or not key:
+        raise ControlError('give {"key": "<the new API key>"}')
+    if len(key) > _MAX_KEY_LENGTH:
+        raise ControlError(f"the key is longer than {_MAX_KEY_LENGTH} characters")
+    if not all("!" <= char <= "~" for char in key):
+        raise ControlError("the key must be visible ASCII without spaces (it travels in a "
+                           "header)")
+    return key
 
 
 def _path_id(request: Request) -> int:

@@ -33,9 +33,9 @@ def key_is_valid(scope: Scope, api_key: str) -> bool:
     return given is not None and hmac.compare_digest(given.encode(), api_key.encode())
 
 
-def profile_for(scope: Scope, state: SandboxState, api_key: str) -> dict[str, Any] | None:
+def profile_for(scope: Scope, state: SandboxState) -> dict[str, Any] | None:
     """The profile when the key is valid, else None (what the envelope's profile shows)."""
-    return state.profile if key_is_valid(scope, api_key) else None
+    return state.profile if key_is_valid(scope, state.api_key) else None
 
 
 class LastResort:
@@ -68,12 +68,12 @@ class LastResort:
 
 
 class ApiGate:
-    """For every API request: count it, apply the faults that are on, then check the key."""
+    """For every API request: count it, apply the faults that are on, then check the key
+    (the state's current one, so a rotation takes effect on the next request)."""
 
-    def __init__(self, app: ASGIApp, *, state: SandboxState, api_key: str) -> None:
+    def __init__(self, app: ASGIApp, *, state: SandboxState) -> None:
         self.app = app
         self.state = state
-        self.api_key = api_key
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
@@ -88,7 +88,7 @@ class ApiGate:
             rewrite = self._body_rewrite()
             if rewrite is not None:
                 send = _RewritingSend(send, rewrite)
-        if not key_is_valid(scope, self.api_key):
+        if not key_is_valid(scope, self.state.api_key):
             given = Headers(scope=scope).get("x-api-key")
             reason = "Missing X-API-KEY header" if not given else "Invalid API key"
             await envelope_response(401, errors=[reason])(scope, receive, send)
@@ -106,7 +106,7 @@ class ApiGate:
             state.count_fault("drop_connection")
             await _hang_up(scope, send)
             return True
-        profile = profile_for(scope, state, self.api_key)
+        profile = profile_for(scope, state)
         if faults.storm:
             state.count_fault("storm")
             await _too_many(scope, receive, send, faults.retry_after, profile)

@@ -58,13 +58,23 @@ class SandboxServer:
                  rng_seed: int | None = None, access_log: bool = False) -> None:
         self.host = host
         self.port = port
-        self.api_key = api_key
         self.state = SandboxState(seed_count=seed_count, speed=speed, rng_seed=rng_seed,
                                   db_path=db_path)
+        self.state.api_key = api_key
         self._access_log = access_log
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._failure: BaseException | None = None
+
+    @property
+    def api_key(self) -> str:
+        """The key the API accepts now."""
+        return self.state.api_key
+
+    @api_key.setter
+    def api_key(self, key: str) -> None:
+        """Rotate the key; it takes effect on the next request, running or not."""
+        self.state.api_key = key
 
     @property
     def faults(self) -> FaultConfig:
@@ -103,7 +113,7 @@ class SandboxServer:
             return self
         sock = self._bind()
         config = uvicorn.Config(
-            create_app(self.state, api_key=self.api_key), http=_HangingUpProtocol,
+            create_app(self.state), http=_HangingUpProtocol,
             lifespan="off", loop="asyncio", log_config=None, log_level="warning",
             access_log=self._access_log, timeout_graceful_shutdown=1,
             timeout_keep_alive=30,

@@ -64,8 +64,11 @@ def _bad_id(text: str) -> str:
     return f"'{shown}' is not a valid conversion id (a whole number from 1 to 2^63-1)"
 
 
-def create_app(state: SandboxState, *, api_key: str) -> Starlette:
-    """The ASGI app serving ``state``; requests must carry ``api_key`` in X-API-KEY."""
+def create_app(state: SandboxState, *, api_key: str | None = None) -> Starlette:
+    """The ASGI app serving ``state``; requests must carry the state's key in X-API-KEY
+    (``api_key`` replaces it; ``PUT /_control/api-key`` rotates it while serving)."""
+    if api_key is not None:
+        state.api_key = api_key
 
     def profile() -> dict[str, Any] | None:
         return state.profile
@@ -130,7 +133,7 @@ def create_app(state: SandboxState, *, api_key: str) -> Starlette:
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
         shown = profile() if not request.url.path.startswith(CONTROL_PREFIX) and key_is_valid(
-            request.scope, api_key) else None
+            request.scope, state.api_key) else None
         messages = {404: "No such endpoint", 405: "Method not allowed on this endpoint"}
         text = messages.get(exc.status_code, exc.detail)
         return envelope_response(exc.status_code, headers=exc.headers, profile=shown,
@@ -144,7 +147,7 @@ def create_app(state: SandboxState, *, api_key: str) -> Starlette:
     ]
     return Starlette(
         routes=routes,
-        middleware=[Middleware(LastResort), Middleware(ApiGate, state=state, api_key=api_key)],
+        middleware=[Middleware(LastResort), Middleware(ApiGate, state=state)],
         exception_handlers={HTTPException: http_error},
     )
 

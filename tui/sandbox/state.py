@@ -82,6 +82,8 @@ class SandboxState:
         self.fault_dice = FaultDice(rng_seed)
         self.rate_bucket = TokenBucket()
         self.profile: dict[str, Any] | None = dict(DEMO_PROFILE)
+        #: The X-API-KEY the API accepts; rotated at run time through the control plane.
+        self.api_key = "demo-key"
         self.stats = RequestStats()
         self.seed_count = seed_count
         self._rng_seed = rng_seed

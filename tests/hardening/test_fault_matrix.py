@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from textual.pilot import Pilot
 from textual.worker import WorkerState
@@ -256,14 +257,12 @@ async def start_server(run: FaultRun) -> None:
 
 
 async def rotate_key(run: FaultRun) -> None:
-    """The key is rotated on the server.
-
-    The sandbox reads its key only in ``start()``, and a restart under a polling app would
-    add a connection blip that a real rotation does not have. So the old key is refused
-    first (every answer a 401), and only once the app has stopped polling is the server
-    restarted with the new key: from then on only the new key works.
-    """
-    run.server.faults.update({"error_rate": 1.0, "error_status": 401})
+    """The key is rotated on the server while the app polls (through the control plane,
+    as an operator would): from the next request on only the new key works. Once the app
+    has stopped polling, count what it still sends with the refused key."""
+    async with httpx.AsyncClient(base_url=run.server.base_url, timeout=5) as control:
+        answer = await control.put("/_control/api-key", json={"key": ROTATED_KEY})
+        answer.raise_for_status()
     deadline = time.monotonic() + 5
     while not (run.monitor.scheduler is not None and run.monitor.scheduler.stats.in_flight == 0
                and ConnectivityState.AUTH_FAILED.value in run.banner_states):
@@ -272,10 +271,6 @@ async def rotate_key(run: FaultRun) -> None:
         run.sample()
         await run.pilot.pause(0.02)
     run.refused_since_count = run.server.state.request_count
-    await asyncio.to_thread(run.server.stop)
-    run.server.api_key = ROTATED_KEY
-    run.server.faults.clear()
-    await asyncio.to_thread(run.server.start)
 
 
 async def type_new_key(run: FaultRun) -> None:
@@ -358,8 +353,9 @@ CASES: tuple[FaultCase, ...] = (
               set_faults(storm=True, retry_after=RETRY_AFTER), clear_faults, "banner",
               banner_state=ConnectivityState.RATE_LIMITED,
               recovery_bound=round(RETRY_AFTER + RAMP_TIME + RECOVERY_BOUND, 1)),
-    FaultCase("key_rotated", "401 mid-session (key rotated)", "old key refused (every answer "
-              "401), server restarted with a new key; cleared by typing it into the prompt",
+    FaultCase("key_rotated", "401 mid-session (key rotated)", "`PUT /_control/api-key` while "
+              "polling: the old key gets 401 from the next request on; cleared by typing the "
+              "new key into the prompt",
               rotate_key, type_new_key, "banner",
               banner_state=ConnectivityState.AUTH_FAILED),
 )
@@ -368,7 +364,6 @@ CASES: tuple[FaultCase, ...] = (
 def matrix_setup(matrix: FaultMatrix) -> None:
     matrix.order = tuple(case.key for case in CASES)
     matrix.fixed = FIXED
-    matrix.gaps = (SANDBOX_KEY_NOTE,)
     matrix.setup = (
         f"The real app (`ConversionsApp` + `MonitorScreen` through `App.run_test`) with a "
         f"`MonitorSession` on temporary folders, watching {ROWS} conversions frozen on the "
@@ -609,11 +604,6 @@ def matrix_row(case: FaultCase, run: FaultRun, measured: Measured,
                      verdict=verdict, details=details)
 
 
-SANDBOX_KEY_NOTE = (
-    "Sandbox gap (not the app): the accepted API key cannot change while the server runs; "
-    "`create_app(state, api_key=...)` hands it to `ApiGate` (tui/sandbox/middleware.py) "
-    "at `SandboxServer.start()`. The rotation above is emulated with an injected 401 "
-    "(`error_rate=1, error_status=401`) and a restart with the new key.")
 @pytest.mark.parametrize("fault", [{"storm": True}, {"error_rate": 1.0, "error_status": 401}],
                          ids=["storm_429", "key_refused"])
 async def test_banner_cause_reads_as_one_sentence(sandbox: SandboxServer, tmp_path: Path,

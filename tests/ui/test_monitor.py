@@ -380,41 +380,34 @@ async def test_rotated_key_brings_back_the_key_prompt(
     new_key = "rotated-key-0001"
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: status_of(app, moving) == "Queued", what="first poll")
-        # The key is rotated on the server (same port, same data, new key).
-        await asyncio.to_thread(sandbox.stop)
+        # The key is rotated on the server while the app polls (no restart).
         sandbox.api_key = new_key
-        try:
-            await asyncio.to_thread(sandbox.start)
-            await wait_for(pilot, lambda: key_prompt_shown(app),
-                           timeout=8, what="the key prompt")
-            why = str(app.screen.query_one("#why", Static).render())
-            assert "401" in why and "enter a new key" in why, why
-            assert "refused the API key" in banner_text(app)
-            stopped_at = state.request_count
-            await pilot.pause(0.6)
-            assert state.request_count == stopped_at  # nothing is polled with a bad key
-            # A wrong key typed at the prompt is refused again: the prompt comes back.
-            await pilot.press(*"still-wrong-key", "enter")
-            await wait_for(pilot, lambda: state.request_count > stopped_at,
-                           what="the typed key is tried")
-            await wait_for(pilot, lambda: key_prompt_shown(app),
-                           what="the prompt again after a second 401")
-            # Frozen until now (a slow machine must not see it move early).
-            state.unfreeze(moving)
-            state.advance(60)
-            await pilot.press(*new_key, "enter")
-            await wait_for(pilot, lambda: isinstance(app.screen, MonitorScreen),
-                           what="prompt closed")
-            await wait_for(pilot, lambda: status_of(app, moving) == "Completed",
-                           what="polling resumes with the new key")
-            assert banner_text(app) == ""
-            text = header_text(app)
-            assert "…0001" in text and "session only" in text and new_key not in text
-            assert memory_keyring.store == {}  # typed keys are never stored
-        finally:
-            await asyncio.to_thread(sandbox.stop)
-            sandbox.api_key = "test-key"
-            await asyncio.to_thread(sandbox.start)
+        await wait_for(pilot, lambda: key_prompt_shown(app),
+                       timeout=8, what="the key prompt")
+        why = str(app.screen.query_one("#why", Static).render())
+        assert "401" in why and "enter a new key" in why, why
+        assert "refused the API key" in banner_text(app)
+        stopped_at = state.request_count
+        await pilot.pause(0.6)
+        assert state.request_count == stopped_at  # nothing is polled with a bad key
+        # A wrong key typed at the prompt is refused again: the prompt comes back.
+        await pilot.press(*"still-wrong-key", "enter")
+        await wait_for(pilot, lambda: state.request_count > stopped_at,
+                       what="the typed key is tried")
+        await wait_for(pilot, lambda: key_prompt_shown(app),
+                       what="the prompt again after a second 401")
+        # Frozen until now (a slow machine must not see it move early).
+        state.unfreeze(moving)
+        state.advance(60)
+        await pilot.press(*new_key, "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, MonitorScreen),
+                       what="prompt closed")
+        await wait_for(pilot, lambda: status_of(app, moving) == "Completed",
+                       what="polling resumes with the new key")
+        assert banner_text(app) == ""
+        text = header_text(app)
+        assert "…0001" in text and "session only" in text and new_key not in text
+        assert memory_keyring.store == {}  # typed keys are never stored
 
 
 async def test_no_keyring_backend_asks_for_a_session_key(

@@ -925,3 +925,27 @@ async def test_a_404_without_an_envelope_is_a_row_problem_not_a_verdict(tmp_path
     assert row is not None
     assert row.not_found is False and row.status == "Processing"
     assert row.last_problem is not None and "wrong base URL" in row.last_problem
+
+
+async def test_settled_rechecks_are_not_starved_by_active_rows_using_the_whole_budget(
+        tmp_path: Path) -> None:
+    # 100 active rows every 5 s want 20 req/s: the whole budget. The 20 settled rows
+    # (every 10 s: 2 req/s, within their 10 % share) must still be re-checked.
+    source = FakeSource(latency=0.01, default=lambda i: "Processing" if i <= 100 else "Completed")
+    settings = fast(interval=5.0, settled_interval=10.0, request_budget=20.0,
+                    settled_share=0.1)
+    statuses = dict.fromkeys(range(1, 101), "Processing")
+    statuses.update(dict.fromkeys(range(101, 121), "Completed"))
+    async with Harness(tmp_path, source, settings, known=statuses) as h:
+        await asyncio.sleep(60)
+        calls = [(i, t - h.start) for i, t in source.calls]
+    settled = [t for i, t in calls if i > 100]
+    active = [t for i, t in calls if i <= 100]
+    # Every settled row is asked again after its first check, several times a minute...
+    per_settled = Counter(i for i, _t in calls if i > 100)
+    assert set(per_settled) == set(range(101, 121))
+    assert min(per_settled.values()) >= 4, per_settled  # ~6 at one every 10 s
+    # ...within the settled share, and the active rows keep the rest of the budget.
+    assert len(settled) <= 2 * 60 + 2
+    assert len(active) >= 0.85 * 20 * 60
+    assert len(calls) <= 20 * 60 + 20 / 4 + 1

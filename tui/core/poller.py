@@ -5,8 +5,10 @@ hammering the API:
 
 * Active statuses (and words we do not know) are checked every ``interval``;
   settled ones (Completed, Failed, Deleted, not found) every
-  ``settled_interval``, at background priority and within a small share of
-  the request budget, so the steady request rate follows the *active* rows.
+  ``settled_interval``, within a small share of the request budget, so the
+  steady request rate follows the *active* rows. Active rows that want the
+  whole budget do not starve them: a settled row that has waited longer than
+  the next active one goes first, within that share.
 * Requests go out through a token bucket (``request_budget`` per second) and
   at most ``concurrency`` at a time; one ID is never polled twice at once
   (its next poll is scheduled when the last one finishes).
@@ -340,13 +342,19 @@ class PollScheduler:
                     now - active.due > self._settings.interval):
                 return active, None
             return refresh, None
-        if active_due:
+        settled_wait = None if settled is None else max(
+            settled.due - now, self._settled_bucket.wait_time(now))
+        if active_due and active is not None:
+            # Active rows that want the whole budget must not starve settled re-checks:
+            # a settled row that has waited longer goes first, within its own share.
+            if settled is not None and settled_wait is not None and settled_wait <= 0 and (
+                    settled.due < active.due):
+                return settled, None
             return active, None
         waits: list[float] = []
         if active is not None:
             waits.append(active.due - now)
-        if settled is not None:
-            settled_wait = max(settled.due - now, self._settled_bucket.wait_time(now))
+        if settled is not None and settled_wait is not None:
             if settled_wait <= 0:
                 return settled, None
             waits.append(max(settled_wait, 0.0005))

@@ -87,6 +87,15 @@ def test_watch_inspect_copy_delete_resize_and_quit(tmux: Tmux, sandbox_process: 
         "three Completed rows")
     assert "Add conversions" not in screen
 
+    # Note, typed in one write right behind the n (as a fast typist over SSH does): the
+    # letters land in the prompt, none fires a monitor key (x would unwatch, e export).
+    tmux.type("nticket 4412 x redo")
+    screen = tmux.wait_for("ticket 4412 x redo", "the note typed into the prompt")
+    assert f"Note for {ids[0]}" in screen
+    tmux.send("Enter")
+    tmux.wait_for(lambda s: f"Note for {ids[0]}" not in s and _rows_shown(ids)(s),
+                  "the monitor again, all three rows watched")
+
     # Inspect: enter opens the cursor row's details, escape closes them.
     tmux.send("Enter")
     screen = tmux.wait_for(f"Conversion {ids[0]}", "the inspect screen")

@@ -15,6 +15,7 @@ from typing import Any
 from rich.console import Group
 from rich.segment import Segments
 from rich.text import Text
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import CommandPalette
@@ -47,6 +48,7 @@ from tui.ui.themes import (
     pick_theme,
     set_monochrome,
 )
+from tui.ui.typeahead import TypeAhead
 from tui.ui.widgets.conversions_table import STATUS_VARIABLE_DEFAULTS, ConversionsTable
 from tui.ui.widgets.upload_files import UploadFileTree
 
@@ -96,11 +98,20 @@ class ConversionsApp(App[None]):
         self.session = session
         self._setup = setup
         self._startup_problems: list[str] = []
+        #: Keys typed blind behind a key that opens a prompt (tui/ui/typeahead.py).
+        self.typeahead = TypeAhead(self)
         self._setup_theme(theme)
         config = session.config if session is not None else setup.config if setup else None
         if config is not None and config.keymap:
             self._startup_problems.extend(self._check_keymap(config))
             self.set_keymap(dict(config.keymap))
+
+    async def on_event(self, event: events.Event) -> None:
+        """Keys of a burst behind a key that opened a prompt wait for the prompt's box."""
+        if (isinstance(event, events.Key) and not event.is_forwarded
+                and self.typeahead.hold_at_app(event)):
+            return
+        await super().on_event(event)
 
     # ------------------------------------------------------------- themes
     @property

@@ -24,6 +24,7 @@ from tui.core.watchlist import StatusChange, WatchedConversion
 from tui.ui.screens.add_ids import AddIdsModal
 from tui.ui.screens.key_prompt import KeyPromptModal
 from tui.ui.screens.triage_actions import DESTRUCTIVE_ACTIONS, TriageScreen
+from tui.ui.typeahead import TypeAhead
 from tui.ui.views import VIEWS, VIEWS_BY_KEY, count_views
 from tui.ui.widgets.connectivity_banner import ConnectivityBanner
 from tui.ui.widgets.conversions_table import ConversionsTable
@@ -36,6 +37,10 @@ _SOURCE_WORDS = {
     KeySource.SESSION: "session only",
 }
 
+#: Bindings that open a prompt: keys typed in the same burst are typed into it.
+_PROMPT_ACTIONS = frozenset({"add_ids", "note", "upload"})
+#: Bindings after which a blind burst must not fire other bindings (nor be replayed).
+_GUARDED_ACTIONS = frozenset({"delete_on_server", "export"})
 
 # Status-change toasts are gathered for this many seconds, then shown together.
 ANNOUNCE_EVERY = 3
@@ -400,11 +405,19 @@ class MonitorScreen(TriageScreen):
             return
         self.table.clear_marks()
 
+    @property
+    def _typeahead(self) -> TypeAhead | None:
+        found = getattr(self.app, "typeahead", None)
+        return found if isinstance(found, TypeAhead) else None
+
     def on_key(self, event: events.Key) -> None:
         # A burst of keys ("/pdf" pasted, or typed fast over SSH) is queued at the table
         # before any binding runs, and bindings are checked only when each key reaches
         # the app. So "/" opens the filter here, as its key passes, and the keys behind
         # it go into the filter instead of firing bindings (p would pause, d delete).
+        typeahead = self._typeahead
+        if typeahead is not None and typeahead.hold_at_screen(event):
+            return
         box = self.query_one("#filter", Input)
         if self.focused is box:
             if event.is_printable and event.character:
@@ -413,10 +426,17 @@ class MonitorScreen(TriageScreen):
                 box.insert_text_at_cursor(event.character)
             return
         bindings = self._bindings.key_to_bindings.get(event.key, [])
-        if any(binding.action == "open_filter" for binding in bindings):
+        actions = {binding.action for binding in bindings}
+        if "open_filter" in actions:
             event.stop()
             event.prevent_default()
             self.action_open_filter()
+        elif typeahead is not None and actions & _PROMPT_ACTIONS:
+            # The same for the keys behind a key that opens a prompt (a, n, u): held,
+            # then typed into the prompt's box once it is up (tui/ui/typeahead.py).
+            typeahead.begin(self, replay=True)
+        elif typeahead is not None and actions & _GUARDED_ACTIONS:
+            typeahead.begin(self, replay=False)  # kept from firing bindings, not replayed
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:

@@ -11,10 +11,11 @@ from typing import Any
 
 import pytest
 from rich.console import Console
+from textual import events
 from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.pilot import Pilot
-from textual.widgets import Static
+from textual.widgets import Input, Static, TextArea
 
 import tui.ui
 from tests.ui.conftest import wait_for
@@ -252,3 +253,24 @@ async def test_help_in_read_only_mode_leaves_out_delete(
         text = screen_text(app)
         assert "Export" in text
         assert "Delete on server" not in text
+
+
+async def test_a_burst_follows_the_remapped_keys(
+        session_with: Callable[..., MonitorSession]) -> None:
+    app = ConversionsApp(session_with({"monitor.filter": "f", "monitor.add": "ctrl+n"}))
+    async with app.run_test(size=SIZE) as pilot:
+        await on_monitor(pilot)
+        # "/" is no longer the filter key and "a" no longer opens a prompt: neither
+        # holds the keys behind it.
+        for key, char in (("slash", "/"), ("a", "a"), ("f", "f"), ("x", "x"), ("y", "y")):
+            app.post_message(events.Key(key, char))
+        await wait_for(pilot, lambda: app.screen.query_one("#filter", Input).value == "xy",
+                       what="the filter opened by the remapped f")
+        await pilot.press("escape")
+        app.post_message(events.Key("ctrl+n", None))
+        for char in "42":
+            app.post_message(events.Key(char, char))
+        await wait_for(pilot, lambda: isinstance(app.screen, AddIdsModal)
+                       and app.screen.query("#ids"), what="the add modal on ctrl+n")
+        box = app.screen.query_one("#ids", TextArea)
+        await wait_for(pilot, lambda: box.text == "42", what=f"ids typed ({box.text!r})")

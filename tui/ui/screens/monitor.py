@@ -405,6 +405,14 @@ class MonitorScreen(TriageScreen):
             return
         self.table.clear_marks()
 
+    def _actions_of_key(self, key: str) -> set[str]:
+        """What ``key`` does on this screen, with the user's keymap applied."""
+        bindings = self._bindings.copy()
+        keymap = getattr(self.app, "_keymap", None)  # Textual applies it per key press too
+        if keymap:
+            bindings.apply_keymap(keymap)
+        return {binding.action for binding in bindings.key_to_bindings.get(key, [])}
+
     @property
     def _typeahead(self) -> TypeAhead | None:
         found = getattr(self.app, "typeahead", None)
@@ -425,8 +433,7 @@ class MonitorScreen(TriageScreen):
                 event.prevent_default()
                 box.insert_text_at_cursor(event.character)
             return
-        bindings = self._bindings.key_to_bindings.get(event.key, [])
-        actions = {binding.action for binding in bindings}
+        actions = self._actions_of_key(event.key)
         if "open_filter" in actions:
             event.stop()
             event.prevent_default()

@@ -56,6 +56,9 @@ STATUS_VARIABLE_DEFAULTS: dict[str, str] = {
 }
 """Theme variables the table's stylesheet uses, with values that read on dark and light."""
 
+#: Drawn rows kept for reuse: four screens of a tall (100-row) terminal.
+STRIP_CACHE_ROWS = 400
+
 class ConversionsTable(ScrollView, can_focus=True):
     """A sortable, filterable table of watched conversions with a row cursor and marks.
 
@@ -157,7 +160,10 @@ class ConversionsTable(ScrollView, can_focus=True):
         self._style_token: tuple[Style, ...] = ()
         self._style_identity: tuple[object, ...] = ()
         self._style_generation = 0
-        self._strips: LRUCache[int, tuple[tuple[Any, ...], Strip]] = LRUCache(2048)
+        # Drawn rows by id, reused while nothing in them changed. A cached Strip costs
+        # about 6 kB (with Textual's own caches inside it), so keep a few screens' worth
+        # (a page back and forth stays cached), not thousands of rows nobody looks at.
+        self._strips: LRUCache[int, tuple[tuple[Any, ...], Strip]] = LRUCache(STRIP_CACHE_ROWS)
         self._header: tuple[tuple[Any, ...], Strip] | None = None
         self._today: tuple[int, datetime] | None = None
         self._pending_full = False

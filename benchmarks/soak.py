@@ -17,21 +17,28 @@ samples its own resident memory, open file descriptors, asyncio tasks and CPU
 time, then prints each figure beside its target:
 
 * RSS growth from the end of the warm-up (first 10 % of the run) to the end: < 10 %;
-* open file descriptors and asyncio tasks: no growth after the warm-up (tasks not
-  counting the poller's requests in flight and the toasts on screen, which come and
-  go; which task and widget kinds changed is printed too);
+* open file descriptors and asyncio tasks: no growth after the warm-up (sockets may
+  come and go up to the connection pool's size; tasks not counting the poller's
+  requests in flight and the toasts on screen, which come and go; which task and
+  widget kinds changed, the Python objects that grew most and the SQLite file sizes
+  are printed too);
 * CPU % per window (min / median / max, slope of a straight fit) and CPU per request,
-  which must stay steady (its drift over the run < 10 %);
+  which must stay steady: its drift over the run, fitted and as the change between the
+  medians of the first and the last quarter, both < 10 % (what other processes used
+  meanwhile is printed beside it: on two cores a busy neighbour skews it);
 * requests per second (the app's count, checked against the sandbox's).
 
     .venv/bin/python benchmarks/soak.py            # about 5 minutes (12x)
     .venv/bin/python benchmarks/soak.py --quick    # about 60 seconds (60x)
+    .venv/bin/python benchmarks/soak.py --hours 8 --seconds 1800   # a working day
+    --profile FOLDER   where the CPU went, early vs late
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import multiprocessing
 import os
 import random
@@ -123,8 +130,16 @@ def _rss_bytes() -> int:
     return 0
 
 
-def _open_fds() -> int:
-    return len(os.listdir("/proc/self/fd"))
+def _open_fds() -> tuple[int, int]:
+    """(open file descriptors, how many of them are sockets)."""
+    total = sockets = 0
+    for name in os.listdir("/proc/self/fd"):
+        total += 1
+        try:
+            sockets += os.readlink(f"/proc/self/fd/{name}").startswith("socket:")
+        except OSError:  # closed between the listing and the look
+            pass
+    return total, sockets
 
 
 def _cpu_seconds() -> float:
@@ -139,6 +154,7 @@ class Sample:
     at: float  # seconds since the start of the run
     rss: int
     fds: int
+    sockets: int  # of fds: the pool's connections come and go up to its limit
     tasks: int
     polls_in_flight: int  # tasks that are the poller's requests (they come and go)
     toast_tasks: int  # tasks of the toasts on screen (they go when the toast times out)
@@ -147,6 +163,7 @@ class Sample:
     window_requests: int  # sent during the window
     active_rows: int  # rows whose status is not settled
     sandbox_cpu_percent: float
+    others_cpu_percent: float  # everything else on the machine: a noisy neighbour skews CPU
     window: float  # seconds since the previous sample
 
     @property
@@ -158,6 +175,13 @@ class Sample:
     def cpu_ms_per_request(self) -> float:
         """CPU milliseconds per request sent in the window (the whole app's CPU)."""
         return self.cpu_percent * 10 * self.window / max(self.window_requests, 1)
+
+
+def _machine_busy_seconds() -> float:
+    """CPU seconds every process on the machine has used (all cores), from /proc/stat."""
+    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
 def _process_cpu_seconds(pid: int) -> float:
@@ -212,6 +236,96 @@ def _slope(xs: list[float], ys: list[float]) -> float:
     return sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / spread
 
 
+# ------------------------------------------------------------------ where the CPU goes
+class _WindowProfiler:
+    """With ``--profile``: cProfile over an early and a late window of the run (15-30 %
+    and 80-95 %), then the functions whose own CPU per request grew most between them.
+    The profiler slows everything down alike; the comparison is what counts."""
+
+    WINDOWS = (("early", 0.15, 0.30), ("late", 0.80, 0.95))
+
+    def __init__(self, folder: Path | None, seconds: float, scheduler: Any) -> None:
+        self._folder = folder
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+        self._seconds = seconds
+        self._scheduler = scheduler
+        self._current: tuple[str, Any, int] | None = None
+        self.done: dict[str, tuple[Any, int]] = {}  # name -> (pstats.Stats, requests)
+
+    def step(self, at: float) -> None:
+        if self._folder is None:
+            return
+        import cProfile
+        import pstats
+
+        fraction = at / self._seconds
+        if self._current is not None:
+            name, profile, requests_mark = self._current
+            end = next(stop for label, _, stop in self.WINDOWS if label == name)
+            if fraction >= end:
+                profile.disable()
+                path = self._folder / f"soak-{name}.prof"
+                profile.dump_stats(path)
+                requests = self._scheduler.stats.requests_sent - requests_mark
+                self.done[name] = (pstats.Stats(str(path)), requests)
+                self._current = None
+            return
+        for name, start, end in self.WINDOWS:
+            if start <= fraction < end and name not in self.done:
+                # CPU time, not wall time: on two busy cores wall time charges whatever
+                # function was running when the process was descheduled.
+                profile = cProfile.Profile(time.process_time)
+                self._current = (name, profile, self._scheduler.stats.requests_sent)
+                profile.enable()
+                return
+
+    def report(self, top: int = 25) -> None:
+        if self._current is not None:
+            self._current[1].disable()
+        if len(self.done) < 2:
+            return
+        (early, early_requests), (late, late_requests) = self.done["early"], self.done["late"]
+
+        def per_request(stats: Any, requests: int) -> dict[Any, tuple[float, int]]:
+            return {func: (tottime / max(requests, 1) * 1e6, calls / max(requests, 1))
+                    for func, (_cc, calls, tottime, _ct, _callers) in stats.stats.items()}
+
+        before = per_request(early, early_requests)
+        after = per_request(late, late_requests)
+        total_before = sum(cost for cost, _ in before.values())
+        total_after = sum(cost for cost, _ in after.values())
+        print(f"profile: early window {early_requests:,} requests, {total_before:.0f} us/req "
+              f"(profiled); late window {late_requests:,} requests, {total_after:.0f} us/req; "
+              f"stats in {self._folder}")
+        growth = sorted(set(before) | set(after),
+                        key=lambda f: after.get(f, (0, 0))[0] - before.get(f, (0, 0))[0],
+                        reverse=True)
+        print("  own CPU per request (us) early -> late, calls per request, function")
+        for func in growth[:top]:
+            cost_before, calls_before = before.get(func, (0.0, 0.0))
+            cost_after, calls_after = after.get(func, (0.0, 0.0))
+            file, line, name = func
+            where = f"{Path(file).name}:{line}" if line else file
+            print(f"  {cost_before:8.1f} -> {cost_after:8.1f}  ({calls_before:7.2f} -> "
+                  f"{calls_after:7.2f})  {name} {where}")
+
+
+def _database_files(folder: Path) -> dict[str, int]:
+    """Sizes of the app's SQLite files (database, WAL, shared memory) under ``folder``."""
+    return {path.name: path.stat().st_size for path in sorted(folder.rglob("*.sqlite3*"))}
+
+
+def _object_counts() -> dict[str, int]:
+    """Live Python objects tracked by the collector, by type (cheap enough to take twice)."""
+    gc.collect()
+    counts: dict[str, int] = {}
+    for thing in gc.get_objects():
+        name = type(thing).__qualname__
+        counts[name] = counts.get(name, 0) + 1
+    return counts
+
+
 # ------------------------------------------------------------------ the run
 @dataclass(slots=True)
 class Options:
@@ -226,6 +340,8 @@ class Options:
     budget: float
     concurrency: int
     seed: int
+    profile: Path | None = None  # write cProfile stats of an early and a late window here
+    hours: float = 1.0  # simulated hours in ``seconds`` real seconds
 
 
 async def _prime(base_url: str, ids: list[int], watchlist: Any) -> None:
@@ -307,6 +423,7 @@ async def _soak(base_url: str, ids: list[int], opts: Options, folder: Path,
     from tui.ui.app import ConversionsApp
     from tui.ui.screens.monitor import MonitorScreen
 
+    sockets_before = _open_fds()[1]  # asyncio's self-pipe, the pipe to the sandbox child
     profile = ProfileSettings(name="soak", base_url=base_url, poll_interval=opts.interval,
                               settled_interval=opts.settled_interval,
                               request_budget=opts.budget, concurrency=opts.concurrency)
@@ -325,7 +442,7 @@ async def _soak(base_url: str, ids: list[int], opts: Options, folder: Path,
         await asyncio.sleep(0.1)
         screen = next((s for s in app.screen_stack if isinstance(s, MonitorScreen)), None)
 
-    speedup = SIMULATED_SECONDS / opts.seconds
+    speedup = SIMULATED_SECONDS * opts.hours / opts.seconds
     rng = random.Random(opts.seed + 1)
     samples: list[Sample] = []
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as control:
@@ -334,10 +451,14 @@ async def _soak(base_url: str, ids: list[int], opts: Options, folder: Path,
         started = time.monotonic()
         cpu_mark, time_mark = _cpu_seconds(), started
         sandbox_mark = _process_cpu_seconds(sandbox_pid)
+        machine_mark = _machine_busy_seconds()
         requests_mark = 0
         kinds_after_warm_up: dict[str, int] | None = None
         widgets_after_warm_up: dict[str, int] = {}
+        objects_after_warm_up: dict[str, int] = {}
+        files_after_warm_up: dict[str, int] = {}
         last_tick = started
+        profiler = _WindowProfiler(opts.profile, opts.seconds, screen.scheduler)
         while True:
             await asyncio.sleep(0.5)
             now = time.monotonic()
@@ -350,10 +471,13 @@ async def _soak(base_url: str, ids: list[int], opts: Options, folder: Path,
             now = time.monotonic()
             if now - time_mark >= opts.sample:
                 cpu, sandbox_cpu = _cpu_seconds(), _process_cpu_seconds(sandbox_pid)
+                fds, sockets = _open_fds()
+                machine = _machine_busy_seconds()
+                others = (machine - machine_mark) - (cpu - cpu_mark) - (sandbox_cpu - sandbox_mark)
                 stats = screen.scheduler.stats
                 window = now - time_mark
                 sample = Sample(
-                    at=now - started, rss=_rss_bytes(), fds=_open_fds(),
+                    at=now - started, rss=_rss_bytes(), fds=fds, sockets=sockets,
                     tasks=len(asyncio.all_tasks()), polls_in_flight=stats.in_flight,
                     toast_tasks=_toast_tasks(app),
                     cpu_percent=100.0 * (cpu - cpu_mark) / window,
@@ -362,32 +486,43 @@ async def _soak(base_url: str, ids: list[int], opts: Options, folder: Path,
                     active_rows=sum(1 for row in screen.table.rows.values()
                                     if not (row.not_found or is_settled(row.status))),
                     sandbox_cpu_percent=100.0 * (sandbox_cpu - sandbox_mark) / window,
+                    others_cpu_percent=max(0.0, 100.0 * others / window),
                     window=window)
                 samples.append(sample)
                 if kinds_after_warm_up is None and sample.at > opts.seconds * 0.1:
                     kinds_after_warm_up = _task_kinds()
+                    objects_after_warm_up = _object_counts()
+                    files_after_warm_up = _database_files(folder)
                     widgets_after_warm_up = _widget_kinds(app)
                 cpu_mark, time_mark, sandbox_mark = cpu, now, sandbox_cpu
+                machine_mark = machine
                 requests_mark = stats.requests_sent
-                print(f"  {sample.at:6.1f} s  RSS {sample.rss / MB:7.2f} MB  fds {sample.fds:3d}  "
+                print(f"  {sample.at:6.1f} s  RSS {sample.rss / MB:7.2f} MB  fds {sample.fds:3d} "
+                      f"({sample.sockets:2d} sockets)  "
                       f"tasks {sample.tasks:3d} ({sample.polls_in_flight:2d} polls, "
                       f"{sample.toast_tasks:2d} toast)  "
                       f"CPU {sample.cpu_percent:5.1f} %  "
                       f"{sample.window_requests / window:5.0f} req/s  "
                       f"{sample.cpu_ms_per_request:5.2f} ms/req  "
                       f"active {sample.active_rows:4d}  "
-                      f"sandbox CPU {sample.sandbox_cpu_percent:5.1f} %", flush=True)
+                      f"sandbox CPU {sample.sandbox_cpu_percent:5.1f} %  "
+                      f"others {sample.others_cpu_percent:5.1f} %", flush=True)
+            profiler.step(now - started)
             if now - started >= opts.seconds:
                 break
+        profiler.report()
         stats = screen.scheduler.stats
         result = {
             "samples": samples, "speedup": speedup, "stats": stats,
+            "sockets_before": sockets_before,
             "connectivity": screen.scheduler.connectivity.state.value,
             "table_rows": len(screen.table.rows), "watched": len(session.watchlist),
             "created": turnover.created, "unwatched": turnover.unwatched,
             "statuses": _status_counts(screen.table.rows.values()),
             "kinds": (kinds_after_warm_up or {}, _task_kinds()),
             "widgets": (widgets_after_warm_up, _widget_kinds(app)),
+            "objects": (objects_after_warm_up, _object_counts()),
+            "files": (files_after_warm_up, _database_files(folder)),
         }
     app.exit()
     await asyncio.wait_for(app_task, 30)
@@ -425,16 +560,35 @@ def _report(result: dict[str, Any], opts: Options, server_requests: int) -> None
     cpu_slope = _slope(minutes, cpu)
     cost_slope = _slope(minutes, per_request)
     cost_drift = cost_slope * span / 60 / (statistics.median(per_request) or 1) * 100
+    # The fit is pulled by single noisy windows; the medians of the first and the last
+    # quarter after the warm-up say the same thing more robustly. Both must be steady.
+    cost_early = statistics.median(s.cpu_ms_per_request for s in early)
+    cost_late = statistics.median(s.cpu_ms_per_request for s in late)
+    cost_change = (cost_late - cost_early) / (cost_early or 1) * 100
+    others = [s.others_cpu_percent for s in after]
     rate = (last.requests - base.requests) / span
     stats = result["stats"]
-    fds_early, fds_late = max(s.fds for s in early), max(s.fds for s in late)
+    # The client's pool opens and closes connections (up to its limit) as answers come
+    # and go: other fds must not grow at all, sockets must stay within the pool and not
+    # trend upwards.
+    files_early = max(s.fds - s.sockets for s in early)
+    files_late = max(s.fds - s.sockets for s in late)
+    sockets_max = max(s.sockets for s in after)
+    sockets_trend = _slope(minutes, [float(s.sockets) for s in after]) * span / 60
+    # Before the app: asyncio's self-pipe and the pipe to the sandbox. Then the pool
+    # (as many as the concurrency), this script's control client, and a closing
+    # connection or two whose replacement is already open.
+    sockets_limit = result["sockets_before"] + opts.concurrency + 1 + 2
+    fds_ok = (files_late <= files_early and sockets_max <= sockets_limit
+              and sockets_trend < 3)
     # Toasts come and go with the news; a leak grows steadily: compare medians, and fit.
     tasks_early = statistics.median(s.other_tasks for s in early)
     tasks_late = statistics.median(s.other_tasks for s in late)
     tasks_trend = _slope(minutes, [float(s.other_tasks) for s in after]) * span / 60
     print()
-    print(f"soak: {opts.watched:,} watched ({opts.active} in flight at the start), one "
-          f"simulated hour in {opts.seconds:.0f} s ({result['speedup']:.0f}x), poll "
+    print(f"soak: {opts.watched:,} watched ({opts.active} in flight at the start), "
+          f"{opts.hours:g} simulated hour(s) in {opts.seconds:.0f} s "
+          f"({result['speedup']:.0f}x), poll "
           f"{opts.interval:g} s / settled {opts.settled_interval:g} s, budget "
           f"{opts.budget:g} req/s, concurrency {opts.concurrency}; {len(samples)} samples, "
           f"warm-up {base.at:.0f} s")
@@ -446,8 +600,9 @@ def _report(result: dict[str, Any], opts: Options, server_requests: int) -> None
           f"the end (peak {peak / MB:.2f})   growth {growth:+.2f} %   target < 10 %   "
           f"{_verdict(growth < 10)}")
     print(f"  open fds      first sample {samples[0].fds}, after warm-up {base.fds}, end "
-          f"{last.fds}; highest in first/last quarter {fds_early}/{fds_late}   "
-          f"target no growth   {_verdict(fds_late <= fds_early)}")
+          f"{last.fds}; not sockets: highest in first/last quarter {files_early}/"
+          f"{files_late}; sockets: highest {sockets_max} (limit {sockets_limit}), fitted "
+          f"change {sockets_trend:+.1f}   target no growth   {_verdict(fds_ok)}")
     print(f"  asyncio tasks first sample {samples[0].tasks}, after warm-up {base.tasks}, end "
           f"{last.tasks}; besides polls in flight and toasts, median of first/last quarter "
           f"{tasks_early:g}/{tasks_late:g}, fitted change over the run {tasks_trend:+.1f}   "
@@ -456,13 +611,28 @@ def _report(result: dict[str, Any], opts: Options, server_requests: int) -> None
           f"{_changed(*result['kinds']) or 'none'}")
     print(f"                widgets whose count changed (each has a message pump task): "
           f"{_changed(*result['widgets']) or 'none'}")
+    before, after_run = result["objects"]
+    grown = sorted(((after_run.get(name, 0) - before.get(name, 0), name)
+                    for name in set(before) | set(after_run)), reverse=True)[:6]
+    print(f"                Python objects {sum(before.values()):,} after warm-up -> "
+          f"{sum(after_run.values()):,} at the end; most grown: "
+          + ", ".join(f"{name} {change:+,}" for change, name in grown if change > 0))
+    files_before, files_after = result["files"]
+    print("                SQLite files after warm-up -> end: " + ", ".join(
+        f"{name} {files_before.get(name, 0) / MB:.1f} -> {size / MB:.1f} MB"
+        for name, size in files_after.items()))
     print(f"  CPU %         min {min(cpu):.1f}  median {statistics.median(cpu):.1f}  max "
           f"{max(cpu):.1f} per {opts.sample:g} s window; slope {cpu_slope:+.2f} points/min "
           f"(follows the request rate)")
     print(f"  CPU/request   min {min(per_request):.2f}  median "
           f"{statistics.median(per_request):.2f}  max {max(per_request):.2f} ms; slope "
-          f"{cost_slope:+.3f} ms/min = {cost_drift:+.1f} % of the median over the run   "
-          f"target steady (|drift| < 10 %)   {_verdict(abs(cost_drift) < 10)}")
+          f"{cost_slope:+.3f} ms/min = {cost_drift:+.1f} % of the median over the run; "
+          f"median of first/last quarter {cost_early:.2f}/{cost_late:.2f} ms "
+          f"({cost_change:+.1f} %)   target steady (both |drift| < 10 %)   "
+          f"{_verdict(abs(cost_drift) < 10 and abs(cost_change) < 10)}")
+    print(f"                other processes on the machine used median "
+          f"{statistics.median(others):.1f} % (max {max(others):.1f} %) of a core per window; "
+          f"on {os.cpu_count()} cores anything much above 0 skews CPU per request")
     print(f"  requests      {rate:.0f} req/s after warm-up (app: {stats.requests_sent:,} sent, "
           f"{stats.answers:,} answered, {stats.errors} errors {stats.errors_by_kind or ''}; "
           f"sandbox counted {server_requests:,} including the priming pass)")
@@ -486,13 +656,18 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=1000.0)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--profile", type=Path, default=None, metavar="FOLDER",
+                        help="profile an early and a late window; print what grew")
+    parser.add_argument("--hours", type=float, default=1.0,
+                        help="simulated hours to run through (default 1)")
     args = parser.parse_args()
     opts = Options(
         seconds=args.seconds or (60.0 if args.quick else 300.0),
         sample=args.sample or (2.0 if args.quick else 5.0),
         watched=args.watched, active=args.active, interval=args.interval,
         settled_interval=args.settled_interval, budget=args.budget,
-        concurrency=args.concurrency, seed=args.seed)
+        concurrency=args.concurrency, seed=args.seed, profile=args.profile,
+        hours=args.hours)
 
     context = multiprocessing.get_context("spawn")
     ours, theirs = context.Pipe()

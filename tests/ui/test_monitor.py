@@ -114,6 +114,9 @@ async def test_add_ids_with_a_range_and_an_invalid_part(
                        what="the add modal")
         # A range, the first ID again (already watched), and a piece that is no ID.
         await pilot.press(*f"{more[0]}-{more[2]}, {first}; 12x4")
+        preview = str(app.screen.query_one("#preview", Static).render())
+        assert preview == (f"Will add 3: {more[0]}, {more[1]}, {more[2]} (1 already watched)\n"
+                           "Not IDs: 12x4 (not an ID)"), preview
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: isinstance(app.screen, MonitorScreen), what="modal closed")
         assert set(table(app).rows) == {first, *more}

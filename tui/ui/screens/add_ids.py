@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Container
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,15 +15,21 @@ from tui.core.idlist import IdListResult, parse_id_list
 from tui.core.untrusted import printable
 
 
-def summarise(result: IdListResult) -> str:
-    """One or two lines saying what will be added and what cannot be."""
+def summarise(result: IdListResult, watched: Container[int] = ()) -> str:
+    """One or two lines saying what will be added, what is watched already and what
+    cannot be."""
     if not result.ids and not result.invalid:
         return "Type IDs: 4512, 4513-4520, or paste the text of a ticket."
     parts = []
-    if result.ids:
-        shown = ", ".join(str(i) for i in result.ids[:8])
-        more = f" and {len(result.ids) - 8} more" if len(result.ids) > 8 else ""
-        parts.append(f"Will add {len(result.ids)}: {shown}{more}")
+    new = [i for i in result.ids if i not in watched]
+    already = len(result.ids) - len(new)
+    if new:
+        shown = ", ".join(str(i) for i in new[:8])
+        more = f" and {len(new) - 8} more" if len(new) > 8 else ""
+        also = f" ({already} already watched)" if already else ""
+        parts.append(f"Will add {len(new)}: {shown}{more}{also}")
+    elif already:
+        parts.append(f"All {already} already watched: nothing new to add")
     if result.invalid:
         bad = "; ".join(printable(part, limit=60) for part in result.invalid[:5])
         more = f" (+{len(result.invalid) - 5})" if len(result.invalid) > 5 else ""
@@ -49,6 +57,10 @@ class AddIdsModal(ModalScreen[IdListResult | None]):
         Binding("ctrl+s", "submit", "Add", id="add_ids.submit"),
     ]
 
+    def __init__(self, watched: Container[int] = ()) -> None:
+        super().__init__()
+        self._watched = watched  # IDs on the watchlist already (said so in the preview)
+
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label("[b]Add conversions to the watchlist[/b]")
@@ -64,7 +76,7 @@ class AddIdsModal(ModalScreen[IdListResult | None]):
     @on(TextArea.Changed)
     def _preview(self) -> None:
         result = parse_id_list(self.query_one(TextArea).text)
-        self.query_one("#preview", Static).update(summarise(result))
+        self.query_one("#preview", Static).update(summarise(result, self._watched))
 
     @on(Button.Pressed, "#add")
     def action_submit(self) -> None:

@@ -331,7 +331,8 @@ class MonitorScreen(TriageScreen):
     # ---------------------------------------------------------------- actions
     @work(exclusive=True, group="add", exit_on_error=False)
     async def action_add_ids(self) -> None:
-        result: IdListResult | None = await self.app.push_screen_wait(AddIdsModal())
+        result: IdListResult | None = await self.app.push_screen_wait(
+            AddIdsModal(watched=self.table.rows))
         if result is None:
             return
         if result.ids:

@@ -28,7 +28,7 @@ from textual.widgets._footer import FooterKey
 
 from tests.ui.conftest import SessionFactory, wait_for
 from tui.api.models import StatusEnvelope
-from tui.core.watchlist import PollResult
+from tui.core.watchlist import PollResult, WatchedConversion
 from tui.sandbox.runner import SandboxServer
 from tui.ui.app import ConversionsApp
 from tui.ui.screens.audit_view import AuditScreen
@@ -203,6 +203,11 @@ async def test_inspect_shows_fields_tabs_history_and_raw(
             line = next((ln for ln in overview.splitlines() if ln.strip().startswith(label)),
                         None)
             assert line is not None and value in line, (label, value, overview)
+        # The why is on the first tab already: errors first, then warnings.
+        lines = [" ".join(ln.split()) for ln in overview.splitlines()]
+        assert lines.index("Errors Row 12: amount 'x' is not a number") < (
+            lines.index("Warnings Row 4: date guessed as 2026-03-01")), overview
+        assert "Row 9: trimmed spaces" in lines, overview
         tabs = modal.query_one(TabbedContent)
         labels = {pane.id: str(tabs.get_tab(pane.id or "").label) for pane in
                   tabs.query("TabPane")}
@@ -1002,3 +1007,21 @@ async def test_pressing_d_again_does_not_cancel_a_running_bulk_delete(
         assert [deletes_of(sandbox, i) for i in ids] == [1] * 8
         assert {e.outcome for e in session.audit.entries()} == {"requested"}
         assert any(m.startswith("8 marked for deletion") for m in notices(app)), notices(app)
+
+
+def test_the_overview_shows_the_first_three_errors_and_counts_the_rest() -> None:
+    messages = tuple(f"Row {n}: [b]bad[/b] \x1b[31mvalue" for n in range(1, 1001))
+    row = WatchedConversion(
+        id=9, file_name="big.csv", data_source_type="Csv", status="Failed", upload_date=None,
+        warnings=(), errors=messages, metadata={}, first_seen=1.0e9, last_checked=None,
+        last_changed=None, note=None, last_problem=None, problem_count=0,
+        delete_requested_at=None, deleted_at=None, not_found=False, raw=None)
+    text = plain(InspectModal(row, [], now=1.0e9 + 60)._overview())
+    shown = [" ".join(ln.split()) for ln in text.splitlines() if "Row " in ln or "more" in ln]
+    assert shown == [  # literal markup, the escape byte made visible
+        "Errors Row 1: [b]bad[/b] \u241b[31mvalue",
+        "Row 2: [b]bad[/b] \u241b[31mvalue",
+        "Row 3: [b]bad[/b] \u241b[31mvalue",
+        "… 997 more in the Errors tab",
+    ], text
+    assert "Warnings" not in text.replace("Warnings / errors", "")

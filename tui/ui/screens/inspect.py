@@ -55,6 +55,8 @@ def _lines(messages: Sequence[str]) -> str:
 
 
 RAW_LIMIT = 200_000
+#: Errors (then warnings) shown on the Overview tab; the rest are one tab away.
+OVERVIEW_MESSAGES = 3
 
 
 def pretty_raw(raw: str | None, *, limit: int = RAW_LIMIT) -> str:
@@ -217,6 +219,18 @@ class InspectModal(ModalScreen[None]):
             fields.append(("Last poll problem", printable(problem, limit=500)))
         for key, value in fields:
             table.add_row(Text(key), Text(value))
+        # The why, without a tab change: the first few errors, then warnings.
+        for label, messages, tab in (("Errors", row.errors, "Errors"),
+                                     ("Warnings", row.warnings, "Warnings")):
+            if not messages:
+                continue
+            table.add_row(Text(""), Text(""))
+            for index, message in enumerate(messages[:OVERVIEW_MESSAGES]):
+                table.add_row(Text(label if index == 0 else ""),
+                              Text(printable(message, limit=300)))
+            if len(messages) > OVERVIEW_MESSAGES:
+                table.add_row(Text(""), Text(f"… {len(messages) - OVERVIEW_MESSAGES:,} more in "
+                                             f"the {tab} tab", style="italic"))
         if row.metadata:
             table.add_row(Text(""), Text(""))
             table.add_row(Text("Metadata"), Text(""))

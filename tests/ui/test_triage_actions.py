@@ -441,10 +441,10 @@ async def test_bulk_delete_needs_the_count_and_reports_refusals(
             assert f"{i}  busy{busy.index(i)}.csv  (Processing)" in text
         delete = modal.query_one("#delete", Button)
         assert delete.disabled and modal.focused is modal.query_one("#cancel", Button)
-        await pilot.press("shift+tab")  # from Cancel back to the count
+        assert "2 of them are Processing: the server refuses" in text, text
+        await pilot.press("4")  # typed on Cancel, as the placeholder asks: into the count
         count = modal.query_one("#count", Input)
-        assert modal.focused is count
-        await pilot.press("4")
+        assert modal.focused is count and count.value == "4"
         assert delete.disabled
         await pilot.press("enter")  # the wrong count does not confirm
         assert app.screen is modal and all_deletes(sandbox) == 0

@@ -1,14 +1,15 @@
 """Confirmation before deleting on the server: never one keystroke.
 
 One conversion: its ID, file name and status are named and Cancel has the
-focus. Several: they are listed and the user types how many to go on.
+focus. Several: they are listed and the user types how many to go on (typing
+while Cancel has the focus goes into the count box; Enter on Cancel cancels).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -40,6 +41,7 @@ class ConfirmDeleteModal(ModalScreen[bool]):
     ConfirmDeleteModal #title { text-style: bold; color: $error; }
     ConfirmDeleteModal #targets { height: auto; max-height: 14; }
     ConfirmDeleteModal #explain { color: $text-muted; height: auto; }
+    ConfirmDeleteModal #busy { color: $warning; height: auto; }
     ConfirmDeleteModal Horizontal { height: auto; align-horizontal: right; }
     ConfirmDeleteModal Button { margin-left: 1; }
     """
@@ -65,6 +67,12 @@ class ConfirmDeleteModal(ModalScreen[bool]):
                     yield Static(describe_row(row), markup=False)
                 if count > LISTED:
                     yield Static(f"… and {count - LISTED} more", markup=False)
+            busy = sum(1 for row in self.rows if row.status == "Processing")
+            if busy:
+                which = "It is" if count == 1 else f"{busy} of them {'is' if busy == 1 else 'are'}"
+                yield Static(f"{which} Processing: the server refuses to delete a conversion "
+                             "until it finishes (each refusal is reported).", id="busy",
+                             markup=False)
             them = "it" if count == 1 else "them"
             yield Static(
                 f"The server marks {them} for deletion, then deletes {them}; this cannot be "
@@ -79,6 +87,18 @@ class ConfirmDeleteModal(ModalScreen[bool]):
 
     def on_mount(self) -> None:
         self.query_one("#cancel", Button).focus()
+
+    def on_key(self, event: events.Key) -> None:
+        # "type 5 to confirm" must work as read, whatever has the focus: a digit typed
+        # on Cancel goes into the count box (only the right count enables Delete).
+        if not self.needs_typed_count or not (event.character or "").isdigit():
+            return
+        box = self.query_one("#count", Input)
+        if self.focused is not box:
+            event.stop()
+            event.prevent_default()
+            box.focus()
+            box.insert_text_at_cursor(event.character or "")
 
     @on(Input.Changed, "#count")
     def _check_count(self, event: Input.Changed) -> None:

@@ -6,10 +6,17 @@ table before the first one's binding has opened anything.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
 from textual import events
-from textual.widgets import Input, TextArea
+from textual.pilot import Pilot
+from textual.screen import Screen
+from textual.widgets import Tabs
 
 from tests.ui.conftest import SessionFactory, wait_for
+from tui.core.session import MonitorSession
 from tui.sandbox.runner import SandboxServer
 from tui.ui.app import ConversionsApp
 from tui.ui.screens.add_ids import AddIdsModal
@@ -28,28 +35,41 @@ def burst(app: ConversionsApp, text: str) -> None:
         app.post_message(events.Key(NAMES.get(char, char), char))
 
 
-async def started(app: ConversionsApp, pilot: object, rows: int) -> ConversionsTable:
-    table = app.screen.query_one(ConversionsTable)
-    await wait_for(pilot, lambda: table.visible_count == rows, what="rows")  # type: ignore[arg-type]
-    return table
+@asynccontextmanager
+async def quiet_monitor(session: MonitorSession, rows: int) -> AsyncIterator[
+        tuple[ConversionsApp, Pilot[None], ConversionsTable]]:
+    """The app on ``session``, its ``rows`` shown, polling paused (nothing moves)."""
+    app = ConversionsApp(session)
+    async with app.run_test(size=(120, 30)) as pilot:
+        table = app.screen.query_one(ConversionsTable)
+        await wait_for(pilot, lambda: table.visible_count == rows, what="rows")
+        await pilot.press("p")
+        yield app, pilot, table
+
+
+async def modal_with(pilot: Pilot[None], kind: type[Screen[Any]], selector: str) -> Any:
+    """Wait for a ``kind`` modal whose ``selector`` widget is mounted; return that widget."""
+    app = pilot.app
+    await wait_for(pilot, lambda: isinstance(app.screen, kind) and app.screen.query(selector),
+                   what=f"{kind.__name__} with {selector}")
+    return app.screen.query_one(selector)
+
+
+async def closed(pilot: Pilot[None]) -> None:
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, MonitorScreen), what="closed")
 
 
 async def test_ids_typed_right_after_a_go_into_the_add_box(
         sandbox: SandboxServer, monitor_session: SessionFactory) -> None:
     known = sandbox.state.add_conversion(status="Completed", frozen=True)
-    app = ConversionsApp(monitor_session(ids=[known]))
-    async with app.run_test(size=(120, 30)) as pilot:
-        table = await started(app, pilot, 1)
-        await pilot.press("p")  # quiet
+    async with quiet_monitor(monitor_session(ids=[known]), 1) as (app, pilot, table):
         # "2" and "3" are view keys on the monitor: they must not switch views.
         burst(app, "a123 2 3")
-        await wait_for(pilot, lambda: isinstance(app.screen, AddIdsModal)
-                       and app.screen.query("#ids"), what="the modal")
-        box = app.screen.query_one("#ids", TextArea)
+        box = await modal_with(pilot, AddIdsModal, "#ids")
         await wait_for(pilot, lambda: box.text == "123 2 3", what=f"the ids typed ({box.text!r})")
         await pilot.press("escape")
-        await wait_for(pilot, lambda: isinstance(app.screen, MonitorScreen), what="closed")
-        assert app.screen.query_one("#views").active == "view-all"  # type: ignore[attr-defined]
+        await closed(pilot)
+        assert app.screen.query_one("#views", Tabs).active == "view-all"
         assert table.visible_count == 1
 
 
@@ -57,19 +77,14 @@ async def test_a_note_typed_right_after_n_is_not_a_string_of_bindings(
         sandbox: SandboxServer, monitor_session: SessionFactory) -> None:
     first = sandbox.state.add_conversion(status="Completed", frozen=True)
     second = sandbox.state.add_conversion(status="Failed", frozen=True)
-    app = ConversionsApp(monitor_session(ids=[first, second]))
-    async with app.run_test(size=(120, 30)) as pilot:
-        table = await started(app, pilot, 2)
-        await pilot.press("p")
+    async with quiet_monitor(monitor_session(ids=[first, second]), 2) as (app, pilot, table):
         # x would unwatch, e export, a add, r refresh, s sort, d delete, space mark...
         burst(app, "nfix sent, redo xlsx dear")
-        await wait_for(pilot, lambda: isinstance(app.screen, TextPromptModal)
-                       and app.screen.query(Input), what="prompt")
-        box = app.screen.query_one(Input)
+        box = await modal_with(pilot, TextPromptModal, "Input")
         await wait_for(pilot, lambda: box.value == "fix sent, redo xlsx dear",
                        what=f"the note typed ({box.value!r})")
         await pilot.press("enter")
-        await wait_for(pilot, lambda: isinstance(app.screen, MonitorScreen), what="closed")
+        await closed(pilot)
         assert set(table.rows) == {first, second}  # nothing unwatched
         assert not table.marked_ids
         noted = [row.note for row in table.rows.values() if row.note]
@@ -79,61 +94,47 @@ async def test_a_note_typed_right_after_n_is_not_a_string_of_bindings(
 async def test_backspace_in_the_burst_edits_and_enter_is_not_replayed(
         sandbox: SandboxServer, monitor_session: SessionFactory) -> None:
     row = sandbox.state.add_conversion(status="Completed", frozen=True)
-    app = ConversionsApp(monitor_session(ids=[row]))
-    async with app.run_test(size=(120, 30)) as pilot:
-        await started(app, pilot, 1)
-        await pilot.press("p")
+    async with quiet_monitor(monitor_session(ids=[row]), 1) as (app, pilot, _table):
         burst(app, "nabc")
         app.post_message(events.Key("backspace", None))
         app.post_message(events.Key("enter", "\r"))  # typed blind: must not save the note
-        await wait_for(pilot, lambda: isinstance(app.screen, TextPromptModal)
-                       and app.screen.query(Input), what="prompt")
-        box = app.screen.query_one(Input)
+        box = await modal_with(pilot, TextPromptModal, "Input")
         await wait_for(pilot, lambda: box.value == "ab", what=f"edited ({box.value!r})")
         await pilot.pause(0.1)
         assert isinstance(app.screen, TextPromptModal)  # still open, waiting for the user
         await pilot.press("escape")
-        await wait_for(pilot, lambda: isinstance(app.screen, MonitorScreen), what="closed")
+        await closed(pilot)
 
 
 async def test_a_path_typed_right_after_u_goes_into_the_path_box(
         sandbox: SandboxServer, monitor_session: SessionFactory) -> None:
     row = sandbox.state.add_conversion(status="Completed", frozen=True)
-    app = ConversionsApp(monitor_session(ids=[row]))
-    async with app.run_test(size=(120, 30)) as pilot:
-        await started(app, pilot, 1)
-        await pilot.press("p")
+    async with quiet_monitor(monitor_session(ids=[row]), 1) as (app, pilot, _table):
         burst(app, "u/tmp/x.csv")
-        await wait_for(pilot, lambda: isinstance(app.screen, UploadModal)
-                       and app.screen.query("#path"), what="upload modal")
-        box = app.screen.query_one("#path", Input)
+        box = await modal_with(pilot, UploadModal, "#path")
         await wait_for(pilot, lambda: box.value == "/tmp/x.csv", what=f"path ({box.value!r})")
         # Closed before the test ends: an app torn down while the modal still mounts its
         # widgets is not what this is about.
         await pilot.pause(0.2)
         await pilot.press("escape")
-        await wait_for(pilot, lambda: isinstance(app.screen, MonitorScreen), what="closed")
+        await closed(pilot)
 
 
 async def test_keys_behind_d_neither_fire_bindings_nor_reach_the_confirmation(
         sandbox: SandboxServer, monitor_session: SessionFactory) -> None:
     first = sandbox.state.add_conversion(status="Completed", frozen=True)
     second = sandbox.state.add_conversion(status="Completed", frozen=True)
-    app = ConversionsApp(monitor_session(ids=[first, second]))
-    async with app.run_test(size=(120, 30)) as pilot:
-        table = await started(app, pilot, 2)
-        await pilot.press("p")
+    async with quiet_monitor(monitor_session(ids=[first, second]), 2) as (app, pilot, table):
         before = sandbox.state.request_count
         burst(app, "dx y")
         app.post_message(events.Key("enter", "\r"))
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDeleteModal),
-                       what="the confirmation")
+        await modal_with(pilot, ConfirmDeleteModal, "#cancel")
         await pilot.pause(0.2)
         assert isinstance(app.screen, ConfirmDeleteModal)  # not confirmed blind
         assert set(table.rows) == {first, second}  # x did not unwatch
         assert sandbox.state.request_count == before  # nothing deleted
         await pilot.press("escape")
-        await wait_for(pilot, lambda: isinstance(app.screen, MonitorScreen), what="closed")
+        await closed(pilot)
 
 
 async def test_without_a_prompt_the_held_keys_are_dropped_and_keys_work_after(
@@ -141,10 +142,7 @@ async def test_without_a_prompt_the_held_keys_are_dropped_and_keys_work_after(
     row = sandbox.state.add_conversion(status="Completed", frozen=True)
     session = monitor_session(ids=[row])
     session.read_only = True  # u opens nothing here
-    app = ConversionsApp(session)
-    async with app.run_test(size=(120, 30)) as pilot:
-        table = await started(app, pilot, 1)
-        await pilot.press("p")
+    async with quiet_monitor(session, 1) as (app, pilot, table):
         burst(app, "ux")  # the x behind it would unwatch the row
         await pilot.pause(0.8)  # past the window
         assert isinstance(app.screen, MonitorScreen)

@@ -22,6 +22,7 @@ from textual.command import CommandPalette
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from tui.core.memory import release_free_memory
 from tui.core.paths import AppPaths
 from tui.core.session import SESSION_OPEN_ERRORS, MonitorSession
 from tui.core.settings import AppConfig, ConfigError
@@ -77,6 +78,10 @@ class SetupNeeded:
     explanation: str
     read_only: bool = False
     initial_ids: tuple[int, ...] | list[int] = ()
+
+
+#: Seconds between asking the C library to return freed heap memory.
+MEMORY_RELEASE_EVERY = 60.0
 
 
 class ConversionsApp(App[None]):
@@ -266,6 +271,9 @@ class ConversionsApp(App[None]):
         for problem in self._startup_problems:
             self.notify(problem, severity="warning", timeout=15, markup=False)
         self._install_signal_handlers()
+        # A monitor left open all day: give glibc's freed heap pages back now and then
+        # (a few ms; tui/core/memory.py says why).
+        self.set_interval(MEMORY_RELEASE_EVERY, release_free_memory, name="release-memory")
         if self.session is not None:
             self.push_screen(MonitorScreen(self.session))
         elif self._setup is not None:

@@ -36,6 +36,7 @@ from tui.ui.screens.confirm_delete import ConfirmDeleteModal
 from tui.ui.screens.inspect import InspectModal, MessageList
 from tui.ui.screens.monitor import MonitorScreen
 from tui.ui.screens.text_prompt import QuestionModal, TextPromptModal
+from tui.ui.typeahead import WINDOW as TYPEAHEAD_WINDOW
 from tui.ui.widgets.conversions_table import ConversionsTable
 from tui.ui.widgets.monitor_header import MonitorHeader
 
@@ -331,6 +332,14 @@ def modal_text(screen: Screen[Any]) -> str:
     return "\n".join(parts)
 
 
+async def read_confirmation(pilot: Pilot[Any]) -> ConfirmDeleteModal:
+    """The confirmation as a person meets it: up, and read before a count is typed (text
+    typed blind within the type-ahead window behind d is dropped on purpose)."""
+    modal = await on_screen(pilot, ConfirmDeleteModal)
+    await pilot.pause(TYPEAHEAD_WINDOW)
+    return modal
+
+
 async def confirm_single(pilot: Pilot[Any]) -> None:
     """In the single-delete modal: move from Cancel to Delete and press it."""
     modal = await on_screen(pilot, ConfirmDeleteModal)
@@ -434,7 +443,7 @@ async def test_bulk_delete_needs_the_count_and_reports_refusals(
         await mark(pilot, app, ids)
         assert sorted(table(app).marked_ids) == sorted(ids)
         await pilot.press("d")
-        modal = await on_screen(pilot, ConfirmDeleteModal)
+        modal = await read_confirmation(pilot)
         text = modal_text(modal)
         assert "Delete these 5 conversions on the server?" in text
         for i in busy:
@@ -772,7 +781,7 @@ async def test_audit_log_lists_every_delete_outcome(
 
         await mark(pilot, app, [busy, done])
         await pilot.press("d")
-        await on_screen(pilot, ConfirmDeleteModal)
+        await read_confirmation(pilot)
         await pilot.press("shift+tab", "2", "enter")
         await wait_for(pilot, lambda: len(session.audit.entries()) == 2, what="two entries")
         await pilot.press("L")
@@ -994,7 +1003,7 @@ async def test_pressing_d_again_does_not_cancel_a_running_bulk_delete(
         sandbox.faults.update({"latency": 0.4})  # 8 deletes, 4 at a time: about 0.8 s
         await mark(pilot, app, ids)
         await pilot.press("d")
-        await on_screen(pilot, ConfirmDeleteModal)
+        await read_confirmation(pilot)
         await pilot.press("shift+tab", "8", "enter")
         await on_screen(pilot, MonitorScreen)
         await pilot.press("escape")  # marks off; look at another row
@@ -1025,3 +1034,21 @@ def test_the_overview_shows_the_first_three_errors_and_counts_the_rest() -> None
         "… 997 more in the Errors tab",
     ], text
     assert "Warnings" not in text.replace("Warnings / errors", "")
+
+
+async def test_a_count_of_two_digits_typed_on_cancel_reads_as_typed(
+        sandbox: SandboxServer, monitor_session: SessionFactory) -> None:
+    ids = [sandbox.state.add_conversion(status="Completed", frozen=True) for _ in range(12)]
+    session = monitor_session(ids=ids)
+    app = ConversionsApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await first_poll(pilot, app, ids)
+        await pilot.press("ctrl+a", "d")
+        modal = await read_confirmation(pilot)
+        assert modal.focused is modal.query_one("#cancel", Button)
+        await pilot.press("1", "2")
+        count = modal.query_one("#count", Input)
+        assert count.value == "12" and not modal.query_one("#delete", Button).disabled
+        await pilot.press("escape")
+        await on_screen(pilot, MonitorScreen, "cancelled")
+        assert all_deletes(sandbox) == 0

@@ -149,3 +149,27 @@ async def test_without_a_prompt_the_held_keys_are_dropped_and_keys_work_after(
         assert set(table.rows) == {row}
         await pilot.press("x")  # keys work again once the window has passed
         await wait_for(pilot, lambda: not table.rows, what="x unwatches")
+
+
+async def test_a_count_typed_blind_behind_d_is_dropped_and_enter_lands_on_cancel(
+        sandbox: SandboxServer, monitor_session: SessionFactory) -> None:
+    ids = [sandbox.state.add_conversion(status="Completed", frozen=True) for _ in range(2)]
+    async with quiet_monitor(monitor_session(ids=ids), 2) as (app, pilot, table):
+        await pilot.press("ctrl+a")  # mark both: the confirmation asks for the count
+        before = sandbox.state.request_count
+        app.post_message(events.Key("d", "d"))
+        # The rest of the burst arrives once the confirmation is up, inside the window:
+        # the count is dropped, so the Enter cannot confirm; it presses Cancel.
+        count = await modal_with(pilot, ConfirmDeleteModal, "#count")
+        burst(app, "2")
+        await pilot.pause(0.05)
+        assert count.value == ""
+        app.post_message(events.Key("enter", "\r"))
+        await closed(pilot)
+        assert sandbox.state.request_count == before  # nothing deleted
+        # Escape is never held: d, then Escape at once, closes the confirmation.
+        app.post_message(events.Key("d", "d"))
+        await modal_with(pilot, ConfirmDeleteModal, "#count")
+        app.post_message(events.Key("escape", None))
+        await closed(pilot)
+        assert set(table.rows) == set(ids) and sandbox.state.request_count == before

@@ -21,6 +21,7 @@ from __future__ import annotations
 import email.utils
 import math
 import ssl
+from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from types import TracebackType
@@ -128,7 +129,7 @@ class ConversionsClient:
         # Absolute URLs, not httpx's base_url: merging a relative URL costs more CPU per
         # call than the envelope parse does.
         self._root = str(url).rstrip("/")
-        self._status_urls: dict[int, httpx.URL] = {}
+        self._status_urls: OrderedDict[int, httpx.URL] = OrderedDict()
         self._http = httpx.AsyncClient(
             headers={"X-API-KEY": key, "User-Agent": user_agent, "Accept": "application/json"},
             timeout=httpx.Timeout(timeout),
@@ -169,7 +170,7 @@ class ConversionsClient:
         url = httpx.URL(f"{self._root}/v1/conversions/{conversion_id}/status")
         urls = self._status_urls
         while len(urls) >= _URL_CACHE_LIMIT:
-            del urls[next(iter(urls))]  # the oldest (dicts keep insertion order)
+            urls.popitem(last=False)  # the oldest
         urls[conversion_id] = url
         return url
 

@@ -272,13 +272,17 @@ class ConversionsApp(App[None]):
             self.notify(problem, severity="warning", timeout=15, markup=False)
         self._install_signal_handlers()
         # A monitor left open all day: give glibc's freed heap pages back now and then
-        # (a few ms; tui/core/memory.py says why).
-        self.set_interval(MEMORY_RELEASE_EVERY, release_free_memory, name="release-memory")
+        # (tui/core/memory.py says why), off the event loop: it walks the whole heap.
+        self.set_interval(MEMORY_RELEASE_EVERY, self._release_memory, name="release-memory")
         if self.session is not None:
             self.push_screen(MonitorScreen(self.session))
         elif self._setup is not None:
             self.push_screen(FirstRunScreen(self._setup.paths, self._setup.config,
                                             self._setup.explanation), self._after_setup)
+
+    def _release_memory(self) -> None:
+        self.run_worker(release_free_memory, thread=True, group="release-memory",
+                        exclusive=True, exit_on_error=False)
 
     def _after_setup(self, created: NewProfile | None) -> None:
         if created is None or self._setup is None:

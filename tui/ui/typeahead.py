@@ -15,10 +15,12 @@ passes, the screen calls :meth:`begin`, which opens a short window. Inside it:
   it has focus everything held is handed to it, in order, before any newer key
   (:meth:`hold_at_app`). From then on keys go their normal way.
 
-Only text editing is replayed (printable characters and backspace): an Enter or
-Escape typed blind does not submit or cancel a prompt the user has not seen.
-Behind a destructive key (delete) nothing is replayed; the keys are only kept
-from firing bindings. The window closes after :data:`WINDOW` seconds or when
+Only text editing is replayed (printable characters and backspace): an Enter
+typed blind does not submit a prompt the user has not seen. Behind a destructive
+key (delete) nothing is replayed: text is dropped for the whole window (the
+confirmation's count box must be typed by someone who read it), and other keys
+reach the confirmation, whose focus starts on Cancel. Keys with a priority
+binding (ctrl+c) are never held. The window closes after :data:`WINDOW` seconds or when
 the prompt is closed again, whichever comes first.
 """
 
@@ -90,27 +92,30 @@ class TypeAhead:
         return True
 
     def hold_at_app(self, event: events.Key) -> bool:
-        """For the app, before it forwards a key: True when ``event`` was held (or
-        dropped) because the prompt's box has no focus yet. Once it has, what was held
-        is handed over first and the key goes its normal way (False)."""
+        """For the app, before it forwards a key (and before its priority bindings, so
+        this never takes ctrl+c or Escape): True when ``event`` was held or dropped."""
         if not self.active:
             return False
+        text = self._is_text(event)
         top = self._app.screen
         if top is self._home:
-            if self._replay and self._is_text(event):
-                self._held.append(events.Key(event.key, event.character))
+            if self._replay and text:
+                self._keep(event)
                 return True
             return False  # reaches the home screen's handler, which drops it
         if not self._replay:
-            self._close()  # the modal is up: its own keys are safe from here on
-            return False
+            # Behind d: no text typed blind reaches the confirmation (its count box takes
+            # digits, and only the right count enables Delete); other keys go their way
+            # (Enter lands on Cancel, which has the focus; Escape; ctrl+c).
+            return text
         if self._target() is not None:
             self._deliver()
             return False
-        if top.focused is None:  # still mounting: text waits, a blind Enter is dropped
-            if self._is_text(event):
-                self._held.append(events.Key(event.key, event.character))
-            return True
+        if top.focused is None:  # the prompt is still mounting
+            if text:
+                self._keep(event)
+                return True
+            return event.key == "enter"  # a blind Enter is dropped, nothing else
         return False  # the prompt put focus elsewhere: keys go there as usual
 
     def _is_text(self, event: events.Key) -> bool:
@@ -118,7 +123,9 @@ class TypeAhead:
 
     def _keep(self, event: events.Key) -> None:
         if self._replay and self._is_text(event):
-            self._held.append(events.Key(event.key, event.character))
+            copy = events.Key(event.key, event.character)
+            copy.time = event.time  # when it was typed: held keys go out in that order
+            self._held.append(copy)
             self._deliver()
 
     def _target(self) -> Widget | None:
@@ -135,7 +142,9 @@ class TypeAhead:
         target = self._target()
         if target is None:
             return
-        for key in self._held:
+        # Keys reach us by two ways (through the table, and at the app); one typed
+        # earlier can come second. Keys already handed over cannot be taken back.
+        for key in sorted(self._held, key=lambda held: held.time):
             target.post_message(key)
         self._held.clear()
 

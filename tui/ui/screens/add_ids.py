@@ -29,7 +29,8 @@ def summarise(result: IdListResult, watched: Container[int] = ()) -> str:
         also = f" ({already} already watched)" if already else ""
         parts.append(f"Will add {len(new)}: {shown}{more}{also}")
     elif already:
-        parts.append(f"All {already} already watched: nothing new to add")
+        what = "Already watched" if already == 1 else f"All {already} already watched"
+        parts.append(f"{what}: nothing new to add")
     if result.invalid:
         bad = "; ".join(printable(part, limit=60) for part in result.invalid[:5])
         more = f" (+{len(result.invalid) - 5})" if len(result.invalid) > 5 else ""

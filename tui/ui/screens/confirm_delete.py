@@ -70,8 +70,9 @@ class ConfirmDeleteModal(ModalScreen[bool]):
             busy = sum(1 for row in self.rows if row.status == "Processing")
             if busy:
                 which = "It is" if count == 1 else f"{busy} of them {'is' if busy == 1 else 'are'}"
+                reported = "the refusal is" if busy == 1 else "each refusal is"
                 yield Static(f"{which} Processing: the server refuses to delete a conversion "
-                             "until it finishes (each refusal is reported).", id="busy",
+                             f"until it finishes ({reported} reported).", id="busy",
                              markup=False)
             them = "it" if count == 1 else "them"
             yield Static(
@@ -79,7 +80,10 @@ class ConfirmDeleteModal(ModalScreen[bool]):
                 "undone. (To only stop watching, use x: that never touches the server.)",
                 id="explain", markup=False)
             if self.needs_typed_count:
-                yield Input(placeholder=f"type {count} to confirm", id="count")
+                # No select-all on focus: the first digit typed on Cancel moves the focus
+                # here and must not be replaced by the second.
+                yield Input(placeholder=f"type {count} to confirm", id="count",
+                            select_on_focus=False)
             with Horizontal():
                 yield Button("Cancel", id="cancel")
                 yield Button(f"Delete {count} on server", id="delete", variant="error",
@@ -91,14 +95,15 @@ class ConfirmDeleteModal(ModalScreen[bool]):
     def on_key(self, event: events.Key) -> None:
         # "type 5 to confirm" must work as read, whatever has the focus: a digit typed
         # on Cancel goes into the count box (only the right count enables Delete).
-        if not self.needs_typed_count or not (event.character or "").isdigit():
+        char = event.character or ""
+        if not self.needs_typed_count or len(char) != 1 or not "0" <= char <= "9":
             return
         box = self.query_one("#count", Input)
         if self.focused is not box:
             event.stop()
             event.prevent_default()
             box.focus()
-            box.insert_text_at_cursor(event.character or "")
+            box.insert_text_at_cursor(char)
 
     @on(Input.Changed, "#count")
     def _check_count(self, event: Input.Changed) -> None:

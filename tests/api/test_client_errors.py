@@ -426,10 +426,11 @@ async def test_status_urls_are_cached_within_a_bound(make_client: MakeClient,
     monkeypatch.setattr("tui.api.client._URL_CACHE_LIMIT", 3)
     client, recorder = make_client(lambda r: httpx.Response(
         200, json=envelope({"id": int(r.url.path.split("/")[3]), "status": "Queued"})))
-    for conversion_id in (1, 2, 3, 4, 5, 1):
+    asked = (1, 2, 3, 1, 4, 5, 1)
+    for conversion_id in asked:
         answer = await client.get_status(conversion_id)
         assert answer.payload is not None and answer.payload.id == conversion_id
     assert [r.url.path for r in recorder.requests] == [
-        f"/v1/conversions/{i}/status" for i in (1, 2, 3, 4, 5, 1)]
-    # The oldest went first: 1 was asked again last, so it is back, with 4 and 5.
+        f"/v1/conversions/{i}/status" for i in asked]
+    # Least recently used out: 1, asked often, stayed; 2 and 3 went for 4 and 5.
     assert list(client._status_urls) == [4, 5, 1]

@@ -56,8 +56,9 @@ STATUS_VARIABLE_DEFAULTS: dict[str, str] = {
 }
 """Theme variables the table's stylesheet uses, with values that read on dark and light."""
 
-#: Drawn rows kept for reuse: four screens of a tall (100-row) terminal.
-STRIP_CACHE_ROWS = 400
+#: Drawn rows kept for reuse: two screens of a tall (100-row) terminal. Each keeps the
+#: crops Textual made of it, so the soak measured ~9 kB a row.
+STRIP_CACHE_ROWS = 200
 
 class ConversionsTable(ScrollView, can_focus=True):
     """A sortable, filterable table of watched conversions with a row cursor and marks.
@@ -161,8 +162,8 @@ class ConversionsTable(ScrollView, can_focus=True):
         self._style_identity: tuple[object, ...] = ()
         self._style_generation = 0
         # Drawn rows by id, reused while nothing in them changed. A cached Strip costs
-        # about 6 kB (with Textual's own caches inside it), so keep a few screens' worth
-        # (a page back and forth stays cached), not thousands of rows nobody looks at.
+        # kilobytes (with Textual's own caches inside it), so keep a couple of screens'
+        # worth (a page back and forth stays cached), not thousands nobody looks at.
         self._strips: LRUCache[int, tuple[tuple[Any, ...], Strip]] = LRUCache(STRIP_CACHE_ROWS)
         self._header: tuple[tuple[Any, ...], Strip] | None = None
         self._today: tuple[int, datetime] | None = None

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import ctypes
+import gc
 import subprocess
 import sys
+from collections.abc import Iterator
 
 import pytest
 
@@ -66,3 +68,28 @@ def test_a_c_library_without_malloc_trim_is_fine(monkeypatch: pytest.MonkeyPatch
 
     monkeypatch.setattr(ctypes, "CDLL", lambda _name: Musl())
     assert memory.release_free_memory() is False
+
+
+@pytest.fixture
+def thresholds() -> Iterator[None]:
+    before = gc.get_threshold()
+    yield
+    gc.set_threshold(*before)
+
+
+@pytest.mark.usefixtures("thresholds")
+def test_young_collections_are_spaced_out_and_the_old_thresholds_come_back() -> None:
+    gc.set_threshold(700, 10, 10)
+    before = memory.collect_young_garbage_less_often()
+    assert before == (700, 10, 10)
+    assert gc.get_threshold() == (memory.YOUNG_COLLECTION_EVERY, 10, 10)
+
+
+@pytest.mark.usefixtures("thresholds")
+def test_a_higher_threshold_or_a_collector_switched_off_is_left_alone() -> None:
+    gc.set_threshold(50_000, 5, 5)
+    assert memory.collect_young_garbage_less_often() == (50_000, 5, 5)
+    assert gc.get_threshold() == (50_000, 5, 5)
+    gc.set_threshold(0, 10, 10)
+    memory.collect_young_garbage_less_often()
+    assert gc.get_threshold() == (0, 10, 10)

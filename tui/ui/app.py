@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -22,7 +23,7 @@ from textual.command import CommandPalette
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from tui.core.memory import release_free_memory
+from tui.core.memory import collect_young_garbage_less_often, release_free_memory
 from tui.core.paths import AppPaths
 from tui.core.session import SESSION_OPEN_ERRORS, MonitorSession
 from tui.core.settings import AppConfig, ConfigError
@@ -105,6 +106,7 @@ class ConversionsApp(App[None]):
         self._startup_problems: list[str] = []
         #: Keys typed blind behind a key that opens a prompt (tui/ui/typeahead.py).
         self.typeahead = TypeAhead(self)
+        self._gc_thresholds_before: tuple[int, int, int] | None = None
         self._setup_theme(theme)
         config = session.config if session is not None else setup.config if setup else None
         if config is not None and config.keymap:
@@ -274,11 +276,17 @@ class ConversionsApp(App[None]):
         # A monitor left open all day: give glibc's freed heap pages back now and then
         # (tui/core/memory.py says why), off the event loop: it walks the whole heap.
         self.set_interval(MEMORY_RELEASE_EVERY, self._release_memory, name="release-memory")
+        # Fewer collector pauses while polling hard (tui/core/memory.py has the numbers).
+        self._gc_thresholds_before = collect_young_garbage_less_often()
         if self.session is not None:
             self.push_screen(MonitorScreen(self.session))
         elif self._setup is not None:
             self.push_screen(FirstRunScreen(self._setup.paths, self._setup.config,
                                             self._setup.explanation), self._after_setup)
+
+    def on_unmount(self) -> None:
+        if self._gc_thresholds_before is not None:  # as it was: a process may run more apps
+            gc.set_threshold(*self._gc_thresholds_before)
 
     def _release_memory(self) -> None:
         self.run_worker(release_free_memory, thread=True, group="release-memory",

@@ -24,8 +24,12 @@ time, then prints each figure beside its target:
   are printed too);
 * CPU % per window (min / median / max, slope of a straight fit) and CPU per request,
   which must stay steady: its drift over the run, fitted and as the change between the
-  medians of the first and the last quarter, both < 10 % (what other processes used
-  meanwhile is printed beside it: on two cores a busy neighbour skews it);
+  medians of the first and the last quarter, both < 10 %. The load is level (conversions
+  in flight are drawn as a steady stream would have them, and arrive at the rate that
+  keeps their number), but a VM's speed is not: a speed probe (a child process timing
+  the same small job all along) takes it out, and its correlation with the app's CPU
+  per request is printed. So is what other processes used, and the garbage collector's
+  share and longest pauses;
 * requests per second (the app's count, checked against the sandbox's).
 
     .venv/bin/python benchmarks/soak.py            # about 5 minutes (12x)
@@ -63,6 +67,10 @@ MB = 1_000_000
 
 
 # ------------------------------------------------------------------ the sandbox process
+_STAGES = ("uploaded", "queued", "processing")
+_LONGEST_IN_FLIGHT = 60 + 300 + 2400
+
+
 def _active_plan(rng: random.Random) -> dict[str, Any]:
     """Durations of a conversion in flight (simulated seconds): minutes, not seconds."""
     return {"uploaded": rng.uniform(5, 60), "queued": rng.uniform(10, 300),
@@ -72,6 +80,26 @@ def _active_plan(rng: random.Random) -> dict[str, Any]:
 
 def _mean_active_seconds() -> float:
     return (5 + 60) / 2 + (10 + 300) / 2 + (300 + 2400) / 2
+
+
+def _in_flight_now(rng: random.Random) -> tuple[dict[str, Any], str, float]:
+    """A plan, its current stage and the time spent in it, as found at a random moment
+    in a steady stream of arrivals: long plans are caught in flight more often (so a plan
+    is kept with a chance proportional to its length) and the moment is uniform within
+    it. With arrivals at (in flight) / (mean length), Little's law, the number in flight
+    and so the request rate stay level through the run instead of sagging while an
+    unrepresentative first population drains."""
+    while True:
+        plan = _active_plan(rng)
+        length = sum(plan[stage] for stage in _STAGES)
+        if rng.random() * _LONGEST_IN_FLIGHT < length:
+            break
+    moment = rng.uniform(0, length)
+    for stage in _STAGES:
+        if moment < plan[stage]:
+            return plan, stage.capitalize(), moment
+        moment -= plan[stage]
+    return plan, "Processing", plan["processing"]
 
 
 def _populate(state: Any, watched: int, active: int, rng: random.Random) -> list[int]:
@@ -99,9 +127,7 @@ def _populate(state: Any, watched: int, active: int, rng: random.Random) -> list
             ids.append(state.add_conversion(status="Processing", file_name=name, frozen=True,
                                             age_in_status=rng.uniform(0, 7200)))
             continue
-        plan = _active_plan(rng)
-        status = rng.choice(("Uploaded", "Queued", "Processing", "Processing"))
-        age = rng.uniform(0, plan[status.lower()])
+        plan, status, age = _in_flight_now(rng)
         ids.append(state.add_conversion(status=status, file_name=name, age_in_status=age,
                                         plan=LifecyclePlan(**plan)))
     return ids
@@ -165,6 +191,9 @@ class Sample:
     sandbox_cpu_percent: float
     others_cpu_percent: float  # everything else on the machine: a noisy neighbour skews CPU
     window: float  # seconds since the previous sample
+    gc_ms: float = 0.0  # of this process's time, spent in the garbage collector
+    updates: int = 0  # row changes the poller handed to the table during the window
+    reference_ms: float = 0.0  # the speed probe's time per job: how fast the machine ran
 
     @property
     def other_tasks(self) -> int:
@@ -175,6 +204,83 @@ class Sample:
     def cpu_ms_per_request(self) -> float:
         """CPU milliseconds per request sent in the window (the whole app's CPU)."""
         return self.cpu_percent * 10 * self.window / max(self.window_requests, 1)
+
+
+class GcClock:
+    """Time this process spends in the cyclic garbage collector (gc.callbacks)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.by_generation = [[0, 0.0], [0, 0.0], [0, 0.0]]  # collections, seconds
+        self.longest = [0.0, 0.0, 0.0]  # seconds, by generation
+        self._started = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            took = time.perf_counter() - self._started
+            self.seconds += took
+            tally = self.by_generation[info["generation"]]
+            tally[0] += 1
+            tally[1] += took
+            generation = info["generation"]
+            self.longest[generation] = max(self.longest[generation], took)
+
+    def close(self) -> None:
+        gc.callbacks.remove(self._callback)
+
+
+PROBE_LOOP = 20_000  # iterations of the probe's job: about 1.5 ms of one core
+PROBE_EVERY = 0.05  # seconds between two jobs: a few % of a core
+
+
+def _speed_probe(tally: Any, stop: Any) -> None:
+    """A child process that times the same small piece of pure-Python work over and over
+    (CPU time, not wall time) and adds to ``tally``: [jobs, seconds].
+
+    This machine is a VM whose speed wanders: that same job takes 4 ms for a while, then
+    7 ms, on an idle machine. The app's CPU per request wanders with it, so the soak
+    divides by the probe's time per job to tell the app's drift from the machine's."""
+    while not stop.is_set():
+        started = time.thread_time()
+        total = 0
+        for number in range(PROBE_LOOP):
+            total += number & 7
+        tally[1] += time.thread_time() - started
+        tally[0] += 1
+        time.sleep(PROBE_EVERY)
+
+
+class SpeedProbe:
+    """Start :func:`_speed_probe`; ``ms_per_job()`` is its mean since the last call."""
+
+    def __init__(self) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._tally = context.Array("d", 2, lock=False)
+        self._stop = context.Event()
+        self._process = context.Process(target=_speed_probe, args=(self._tally, self._stop),
+                                        daemon=True)
+        self._process.start()
+        self._mark = (0.0, 0.0)
+
+    @property
+    def pid(self) -> int:
+        return self._process.pid or 0
+
+    def ms_per_job(self) -> float:
+        jobs, seconds = self._tally[0], self._tally[1]
+        done = jobs - self._mark[0]
+        took = seconds - self._mark[1]
+        self._mark = (jobs, seconds)
+        return took / done * 1000 if done else 0.0
+
+    def close(self) -> None:
+        self._stop.set()
+        self._process.join(10)
+        if self._process.is_alive():
+            self._process.terminate()
 
 
 def _machine_busy_seconds() -> float:
@@ -414,7 +520,7 @@ class Turnover:
 
 
 async def _soak(base_url: str, ids: list[int], opts: Options, folder: Path,
-                sandbox_pid: int) -> dict[str, Any]:
+                sandbox_pid: int, probe: SpeedProbe) -> dict[str, Any]:
     from tui.core.credentials import ApiKey
     from tui.core.paths import AppPaths
     from tui.core.session import MonitorSession
@@ -451,8 +557,12 @@ async def _soak(base_url: str, ids: list[int], opts: Options, folder: Path,
         started = time.monotonic()
         cpu_mark, time_mark = _cpu_seconds(), started
         sandbox_mark = _process_cpu_seconds(sandbox_pid)
+        probe_mark = _process_cpu_seconds(probe.pid)
+        probe.ms_per_job()
         machine_mark = _machine_busy_seconds()
-        requests_mark = 0
+        requests_mark = updates_mark = 0
+        gc_clock = GcClock()
+        gc_mark = 0.0
         kinds_after_warm_up: dict[str, int] | None = None
         widgets_after_warm_up: dict[str, int] = {}
         objects_after_warm_up: dict[str, int] = {}
@@ -473,7 +583,9 @@ async def _soak(base_url: str, ids: list[int], opts: Options, folder: Path,
                 cpu, sandbox_cpu = _cpu_seconds(), _process_cpu_seconds(sandbox_pid)
                 fds, sockets = _open_fds()
                 machine = _machine_busy_seconds()
-                others = (machine - machine_mark) - (cpu - cpu_mark) - (sandbox_cpu - sandbox_mark)
+                probe_cpu = _process_cpu_seconds(probe.pid)
+                others = ((machine - machine_mark) - (cpu - cpu_mark)
+                          - (sandbox_cpu - sandbox_mark) - (probe_cpu - probe_mark))
                 stats = screen.scheduler.stats
                 window = now - time_mark
                 sample = Sample(
@@ -487,7 +599,8 @@ async def _soak(base_url: str, ids: list[int], opts: Options, folder: Path,
                                     if not (row.not_found or is_settled(row.status))),
                     sandbox_cpu_percent=100.0 * (sandbox_cpu - sandbox_mark) / window,
                     others_cpu_percent=max(0.0, 100.0 * others / window),
-                    window=window)
+                    window=window, gc_ms=(gc_clock.seconds - gc_mark) * 1000,
+                    updates=stats.updates_sent - updates_mark, reference_ms=probe.ms_per_job())
                 samples.append(sample)
                 if kinds_after_warm_up is None and sample.at > opts.seconds * 0.1:
                     kinds_after_warm_up = _task_kinds()
@@ -495,8 +608,9 @@ async def _soak(base_url: str, ids: list[int], opts: Options, folder: Path,
                     files_after_warm_up = _database_files(folder)
                     widgets_after_warm_up = _widget_kinds(app)
                 cpu_mark, time_mark, sandbox_mark = cpu, now, sandbox_cpu
-                machine_mark = machine
-                requests_mark = stats.requests_sent
+                machine_mark, probe_mark = machine, probe_cpu
+                requests_mark, updates_mark = stats.requests_sent, stats.updates_sent
+                gc_mark = gc_clock.seconds
                 print(f"  {sample.at:6.1f} s  RSS {sample.rss / MB:7.2f} MB  fds {sample.fds:3d} "
                       f"({sample.sockets:2d} sockets)  "
                       f"tasks {sample.tasks:3d} ({sample.polls_in_flight:2d} polls, "
@@ -506,11 +620,14 @@ async def _soak(base_url: str, ids: list[int], opts: Options, folder: Path,
                       f"{sample.cpu_ms_per_request:5.2f} ms/req  "
                       f"active {sample.active_rows:4d}  "
                       f"sandbox CPU {sample.sandbox_cpu_percent:5.1f} %  "
-                      f"others {sample.others_cpu_percent:5.1f} %", flush=True)
+                      f"others {sample.others_cpu_percent:5.1f} %  "
+                      f"gc {sample.gc_ms:4.0f} ms  changes {sample.updates:3d}  "
+                      f"probe {sample.reference_ms:4.2f} ms", flush=True)
             profiler.step(now - started)
             if now - started >= opts.seconds:
                 break
         profiler.report()
+        gc_clock.close()
         stats = screen.scheduler.stats
         result = {
             "samples": samples, "speedup": speedup, "stats": stats,
@@ -523,6 +640,8 @@ async def _soak(base_url: str, ids: list[int], opts: Options, folder: Path,
             "widgets": (widgets_after_warm_up, _widget_kinds(app)),
             "objects": (objects_after_warm_up, _object_counts()),
             "files": (files_after_warm_up, _database_files(folder)),
+            "gc": gc_clock.by_generation, "gc_threshold": gc.get_threshold(),
+            "gc_longest": gc_clock.longest,
         }
     app.exit()
     await asyncio.wait_for(app_task, 30)
@@ -542,6 +661,17 @@ def _verdict(ok: bool) -> str:
     return "OK" if ok else "MISSED"
 
 
+def _drift(minutes: list[float], values: list[float], quarter: int) -> tuple[float, float]:
+    """How much ``values`` changed over the run, in % of their median: by a straight fit,
+    and from the median of the first ``quarter`` to that of the last (a fit is pulled by
+    single noisy windows; the medians are robust to them). Steady means both are small."""
+    middle = statistics.median(values) or 1.0
+    fitted = _slope(minutes, values) * (minutes[-1] - minutes[0]) / middle * 100
+    early = statistics.median(values[:quarter])
+    late = statistics.median(values[-quarter:])
+    return fitted, (late - early) / (early or 1.0) * 100
+
+
 def _report(result: dict[str, Any], opts: Options, server_requests: int) -> None:
     samples: list[Sample] = result["samples"]
     warm = [s for s in samples if s.at <= opts.seconds * 0.1] or samples[:1]
@@ -558,13 +688,16 @@ def _report(result: dict[str, Any], opts: Options, server_requests: int) -> None
     minutes = [s.at / 60 for s in after]
     span = (last.at - base.at) or 1.0
     cpu_slope = _slope(minutes, cpu)
-    cost_slope = _slope(minutes, per_request)
-    cost_drift = cost_slope * span / 60 / (statistics.median(per_request) or 1) * 100
-    # The fit is pulled by single noisy windows; the medians of the first and the last
-    # quarter after the warm-up say the same thing more robustly. Both must be steady.
-    cost_early = statistics.median(s.cpu_ms_per_request for s in early)
-    cost_late = statistics.median(s.cpu_ms_per_request for s in late)
-    cost_change = (cost_late - cost_early) / (cost_early or 1) * 100
+    cost_drift, cost_change = _drift(minutes, per_request, quarter)
+    # The machine's speed wanders (see _speed_probe): the same cost at the probe's median
+    # speed is what says whether the app's own work per request changed.
+    probe = [s.reference_ms for s in after]
+    probe_median = statistics.median(probe)
+    at_steady_speed = [cost * probe_median / (ms or probe_median)
+                       for cost, ms in zip(per_request, probe, strict=True)]
+    steady_drift, steady_change = _drift(minutes, at_steady_speed, quarter)
+    speed_link = (statistics.correlation(probe, per_request)
+                  if len(after) > 2 and len(set(probe)) > 1 else 0.0)
     others = [s.others_cpu_percent for s in after]
     rate = (last.requests - base.requests) / span
     stats = result["stats"]
@@ -625,14 +758,25 @@ def _report(result: dict[str, Any], opts: Options, server_requests: int) -> None
           f"{max(cpu):.1f} per {opts.sample:g} s window; slope {cpu_slope:+.2f} points/min "
           f"(follows the request rate)")
     print(f"  CPU/request   min {min(per_request):.2f}  median "
-          f"{statistics.median(per_request):.2f}  max {max(per_request):.2f} ms; slope "
-          f"{cost_slope:+.3f} ms/min = {cost_drift:+.1f} % of the median over the run; "
-          f"median of first/last quarter {cost_early:.2f}/{cost_late:.2f} ms "
-          f"({cost_change:+.1f} %)   target steady (both |drift| < 10 %)   "
-          f"{_verdict(abs(cost_drift) < 10 and abs(cost_change) < 10)}")
+          f"{statistics.median(per_request):.2f}  max {max(per_request):.2f} ms; drift over "
+          f"the run {cost_drift:+.1f} % fitted, {cost_change:+.1f} % from the median of the "
+          f"first to the last quarter (as measured, with the machine's speed in it)")
+    print(f"  machine speed the probe's job took min {min(probe):.2f}  median {probe_median:.2f}  "
+          f"max {max(probe):.2f} ms of CPU; correlation with CPU/request {speed_link:+.2f}")
+    print(f"  CPU/request at the probe's median speed: median "
+          f"{statistics.median(at_steady_speed):.2f} ms; drift {steady_drift:+.1f} % fitted, "
+          f"{steady_change:+.1f} % first to last quarter   target steady (both |drift| < 10 %)"
+          f"   {_verdict(abs(steady_drift) < 10 and abs(steady_change) < 10)}")
     print(f"                other processes on the machine used median "
           f"{statistics.median(others):.1f} % (max {max(others):.1f} %) of a core per window; "
           f"on {os.cpu_count()} cores anything much above 0 skews CPU per request")
+    gc_seconds = sum(seconds for _, seconds in result["gc"])
+    cpu_seconds = sum(s.cpu_percent * s.window / 100 for s in samples)
+    print(f"  garbage coll. {gc_seconds:.1f} s = {gc_seconds / (cpu_seconds or 1) * 100:.1f} % "
+          f"of this process's CPU; threshold {result['gc_threshold']}; by generation "
+          + ", ".join(f"{gen}: {count:,} x {seconds / max(count, 1) * 1000:.2f} ms "
+                      f"(longest {longest * 1000:.0f})" for gen, ((count, seconds), longest)
+                      in enumerate(zip(result["gc"], result["gc_longest"], strict=True))))
     print(f"  requests      {rate:.0f} req/s after warm-up (app: {stats.requests_sent:,} sent, "
           f"{stats.answers:,} answered, {stats.errors} errors {stats.errors_by_kind or ''}; "
           f"sandbox counted {server_requests:,} including the priming pass)")
@@ -680,9 +824,13 @@ def main() -> None:
         base_url, ids = ours.recv()
         print(f"sandbox child {child.pid} at {base_url}: {len(ids):,} conversions; sampling "
               f"every {opts.sample:g} s for {opts.seconds:.0f} s", flush=True)
-        with tempfile.TemporaryDirectory(prefix="soak-") as folder:
-            assert child.pid is not None
-            result = asyncio.run(_soak(base_url, ids, opts, Path(folder), child.pid))
+        probe = SpeedProbe()
+        try:
+            with tempfile.TemporaryDirectory(prefix="soak-") as folder:
+                assert child.pid is not None
+                result = asyncio.run(_soak(base_url, ids, opts, Path(folder), child.pid, probe))
+        finally:
+            probe.close()
         ours.send("stop")
         server_requests = ours.recv() if ours.poll(30) else -1
     finally:

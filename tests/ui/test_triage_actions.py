@@ -209,6 +209,9 @@ async def test_inspect_shows_fields_tabs_history_and_raw(
         assert lines.index("Errors Row 12: amount 'x' is not a number") < (
             lines.index("Warnings Row 4: date guessed as 2026-03-01")), overview
         assert "Row 9: trimmed spaces" in lines, overview
+        # Seen entering Failed: how long it has been Failed is known, not a lower bound.
+        in_status = next(ln for ln in lines if ln.startswith("In status for"))
+        assert "at least" not in in_status, in_status
         tabs = modal.query_one(TabbedContent)
         labels = {pane.id: str(tabs.get_tab(pane.id or "").label) for pane in
                   tabs.query("TabPane")}
@@ -242,6 +245,9 @@ async def test_inspect_shows_fields_tabs_history_and_raw(
         assert "Failed" in failed and failed.rstrip().endswith(" s")  # seconds so far
         assert [ln.split()[1] for ln in (queued, processing, failed)] == [
             "Queued", "Processing", "Failed"]
+        # The first answer said Queued, not since when: its span is marked as a bound.
+        assert "≤" in queued and "≥" in queued, queued
+        assert "≤" not in processing + failed and "≥" not in processing + failed
 
         tabs.active = "raw-tab"
         await pilot.pause()
@@ -259,6 +265,16 @@ async def test_inspect_shows_fields_tabs_history_and_raw(
         await pilot.press("escape")
         await on_screen(pilot, MonitorScreen, "inspect closed")
         assert table(app).has_focus
+
+        # Completed at the first answer and never seen to change: since when is unknown.
+        table(app).move_cursor(other)
+        await pilot.press("enter")
+        modal = await on_screen(pilot, InspectModal)
+        assert modal.row.id == other
+        overview = plain(modal.query_one(".overview", Static).content)
+        in_status = next(" ".join(ln.split()) for ln in overview.splitlines()
+                         if ln.strip().startswith("In status for"))
+        assert in_status.startswith("In status for at least "), in_status
 
 
 async def test_inspect_stays_responsive_with_ten_thousand_warnings(

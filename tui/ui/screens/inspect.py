@@ -195,12 +195,17 @@ class InspectModal(ModalScreen[None]):
         table.add_column(overflow="fold")
         kind = status_kind(row.status)
         since = row.last_changed or row.first_seen
+        in_status = format_duration(max(0.0, self._now - since))
+        spans = time_in_statuses(self.history, self._now)
+        if len(spans) == 1 and spans[0].status == row.status:
+            # Never seen to change: the first answer said what the status was, not since when.
+            in_status = f"at least {in_status} (it had this status when first checked)"
         fields: list[tuple[str, str]] = [
             ("ID", str(row.id)),
             ("File", printable(row.file_name or "—", limit=2000)),
             ("Type", printable(row.data_source_type or "—", limit=200)),
             ("Status", f"{status_symbol(kind)} {printable(row.status or '—', limit=200)}"),
-            ("In status for", format_duration(max(0.0, self._now - since))),
+            ("In status for", in_status),
             ("Uploaded", _upload_date(row.upload_date)),
             ("First seen", _when(row.first_seen)),
             ("Last checked", _when(row.last_checked)),
@@ -254,9 +259,13 @@ class InspectModal(ModalScreen[None]):
             kind = status_kind(span.status)
             # The last span is the current status: it lasts until now, not until a time.
             until = "now" if number == len(spans) else _when(span.end)
+            since, lasted = _when(span.start), format_duration(span.seconds)
+            if number == 1:  # the first answer: the row already had it, since some time
+                since, lasted = f"≤ {since}", f"≥ {lasted}"
             table.add_row(Text(f"{status_symbol(kind)} {printable(span.status, limit=60)}"),
-                          Text(_when(span.start)), Text(until),
-                          Text(format_duration(span.seconds)))
+                          Text(since), Text(until), Text(lasted))
+        if spans:
+            table.caption = "≤ ≥  the first status was already current when first checked"
         return table
 
     @on(TabbedContent.TabActivated)

@@ -144,6 +144,23 @@ def test_same_status_is_no_change_but_is_a_check(watchlist: Watchlist) -> None:
     assert entry is not None and (entry.last_checked, entry.last_changed) == (20.0, 10.0)
 
 
+def test_a_status_is_known_entered_only_once_it_was_seen_changing(
+        watchlist: Watchlist, tmp_path: Path) -> None:
+    watchlist.add([1, 2])
+    watchlist.record_results([answer(1, "Processing", 10.0), answer(2, "Completed", 10.0)])
+    # The first answer says what the status is, not since when.
+    assert [row.entered_seen for row in watchlist.all()] == [False, False]
+    watchlist.record_results([answer(1, "Completed", 20.0), answer(2, "Completed", 20.0)])
+    one, two = watchlist.get(1), watchlist.get(2)
+    assert one is not None and (one.entered_seen, one.last_changed) == (True, 20.0)
+    assert two is not None and (two.entered_seen, two.last_changed) == (False, 10.0)
+    assert {row.id: row.entered_seen for row in watchlist.all()} == {1: True, 2: False}
+    # Read back from the file (the history says it), by another window too.
+    with Watchlist(tmp_path / "profiles" / "prod" / "watchlist.sqlite3") as other:
+        assert {row.id: row.entered_seen for row in other.all()} == {1: True, 2: False}
+        assert [row.entered_seen for row in other.get_many([1, 2]).values()] == [True, False]
+
+
 def test_history_keeps_every_change_with_its_time(watchlist: Watchlist) -> None:
     watchlist.add([1])
     for at, status in [(1.0, "Uploaded"), (2.0, "Uploaded"), (3.0, "Queued"),

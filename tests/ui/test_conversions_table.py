@@ -42,6 +42,7 @@ def conversion(conversion_id: int, **changes: Any) -> WatchedConversion:
         "deleted_at": None,
         "not_found": False,
         "raw": None,
+        "entered_seen": True,
     }
     fields.update(changes)
     return WatchedConversion(**fields)
@@ -493,6 +494,24 @@ async def test_repainting_unchanged_rows_reuses_their_cached_strips(
         await pilot.press("down")
         await pilot.pause()
         assert sorted(drawn) == [1, 2, 4]  # the changed row and the cursor's old and new
+
+
+async def test_time_in_a_status_not_seen_entered_is_shown_as_at_least() -> None:
+    app = TableApp(poll_interval=5.0)
+    async with app.run_test(size=(120, 12)) as pilot:
+        table = app.table
+        table.set_rows([
+            conversion(1, last_changed=NOW - 600),
+            conversion(2, last_changed=NOW - 600, entered_seen=False, status="Completed"),
+            conversion(3, last_changed=NOW - 2, entered_seen=False),
+            conversion(4, last_changed=None, entered_seen=False, status=None),
+        ])
+        await pilot.pause()
+        cells = [row_line(table, number).text.split() for number in (1, 2, 3, 4)]
+        assert "10m" in cells[0] and not any("≥" in cell for cell in cells[0])
+        assert "≥10m" in cells[1]  # Completed at the first answer: since when is unknown
+        assert "≥0s" in cells[2]
+        assert not any("≥" in cell for cell in cells[3])  # no answer yet: no time at all
 
 
 async def test_relative_times_refresh_only_changed_visible_rows_and_stale_is_styled() -> None:

@@ -77,12 +77,17 @@ CREATE INDEX IF NOT EXISTS status_history_by_time ON status_history (seen_at);
 
 _COLUMNS = ("id, file_name, data_source_type, status, upload_date, warnings, errors, metadata, "
             "first_seen, last_checked, last_changed, note, last_problem, problem_count, "
-            "delete_requested_at, deleted_at, not_found, raw, last_problem_at")
+            "delete_requested_at, deleted_at, not_found, raw, last_problem_at, "
+            # Whether the row was seen entering its status: a status recorded before the
+            # last change (the first answer says what the status is, not since when).
+            # One seek in the (id, seen_at) index.
+            "EXISTS (SELECT 1 FROM status_history AS h "
+            "WHERE h.id = watched.id AND h.seen_at < watched.last_changed)")
 
 # Positions in a row of _COLUMNS.
 (_ID, _FILE, _TYPE, _STATUS, _UPLOADED, _WARNINGS, _ERRORS, _METADATA, _FIRST_SEEN, _CHECKED,
  _CHANGED, _NOTE, _PROBLEM, _PROBLEMS, _DELETE_REQUESTED, _DELETED, _NOT_FOUND, _RAW,
- _PROBLEM_AT) = range(19)
+ _PROBLEM_AT, _ENTERED_SEEN) = range(20)
 
 # Everything a poll result can change is rewritten from the new state, one statement for
 # the batch; the note and the delete request belong to the user and are left alone.
@@ -138,6 +143,9 @@ class WatchedConversion:
     not_found: bool
     raw: str | None  # the last envelope as JSON text
     last_problem_at: float | None = None
+    # Seen changing into its status (then ``last_changed`` is when); False when the status
+    # is the one the first answer gave: the time in it counts from that answer, a bound.
+    entered_seen: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +203,7 @@ class _Decoder:
         return WatchedConversion(
             row[0], row[1], row[2], row[3], row[4], texts(row[5]), texts(row[6]),
             self.mapping(row[7]), row[8], row[9], row[10], row[11], row[12], row[13], row[14],
-            row[15], bool(row[16]), row[17], row[18],
+            row[15], bool(row[16]), row[17], row[18], bool(row[19]),
         )
 
 
@@ -510,6 +518,7 @@ class Watchlist:
                     _apply(row, result)
                     if row[_STATUS] != before:
                         row[_CHANGED] = result.checked_at
+                        row[_ENTERED_SEEN] = before is not None
                         changes.append(StatusChange(result.id, before, row[_STATUS],
                                                     result.checked_at))
                         history.append((result.id, row[_STATUS], result.checked_at))

@@ -38,6 +38,8 @@ LEGEND: tuple[tuple[str, str, str, str], ...] = (
 )
 """The status legend: what each symbol and colour means."""
 
+AT_LEAST_MEANING = "in status ≥5m: the first check found it so; since when is unknown"
+
 
 @dataclass(frozen=True)
 class HelpKey:
@@ -201,6 +203,9 @@ class HelpScreen(ModalScreen[None]):
                         yield Static(Text(f"{symbol} {label}"),
                                      classes=f"legend legend-{suffix}")
                         yield Static(Text(meaning), classes="legend-meaning")
+                with Horizontal(classes="legend-row"):
+                    yield Static(Text("≥ At least"), classes="legend")
+                    yield Static(Text(AT_LEAST_MEANING), classes="legend-meaning")
                 if self.paths is not None:
                     yield Static(Text(self._files_title(self.paths)), classes="heading")
                     yield Static(_paths_table(self.paths), id="help-paths")

@@ -196,9 +196,8 @@ class InspectModal(ModalScreen[None]):
         kind = status_kind(row.status)
         since = row.last_changed or row.first_seen
         in_status = format_duration(max(0.0, self._now - since))
-        spans = time_in_statuses(self.history, self._now)
-        if len(spans) == 1 and spans[0].status == row.status:
-            # Never seen to change: the first answer said what the status was, not since when.
+        if not row.entered_seen and row.status is not None:
+            # The status of the first answer, which said what it was, not since when.
             in_status = f"at least {in_status} (it had this status when first checked)"
         fields: list[tuple[str, str]] = [
             ("ID", str(row.id)),

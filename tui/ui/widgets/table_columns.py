@@ -24,6 +24,7 @@ __all__ = [
     "ColumnSlot",
     "fit_cell",
     "format_age",
+    "format_at_least",
     "format_uploaded",
     "layout_columns",
     "parse_upload_date",
@@ -154,6 +155,15 @@ A monitor gains nothing from ages that tick every second on every row, and each
 repaint costs CPU for as long as the app stays open; with aligned steps the
 table repaints for the clock at most once per step.
 """
+
+
+def format_at_least(then: float | None, now: int) -> str:
+    """At least the time since ``then``: ``≥0s``, ``≥35s``, ``≥2d 03h``. For the time in
+    a status the app did not see the row enter (it counts from the first answer)."""
+    age = format_age(then, now)
+    if then is None:
+        return age
+    return "≥0s" if age.startswith("<") else f"≥{age}"
 
 
 def format_age(then: float | None, now: int) -> str:

@@ -21,6 +21,7 @@ from tui.ui.widgets.table_columns import (
     ColumnSlot,
     fit_cell,
     format_age,
+    format_at_least,
     format_uploaded,
 )
 from tui.ui.widgets.table_rows import RowEntry
@@ -60,7 +61,11 @@ def clock_cells(entry: RowEntry, now: int, today: datetime, stale_after: float) 
             entry.uploaded_day = day
         uploaded = entry.uploaded_text
     stale = checked is not None and now - checked > stale_after
-    return (format_age(row.last_changed, now), format_age(checked, now), stale, uploaded)
+    if row.entered_seen:
+        in_status = format_age(row.last_changed, now)
+    else:  # the status of the first answer: since some time before it
+        in_status = format_at_least(row.last_changed, now)
+    return (in_status, format_age(checked, now), stale, uploaded)
 
 
 def _cell(entry: RowEntry, column: str, clock: Clock) -> tuple[str, str | None]:

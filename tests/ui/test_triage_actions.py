@@ -275,6 +275,8 @@ async def test_inspect_shows_fields_tabs_history_and_raw(
         in_status = next(" ".join(ln.split()) for ln in overview.splitlines()
                          if ln.strip().startswith("In status for"))
         assert in_status.startswith("In status for at least "), in_status
+        assert any(" ".join(ln.split()) == "Last changed — (not seen changing since the first "
+                   "check)" for ln in overview.splitlines()), overview
 
 
 async def test_inspect_stays_responsive_with_ten_thousand_warnings(

@@ -234,6 +234,12 @@ async def test_view_predicate_and_upserts_moving_rows_in_and_out_of_it() -> None
         await pilot.pause()
         assert table.visible_ids == [4, 6, 9, 12]
         assert table.cursor_id == 4  # its row left the view; the cursor stays in place
+        table.set_view(lambda row: False, empty_message="No such rows")
+        await pilot.pause()
+        assert lines(table, 2)[1].strip() == "No such rows"
+        table.set_view(lambda row: False)
+        await pilot.pause()
+        assert lines(table, 2)[1].strip() == "Nothing in this view"
         table.set_view(None)
         assert table.visible_count == 12
 

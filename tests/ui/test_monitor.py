@@ -249,6 +249,15 @@ async def test_sort_filter_and_views_from_the_keyboard(
         for key, ids in expected.items():
             await pilot.press(key)
             assert set(grid.visible_ids) == ids, key
+        # An empty view says so in its own words (not "Nothing matches the filter").
+        await pilot.press("5")
+        assert grid.render_line(1).text.strip() == "Nothing stuck"
+        await pilot.press("slash", *"zeta", "enter")
+        assert grid.render_line(1).text.strip() == "Nothing matches the filter"
+        await pilot.press("escape")
+        assert grid.render_line(1).text.strip() == "Nothing stuck"
+        await pilot.press("6")
+        assert grid.render_line(1).text.strip() == "Nothing being deleted"
         labels = tab_labels(app)
         assert [labels[f"view-{v}"] for v in
                 ("all", "active", "failed", "warnings", "stuck", "deleting")] == [

@@ -16,6 +16,7 @@ class View:
     key: str
     label: str
     predicate: Callable[[WatchedConversion, float, float], bool] | None
+    empty: str = "Nothing here"  # what the table says when no row is in the view
 
 
 def _active(row: WatchedConversion, now: float, stuck_after: float) -> bool:
@@ -45,11 +46,11 @@ def _deleting(row: WatchedConversion, now: float, stuck_after: float) -> bool:
 
 VIEWS: tuple[View, ...] = (
     View("all", "All", None),
-    View("active", "Active", _active),
-    View("failed", "Failed", _failed),
-    View("warnings", "Warnings", _warnings),
-    View("stuck", "Stuck", _stuck),
-    View("deleting", "Deleting", _deleting),
+    View("active", "Active", _active, "Nothing in flight: every watched conversion has settled"),
+    View("failed", "Failed", _failed, "No failed conversions"),
+    View("warnings", "Warnings", _warnings, "No conversions with warnings"),
+    View("stuck", "Stuck", _stuck, "Nothing stuck"),
+    View("deleting", "Deleting", _deleting, "Nothing being deleted"),
 )
 VIEWS_BY_KEY = {view.key: view for view in VIEWS}
 

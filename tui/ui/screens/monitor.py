@@ -472,5 +472,6 @@ class MonitorScreen(TriageScreen):
         if predicate is None:
             self.table.set_view(None)
         else:
-            self.table.set_view(lambda row: predicate(row, time.time(), stuck_after))
+            self.table.set_view(lambda row: predicate(row, time.time(), stuck_after),
+                                empty_message=view.empty)
         self.table.focus()

@@ -131,7 +131,9 @@ class ConversionsTable(ScrollView, can_focus=True):
     empty_message = "No conversions watched yet — press a to add IDs"
     """Shown when the table has no rows (the app may reword it after a keymap change)."""
     no_match_message = "Nothing matches the filter"
-    """Shown when rows exist but the filter or view hides them all."""
+    """Shown when rows exist but the filter hides them all."""
+    view_empty_message = "Nothing in this view"
+    """Shown when rows exist, no filter is set and the view holds none of them."""
     repaint_interval = 0.5
     """Seconds: repaints caused by upsert() are held back to at most one per interval."""
 
@@ -151,6 +153,7 @@ class ConversionsTable(ScrollView, can_focus=True):
         self._now = now
         self._poll_interval = poll_interval
         self._rows = TableRows()
+        self._filtering = False  # a filter text is set (says why no row is shown)
         self._cursor_id: int | None = None
         self._marks: set[int] = set()
         self._slots: tuple[ColumnSlot, ...] = ()
@@ -281,12 +284,16 @@ class ConversionsTable(ScrollView, can_focus=True):
     def set_filter(self, text: str) -> None:
         """Show rows whose ID, file, type, status or note contains ``text`` (any case)."""
         before = self._cursor_index()
+        self._filtering = bool(text.strip())
         self._rows.set_filter(text)
         self._after_change(before, reordered=True, follow=True)
 
-    def set_view(self, predicate: Callable[[Any], bool] | None) -> None:
-        """Show only rows for which ``predicate(row)`` is true; None shows all."""
+    def set_view(self, predicate: Callable[[Any], bool] | None, *,
+                 empty_message: str | None = None) -> None:
+        """Show only rows for which ``predicate(row)`` is true; None shows all.
+        ``empty_message``: what to say when the view holds no row."""
         before = self._cursor_index()
+        self.view_empty_message = empty_message or type(self).view_empty_message
         self._rows.set_view(predicate)
         self._after_change(before, reordered=True, follow=True)
 
@@ -627,7 +634,12 @@ class ConversionsTable(ScrollView, can_focus=True):
         count = self._rows.shown_count
         if not count:
             if y == 1:
-                message = self.no_match_message if len(self._rows) else self.empty_message
+                if not len(self._rows):
+                    message = self.empty_message
+                elif self._filtering:
+                    message = self.no_match_message
+                else:
+                    message = self.view_empty_message
                 return draw_message(message, self._styles[f"{PREFIX}empty"], width)
             return Strip.blank(width, self._styles["base"])
         index = y - 1 + self.scroll_offset.y

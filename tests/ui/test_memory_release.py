@@ -4,8 +4,10 @@ young garbage less often."""
 from __future__ import annotations
 
 import gc
+import weakref
 
 import pytest
+from textual.widgets._toast import Toast
 
 import tui.ui.app
 from tests.ui.conftest import SessionFactory, wait_for
@@ -40,3 +42,27 @@ async def test_the_app_spaces_out_young_collections_while_it_runs(
         assert gc.get_threshold() == (700, 10, 10)  # given back when the app is gone
     finally:
         gc.set_threshold(*before)
+
+
+async def test_removed_toasts_do_not_stay_in_memory(
+        monitor_session: SessionFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Textual memoises a colour pair per widget's styles cache (Textualize/textual#6665):
+    # every toast shown all day would stay, lines and all, without the periodic clear.
+    monkeypatch.setattr(tui.ui.app, "MEMORY_RELEASE_EVERY", 0.05)
+    monkeypatch.setattr(tui.ui.app, "release_free_memory", lambda: True)
+    app = ConversionsApp(monitor_session())
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        kept: list[weakref.ref[object]] = []
+        for number in range(12):
+            app.notify(f"news {number}", timeout=1.0)
+        await wait_for(pilot, lambda: len(app.screen.query(Toast)) >= 3, what="toasts shown")
+        await pilot.pause()  # drawn: their styles were asked for colours
+        kept.extend(weakref.ref(toast._styles_cache) for toast in app.screen.query(Toast))
+        await wait_for(pilot, lambda: not app.screen.query(Toast), what="toasts gone")
+        # Textual lets go of removed widgets at the next layout: a later toast makes one.
+        app.notify("later", timeout=0.3)
+        await wait_for(pilot, lambda: bool(app.screen.query(Toast)), what="a later toast")
+        await wait_for(pilot, lambda: not app.screen.query(Toast), what="it went too")
+        await pilot.pause(0.2)  # a release or two
+        gc.collect()
+        assert kept and all(ref() is None for ref in kept)

@@ -85,6 +85,24 @@ class SetupNeeded:
 MEMORY_RELEASE_EVERY = 60.0
 
 
+def forget_styles_of_removed_widgets() -> None:
+    """Empty the memo Textual keeps of every widget's background colours.
+
+    Textual 8 memoises ``StylesCache.get_inner_outer`` with ``lru_cache`` on a method, so
+    each widget's styles cache is part of a key (Textualize/textual#6665): a removed
+    widget's rendered lines stay in memory. Here that is every toast, about 10 kB each,
+    up to 1,024 of them (the soak found them about an hour of news in). Emptying it once
+    a minute costs a few colour pairs computed again. Nothing to do where it is gone.
+    """
+    try:
+        from textual._styles_cache import StylesCache
+    except ImportError:  # pragma: no cover - a Textual that moved it
+        return
+    clear = getattr(getattr(StylesCache, "get_inner_outer", None), "cache_clear", None)
+    if callable(clear):
+        clear()
+
+
 class ConversionsApp(App[None]):
     """The conversions monitor."""
 
@@ -289,6 +307,7 @@ class ConversionsApp(App[None]):
             gc.set_threshold(*self._gc_thresholds_before)
 
     def _release_memory(self) -> None:
+        forget_styles_of_removed_widgets()
         self.run_worker(release_free_memory, thread=True, group="release-memory",
                         exclusive=True, exit_on_error=False)
 

@@ -39,6 +39,7 @@ def watched(conversion_id: int, **fields: Any) -> WatchedConversion:
 def sample_rows() -> list[WatchedConversion]:
     return [
         watched(4512, file_name="orders.csv", data_source_type="Csv", status="Failed",
+                entered_seen=True,
                 upload_date="2023-11-14T22:13:20Z", last_checked=NOW - 5,
                 last_changed=NOW - 300, warnings=("empty line 3", "ünïcode ✓"),
                 errors=("bad header",), note="ticket 77"),
@@ -64,11 +65,13 @@ def test_csv_round_trip(tmp_path: Path) -> None:
         "status": "Failed", "upload_date": "2023-11-14T22:13:20Z",
         "first_seen": "2023-11-14T22:13:20Z", "last_checked": "2023-11-14T22:23:15Z",
         "last_changed": "2023-11-14T22:18:20Z", "time_in_status_s": "300",
+        "time_in_status_is_minimum": "False",
         "warning_count": "2", "warnings": "empty line 3\nünïcode ✓",
         "error_count": "1", "errors": "bad header", "note": "ticket 77",
     }
     assert second["file_name"] == "Zürich.xlsx"
     assert second["time_in_status_s"] == "42"  # no change seen: since first seen
+    assert second["time_in_status_is_minimum"] == "True"
     assert second["last_checked"] == "" and second["warning_count"] == "0"
 
 

@@ -105,6 +105,15 @@ def _summary(**fields: Any) -> str:
     return triage_markdown([row], {4512: history}, now=1660.0)
 
 
+def test_a_status_found_at_the_first_check_is_at_least_that_long() -> None:
+    row = watched(4513, status="Completed", first_seen=1000.0)
+    text = triage_markdown([row], {4513: [("Completed", 1000.0)]}, now=1660.0)
+    assert "- Status: Completed (for at least 11 min)" in text
+    seen = triage_markdown([watched(4513, status="Completed", entered_seen=True)],
+                           {4513: [("Completed", 1000.0)]}, now=1660.0)
+    assert "- Status: Completed (for 11 min)" in seen
+
+
 def test_summary_has_the_facts() -> None:
     text = _summary(file_name="orders.csv", data_source_type="Csv", status="Failed",
                     upload_date="2025-01-01T10:00:00Z", errors=("bad header",),

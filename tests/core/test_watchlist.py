@@ -155,9 +155,17 @@ def test_a_status_is_known_entered_only_once_it_was_seen_changing(
     assert one is not None and (one.entered_seen, one.last_changed) == (True, 20.0)
     assert two is not None and (two.entered_seen, two.last_changed) == (False, 10.0)
     assert {row.id: row.entered_seen for row in watchlist.all()} == {1: True, 2: False}
+    # Two answers at one time (or a clock that stepped back): still seen changing.
+    watchlist.add([3])
+    watchlist.record_results([answer(3, "Queued", 30.0), answer(3, "Processing", 30.0)])
+    watchlist.add([4])
+    watchlist.record_results([answer(4, "Queued", 50.0)])
+    watchlist.record_results([answer(4, "Processing", 40.0)])
+    expected = {1: True, 2: False, 3: True, 4: True}
+    assert {row.id: row.entered_seen for row in watchlist.all()} == expected
     # Read back from the file (the history says it), by another window too.
     with Watchlist(tmp_path / "profiles" / "prod" / "watchlist.sqlite3") as other:
-        assert {row.id: row.entered_seen for row in other.all()} == {1: True, 2: False}
+        assert {row.id: row.entered_seen for row in other.all()} == expected
         assert [row.entered_seen for row in other.get_many([1, 2]).values()] == [True, False]
 
 

@@ -50,7 +50,8 @@ ExportFormat = Literal["csv", "json"]
 
 COLUMNS: Final = (
     "id", "file_name", "data_source_type", "status", "upload_date", "first_seen",
-    "last_checked", "last_changed", "time_in_status_s", "warning_count", "warnings",
+    "last_checked", "last_changed", "time_in_status_s", "time_in_status_is_minimum",
+    "warning_count", "warnings",
     "error_count", "errors", "note",
 )
 """CSV header, in order. JSON objects have the same keys."""
@@ -119,6 +120,8 @@ def row_record(
         "last_checked": _iso(row.last_checked),
         "last_changed": _iso(row.last_changed),
         "time_in_status_s": max(0, int(now - status_since(row, history))),
+        # Found in its status at the first check: the time counts from then, a minimum.
+        "time_in_status_is_minimum": not row.entered_seen and row.status is not None,
         "warning_count": len(row.warnings),
         "warnings": list(row.warnings),
         "error_count": len(row.errors),

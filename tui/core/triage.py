@@ -69,6 +69,8 @@ class TriageRow(Protocol):
     def last_problem(self) -> str | None: ...
     @property
     def problem_count(self) -> int: ...
+    @property
+    def entered_seen(self) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,13 +162,18 @@ def _messages(label: str, messages: Sequence[str]) -> list[str]:
 def _row_markdown(row: TriageRow, history: Sequence[tuple[str, float]], now: float) -> list[str]:
     status = markdown_text(row.status) if row.status else "not checked yet"
     since = status_since(row, history)
+    # Found in its status at the first check (no other status on record): since when is
+    # not known, so the time is a minimum.
+    seen_entering = row.status is None or row.entered_seen or any(
+        status != row.status for status, _ in history)
     lines = [
         f"### Conversion {row.id}: {markdown_text(row.file_name)}",
         "",
         f"- ID: {row.id}",
         f"- File: {markdown_text(row.file_name)}",
         f"- Type: {markdown_text(row.data_source_type)}",
-        f"- Status: {status} (for {format_duration(now - since)})",
+        f"- Status: {status} ({'for' if seen_entering else 'for at least'}"
+        f" {format_duration(now - since)})",
         f"- Uploaded: {markdown_text(row.upload_date)}",
     ]
     spans = time_in_statuses(history, now)

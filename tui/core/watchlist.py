@@ -78,11 +78,12 @@ CREATE INDEX IF NOT EXISTS status_history_by_time ON status_history (seen_at);
 _COLUMNS = ("id, file_name, data_source_type, status, upload_date, warnings, errors, metadata, "
             "first_seen, last_checked, last_changed, note, last_problem, problem_count, "
             "delete_requested_at, deleted_at, not_found, raw, last_problem_at, "
-            # Whether the row was seen entering its status: a status recorded before the
-            # last change (the first answer says what the status is, not since when).
-            # One seek in the (id, seen_at) index.
+            # Whether the row was seen entering its status: another status is on record
+            # (history gets a row on each change, the first answer's included, and the
+            # first answer says what the status is, not since when). Times are not
+            # compared: two answers may share one, and the wall clock can step back.
             "EXISTS (SELECT 1 FROM status_history AS h "
-            "WHERE h.id = watched.id AND h.seen_at < watched.last_changed)")
+            "WHERE h.id = watched.id AND h.status <> watched.status)")
 
 # Positions in a row of _COLUMNS.
 (_ID, _FILE, _TYPE, _STATUS, _UPLOADED, _WARNINGS, _ERRORS, _METADATA, _FIRST_SEEN, _CHECKED,

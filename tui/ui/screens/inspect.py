@@ -208,7 +208,7 @@ class InspectModal(ModalScreen[None]):
             ("Uploaded", _upload_date(row.upload_date)),
             ("First seen", _when(row.first_seen)),
             ("Last checked", _when(row.last_checked)),
-            ("Last changed", _when(row.last_changed) if row.entered_seen
+            ("Last changed", _when(row.last_changed) if row.entered_seen or row.status is None
              else "— (not seen changing since the first check)"),
             ("Warnings / errors", f"{len(row.warnings)} / {len(row.errors)}"),
             ("Note", printable(row.note or "—", limit=500)),

@@ -218,9 +218,9 @@ class GcClock:
 
     def _callback(self, phase: str, info: dict[str, Any]) -> None:
         if phase == "start":
-            self._started = time.perf_counter()
+            self._started = time.thread_time()  # CPU time, as the share it is set against
         else:
-            took = time.perf_counter() - self._started
+            took = time.thread_time() - self._started
             self.seconds += took
             tally = self.by_generation[info["generation"]]
             tally[0] += 1
@@ -236,14 +236,16 @@ PROBE_LOOP = 20_000  # iterations of the probe's job: about 1.5 ms of one core
 PROBE_EVERY = 0.05  # seconds between two jobs: a few % of a core
 
 
-def _speed_probe(tally: Any, stop: Any) -> None:
+def _speed_probe(tally: Any, stop: Any, parent: int) -> None:
     """A child process that times the same small piece of pure-Python work over and over
-    (CPU time, not wall time) and adds to ``tally``: [jobs, seconds].
+    (CPU time, not wall time) and adds to ``tally``: [jobs, seconds]. It stops when told
+    to, or when ``parent`` is gone (killed: no one would tell it).
 
-    This machine is a VM whose speed wanders: that same job takes 4 ms for a while, then
-    7 ms, on an idle machine. The app's CPU per request wanders with it, so the soak
-    divides by the probe's time per job to tell the app's drift from the machine's."""
-    while not stop.is_set():
+    This machine is a VM whose speed wanders: a loop like this one ran at 4 ms for a
+    while, then at 7 ms, on an idle machine. The app's CPU per request wanders with it,
+    so the soak divides by the probe's time per job to tell the app's drift from the
+    machine's."""
+    while not stop.is_set() and os.getppid() == parent:
         started = time.thread_time()
         total = 0
         for number in range(PROBE_LOOP):
@@ -260,7 +262,8 @@ class SpeedProbe:
         context = multiprocessing.get_context("spawn")
         self._tally = context.Array("d", 2, lock=False)
         self._stop = context.Event()
-        self._process = context.Process(target=_speed_probe, args=(self._tally, self._stop),
+        self._process = context.Process(target=_speed_probe,
+                                        args=(self._tally, self._stop, os.getpid()),
                                         daemon=True)
         self._process.start()
         self._mark = (0.0, 0.0)
@@ -661,6 +664,21 @@ def _verdict(ok: bool) -> str:
     return "OK" if ok else "MISSED"
 
 
+def _fit_noise(minutes: list[float], values: list[float]) -> float:
+    """The standard error of :func:`_drift`'s fitted change, in % of the median, as if the
+    windows' noise were independent (it is not quite: the machine has slow spells, so
+    the true error is larger). A fitted drift within about two of these is noise."""
+    if len(values) < 3:
+        return float("nan")
+    slope = _slope(minutes, values)
+    mean_x, mean_y = statistics.fmean(minutes), statistics.fmean(values)
+    residuals = [y - mean_y - slope * (x - mean_x) for x, y in zip(minutes, values, strict=True)]
+    spread = sum((x - mean_x) ** 2 for x in minutes) or 1.0
+    sigma = (sum(r * r for r in residuals) / (len(values) - 2)) ** 0.5
+    middle = statistics.median(values) or 1.0
+    return sigma / spread ** 0.5 * (minutes[-1] - minutes[0]) / middle * 100
+
+
 def _drift(minutes: list[float], values: list[float], quarter: int) -> tuple[float, float]:
     """How much ``values`` changed over the run, in % of their median: by a straight fit,
     and from the median of the first ``quarter`` to that of the last (a fit is pulled by
@@ -691,13 +709,18 @@ def _report(result: dict[str, Any], opts: Options, server_requests: int) -> None
     cost_drift, cost_change = _drift(minutes, per_request, quarter)
     # The machine's speed wanders (see _speed_probe): the same cost at the probe's median
     # speed is what says whether the app's own work per request changed.
-    probe = [s.reference_ms for s in after]
+    # Windows in which the probe finished no job (it died, or starved) say nothing of
+    # the speed: left out of the adjusted figures.
+    timed = [s for s in after if s.reference_ms > 0]
+    probe = [s.reference_ms for s in timed] or [0.0]
     probe_median = statistics.median(probe)
-    at_steady_speed = [cost * probe_median / (ms or probe_median)
-                       for cost, ms in zip(per_request, probe, strict=True)]
-    steady_drift, steady_change = _drift(minutes, at_steady_speed, quarter)
-    speed_link = (statistics.correlation(probe, per_request)
-                  if len(after) > 2 and len(set(probe)) > 1 else 0.0)
+    at_steady_speed = [s.cpu_ms_per_request * probe_median / s.reference_ms for s in timed]
+    timed_minutes = [s.at / 60 for s in timed]
+    steady_drift, steady_change = (
+        _drift(timed_minutes, at_steady_speed, max(1, len(timed) // 4))
+        if len(timed) > 2 else (float("nan"), float("nan")))
+    speed_link = (statistics.correlation(probe, [s.cpu_ms_per_request for s in timed])
+                  if len(timed) > 2 and len(set(probe)) > 1 else 0.0)
     others = [s.others_cpu_percent for s in after]
     rate = (last.requests - base.requests) / span
     stats = result["stats"]
@@ -763,10 +786,16 @@ def _report(result: dict[str, Any], opts: Options, server_requests: int) -> None
           f"first to the last quarter (as measured, with the machine's speed in it)")
     print(f"  machine speed the probe's job took min {min(probe):.2f}  median {probe_median:.2f}  "
           f"max {max(probe):.2f} ms of CPU; correlation with CPU/request {speed_link:+.2f}")
-    print(f"  CPU/request at the probe's median speed: median "
-          f"{statistics.median(at_steady_speed):.2f} ms; drift {steady_drift:+.1f} % fitted, "
-          f"{steady_change:+.1f} % first to last quarter   target steady (both |drift| < 10 %)"
-          f"   {_verdict(abs(steady_drift) < 10 and abs(steady_change) < 10)}")
+    if at_steady_speed:
+        noise = _fit_noise(timed_minutes, at_steady_speed)
+        print(f"  CPU/request at the probe's median speed: median "
+              f"{statistics.median(at_steady_speed):.2f} ms; drift {steady_drift:+.1f} % "
+              f"fitted (standard error {noise:.1f} %), {steady_change:+.1f} % first to last "
+              f"quarter   target steady (both |drift| < 10 %)   "
+              f"{_verdict(abs(steady_drift) < 10 and abs(steady_change) < 10)}")
+    else:
+        print("  CPU/request at the probe's median speed: the probe finished no job (did it "
+              "die?), no figure   MISSED")
     print(f"                other processes on the machine used median "
           f"{statistics.median(others):.1f} % (max {max(others):.1f} %) of a core per window; "
           f"on {os.cpu_count()} cores anything much above 0 skews CPU per request")

@@ -1033,7 +1033,10 @@ async def test_pressing_d_again_does_not_cancel_a_running_bulk_delete(
                        what="every ID of the first delete audited")
         assert [deletes_of(sandbox, i) for i in ids] == [1] * 8
         assert {e.outcome for e in session.audit.entries()} == {"requested"}
-        assert any(m.startswith("8 marked for deletion") for m in notices(app)), notices(app)
+        # The summary toast follows the last audit entry (after the batch returns).
+        await wait_for(pilot, lambda: any(m.startswith("8 marked for deletion")
+                                          for m in notices(app)),
+                       timeout=2, what="the summary toast")
 
 
 def test_the_overview_shows_the_first_three_errors_and_counts_the_rest() -> None:

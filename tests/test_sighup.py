@@ -14,6 +14,7 @@ import errno
 import fcntl
 import os
 import select
+import shutil
 import signal
 import struct
 import sys
@@ -170,3 +171,22 @@ def test_terminal_gone_exits_promptly(demo: DemoInPty) -> None:
     demo.close_master()  # like sshd when the connection drops: the kernel hangs up
     status = demo.wait_exit(EXIT_TIMEOUT)
     assert_clean_exit(demo, status)
+
+
+def test_a_hard_exit_still_runs_the_cleanups_first(monkeypatch: pytest.MonkeyPatch,
+                                                   tmp_path: Path) -> None:
+    import tui.ui.app as app_module
+
+    monkeypatch.setattr(app_module, "_HARD_EXIT_CLEANUPS", [])
+    exits: list[int] = []
+    monkeypatch.setattr(app_module.os, "_exit", exits.append)
+    folder = tmp_path / "conversions-tui-demo-x"
+    folder.mkdir()
+
+    def broken() -> None:
+        raise OSError("already gone")
+
+    app_module.on_hard_exit(broken)  # one failing does not stop the others
+    app_module.on_hard_exit(lambda: shutil.rmtree(folder))
+    app_module._exit_hard_after(0, 129)
+    assert not folder.exists() and exits == [129]

@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import getpass
 import os
+import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -160,6 +161,11 @@ def _run_demo(ids: list[int], *, theme: str | None, read_only: bool) -> int:
 
     # Demo state lives in a throwaway folder: it never mixes with the user's real data.
     with tempfile.TemporaryDirectory(prefix="conversions-tui-demo-") as root:
+        from tui.ui.app import on_hard_exit
+
+        # An SSH drop whose orderly exit hangs (the sandbox waiting on a connection, say)
+        # is cut short by a hard exit: the folder must not stay behind then either.
+        on_hard_exit(lambda: shutil.rmtree(root, ignore_errors=True))
         server = SandboxServer(seed_count=DEMO_SEED_COUNT, speed=1.0, api_key="demo-key")
         server.start()
         try:

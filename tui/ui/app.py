@@ -8,7 +8,7 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,9 +58,22 @@ log = logging.getLogger(__name__)
 
 EXIT_GRACE_SECONDS = 3.0
 
+_HARD_EXIT_CLEANUPS: list[Callable[[], object]] = []
+
+
+def on_hard_exit(cleanup: Callable[[], object]) -> None:
+    """Run ``cleanup`` if a hung exit after a hangup has to be cut short (no ``finally``
+    runs then): for what must not stay behind, such as the demo's throwaway folder."""
+    _HARD_EXIT_CLEANUPS.append(cleanup)
+
 
 def _exit_hard_after(seconds: float, code: int) -> None:
     time.sleep(seconds)
+    for cleanup in list(_HARD_EXIT_CLEANUPS):
+        try:
+            cleanup()
+        except Exception:  # exiting regardless; nothing to report it to
+            pass
     os._exit(code)
 
 

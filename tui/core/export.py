@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, Literal, Protocol
 
-from tui.core.triage import TriageRow, status_since
+from tui.core.triage import TriageRow, status_since, time_in_status_is_minimum
 from tui.core.untrusted import printable
 
 __all__ = [
@@ -121,7 +121,7 @@ def row_record(
         "last_changed": _iso(row.last_changed),
         "time_in_status_s": max(0, int(now - status_since(row, history))),
         # Found in its status at the first check: the time counts from then, a minimum.
-        "time_in_status_is_minimum": not row.entered_seen and row.status is not None,
+        "time_in_status_is_minimum": time_in_status_is_minimum(row),
         "warning_count": len(row.warnings),
         "warnings": list(row.warnings),
         "error_count": len(row.errors),

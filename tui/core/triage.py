@@ -28,6 +28,7 @@ __all__ = [
     "markdown_text",
     "problem_summary",
     "status_since",
+    "time_in_status_is_minimum",
     "time_in_statuses",
     "triage_markdown",
 ]
@@ -115,6 +116,12 @@ def format_duration(seconds: float) -> str:
     return f"{whole // 86_400} d {whole % 86_400 // 3600} h"
 
 
+def time_in_status_is_minimum(row: TriageRow) -> bool:
+    """Whether the row's time in its status counts from the first check, a minimum: the
+    first answer says what the status is, not since when (it was never seen entering it)."""
+    return row.status is not None and not row.entered_seen
+
+
 def status_since(row: TriageRow, history: Sequence[tuple[str, float]] = ()) -> float:
     """When ``row`` entered its current status, as far as the app has seen.
 
@@ -164,7 +171,7 @@ def _row_markdown(row: TriageRow, history: Sequence[tuple[str, float]], now: flo
     since = status_since(row, history)
     # Found in its status at the first check (no other status on record): since when is
     # not known, so the time is a minimum.
-    seen_entering = row.status is None or row.entered_seen or any(
+    seen_entering = not time_in_status_is_minimum(row) or any(
         status != row.status for status, _ in history)
     lines = [
         f"### Conversion {row.id}: {markdown_text(row.file_name)}",

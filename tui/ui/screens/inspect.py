@@ -24,7 +24,12 @@ from textual.widgets import Input, Label, Static, TabbedContent, TabPane, TextAr
 
 from tui.core.clipboard import ClipboardCopy
 from tui.core.statuses import status_kind, status_symbol
-from tui.core.triage import format_duration, problem_summary, time_in_statuses
+from tui.core.triage import (
+    format_duration,
+    problem_summary,
+    time_in_status_is_minimum,
+    time_in_statuses,
+)
 from tui.core.untrusted import printable
 from tui.core.watchlist import WatchedConversion
 from tui.ui.clipboard import copy_to_terminal_clipboard
@@ -196,8 +201,8 @@ class InspectModal(ModalScreen[None]):
         kind = status_kind(row.status)
         since = row.last_changed or row.first_seen
         in_status = format_duration(max(0.0, self._now - since))
-        if not row.entered_seen and row.status is not None:
-            # The status of the first answer, which said what it was, not since when.
+        minimum = time_in_status_is_minimum(row)
+        if minimum:
             in_status = f"at least {in_status} (it had this status when first checked)"
         fields: list[tuple[str, str]] = [
             ("ID", str(row.id)),
@@ -208,8 +213,8 @@ class InspectModal(ModalScreen[None]):
             ("Uploaded", _upload_date(row.upload_date)),
             ("First seen", _when(row.first_seen)),
             ("Last checked", _when(row.last_checked)),
-            ("Last changed", _when(row.last_changed) if row.entered_seen or row.status is None
-             else "— (not seen changing since the first check)"),
+            ("Last changed", "— (not seen changing since the first check)" if minimum
+             else _when(row.last_changed)),
             ("Warnings / errors", f"{len(row.warnings)} / {len(row.errors)}"),
             ("Note", printable(row.note or "—", limit=500)),
         ]

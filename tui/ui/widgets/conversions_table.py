@@ -153,7 +153,6 @@ class ConversionsTable(ScrollView, can_focus=True):
         self._now = now
         self._poll_interval = poll_interval
         self._rows = TableRows()
-        self._filtering = False  # a filter text is set (says why no row is shown)
         self._cursor_id: int | None = None
         self._marks: set[int] = set()
         self._slots: tuple[ColumnSlot, ...] = ()
@@ -284,7 +283,6 @@ class ConversionsTable(ScrollView, can_focus=True):
     def set_filter(self, text: str) -> None:
         """Show rows whose ID, file, type, status or note contains ``text`` (any case)."""
         before = self._cursor_index()
-        self._filtering = bool(text.strip())
         self._rows.set_filter(text)
         self._after_change(before, reordered=True, follow=True)
 
@@ -636,7 +634,7 @@ class ConversionsTable(ScrollView, can_focus=True):
             if y == 1:
                 if not len(self._rows):
                     message = self.empty_message
-                elif self._filtering:
+                elif self._rows.filter_text:
                     message = self.no_match_message
                 else:
                     message = self.view_empty_message

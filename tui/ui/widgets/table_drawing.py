@@ -16,6 +16,7 @@ from rich.style import Style
 from textual.strip import Strip
 
 from tui.core.statuses import StatusKind
+from tui.core.triage import time_in_status_is_minimum
 from tui.ui.widgets.table_columns import (
     GUTTER,
     ColumnSlot,
@@ -61,10 +62,10 @@ def clock_cells(entry: RowEntry, now: int, today: datetime, stale_after: float) 
             entry.uploaded_day = day
         uploaded = entry.uploaded_text
     stale = checked is not None and now - checked > stale_after
-    if row.entered_seen:
-        in_status = format_age(row.last_changed, now)
-    else:  # the status of the first answer: since some time before it
+    if time_in_status_is_minimum(row):
         in_status = format_at_least(row.last_changed, now)
+    else:
+        in_status = format_age(row.last_changed, now)
     return (in_status, format_age(checked, now), stale, uploaded)
 
 

@@ -20,6 +20,10 @@ argument, and ``asyncio.CancelledError`` which is never swallowed)::
     ├── BadResponseError          an answer the client cannot use: not JSON, not an
     │                             envelope, a success without the payload it needs,
     │                             an unexpected status (a redirect)
+    │   ├── AnswerTooLargeError   the body (decompressed) passed the size cap: cut off;
+    │   │                         .limit in bytes
+    │   └── WrongConversionError  the payload is about another conversion than the one
+    │                             asked for; .asked_id, .answered_id (never stored)
     └── TransportError            no HTTP answer at all; .reason is one of "refused",
                                   "reset", "timeout", "tls", "protocol", "other"
 
@@ -41,6 +45,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "TRANSPORT_REASONS",
+    "AnswerTooLargeError",
     "ApiError",
     "AuthenticationError",
     "BadResponseError",
@@ -52,6 +57,7 @@ __all__ = [
     "RateLimitedError",
     "ServerError",
     "TransportError",
+    "WrongConversionError",
     "body_excerpt",
 ]
 
@@ -151,6 +157,26 @@ class ServerError(ApiError):
 
 class BadResponseError(ApiError):
     """An answer the client cannot use (not JSON, wrong shape, unexpected status)."""
+
+
+class AnswerTooLargeError(BadResponseError):
+    """The answer's body passed the size cap (counted after decompression) and was cut off.
+
+    ``limit`` is the cap in bytes. Raised before reading when Content-Length is above it.
+    """
+
+    limit: int = 0
+
+
+class WrongConversionError(BadResponseError):
+    """The answer's payload names another conversion than the one asked about.
+
+    ``asked_id`` is the ID in the request, ``answered_id`` the ID in the payload. Such an
+    answer is never stored as the asked conversion.
+    """
+
+    asked_id: int = 0
+    answered_id: int = 0
 
 
 class TransportError(ApiError):

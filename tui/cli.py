@@ -14,6 +14,7 @@ import os
 import shutil
 import sys
 import tempfile
+import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,12 +35,56 @@ def _fail(message: str, code: int = 2) -> int:
     return code
 
 
+#: Exit codes, per command, as ``--help`` shows them (the README repeats them).
+MONITOR_EXITS = (
+    (0, "the monitor was closed normally"),
+    (2, "usage or configuration problem: no base URL, an argument with no conversion ID, "
+        "a watchlist that cannot be opened"),
+    (130, "interrupted (Ctrl-C)"),
+)
+LOGIN_EXITS = (
+    (0, "the key was checked and stored in the OS keyring"),
+    (1, "the server refused the key, or could not be asked"),
+    (2, "usage or configuration problem, or no key typed"),
+    (3, "the key is good but there is no usable keyring to store it in: use "
+        "CONVERSIONS_API_KEY instead, as the message says"),
+)
+LOGOUT_EXITS = (
+    (0, "the key was removed, or none was stored (also when there is no keyring at all)"),
+    (1, "the keyring could not be asked (locked, not answering)"),
+    (2, "usage or configuration problem"),
+)
+WATCH_EXITS = (
+    (0, "every argument gave IDs (added, or already watched)"),
+    (1, "some arguments gave no ID (listed on stderr); the IDs of the others were added"),
+    (2, "no argument gave an ID (nothing added), or a usage or configuration problem"),
+)
+
+
+def exit_codes_epilog(codes: Sequence[tuple[int, str]], before: str = "") -> str:
+    """The ``--help`` epilog listing a command's exit codes, one a line."""
+    lines = [before, ""] if before else []
+    lines.append("exit codes:")
+    for code, meaning in codes:
+        lines += textwrap.wrap(f"{code:<3} {meaning}", width=76, initial_indent="  ",
+                               subsequent_indent="      ")
+    return "\n".join(lines)
+
+
+EXIT_KEY_NOT_STORED = 3
+_NO_KEYRING_USE_ENV = (
+    "To use the key without a keyring, put it in the environment of the shell you run "
+    "conversions-tui from: `read -rs CONVERSIONS_API_KEY && export CONVERSIONS_API_KEY` "
+    "(paste the key, then Enter; it is not echoed nor kept in the shell history).")
+
+
 def _monitor_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="conversions-tui",
         description="Monitor and triage conversions of the Conversions API.",
-        epilog="subcommands: sandbox, login, logout, watch, upload "
-               "(conversions-tui SUBCOMMAND --help)",
+        epilog=exit_codes_epilog(MONITOR_EXITS, "subcommands: sandbox, login, logout, watch, "
+                                 "upload (conversions-tui SUBCOMMAND --help)"),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("ids", nargs="*", help="conversion IDs or ranges to add to the watchlist")
     parser.add_argument("--demo", action="store_true",
@@ -74,10 +119,24 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 # ------------------------------------------------------------------ monitor
 def _parse_ids(texts: Sequence[str]) -> tuple[list[int], list[str]]:
-    from tui.core.idlist import parse_id_list
+    """The IDs in command-line arguments, and each rejected piece with why.
 
-    result = parse_id_list(" ".join(texts))
-    return result.ids, result.invalid
+    Each argument is read on its own: words in ticket text pasted as one argument are
+    ignored, but an argument with no ID in it at all (``watch abc``) is rejected, so
+    nothing typed disappears silently.
+    """
+    from tui.core.idlist import parse_id_list
+    from tui.core.untrusted import printable
+
+    ids: dict[int, None] = {}
+    invalid: list[str] = []
+    for text in texts:
+        result = parse_id_list(text)
+        ids.update(dict.fromkeys(result.ids))
+        invalid += result.invalid
+        if not result.ids and not result.invalid:
+            invalid.append(f"{printable(text, limit=40) or repr(text)} (no conversion ID in it)")
+    return list(ids), invalid
 
 
 def _run_monitor(opts: argparse.Namespace) -> int:
@@ -196,12 +255,15 @@ def _run_sandbox(argv: list[str]) -> int:
     return run_sandbox(argv)
 
 
-def _profile_for(argv: list[str], prog: str, extra: Callable[[argparse.ArgumentParser], object]
+def _profile_for(argv: list[str], prog: str, extra: Callable[[argparse.ArgumentParser], object],
+                 *, description: str, exits: Sequence[tuple[int, str]],
                  ) -> tuple[argparse.Namespace, AppPaths, AppConfig, ProfileSettings] | int:
     from tui.core.paths import AppPaths
     from tui.core.settings import ConfigError, load_config, resolve_profile
 
-    parser = argparse.ArgumentParser(prog=f"conversions-tui {prog}")
+    parser = argparse.ArgumentParser(prog=f"conversions-tui {prog}", description=description,
+                                     epilog=exit_codes_epilog(exits),
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--profile", help="profile name (or CONVERSIONS_PROFILE)")
     parser.add_argument("--base-url", help="API base URL (or CONVERSIONS_BASE_URL)")
     parser.add_argument("--allow-insecure-http", action="store_true",
@@ -223,7 +285,9 @@ def _login(argv: list[str]) -> int:
     from tui.api.errors import ApiError, AuthenticationError, NotFoundError
     from tui.core.credentials import ApiKey, CredentialStore
 
-    got = _profile_for(argv, "login", lambda p: None)
+    got = _profile_for(argv, "login", lambda p: None, exits=LOGIN_EXITS,
+                       description="Check an API key with the server and store it in the OS "
+                                   "keyring for the profile.")
     if isinstance(got, int):
         return got
     _opts, _paths, _config, profile = got
@@ -264,24 +328,43 @@ def _login(argv: list[str]) -> int:
     from tui.core.untrusted import printable
 
     print(printable(described, limit=300))
-    problem = CredentialStore().save_sync(profile.name, key)
+    # A command that exits cannot keep the key "for this session": say it was not stored.
+    store = CredentialStore(then="it was not stored")
+    problem = store.save_sync(profile.name, key)
+    if problem is None:
+        # A keyring that takes keys and forgets them (the "null" backend) stores nothing.
+        back = store.resolve_sync(profile.name, {})
+        if back.key != key:
+            problem = back.problem or ("The keyring accepted the key but does not give it "
+                                       "back: it was not stored.")
     if problem:
-        return _fail(f"the key was not stored: {problem}", 1)
+        _fail(f"the key is good, but {problem[0].lower()}{problem[1:]}")
+        print(_NO_KEYRING_USE_ENV, file=sys.stderr)
+        return EXIT_KEY_NOT_STORED
     print(f"Stored in the OS keyring for profile {profile.name!r} (key {key.masked}).")
     return 0
 
 
 def _logout(argv: list[str]) -> int:
-    from tui.core.credentials import CredentialStore
+    from tui.core.credentials import CredentialStore, Removal
 
-    got = _profile_for(argv, "logout", lambda p: None)
+    got = _profile_for(argv, "logout", lambda p: None, exits=LOGOUT_EXITS,
+                       description="Remove the profile's API key from the OS keyring.")
     if isinstance(got, int):
         return got
     _opts, _paths, _config, profile = got
-    problem = CredentialStore().forget_sync(profile.name)
-    if problem:
-        return _fail(problem, 1)
-    print(f"Removed the key of profile {profile.name!r} from the OS keyring.")
+    removal = CredentialStore(then="nothing was removed").remove_sync(profile.name)
+    if isinstance(removal, str):
+        return _fail(removal, 1)
+    said = {
+        Removal.REMOVED: f"Removed the key of profile {profile.name!r} from the OS keyring.",
+        Removal.NOTHING_STORED: f"No key was stored for profile {profile.name!r} in the OS "
+                                "keyring: nothing to remove.",
+        Removal.NO_KEYRING: f"No keyring is available here, so no key can be stored for "
+                            f"profile {profile.name!r}: nothing to remove. (A key in "
+                            "CONVERSIONS_API_KEY is removed with `unset CONVERSIONS_API_KEY`.)",
+    }
+    print(said[removal])
     return 0
 
 
@@ -289,11 +372,16 @@ def _watch(argv: list[str]) -> int:
     from tui.core.watchlist import Watchlist
 
     got = _profile_for(argv, "watch",
-                       lambda p: p.add_argument("ids", nargs="+", help="IDs, ranges or text"))
+                       lambda p: p.add_argument("ids", nargs="+", help="IDs, ranges or text"),
+                       exits=WATCH_EXITS,
+                       description="Add conversion IDs to the profile's watchlist (the "
+                                   "monitor polls them).")
     if isinstance(got, int):
         return got
     opts, paths, _config, profile = got
     ids, invalid = _parse_ids(opts.ids)
+    if not ids:
+        return _fail("no conversion ID given, nothing added. Not IDs: " + "; ".join(invalid))
     paths.ensure(profile.name)
     watchlist = Watchlist(paths.watchlist_db(profile.name))
     try:

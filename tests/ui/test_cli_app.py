@@ -96,6 +96,7 @@ def test_login_checks_the_key_and_stores_it_logout_removes_it(
     assert "Removed the key of profile 'default'" in capsys.readouterr().out
     assert memory_keyring.store == {}
     assert cli.main(["logout"]) == 0  # nothing stored: still fine
+    assert "No key was stored for profile 'default'" in capsys.readouterr().out
 
 
 def test_login_with_a_wrong_key_stores_nothing_and_exits_1(
@@ -140,3 +141,119 @@ def test_a_watchlist_from_a_newer_version_is_a_sentence_not_a_traceback(
     err = capsys.readouterr().err
     assert "cannot open the watchlist of profile 'default'" in err
     assert "Traceback" not in err and "some-key" not in err
+
+
+# ------------------------------------------------- inputs that are no IDs, no keyring
+NO_KEYRING = "keyring.backends.fail.Keyring"  # raises NoKeyringError, as over SSH
+
+
+def _watched_ids() -> list[int]:
+    with Watchlist(AppPaths.default().watchlist_db("default")) as watchlist:
+        return watchlist.ids()
+
+
+def test_watch_of_nothing_valid_lists_the_inputs_and_exits_2() -> None:
+    env = clean_env(CONVERSIONS_BASE_URL="https://api.northwind.example")
+    done = run_script("watch", "abc", "0", env=env)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "abc (no conversion ID in it)" in done.stderr
+    assert "0 (IDs start at 1)" in done.stderr
+    assert "nothing added" in done.stderr
+    assert "Watching" not in done.stdout  # no "Watching 0 more"
+    assert not AppPaths.default().watchlist_db("default").exists()
+
+
+def test_watch_of_an_id_and_a_word_watches_the_id_and_lists_the_word() -> None:
+    env = clean_env(CONVERSIONS_BASE_URL="https://api.northwind.example")
+    done = run_script("watch", "12", "abc", env=env)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Watching 1 more in profile 'default'" in done.stdout
+    assert "Not IDs: abc (no conversion ID in it)" in done.stderr
+    assert _watched_ids() == [12]
+
+
+def test_ticket_text_in_one_argument_still_gives_its_ids(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("CONVERSIONS_BASE_URL", "https://api.northwind.example")
+    assert cli.main(["watch", "Conversions #4512 and 4513 failed"]) == 0
+    assert _watched_ids() == [4512, 4513]
+
+
+@pytest.mark.parametrize("command", ["watch", "login", "logout", "upload"])
+def test_every_subcommand_documents_its_exit_codes(command: str) -> None:
+    done = run_script(command, "--help")
+    assert done.returncode == 0, done.stderr
+    assert "\nexit codes:\n  0   " in done.stdout, done.stdout
+    assert "\n  2   " in done.stdout
+
+
+def test_the_monitor_help_documents_its_exit_codes() -> None:
+    assert "\nexit codes:\n  0   the monitor was closed normally" in run_script("--help").stdout
+
+
+def test_login_without_a_keyring_says_how_to_use_the_environment(
+        sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import keyring
+    from keyring.backends.fail import Keyring as FailKeyring
+
+    keyring.set_keyring(FailKeyring())  # the conftest puts the in-memory one back
+    monkeypatch.setenv("CONVERSIONS_BASE_URL", sandbox.base_url)
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": "test-key")
+    assert cli.main(["login"]) == cli.EXIT_KEY_NOT_STORED == 3
+    captured = capsys.readouterr()
+    assert "the key belongs to Dana Whitfield" in captured.out  # it was checked
+    assert "the key is good, but no keyring backend is available" in captured.err
+    assert "it was not stored" in captured.err
+    assert "export CONVERSIONS_API_KEY" in captured.err
+    assert "session" not in captured.out + captured.err  # no session outlives the command
+    assert "Stored in the OS keyring" not in captured.out
+    assert "test-key" not in captured.out + captured.err
+
+
+def test_login_into_a_keyring_that_forgets_is_not_called_stored(
+        sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import keyring
+    from keyring.backends.null import Keyring as NullKeyring
+
+    keyring.set_keyring(NullKeyring())  # takes every key, gives none back
+    monkeypatch.setenv("CONVERSIONS_BASE_URL", sandbox.base_url)
+    monkeypatch.setattr("getpass.getpass", lambda prompt="": "test-key")
+    assert cli.main(["login"]) == 3
+    captured = capsys.readouterr()
+    assert "does not give it back: it was not stored" in captured.err
+    assert "Stored in the OS keyring" not in captured.out
+
+
+def test_logout_without_a_keyring_says_nothing_is_stored_and_exits_0() -> None:
+    env = clean_env(CONVERSIONS_BASE_URL="https://api.northwind.example",
+                    PYTHON_KEYRING_BACKEND=NO_KEYRING)
+    done = run_script("logout", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "no key can be stored for profile 'default': nothing to remove" in done.stdout
+    assert done.stderr == ""
+
+
+def test_logout_with_nothing_stored_says_so(
+        memory_keyring: InMemoryKeyring, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("CONVERSIONS_BASE_URL", "https://api.northwind.example")
+    assert cli.main(["logout"]) == 0
+    assert "No key was stored for profile 'default'" in capsys.readouterr().out
+
+
+def test_logout_with_a_locked_keyring_fails_with_1(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import keyring
+    import keyring.errors
+
+    class LockedKeyring(InMemoryKeyring):
+        def delete_password(self, service: str, username: str) -> None:
+            raise keyring.errors.KeyringLocked("locked")
+
+    keyring.set_keyring(LockedKeyring())
+    monkeypatch.setenv("CONVERSIONS_BASE_URL", "https://api.northwind.example")
+    assert cli.main(["logout"]) == 1
+    err = capsys.readouterr().err
+    assert "The keyring is locked: nothing was removed" in err

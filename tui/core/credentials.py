@@ -30,6 +30,7 @@ __all__ = [
     "ApiKey",
     "CredentialStore",
     "KeySource",
+    "Removal",
     "ResolvedKey",
     "session_key",
 ]
@@ -126,21 +127,30 @@ def session_key(secret: str) -> ResolvedKey:
 _SESSION_ONLY = "the key is kept for this session only"
 
 
-def _problem(error: BaseException | None, action: str, timeout: float) -> str:
-    """One sentence: what went wrong with the keyring, and how to fix it."""
+class Removal(Enum):
+    """What :meth:`CredentialStore.remove_sync` found (``logout``)."""
+
+    REMOVED = "removed"
+    NOTHING_STORED = "nothing stored"
+    NO_KEYRING = "no keyring"  # no backend at all: nothing can have been stored
+
+
+def _problem(error: BaseException | None, action: str, timeout: float,
+             then: str = _SESSION_ONLY) -> str:
+    """One sentence: what went wrong with the keyring, what follows (``then``), the fix."""
     if error is None:  # timed out
         return (f"The keyring did not answer within {timeout:g} s (a locked Secret Service may "
-                f"be waiting for a password prompt): {_SESSION_ONLY}; unlock the keyring or "
+                f"be waiting for a password prompt): {then}; unlock the keyring or "
                 f"set {ENV_API_KEY}.")
     if isinstance(error, keyring.errors.NoKeyringError):
-        return (f"No keyring backend is available (usual over SSH): {_SESSION_ONLY}; set "
+        return (f"No keyring backend is available (usual over SSH): {then}; set "
                 f"{ENV_API_KEY} or install and unlock a Secret Service to store it.")
     if isinstance(error, keyring.errors.KeyringLocked):
-        return (f"The keyring is locked: {_SESSION_ONLY}; unlock it (for example by logging in "
+        return (f"The keyring is locked: {then}; unlock it (for example by logging in "
                 f"to the desktop session) or set {ENV_API_KEY}.")
     # Name the kind of failure only: a backend's message could in theory echo the secret.
     return (f"The keyring could not {action} the key ({type(error).__name__}): "
-            f"{_SESSION_ONLY}; check the keyring setup or set {ENV_API_KEY}.")
+            f"{then}; check the keyring setup or set {ENV_API_KEY}.")
 
 
 class _Call:
@@ -184,14 +194,17 @@ class CredentialStore:
 
     ``backend`` replaces the process-wide keyring backend (tests); by default
     the ``keyring`` package picks one, on the worker thread, since even that
-    choice can block.
+    choice can block. ``then`` is what the problem sentences say follows a failure:
+    the app keeps the key for the session; a command that exits (``login``) says
+    the key was not stored.
     """
 
     def __init__(self, service: str = SERVICE, timeout: float = 3.0, *,
-                 backend: Any | None = None) -> None:
+                 backend: Any | None = None, then: str = _SESSION_ONLY) -> None:
         self.service = service
         self.timeout = timeout
         self._backend = backend
+        self._then = then
         self._hung: _Call | None = None
 
     def __repr__(self) -> str:
@@ -274,7 +287,8 @@ class CredentialStore:
     def _resolved(self, call: _Call | None) -> ResolvedKey:
         if call is None or call.error is not None:
             return ResolvedKey(None, KeySource.NONE,
-                               _problem(call.error if call else None, "read", self.timeout))
+                               _problem(call.error if call else None, "read", self.timeout,
+                                        self._then))
         if call.value is None:
             return ResolvedKey(None, KeySource.NONE)
         try:
@@ -286,7 +300,7 @@ class CredentialStore:
 
     def _outcome(self, call: _Call | None, action: str) -> str | None:
         if call is None or call.error is not None:
-            return _problem(call.error if call else None, action, self.timeout)
+            return _problem(call.error if call else None, action, self.timeout, self._then)
         return None
 
     # -- public API ----------------------------------------------------------------------
@@ -314,3 +328,24 @@ class CredentialStore:
     def forget_sync(self, profile: str) -> str | None:
         """:meth:`forget` for the CLI (``logout``)."""
         return self._outcome(self._wait_sync(self._delete(profile)), "remove")
+
+    def remove_sync(self, profile: str) -> Removal | str:
+        """Remove the stored key, saying whether there was one (``logout``).
+
+        No keyring backend at all is not a failure: nothing can have been stored.
+        Returns the problem sentence when the keyring failed otherwise.
+        """
+
+        def remove() -> Removal:
+            try:
+                self._keyring().delete_password(self.service, profile)
+            except keyring.errors.PasswordDeleteError:
+                return Removal.NOTHING_STORED
+            except keyring.errors.NoKeyringError:
+                return Removal.NO_KEYRING
+            return Removal.REMOVED
+
+        call = self._wait_sync(remove)
+        if call is None or call.error is not None:
+            return _problem(call.error if call else None, "remove", self.timeout, self._then)
+        return Removal(call.value)

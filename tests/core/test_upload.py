@@ -20,9 +20,11 @@ from tui.core.upload import Uploader, UploadProgress, reference_note
 from tui.core.upload_outcome import UploadOutcome
 from tui.core.upload_plan import UploadItem, UploadPlan, plan_upload
 from tui.core.watchlist import Watchlist
+from tui.sandbox.demo_data import DEMO_PROFILE
 from tui.sandbox.runner import SandboxServer
 
 POSTS = "POST /v1/conversions"
+OWNER = str(DEMO_PROFILE["email"])  # whose key the sandbox says it is
 
 
 class RecordingAudit:
@@ -101,8 +103,9 @@ async def test_all_valid_files_are_accepted_watched_and_audited(
     assert watchlist.ids() == sorted(ids)
     assert all(watchlist.get(i).note == reference_note("T-4412") for i in ids)  # type: ignore[union-attr]
     assert "T-4412" in reference_note("T-4412")
+    # The user is the key owner's e-mail from the server's answer (it wins over a guess).
     assert audit.entries == [{"action": "upload", "ids": ids, "outcome": "accepted 5 of 5",
-                              "profile": "sandbox", "user": "tester", "detail": "ref T-4412"}]
+                              "profile": "sandbox", "user": OWNER, "detail": "ref T-4412"}]
     assert _posts(sandbox) == 1
     last = progress[-1]
     assert (last.state, last.accepted_records, last.accepted_bytes, last.sent_records) == (
@@ -222,6 +225,11 @@ async def test_a_lone_record_still_too_large_is_rejected(tmp_path: Path,
     assert all("too large for the server even on its own" in reasons[0]
                for _, reasons in outcome.rejected)
     assert outcome.batches_posted == 5  # 3 -> 2 + 1 -> 1 + 1 (+ the lone one)
+    # Each lone refusal is audited with the file's name.
+    refusals = [e for e in audit.entries if e["outcome"].startswith("refused as too large")]
+    assert len(refusals) == 3 and all(e["ids"] == [] for e in refusals)
+    assert {e["detail"].rsplit("File: ", 1)[1] for e in refusals} == {
+        item.file_name for item in plan.items}
 
 
 async def test_rate_limited_waits_for_retry_after_and_goes_on(
@@ -250,6 +258,8 @@ async def test_too_many_rate_limits_stop_the_upload(
     assert outcome.stopped_by == "rate_limit"
     assert _outcomes(outcome) == ["failed", "not_sent"]
     assert _posts(sandbox) == 3
+    [entry] = audit.entries
+    assert entry["outcome"].startswith("refused as a whole (HTTP 429): batch 1 of 2")
 
 
 async def test_cancel_cuts_a_rate_limit_wait_short(
@@ -358,6 +368,12 @@ async def test_a_batch_refused_as_a_whole_failed_and_is_safe_to_retry(
                               batch_records=1).run(plan)
     assert _outcomes(outcome) == ["failed", "accepted"]
     assert "HTTP 400" in outcome.failed[0][1]
+    # Both batches are in the audit log, the refused one too, with its files and reason.
+    assert [e["outcome"] for e in audit.entries] == [
+        "refused as a whole (HTTP 400): batch 1 of 2: accepted 0 of 1 (upload of 2 files)",
+        "batch 2 of 2: accepted 1 of 1 (upload of 2 files)"]
+    assert audit.entries[0]["detail"].endswith(f"Files: {plan.items[0].file_name}")
+    assert "Injected fault: the service answered 400" in audit.entries[0]["detail"]
     retry = outcome.retry_plan()
     assert retry.items == [plan.items[0]]
     again = await _uploader(client, watchlist, audit).run(retry)
@@ -379,6 +395,9 @@ async def test_a_refused_connection_is_not_delivered(watchlist: Watchlist, audit
     assert _outcomes(outcome) == ["failed", "failed", "not_sent"]
     assert outcome.stopped_by == "transport"
     assert "refused" in outcome.failed[0][1]
+    assert [e["outcome"] for e in audit.entries] == [
+        f"refused as a whole (not delivered): batch {n} of 3: accepted 0 of 1 (upload of 3 "
+        "files)" for n in (1, 2)]
 
 
 async def test_cancel_stops_after_the_batch_in_flight(
@@ -463,4 +482,4 @@ async def test_the_real_audit_log_holds_every_batch(
     assert [list(entry.ids) for entry in entries] == [outcome.accepted_ids[:2],
                                                       outcome.accepted_ids[2:]]
     assert {(e.action, e.profile, e.user, e.detail) for e in entries} == {
-        ("upload", "sandbox", "ann", "ref T-9")}
+        ("upload", "sandbox", OWNER, "ref T-9")}

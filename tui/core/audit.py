@@ -5,23 +5,33 @@ appended here, one SQLite row each (WAL, committed at once), per profile, so
 support staff can answer "who deleted 4512, and when?". It never holds an API
 key: there is no column for one, and any key registered with :meth:`redact`
 is masked in every text that is stored.
+
+Who acted is decided here, the same way for the app and the CLI (see
+:func:`acting_user`): the e-mail of the key's owner when the server has told us
+(every answer carries the profile), else the operating-system login name.
 """
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import sqlite3
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from tui.core.credentials import ApiKey
+from tui.core.watchlist import DELETED_STATUS
 
-__all__ = ["AuditEntry", "AuditLog"]
+if TYPE_CHECKING:
+    from tui.core.watchlist import StatusChange, WatchedConversion
+
+__all__ = ["AuditEntry", "AuditLog", "acting_user", "record_confirmed_deletions"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (
@@ -35,6 +45,17 @@ CREATE TABLE IF NOT EXISTS audit (
     detail TEXT
 );
 """
+
+
+def acting_user(email: str | None) -> str | None:
+    """Who the audit log names: ``email`` (the key owner's, from the server's answers)
+    when known, else the login name of this process's user (None if there is none)."""
+    if email and email.strip():
+        return email.strip()
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in this environment (a container without one)
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +110,13 @@ class AuditLog:
     def append(self, action: str, ids: Sequence[int], outcome: str, profile: str,
                user: str | None, detail: str | None = None,
                at: float | None = None) -> AuditEntry:
-        """Record one action (committed before returning) and return it."""
+        """Record one action (committed before returning) and return it.
+
+        ``user`` is the key owner's e-mail when known; None (or empty) stands for the
+        operating-system user (see :func:`acting_user`).
+        """
         when = time.time() if at is None else at
+        user = acting_user(user)
         values = (when, self._clean(action), json.dumps([int(i) for i in ids]),
                   self._clean(outcome), self._clean(profile), self._clean(user),
                   self._clean(detail))
@@ -127,3 +153,35 @@ class AuditLog:
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:
         self.close()
+
+
+def record_confirmed_deletions(audit: AuditLog, changes: Iterable[StatusChange],
+                               rows: Iterable[WatchedConversion], *, profile: str,
+                               user: str | None) -> list[int]:
+    """Record phase two of the deletes this profile asked for: the status turned Deleted,
+    or the server answered 404 after the request (the watchlist shows that as Deleted too).
+
+    ``changes`` and ``rows`` are one poll update's; a conversion deleted by someone else
+    (no delete requested here) is not an action of ours and is left out. Returns the IDs.
+    """
+    requested = {row.id: row for row in rows if row.delete_requested_at is not None}
+    confirmed: list[int] = []
+    for change in changes:
+        row = requested.get(change.id)
+        if row is None or change.current != DELETED_STATUS:
+            continue
+        how = ("the server reports it Deleted" if _last_answered_status(row) == DELETED_STATUS
+               else "the server no longer has it (404 after the delete request)")
+        audit.append("delete", [change.id], "confirmed", profile, user,
+                     detail=f"deletion confirmed: {how}", at=change.at)
+        confirmed.append(change.id)
+    return confirmed
+
+
+def _last_answered_status(row: WatchedConversion) -> str | None:
+    """The status in the last answer stored for ``row`` (a 404 leaves the one before)."""
+    try:
+        status = json.loads(row.raw or "{}").get("payload", {}).get("status")
+    except (ValueError, AttributeError):
+        return None
+    return status if isinstance(status, str) else None

@@ -18,6 +18,9 @@ What each failure does (a POST is not idempotent, so nothing is re-sent blindly)
 * A 4xx for the whole batch or a refused connection: the batch "failed" (certainly
   not processed).
 * ``max_failures`` batches in a row without a usable answer: stop.
+
+Every batch that went out gets one audit entry, refused ones included, counted against
+the whole upload ("accepted 9 of 14 (5 left out before sending)").
 """
 
 from __future__ import annotations
@@ -41,7 +44,8 @@ from tui.api.errors import (
     ServerError,
     TransportError,
 )
-from tui.api.models import BatchEnvelope, BatchRecordResult, ConversionRecord
+from tui.api.models import BatchEnvelope, BatchRecordResult, ConversionRecord, Envelope
+from tui.core.untrusted import printable
 from tui.core.upload_body import BuiltBody, build_body, group_batches
 from tui.core.upload_outcome import FileOutcome, FileResult, UploadOutcome
 from tui.core.upload_plan import UploadItem, UploadPlan
@@ -140,6 +144,8 @@ class Uploader:
 
     ``on_progress`` is called on the event loop after every step. One run at a time;
     the same uploader can run again (a retry) once the previous run returned.
+    ``user`` is the key owner's e-mail if already known; the server's answers name it
+    too, and the audit log falls back to the OS user (see ``tui.core.audit``).
     """
 
     def __init__(self, client: BatchPoster, watchlist: WatchlistSink, audit: AuditSink, *,
@@ -279,10 +285,13 @@ class Uploader:
             envelope = await self._post(run, built.body)
         except PayloadTooLargeError as error:
             run.outcome.batches_posted += 1
+            self._learn_user(error.envelope)
             if len(items) == 1:
-                run.add(items[0], FileOutcome.REJECTED, batch=number, index=0,
-                        reasons=(f"{error} The file is too large for the server "
-                                 "even on its own.",))
+                why = f"{error} The file is too large for the server even on its own."
+                run.add(items[0], FileOutcome.REJECTED, batch=number, index=0, reasons=(why,))
+                self._audit_append(run, [], "refused as too large (HTTP 413): "
+                                   + self._batch_words(run, 0, 1, number, refused=True),
+                                   f"{why} File: {items[0].file_name}")
             else:
                 half = (len(items) + 1) // 2
                 queue.appendleft(items[half:])
@@ -297,12 +306,14 @@ class Uploader:
                         "`conversions-tui login`. Nothing more was sent.", "auth") from None
         except RateLimitedError as error:
             run.add_all(items, FileOutcome.FAILED, reasons=(str(error),), batch=number)
+            self._audit_refused(run, items, number, error)
             raise _Stop(f"The server kept asking to slow down ({error}); stopped.",
                         "rate_limit") from None
         except TransportError as error:
             run.outcome.batches_posted += 1
             if error.reason in _NOT_DELIVERED:
                 run.add_all(items, FileOutcome.FAILED, reasons=(str(error),), batch=number)
+                self._audit_refused(run, items, number, error)
             else:
                 self._lost(run, items, number, error)
             return self._failed(run, failures + 1, "transport")
@@ -312,13 +323,22 @@ class Uploader:
             return self._failed(run, failures + 1, "failures")
         except ApiError as error:
             run.outcome.batches_posted += 1
+            self._learn_user(error.envelope)
             reasons = (str(error), *error.errors)
             run.add_all(items, FileOutcome.FAILED, reasons=reasons, batch=number)
             run.outcome.problems.append(f"Batch {number} ({len(items)} files) failed: {error}")
+            self._audit_refused(run, items, number, error)
             return self._failed(run, failures + 1, "failures")
         run.outcome.batches_posted += 1
+        self._learn_user(envelope)
         self._file_answer(run, envelope, items, number)
         return 0
+
+    def _learn_user(self, envelope: Envelope | None) -> None:
+        """The audit names the key's owner once an answer says who it is (the app knows
+        it from polling; the CLI learns it from its first answer)."""
+        if envelope is not None and envelope.profile is not None and envelope.profile.email:
+            self._user = envelope.profile.email
 
     def _failed(self, run: _Run, failures: int, by: str) -> int:
         if failures >= self._max_failures:
@@ -337,6 +357,17 @@ class Uploader:
             f"Batch {number} ({len(items)} files: {names}{more}): outcome unknown. {error}")
         files = ", ".join(item.file_name for item in items)
         self._audit_append(run, [], f"unknown ({len(items)} files)", f"{error} Files: {files}")
+
+    def _audit_refused(self, run: _Run, items: list[UploadItem], number: int,
+                       error: ApiError) -> None:
+        """A batch certainly not processed (a whole-batch 4xx, a refused connection, the
+        rate limit outlasted): recorded like every other batch, with the reason."""
+        status = f"HTTP {error.status_code}" if error.status_code else "not delivered"
+        why = "; ".join(printable(text, limit=300) for text in (str(error), *error.errors))
+        files = ", ".join(item.file_name for item in items)
+        self._audit_append(run, [], f"refused as a whole ({status}): "
+                           + self._batch_words(run, 0, len(items), number, refused=True),
+                           f"{why} Files: {files}")
 
     async def _post(self, run: _Run, body: bytes) -> BatchEnvelope:
         """Post, waiting out 429s (bounded); cancel ends a wait with a stop."""
@@ -394,11 +425,29 @@ class Uploader:
                     f"Rejected without a reason (HTTP {envelope.http_status}).",)
                 run.add(item, FileOutcome.REJECTED, batch=number, index=index, reasons=reasons,
                         warnings=tuple(result.warnings))
-        self._record(run, accepted, len(items))
+        self._record(run, accepted, len(items), number)
 
-    def _record(self, run: _Run, ids: list[int], total: int) -> None:
+    @staticmethod
+    def _batch_words(run: _Run, accepted: int, sent: int, number: int, *,
+                     refused: bool = False) -> str:
+        """"accepted 9 of 14 (5 left out before sending)": counts of the whole upload, so an
+        entry never reads "9 of 9" for an upload of 14 files. With several batches the
+        entry names its batch and the upload's size."""
+        named = len(run.plan.items) + len(run.plan.rejected)
+        rejected = 0 if refused else sent - accepted  # a refusal says so before these words
+        if run.batches_planned <= 1 and run.outcome.batches_posted <= 1:
+            left_out = named - sent
+            return (f"accepted {accepted} of {named}"
+                    + (f", {rejected} rejected" if rejected else "")
+                    + (f" ({left_out} left out before sending)" if left_out else ""))
+        left_out = len(run.plan.rejected)
+        return (f"batch {number} of {max(run.batches_planned, number)}: accepted {accepted} "
+                f"of {sent}" + (f", {rejected} rejected" if rejected else "")
+                + f" (upload of {named} files"
+                + (f", {left_out} left out before sending)" if left_out else ")"))
+
+    def _record(self, run: _Run, ids: list[int], total: int, number: int) -> None:
         """Watchlist and audit log, before the next batch; a failure here stops the run."""
-        rejected = total - len(ids)
         try:
             if ids:
                 self._watchlist.add(ids, note=reference_note(run.reference))
@@ -407,9 +456,7 @@ class Uploader:
                         f"({type(error).__name__}: {error}); stopped so that nothing goes "
                         f"unrecorded. New IDs: {', '.join(map(str, ids))}.",
                         "recording") from None
-        outcome = f"accepted {len(ids)} of {total}" + (f", {rejected} rejected" if rejected
-                                                       else "")
-        self._audit_append(run, ids, outcome)
+        self._audit_append(run, ids, self._batch_words(run, len(ids), total, number))
 
     def _audit_append(self, run: _Run, ids: list[int], outcome: str,
                       detail: str | None = None) -> None:

@@ -14,6 +14,7 @@ from textual.widgets import Footer, Input, Tab, Tabs
 from textual.worker import Worker, WorkerState
 
 from tui.api.models import Profile
+from tui.core.audit import record_confirmed_deletions
 from tui.core.credentials import ApiKey, KeySource
 from tui.core.idlist import IdListResult
 from tui.core.poller import ConnectivityState, PollScheduler, PollSettings, PollUpdate
@@ -201,6 +202,11 @@ class MonitorScreen(TriageScreen):
 
     def _on_poll_update(self, update: PollUpdate) -> None:
         self.post_message(PollUpdated(update))
+        # Phase two of a delete (Deleted, or 404 after the request) is audited when seen.
+        who = self.session.last_profile
+        record_confirmed_deletions(self.session.audit, update.changes, update.rows,
+                                   profile=self.session.profile.name,
+                                   user=who.email if who is not None else None)
 
     @work(exclusive=True, group="connect", exit_on_error=False)
     async def _ask_for_new_key(self, why: str) -> None:

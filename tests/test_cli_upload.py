@@ -260,3 +260,221 @@ def test_ctrl_c_stops_after_the_batch_in_flight(env: SandboxServer, tmp_path: Pa
     assert document["stopped_by"] == "cancel"
     assert [r["outcome"] for r in document["results"]] == ["not_sent", "not_sent"]
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler removed
+
+
+# ------------------------------------------------------------ sizes people read
+def test_small_files_show_bytes_not_zero_mib(env: SandboxServer, tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    folder = _files(tmp_path / "in", "a.csv", data=b"id,value\n1,2\n")  # 13 bytes
+    assert run_upload([str(folder)]) == 0
+    err = capsys.readouterr().err
+    assert "(13 B of 13 B sent)" in err, err
+    assert "0.0 MiB" not in err
+
+
+@pytest.mark.parametrize(("size", "shown"), [
+    (0, "0 B"), (1023, "1023 B"), (1024, "1.0 KiB"), (1536, "1.5 KiB"),
+    (2**20 - 1, "1024.0 KiB"), (2**20, "1.0 MiB"), (10 * 2**20, "10.0 MiB")])
+def test_one_size_format_for_cli_and_app(size: int, shown: str) -> None:
+    from tui.core.upload_plan import file_size
+    from tui.ui.screens.upload_preview import file_size as shown_in_the_app
+
+    assert file_size(size) == shown
+    assert shown_in_the_app is file_size
+
+
+def test_the_terminal_bar_shows_small_sizes_in_bytes() -> None:
+    stream = _Terminal()
+    cli_upload._ProgressPrinter(stream)(UploadProgress(
+        state="sent", total_records=1, total_bytes=13, finished_records=1, sent_records=1,
+        sent_bytes=13, accepted_records=1, accepted_bytes=13, rejected_records=0,
+        rejected_bytes=0, batches_posted=1, batches_planned=1))
+    assert "13 B/13 B" in stream.getvalue()
+
+
+# ------------------------------------------------------------ retrying a report
+REFUSE_EVERY_POST = {"error_rate": 1.0, "error_status": 400}
+
+
+def _received(sandbox: SandboxServer) -> list[str]:
+    """The file names of every record the sandbox created, one per record."""
+    names = []
+    for conversion_id in sandbox.state.ids():
+        snapshot = sandbox.state.get(conversion_id)
+        assert snapshot is not None
+        names.append(snapshot.file_name)
+    return sorted(names)
+
+
+def _report_lines(report: Path) -> list[dict[str, object]]:
+    return [json.loads(text) for text in report.read_text().splitlines()]
+
+
+def _refused_upload(env: SandboxServer, folder: Path, report: Path) -> None:
+    """An upload whose one batch the server refuses as a whole (HTTP 400)."""
+    env.faults.update(REFUSE_EVERY_POST)
+    assert run_upload([str(folder), "--report", str(report)]) == 2
+    env.faults.clear()
+    assert [line["outcome"] for line in _report_lines(report)] == ["failed", "failed"]
+    assert _received(env) == []
+
+
+def test_a_second_retry_refuses_what_the_first_got_accepted(
+        env: SandboxServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = _files(tmp_path / "in", "a.csv", "b.csv")
+    report = tmp_path / "report.jsonl"
+    _refused_upload(env, folder, report)
+    assert env.state.stats.by_route[POSTS] == 1
+    capsys.readouterr()
+
+    assert run_upload(["--retry", str(report), "--json"]) == 0
+    first = json.loads(capsys.readouterr().out)
+    ids = {r["file_name"]: r["id"] for r in first["results"]}
+    assert _received(env) == ["a.csv", "b.csv"]
+    # The report now says what was retried, when, and with what result.
+    for line in _report_lines(report):
+        [retry] = line["retries"]  # type: ignore[misc]
+        assert retry["outcome"] == "accepted" and retry["id"] == ids[line["file_name"]]
+        assert str(retry["at"]).endswith("Z") and retry["reasons"] == []
+
+    # Again: nothing is sent, the message names --force and the IDs, exit 3.
+    code = run_upload(["--retry", str(report)])
+    out, err = capsys.readouterr()
+    assert code == cli_upload.EXIT_ALREADY_RETRIED == 3, out + err
+    assert "add --force to send again" in err
+    assert f"accepted as {ids['a.csv']} by the retry of " in err
+    assert f"accepted as {ids['b.csv']} by the retry of " in err
+    assert env.state.stats.by_route[POSTS] == 2
+    assert _received(env) == ["a.csv", "b.csv"]  # nothing sent twice
+
+    # --force sends them again, on purpose, and the report records that retry too.
+    assert run_upload(["--retry", str(report), "--force"]) == 0
+    assert env.state.stats.by_route[POSTS] == 3
+    assert _received(env) == ["a.csv", "a.csv", "b.csv", "b.csv"]
+    assert all(len(line["retries"]) == 2 for line in _report_lines(report))  # type: ignore[arg-type]
+
+
+def test_a_retry_that_was_refused_can_be_retried_again(
+        env: SandboxServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = _files(tmp_path / "in", "a.csv", "b.csv")
+    report = tmp_path / "report.jsonl"
+    _refused_upload(env, folder, report)
+
+    env.faults.update(REFUSE_EVERY_POST)  # the retry is refused too
+    assert run_upload(["--retry", str(report)]) == 2
+    env.faults.clear()
+    retries = [line["retries"] for line in _report_lines(report)]
+    assert [[r["outcome"] for r in entries] for entries in retries] == [  # type: ignore[attr-defined]
+        ["failed"], ["failed"]]
+    assert all("HTTP 400" in entries[0]["reasons"][0] for entries in retries)  # type: ignore[index]
+    assert _received(env) == []
+
+    capsys.readouterr()
+    assert run_upload(["--retry", str(report)]) == 0  # no --force needed
+    assert _received(env) == ["a.csv", "b.csv"]
+    assert "--force" not in capsys.readouterr().err
+
+
+def test_only_the_files_already_accepted_are_left_out(
+        env: SandboxServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = _files(tmp_path / "in", "a.csv")
+    (folder / "later.csv").write_bytes(b"")
+    report = tmp_path / "report.jsonl"
+    _refused_upload(env, _files(tmp_path / "other", "b.csv", "c.csv"), report)
+    # b.csv is fixed and accepted by a first retry; c.csv is then emptied: invalid.
+    (tmp_path / "other" / "c.csv").write_bytes(b"")
+    assert run_upload(["--retry", str(report)]) == 1
+    (tmp_path / "other" / "c.csv").write_bytes(b"x,y\n")
+    capsys.readouterr()
+    # The second retry sends c.csv (its retry was "invalid") and leaves b.csv out: exit 0.
+    assert run_upload(["--retry", str(report), "--json"]) == 0
+    out, err = capsys.readouterr()
+    document = json.loads(out)
+    assert [r["file_name"] for r in document["results"]] == ["c.csv"]
+    [left_out] = document["already_retried"]
+    assert left_out["path"].endswith("b.csv") and left_out["outcome"] == "accepted"
+    assert "--force" in err
+    assert _received(env) == ["b.csv", "c.csv"]
+
+
+def test_a_retry_that_never_finished_is_not_sent_again_without_force(
+        env: SandboxServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import time
+
+    from tui.core.upload_retry import plan_retry
+
+    folder = _files(tmp_path / "in", "a.csv", "b.csv")
+    report = tmp_path / "report.jsonl"
+    _refused_upload(env, folder, report)
+    # A retry marks its files before sending; one that died then leaves "sending".
+    dead = plan_retry(report)
+    dead.mark_sending([path for path, _ in dead.files], time.time())
+    capsys.readouterr()
+    assert run_upload(["--retry", str(report)]) == 3
+    err = capsys.readouterr().err
+    assert "did not finish: it may have been created" in err and "--force" in err
+    assert env.state.stats.by_route[POSTS] == 1
+
+
+def test_the_retried_report_cannot_be_the_new_report(
+        env: SandboxServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = _files(tmp_path / "in", "a.csv", "b.csv")
+    report = tmp_path / "report.jsonl"
+    _refused_upload(env, folder, report)
+    before = report.read_text()
+    assert run_upload(["--retry", str(report), "--report", str(report)]) == 2
+    assert "--report must be another file" in capsys.readouterr().err
+    assert report.read_text() == before and env.state.stats.by_route[POSTS] == 1
+    assert run_upload([str(folder), "--force"]) == 2
+    assert "--force goes with --retry" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------ the audit log
+def _audit() -> list[AuditLog.entries]:  # type: ignore[valid-type]
+    with AuditLog(AppPaths.default().audit_db("default")) as audit:
+        return list(reversed(audit.entries()))
+
+
+OWNER = "dana.whitfield@northwind.example"  # whose key the sandbox says it is
+
+
+def test_a_batch_refused_as_a_whole_is_audited(
+        env: SandboxServer, tmp_path: Path) -> None:
+    folder = _files(tmp_path / "in", "a.csv", "b.csv")
+    env.faults.update(REFUSE_EVERY_POST)
+    assert run_upload([str(folder), "--ref", "T-9"]) == 2
+    [entry] = _audit()
+    assert entry.action == "upload" and entry.ids == ()
+    assert entry.outcome == "refused as a whole (HTTP 400): accepted 0 of 2"
+    assert entry.detail is not None
+    assert entry.detail.startswith("ref T-9; ") and "Files: a.csv, b.csv" in entry.detail
+    assert "Injected fault" in entry.detail
+    assert entry.user == OWNER  # the refusal's envelope said whose key it is
+
+
+def test_an_upload_with_files_left_out_counts_them_in_the_audit(
+        env: SandboxServer, tmp_path: Path) -> None:
+    folder = _files(tmp_path / "in", *(f"ok{n}.csv" for n in range(9)))
+    for n in range(5):
+        (folder / f"empty{n}.csv").write_bytes(b"")
+    assert run_upload([str(folder)]) == 1
+    [entry] = _audit()
+    assert entry.outcome == "accepted 9 of 14 (5 left out before sending)"
+    assert len(entry.ids) == 9
+
+
+def test_several_batches_each_name_their_batch_and_the_upload(
+        env: SandboxServer, tmp_path: Path) -> None:
+    folder = _files(tmp_path / "in", "a.csv", "b.csv", "c.csv")
+    (folder / "empty.csv").write_bytes(b"")
+    assert run_upload([str(folder), "--batch-records", "2"]) == 1
+    assert [entry.outcome for entry in _audit()] == [
+        "batch 1 of 2: accepted 2 of 2 (upload of 4 files, 1 left out before sending)",
+        "batch 2 of 2: accepted 1 of 1 (upload of 4 files, 1 left out before sending)"]
+
+
+def test_the_cli_names_the_same_user_as_the_app(env: SandboxServer, tmp_path: Path) -> None:
+    # The app names the key owner's e-mail from the server's answers; so does the CLI
+    # (it used to name the OS user, "root").
+    assert run_upload([str(_files(tmp_path / "in", "a.csv"))]) == 0
+    assert [entry.user for entry in _audit()] == [OWNER]

@@ -1,23 +1,23 @@
 """``conversions-tui upload``: the upload pipeline without the UI.
 
     conversions-tui upload [--profile P] [--base-url URL] [--type T] [--ref R]
-                           [--json] [--report PATH] [--retry REPORT] FILES...
+                           [--json] [--report PATH] [--retry REPORT [--force]] FILES...
 
 Progress goes to stderr (a bar on a terminal, plain lines otherwise); the summary to
 stdout, or with ``--json`` one JSON document with every file's result to stdout (the
 summary then goes to stderr). Files not accepted are written to a JSON Lines report
-(``--report``, else a new file under the state folder) that ``--retry`` takes back.
+(``--report``, else a new file under the state folder) that ``--retry`` takes back;
+the retried report records each retry and its result, so a second ``--retry`` does not
+send again what the first got accepted (``--force`` does; see ``tui.core.upload_retry``).
 Ctrl-C once stops after the batch in flight; twice stops at once.
 
-Exit codes: 0 every file accepted; 1 some accepted, some not; 2 none accepted, nothing
-could be sent, or a usage/configuration problem.
+Exit codes: see :data:`UPLOAD_EXITS` (shown by ``--help``).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import getpass
 import json
 import os
 import signal
@@ -40,20 +40,40 @@ from tui.core.settings import (
 )
 from tui.core.untrusted import printable
 from tui.core.upload import DEFAULT_BATCH_BYTES, MAX_BATCH_RECORDS, Uploader, UploadProgress
-from tui.core.upload_outcome import FileOutcome, UploadOutcome, paths_from_report
-from tui.core.upload_plan import DATA_SOURCE_TYPES, UploadPlan, plan_files, plan_upload
+from tui.core.upload_outcome import FileOutcome, UploadOutcome
+from tui.core.upload_plan import (
+    DATA_SOURCE_TYPES,
+    UploadPlan,
+    file_size,
+    plan_files,
+    plan_upload,
+)
+from tui.core.upload_retry import RetryPlan, plan_retry
 
 __all__ = ["exit_code", "run_upload"]
 
-EXIT_ALL_ACCEPTED, EXIT_SOME_NOT, EXIT_NONE = 0, 1, 2
+EXIT_ALL_ACCEPTED, EXIT_SOME_NOT, EXIT_NONE, EXIT_ALREADY_RETRIED = 0, 1, 2, 3
+UPLOAD_EXITS = (
+    (EXIT_ALL_ACCEPTED, "every file sent was accepted (with --retry: files an earlier retry "
+                        "of the report already got accepted are left out, and listed)"),
+    (EXIT_SOME_NOT, "some files were accepted, some not (see the report)"),
+    (EXIT_NONE, "none was accepted, nothing could be sent, or a usage or configuration "
+                "problem"),
+    (EXIT_ALREADY_RETRIED, "--retry sent nothing: every file of the report was already "
+                           "retried and accepted (or its retry's outcome is unknown); add "
+                           "--force to send them again"),
+)
 _LISTED = 20  # files named per outcome in the summary; the report has them all
 
 
 def _parser() -> argparse.ArgumentParser:
+    from tui.cli import exit_codes_epilog
+
     parser = argparse.ArgumentParser(
         prog="conversions-tui upload",
         description="Upload files as conversions; accepted ones join the watchlist.",
-        epilog="Exit codes: 0 all accepted, 1 some not, 2 none accepted or nothing sent.")
+        epilog=exit_codes_epilog(UPLOAD_EXITS),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("files", nargs="*",
                         help="files, folders or globs (quote them to keep ~ and * for us)")
     parser.add_argument("--profile", help="profile from the config file (or CONVERSIONS_PROFILE)")
@@ -66,7 +86,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--report", type=Path, metavar="PATH",
                         help="write the files not accepted here (JSON Lines)")
     parser.add_argument("--retry", type=Path, metavar="REPORT",
-                        help="upload again the rejected/failed/not-sent files of a report")
+                        help="upload again the rejected/failed/not-sent files of a report; "
+                             "the report records the retry and its results")
+    parser.add_argument("--force", action="store_true",
+                        help="with --retry: also send files an earlier retry of the report "
+                             "got accepted or left with an unknown outcome (duplicates!)")
     parser.add_argument("--allow-insecure-http", action="store_true",
                         help="allow http:// to a host other than this machine")
     parser.add_argument("--batch-records", type=int, default=MAX_BATCH_RECORDS,
@@ -90,10 +114,6 @@ def _say(stream: TextIO, message: str) -> None:
 def _fail(message: str) -> int:
     _say(sys.stderr, f"conversions-tui upload: {message}")
     return EXIT_NONE
-
-
-def _mib(size: int) -> str:
-    return f"{size / 2**20:.1f} MiB"
 
 
 class _ProgressPrinter:
@@ -121,17 +141,17 @@ class _ProgressPrinter:
         return (f"batch {step.batches_posted}/{max(step.batches_planned, step.batches_posted)}: "
                 f"{step.finished_records}/{step.total_records} files done, "
                 f"{step.accepted_records} accepted, {step.rejected_records} rejected "
-                f"({_mib(step.sent_bytes)} of {_mib(step.total_bytes)} sent)")
+                f"({file_size(step.sent_bytes)} of {file_size(step.total_bytes)} sent)")
 
     def _draw(self, step: UploadProgress) -> None:
         width = 24
         done = step.finished_records / step.total_records if step.total_records else 1.0
         bar = "#" * round(width * done) + "." * (width - round(width * done))
         extra = f" waiting {step.wait_seconds or 0:.0f} s" if step.state == "waiting" else ""
+        sent = f"{file_size(step.sent_bytes)}/{file_size(step.total_bytes)}"
         self._stream.write(f"\r[{bar}] {step.finished_records}/{step.total_records} files, "
                            f"{step.accepted_records} accepted, {step.rejected_records} "
-                           f"rejected, {_mib(step.sent_bytes)}/{_mib(step.total_bytes)}{extra}"
-                           "\x1b[K")
+                           f"rejected, {sent}{extra}\x1b[K")
         self._stream.flush()
         self._drawn = True
 
@@ -142,17 +162,26 @@ class _ProgressPrinter:
             self._stream.flush()
 
 
-def _plan(opts: argparse.Namespace) -> UploadPlan:
+def _plan(opts: argparse.Namespace) -> tuple[UploadPlan, RetryPlan | None]:
     plan = plan_upload(opts.files, type_override=opts.data_source_type)
-    if opts.retry is not None:
-        again = paths_from_report(opts.retry)
-        if opts.data_source_type:
-            again = [(path, opts.data_source_type) for path, _ in again]
-        retried = plan_files(again)
-        known = {item.path for item in plan.items}
-        plan.items.extend(item for item in retried.items if item.path not in known)
-        plan.rejected.extend(retried.rejected)
-    return plan
+    if opts.retry is None:
+        return plan, None
+    retry = plan_retry(opts.retry, force=opts.force)
+    again = retry.files
+    if opts.data_source_type:
+        again = [(path, opts.data_source_type) for path, _ in again]
+    retried = plan_files(again)
+    known = {item.path for item in plan.items}
+    plan.items.extend(item for item in retried.items if item.path not in known)
+    plan.rejected.extend(retried.rejected)
+    return plan, retry
+
+
+def _same_file(one: Path, other: Path) -> bool:
+    try:
+        return one.resolve() == other.resolve()
+    except OSError:
+        return False
 
 
 async def _send(plan: UploadPlan, opts: argparse.Namespace, profile: ProfileSettings,
@@ -168,20 +197,13 @@ async def _send(plan: UploadPlan, opts: argparse.Namespace, profile: ProfileSett
         async with ConversionsClient(profile.base_url, key.reveal(), timeout=profile.timeout,
                                      verify=profile.ca_bundle or True) as client:
             uploader = Uploader(client, watchlist, audit, profile_name=profile.name,
-                                user=_local_user(), batch_records=opts.batch_records,
+                                batch_records=opts.batch_records,
                                 batch_bytes=opts.batch_bytes, on_progress=progress)
             with _CtrlC(uploader):
                 return await uploader.run(plan, reference=opts.ref)
     finally:
         watchlist.close()
         audit.close()
-
-
-def _local_user() -> str | None:
-    try:
-        return getpass.getuser()
-    except Exception:  # no user name in this environment: the audit says "unknown"
-        return None
 
 
 class _CtrlC:
@@ -211,6 +233,18 @@ class _CtrlC:
     def __exit__(self, *exc_info: object) -> None:
         if self._installed:
             self._loop.remove_signal_handler(signal.SIGINT)
+
+
+def _already_lines(retry: RetryPlan | None) -> list[str]:
+    if retry is None or not retry.already:
+        return []
+    lines = [f"Not sent again: an earlier --retry of {retry.report} already sent "
+             f"{'it' if len(retry.already) == 1 else 'them'} (add --force to send again):"]
+    lines += [f"  {printable(str(done.path))}: {done.describe()}"
+              for done in retry.already[:_LISTED]]
+    if len(retry.already) > _LISTED:
+        lines.append(f"  … and {len(retry.already) - _LISTED} more (see {retry.report})")
+    return lines
 
 
 def _summary(outcome: UploadOutcome, profile: str, report: Path | None) -> list[str]:
@@ -265,8 +299,23 @@ def _report_path(opts: argparse.Namespace, outcome: UploadOutcome, paths: AppPat
     return paths.state_dir / "upload-reports" / f"upload-{stamp}-{os.getpid()}.jsonl"
 
 
+def _record_retry(retry: RetryPlan | None, outcome: UploadOutcome,
+                  report: Path | None) -> None:
+    """Complete the retried report's entries; a failure is said, never fatal (the entries
+    written before sending still keep a second retry from sending these files again)."""
+    if retry is None:
+        return
+    try:
+        retry.record(outcome, time.time(), report)
+    except (OSError, ValueError) as error:
+        why = error.strerror if isinstance(error, OSError) and error.strerror else error
+        _say(sys.stderr, f"conversions-tui upload: the results of this retry could not be "
+                         f"recorded in {retry.report} ({why}); its files are marked as being "
+                         "sent there, so a later --retry leaves them out unless --force")
+
+
 def _finish(outcome: UploadOutcome, opts: argparse.Namespace, paths: AppPaths,
-            profile: str) -> int:
+            profile: str, retry: RetryPlan | None = None) -> int:
     report = _report_path(opts, outcome, paths)
     if report is not None:
         try:
@@ -275,11 +324,15 @@ def _finish(outcome: UploadOutcome, opts: argparse.Namespace, paths: AppPaths,
             _say(sys.stderr, f"conversions-tui upload: the report could not be written to "
                              f"{report} ({error.strerror or error})")
             report = None
-    summary = _summary(outcome, profile, report)
+    _record_retry(retry, outcome, report)
+    summary = _already_lines(retry) + _summary(outcome, profile, report)
     if opts.json:
         document = outcome.as_json()
         document["profile"] = profile
         document["report"] = str(report) if report is not None else None
+        document["already_retried"] = [
+            {"path": str(done.path), "outcome": done.outcome, "id": done.conversion_id,
+             "at": done.at} for done in (retry.already if retry is not None else [])]
         document["exit_code"] = exit_code(outcome)
         print(json.dumps(document, ensure_ascii=False, indent=2))
         for line in summary:
@@ -310,19 +363,43 @@ def run_upload(argv: list[str], *, env: Mapping[str, str] | None = None) -> int:
         return _fail(str(error))
     if opts.ref is not None and len(opts.ref.strip()) > 200:
         return _fail("the reference (--ref) is longer than 200 characters")
+    if opts.force and opts.retry is None:
+        return _fail("--force goes with --retry REPORT")
+    if opts.retry is not None and opts.report is not None and _same_file(opts.retry,
+                                                                         opts.report):
+        return _fail("--report must be another file than the --retry report (the retry and "
+                     "its results are recorded in the retried report itself)")
     try:
-        plan = _plan(opts)
+        plan, retry = _plan(opts)
     except (ValueError, OSError) as error:
         return _fail(str(error))
+    if not plan.items and not plan.rejected and retry is not None and retry.already:
+        for line in _already_lines(retry):
+            _say(sys.stderr, line)
+        _say(sys.stderr, "conversions-tui upload: nothing sent.")
+        if opts.json:
+            print(json.dumps({"already_retried": [
+                {"path": str(done.path), "outcome": done.outcome, "id": done.conversion_id,
+                 "at": done.at} for done in retry.already],
+                "exit_code": EXIT_ALREADY_RETRIED}, ensure_ascii=False, indent=2))
+        return EXIT_ALREADY_RETRIED
     if not plan.items:
         _say(sys.stderr, "conversions-tui upload: nothing to upload.")
         return _finish(UploadOutcome(invalid=plan.rejected, reference=opts.ref), opts, paths,
-                       profile.name)
+                       profile.name, retry)
     resolved = CredentialStore().resolve_sync(profile.name, env)
     if resolved.key is None:
         hint = f" ({resolved.problem})" if resolved.problem else ""
         return _fail(f"no API key for profile {profile.name!r}: set {ENV_API_KEY} or run "
                      f"`conversions-tui login`{hint}")
+    if retry is not None:
+        try:
+            # Before anything goes: a retry that dies half way must still be known as sent.
+            retry.mark_sending([item.path for item in plan.items], time.time())
+        except (OSError, ValueError) as error:
+            why = error.strerror if isinstance(error, OSError) and error.strerror else error
+            return _fail(f"the retry cannot be recorded in {retry.report} ({why}); nothing "
+                         "was sent, so that no file can be sent twice")
     progress = _ProgressPrinter(sys.stderr)
     try:
         outcome = asyncio.run(_send(plan, opts, profile, resolved.key, paths, progress))
@@ -331,4 +408,4 @@ def run_upload(argv: list[str], *, env: Mapping[str, str] | None = None) -> int:
         return _fail("interrupted: the batch in flight may or may not have been created; "
                      "the batches answered before it are in the watchlist")
     progress.finish()
-    return _finish(outcome, opts, paths, profile.name)
+    return _finish(outcome, opts, paths, profile.name, retry)

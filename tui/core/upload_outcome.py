@@ -31,6 +31,7 @@ __all__ = [
     "FileResult",
     "UploadOutcome",
     "paths_from_report",
+    "write_report_lines",
 ]
 
 
@@ -188,17 +189,22 @@ class UploadOutcome:
                  if r.outcome is not FileOutcome.ACCEPTED]
         lines += [json.dumps(_invalid_json(rejected), ensure_ascii=False)
                   for rejected in self.invalid]
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=".upload-report-", dir=path.parent)
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                out.writelines(line + "\n" for line in lines)
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_report_lines(Path(path), lines)
         return len(lines)
+
+
+def write_report_lines(path: Path, lines: Iterable[str]) -> None:
+    """Write a report's JSON lines to a temporary file and rename it over ``path``, so a
+    crash never leaves half a report."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=".upload-report-", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.writelines(line + "\n" for line in lines)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def paths_from_report(path: Path, outcomes: Iterable[str] = REPORT_RETRYABLE,

@@ -27,6 +27,7 @@ __all__ = [
     "UploadPlan",
     "data_source_type_for",
     "file_name_problem",
+    "file_size",
     "normalise_type",
     "plan_files",
     "plan_upload",
@@ -90,6 +91,16 @@ class UploadPlan:
         items = [item.with_type(kind) if path is None or item.path == path else item
                  for item in self.items]
         return UploadPlan(items=items, rejected=list(self.rejected))
+
+
+def file_size(size: int) -> str:
+    """``512 B``, ``1.5 KiB``, ``2.0 MiB``: sizes as people read them (one place for both
+    the CLI and the app, so a small file never shows as ``0.0 MiB``)."""
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KiB"
+    return f"{size / 2**20:.1f} MiB"
 
 
 def normalise_type(text: str) -> str | None:

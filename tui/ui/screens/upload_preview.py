@@ -16,21 +16,13 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from tui.core.untrusted import printable
+from tui.core.upload_plan import file_size
 from tui.ui.screens.upload_selection import PreviewRow
 from tui.ui.widgets.upload_files import shown_file
 
 __all__ = ["UploadPreviewTable", "file_size"]
 
 READY = "ready"
-
-
-def file_size(size: int) -> str:
-    """``512 B``, ``1.5 KiB``, ``2.0 MiB``: sizes as people read them."""
-    if size < 1024:
-        return f"{size} B"
-    if size < 1024 * 1024:
-        return f"{size / 1024:.1f} KiB"
-    return f"{size / 2**20:.1f} MiB"
 
 
 class UploadPreviewTable(DataTable[Text]):

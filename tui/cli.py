@@ -335,8 +335,8 @@ def _login(argv: list[str]) -> int:
         # A keyring that takes keys and forgets them (the "null" backend) stores nothing.
         back = store.resolve_sync(profile.name, {})
         if back.key != key:
-            problem = back.problem or ("The keyring accepted the key but does not give it "
-                                       "back: it was not stored.")
+            problem = back.problem or ("This keyring takes keys without keeping them (a "
+                                       "'null' backend?): it was not stored.")
     if problem:
         _fail(f"the key is good, but {problem[0].lower()}{problem[1:]}")
         print(_NO_KEYRING_USE_ENV, file=sys.stderr)

@@ -346,6 +346,11 @@ def test_a_second_retry_refuses_what_the_first_got_accepted(
     assert f"accepted as {ids['b.csv']} by the retry of " in err
     assert env.state.stats.by_route[POSTS] == 2
     assert _received(env) == ["a.csv", "b.csv"]  # nothing sent twice
+    assert run_upload(["--retry", str(report), "--json"]) == 3
+    document = json.loads(capsys.readouterr().out)
+    assert (document["exit_code"], document["results"]) == (3, [])
+    assert sorted(done["id"] for done in document["already_retried"]) == sorted(ids.values())
+    assert env.state.stats.by_route[POSTS] == 2
 
     # --force sends them again, on purpose, and the report records that retry too.
     assert run_upload(["--retry", str(report), "--force"]) == 0

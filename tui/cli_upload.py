@@ -247,6 +247,11 @@ def _already_lines(retry: RetryPlan | None) -> list[str]:
     return lines
 
 
+def _already_json(retry: RetryPlan | None) -> list[dict[str, object]]:
+    return [{"path": str(done.path), "outcome": done.outcome, "id": done.conversion_id,
+             "at": done.at} for done in (retry.already if retry is not None else [])]
+
+
 def _summary(outcome: UploadOutcome, profile: str, report: Path | None) -> list[str]:
     counts = outcome.counts()
     total = len(outcome.results) + len(outcome.invalid)
@@ -330,9 +335,7 @@ def _finish(outcome: UploadOutcome, opts: argparse.Namespace, paths: AppPaths,
         document = outcome.as_json()
         document["profile"] = profile
         document["report"] = str(report) if report is not None else None
-        document["already_retried"] = [
-            {"path": str(done.path), "outcome": done.outcome, "id": done.conversion_id,
-             "at": done.at} for done in (retry.already if retry is not None else [])]
+        document["already_retried"] = _already_json(retry)
         document["exit_code"] = exit_code(outcome)
         print(json.dumps(document, ensure_ascii=False, indent=2))
         for line in summary:
@@ -378,10 +381,10 @@ def run_upload(argv: list[str], *, env: Mapping[str, str] | None = None) -> int:
             _say(sys.stderr, line)
         _say(sys.stderr, "conversions-tui upload: nothing sent.")
         if opts.json:
-            print(json.dumps({"already_retried": [
-                {"path": str(done.path), "outcome": done.outcome, "id": done.conversion_id,
-                 "at": done.at} for done in retry.already],
-                "exit_code": EXIT_ALREADY_RETRIED}, ensure_ascii=False, indent=2))
+            document = UploadOutcome(reference=opts.ref).as_json()
+            document.update(profile=profile.name, report=None,
+                            already_retried=_already_json(retry), exit_code=EXIT_ALREADY_RETRIED)
+            print(json.dumps(document, ensure_ascii=False, indent=2))
         return EXIT_ALREADY_RETRIED
     if not plan.items:
         _say(sys.stderr, "conversions-tui upload: nothing to upload.")
@@ -405,7 +408,9 @@ def run_upload(argv: list[str], *, env: Mapping[str, str] | None = None) -> int:
         outcome = asyncio.run(_send(plan, opts, profile, resolved.key, paths, progress))
     except (KeyboardInterrupt, asyncio.CancelledError):
         progress.finish()
+        marked = (f"; {retry.report} marks the retried files as being sent, so a later "
+                  "--retry leaves them out unless --force") if retry is not None else ""
         return _fail("interrupted: the batch in flight may or may not have been created; "
-                     "the batches answered before it are in the watchlist")
+                     f"the batches answered before it are in the watchlist{marked}")
     progress.finish()
     return _finish(outcome, opts, paths, profile.name, retry)

@@ -182,6 +182,8 @@ async def test_more_records_than_the_server_takes_are_split_in_halves(
     assert outcome.batches_posted == 3
     assert "413" in outcome.problems[0] and "halves" in outcome.problems[0]
     assert len(watchlist.ids()) == 130
+    assert [e["outcome"] for e in audit.entries] == [
+        f"batch {n} of 3: accepted 65 of 65 (upload of 130 files)" for n in (2, 3)]
 
 
 async def test_splits_and_the_batch_read_ahead_all_arrive_once(

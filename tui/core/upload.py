@@ -19,8 +19,9 @@ What each failure does (a POST is not idempotent, so nothing is re-sent blindly)
   not processed).
 * ``max_failures`` batches in a row without a usable answer: stop.
 
-Every batch that went out gets one audit entry, refused ones included, counted against
-the whole upload ("accepted 9 of 14 (5 left out before sending)").
+Every batch answered, refused or lost gets one audit entry (a 413 split in halves is a
+problem line only: its halves get the entries), counted against the whole upload
+("accepted 9 of 14 (5 left out before sending)").
 """
 
 from __future__ import annotations
@@ -296,7 +297,7 @@ class Uploader:
                 half = (len(items) + 1) // 2
                 queue.appendleft(items[half:])
                 queue.appendleft(items[:half])
-                run.batches_planned += 1
+                run.batches_planned += 2  # the refused post counted as one: two more go
                 run.outcome.problems.append(
                     f"Batch {number} ({len(items)} files) was too large for the server "
                     "(HTTP 413); sending it in halves.")

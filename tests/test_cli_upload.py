@@ -161,6 +161,21 @@ def test_no_key_exits_2_and_says_how_to_set_one(sandbox: SandboxServer, tmp_path
     assert sandbox.state.stats.total == 0
 
 
+def test_no_keyring_and_no_key_never_speaks_of_a_session(
+        sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import keyring
+    from keyring.backends.fail import Keyring as FailKeyring
+
+    keyring.set_keyring(FailKeyring())  # the conftest puts the in-memory one back
+    monkeypatch.setenv("CONVERSIONS_BASE_URL", sandbox.base_url)
+    assert run_upload([str(_files(tmp_path / "in", "a.csv"))]) == 2
+    err = capsys.readouterr().err
+    assert "No keyring backend is available (usual over SSH): no key can be read from it" in err
+    assert "session" not in err
+    assert sandbox.state.stats.total == 0
+
+
 def test_the_key_from_the_keyring_is_used(sandbox: SandboxServer, tmp_path: Path,
                                           monkeypatch: pytest.MonkeyPatch,
                                           memory_keyring: InMemoryKeyring) -> None:

@@ -390,7 +390,8 @@ def run_upload(argv: list[str], *, env: Mapping[str, str] | None = None) -> int:
         _say(sys.stderr, "conversions-tui upload: nothing to upload.")
         return _finish(UploadOutcome(invalid=plan.rejected, reference=opts.ref), opts, paths,
                        profile.name, retry)
-    resolved = CredentialStore().resolve_sync(profile.name, env)
+    # A command that exits keeps no key "for this session": the sentence says what is true.
+    resolved = CredentialStore(then="no key can be read from it").resolve_sync(profile.name, env)
     if resolved.key is None:
         hint = f" ({resolved.problem})" if resolved.problem else ""
         return _fail(f"no API key for profile {profile.name!r}: set {ENV_API_KEY} or run "

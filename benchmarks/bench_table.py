@@ -192,7 +192,7 @@ def run_child(scenario: str, rows_count: int, seconds: float, out: Path) -> None
                 for _ in range(BATCHES):
                     await asyncio.sleep(1.0)  # past repaint_interval: painted at once
                     batch = [changed(row, time.time(), rng.choice(STATUSES))
-                             for row in rng.sample(rows, 1_000)]
+                             for row in rng.sample(rows, min(1_000, len(rows)))]
                     cpu = time.process_time()
                     table.upsert(batch)
                     model_ms.append((time.process_time() - cpu) * 1000)

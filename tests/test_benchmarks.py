@@ -81,6 +81,22 @@ def test_script_has_a_shebang_and_the_exec_bit(script: Path) -> None:
         assert listed[0] == "100755", f"git keeps {script.name} as {listed[0]}"
 
 
+def test_scripts_run_as_typed_without_an_interpreter() -> None:
+    """``benchmarks/X.py --help`` runs through its shebang: the harness needs only the
+    standard library, and the scripts that need the app's packages are re-run by it with
+    the repo's .venv/bin/python (when there is one, as after the README's install)."""
+    if shutil.which("python3") is None:
+        pytest.skip("no python3 on PATH for the shebang")
+    has_venv = (ROOT / ".venv" / "bin" / "python").exists()
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("VIRTUAL_ENV", "BENCH_NO_REEXEC")}
+    for script in SCRIPTS if has_venv else [BENCHMARKS / "harness.py"]:
+        result = subprocess.run([str(script.relative_to(ROOT)), "--help"], cwd=ROOT, env=env,
+                                timeout=300, capture_output=True, text=True, check=False)
+        assert result.returncode == 0, f"{script.name}: {result.stdout}{result.stderr}"
+        assert "usage: .venv/bin/python benchmarks/" in result.stdout
+
+
 def test_scripts_start_children_only_through_the_harness() -> None:
     """A bare subprocess or multiprocessing child outlives a killed benchmark."""
     for script in SCRIPTS:

@@ -83,12 +83,16 @@ if sys.platform.startswith("linux"):
         _prctl = None
 
 
+# Built in the parent too: the forked child only makes the call.
+_PDEATHSIG_ARGS = (ctypes.c_int(PR_SET_PDEATHSIG), ctypes.c_ulong(signal.SIGKILL),
+                   ctypes.c_ulong(0), ctypes.c_ulong(0), ctypes.c_ulong(0))
+
+
 def _ask_for_death_signal() -> bool:
     """Have the kernel SIGKILL this process when the thread that started it ends."""
     if _prctl is None:
         return False
-    zero = ctypes.c_ulong(0)
-    return bool(_prctl(PR_SET_PDEATHSIG, ctypes.c_ulong(signal.SIGKILL), zero, zero, zero) == 0)
+    return bool(_prctl(*_PDEATHSIG_ARGS) == 0)
 
 
 def _child_setup(parent: int) -> None:

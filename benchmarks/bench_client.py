@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """CPU per get_status, against a bare httpx GET of the same URL, on a loopback sandbox.
 
 A poller calls get_status thousands of times, so the client's own work per call (building
@@ -10,7 +11,6 @@ runs in a child process (a thread would share the GIL and blur the numbers), and
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import multiprocessing
 import statistics
@@ -18,6 +18,7 @@ import time
 from collections.abc import Awaitable, Callable
 from multiprocessing.connection import Connection
 
+import harness
 import httpx
 
 from tui.api import ConversionsClient, StatusEnvelope
@@ -30,6 +31,7 @@ Call = Callable[[], Awaitable[object]]
 
 def _serve(pipe: Connection) -> None:
     """Child process: a sandbox with one frozen conversion, until told to stop."""
+    harness.die_with_parent()
     with SandboxServer(api_key=KEY, rng_seed=1) as server:
         conversion_id = server.state.add_conversion(status="Processing", frozen=True,
                                                     warnings=["a warning"])
@@ -109,18 +111,25 @@ def run(calls: int, rounds: int) -> None:
         base_url, conversion_id = ours.recv()
         samples, body = asyncio.run(_measure(base_url, conversion_id, calls, rounds))
     finally:
-        ours.send("stop")
+        try:
+            ours.send("stop")
+        except OSError:  # the child is gone already
+            pass
         child.join(timeout=10)
+        if child.is_alive():
+            child.kill()
     _report(samples, body, calls, rounds)
 
 
 def main() -> None:
     """Command line entry point."""
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--calls", type=int, default=2000)
-    parser.add_argument("--rounds", type=int, default=7)
+    parser = harness.parser(__file__, __doc__)
+    parser.add_argument("--calls", type=int, default=2000, help="calls per round")
+    parser.add_argument("--rounds", type=int, default=7, help="rounds of each way of asking")
     args = parser.parse_args()
-    run(args.calls, args.rounds)
+    harness.stop_on_signals()
+    with harness.MachineLoad():
+        run(args.calls, args.rounds)
 
 
 if __name__ == "__main__":

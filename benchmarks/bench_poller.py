@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """The poll scheduler against a loopback sandbox: cycle time, steady rate, CPU per check.
 
 (a) One poll cycle over 1,000 active IDs with 50 ms of server latency and the
@@ -16,13 +17,13 @@
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import math
 import tempfile
 import time
 from pathlib import Path
 
+import harness
 import httpx
 
 from tui.api.client import ConversionsClient
@@ -46,7 +47,12 @@ async def _run_until(scheduler: PollScheduler, done: asyncio.Event, timeout: flo
     return time.perf_counter() - started
 
 
-async def cycle_time(server: SandboxServer, folder: Path, sequential_ids: int) -> None:
+def verdict(ok: bool) -> str:
+    """What a line says beside its target."""
+    return "ok" if ok else "MISSED"
+
+
+async def cycle_time(server: SandboxServer, folder: Path, sequential_ids: int) -> bool:
     """(a) one cycle over 1,000 active IDs at 50 ms latency, budget lifted."""
     ids = [server.state.add_conversion(status="Processing", frozen=True) for _ in range(1000)]
     server.faults.latency = 0.05
@@ -76,10 +82,12 @@ async def cycle_time(server: SandboxServer, folder: Path, sequential_ids: int) -
     ideal = len(ids) * 0.05 / concurrency
     print("(a) one cycle over 1,000 active IDs, 50 ms latency, concurrency 8, budget lifted")
     print(f"    scheduler        {took:7.2f} s")
-    print(f"    ideal            {ideal:7.2f} s   ratio {took / ideal:5.2f}x   "
-          f"(target <= 1.25x)")
+    ratio, speed_up = took / ideal, one_at_a_time / took
+    print(f"    ideal            {ideal:7.2f} s   ratio {ratio:5.2f}x   "
+          f"(target <= 1.25x)  {verdict(ratio <= 1.25)}")
     print(f"    one at a time    {one_at_a_time:7.2f} s   (measured over {len(sample)} IDs, "
-          f"scaled)   speed-up {one_at_a_time / took:5.1f}x   (target >= 6x)")
+          f"scaled)   speed-up {speed_up:5.1f}x   (target >= 6x)  {verdict(speed_up >= 6)}")
+    return ratio <= 1.25 and speed_up >= 6
 
 
 def _envelope(conversion_id: int, status: str) -> StatusEnvelope:
@@ -122,7 +130,7 @@ async def steady_rate(server: SandboxServer, folder: Path, seconds: float) -> No
           f"{settings.settled_rate:g} req/s, and only what the active rows leave)")
 
 
-async def cpu_per_check(server: SandboxServer, folder: Path, checks: int) -> None:
+async def cpu_per_check(server: SandboxServer, folder: Path, checks: int) -> bool:
     """(c) CPU per check through the scheduler vs a bare httpx GET."""
     ids = [server.state.add_conversion(status="Processing", frozen=True,
                                        warnings=["a warning"]) for _ in range(checks)]
@@ -166,24 +174,36 @@ async def cpu_per_check(server: SandboxServer, folder: Path, checks: int) -> Non
     print(f"    bare httpx GET   {bare_cpu * 1e6:7.0f} µs")
     print(f"    via scheduler    {scheduled_cpu * 1e6:7.0f} µs   ratio {ratio:4.2f}x   "
           f"(target <= 1.25x: request + parse + store here; the table update costs about "
-          f"33 µs a change, see bench_table.py)  {'ok' if ratio <= 1.25 else 'MISSED'}")
+          f"33 µs a change, see bench_table.py)  {verdict(ratio <= 1.25)}")
+    return ratio <= 1.25
 
 
-async def main(rate_seconds: float, sequential_ids: int, checks: int) -> None:
-    """Run the three measurements, each on a fresh sandbox state."""
+async def measure(rate_seconds: float, sequential_ids: int, checks: int) -> bool:
+    """Run the three measurements, each on a fresh sandbox state; True when all met."""
     with tempfile.TemporaryDirectory() as tmp, SandboxServer(api_key=KEY, rng_seed=1) as server:
         folder = Path(tmp)
-        await cycle_time(server, folder, sequential_ids)
+        ok = await cycle_time(server, folder, sequential_ids)
         server.reset()
         await steady_rate(server, folder, rate_seconds)
         server.reset()
-        await cpu_per_check(server, folder, checks)
+        ok &= await cpu_per_check(server, folder, checks)
+    return ok
+
+
+def main() -> int:
+    """Command line entry point; exit status 1 when a target is missed."""
+    parser = harness.parser(__file__, __doc__)
+    parser.add_argument("--rate-seconds", type=float, default=20.0,
+                        help="seconds to measure the steady rate (b)")
+    parser.add_argument("--sequential-ids", type=int, default=250,
+                        help="IDs asked one at a time in (a)")
+    parser.add_argument("--checks", type=int, default=3000, help="status checks in (c)")
+    args = parser.parse_args()
+    harness.stop_on_signals()
+    with harness.MachineLoad():
+        ok = asyncio.run(measure(args.rate_seconds, args.sequential_ids, args.checks))
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--rate-seconds", type=float, default=20.0)
-    parser.add_argument("--sequential-ids", type=int, default=250)
-    parser.add_argument("--checks", type=int, default=3000)
-    args = parser.parse_args()
-    asyncio.run(main(args.rate_seconds, args.sequential_ids, args.checks))
+    raise SystemExit(main())

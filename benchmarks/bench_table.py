@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """How the conversions table behaves at 10,000 rows, beside the stock DataTable.
 
 Run: ``.venv/bin/python benchmarks/bench_table.py [--rows 10000] [--seconds 10]``
@@ -39,8 +40,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import harness
 
 WIDTH, HEIGHT = 160, 50
 BATCHES = 5
@@ -192,7 +192,7 @@ def run_child(scenario: str, rows_count: int, seconds: float, out: Path) -> None
                 for _ in range(BATCHES):
                     await asyncio.sleep(1.0)  # past repaint_interval: painted at once
                     batch = [changed(row, time.time(), rng.choice(STATUSES))
-                             for row in rng.sample(rows, 1_000)]
+                             for row in rng.sample(rows, min(1_000, len(rows)))]
                     cpu = time.process_time()
                     table.upsert(batch)
                     model_ms.append((time.process_time() - cpu) * 1000)
@@ -228,7 +228,7 @@ def run_scenario(scenario: str, rows: int, seconds: float) -> dict[str, float]:
         out = Path(folder) / "result.json"
         env = {**os.environ, "TERM": "xterm-256color", "COLORTERM": "truecolor"}
         env.pop("NO_COLOR", None)
-        child = subprocess.Popen(
+        child = harness.popen(
             [sys.executable, __file__, "--child", scenario, "--rows", str(rows),
              "--seconds", str(seconds), "--out", str(out)],
             stdin=slave, stdout=slave, stderr=subprocess.PIPE, env=env,
@@ -249,8 +249,11 @@ def run_scenario(scenario: str, rows: int, seconds: float) -> dict[str, float]:
 
         reader = threading.Thread(target=drain, daemon=True)
         reader.start()
-        _, errors = child.communicate(timeout=seconds * 4 + 120)
-        os.close(master)
+        try:
+            with child, harness.ending(child, group=True):
+                _, errors = child.communicate(timeout=seconds * 4 + 120)
+        finally:
+            os.close(master)
         if child.returncode != 0 or not out.exists():
             raise SystemExit(f"{scenario} failed ({child.returncode}):\n{errors.decode()}")
         result: dict[str, float] = json.loads(out.read_text())
@@ -268,19 +271,26 @@ def line(name: str, value: float, unit: str, target: float) -> bool:
 
 def main() -> int:
     """Run the scenarios; exit status 1 when a target is missed."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rows", type=int, default=10_000)
-    parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--child", choices=("ours", "datatable"))
-    parser.add_argument("--out", type=Path)
+    parser = harness.parser(__file__, __doc__)
+    parser.add_argument("--rows", type=int, default=10_000, help="rows in the table")
+    parser.add_argument("--seconds", type=float, default=10.0,
+                        help="seconds of each CPU measurement")
+    parser.add_argument("--child", choices=("ours", "datatable"), help=argparse.SUPPRESS)
+    parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         run_child(args.child, args.rows, args.seconds, args.out)
         return 0
+    harness.stop_on_signals()
+    with harness.MachineLoad():
+        return report(args.rows, args.seconds)
 
-    ours = run_scenario("ours", args.rows, args.seconds)
-    stock = run_scenario("datatable", args.rows, args.seconds)
-    rows = f"{args.rows:,} rows"
+
+def report(row_count: int, seconds: float) -> int:
+    """Run both scenarios and print each figure beside its target; 0 when all are met."""
+    ours = run_scenario("ours", row_count, seconds)
+    stock = run_scenario("datatable", row_count, seconds)
+    rows = f"{row_count:,} rows"
     ok = line(f"first screen, {rows}: ConversionsTable", ours["first_screen_s"], "s", 1.0)
     print(f"{'first screen, ' + rows + ': DataTable (baseline)':<56} "
           f"{stock['first_screen_s']:9.2f} s")
@@ -297,7 +307,7 @@ def main() -> int:
                ours["batch_ui_ms"], "ms", 50)
     print(f"  of which upsert() itself {ours['batch_model_ms']:.1f} ms, the rest is the "
           f"repaint; slowest of {BATCHES}: {ours['batch_ui_max_ms']:.1f} ms")
-    print(f"(pty {WIDTH}x{HEIGHT}; CPU over {args.seconds:g} s each; Python "
+    print(f"(pty {WIDTH}x{HEIGHT}; CPU over {seconds:g} s each; Python "
           f"{sys.version.split()[0]}; each scenario in its own process)")
     return 0 if ok else 1
 

@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Uploading 1,000 files of 100 KiB to a loopback sandbox: peak memory and throughput.
 
 Targets (issue 5):
@@ -20,15 +21,14 @@ import asyncio
 import json
 import os
 import resource
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+import harness
+
+ROOT = harness.ROOT
 
 KEY = "bench-key"
 MB = 1_000_000
@@ -110,23 +110,30 @@ def _child(argv: list[str]) -> None:
 
 # -------------------------------------------------------------------------- the parent
 def _run_child(mode: str, folder: Path, base_url: str, budget: int) -> dict[str, float]:
-    done = subprocess.run([sys.executable, __file__, "--child", mode, str(folder), base_url,
-                           str(budget)], capture_output=True, text=True, check=False,
-                          cwd=ROOT)
+    done = harness.run([sys.executable, __file__, "--child", mode, str(folder), base_url,
+                        str(budget)], capture_output=True, text=True, cwd=ROOT)
     if done.returncode != 0:
         raise SystemExit(f"{mode} child failed:\n{done.stderr}")
     result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
 
 
-def main() -> None:
-    """Make the files, start the sandbox, measure both sides, print numbers beside targets."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--files", type=int, default=1000)
-    parser.add_argument("--size-kib", type=int, default=100)
-    parser.add_argument("--budget-mib", type=float, default=20.0)
-    parser.add_argument("--rounds", type=int, default=2)
+def main() -> int:
+    """Make the files, start the sandbox, measure both sides, print numbers beside targets;
+    exit status 1 when a target is missed."""
+    parser = harness.parser(__file__, __doc__)
+    parser.add_argument("--files", type=int, default=1000, help="files to upload")
+    parser.add_argument("--size-kib", type=int, default=100, help="size of each file")
+    parser.add_argument("--budget-mib", type=float, default=20.0, help="bytes per batch")
+    parser.add_argument("--rounds", type=int, default=2, help="rounds of each side")
     opts = parser.parse_args()
+    harness.stop_on_signals()
+    with harness.MachineLoad():
+        return measure(opts)
+
+
+def measure(opts: argparse.Namespace) -> int:
+    """Both sides, best of ``opts.rounds``; 0 when both targets are met."""
     budget = int(opts.budget_mib * MIB)
 
     from tui.sandbox.runner import SandboxServer
@@ -165,10 +172,11 @@ def main() -> None:
     print(f"  peak RSS     {peak / MB:.0f} MB (after imports {best_upload['rss_before'] / MB:.0f}"
           f" MB)   target <= {rss_target / MB:.0f} MB   "
           f"{'OK' if peak <= rss_target else 'MISSED'}")
+    return 0 if ratio <= 1.5 and peak <= rss_target else 1
 
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         _child(sys.argv[2:])
     else:
-        main()
+        raise SystemExit(main())

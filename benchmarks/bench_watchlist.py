@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """How fast the watchlist is at the sizes a long-running monitor reaches.
 
 Run: ``.venv/bin/python benchmarks/bench_watchlist.py [--rows 10000] [--batch 1000]``
@@ -21,7 +22,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import harness
 
 from tui.api.models import StatusEnvelope
 from tui.core.watchlist import PollResult, Watchlist
@@ -62,17 +63,24 @@ def report(name: str, millis: float, target: float | None) -> bool:
         print(f"{name:<42} {millis:8.1f} ms")
         return True
     ok = millis < target
-    print(f"{name:<42} {millis:8.1f} ms   target < {target:g} ms   {'ok' if ok else 'SLOW'}")
+    print(f"{name:<42} {millis:8.1f} ms   target < {target:g} ms   {'ok' if ok else 'MISSED'}")
     return ok
 
 
 def main() -> int:
     """Fill a fresh watchlist and time the hot calls; exit status 1 when a target is missed."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rows", type=int, default=10_000)
-    parser.add_argument("--batch", type=int, default=1_000)
-    parser.add_argument("--repeat", type=int, default=7)
+    parser = harness.parser(__file__, __doc__)
+    parser.add_argument("--rows", type=int, default=10_000, help="watched conversions")
+    parser.add_argument("--batch", type=int, default=1_000, help="poll results per round")
+    parser.add_argument("--repeat", type=int, default=7, help="runs of each measurement")
     args = parser.parse_args()
+    harness.stop_on_signals()
+    with harness.MachineLoad():
+        return measure(args)
+
+
+def measure(args: argparse.Namespace) -> int:
+    """Time the hot calls at ``args.rows``; 0 when every target is met."""
 
     with tempfile.TemporaryDirectory() as folder:
         store = Watchlist(Path(folder) / "watchlist.sqlite3")

@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """The fault matrix as a script: run the end-to-end fault tests and print the table.
 
 Runs ``tests/hardening/test_fault_matrix.py`` (the real app against a loopback sandbox,
@@ -11,14 +12,14 @@ file instead of ``docs/reliability.md``, and prints the matrix. The exit code is
 
 from __future__ import annotations
 
-import argparse
 import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+import harness
+
+ROOT = harness.ROOT
 TESTS = "tests/hardening/test_fault_matrix.py"
 WRITE_ENV = "CONVERSIONS_WRITE_RELIABILITY"
 
@@ -34,18 +35,19 @@ def matrix_section(text: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the fault tests, print the matrix, return pytest's exit code."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = harness.parser(__file__, __doc__)
     parser.add_argument("--write-docs", action="store_true",
                         help="also write docs/reliability.md")
     parser.add_argument("pytest_args", nargs="*", help="extra arguments for pytest")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as folder:
+    harness.stop_on_signals()
+    with harness.MachineLoad(), tempfile.TemporaryDirectory() as folder:
         target = Path(folder) / "reliability.md"
         written = (ROOT / "docs" / "reliability.md") if args.write_docs else target
         before = written.stat().st_mtime_ns if written.exists() else None
         env = dict(os.environ, **{WRITE_ENV: "1" if args.write_docs else str(target)})
-        done = subprocess.run([sys.executable, "-m", "pytest", TESTS, "-q", "-rxXf",
-                               *args.pytest_args], cwd=ROOT, env=env, check=False)
+        done = harness.run([sys.executable, "-m", "pytest", TESTS, "-q", "-rxXf",
+                            *args.pytest_args], cwd=ROOT, env=env)
         # Only a file this run wrote: a -k subset writes nothing, and old docs must not show.
         if written.exists() and written.stat().st_mtime_ns != before:
             print()

@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 """Soak: the real monitor, headless, through one simulated hour of a busy watchlist.
 
 The sandbox runs in a child process (so this process is the app side only) with
@@ -40,14 +41,12 @@ time, then prints each figure beside its target:
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import gc
 import multiprocessing
 import os
 import random
 import statistics
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -55,11 +54,8 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-import httpx  # noqa: E402
+import harness
+import httpx
 
 KEY = "soak-key"
 SIMULATED_SECONDS = 3600.0
@@ -135,6 +131,7 @@ def _populate(state: Any, watched: int, active: int, rng: random.Random) -> list
 
 def _serve(conn: Connection, watched: int, active: int, seed: int) -> None:
     """The sandbox child: populate, send (base URL, ids), serve until told to stop."""
+    harness.die_with_parent()
     from tui.sandbox.runner import SandboxServer
 
     server = SandboxServer(api_key=KEY, seed_count=0, rng_seed=seed)
@@ -245,6 +242,7 @@ def _speed_probe(tally: Any, stop: Any, parent: int) -> None:
     while, then at 7 ms, on an idle machine. The app's CPU per request wanders with it,
     so the soak divides by the probe's time per job to tell the app's drift from the
     machine's."""
+    harness.die_with_parent()
     while not stop.is_set() and os.getppid() == parent:
         started = time.thread_time()
         total = 0
@@ -284,22 +282,6 @@ class SpeedProbe:
         self._process.join(10)
         if self._process.is_alive():
             self._process.terminate()
-
-
-def _machine_busy_seconds() -> float:
-    """CPU seconds every process on the machine has used (all cores), from /proc/stat."""
-    fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
-    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
-
-
-def _process_cpu_seconds(pid: int) -> float:
-    """utime + stime of another process, from /proc (0 when it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _task_kinds() -> dict[str, int]:
@@ -559,10 +541,10 @@ async def _soak(base_url: str, ids: list[int], opts: Options, folder: Path,
         turnover = Turnover(control, screen, non_stuck / _mean_active_seconds(), rng)
         started = time.monotonic()
         cpu_mark, time_mark = _cpu_seconds(), started
-        sandbox_mark = _process_cpu_seconds(sandbox_pid)
-        probe_mark = _process_cpu_seconds(probe.pid)
+        sandbox_mark = harness.process_cpu_seconds(sandbox_pid)
+        probe_mark = harness.process_cpu_seconds(probe.pid)
         probe.ms_per_job()
-        machine_mark = _machine_busy_seconds()
+        machine_mark = harness.machine_busy_seconds()[0]
         requests_mark = updates_mark = 0
         gc_clock = GcClock()
         gc_mark = 0.0
@@ -583,10 +565,10 @@ async def _soak(base_url: str, ids: list[int], opts: Options, folder: Path,
             await turnover.step(real * speedup)
             now = time.monotonic()
             if now - time_mark >= opts.sample:
-                cpu, sandbox_cpu = _cpu_seconds(), _process_cpu_seconds(sandbox_pid)
+                cpu, sandbox_cpu = _cpu_seconds(), harness.process_cpu_seconds(sandbox_pid)
                 fds, sockets = _open_fds()
-                machine = _machine_busy_seconds()
-                probe_cpu = _process_cpu_seconds(probe.pid)
+                machine = harness.machine_busy_seconds()[0]
+                probe_cpu = harness.process_cpu_seconds(probe.pid)
                 others = ((machine - machine_mark) - (cpu - cpu_mark)
                           - (sandbox_cpu - sandbox_mark) - (probe_cpu - probe_mark))
                 stats = screen.scheduler.stats
@@ -816,7 +798,7 @@ def _report(result: dict[str, Any], opts: Options, server_requests: int) -> None
 
 def main() -> None:
     """Start the sandbox child, soak the app, print the figures beside their targets."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = harness.parser(__file__, __doc__)
     parser.add_argument("--quick", action="store_true", help="about 60 s instead of 5 min")
     parser.add_argument("--seconds", type=float, default=None,
                         help="real seconds for the simulated hour (default 300; 60 quick)")
@@ -834,6 +816,13 @@ def main() -> None:
     parser.add_argument("--hours", type=float, default=1.0,
                         help="simulated hours to run through (default 1)")
     args = parser.parse_args()
+    harness.stop_on_signals()
+    with harness.MachineLoad():
+        soak(args)
+
+
+def soak(args: Any) -> None:
+    """Run the soak the command line asked for, and report it."""
     opts = Options(
         seconds=args.seconds or (60.0 if args.quick else 300.0),
         sample=args.sample or (2.0 if args.quick else 5.0),

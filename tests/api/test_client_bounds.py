@@ -341,12 +341,18 @@ async def test_deflate_zlib_wrapped_or_raw_is_read(wbits: int) -> None:
     assert status.payload is not None and status.payload.id == 1
 
 
-async def test_a_deflate_bomb_in_one_chunk_is_cut_off() -> None:
-    packer = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS)
-    packed = packer.compress(_BODY + b" " * (8 * 1024 * 1024)) + packer.flush()
-    async with _streaming(_Chunks(packed), {"Content-Encoding": "deflate"}) as client:
-        with pytest.raises(AnswerTooLargeError):
+@pytest.mark.parametrize(("coding", "wbits"), [("deflate", zlib.MAX_WBITS),
+                                               ("gzip", zlib.MAX_WBITS | 16)])
+async def test_a_bomb_in_one_chunk_with_a_small_content_length_is_cut_off(
+        coding: str, wbits: int) -> None:
+    packer = zlib.compressobj(9, zlib.DEFLATED, wbits)
+    packed = packer.compress(_BODY + b" " * (3 * 1024 * 1024)) + packer.flush()
+    assert len(packed) < LIMIT  # the wire size passes; the inflated size does not
+    headers = {"Content-Encoding": coding, "Content-Length": str(len(packed))}
+    async with _streaming(_Chunks(packed), headers) as client:
+        with pytest.raises(AnswerTooLargeError) as caught:
             await client.get_status(1)
+    assert "cut off" in str(caught.value)
 
 
 async def test_a_damaged_gzip_answer_is_a_protocol_error() -> None:

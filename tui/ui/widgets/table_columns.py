@@ -6,7 +6,7 @@ their own and cheap enough to run for every visible row every second.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
@@ -48,6 +48,9 @@ class Column:
     ``width``: preferred width, or ``None`` when it follows the content
     (the widest value seen, clamped to ``min_width``..``max_width``).
     ``flex``: takes what is left after the fixed columns (File, Note).
+    ``filled_priority``: the priority while some row has text in the column (a Note
+    column holding ticket numbers outranks Type; an empty one goes first).
+    ``only_filled``: shown only while some row has text in it (Problem).
     """
 
     key: str
@@ -58,20 +61,32 @@ class Column:
     max_width: int
     align: Align = "left"
     flex: bool = False
+    filled_priority: int | None = None
+    only_filled: bool = False
+
+    def priority_for(self, filled: Collection[str]) -> int:
+        """The priority with ``filled`` (keys of columns some row has text in)."""
+        if self.filled_priority is not None and self.key in filled:
+            return self.filled_priority
+        return self.priority
 
 
-# Display order, left to right. Priorities: ID, Status and File are the last to go.
+# Display order, left to right. Priorities: ID, Status and File are the last to go; a
+# row's problem (why its checks fail) next, while there is one; notes (ticket numbers)
+# ahead of Type and the counts, while some row has one. At 80 columns with both
+# in use: ID File Status Problem In-status Err Checked Note.
 COLUMNS: tuple[Column, ...] = (
     Column("id", "ID", 0, 4, None, 20, "right"),
-    Column("file", "File", 2, 14, None, 60, flex=True),
-    Column("type", "Type", 7, 4, None, 12),
-    Column("status", "Status", 1, 9, None, 20),
-    Column("uploaded", "Uploaded", 8, 12, 12, 12),
-    Column("in_status", "In status", 3, 9, 9, 9, "right"),
-    Column("warnings", "Warn", 6, 6, 6, 6, "right"),
-    Column("errors", "Err", 5, 5, 5, 5, "right"),
-    Column("checked", "Checked", 4, 9, 9, 9, "right"),
-    Column("note", "Note", 9, 6, None, 40, flex=True),
+    Column("file", "File", 20, 14, None, 60, flex=True),
+    Column("type", "Type", 70, 4, None, 12),
+    Column("status", "Status", 10, 9, None, 20),
+    Column("problem", "Problem", 25, 12, None, 36, filled_priority=25, only_filled=True),
+    Column("uploaded", "Uploaded", 80, 12, 12, 12),
+    Column("in_status", "In status", 30, 9, 9, 9, "right"),
+    Column("warnings", "Warn", 60, 6, 6, 6, "right"),
+    Column("errors", "Err", 50, 5, 5, 5, "right"),
+    Column("checked", "Checked", 40, 9, 9, 9, "right"),
+    Column("note", "Note", 90, 10, None, 40, flex=True, filled_priority=35),
 )
 COLUMN_KEYS: tuple[str, ...] = tuple(column.key for column in COLUMNS)
 
@@ -86,17 +101,22 @@ class ColumnSlot:
 
 
 def layout_columns(
-    width: int, wants: dict[str, int], columns: Sequence[Column] = COLUMNS
+    width: int, wants: dict[str, int], columns: Sequence[Column] = COLUMNS,
+    filled: Collection[str] = (),
 ) -> tuple[ColumnSlot, ...]:
     """Fit ``columns`` into ``width`` cells.
 
+    ``filled`` names the columns some row has text in: they may rank higher (see
+    ``Column.filled_priority``), and ``only_filled`` columns are left out without it.
     Columns are admitted in priority order while their minimum widths fit (the
     first one that does not fit ends it, so lower priorities always go first).
     Fixed columns then grow to their preferred width in priority order, flexible
     ones last: File shrinks before anything is dropped. Space left over goes to
     the last flexible column shown so the row reaches the right edge.
     """
-    by_priority = sorted(columns, key=lambda column: column.priority)
+    candidates = [column for column in columns
+                  if not column.only_filled or column.key in filled]
+    by_priority = sorted(candidates, key=lambda column: column.priority_for(filled))
     kept: list[Column] = []
     used = GUTTER
     for column in by_priority:

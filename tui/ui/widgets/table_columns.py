@@ -50,6 +50,8 @@ class Column:
     ``flex``: takes what is left after the fixed columns (File, Note).
     ``filled_priority``: the priority while some row has text in the column (a Note
     column holding ticket numbers outranks Type; an empty one goes first).
+    ``filled_min_width``: the minimum while some row has text in the column (an
+    empty Note needs room for its title only, a ticket number more).
     ``only_filled``: shown only while some row has text in it (Problem).
     ``whole``: never cut (an ID with a digit missing is another ID): the minimum
     width is the widest content, up to ``max_width``.
@@ -64,6 +66,7 @@ class Column:
     align: Align = "left"
     flex: bool = False
     filled_priority: int | None = None
+    filled_min_width: int | None = None
     only_filled: bool = False
     whole: bool = False
 
@@ -89,7 +92,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("warnings", "Warn", 60, 6, 6, 6, "right"),
     Column("errors", "Err", 50, 5, 5, 5, "right"),
     Column("checked", "Checked", 40, 9, 9, 9, "right"),
-    Column("note", "Note", 90, 10, None, 40, flex=True, filled_priority=35),
+    Column("note", "Note", 90, 6, None, 40, flex=True, filled_priority=35,
+           filled_min_width=10),
 )
 COLUMN_KEYS: tuple[str, ...] = tuple(column.key for column in COLUMNS)
 
@@ -125,6 +129,8 @@ def layout_columns(
     def least(column: Column) -> int:
         if column.whole:
             return max(column.min_width, min(wants.get(column.key, 0), column.max_width))
+        if column.filled_min_width is not None and column.key in filled:
+            return column.filled_min_width
         return column.min_width
 
     kept: list[Column] = []

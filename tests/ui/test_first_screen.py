@@ -24,6 +24,7 @@ from tui.ui.screens.confirm_delete import ConfirmDeleteModal
 from tui.ui.screens.help import HelpScreen
 from tui.ui.screens.monitor import MonitorScreen
 from tui.ui.widgets.conversions_table import ConversionsTable
+from tui.ui.widgets.keys_footer import PinnedKeys
 from tui.ui.widgets.monitor_header import MonitorHeader
 from tui.ui.widgets.summary_strip import SummaryStrip
 
@@ -75,8 +76,10 @@ async def test_help_is_always_in_the_footer(
                               lines[-1], f"'? help' in the footer at {size[0]} columns")
         footer = screen_lines(app)[-1]
         assert footer.rstrip().endswith("^p palette"), footer
-        # Help's key still works from the footer's screen.
-        await pilot.press("question_mark")
+        # A click on it opens help, as a click on any footer key presses it.
+        pinned = app.screen.query_one(PinnedKeys)
+        assert pinned.key_at(1) == "question_mark"
+        await pilot.click(PinnedKeys, offset=(2, 0))
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
 
 

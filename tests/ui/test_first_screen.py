@@ -209,3 +209,20 @@ async def test_a_destructive_key_on_a_cursor_out_of_sight_only_brings_it_back(
         else:
             await wait_for(pilot, lambda: session.watchlist.get(target) is None,
                            what="the row unwatched")
+
+
+async def test_the_palette_way_to_delete_also_needs_the_row_in_sight(
+        sandbox: SandboxServer, monitor_session: SessionFactory) -> None:
+    ids = [sandbox.state.add_conversion(status="Completed", frozen=True) for _ in range(40)]
+    app = ConversionsApp(monitor_session(ids=ids))
+    async with app.run_test(size=(60, 15)) as pilot:
+        await rows_loaded(pilot, ids)
+        table = grid(app)
+        table.move_cursor(ids[30])
+        table.scroll_to(y=0, animate=False, force=True)
+        await wait_for(pilot, lambda: not table.cursor_in_sight, what="cursor scrolled away")
+        # The command palette runs actions by name, as here.
+        await app.run_action("delete_on_server", monitor(app))
+        await wait_for(pilot, lambda: any("out of sight" in t for t in toasts(app)),
+                       what="the out-of-sight notice")
+        assert isinstance(app.screen, MonitorScreen) and table.cursor_in_sight

@@ -167,7 +167,7 @@ def test_kill_9_during_an_upload_loses_nothing_recorded(sandbox: SandboxServer,
         # not yet watched, or watched but not yet audited.
         assert len(server - watched) <= BATCH
         assert len(watched - audited) <= BATCH
-        assert all(row.note == "Uploaded, ref KILL9" for row in rows)
+        assert all(row.note == "KILL9 (uploaded)" for row in rows)
         assert all(entry.outcome.startswith("accepted") for entry in uploads)
 
 

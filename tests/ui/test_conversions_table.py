@@ -337,10 +337,11 @@ async def test_narrow_widths_drop_columns_by_priority_and_keep_id_status_file() 
         table.set_rows([conversion(i, file_name="quarterly-report-final-v2.csv", note="n")
                         for i in range(1, 4)])
         await pilot.pause()
-        assert table.shown_columns == tuple(c.key for c in COLUMNS)
+        # Every column but Problem: no row has one.
+        assert table.shown_columns == tuple(c.key for c in COLUMNS if c.key != "problem")
         dropped: list[str] = []
         previous = set(table.shown_columns)
-        for width in range(200, 29, -5):  # 30: ID, Status and File at their minimum
+        for width in [*range(200, 33, -5), 33]:  # 33: ID, Status and File at their minimum
             await pilot.resize_terminal(width, 12)
             await pilot.pause()
             shown = set(table.shown_columns)
@@ -357,7 +358,8 @@ async def test_narrow_widths_drop_columns_by_priority_and_keep_id_status_file() 
 
 
 def _priority(key: str) -> int:
-    return next(column.priority for column in COLUMNS if column.key == key)
+    """The rank of ``key`` with notes present (as in the test above)."""
+    return next(column.priority_for({"note"}) for column in COLUMNS if column.key == key)
 
 
 async def test_file_shrinks_before_any_column_is_dropped() -> None:
@@ -631,3 +633,98 @@ def test_big_and_small_upserts_keep_the_same_order_as_sorting_from_scratch() -> 
             reverse=True)]
         assert list(rows.shown_ids()) == expected
         assert rows.index_of(expected[-1]) == len(expected) - 1
+
+
+# -- rows not answered yet, problems, notes, the cursor after a resize ------------------
+
+async def test_a_row_never_answered_for_says_checking_not_unknown() -> None:
+    app = TableApp()
+    async with app.run_test(size=(160, 8)) as pilot:
+        table = app.table
+        table.set_rows([conversion(1, status=None, last_checked=None, file_name=None,
+                                   data_source_type=None, upload_date=None),
+                        conversion(2, status="Sideways")])
+        await pilot.pause()
+        waiting = row_line(table, 1).text
+        assert "↻ checking…" in waiting
+        assert "•" not in waiting and "Unknown" not in waiting
+        assert "• Sideways" in row_line(table, 2).text  # an unknown word stays itself
+
+
+async def test_the_problem_column_shows_why_checks_fail_literally() -> None:
+    app = TableApp()
+    async with app.run_test(size=(160, 8)) as pilot:
+        table = app.table
+        table.set_rows([conversion(1), conversion(2)])
+        await pilot.pause()
+        assert "problem" not in table.shown_columns  # no problem anywhere: no column
+        hostile = "[/]502 \x1b[31m[b]x\u202e"
+        table.upsert([conversion(1, last_problem=hostile, problem_count=2)])
+        await pilot.pause()
+        assert "problem" in table.shown_columns
+        assert "Problem" in lines(table, 1)[0]
+        strip = row_line(table, 1)
+        assert "⚠ [/]502 ␛[31m[b]x<U+202E>" in strip.text
+        for bad in ("\x1b", "\u202e"):
+            assert bad not in "".join(segment.text for segment in strip)
+        problem_slot = next(slot for slot in table._slots if slot.column.key == "problem")
+        clean = row_line(table, 2).text
+        assert clean[problem_slot.x:problem_slot.x + problem_slot.width].strip() == ""
+        # The check goes through again: the problem, and then the column, go.
+        table.upsert([conversion(1)])
+        await pilot.pause()
+        assert "problem" not in table.shown_columns
+
+
+async def test_at_80_columns_notes_and_problems_outrank_type() -> None:
+    app = TableApp()
+    async with app.run_test(size=(80, 8)) as pilot:
+        table = app.table
+        table.set_rows([conversion(1), conversion(2)])
+        await pilot.pause()
+        assert "type" in table.shown_columns and "note" not in table.shown_columns
+        table.upsert([conversion(2, note="TCK-1042 (uploaded)")])
+        await pilot.pause()
+        shown = table.shown_columns
+        assert "note" in shown, shown
+        assert "TCK-1042" in row_line(table, 2).text
+        table.upsert([conversion(1, last_problem="no access to this conversion (HTTP 403)",
+                                 problem_count=1)])
+        await pilot.pause()
+        shown = table.shown_columns
+        assert {"problem", "note"} <= set(shown), shown
+        assert "type" not in shown  # Type gave way, not the ticket number
+        assert "⚠ no acc" in row_line(table, 1).text
+
+
+async def test_the_cursor_row_stays_in_sight_after_a_resize() -> None:
+    app = TableApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.table
+        table.set_rows([conversion(i) for i in range(1, 101)])
+        table.focus()
+        table.move_cursor(80)
+        await pilot.pause()
+        assert table.cursor_in_sight
+        for size in ((60, 15), (80, 24), (60, 8), (120, 40)):
+            await pilot.resize_terminal(*size)
+            await wait_until(pilot, lambda: table.cursor_in_sight)
+            index = table.visible_ids.index(80)
+            top = table.scroll_offset.y
+            assert top <= index < top + table.size.height - 1, (size, top, index)
+        # Scrolled away (the mouse wheel): out of sight until asked back.
+        table.scroll_to(y=0, animate=False, force=True)
+        await pilot.pause()
+        assert not table.cursor_in_sight
+        table.scroll_cursor_into_sight()
+        await pilot.pause()
+        assert table.cursor_in_sight
+
+
+async def wait_until(pilot: Any, condition: Any, timeout: float = 10.0) -> None:
+    """Let the app run until ``condition()`` holds (generous bound for a loaded machine)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        await pilot.pause(0.02)

@@ -95,12 +95,15 @@ ROWS: tuple[tuple[int, str, str, str, str, float, dict[str, Any]], ...] = (
 )
 MISSING = FIRST + 10  # watched, but the server says 404
 STALE = FIRST + 2  # last checked long ago
+CHECKING = FIRST + 11  # just added: never answered for
+TROUBLED = FIRST + 7  # its last checks failed (the Problem column)
 
 
 def load_rows(session: MonitorSession) -> None:
     """Put the fixed rows in the watchlist: first seen, status changes, last checks."""
     watchlist = session.watchlist
     watchlist.add([FIRST + row[0] for row in ROWS] + [MISSING], at=NOW - 90000)
+    watchlist.add([CHECKING], at=NOW - 4)
     for offset, status, name, kind, uploaded, age, extras in ROWS:
         conversion_id = FIRST + offset
         # Seen first in an earlier status, then the change to the current one.
@@ -116,6 +119,8 @@ def load_rows(session: MonitorSession) -> None:
             envelope=envelope(conversion_id, status, name, kind, uploaded, **extras))])
     watchlist.record_results([PollResult(id=MISSING, checked_at=NOW - 8, not_found=True)])
     watchlist.set_note(FIRST + 4, "ticket #4512: customer waiting")
+    for _ in range(3):
+        watchlist.record_problem(TROUBLED, "HTTP 502, HTML page", NOW - 2)
 
 
 @pytest.fixture
@@ -153,7 +158,7 @@ async def settle(pilot: Pilot[Any]) -> None:
     """Wait for the rows, freeze the table's clock and put the cursor on a fixed row."""
     app = pilot.app
     await wait_for(pilot, lambda: isinstance(app.screen, MonitorScreen) and len(
-        app.screen.query_one(ConversionsTable).rows) == len(ROWS) + 1, what="rows loaded")
+        app.screen.query_one(ConversionsTable).rows) == len(ROWS) + 2, what="rows loaded")
     grid = app.screen.query_one(ConversionsTable)
     grid.now = lambda: NOW
     grid.move_cursor(FIRST + 4)

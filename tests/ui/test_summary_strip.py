@@ -21,6 +21,7 @@ from tui.ui.app import ConversionsApp
 from tui.ui.screens.monitor import MonitorScreen
 from tui.ui.widgets.conversions_table import STATUS_VARIABLE_DEFAULTS, ConversionsTable
 from tui.ui.widgets.summary_strip import (
+    CheckingCount,
     KindCount,
     StripLayout,
     SummaryStrip,
@@ -37,6 +38,7 @@ FIXED_NOW = 1_600_000_000.0 - 1_600_000_000.0 % 60 + 30.0
 class Row:
     status: str | None
     not_found: bool = False
+    last_checked: float | None = 1.0  # answered once; None: never answered for
 
 
 class StripApp(App[None]):
@@ -95,6 +97,28 @@ async def test_counts_for_fixed_rows() -> None:
         assert chip_text(app, StatusKind.FAILED) == "✘ Failed 0"
         assert chip(app, StatusKind.FAILED).display
         assert not chip(app, StatusKind.UNKNOWN).display
+
+
+async def test_rows_never_answered_for_are_counted_apart_as_checking() -> None:
+    app = StripApp()
+    async with app.run_test(size=(160, 3)) as pilot:
+        strip = app.query_one(SummaryStrip)
+        checking = app.query_one(CheckingCount)
+        assert not checking.display  # none yet: not shown
+        strip.show_rows([Row(None, last_checked=None), Row(None, last_checked=None),
+                         Row(None, last_checked=None, not_found=True),  # answered: 404
+                         Row("Sideways"), Row("Failed")])
+        await pilot.pause()
+        assert strip.checking == 2
+        assert checking.display
+        assert checking.render().plain == "↻ Checking 2"
+        # Not Unknown (that is a status word the app does not know) and not any kind.
+        assert chip_text(app, StatusKind.UNKNOWN) == "• Unknown 1"
+        assert strip.counts[StatusKind.UNKNOWN] == 1
+        assert sum(strip.counts.values()) == 3
+        strip.show_rows([Row("Failed")])
+        await pilot.pause()
+        assert strip.checking == 0 and not checking.display
 
 
 async def test_count_colours_come_from_the_theme() -> None:

@@ -9,11 +9,16 @@ since nothing says it will not change.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Protocol
 
 __all__ = [
     "ACTIVE_STATUSES",
+    "CHECKING_SYMBOL",
+    "CHECKING_WORD",
     "SETTLED_STATUSES",
+    "CheckedRow",
     "StatusKind",
+    "awaits_first_answer",
     "is_settled",
     "status_kind",
     "status_symbol",
@@ -74,3 +79,28 @@ def status_symbol(kind: StatusKind) -> str:
 def is_settled(status: str | None) -> bool:
     """True for statuses that do not change without an action (re-checked slowly)."""
     return status_kind(status) in (StatusKind.COMPLETED, StatusKind.FAILED, StatusKind.DELETED)
+
+
+CHECKING_SYMBOL = "↻"
+"""Shown for a row the server has not answered about yet (not a status: there is none)."""
+CHECKING_WORD = "checking…"
+
+
+class CheckedRow(Protocol):
+    """What :func:`awaits_first_answer` reads (``WatchedConversion`` fits)."""
+
+    @property
+    def status(self) -> str | None: ...
+    @property
+    def last_checked(self) -> float | None: ...
+    @property
+    def not_found(self) -> bool: ...
+
+
+def awaits_first_answer(row: CheckedRow) -> bool:
+    """True for a row never answered for (just added, or every check failed so far).
+
+    Its status is not known at all: it is shown as "checking…" and counted apart, not as
+    an unknown status word nor as active.
+    """
+    return row.status is None and row.last_checked is None and not row.not_found

@@ -128,8 +128,10 @@ class UploadProgress:
 
 
 def reference_note(reference: str | None) -> str:
-    """The watchlist note of uploaded conversions (carries the external reference)."""
-    return f"Uploaded, ref {reference}" if reference else "Uploaded"
+    """The watchlist note of uploaded conversions: the external reference first, since a
+    narrow Note column keeps only the start of a note and the reference is what people
+    look for ("T-4412 (uploaded)")."""
+    return f"{reference} (uploaded)" if reference else "Uploaded"
 
 
 class _Stop(Exception):

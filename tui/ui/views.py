@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from tui.core.statuses import StatusKind, is_settled, status_kind
+from tui.core.statuses import StatusKind, awaits_first_answer, is_settled, status_kind
 from tui.core.watchlist import WatchedConversion
 
 
@@ -20,7 +20,9 @@ class View:
 
 
 def _active(row: WatchedConversion, now: float, stuck_after: float) -> bool:
-    return row.deleted_at is None and not row.not_found and not is_settled(row.status)
+    # A row not answered for yet has no status: it is "checking", counted apart.
+    return (row.deleted_at is None and not row.not_found and not is_settled(row.status)
+            and not awaits_first_answer(row))
 
 
 def _failed(row: WatchedConversion, now: float, stuck_after: float) -> bool:

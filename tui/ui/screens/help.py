@@ -17,7 +17,8 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 from tui.core.paths import AppPaths
-from tui.core.statuses import StatusKind, status_symbol
+from tui.core.statuses import CHECKING_SYMBOL, StatusKind, status_symbol
+from tui.ui.widgets.table_rows import PROBLEM_SYMBOL
 
 __all__ = ["LEGEND", "HelpKey", "HelpPaths", "HelpScreen", "keys_of_screen"]
 
@@ -39,6 +40,14 @@ LEGEND: tuple[tuple[str, str, str, str], ...] = (
 """The status legend: what each symbol and colour means."""
 
 AT_LEAST_MEANING = "in status ≥5m: the first check found it so; since when is unknown"
+
+MORE_LEGEND: tuple[tuple[str, str], ...] = (
+    ("≥ At least", AT_LEAST_MEANING),
+    (f"{CHECKING_SYMBOL} Checking", "not answered for yet: no status known, counted apart"),
+    (f"{PROBLEM_SYMBOL} Problem", "the last check failed, and why (the row keeps what it "
+                                  "last knew); Enter shows more"),
+)
+"""Legend lines that are not statuses: (symbol and label, meaning)."""
 
 
 @dataclass(frozen=True)
@@ -203,9 +212,10 @@ class HelpScreen(ModalScreen[None]):
                         yield Static(Text(f"{symbol} {label}"),
                                      classes=f"legend legend-{suffix}")
                         yield Static(Text(meaning), classes="legend-meaning")
-                with Horizontal(classes="legend-row"):
-                    yield Static(Text("≥ At least"), classes="legend")
-                    yield Static(Text(AT_LEAST_MEANING), classes="legend-meaning")
+                for label, meaning in MORE_LEGEND:
+                    with Horizontal(classes="legend-row"):
+                        yield Static(Text(label), classes="legend")
+                        yield Static(Text(meaning), classes="legend-meaning")
                 if self.paths is not None:
                     yield Static(Text(self._files_title(self.paths)), classes="heading")
                     yield Static(_paths_table(self.paths), id="help-paths")

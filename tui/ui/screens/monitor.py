@@ -6,11 +6,12 @@ import logging
 import time
 from collections.abc import Sequence
 
+from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import Footer, Input, Tab, Tabs
+from textual.widgets import Input, Static, Tab, Tabs
 from textual.worker import Worker, WorkerState
 
 from tui.api.models import Profile
@@ -23,12 +24,15 @@ from tui.core.statuses import StatusKind, status_kind
 from tui.core.untrusted import printable
 from tui.core.watchlist import StatusChange, WatchedConversion
 from tui.ui.screens.add_ids import AddIdsModal
+from tui.ui.screens.help import HelpScreen
 from tui.ui.screens.key_prompt import KeyPromptModal
 from tui.ui.screens.triage_actions import DESTRUCTIVE_ACTIONS, TriageScreen
+from tui.ui.screens.upload import UploadModal
 from tui.ui.typeahead import TypeAhead
 from tui.ui.views import VIEWS, VIEWS_BY_KEY, count_views
 from tui.ui.widgets.connectivity_banner import ConnectivityBanner
 from tui.ui.widgets.conversions_table import ConversionsTable
+from tui.ui.widgets.keys_footer import KeysFooter
 from tui.ui.widgets.monitor_header import HeaderInfo, MonitorHeader
 from tui.ui.widgets.summary_strip import SummaryStrip
 
@@ -45,6 +49,13 @@ _GUARDED_ACTIONS = frozenset({"delete_on_server", "export"})
 
 # Status-change toasts are gathered for this many seconds, then shown together.
 ANNOUNCE_EVERY = 3
+
+#: What the first-run hint names: (action, words). Keys come from the live bindings.
+FIRST_RUN_HINT = (("help", "help"), ("add_ids", "add IDs"), ("upload", "upload"))
+#: Screens that, once opened, show the hint has done its work.
+_HINT_DONE_SCREENS = (HelpScreen, AddIdsModal, UploadModal)
+#: Keys that change rows the person may not see: they act only on a row in sight.
+_SIGHT_ACTIONS = {"delete_on_server": "delete", "remove_from_watchlist": "unwatch"}
 
 
 log = logging.getLogger(__name__)
@@ -67,6 +78,9 @@ class MonitorScreen(TriageScreen):
     MonitorScreen #filter { display: none; height: 3; border: tall $accent; }
     MonitorScreen #filter.-shown { display: block; }
     MonitorScreen ConversionsTable { height: 1fr; }
+    MonitorScreen #hint { display: none; height: 1; padding: 0 1;
+                          background: $boost; color: $text-muted; }
+    MonitorScreen #hint.-shown { display: block; }
     """
 
     BINDINGS = [
@@ -102,6 +116,7 @@ class MonitorScreen(TriageScreen):
         self._tick_count = 0
         self._unwatched: set[int] = set()
         self._polling_started = False
+        self._hint_done = False
 
     # ---------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -112,7 +127,8 @@ class MonitorScreen(TriageScreen):
         yield Input(placeholder="filter: ID, file, type, status, note (enter keeps, esc clears)",
                     id="filter")
         yield ConversionsTable(id="table", poll_interval=self.session.profile.poll_interval)
-        yield Footer()
+        yield Static("", id="hint", markup=False)  # below the table, above the footer
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.table.focus()
@@ -138,7 +154,71 @@ class MonitorScreen(TriageScreen):
     def _show_rows(self, rows: list[WatchedConversion], _elapsed: float) -> None:
         self.table.set_rows(rows)
         self._refresh_counts()
+        # First run: nothing watched yet, or the demo (a newcomer's tour). Once shown, the
+        # hint stays until one of the screens it names has been opened.
+        if (self.session.demo or not rows) and not self._hint_done:
+            self._show_hint()
         self._start_polling()
+
+    # ------------------------------------------------------------------ hint
+    def _key_of(self, action: str) -> str | None:
+        """How the key of ``action`` is shown (keymap applied), None when it is off."""
+        for active in self.active_bindings.values():
+            if active.binding.action == action and active.enabled:
+                return self.app.get_key_display(active.binding)
+        return None
+
+    def hint_text(self) -> Text:
+        """The first-run hint: "? help  a add IDs  u upload", as the keys are bound now."""
+        text = Text()
+        for action, words in FIRST_RUN_HINT:
+            key = self._key_of(action)
+            if key is None:
+                continue  # read-only: no upload
+            if text:
+                text.append("  ")
+            text.append(key, style="bold")
+            text.append(f" {words}")
+        return text
+
+    def _show_hint(self) -> None:
+        hint = self.query_one("#hint", Static)
+        hint.update(self.hint_text())
+        hint.add_class("-shown")
+
+    def on_screen_suspend(self) -> None:
+        # The hint has done its work once a screen it names has been opened.
+        if isinstance(self.app.screen, _HINT_DONE_SCREENS):
+            self._hint_done = True
+            self.query_one("#hint", Static).remove_class("-shown")
+
+    # ------------------------------------------------------- keys in sight
+    def _cursor_may_act(self) -> bool:
+        table = self.table
+        return bool(table.marked_ids) or table.cursor_id is None or table.cursor_in_sight
+
+    def _targets_in_sight(self, action: str) -> bool:
+        """Whether ``action`` may act now: marked rows were each picked by hand, but the
+        cursor's row alone must be on screen (a resize or the mouse wheel may have moved
+        it out of sight). If it is not, it is scrolled into sight and the person told."""
+        if self._cursor_may_act():
+            return True
+        table = self.table
+        table.scroll_cursor_into_sight()
+        key = self._key_of(action) or "the key"
+        self.notify(f"The cursor was on {table.cursor_id}, out of sight: it is shown now. "
+                    f"Press {key} again to {_SIGHT_ACTIONS[action]} it.",
+                    severity="warning", timeout=6, markup=False)
+        return False
+
+    # Textual runs ``_action_x`` ahead of ``action_x``: every way in (key, palette) passes.
+    def _action_delete_on_server(self) -> None:
+        if self._targets_in_sight("delete_on_server"):
+            self.action_delete_on_server()
+
+    def _action_remove_from_watchlist(self) -> None:
+        if self._targets_in_sight("remove_from_watchlist"):
+            self.action_remove_from_watchlist()
 
     def _start_polling(self) -> None:
         if not self._polling_started:
@@ -449,7 +529,8 @@ class MonitorScreen(TriageScreen):
             # The same for the keys behind a key that opens a prompt (a, n, u): held,
             # then typed into the prompt's box once it is up (tui/ui/typeahead.py).
             typeahead.begin(self, replay=True)
-        elif typeahead is not None and actions & _GUARDED_ACTIONS:
+        elif typeahead is not None and actions & _GUARDED_ACTIONS and not (
+                actions & _SIGHT_ACTIONS.keys() and not self._cursor_may_act()):
             typeahead.begin(self, replay=False)  # kept from firing bindings, not replayed
 
     @on(Input.Changed, "#filter")

@@ -30,7 +30,10 @@ from textual.timer import Timer
 
 from tui.ui.widgets.table_columns import CLOCK_STEP, COLUMN_KEYS, ColumnSlot, layout_columns
 from tui.ui.widgets.table_drawing import (
+    ACCENTS,
+    CHECKING,
     PREFIX,
+    PROBLEM,
     STALE,
     STATUS_CLASS,
     clock_cells,
@@ -72,7 +75,9 @@ class ConversionsTable(ScrollView, can_focus=True):
         f"{PREFIX}cursor",
         f"{PREFIX}marked",
         f"{PREFIX}deleted-row",
-        f"{PREFIX}stale",
+        STALE,
+        CHECKING,
+        PROBLEM,
         f"{PREFIX}empty",
         *STATUS_CLASS.values(),
     }
@@ -100,6 +105,8 @@ class ConversionsTable(ScrollView, can_focus=True):
         & > .conversions-table--marked { background: $accent 25%; }
         & > .conversions-table--deleted-row { color: $text-disabled; }
         & > .conversions-table--stale { color: $status-stale; text-style: italic; }
+        & > .conversions-table--checking { color: $status-unknown; text-style: italic; }
+        & > .conversions-table--problem { color: $status-stale; }
         & > .conversions-table--empty { color: $text-muted; text-style: italic; }
         & > .conversions-table--status-queued { color: $status-queued; }
         & > .conversions-table--status-processing { color: $status-processing; }
@@ -156,7 +163,7 @@ class ConversionsTable(ScrollView, can_focus=True):
         self._cursor_id: int | None = None
         self._marks: set[int] = set()
         self._slots: tuple[ColumnSlot, ...] = ()
-        self._layout_for: tuple[int, tuple[tuple[str, int], ...]] | None = None
+        self._layout_for: tuple[int, tuple[tuple[str, int], ...], frozenset[str]] | None = None
         self._layout_dirty = True
         self._layout_generation = 0
         self._styles: dict[str, Style] = {}
@@ -242,6 +249,21 @@ class ConversionsTable(ScrollView, can_focus=True):
         """Keys of the columns that fit the current width, left to right."""
         self._ensure_layout()
         return tuple(slot.column.key for slot in self._slots)
+
+    @property
+    def cursor_in_sight(self) -> bool:
+        """True when the cursor's row is on screen (inside the rows the table shows now)."""
+        index = self._cursor_index()
+        if index is None:
+            return False
+        top = self.scroll_offset.y
+        return top <= index < top + self._page_rows()
+
+    def scroll_cursor_into_sight(self) -> None:
+        """Scroll so that the cursor's row is on screen (nothing else moves)."""
+        index = self._cursor_index()
+        if index is not None:
+            self._scroll_to_index(index)
 
     def targets(self) -> list[int]:
         """What an action applies to: the marked conversions, else the cursor's."""
@@ -422,9 +444,13 @@ class ConversionsTable(ScrollView, can_focus=True):
                 self.action_activate()
 
     def on_resize(self, event: events.Resize) -> None:
-        """Columns are laid out again for the new width."""
+        """Columns are laid out again for the new width; the cursor's row stays on screen
+        (a destructive key acts on it, so it must never be somewhere out of sight)."""
         self._layout_dirty = True
         self._update_virtual_size()
+        self.scroll_cursor_into_sight()
+        # The scroll range follows the new size only after the next layout: look again then.
+        self.call_after_refresh(self.scroll_cursor_into_sight)
 
     # -- internals: cursor -------------------------------------------------------
     def _cursor_index(self) -> int | None:
@@ -568,8 +594,9 @@ class ConversionsTable(ScrollView, can_focus=True):
         if not self._layout_dirty and self._layout_for and self._layout_for[0] == width:
             return
         wants = tuple(sorted(self._rows.wants.items()))
-        if self._layout_for != (width, wants):
-            slots = layout_columns(width, dict(wants))
+        filled = self._rows.filled
+        if self._layout_for != (width, wants, filled):
+            slots = layout_columns(width, dict(wants), filled=filled)
             if slots != self._slots:
                 self._slots = slots
                 self._layout_generation += 1
@@ -577,7 +604,7 @@ class ConversionsTable(ScrollView, can_focus=True):
                 # New column widths: every visible line (header included) must be drawn
                 # again, not only the rows whose data changed.
                 self.refresh()
-            self._layout_for = (width, wants)
+            self._layout_for = (width, wants, filled)
         self._layout_dirty = False
 
     def _resolve_styles(self) -> None:
@@ -603,7 +630,7 @@ class ConversionsTable(ScrollView, can_focus=True):
         self._header = None
         styles = dict(zip(names, full, strict=True))
         # Accents colour a cell's text only, keeping the row's background.
-        for name in (*STATUS_CLASS.values(), STALE):
+        for name in ACCENTS:
             partial = self.get_component_rich_style(name, partial=True)
             styles[name] = partial.without_color + Style(color=styles[name].color)
         styles["base"] = base

@@ -1,8 +1,9 @@
 """The summary strip above the monitor's table: rows per status kind, activity per minute.
 
 One line: a count per status kind ("✘ Failed 12"; a click on one opens the view
-that holds those rows), then sparklines of completions and failures per minute
-over the last hour, from the recorded history. Symbols and counts say it all
+that holds those rows), rows not answered for yet apart ("↻ Checking 12": they have no
+status, so they are neither Unknown nor active), then sparklines of completions and
+failures per minute over the last hour, from the recorded history. Symbols and counts say it all
 without colour; colours come from the theme's ``$status-*`` variables.
 
 The activity is read in a thread (one indexed query, see
@@ -33,16 +34,21 @@ from tui.core.activity import (
     MINUTE,
     WINDOW_MINUTES,
     MinuteActivity,
-    StatusRow,
     activity_window,
     count_kinds,
     minute_buckets,
 )
-from tui.core.statuses import StatusKind, status_symbol
+from tui.core.statuses import (
+    CHECKING_SYMBOL,
+    CheckedRow,
+    StatusKind,
+    awaits_first_answer,
+    status_symbol,
+)
 from tui.core.watchlist import StatusChange
 
-__all__ = ["KIND_VIEWS", "KindCount", "StripLayout", "SummaryStrip", "choose_layout",
-           "count_text"]
+__all__ = ["KIND_VIEWS", "CheckingCount", "KindCount", "StripLayout", "SummaryStrip",
+           "checking_text", "choose_layout", "count_text"]
 
 ChangeSource = Callable[[float, float], list[StatusChange]]
 """Reads recorded changes with ``start <= at < end`` (``Watchlist.changes_between``)."""
@@ -84,6 +90,11 @@ def count_text(kind: StatusKind, count: int, *, compact: bool) -> str:
     return f"{symbol} {count}" if compact else f"{symbol} {_LABELS[kind]} {count}"
 
 
+def checking_text(count: int, *, compact: bool) -> str:
+    """The count of rows not answered for yet: "↻ Checking 12", or "↻ 12" when compact."""
+    return f"{CHECKING_SYMBOL} {count}" if compact else f"{CHECKING_SYMBOL} Checking {count}"
+
+
 def spark_label(kind: StatusKind, *, short: bool) -> str:
     """The label before a sparkline: "✔ completed/min", or "✔/min" when short."""
     symbol = status_symbol(kind)
@@ -104,13 +115,18 @@ def shown_kinds(counts: Mapping[StatusKind, int]) -> list[StatusKind]:
     return [kind for kind in StatusKind if kind in _ALWAYS or counts.get(kind, 0)]
 
 
-def choose_layout(width: int, counts: Mapping[StatusKind, int]) -> StripLayout:
+def choose_layout(width: int, counts: Mapping[StatusKind, int],
+                  checking: int = 0) -> StripLayout:
     """The richest layout that fits ``width`` cells: full counts and labelled sparklines,
-    then short sparkline labels, then compact counts, then no sparklines."""
+    then short sparkline labels, then compact counts, then no sparklines.
+    ``checking``: rows not answered for yet (their count shows when there are any)."""
 
     def counts_width(compact: bool) -> int:
-        return sum(cell_len(count_text(kind, counts.get(kind, 0), compact=compact)) + _CHIP_GAP
-                   for kind in shown_kinds(counts))
+        chips = sum(cell_len(count_text(kind, counts.get(kind, 0), compact=compact))
+                    + _CHIP_GAP for kind in shown_kinds(counts))
+        if checking:
+            chips += cell_len(checking_text(checking, compact=compact)) + _CHIP_GAP
+        return chips
 
     def sparks_width(short: bool) -> int:
         return sum(cell_len(spark_label(kind, short=short)) + 1 + _SPARK_MIN + _CHIP_GAP
@@ -120,6 +136,34 @@ def choose_layout(width: int, counts: Mapping[StatusKind, int]) -> StripLayout:
         if counts_width(compact) + sparks_width(short) <= width:
             return StripLayout(compact, True, short)
     return StripLayout(counts_width(False) > width, False, True)
+
+
+class CheckingCount(Widget):
+    """How many rows await their first answer; shown only while there are some."""
+
+    DEFAULT_CSS = """
+    CheckingCount { width: auto; height: 1; margin-right: 2; color: $status-unknown;
+                    text-style: italic; }
+    CheckingCount.-zero { display: none; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__(id="count-checking", classes="-zero")
+        self.count = 0
+        self.compact = False
+        self.tooltip = "Checking: rows the server has not answered about yet"
+
+    def show(self, count: int, *, compact: bool) -> None:
+        """Show ``count`` (compact: symbol and number only)."""
+        if (count, compact) == (self.count, self.compact):
+            return
+        self.count, self.compact = count, compact
+        self.set_class(count == 0, "-zero")
+        self.refresh(layout=True)
+
+    def render(self) -> Text:
+        """The symbol, the word (unless compact) and the count, as plain text."""
+        return Text(checking_text(self.count, compact=self.compact), no_wrap=True)
 
 
 class KindCount(Widget):
@@ -217,6 +261,7 @@ class SummaryStrip(Horizontal):
         super().__init__(id=id)
         self._changes = changes
         self._counts: dict[StatusKind, int] = dict.fromkeys(StatusKind, 0)
+        self._checking = 0
         self._layout = StripLayout(False, True, False)
         self._arranged = False
         self._activity = MinuteActivity(activity_window(self.clock())[0], WINDOW_MINUTES)
@@ -228,6 +273,7 @@ class SummaryStrip(Horizontal):
     def compose(self) -> ComposeResult:
         for kind in StatusKind:
             yield KindCount(kind)
+        yield CheckingCount()
         for kind in _SPARK_KINDS:
             name = _css_name(kind)
             yield Label(spark_label(kind, short=False), id=f"spark-label-{name}",
@@ -247,17 +293,29 @@ class SummaryStrip(Horizontal):
         return dict(self._counts)
 
     @property
+    def checking(self) -> int:
+        """Rows not answered for yet, as shown (not counted in any kind)."""
+        return self._checking
+
+    @property
     def layout_now(self) -> StripLayout:
         """What the strip shows at its current width."""
         return self._layout
 
-    def show_rows(self, rows: Iterable[StatusRow]) -> None:
-        """Count ``rows`` by kind and show the counts."""
-        self.show_counts(count_kinds(rows))
+    def show_rows(self, rows: Iterable[CheckedRow]) -> None:
+        """Count ``rows`` by kind and show the counts; rows not answered for yet are
+        counted apart (``count_kinds`` would call them Unknown)."""
+        rows = list(rows)
+        counts = count_kinds(rows)
+        checking = sum(1 for row in rows if awaits_first_answer(row))
+        counts[StatusKind.UNKNOWN] -= checking
+        self.show_counts(counts, checking=checking)
 
-    def show_counts(self, counts: Mapping[StatusKind, int]) -> None:
-        """Show these counts per kind (missing kinds are zero)."""
+    def show_counts(self, counts: Mapping[StatusKind, int], *, checking: int = 0) -> None:
+        """Show these counts per kind (missing kinds are zero), and ``checking``: rows
+        not answered for yet."""
         self._counts = {kind: counts.get(kind, 0) for kind in StatusKind}
+        self._checking = checking
         self._arrange()
 
     def on_resize(self) -> None:
@@ -266,9 +324,10 @@ class SummaryStrip(Horizontal):
     def _arrange(self) -> None:
         if not self.is_mounted:
             return
-        layout = choose_layout(self.content_region.width, self._counts)
+        layout = choose_layout(self.content_region.width, self._counts, self._checking)
         for chip in self.query(KindCount):
             chip.show(self._counts[chip.kind], compact=layout.compact_counts)
+        self.query_one(CheckingCount).show(self._checking, compact=layout.compact_counts)
         # Polls call this often: touch the labels only when the layout changes.
         if layout == self._layout and self._arranged:
             return

@@ -6,7 +6,7 @@ their own and cheap enough to run for every visible row every second.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
@@ -48,6 +48,13 @@ class Column:
     ``width``: preferred width, or ``None`` when it follows the content
     (the widest value seen, clamped to ``min_width``..``max_width``).
     ``flex``: takes what is left after the fixed columns (File, Note).
+    ``filled_priority``: the priority while some row has text in the column (a Note
+    column holding ticket numbers outranks Type; an empty one goes first).
+    ``filled_min_width``: the minimum while some row has text in the column (an
+    empty Note needs room for its title only, a ticket number more).
+    ``only_filled``: shown only while some row has text in it (Problem).
+    ``whole``: never cut (an ID with a digit missing is another ID): the minimum
+    width is the widest content, up to ``max_width``.
     """
 
     key: str
@@ -58,20 +65,35 @@ class Column:
     max_width: int
     align: Align = "left"
     flex: bool = False
+    filled_priority: int | None = None
+    filled_min_width: int | None = None
+    only_filled: bool = False
+    whole: bool = False
+
+    def priority_for(self, filled: Collection[str]) -> int:
+        """The priority with ``filled`` (keys of columns some row has text in)."""
+        if self.filled_priority is not None and self.key in filled:
+            return self.filled_priority
+        return self.priority
 
 
-# Display order, left to right. Priorities: ID, Status and File are the last to go.
+# Display order, left to right. Priorities: ID, Status and File are the last to go; a
+# row's problem (why its checks fail) next, while there is one; notes (ticket numbers)
+# ahead of Type and the counts, while some row has one. At 80 columns with both
+# in use: ID File Status Problem In-status Err Checked Note.
 COLUMNS: tuple[Column, ...] = (
-    Column("id", "ID", 0, 4, None, 20, "right"),
-    Column("file", "File", 2, 14, None, 60, flex=True),
-    Column("type", "Type", 7, 4, None, 12),
-    Column("status", "Status", 1, 9, None, 20),
-    Column("uploaded", "Uploaded", 8, 12, 12, 12),
-    Column("in_status", "In status", 3, 9, 9, 9, "right"),
-    Column("warnings", "Warn", 6, 6, 6, 6, "right"),
-    Column("errors", "Err", 5, 5, 5, 5, "right"),
-    Column("checked", "Checked", 4, 9, 9, 9, "right"),
-    Column("note", "Note", 9, 6, None, 40, flex=True),
+    Column("id", "ID", 0, 4, None, 20, "right", whole=True),
+    Column("file", "File", 20, 14, None, 60, flex=True),
+    Column("type", "Type", 70, 4, None, 12),
+    Column("status", "Status", 10, 12, None, 20),
+    Column("problem", "Problem", 25, 12, None, 36, filled_priority=25, only_filled=True),
+    Column("uploaded", "Uploaded", 80, 12, 12, 12),
+    Column("in_status", "In status", 30, 9, 9, 9, "right"),
+    Column("warnings", "Warn", 60, 6, 6, 6, "right"),
+    Column("errors", "Err", 50, 5, 5, 5, "right"),
+    Column("checked", "Checked", 40, 9, 9, 9, "right"),
+    Column("note", "Note", 90, 6, None, 40, flex=True, filled_priority=35,
+           filled_min_width=10),
 )
 COLUMN_KEYS: tuple[str, ...] = tuple(column.key for column in COLUMNS)
 
@@ -86,40 +108,64 @@ class ColumnSlot:
 
 
 def layout_columns(
-    width: int, wants: dict[str, int], columns: Sequence[Column] = COLUMNS
+    width: int, wants: dict[str, int], columns: Sequence[Column] = COLUMNS,
+    filled: Collection[str] = (),
 ) -> tuple[ColumnSlot, ...]:
     """Fit ``columns`` into ``width`` cells.
 
+    ``filled`` names the columns some row has text in: they may rank higher (see
+    ``Column.filled_priority``), and ``only_filled`` columns are left out without it.
     Columns are admitted in priority order while their minimum widths fit (the
     first one that does not fit ends it, so lower priorities always go first).
     Fixed columns then grow to their preferred width in priority order, flexible
-    ones last: File shrinks before anything is dropped. Space left over goes to
-    the last flexible column shown so the row reaches the right edge.
+    ones last (first each to a fair share, then to their preferred width, so a long
+    file name does not squeeze the notes to nothing): File shrinks before anything
+    is dropped. Space left over goes to the last flexible column shown so the row
+    reaches the right edge.
     """
-    by_priority = sorted(columns, key=lambda column: column.priority)
+    candidates = [column for column in columns
+                  if not column.only_filled or column.key in filled]
+    by_priority = sorted(candidates, key=lambda column: column.priority_for(filled))
+    def least(column: Column) -> int:
+        if column.whole:
+            return max(column.min_width, min(wants.get(column.key, 0), column.max_width))
+        if column.filled_min_width is not None and column.key in filled:
+            return column.filled_min_width
+        return column.min_width
+
     kept: list[Column] = []
     used = GUTTER
     for column in by_priority:
-        need = column.min_width + (GAP if kept else 0)
+        need = least(column) + (GAP if kept else 0)
         if used + need > width:
             break
         kept.append(column)
         used += need
-    widths = {column.key: column.min_width for column in kept}
+    widths = {column.key: least(column) for column in kept}
     remaining = width - used
 
     def preferred(column: Column) -> int:
         if column.width is not None:
             return column.width
         want = max(wants.get(column.key, 0), cell_len(column.title) + 2)
-        return max(column.min_width, min(want, column.max_width))
+        return max(widths[column.key], min(want, column.max_width))
 
-    for flex in (False, True):
-        for column in kept:
-            if column.flex is flex and remaining > 0:
-                grow = min(max(preferred(column) - widths[column.key], 0), remaining)
-                widths[column.key] += grow
-                remaining -= grow
+    def grow_to(column: Column, target: int) -> None:
+        nonlocal remaining
+        grow = min(max(target - widths[column.key], 0), remaining)
+        widths[column.key] += grow
+        remaining -= grow
+
+    for column in kept:
+        if not column.flex:
+            grow_to(column, preferred(column))
+    flexing = [column for column in kept if column.flex]
+    if flexing:
+        share = remaining // len(flexing)
+        for column in flexing:
+            grow_to(column, min(preferred(column), widths[column.key] + share))
+        for column in flexing:
+            grow_to(column, preferred(column))
     flexible = [column for column in columns if column in kept and column.flex]
     if flexible and remaining > 0:
         widths[flexible[-1].key] += remaining

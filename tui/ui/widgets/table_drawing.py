@@ -28,7 +28,10 @@ from tui.ui.widgets.table_columns import (
 from tui.ui.widgets.table_rows import RowEntry
 
 __all__ = [
+    "ACCENTS",
+    "CHECKING",
     "PREFIX",
+    "PROBLEM",
     "STATUS_CLASS",
     "Clock",
     "clock_cells",
@@ -42,6 +45,10 @@ STATUS_CLASS: dict[StatusKind, str] = {
     kind: f"{PREFIX}status-{kind.value.replace('_', '-')}" for kind in StatusKind
 }
 STALE = f"{PREFIX}stale"
+CHECKING = f"{PREFIX}checking"
+PROBLEM = f"{PREFIX}problem"
+ACCENTS: tuple[str, ...] = (*STATUS_CLASS.values(), STALE, CHECKING, PROBLEM)
+"""Component classes that colour one cell's text on the row's own background."""
 MARK = "●"
 ARROW = {False: "▲", True: "▼"}
 
@@ -78,7 +85,9 @@ def _cell(entry: RowEntry, column: str, clock: Clock) -> tuple[str, str | None]:
     if column == "type":
         return entry.type, None
     if column == "status":
-        return entry.status_text, STATUS_CLASS[entry.kind]
+        return entry.status_text, CHECKING if entry.checking else STATUS_CLASS[entry.kind]
+    if column == "problem":
+        return entry.problem, PROBLEM
     if column == "uploaded":
         return clock[3], None
     if column == "in_status":

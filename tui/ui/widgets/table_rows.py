@@ -17,7 +17,14 @@ from typing import Any
 
 from rich.cells import cell_len
 
-from tui.core.statuses import StatusKind, status_kind, status_symbol
+from tui.core.statuses import (
+    CHECKING_SYMBOL,
+    CHECKING_WORD,
+    StatusKind,
+    awaits_first_answer,
+    status_kind,
+    status_symbol,
+)
 from tui.core.untrusted import printable
 from tui.core.watchlist import WatchedConversion
 from tui.ui.widgets.table_columns import COLUMN_KEYS, parse_upload_date
@@ -41,6 +48,12 @@ _STATUS_RANK: dict[StatusKind, int] = {
 
 # Above this many changed rows one full sort is cheaper than moving rows one by one.
 _BULK_THRESHOLD = 64
+
+PROBLEM_SYMBOL = "⚠"
+"""Leads the Problem cell: the row's last check failed (readable without colour)."""
+
+#: Columns whose presence (or rank) depends on whether any row has text in them.
+_FILLABLE = ("note", "problem")
 
 
 # What the table reads from a row: the watchlist's own record (duck-typed rows with
@@ -67,6 +80,11 @@ class RowEntry:
     status_text: str
     kind: StatusKind
     note: str
+    problem: str
+    """The last check's problem, sanitised, with its symbol ("⚠ HTTP 502, HTML page"),
+    or empty when the last check went through."""
+    checking: bool
+    """Never answered for: the status cell says "checking…"."""
     uploaded: datetime | None
     uploaded_raw: str
     deleted: bool
@@ -91,6 +109,12 @@ def make_entry(row: ConversionRow) -> RowEntry:
     file, type_, note = _clean(row.file_name), _clean(row.data_source_type), _clean(row.note)
     uploaded = parse_upload_date(row.upload_date)
     id_text = str(row.id)
+    cause = _clean(row.last_problem)
+    checking = awaits_first_answer(row)
+    if checking:
+        status_text = f"{CHECKING_SYMBOL} {CHECKING_WORD}"
+    else:
+        status_text = f"{status_symbol(kind)} {word or '—'}"
     return RowEntry(
         row=row,
         version=next(_versions),
@@ -98,9 +122,11 @@ def make_entry(row: ConversionRow) -> RowEntry:
         file=file,
         type=type_,
         status_word=word,
-        status_text=f"{status_symbol(kind)} {word or '—'}",
+        status_text=status_text,
         kind=kind,
         note=note,
+        problem=f"{PROBLEM_SYMBOL} {cause}" if cause else "",
+        checking=checking,
         uploaded=uploaded,
         uploaded_raw="" if uploaded is not None else _clean(row.upload_date),
         deleted=row.deleted_at is not None or kind is StatusKind.DELETED,
@@ -145,6 +171,8 @@ def sort_value(column: str, entry: RowEntry) -> tuple[Any, ...]:
         return (0, len(row.errors))
     if column == "note":
         return _text_value(entry.note)
+    if column == "problem":
+        return _text_value(entry.problem)
     raise KeyError(column)
 
 
@@ -173,6 +201,7 @@ class TableRows:
         self.reverse = False
         self.wants: dict[str, int] = {}
         """Widest content seen per content-sized column (for the layout)."""
+        self._filled_rows: dict[str, int] = dict.fromkeys(_FILLABLE, 0)
 
     # -- reading -------------------------------------------------------------
     def __len__(self) -> int:
@@ -182,6 +211,11 @@ class TableRows:
     def shown_count(self) -> int:
         """How many rows pass the filter and the view."""
         return len(self._order)
+
+    @property
+    def filled(self) -> frozenset[str]:
+        """Keys of the columns (Note, Problem) that some row has text in now."""
+        return frozenset(key for key, rows in self._filled_rows.items() if rows)
 
     @property
     def entries(self) -> Mapping[int, RowEntry]:
@@ -237,11 +271,19 @@ class TableRows:
                 ("type", entry.type),
                 ("status", entry.status_text),
                 ("note", entry.note),
+                ("problem", entry.problem),
             ):
                 # isascii() first: cell_len is the cost here, and most names are ASCII.
                 width = len(text) if text.isascii() else cell_len(text)
                 if width > wants.get(column, 0):
                     wants[column] = width
+
+    def _count_filled(self, entry: RowEntry, step: int) -> None:
+        filled = self._filled_rows
+        if entry.note:
+            filled["note"] += step
+        if entry.problem:
+            filled["problem"] += step
 
     def _rebuild(self) -> None:
         passes = self._passes
@@ -257,9 +299,11 @@ class TableRows:
         """Replace every row."""
         self._entries = {row.id: make_entry(row) for row in rows}
         self.wants = {}
+        self._filled_rows = dict.fromkeys(_FILLABLE, 0)
         self._measure(self._entries.values())
         for entry in self._entries.values():
             entry.key = self._key(entry)
+            self._count_filled(entry, 1)
         self._rebuild()
 
     def upsert(self, rows: Iterable[ConversionRow]) -> RowsChange:
@@ -277,6 +321,9 @@ class TableRows:
             old = entries.get(conversion_id)
             entries[conversion_id] = entry
             changed.append(conversion_id)
+            if old is not None:
+                self._count_filled(old, -1)
+            self._count_filled(entry, 1)
             if old is not None and old.shown == entry.shown and old.key == entry.key:
                 continue
             reordered = True
@@ -304,6 +351,7 @@ class TableRows:
             if entry is None:
                 continue
             gone.append(conversion_id)
+            self._count_filled(entry, -1)
             if entry.shown:
                 del self._order[bisect_left(self._order, entry.key)]
         return gone

@@ -11,10 +11,10 @@ hammering the API:
   the next active one goes first, within that share.
 * Requests go out through a token bucket (``request_budget`` per second) and
   at most ``concurrency`` at a time; one ID is never polled twice at once
-  (its next poll is scheduled when the last one finishes). A request out for
-  longer than an interval stops holding its slot (up to ``spare_slots`` more
-  connections), so rows that trickle cannot stop the others before they are
-  known to.
+  (its next poll is scheduled when the last one finishes). A stuck request
+  (out for an interval and four times as long as answers typically take) stops
+  holding its slot (up to ``spare_slots`` more connections), so rows that
+  trickle cannot stop the others before they are known to.
 * Errors back off per ID; when several rows failed and the server then answers
   cleanly for an interval, the backed-off rows are asked again at once (a
   server's error spell must not outlive itself), while an ID that fails on its
@@ -89,6 +89,10 @@ log = logging.getLogger(__name__)
 # Transport failures that always mean the link, not one request: nothing listens, or
 # no connection can be secured. Drops and timeouts are judged by recent answers instead.
 _LINK_REASONS = frozenset({"refused", "tls"})
+# Before the first answer, the latency assumed; a request counts as stuck once it is out
+# this many times longer than answers typically take (and at least an interval).
+_FIRST_LATENCY_GUESS = 0.25
+_STUCK_FACTOR = 4.0
 
 
 def _error_kind(error: BaseException) -> str:
@@ -131,7 +135,8 @@ class PollScheduler:
         self._tasks: set[asyncio.Task[None]] = set()
         self._in_flight = 0
         self._slow_in_flight = 0  # requests of rows in the slow lane
-        self._stuck = 0  # requests out for longer than a poll interval
+        self._stuck = 0  # requests out far longer than answers take (see _stuck_after)
+        self._typical_latency = _FIRST_LATENCY_GUESS  # moving average of answered requests
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._running = False
@@ -331,9 +336,9 @@ class PollScheduler:
         while True:
             if self._stopped or self._auth_problem is not None:
                 return None
-            # A request out for longer than an interval no longer holds its slot (the
-            # client's deadline ends it): rows not yet known to trickle must not stop
-            # the others. ``spare_slots`` bounds the connections that costs.
+            # A stuck request (out far longer than answers take) no longer holds its slot
+            # (the client's deadline ends it): rows not yet known to trickle must not
+            # stop the others. ``spare_slots`` bounds the connections that costs.
             if self._in_flight - self._stuck >= settings.concurrency or (
                     self._in_flight >= settings.concurrency + settings.spare_slots):
                 return None
@@ -481,6 +486,14 @@ class PollScheduler:
             return not probe
         return self._link is ConnectivityState.RATE_LIMITED and self._clock() < self._hold_until
 
+    def _stuck_after(self) -> float:
+        """Seconds after which a request counts as stuck: a slow server whose every
+        answer is slow is not stuck, one request among fast answers is."""
+        return max(self._settings.interval, _STUCK_FACTOR * self._typical_latency)
+
+    def _note_latency(self, seconds: float) -> None:
+        self._typical_latency += 0.2 * (seconds - self._typical_latency)
+
     def _request_stuck(self, stuck: list[bool]) -> None:
         stuck[0] = True
         self._stuck += 1
@@ -491,7 +504,7 @@ class PollScheduler:
         generation = self._client_generation
         assert self._loop is not None
         stuck = [False]
-        timer = self._loop.call_later(self._settings.interval, self._request_stuck, stuck)
+        timer = self._loop.call_later(self._stuck_after(), self._request_stuck, stuck)
         try:
             if self._held_back(probe):
                 self._requeue(slot, lane, started)
@@ -502,8 +515,11 @@ class PollScheduler:
             self._requeue(slot, lane, self._clock())  # stopped: ask again on the next run
             raise
         except Exception as error:  # every failure becomes state, never a dead poller
+            if isinstance(error, ApiError) and not isinstance(error, TransportError):
+                self._note_latency(self._clock() - started)
             self._handle_error(slot, lane, error, generation, probe)
         else:
+            self._note_latency(self._clock() - started)
             self._handle_answer()
             self._handle_status(slot, envelope)
         finally:

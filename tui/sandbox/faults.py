@@ -14,12 +14,25 @@ import time
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
+#: Which requests an ID-scoped fault touches: ``True`` every request under
+#: ``path_prefix`` (batch posts included), else the conversion IDs named in the path.
+IdScope = bool | tuple[int, ...]
+
+#: The ID-scoped faults: hostile answers for chosen conversions.
+SCOPED_FAULTS = (
+    "endless_ids", "oversized_ids", "trickle_ids", "gzip_bomb_ids", "forbidden_ids",
+    "wrong_id_for",
+)
+
 #: Field names, for the control plane and the docs.
 FAULT_NAMES = (
     "latency", "error_rate", "error_status", "html_error", "malformed_json",
     "truncated_json", "drop_connection", "rate_limit", "rate_limit_burst", "storm",
-    "retry_after", "path_prefix",
+    "retry_after", "path_prefix", *SCOPED_FAULTS, "oversized_bytes", "oversized_chunked",
+    "trickle_rate", "gzip_bomb_bytes", "wrong_id",
 )
+_SIZES = ("oversized_bytes", "gzip_bomb_bytes")
+_FLAGS = ("storm", "oversized_chunked")
 
 PROXY_502_PAGE = (
     b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
@@ -45,6 +58,20 @@ class FaultConfig:
     - ``retry_after``: seconds sent in Retry-After on a storm or error 429.
     - ``path_prefix``: only requests whose path starts with it are touched.
       The control plane (``/_control``) is never touched.
+
+    Hostile answers for chosen conversions (each an :data:`IdScope`: a list of IDs, or
+    ``True`` for every request):
+
+    - ``endless_ids``: 200, application/json, chunked, a body that never ends (it stops
+      when the client hangs up, or after 1 GiB).
+    - ``oversized_ids``: the real answer padded with spaces to ``oversized_bytes``, with a
+      Content-Length (chunked without one when ``oversized_chunked``).
+    - ``trickle_ids``: the real answer, ``trickle_rate`` bytes a second.
+    - ``gzip_bomb_ids``: the real answer padded to ``gzip_bomb_bytes``, gzip-compressed
+      (about a thousandth of that on the wire), ``Content-Encoding: gzip``.
+    - ``forbidden_ids``: 403 with the profile, "You do not have access to this conversion".
+    - ``wrong_id_for``: the real answer about conversion ``wrong_id`` instead (its
+      ``fileName`` is ``someone-elses.csv``).
     """
 
     latency: float = 0.0
@@ -59,6 +86,17 @@ class FaultConfig:
     storm: bool = False
     retry_after: int = 1
     path_prefix: str = "/v1"
+    endless_ids: IdScope = ()
+    oversized_ids: IdScope = ()
+    oversized_bytes: int = 20 * 1024 * 1024
+    oversized_chunked: bool = False
+    trickle_ids: IdScope = ()
+    trickle_rate: float = 0.5
+    gzip_bomb_ids: IdScope = ()
+    gzip_bomb_bytes: int = 1024 * 1024 * 1024
+    forbidden_ids: IdScope = ()
+    wrong_id_for: IdScope = ()
+    wrong_id: int = 99
 
     def clear(self) -> None:
         """Turn every fault off."""
@@ -81,6 +119,16 @@ class FaultConfig:
         return self != FaultConfig(path_prefix=self.path_prefix)
 
 
+def touches(scope: IdScope | list[int], conversion_id: int | None) -> bool:
+    """Whether an ID-scoped fault set to ``scope`` applies to a request about
+    ``conversion_id`` (None for a request without one, such as a batch post)."""
+    if scope is True:
+        return True
+    if scope is False or conversion_id is None:
+        return False
+    return conversion_id in scope
+
+
 def _check(name: str, value: Any) -> Any:
     if name not in FAULT_NAMES:
         raise ValueError(f"unknown fault {name!r}; known: {', '.join(FAULT_NAMES)}")
@@ -88,10 +136,18 @@ def _check(name: str, value: Any) -> Any:
         if not isinstance(value, str):
             raise ValueError("path_prefix must be a string")
         return value
-    if name == "storm":
+    if name in _FLAGS:
         if not isinstance(value, bool):
-            raise ValueError("storm must be true or false")
+            raise ValueError(f"{name} must be true or false")
         return value
+    if name in SCOPED_FAULTS:
+        return _check_scope(name, value)
+    if name in (*_SIZES, "wrong_id"):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a whole number >= 1")
+        return value
+    if name == "trickle_rate" and (isinstance(value, bool) or value == 0):
+        raise ValueError("trickle_rate must be a number of bytes a second > 0")
     if name in ("rate_limit", "rate_limit_burst") and value is None:
         return None
     if isinstance(value, bool):
@@ -104,9 +160,20 @@ def _check(name: str, value: Any) -> Any:
         if name == "error_status" and not 400 <= value <= 599:
             raise ValueError("error_status must be between 400 and 599")
         return int(value)
-    if name.endswith(("_rate", "_error", "_json", "_connection")) and value > 1:
+    if name in ("error_rate", "html_error", "malformed_json", "truncated_json",
+                "drop_connection") and value > 1:
         raise ValueError(f"{name} is a share of requests, from 0 to 1")
     return float(value)
+
+
+def _check_scope(name: str, value: Any) -> IdScope:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, list | tuple) and all(
+            isinstance(item, int) and not isinstance(item, bool) and item >= 1
+            for item in value):
+        return tuple(value)
+    raise ValueError(f"{name} must be a list of conversion IDs, or true for every request")
 
 
 class TokenBucket:

@@ -1,5 +1,10 @@
 """ASGI layers in front of the routes: counting, injected faults, the API key, last-resort 500.
 
+Faults in the order they are tried: latency, drop, storm, rate limit, HTML page, error
+envelope, an endless body; then the key (401), a 403 for forbidden IDs, the route; its real
+answer is then damaged (malformed or truncated, about another ID) and delivered in a
+hostile shape (oversized, gzip bomb or trickle: the first that applies).
+
 Pure ASGI (no BaseHTTPMiddleware) so a fault can cut the connection or rewrite a body
 byte for byte, and so nothing here buffers a request body.
 """
@@ -17,7 +22,15 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tui.sandbox.envelope import envelope, envelope_response
-from tui.sandbox.faults import PROXY_502_PAGE
+from tui.sandbox.faults import PROXY_502_PAGE, FaultConfig, touches
+from tui.sandbox.hostile import (
+    about_another_conversion,
+    conversion_id_of,
+    send_endless,
+    send_gzip_bomb,
+    send_oversized,
+    send_trickle,
+)
 from tui.sandbox.state import SandboxState
 
 CONTROL_PREFIX = "/_control"
@@ -82,20 +95,33 @@ class ApiGate:
             return
         self.state.count_request(scope["method"], path)
         faults = self.state.faults
-        if path.startswith(faults.path_prefix):
+        in_scope = path.startswith(faults.path_prefix)
+        conversion_id = conversion_id_of(path)
+        held: _HeldAnswer | None = None
+        if in_scope:
             if await self._answer_with_fault(scope, receive, send):
                 return
-            rewrite = self._body_rewrite()
-            if rewrite is not None:
-                send = _RewritingSend(send, rewrite)
+            if touches(faults.endless_ids, conversion_id):
+                self.state.count_fault("endless_ids")
+                await send_endless(receive, send, conversion_id)
+                return
+            held = self._hold_for(conversion_id, receive, send)
+            if held is not None:
+                send = held
         if not key_is_valid(scope, self.state.api_key):
             given = Headers(scope=scope).get("x-api-key")
             reason = "Missing X-API-KEY header" if not given else "Invalid API key"
             await envelope_response(401, errors=[reason])(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
-        if isinstance(send, _RewritingSend):
-            await send.flush()
+        elif in_scope and touches(faults.forbidden_ids, conversion_id):
+            # The key is good (the profile says whose it is); this conversion is not its.
+            self.state.count_fault("forbidden_ids")
+            await envelope_response(403, profile=self.state.profile,
+                                    errors=["You do not have access to this conversion"],
+                                    )(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+        if held is not None:
+            await held.flush()
 
     async def _answer_with_fault(self, scope: Scope, receive: Receive, send: Send) -> bool:
         """Send a faulted answer (or none) and return True when a fault took the request."""
@@ -132,15 +158,28 @@ class ApiGate:
             return True
         return False
 
-    def _body_rewrite(self) -> str | None:
-        faults, dice = self.state.faults, self.state.fault_dice
+    def _hold_for(self, conversion_id: int | None, receive: Receive,
+                  send: Send) -> _HeldAnswer | None:
+        """A send that keeps the real answer to damage it, or None when no fault wants to."""
+        faults, dice, state = self.state.faults, self.state.fault_dice, self.state
+        rewrite: str | None = None
         if dice.hit(faults.malformed_json):
-            self.state.count_fault("malformed_json")
-            return "malformed"
-        if dice.hit(faults.truncated_json):
-            self.state.count_fault("truncated_json")
-            return "truncated"
-        return None
+            state.count_fault("malformed_json")
+            rewrite = "malformed"
+        elif dice.hit(faults.truncated_json):
+            state.count_fault("truncated_json")
+            rewrite = "truncated"
+        swap = touches(faults.wrong_id_for, conversion_id)
+        if swap:
+            state.count_fault("wrong_id_for")
+        shape = next((name for name in ("oversized_ids", "gzip_bomb_ids", "trickle_ids")
+                      if touches(getattr(faults, name), conversion_id)), None)
+        if shape is not None:
+            state.count_fault(shape)
+        if rewrite is None and not swap and shape is None:
+            return None
+        return _HeldAnswer(send, receive, faults, rewrite=rewrite,
+                           wrong_id=faults.wrong_id if swap else None, shape=shape)
 
 
 async def _too_many(scope: Scope, receive: Receive, send: Send, seconds: int,
@@ -169,12 +208,18 @@ async def _hang_up(scope: Scope, send: Send) -> None:
                 "headers": [(b"content-length", b"1000")]})
 
 
-class _RewritingSend:
-    """Collects the real answer, then sends it damaged: not JSON, or cut in half."""
+class _HeldAnswer:
+    """Keeps the real answer, then sends it damaged: not JSON or cut in half (``rewrite``),
+    about another conversion (``wrong_id``), and delivered in a hostile ``shape``."""
 
-    def __init__(self, send: Send, mode: str) -> None:
+    def __init__(self, send: Send, receive: Receive, faults: FaultConfig, *,
+                 rewrite: str | None, wrong_id: int | None, shape: str | None) -> None:
         self._send = send
-        self._mode = mode
+        self._receive = receive
+        self._faults = faults
+        self._rewrite = rewrite
+        self._wrong_id = wrong_id
+        self._shape = shape
         self._start: Message | None = None
         self._body = bytearray()
 
@@ -187,17 +232,29 @@ class _RewritingSend:
             await self._send(message)
 
     async def flush(self) -> None:
+        """Send what was held, damaged as asked."""
         if self._start is None:
             return
-        body = bytes(self._body)
-        if self._mode == "truncated":
+        start, body = self._start, bytes(self._body)
+        if self._wrong_id is not None:
+            body = about_another_conversion(body, self._wrong_id)
+        if self._rewrite == "truncated":
             body = body[: max(1, len(body) // 2)]
-        else:
+        elif self._rewrite == "malformed":
             # Looks like the envelope's start, then breaks: a server bug mid-serialisation.
             body = b'{"profile": ' + json.dumps(envelope()["profile"]).encode() + b', "payload": {'
             body += b'"id": 1,, "status": <NaN>'
-        headers = [(name, value) for name, value in self._start.get("headers", [])
-                   if name.lower() != b"content-length"]
-        headers.append((b"content-length", str(len(body)).encode()))
-        await self._send({**self._start, "headers": headers})
-        await self._send({"type": "http.response.body", "body": body})
+        faults, send, receive = self._faults, self._send, self._receive
+        if self._shape == "oversized_ids":
+            await send_oversized(receive, send, start, body, faults.oversized_bytes,
+                                 chunked=faults.oversized_chunked)
+        elif self._shape == "gzip_bomb_ids":
+            await send_gzip_bomb(receive, send, start, body, faults.gzip_bomb_bytes)
+        elif self._shape == "trickle_ids":
+            await send_trickle(receive, send, start, body, faults.trickle_rate)
+        else:
+            headers = [(name, value) for name, value in start.get("headers", [])
+                       if name.lower() != b"content-length"]
+            headers.append((b"content-length", str(len(body)).encode()))
+            await send({**start, "headers": headers})
+            await send({"type": "http.response.body", "body": body})

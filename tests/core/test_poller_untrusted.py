@@ -128,19 +128,38 @@ async def test_refusals_of_every_row_with_no_answer_at_all_refuse_the_key(
     assert h.states() == [ConnectivityState.AUTH_FAILED]
 
 
-async def test_refusals_of_rows_that_answered_before_refuse_the_key_at_once(
-        tmp_path: Path) -> None:
+async def test_refusals_of_rows_that_answered_before_refuse_the_key(tmp_path: Path) -> None:
     # A key whose access was taken away mid-session (the server still names its profile):
-    # rows it could see are refused, one after another, with nothing answered between.
+    # rows it could see are refused, and for a whole interval nothing answers.
     source = FakeSource(latency=0.01)
-    async with Harness(tmp_path, source, fast(concurrency=1)) as h:
+    async with Harness(tmp_path, source, fast()) as h:
         h.add(range(1, 7))
         await until(lambda: polls_after(source, range(1, 7), 0.0, 2), lambda: "first polls")
         source.default = raises(refusal(403, envelope=KNOWN_KEY))
-        refused_from = len(source.calls)
         await until(lambda: h.scheduler.connectivity.state is ConnectivityState.AUTH_FAILED,
                     lambda: f"states {h.states()}")
-    assert len(source.calls) - refused_from == 3  # key_refusal_rows rows, then it stops
+        asked = len(source.calls)
+        h.scheduler.refresh()
+        await until(lambda: h.scheduler.stats.in_flight == 0, lambda: "requests in flight")
+        assert len(source.calls) == asked
+    assert h.states() == [ConnectivityState.AUTH_FAILED]
+
+
+async def test_rows_refused_in_step_while_others_answer_are_rows_problems(
+        tmp_path: Path) -> None:
+    # Three rows that answered before are refused together (they are polled in step),
+    # but the other rows answer within the interval: those three rows' problems only.
+    source = FakeSource(latency=0.01)
+    async with Harness(tmp_path, source, fast()) as h:
+        h.add(range(1, 21))
+        await until(lambda: polls_after(source, range(1, 21), 0.0, 2), lambda: "first polls")
+        for conversion_id in (1, 2, 3):
+            source.by_id[conversion_id] = raises(refusal(403, envelope=KNOWN_KEY))
+        await until(lambda: all(row(h, i).problem_count >= 4 for i in (1, 2, 3)),
+                    lambda: f"{[row(h, i).problem_count for i in (1, 2, 3)]}")
+    assert h.states() == []
+    assert all(row(h, i).last_problem == "no access to this conversion (HTTP 403)"
+               for i in (1, 2, 3))
 
 
 async def test_refusals_with_answers_between_never_refuse_the_key(tmp_path: Path) -> None:
@@ -282,9 +301,11 @@ async def test_rows_that_keep_timing_out_do_not_hold_every_slot(tmp_path: Path) 
     settings = fast(concurrency=8)
     async with Harness(tmp_path, source, settings) as h:
         h.add(range(1, 15))
-        slots = [h.scheduler._queue.get(i) for i in slow]
-        await until(lambda: all(slot is not None and slot.slow for slot in slots),
-                    lambda: f"slow: {[s.id for s in slots if s is not None and s.slow]}")
+        def slow_rows() -> list[int]:
+            states = {i: h.scheduler.row_state(i) for i in slow}
+            return [i for i, state in states.items() if state is not None and state.slow]
+
+        await until(lambda: slow_rows() == list(slow), lambda: f"slow: {slow_rows()}")
         settled_in = h.now()
         source.counted_most = source.counted_open
         await until(lambda: polls_after(source, quick, settled_in, 60)
@@ -324,12 +345,15 @@ async def test_a_slow_row_leaves_the_slow_lane_with_its_next_answer(tmp_path: Pa
         h.add(range(1, 5))
         await until(lambda: polls_after(source, range(1, 5), 0.0, 2), lambda: "first polls")
         trickling(source, [1])
-        slot = h.scheduler._queue.get(1)
-        assert slot is not None
-        await until(lambda: slot.slow, lambda: f"timeouts {slot.timeouts}")
+
+        def slow() -> bool:
+            state = h.scheduler.row_state(1)
+            return state is not None and state.slow
+
+        await until(slow, lambda: f"{h.scheduler.row_state(1)}")
         del source.latency_by_id[1], source.by_id[1]
-        await until(lambda: row(h, 1).last_problem is None and not slot.slow,
-                    lambda: f"{row(h, 1)}, slow={slot.slow}")
+        await until(lambda: row(h, 1).last_problem is None and not slow(),
+                    lambda: f"{row(h, 1)}, {h.scheduler.row_state(1)}")
         healed = h.now()
         await until(lambda: len(source.starts(1, healed)) >= 5, lambda: "polls of row 1")
     assert worst_gap(source, [1], healed) <= 1.0 + 0.05  # back to the active interval

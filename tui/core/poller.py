@@ -66,6 +66,7 @@ from tui.core.polltypes import (
     PollSettings,
     PollStats,
     PollUpdate,
+    RowPollState,
     StatusSource,
     WatchlistStore,
 )
@@ -80,6 +81,7 @@ __all__ = [
     "PollSettings",
     "PollStats",
     "PollUpdate",
+    "RowPollState",
     "StatusSource",
     "WatchlistStore",
 ]
@@ -204,6 +206,14 @@ class PollScheduler:
     def watched_ids(self) -> list[int]:
         """IDs the scheduler polls."""
         return [slot.id for slot in self._queue]
+
+    def row_state(self, conversion_id: int) -> RowPollState | None:
+        """Where polling stands with ``conversion_id`` (None when it is not watched)."""
+        slot = self._queue.get(conversion_id)
+        if slot is None:
+            return None
+        due_in = max(0.0, slot.due - self._clock()) if slot.queued else None
+        return RowPollState(slot.in_flight, due_in, slot.failures, slot.slow)
 
     async def run(self) -> None:
         """Poll until :meth:`stop`; the app runs this in a worker."""
@@ -677,11 +687,12 @@ class PollScheduler:
 
         No envelope, or one without a profile: the key is refused. An envelope naming the
         key's profile says the key is known, and a key may not see every customer's
-        conversions: then only refusals of ``key_refusal_rows`` different rows with no
-        answer between speak for the key, and only when one of them answered this key
-        before (what it could see, it no longer may), or when nothing has answered this
-        key at all for an interval (every active row was asked meanwhile). Rows refused
-        while others answer, however they bunch up after a backoff, stay rows' problems.
+        conversions: then only refusals speak for the key that came from
+        ``key_refusal_rows`` different rows for a whole interval with no answer between
+        (every active row is asked once an interval, so rows polled in step cannot fake
+        it), and only if one of them answered this key before or nothing ever has (rows
+        it never could see, refused while settled ones are rarely asked, stay rows'
+        problems).
         """
         envelope = error.envelope
         if envelope is None or envelope.profile is None:
@@ -695,10 +706,9 @@ class PollScheduler:
         needed = min(self._settings.key_refusal_rows, len(self._queue))
         if needed < 2 or len(self._refused_rows) < needed:
             return False
-        if self._refused_seen_row:
-            return True
-        return (self._answered_with != self._client_generation
-                and now - self._refused_since >= self._settings.interval)
+        if now - self._refused_since < self._settings.interval:
+            return False
+        return self._refused_seen_row or self._answered_with != self._client_generation
 
     def _row_problem(self, slot: PollSlot, error: BaseException, *,
                      unconfirmed: bool = False, text: str | None = None) -> None:

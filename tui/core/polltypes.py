@@ -20,6 +20,7 @@ __all__ = [
     "PollSettings",
     "PollStats",
     "PollUpdate",
+    "RowPollState",
     "StatusSource",
     "WatchlistStore",
 ]
@@ -150,6 +151,16 @@ class PollUpdate:
     rows: list[WatchedConversion]
     changes: list[StatusChange]
     connectivity: Connectivity
+
+
+@dataclass(frozen=True, slots=True)
+class RowPollState:
+    """Where the scheduler stands with one row (for diagnostics and the fault matrix)."""
+
+    in_flight: bool
+    due_in: float | None  # seconds until its next check (None: in flight or not queued)
+    failures: int  # checks failed in a row (its backoff doubles with each)
+    slow: bool  # in the slow lane (its checks keep timing out)
 
 
 @dataclass(slots=True)

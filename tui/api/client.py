@@ -5,7 +5,14 @@ Design choices, each for a reason:
 * One ``httpx.AsyncClient`` for the life of the client: a poller calls
   :meth:`ConversionsClient.get_status` thousands of times, so connections are
   reused and the fixed headers (the key among them) are set once.
-* A timeout on every call (connect, read, write and waiting for the pool).
+* A timeout on every call (connect, read, write and waiting for the pool), and a
+  total deadline per request (connect to last byte): httpx's read timeout starts again
+  with every byte, so a server dripping its answer would otherwise hold a connection
+  slot for ever. At the deadline the connection is closed, which frees its slot.
+* A cap on every answer's size, counted after decompression (see
+  :mod:`tui.api.bounded`): an endless body or a gzip bomb is cut off at the cap.
+* An answer about another conversion than the one asked for is an error
+  (:class:`~tui.api.errors.WrongConversionError`), never a result.
 * No retries anywhere: a batch post must never be sent twice behind the user's
   back, and whether a GET or DELETE is repeated is the caller's decision
   (the transport is built with ``retries=0``).
@@ -18,11 +25,13 @@ Design choices, each for a reason:
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import math
 import ssl
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -31,6 +40,7 @@ import httpx
 from pydantic import TypeAdapter
 
 from tui import __version__
+from tui.api.bounded import ACCEPT_ENCODING, read_capped
 from tui.api.errors import (
     ApiError,
     AuthenticationError,
@@ -43,6 +53,7 @@ from tui.api.errors import (
     RateLimitedError,
     ServerError,
     TransportError,
+    WrongConversionError,
     body_excerpt,
 )
 from tui.api.models import (
@@ -53,7 +64,17 @@ from tui.api.models import (
     StatusEnvelope,
 )
 
-__all__ = ["ConversionsClient", "parse_retry_after"]
+__all__ = ["DEFAULT_MAX_BATCH_BYTES", "DEFAULT_MAX_STATUS_BYTES", "ConversionsClient",
+           "parse_retry_after"]
+
+#: Far above any real status or delete answer (a few hundred bytes; a hostile but
+#: legitimate one with thousands of long messages stays far below).
+DEFAULT_MAX_STATUS_BYTES = 16 * 1024 * 1024
+#: A batch answer has up to 100 results, each with its own messages.
+DEFAULT_MAX_BATCH_BYTES = 64 * 1024 * 1024
+# Total deadlines as multiples of the per-phase timeout when not given.
+_DEADLINE_FACTOR = 3
+_BATCH_DEADLINE_FACTOR = 12
 
 _E = TypeVar("_E", bound=Envelope)
 _RECORDS = TypeAdapter(list[ConversionRecord])
@@ -97,6 +118,18 @@ class ConversionsClient:
     ``transport`` replaces the network (tests use ``httpx.MockTransport``); ``verify``
     is True, False or the path of a CA bundle. The key is only ever in the request
     header: not in this object's ``repr``, nor in any error it raises.
+
+    Bounds on what a server can make the client do:
+
+    * ``timeout``: seconds for each phase (connecting, each read, each write, waiting
+      for a free connection);
+    * ``deadline``: seconds for a whole status or delete request, from asking for a
+      connection to the last byte (default ``3 * timeout``); ``batch_deadline`` the same
+      for a batch post, which sends up to 25 MiB (default ``12 * timeout``). Past it:
+      :class:`TransportError` with ``reason="timeout"``;
+    * ``max_status_bytes`` (16 MiB) and ``max_batch_bytes`` (64 MiB): the largest
+      answer body read, decompressed, for status/delete and for batch posts. Past it:
+      :class:`~tui.api.errors.AnswerTooLargeError`.
     """
 
     def __init__(
@@ -109,6 +142,10 @@ class ConversionsClient:
         verify: bool | str = True,
         max_connections: int = 16,
         user_agent: str = f"conversions-tui/{__version__}",
+        deadline: float | None = None,
+        batch_deadline: float | None = None,
+        max_status_bytes: int = DEFAULT_MAX_STATUS_BYTES,
+        max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES,
     ) -> None:
         url = httpx.URL(base_url)
         if url.scheme not in ("http", "https") or not url.host:
@@ -117,6 +154,11 @@ class ConversionsClient:
         if not key or not all("\x21" <= char <= "\x7e" for char in key):
             # Checked here so httpx never raises an encoding error holding the key.
             raise ValueError("The API key is empty or has characters a header cannot carry.")
+        self._deadline = _positive("deadline", deadline, _DEADLINE_FACTOR * timeout)
+        self._batch_deadline = _positive("batch_deadline", batch_deadline,
+                                         _BATCH_DEADLINE_FACTOR * timeout)
+        self._max_status_bytes = _positive_size("max_status_bytes", max_status_bytes)
+        self._max_batch_bytes = _positive_size("max_batch_bytes", max_batch_bytes)
         # Userinfo in a URL is a credential too: keep it out of repr and messages.
         self._base_url = str(url.copy_with(username=None, password=None)).rstrip("/")
         self._where = url.host if url.port is None else f"{url.host}:{url.port}"
@@ -132,7 +174,8 @@ class ConversionsClient:
         self._root = str(url).rstrip("/")
         self._status_urls: OrderedDict[int, httpx.URL] = OrderedDict()
         self._http = httpx.AsyncClient(
-            headers={"X-API-KEY": key, "User-Agent": user_agent, "Accept": "application/json"},
+            headers={"X-API-KEY": key, "User-Agent": user_agent, "Accept": "application/json",
+                     "Accept-Encoding": ACCEPT_ENCODING},
             timeout=httpx.Timeout(timeout),
             transport=transport,
             follow_redirects=False,
@@ -158,17 +201,26 @@ class ConversionsClient:
         await self._http.aclose()
 
     async def get_status(self, conversion_id: int) -> StatusEnvelope:
-        """The current status of one conversion (the envelope's payload is never None)."""
+        """The current status of one conversion (the envelope's payload is never None).
+
+        An answer whose payload is about another conversion raises WrongConversionError.
+        """
         urls = self._status_urls
         url = urls.get(_checked_id(conversion_id))
         if url is None:
             url = self._status_url(conversion_id)
         else:
             urls.move_to_end(conversion_id)
-        response = await self._send("GET", url)
-        if 200 <= response.status_code < 300:
-            return _success(StatusEnvelope, response, need_payload=True)
-        raise _failure(StatusEnvelope, response, f"Conversion {conversion_id}")
+        answer = await self._send("GET", url, limit=self._max_status_bytes,
+                                  deadline=self._deadline)
+        if 200 <= answer.status_code < 300:
+            envelope = _success(StatusEnvelope, answer, need_payload=True)
+            wrong = _about_another(envelope, conversion_id, answer)
+            if wrong is None:
+                return envelope
+            del envelope  # server text: kept out of a traceback printed with its locals
+            raise wrong
+        raise _failure(StatusEnvelope, answer, f"Conversion {conversion_id}", conversion_id)
 
     def _status_url(self, conversion_id: int) -> httpx.URL:
         url = httpx.URL(f"{self._root}/v1/conversions/{conversion_id}/status")
@@ -181,17 +233,25 @@ class ConversionsClient:
     async def delete(self, conversion_id: int) -> StatusEnvelope:
         """Ask for a conversion's deletion (202); poll :meth:`get_status` to see it done.
 
-        The payload may be None when a server answers a success without one.
+        The payload may be None when a server answers a success without one; when there
+        is one about another conversion, WrongConversionError is raised (also for the
+        payload of a 409 or 410).
         """
         subject = f"Conversion {_checked_id(conversion_id)}"
-        response = await self._send("DELETE", f"{self._root}/v1/conversions/{conversion_id}")
-        if 200 <= response.status_code < 300:
-            if not response.content.strip():
+        answer = await self._send("DELETE", f"{self._root}/v1/conversions/{conversion_id}",
+                                  limit=self._max_status_bytes, deadline=self._deadline)
+        if 200 <= answer.status_code < 300:
+            if not answer.content.strip():
                 envelope = StatusEnvelope()
-                envelope.http_status = response.status_code
+                envelope.http_status = answer.status_code
                 return envelope
-            return _success(StatusEnvelope, response, need_payload=False)
-        raise _failure(StatusEnvelope, response, subject)
+            envelope = _success(StatusEnvelope, answer, need_payload=False)
+            wrong = _about_another(envelope, conversion_id, answer)
+            if wrong is None:
+                return envelope
+            del envelope
+            raise wrong
+        raise _failure(StatusEnvelope, answer, subject, conversion_id)
 
     async def post_batch(self, records: Sequence[ConversionRecord] | bytes) -> BatchEnvelope:
         """Post records (or an already serialised JSON array). Never retried.
@@ -199,32 +259,89 @@ class ConversionsClient:
         200 and 207 return the envelope; so does a 400 whose payload has per-record
         results (all rejected). A 400 without them raises InvalidRequestError, a 413
         PayloadTooLargeError.
+
+        The results must be about the records sent: a result whose ``index`` is negative,
+        repeats another's, or (when ``records`` is a sequence, so their number is known)
+        is not below the number sent raises BadResponseError, with the envelope attached.
+        Fewer results than records is not checked here: the caller sees which are missing.
         """
         if isinstance(records, bytes | bytearray | memoryview):
             body = bytes(records)
+            sent: int | None = None
         else:
             body = _RECORDS.dump_json(list(records), by_alias=True, exclude_none=True)
-        response = await self._send("POST", f"{self._root}/v1/conversions", body)
-        status = response.status_code
+            sent = len(records)
+        answer = await self._send("POST", f"{self._root}/v1/conversions", body,
+                                  limit=self._max_batch_bytes, deadline=self._batch_deadline)
+        status = answer.status_code
+        envelope: Envelope | None = None
         if 200 <= status < 300:
-            return _success(BatchEnvelope, response, need_payload=True)
-        if status == 400:
-            envelope = _error_envelope(BatchEnvelope, response)
-            if isinstance(envelope, BatchEnvelope) and envelope.payload is not None:
-                return envelope
-        raise _failure(BatchEnvelope, response, "The batch")
+            envelope = _success(BatchEnvelope, answer, need_payload=True)
+        elif status == 400:
+            envelope = _error_envelope(BatchEnvelope, answer)
+        if not isinstance(envelope, BatchEnvelope) or envelope.payload is None:
+            raise _failure(BatchEnvelope, answer, "The batch")
+        unusable = _results_not_sent(envelope, sent, answer)
+        if unusable is None:
+            return envelope
+        del envelope
+        raise unusable
 
-    async def _send(self, method: str, url: httpx.URL | str,
-                    content: bytes | None = None) -> httpx.Response:
+    async def _send(self, method: str, url: httpx.URL | str, content: bytes | None = None,
+                    *, limit: int, deadline: float) -> _Answer:
+        """One exchange within ``deadline`` seconds in all, its body at most ``limit``."""
+        http = self._http
+        headers = None if content is None else _JSON_HEADERS
+        timer = asyncio.timeout(deadline)
         try:
-            if content is None:
-                return await self._http.request(method, url)
-            return await self._http.request(method, url, content=content,
-                                            headers=_JSON_HEADERS)
+            async with timer:
+                response = await http.send(
+                    http.build_request(method, url, content=content, headers=headers),
+                    stream=True)
+                try:
+                    body = await read_capped(response, limit)
+                finally:
+                    # A body not read to its end closes the connection (never drained),
+                    # so a cut-off answer or a deadline frees its slot in the pool.
+                    await response.aclose()
         except httpx.RequestError as exc:
             error = _transport_error(exc, self._where)
+        except TimeoutError:
+            if not timer.expired():
+                raise
+            error = TransportError(
+                f"The answer from {self._where} took longer than {deadline:g} s in all; "
+                "it was cut off.", reason="timeout",
+                detail=f"total deadline of {deadline:g} s")
+        else:
+            return _Answer(response.status_code, response.headers, body)
         # Raised outside the except block: no __context__ pointing into httpx frames.
         raise error
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class _Answer:
+    """An HTTP answer read in full (within its cap): what the mapping below needs."""
+
+    status_code: int
+    headers: httpx.Headers
+    content: bytes
+
+    def __repr__(self) -> str:  # never the body: server text (a key echoed back, even)
+        return f"<answer HTTP {self.status_code}, {len(self.content)} bytes>"
+
+
+def _positive(name: str, value: float | None, default: float) -> float:
+    seconds = default if value is None else value
+    if not (isinstance(seconds, int | float) and math.isfinite(seconds) and seconds > 0):
+        raise ValueError(f"{name} must be a number of seconds above 0.")
+    return float(seconds)
+
+
+def _positive_size(name: str, value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a whole number of bytes above 0.")
+    return value
 
 
 def _checked_id(conversion_id: int) -> int:
@@ -239,51 +356,103 @@ def _ssl_context(verify: bool | str) -> ssl.SSLContext | bool:
     return verify
 
 
-def _success(model: type[_E], response: httpx.Response, *, need_payload: bool) -> _E:
-    status = response.status_code
+def _success(model: type[_E], answer: _Answer, *, need_payload: bool) -> _E:
+    status = answer.status_code
     try:
-        envelope = model.from_wire(response.content, http_status=status)
+        envelope = model.from_wire(answer.content, http_status=status)
     except ValueError:
-        raise _bad_response(response, "it is not a JSON envelope") from None
+        raise _bad_response(answer, "it is not a JSON envelope") from None
     if need_payload and envelope.payload is None:
-        raise _bad_response(response, "the envelope has no payload", envelope)
+        raise _bad_response(answer, "the envelope has no payload", envelope)
     return envelope
 
 
-def _bad_response(response: httpx.Response, why: str,
+def _bad_response(answer: _Answer, why: str,
                   envelope: Envelope | None = None) -> BadResponseError:
     return BadResponseError(
-        f"The server's answer could not be used (HTTP {response.status_code}): {why}.",
-        status_code=response.status_code,
+        f"The server's answer could not be used (HTTP {answer.status_code}): {why}.",
+        status_code=answer.status_code,
         envelope=envelope,
-        body_excerpt=body_excerpt(response.content),
-        content_type=response.headers.get("content-type"),
+        body_excerpt=body_excerpt(answer.content),
+        content_type=answer.headers.get("content-type"),
     )
 
 
-def _error_envelope(model: type[Envelope], response: httpx.Response) -> Envelope | None:
+def _about_another(envelope: Envelope, asked_id: int,
+                   answer: _Answer) -> WrongConversionError | None:
+    """The error to raise when the payload names another conversion, else None."""
+    payload = envelope.payload
+    if isinstance(payload, ConversionStatus) and payload.id != asked_id:
+        return _wrong_conversion(asked_id, payload.id, answer)
+    return None
+
+
+def _wrong_conversion(asked_id: int, answered_id: int, answer: _Answer) -> WrongConversionError:
+    # No envelope attached: its messages are about the other conversion, and nothing in
+    # it may be taken for the asked one's. The excerpt (escaped) is there to look at.
+    error = WrongConversionError(
+        f"The server answered about conversion {answered_id}, not {asked_id}.",
+        status_code=answer.status_code,
+        body_excerpt=body_excerpt(answer.content),
+        content_type=answer.headers.get("content-type"),
+    )
+    error.asked_id = asked_id
+    error.answered_id = answered_id
+    return error
+
+
+def _results_not_sent(envelope: BatchEnvelope, sent: int | None,
+                      answer: _Answer) -> BadResponseError | None:
+    """The error to raise when a batch result is not about a record that was sent."""
+    if envelope.payload is None:
+        return None
+    seen: set[int] = set()
+    for result in envelope.payload.results:
+        index = result.index
+        if index in seen:
+            why = f"two results are about record {index}"
+        elif index < 0 or (sent is not None and index >= sent):
+            count = f"{sent} were" if sent is not None else "fewer were"
+            why = f"a result is about record {index}, and {count} sent"
+        else:
+            seen.add(index)
+            continue
+        return _bad_response(answer, why, envelope)
+    return None
+
+
+def _error_envelope(model: type[Envelope], answer: _Answer) -> Envelope | None:
     """The envelope of an error answer, if it has one; a payload of the wrong shape
     falls back to a plain Envelope rather than hiding the status code's meaning."""
-    content = response.content
+    content = answer.content
     if content.lstrip()[:1] != b"{":
         return None
     for candidate in (model, Envelope):
         try:
-            return candidate.from_wire(content, http_status=response.status_code)
+            return candidate.from_wire(content, http_status=answer.status_code)
         except ValueError:
             continue
     return None
 
 
-def _failure(model: type[Envelope], response: httpx.Response, subject: str) -> ApiError:
-    """Map a non-success answer to its error class."""
-    status = response.status_code
-    envelope = _error_envelope(model, response)
+def _failure(model: type[Envelope], answer: _Answer, subject: str,
+             asked_id: int | None = None) -> ApiError:
+    """Map a non-success answer to its error class.
+
+    When ``asked_id`` is given and the error's payload names another conversion (a 409
+    carrying "its" current status), that is the error: WrongConversionError.
+    """
+    status = answer.status_code
+    envelope = _error_envelope(model, answer)
+    if asked_id is not None and envelope is not None:
+        payload = envelope.payload
+        if isinstance(payload, ConversionStatus) and payload.id != asked_id:
+            return _wrong_conversion(asked_id, payload.id, answer)
     common: dict[str, Any] = {
         "status_code": status,
         "envelope": envelope,
-        "body_excerpt": "" if envelope is not None else body_excerpt(response.content),
-        "content_type": response.headers.get("content-type"),
+        "body_excerpt": "" if envelope is not None else body_excerpt(answer.content),
+        "content_type": answer.headers.get("content-type"),
     }
     if status in (401, 403):
         words = "rejected the API key" if status == 401 else "does not allow this API key"
@@ -302,7 +471,7 @@ def _failure(model: type[Envelope], response: httpx.Response, subject: str) -> A
         return PayloadTooLargeError(f"{subject} is too large for the server (HTTP 413).",
                                     **common)
     if status == 429:
-        wait = parse_retry_after(response.headers.get("retry-after"))
+        wait = parse_retry_after(answer.headers.get("retry-after"))
         hint = f"; retry in {math.ceil(wait)} s" if wait is not None else ""
         limited = RateLimitedError(f"Too many requests{hint} (HTTP 429).", **common)
         limited.retry_after = wait

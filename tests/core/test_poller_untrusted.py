@@ -85,15 +85,16 @@ async def test_a_403_about_one_conversion_is_that_rows_problem_and_polling_goes_
     assert all(row(h, i).last_problem is None for i in (1, 2, 4, 5, 6))
 
 
-async def test_a_401_naming_a_known_key_is_the_rows_problem_with_its_own_code(
-        tmp_path: Path) -> None:
+async def test_a_401_refuses_the_key_even_with_a_profile(tmp_path: Path) -> None:
+    # 401 is "not authenticated": the key itself, whatever the envelope says.
     source = FakeSource(latency=0.01)
     source.by_id[2] = raises(refusal(401, envelope=KNOWN_KEY))
     async with Harness(tmp_path, source, fast()) as h:
         h.add(range(1, 5))
-        await until(lambda: row(h, 2).problem_count >= 2, lambda: str(row(h, 2)))
-    assert h.states() == []
-    assert row(h, 2).last_problem == "no access to this conversion (HTTP 401)"
+        await until(lambda: h.scheduler.connectivity.state is ConnectivityState.AUTH_FAILED,
+                    lambda: f"states {h.states()}")
+    assert h.scheduler.connectivity.message.startswith("HTTP 401")
+    assert row(h, 2).last_problem is None
 
 
 @pytest.mark.parametrize("status", [401, 403])

@@ -13,7 +13,7 @@ Per ID the answer becomes one :class:`DeleteResult`:
 410                     ALREADY_DELETED
 404                     NOT_FOUND; ALREADY_DELETED after our own request
 401/403                 AUTH; nothing more is sent (the rest: SKIPPED); but a
-                        refusal naming the key's profile is about that one
+                        403 naming the key's profile is about that one
                         conversion: FAILED ("no access to this conversion")
 an answer about another conversion
                         FAILED, never recorded as this one's delete
@@ -237,7 +237,8 @@ def _result_of_error(conversion_id: int, error: ApiError, at: float,
         return DeleteResult(conversion_id, DeleteOutcome.NOT_FOUND,
                             "the server does not know this ID", at)
     if isinstance(error, AuthenticationError):
-        if error.envelope is not None and error.envelope.profile is not None:
+        if error.status_code == 403 and error.envelope is not None and (
+                error.envelope.profile is not None):
             # The key is known: this conversion is one it may not touch; go on with the rest.
             return DeleteResult(conversion_id, DeleteOutcome.FAILED,
                                 f"{no_access_problem(error)}; nothing was deleted", at)

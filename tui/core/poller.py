@@ -25,10 +25,10 @@ hammering the API:
 * Rows whose checks keep timing out while others answer (a trickling server) move
   to a slow lane that may hold only ``slow_slots`` of the connections, so the other
   rows keep their interval; a row leaves it with its next HTTP answer.
-* A refused key (a 401/403 whose envelope names no profile, or refusals of
-  ``key_refusal_rows`` different rows with no answer between) stops polling until
-  :meth:`PollScheduler.set_client`. A refusal about one conversion while the key is
-  known is that row's problem ("no access to this conversion (HTTP 403)"); so is an
+* A refused key (a 401, a 403 whose envelope names no profile, or 403s of
+  ``key_refusal_rows`` different rows for an interval with no answer between) stops
+  polling until :meth:`PollScheduler.set_client`. A 403 about one conversion while
+  the key is known is that row's problem ("no access to this conversion (HTTP 403)"); so is an
   answer about another conversion, or one cut off at the client's size cap: such an
   answer is never stored, the row keeps its last good data and backs off.
 * Results are flushed in batches (one ``record_results`` transaction, then one
@@ -685,9 +685,10 @@ class PollScheduler:
     def _refuses_key(self, slot: PollSlot, error: AuthenticationError) -> bool:
         """Whether a 401/403 refuses the key itself, not just this conversion.
 
-        No envelope, or one without a profile: the key is refused. An envelope naming the
-        key's profile says the key is known, and a key may not see every customer's
-        conversions: then only refusals speak for the key that came from
+        A 401 (not authenticated), no envelope, or one without a profile: the key is
+        refused. A 403 whose envelope names the key's profile says the key is known, and a
+        key may not see every customer's conversions: then only refusals speak for the
+        key that came from
         ``key_refusal_rows`` different rows for a whole interval with no answer between
         (every active row is asked once an interval, so rows polled in step cannot fake
         it), and only if one of them answered this key before or nothing ever has (rows
@@ -695,7 +696,7 @@ class PollScheduler:
         problems).
         """
         envelope = error.envelope
-        if envelope is None or envelope.profile is None:
+        if error.status_code != 403 or envelope is None or envelope.profile is None:
             return True
         now = self._clock()
         if not self._refused_rows:

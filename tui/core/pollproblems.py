@@ -9,6 +9,7 @@ Server text is passed through :func:`tui.core.untrusted.printable`.
 
 from __future__ import annotations
 
+from tui.api.bounded import describe_size
 from tui.api.errors import (
     AnswerTooLargeError,
     ApiError,
@@ -20,7 +21,7 @@ from tui.api.errors import (
 )
 from tui.core.untrusted import printable
 
-__all__ = ["describe_problem", "describe_size", "no_access_problem", "transport_cause"]
+__all__ = ["describe_problem", "no_access_problem", "transport_cause"]
 
 _LIMIT = 120
 
@@ -40,17 +41,9 @@ def transport_cause(error: TransportError) -> str:
     return _TRANSPORT_TEXT.get(str(reason), "connection failed")
 
 
-def describe_size(size: int) -> str:
-    """A byte count for people: "16 MiB", "512 KiB", "300 bytes" (binary units, as caps are)."""
-    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
-        if size >= scale:
-            return f"{size / scale:.3g} {unit}"
-    return f"{size} bytes"
-
-
 def no_access_problem(error: ApiError) -> str:
-    """A refusal about one conversion (the key itself is known): the row's problem, with
-    the code the server really sent (401 or 403)."""
+    """A 403 about one conversion (the key itself is known): the row's problem, with the
+    code the server really sent."""
     code = error.status_code
     return f"no access to this conversion (HTTP {code})" if code else (
         "no access to this conversion")

@@ -72,8 +72,8 @@ class PollSettings:
     # a trickling server must not stop every other row from being checked.
     slow_after: int = 2
     slow_share: float = 0.25
-    # Refusals (401/403 naming a known key) of this many different rows with no answer
-    # between mean the key itself is refused; fewer are those rows' own problem.
+    # Refusals (403 naming a known key) of this many different rows for an interval with
+    # no answer between mean the key itself is refused; fewer are those rows' problem.
     key_refusal_rows: int = 3
 
     def __post_init__(self) -> None:

@@ -400,6 +400,27 @@ FIXED = (
     "B4 (fixed): the banner's cause was the client's whole sentence, so it read "
     "'(… (HTTP 429).).'; the poller now keeps a short cause ('HTTP 429: …', as row "
     "problems have) and `describe_connectivity` drops a cause's own final full stop.",
+    "B5 (fixed): three rows refused with a 403 that names the key's profile, polled in "
+    "step, took the whole monitor to AUTH_FAILED (banner, key prompt, polling paused) "
+    "although the seventeen others answered half a second later. A 403 naming the "
+    "profile is now the row's problem; the key is refused only by a 401, a refusal "
+    "without a profile, or 403s of several rows for a whole interval with no answer "
+    "between (tui/core/poller.py `_refuses_key`).",
+    "B6 (fixed): inflating a gzip bomb to the 16 MiB cap held the monitor's event loop "
+    "for about 0.25 s per answer (measured with a 10 ms ticker), so with three bomb rows "
+    "the other rows went over two intervals unchecked; the client now yields between "
+    "inflated pieces (tui/api/bounded.py `read_capped`).",
+)
+
+GAPS = (
+    "A fault of one conversion that lasts keeps its row backing off like any failing row "
+    "(up to 5 min between checks): once it clears, the row is fresh within two intervals "
+    "of its next check being due, not of the clearing. The recovery bound of those rows "
+    "adds the backoff they had left (for a request still out: the client's deadline, 30 s "
+    "by default, and one more backoff), which is why those bounds are wide.",
+    "The gzip bomb is 64 MiB inflated, not the sandbox's default 1 GiB: the client cuts "
+    "both at 16 MiB, but making a 1 GiB bomb keeps the in-process sandbox (same process, "
+    "same CPU as the app here) busy long enough to delay every row on a loaded machine.",
 )
 
 CASES: tuple[FaultCase, ...] = (
@@ -467,6 +488,7 @@ CASES: tuple[FaultCase, ...] = (
 def matrix_setup(matrix: FaultMatrix) -> None:
     matrix.order = tuple(case.key for case in CASES)
     matrix.fixed = FIXED
+    matrix.gaps = GAPS
     matrix.setup = (
         f"The real app (`ConversionsApp` + `MonitorScreen` through `App.run_test`) with a "
         f"`MonitorSession` on temporary folders, watching {ROWS} conversions frozen on the "

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import json
 import time
+import traceback
 import tracemalloc
 import zlib
 from collections.abc import AsyncIterator
@@ -341,12 +342,35 @@ async def test_deflate_zlib_wrapped_or_raw_is_read(wbits: int) -> None:
     assert status.payload is not None and status.payload.id == 1
 
 
-async def test_a_deflate_bomb_in_one_chunk_is_cut_off() -> None:
-    packer = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS)
-    packed = packer.compress(_BODY + b" " * (8 * 1024 * 1024)) + packer.flush()
-    async with _streaming(_Chunks(packed), {"Content-Encoding": "deflate"}) as client:
-        with pytest.raises(AnswerTooLargeError):
+@pytest.mark.parametrize(("coding", "wbits"), [("deflate", zlib.MAX_WBITS),
+                                               ("gzip", zlib.MAX_WBITS | 16)])
+async def test_a_bomb_in_one_chunk_with_a_small_content_length_is_cut_off(
+        coding: str, wbits: int) -> None:
+    packer = zlib.compressobj(9, zlib.DEFLATED, wbits)
+    packed = packer.compress(_BODY + b" " * (3 * 1024 * 1024)) + packer.flush()
+    assert len(packed) < LIMIT  # the wire size passes; the inflated size does not
+    headers = {"Content-Encoding": coding, "Content-Length": str(len(packed))}
+    async with _streaming(_Chunks(packed), headers) as client:
+        with pytest.raises(AnswerTooLargeError) as caught:
             await client.get_status(1)
+    assert "cut off" in str(caught.value)
+
+
+def _echoing_the_key() -> _Chunks:
+    """Over the cap in two chunks, the key in the first (made here: not a test's local)."""
+    echo = (b'{"errors": ["' + CANARY.encode() + b'"], "x": "') + b"A" * (2 * LIMIT)
+    return _Chunks(echo[:LIMIT // 2], echo[LIMIT // 2:])
+
+
+async def test_an_oversized_answer_echoing_the_key_keeps_it_out_of_tracebacks() -> None:
+    async with _streaming(_echoing_the_key(), {}) as client:
+        with pytest.raises(AnswerTooLargeError) as caught:
+            await client.get_status(1)
+    error = caught.value
+    assert CANARY not in str(error) and CANARY not in repr(error)
+    formatted = "".join(
+        traceback.TracebackException.from_exception(error, capture_locals=True).format())
+    assert CANARY not in formatted
 
 
 async def test_a_damaged_gzip_answer_is_a_protocol_error() -> None:

@@ -11,8 +11,10 @@ at once, which for a gzip bomb is about a thousand times its size.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import zlib
-from collections.abc import Iterator
+from collections.abc import AsyncGenerator, Iterator
+from typing import cast
 
 import httpx
 
@@ -120,16 +122,26 @@ async def read_capped(response: httpx.Response, limit: int) -> bytes:
     inflater = _inflater_for(headers.get("content-encoding"))
     chunks: list[bytes] = []
     size = 0
-    async for raw in response.aiter_raw():
-        for data in (raw,) if inflater is None else inflater.pieces(raw, response.request):
-            size += len(data)
-            if size > limit:
-                raise _too_large(response, limit, chunks[0] if chunks else data)
-            chunks.append(data)
-            if inflater is not None:
-                # One raw chunk of a gzip bomb inflates to the whole cap: let the other
-                # requests on this event loop run between pieces (a monitor's other rows).
-                await asyncio.sleep(0)
+    too_large: AnswerTooLargeError | None = None
+    raw_chunks = cast(AsyncGenerator[bytes, None], response.aiter_raw())
+    async with contextlib.aclosing(raw_chunks) as raws:
+        async for raw in raws:
+            pieces = (raw,) if inflater is None else inflater.pieces(raw, response.request)
+            for data in pieces:
+                size += len(data)
+                if size > limit:
+                    too_large = _too_large(response, limit, chunks[0] if chunks else data)
+                    break
+                chunks.append(data)
+                if inflater is not None:
+                    # One raw chunk of a gzip bomb inflates to the whole cap: let the
+                    # other requests on this event loop run between pieces.
+                    await asyncio.sleep(0)
+            if too_large is not None:
+                # Server bytes (a key echoed back, even) stay out of a traceback printed
+                # with its local variables.
+                del chunks, raw, data, pieces
+                raise too_large
     if inflater is not None:
         rest = inflater.flush()
         size += len(rest)

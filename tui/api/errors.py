@@ -26,6 +26,8 @@ argument, and ``asyncio.CancelledError`` which is never swallowed)::
     │                             asked for; .asked_id, .answered_id (never stored)
     └── TransportError            no HTTP answer at all; .reason is one of "refused",
                                   "reset", "timeout", "tls", "protocol", "other"
+                                  ("timeout": a phase timed out, or the whole request
+                                  passed its total deadline, e.g. a trickling answer)
 
 Every error with an envelope carries that envelope's ``errors`` and ``warnings``.
 ``str(error)`` is ``error.message``: one short sentence in our own words, safe to

@@ -13,6 +13,7 @@ import contextlib
 import json
 import re
 import struct
+import threading
 import zlib
 from collections.abc import Iterator
 from types import TracebackType
@@ -34,6 +35,7 @@ _GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"
 
 
 _open = [0]
+_open_lock = threading.Lock()  # sandboxes in several threads of one process share it
 
 
 def answers_in_progress() -> int:
@@ -62,12 +64,14 @@ class Hangup:
 
     async def __aenter__(self) -> Hangup:
         self._task = asyncio.create_task(self._watch())
-        _open[0] += 1
+        with _open_lock:
+            _open[0] += 1
         return self
 
     async def __aexit__(self, kind: type[BaseException] | None, value: BaseException | None,
                         traceback: TracebackType | None) -> None:
-        _open[0] -= 1
+        with _open_lock:
+            _open[0] -= 1
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -411,7 +411,7 @@ FIXED = (
     "although the seventeen others answered half a second later. A 403 naming the "
     "profile is now the row's problem; the key is refused only by a 401, a refusal "
     "without a profile, or 403s of several rows for a whole interval with no answer "
-    "between (tui/core/poller.py `_refuses_key`).",
+    "between (tui/core/keyrefusals.py `KeyRefusals`).",
     "B6 (fixed): inflating a gzip bomb to the 16 MiB cap held the monitor's event loop "
     "for about 0.25 s per answer (measured with a 10 ms ticker), so with three bomb rows "
     "the other rows went over two intervals unchecked; the client now yields between "

@@ -28,9 +28,10 @@ hammering the API:
 * A refused key (a 401, a 403 whose envelope names no profile, or 403s of
   ``key_refusal_rows`` different rows for an interval with no answer between) stops
   polling until :meth:`PollScheduler.set_client`. A 403 about one conversion while
-  the key is known is that row's problem ("no access to this conversion (HTTP 403)"); so is an
-  answer about another conversion, or one cut off at the client's size cap: such an
-  answer is never stored, the row keeps its last good data and backs off.
+  the key is known is that row's problem ("no access to this conversion (HTTP
+  403)"); so is an answer about another conversion, or one cut off at the client's
+  size cap: such an answer is never stored, the row keeps its last good data and
+  backs off.
 * Results are flushed in batches (one ``record_results`` transaction, then one
   ``on_update`` call), at most every ``flush_interval`` seconds.
 
@@ -58,6 +59,7 @@ from tui.api.errors import (
     WrongConversionError,
 )
 from tui.api.models import StatusEnvelope
+from tui.core.keyrefusals import KeyRefusals
 from tui.core.pollproblems import describe_problem, no_access_problem, transport_cause
 from tui.core.pollqueue import Lane, PollQueue, PollSlot
 from tui.core.polltypes import (
@@ -162,13 +164,7 @@ class PollScheduler:
         self._spell = ErrorSpell()  # rows backing off, and whether the server is to blame
         self._auth_problem: str | None = None
         self._auth_since: float | None = None
-        # Refusals naming a known key since the last status answer: which rows, since
-        # when, whether one of them had answered this key before, and which client
-        # generation last had any answer (see _refuses_key).
-        self._refused_rows: set[int] = set()
-        self._refused_since = 0.0
-        self._refused_seen_row = False
-        self._answered_with = -1
+        self._refusals = KeyRefusals(settings.key_refusal_rows, settings.interval)
         self._paused = False
         self._paused_since: float | None = None
         self._connectivity = Connectivity(ConnectivityState.ONLINE, self._link_since)
@@ -288,7 +284,7 @@ class PollScheduler:
         gone = {conversion_id for conversion_id in ids if self._queue.remove(conversion_id)}
         if gone:
             self._spell.forget(gone)
-            self._refused_rows -= gone
+            self._refusals.forget(gone)
             self._pending = [result for result in self._pending if result.id not in gone]
             if self._probe_id in gone:
                 self._probe_id = None
@@ -300,8 +296,7 @@ class PollScheduler:
         """
         self._client = client
         self._client_generation += 1
-        self._refused_rows.clear()
-        self._refused_seen_row = False
+        self._refusals.new_key()
         if self._auth_problem is not None:
             self._auth_problem = None
             self._auth_since = None
@@ -597,9 +592,7 @@ class PollScheduler:
 
     def _key_works(self, slot: PollSlot) -> None:
         """An answer the key was allowed to have: earlier refusals were about their rows."""
-        self._refused_rows.clear()
-        self._refused_seen_row = False
-        slot.answered_with = self._answered_with = self._client_generation
+        self._refusals.answered(slot.id, self._client_generation)
 
     def _lane_for(self, slot: PollSlot, lane: Lane) -> Lane:
         """``lane``, or the slow lane for a slow row (and back home for one that is not)."""
@@ -655,7 +648,8 @@ class PollScheduler:
         elif isinstance(error, AuthenticationError):
             if generation != self._client_generation:
                 self._requeue(slot, lane, now)  # the old key's answer: the new one decides
-            elif self._refuses_key(slot, error):
+            elif self._refusals.refused(slot.id, error, now=now, watched=len(self._queue),
+                                        generation=generation):
                 if self._auth_problem is None:
                     self._auth_problem = describe_problem(error)  # short: "HTTP 403: …"
                     self._auth_since = self._wall()
@@ -681,35 +675,6 @@ class PollScheduler:
             if not isinstance(error, ApiError):
                 log.error("status check of %s failed unexpectedly", slot.id, exc_info=error)
             self._row_problem(slot, error)
-
-    def _refuses_key(self, slot: PollSlot, error: AuthenticationError) -> bool:
-        """Whether a 401/403 refuses the key itself, not just this conversion.
-
-        A 401 (not authenticated), no envelope, or one without a profile: the key is
-        refused. A 403 whose envelope names the key's profile says the key is known, and a
-        key may not see every customer's conversions: then only refusals speak for the
-        key that came from
-        ``key_refusal_rows`` different rows for a whole interval with no answer between
-        (every active row is asked once an interval, so rows polled in step cannot fake
-        it), and only if one of them answered this key before or nothing ever has (rows
-        it never could see, refused while settled ones are rarely asked, stay rows'
-        problems).
-        """
-        envelope = error.envelope
-        if error.status_code != 403 or envelope is None or envelope.profile is None:
-            return True
-        now = self._clock()
-        if not self._refused_rows:
-            self._refused_since = now
-        self._refused_rows.add(slot.id)
-        if slot.answered_with == self._client_generation:
-            self._refused_seen_row = True
-        needed = min(self._settings.key_refusal_rows, len(self._queue))
-        if needed < 2 or len(self._refused_rows) < needed:
-            return False
-        if now - self._refused_since < self._settings.interval:
-            return False
-        return self._refused_seen_row or self._answered_with != self._client_generation
 
     def _row_problem(self, slot: PollSlot, error: BaseException, *,
                      unconfirmed: bool = False, text: str | None = None) -> None:

@@ -46,7 +46,6 @@ class PollSlot:
     timeouts: int = 0  # consecutive checks that timed out while others answered
     slow: bool = False  # in the slow lane until its next HTTP answer
     refresh_wanted: bool = False  # a slow row asked for by refresh(): served while paused
-    answered_with: int = -1  # the client generation of this row's last status answer
 
 
 # (due, sequence, slot, generation); the sequence keeps equal due times in FIFO order

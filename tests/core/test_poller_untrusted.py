@@ -372,3 +372,29 @@ async def test_an_offline_probe_that_times_out_asks_another_row_next(tmp_path: P
                     lambda: f"states {h.states()}, calls {len(source.calls)}")
         assert h.scheduler.connectivity.state is ConnectivityState.ONLINE
 
+
+
+async def test_a_slow_row_asked_for_while_paused_is_checked(tmp_path: Path) -> None:
+    # Paused, the slow lane's rows fall overdue; a refresh of one of them must still go
+    # out (ahead of the others), within the slow lane's share.
+    source = FakeSource(latency=0.01)
+    slow = range(1, 5)
+    trickling(source, slow)
+    async with Harness(tmp_path, source, fast()) as h:
+        h.add(range(1, 7))
+
+        def all_slow() -> bool:
+            states = [h.scheduler.row_state(i) for i in slow]
+            return all(state is not None and state.slow for state in states)
+
+        await until(all_slow, lambda: f"{[h.scheduler.row_state(i) for i in slow]}")
+        h.scheduler.pause()
+        await until(lambda: h.scheduler.stats.in_flight == 0, lambda: "requests in flight")
+        paused_at = h.now()
+        await until(lambda: h.now() > paused_at + 30, lambda: "virtual time")
+        assert source.starts(after=paused_at) == []  # paused: nothing automatic
+        del source.latency_by_id[4], source.by_id[4]
+        h.scheduler.refresh([4])
+        await until(lambda: source.starts(4, paused_at) != [],
+                    lambda: f"calls since the pause: {source.starts(after=paused_at)}")
+        assert {i for i, t in source.calls if t > paused_at} == {4}

@@ -265,7 +265,10 @@ class PollScheduler:
         for slot in slots:
             if not slot.in_flight:
                 slot.refresh_wanted = slot.slow
-                self._queue.schedule(slot, self._lane_for(slot, Lane.REFRESH), now)
+                # A slow row asked for goes ahead of the slow lane's overdue rows (which
+                # pile up while paused and would block it).
+                due = -math.inf if slot.slow else now
+                self._queue.schedule(slot, self._lane_for(slot, Lane.REFRESH), due)
         if self._link is ConnectivityState.OFFLINE and not self._probe_in_flight:
             self._probe_due = min(self._probe_due, now)
         self._poke()

@@ -232,6 +232,26 @@ async def test_a_delete_answered_about_another_conversion_is_not_recorded_as_acc
     assert audited(audit)[conversion_id][0] == "failed"
 
 
+async def test_a_client_that_lets_another_conversions_answer_through_is_caught(
+    watchlist: Watchlist, audit: AuditLog
+) -> None:
+    # The client refuses such answers itself; a client that does not (another
+    # implementation of DeletingClient) must still not get row 2 recorded as deleted.
+    class Confused:
+        async def delete(self, conversion_id: int) -> StatusEnvelope:
+            return StatusEnvelope.model_validate(
+                {"payload": {"id": 99, "status": "DeletionPending",
+                             "fileName": "someone-elses.csv"}})
+
+    watchlist.add([2])
+    summary = await run(Confused(), watchlist, audit, [2])
+    result = summary.results[0]
+    assert result.outcome is DeleteOutcome.FAILED
+    assert result.reason.startswith("the server answered about conversion 99, not 2")
+    row = watchlist.get(2)
+    assert row is not None and row.delete_requested_at is None
+
+
 async def test_rate_limit_storm_is_reported_not_retried(
     sandbox: SandboxServer, client: ConversionsClient, watchlist: Watchlist, audit: AuditLog
 ) -> None:

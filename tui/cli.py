@@ -283,6 +283,7 @@ def _profile_for(argv: list[str], prog: str, extra: Callable[[argparse.ArgumentP
 def _login(argv: list[str]) -> int:
     from tui.api.client import ConversionsClient
     from tui.api.errors import ApiError, AuthenticationError, NotFoundError
+    from tui.core.clientbounds import client_bounds
     from tui.core.credentials import ApiKey, CredentialStore
 
     got = _profile_for(argv, "login", lambda p: None, exits=LOGIN_EXITS,
@@ -302,7 +303,7 @@ def _login(argv: list[str]) -> int:
     async def check() -> str:
         # Any authenticated answer carries the profile, a 404 for ID 1 included.
         async with ConversionsClient(profile.base_url, key.reveal(),
-                                     timeout=profile.timeout) as client:
+                                     **client_bounds(profile)) as client:
             try:
                 envelope = await client.get_status(1)
                 who = envelope.profile

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TextIO
 
 from tui.api.client import ConversionsClient
+from tui.core.clientbounds import client_bounds
 from tui.core.credentials import ENV_API_KEY, ApiKey, CredentialStore
 from tui.core.paths import AppPaths
 from tui.core.settings import (
@@ -194,8 +195,9 @@ async def _send(plan: UploadPlan, opts: argparse.Namespace, profile: ProfileSett
     audit = AuditLog(paths.audit_db(profile.name))
     audit.redact(key)
     try:
-        async with ConversionsClient(profile.base_url, key.reveal(), timeout=profile.timeout,
-                                     verify=profile.ca_bundle or True) as client:
+        async with ConversionsClient(profile.base_url, key.reveal(),
+                                     verify=profile.ca_bundle or True,
+                                     **client_bounds(profile)) as client:
             uploader = Uploader(client, watchlist, audit, profile_name=profile.name,
                                 batch_records=opts.batch_records,
                                 batch_bytes=opts.batch_bytes, on_progress=progress)

@@ -186,6 +186,72 @@ async def test_refused_key_stops_what_was_not_sent_yet_with_concurrency(
     assert len(summary.of(DeleteOutcome.SKIPPED)) == 12 - sent
 
 
+async def test_a_403_about_one_conversion_fails_that_one_and_the_rest_go_on(
+    sandbox: SandboxServer, client: ConversionsClient, watchlist: Watchlist, audit: AuditLog
+) -> None:
+    # The sandbox's 403 names the key's profile: the key is fine, this conversion is not
+    # one it may touch (a multi-tenant key). Not "the key was refused; nothing more sent".
+    ids = [sandbox.state.add_conversion(status="Completed") for _ in range(4)]
+    watchlist.add(ids)
+    sandbox.faults.forbidden_ids = [ids[1]]
+    try:
+        summary = await run(client, watchlist, audit, ids, concurrency=1)
+    finally:
+        sandbox.faults.clear()
+    outcomes = [result.outcome for result in summary.results]
+    assert outcomes == [DeleteOutcome.REQUESTED, DeleteOutcome.FAILED,
+                        DeleteOutcome.REQUESTED, DeleteOutcome.REQUESTED]
+    assert summary.results[1].reason == (
+        "no access to this conversion (HTTP 403); nothing was deleted")
+    assert not summary.stopped_by_auth
+    assert server_status(sandbox, ids[1]) == "Completed"
+    row = watchlist.get(ids[1])
+    assert row is not None and row.delete_requested_at is None
+    assert audited(audit)[ids[1]][0] == "failed"
+
+
+async def test_a_delete_answered_about_another_conversion_is_not_recorded_as_accepted(
+    sandbox: SandboxServer, client: ConversionsClient, watchlist: Watchlist, audit: AuditLog
+) -> None:
+    # Asked to delete row 2, the server (a confused cache) answers about conversion 99:
+    # that is no confirmation that row 2 is marked, and the outcome must say so.
+    conversion_id = sandbox.state.add_conversion(status="Completed")
+    watchlist.add([conversion_id])
+    sandbox.faults.wrong_id_for = [conversion_id]
+    try:
+        summary = await run(client, watchlist, audit, [conversion_id])
+    finally:
+        sandbox.faults.clear()
+    result = summary.results[0]
+    assert result.outcome is DeleteOutcome.FAILED
+    assert f"the server answered about conversion 99, not {conversion_id}" in result.reason
+    assert "not recorded as deleted" in result.reason
+    row = watchlist.get(conversion_id)
+    assert row is not None and row.delete_requested_at is None  # not followed as deleted
+    assert summary.sentence() == "1 failed"
+    assert audited(audit)[conversion_id][0] == "failed"
+
+
+async def test_a_client_that_lets_another_conversions_answer_through_is_caught(
+    watchlist: Watchlist, audit: AuditLog
+) -> None:
+    # The client refuses such answers itself; a client that does not (another
+    # implementation of DeletingClient) must still not get row 2 recorded as deleted.
+    class Confused:
+        async def delete(self, conversion_id: int) -> StatusEnvelope:
+            return StatusEnvelope.model_validate(
+                {"payload": {"id": 99, "status": "DeletionPending",
+                             "fileName": "someone-elses.csv"}})
+
+    watchlist.add([2])
+    summary = await run(Confused(), watchlist, audit, [2])
+    result = summary.results[0]
+    assert result.outcome is DeleteOutcome.FAILED
+    assert result.reason.startswith("the server answered about conversion 99, not 2")
+    row = watchlist.get(2)
+    assert row is not None and row.delete_requested_at is None
+
+
 async def test_rate_limit_storm_is_reported_not_retried(
     sandbox: SandboxServer, client: ConversionsClient, watchlist: Watchlist, audit: AuditLog
 ) -> None:

@@ -13,6 +13,18 @@ Each case switches one fault on for a few seconds, then off, and checks five pro
 - **recovery**: within two poll intervals (+1 s slack for a loaded machine) of the fault
   clearing, every row has a fresh successful check and the banner is gone.
 
+Faults of single conversions (issue 17: an endless body, a gzip bomb, a trickle, a 403 for
+one conversion, an answer about another ID) are switched on for a few of the rows, and
+three more promises hold while they are on:
+
+- **memory**: the test process' resident memory (the app and the sandbox both) grows by
+  less than 100 MB while the fault is on (and stays under 200 MB when the matrix runs on
+  its own: the figure is in the document);
+- **others keep their interval**: every other row is checked within two poll intervals
+  (+ the slack) all along;
+- **problem shown**: every faulty row has its problem text (``last_problem``, what the
+  table's problem column and Inspect show).
+
 The conversions are frozen on the sandbox, so their status cannot move while we check that
 the table keeps it. Every case writes its measurements into the fault matrix (conftest.py),
 even when a check fails, and then every promise must hold: the bugs the first run found
@@ -73,6 +85,15 @@ TEST_KEY = "test-key"
 ROTATED_KEY = "rotated-key-20261128"
 STATUSES = ("Uploaded", "Queued", "Processing")
 SIZE = (120, 36)
+MEMORY_BOUND_MB = 200.0
+# The process also holds the sandbox and whatever ran before the matrix (the whole suite
+# runs in one process), so the check is on what the fault adds: growth beyond this is a
+# fault read without bound (the issue's endless body added 400 MB every 5 s).
+MEMORY_GROWTH_MB = MEMORY_BOUND_MB / 2
+FAULTY_ROWS = 3  # rows an ID-scoped fault is switched on for
+TRICKLE_TIMEOUT = 2.0  # the trickle case's client timeout (a read: well above a byte's gap)
+TRICKLE_DEADLINE = 3 * TRICKLE_TIMEOUT  # the client's total deadline (3 x the timeout)
+TRICKLE_RATE = 4.0  # bytes a second: each read gets a byte long before its timeout
 TRANSPORT_TEXTS = frozenset(
     describe_problem(TransportError("x", reason=reason))
     for reason in ("timeout", "refused", "reset", "tls", "protocol", "other"))
@@ -100,13 +121,21 @@ class RecordingApp(ConversionsApp):
         return super().push_screen(screen, *args, **kwargs)
 
 
-def open_session(server: SandboxServer, root: Path) -> MonitorSession:
+def open_session(server: SandboxServer, root: Path, timeout: float = 10.0) -> MonitorSession:
     """A session on private folders: short interval, a modest budget, the test key."""
     profile = ProfileSettings(name="faults", base_url=server.base_url,
                               poll_interval=POLL_INTERVAL, request_budget=BUDGET,
-                              concurrency=CONCURRENCY, timeout=10.0)
+                              concurrency=CONCURRENCY, timeout=timeout)
     return MonitorSession.open(AppPaths.under(root / "app"), AppConfig(), profile,
                                preset_key=ApiKey(TEST_KEY), env={})
+
+
+def resident_mb() -> float:
+    """This process' resident memory now, in MB (the app and the in-process sandbox)."""
+    for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return math.nan  # not Linux: the check reports it rather than passing blindly
 
 
 def mask_clock(text: str) -> str:
@@ -137,6 +166,13 @@ class FaultRun:
     requests_while_refused: int | None = None  # requests from then until the new key
     probe_due_at_clear: float | None = None  # wall time of the next offline probe, if any
     fresh_after: dict[int, float] = field(default_factory=dict)  # id -> s to a fresh check
+    faulty: tuple[int, ...] = ()  # rows an ID-scoped fault is on for (empty: every row)
+    fault_on: bool = False  # between switching the fault on and clearing it
+    peak_rss_mb: float = 0.0  # the process' resident memory at its highest meanwhile
+    rss_at_start_mb: float = math.nan  # ... when the fault went on
+    worst_other_age: float = 0.0  # s since the last check of a non-faulty row, at most
+    most_faulty_with_problem: int = 0  # faulty rows showing their problem at once
+    designed_wait: float = 0.0  # the faulty rows' backoff (or deadline) left at clearing
 
     @property
     def monitor(self) -> MonitorScreen:
@@ -178,6 +214,24 @@ class FaultRun:
                 self.problems[row.last_problem] = self.problems.get(row.last_problem, 0) + 1
         self.most_rows_with_problem = max(self.most_rows_with_problem, with_problem)
         self.most_stale_rows = max(self.most_stale_rows, stale)
+        if self.fault_on:
+            self.sample_bounded(rows, now)
+
+    def sample_bounded(self, rows: Any, now: float) -> None:
+        """While the fault is on: memory, the other rows' age, the faulty rows' problems."""
+        self.peak_rss_mb = max(self.peak_rss_mb, resident_mb())
+        if not self.faulty:
+            return
+        showing = 0
+        for conversion_id in self.truth:
+            row = rows.get(conversion_id)
+            if row is None:
+                continue
+            if conversion_id in self.faulty:
+                showing += bool(row.last_problem)
+            elif row.last_checked is not None:
+                self.worst_other_age = max(self.worst_other_age, now - row.last_checked)
+        self.most_faulty_with_problem = max(self.most_faulty_with_problem, showing)
 
     def recovered(self, since_wall: float, elapsed: float = 0.0) -> bool:
         """Banner gone, monitor on top, every row checked successfully after ``since_wall``
@@ -197,14 +251,32 @@ class FaultRun:
             return False
         return all(conversion_id in self.fresh_after for conversion_id in self.truth)
 
-    def note_clearing(self) -> None:
-        """What stands at the moment the fault clears: a pending offline probe."""
+    def note_clearing(self, deadline: float) -> None:
+        """What stands at the moment the fault clears: a pending offline probe, the faulty
+        rows' backoff (a request still out waits for the client's ``deadline`` first)."""
+        self.fault_on = False
         self.fresh_after.clear()
         self.fresh_at.clear()
         self.last_failure.clear()
+        scheduler = self.monitor.scheduler
+        waits = [0.0]
+        for conversion_id in self.faulty if scheduler is not None else ():
+            state = scheduler.row_state(conversion_id) if scheduler is not None else None
+            if state is None:
+                continue
+            if state.in_flight:  # it fails at the deadline, then backs off once more
+                backoff = min(POLL_INTERVAL * 2.0 ** (state.failures + 1), 300.0) * 1.2
+                waits.append(deadline + backoff)
+            elif state.due_in is not None:
+                waits.append(state.due_in)
+        self.designed_wait = max(waits)
         conn = self.monitor.query_one(ConnectivityBanner).connectivity
         if conn is not None and conn.state is ConnectivityState.OFFLINE and conn.retry_at:
             self.probe_due_at_clear = conn.retry_at
+
+    def errors_by_kind(self) -> dict[str, int]:
+        scheduler = self.monitor.scheduler
+        return scheduler.stats.errors_by_kind if scheduler is not None else {}
 
     def requests_sent_by_app(self) -> int:
         scheduler = self.monitor.scheduler
@@ -241,6 +313,13 @@ Switch = Callable[[FaultRun], Awaitable[None]]
 def set_faults(**changes: Any) -> Switch:
     async def switch(run: FaultRun) -> None:
         run.server.faults.update(changes)
+    return switch
+
+
+def for_faulty_rows(name: str, **changes: Any) -> Switch:
+    """Switch on the ID-scoped fault ``name`` for the run's faulty rows."""
+    async def switch(run: FaultRun) -> None:
+        run.server.faults.update({name: list(run.faulty), **changes})
     return switch
 
 
@@ -300,6 +379,8 @@ class FaultCase:
     window: float = WINDOW
     recovery_bound: float = RECOVERY_BOUND
     count_at: str = "sandbox"  # where requests are counted; "app" when the server is down
+    faulty: int = 0  # rows an ID-scoped fault is on for (0: the whole server)
+    timeout: float = 10.0  # the client's timeout (its total deadline is three times it)
 
 
 FIXED = (
@@ -325,6 +406,27 @@ FIXED = (
     "B4 (fixed): the banner's cause was the client's whole sentence, so it read "
     "'(… (HTTP 429).).'; the poller now keeps a short cause ('HTTP 429: …', as row "
     "problems have) and `describe_connectivity` drops a cause's own final full stop.",
+    "B5 (fixed): three rows refused with a 403 that names the key's profile, polled in "
+    "step, took the whole monitor to AUTH_FAILED (banner, key prompt, polling paused) "
+    "although the seventeen others answered half a second later. A 403 naming the "
+    "profile is now the row's problem; the key is refused only by a 401, a refusal "
+    "without a profile, or 403s of several rows for a whole interval with no answer "
+    "between (tui/core/keyrefusals.py `KeyRefusals`).",
+    "B6 (fixed): inflating a gzip bomb to the 16 MiB cap held the monitor's event loop "
+    "for about 0.25 s per answer (measured with a 10 ms ticker), so with three bomb rows "
+    "the other rows went over two intervals unchecked; the client now yields between "
+    "inflated pieces (tui/api/bounded.py `read_capped`).",
+)
+
+GAPS = (
+    "A fault of one conversion that lasts keeps its row backing off like any failing row "
+    "(up to 5 min between checks): once it clears, the row is fresh within two intervals "
+    "of its next check being due, not of the clearing. The recovery bound of those rows "
+    "adds the backoff they had left (for a request still out: the client's deadline, 30 s "
+    "by default, and one more backoff), which is why those bounds are wide.",
+    "The gzip bomb is 64 MiB inflated, not the sandbox's default 1 GiB: the client cuts "
+    "both at 16 MiB, but making a 1 GiB bomb keeps the in-process sandbox (same process, "
+    "same CPU as the app here) busy long enough to delay every row on a loaded machine.",
 )
 
 CASES: tuple[FaultCase, ...] = (
@@ -358,25 +460,60 @@ CASES: tuple[FaultCase, ...] = (
               "new key into the prompt",
               rotate_key, type_new_key, "banner",
               banner_state=ConnectivityState.AUTH_FAILED),
+    # Issue 17: answers the monitor must not trust, each for FAULTY_ROWS of the rows.
+    FaultCase("endless", "Endless body", f"`endless_ids` ({FAULTY_ROWS} rows): 200, JSON, "
+              "chunked, a body that never ends",
+              for_faulty_rows("endless_ids"), clear_faults, "rows",
+              problem_words="answer larger than 16 MiB, cut off", faulty=FAULTY_ROWS,
+              window=3.0),
+    # 64 MiB inflated (64 KiB on the wire): the client stops at 16 MiB whatever the size,
+    # and the in-process sandbox need not spend a CPU making a 1 GiB one meanwhile.
+    FaultCase("gzip_bomb", "Gzip bomb", f"`gzip_bomb_ids` ({FAULTY_ROWS} rows), "
+              "`gzip_bomb_bytes` 64 MiB: 64 MiB inflated from about 64 KiB on the wire",
+              for_faulty_rows("gzip_bomb_ids", gzip_bomb_bytes=64 * 1024 * 1024),
+              clear_faults, "rows",
+              problem_words="answer larger than 16 MiB, cut off", faulty=FAULTY_ROWS,
+              window=3.0),
+    FaultCase("trickle", "Trickle", f"`trickle_ids` ({FAULTY_ROWS} rows), "
+              f"`trickle_rate={TRICKLE_RATE:g}` bytes/s; client timeout {TRICKLE_TIMEOUT:g} s, "
+              f"so its total deadline is {TRICKLE_DEADLINE:g} s",
+              for_faulty_rows("trickle_ids", trickle_rate=TRICKLE_RATE), clear_faults, "rows",
+              problem_words="timed out", faulty=FAULTY_ROWS, timeout=TRICKLE_TIMEOUT,
+              window=TRICKLE_DEADLINE + 2.0),
+    FaultCase("forbidden", "403 for some conversions", f"`forbidden_ids` ({FAULTY_ROWS} "
+              "rows): 403 whose envelope names the key's profile",
+              for_faulty_rows("forbidden_ids"), clear_faults, "rows",
+              problem_words="no access to this conversion (HTTP 403)", faulty=FAULTY_ROWS),
+    FaultCase("wrong_id", "Answer about another ID", f"`wrong_id_for` ({FAULTY_ROWS} rows): "
+              "the payload is conversion 99's, `someone-elses.csv`",
+              for_faulty_rows("wrong_id_for"), clear_faults, "rows",
+              problem_words="the server answered about conversion 99", faulty=FAULTY_ROWS),
 )
 
 
 def matrix_setup(matrix: FaultMatrix) -> None:
     matrix.order = tuple(case.key for case in CASES)
     matrix.fixed = FIXED
+    matrix.gaps = GAPS
     matrix.setup = (
         f"The real app (`ConversionsApp` + `MonitorScreen` through `App.run_test`) with a "
         f"`MonitorSession` on temporary folders, watching {ROWS} conversions frozen on the "
         f"sandbox in {', '.join(STATUSES)}. Poll interval {POLL_INTERVAL:g} s, request budget "
         f"{BUDGET:g}/s (healthy polling needs {DEMAND:g}/s), concurrency {CONCURRENCY}, client "
         f"timeout 10 s. Each fault is on for {WINDOW:g} s (the slow server for "
-        f"{LATENCY:g} s, the 502 pages for 3.5 s), then cleared.")
+        f"{LATENCY:g} s, the 502 pages for 3.5 s), then cleared. The answers the monitor "
+        f"must not trust (issue 17: the endless body, the gzip bomb, the trickle, the 403 "
+        f"for some conversions, the answer about another ID) are switched on for "
+        f"{FAULTY_ROWS} of the {ROWS} rows only, for {WINDOW:g} s (the endless body and the "
+        f"gzip bomb for 3 s; the trickle, with a client timeout of {TRICKLE_TIMEOUT:g} s and "
+        f"so a total deadline of {TRICKLE_DEADLINE:g} s, for the deadline + 2 s).")
     matrix.definitions = (
         "**What the user sees**: the one place the fault is reported. *Banner*: the "
         "connectivity banner above the table (exactly one, no toasts, no row problems). "
-        "*Row problems*: each affected row's last poll problem, no banner, no toasts; the "
-        "text is shown in Inspect ('Last poll problem'), the table itself has no problem "
-        "column and keeps the row's data. *Nothing*: no banner, no problems. In every case "
+        "*Row problems*: each affected row's last poll problem (`last_problem`), no banner, "
+        "no toasts; the text is shown in Inspect ('Last poll problem') and in the table's "
+        "problem column, and the row keeps its data. *Nothing*: no banner, no problems. "
+        "In every case "
         "rows not checked for three poll intervals show their Checked cell as stale "
         "(amber, italic): the count given is of rows whose last successful check was older.",
         f"**Requests during the fault**: counted at the sandbox from switching the fault on "
@@ -390,8 +527,29 @@ def matrix_setup(matrix: FaultMatrix) -> None:
         f"requests already sent still wait out; the 429 storm: + its Retry-After and the "
         f"designed ramp back from {RAMP_START:g}/s, doubling every second, "
         f"{RAMP_TIME:.1f} s for {ROWS} rows).",
+        f"**Faults of single conversions** (the last five rows): three more checks while "
+        f"the fault is on. *Memory*: the test process' resident memory (VmRSS, the app and "
+        f"the in-process sandbox together), sampled every 50 ms, grows by less than "
+        f"{MEMORY_GROWTH_MB:g} MB over its value when the fault went on (the process holds "
+        f"whatever ran before; on its own, the matrix stays under {MEMORY_BOUND_MB:g} MB in "
+        f"all, as the figures below show); the client cuts an answer off at 16 MiB, "
+        f"counted after decompression. *Others keep their interval*: every row without "
+        f"the fault is checked at most {RECOVERY_BOUND:g} s apart (two intervals + the slack): a "
+        "request out far longer than answers take stops holding its slot, and rows that "
+        "keep timing out share a slow lane of two slots. *Problem shown*: every faulty row "
+        "shows its problem at some moment (endless body and gzip bomb: 'answer larger than "
+        "16 MiB, cut off'; trickle: 'timed out' at the client's total deadline; 403: 'no "
+        "access to this conversion (HTTP 403)', no banner and no key prompt, polling goes "
+        "on; another ID: 'the server answered about conversion 99', never stored, so "
+        "'data kept' also proves no row showed someone-elses.csv). The poller's errors by "
+        "kind during the fault are listed per fault below. *Recovery* of these rows is "
+        "bounded by two intervals + the slack after their next check was due: the faulty "
+        "rows back off like any failing row, so the bound adds the backoff they had left "
+        "when the fault cleared (for a request still out, the client's deadline and one "
+        "more backoff).",
         "**Verdict**: `ok` when the app stays up, says it in one place, keeps every row's "
-        "data, stays within budget and recovers in time; otherwise the checks that failed.",
+        "data, stays within budget and recovers in time (and, for faults of single "
+        "conversions, the three checks above); otherwise the checks that failed.",
     )
 
 
@@ -419,12 +577,12 @@ async def test_fault(case: FaultCase, sandbox: SandboxServer, tmp_path: Path,
                      fault_matrix: FaultMatrix) -> None:
     matrix_setup(fault_matrix)
     truth = make_rows(sandbox)
-    session = open_session(sandbox, tmp_path)
+    session = open_session(sandbox, tmp_path, case.timeout)
     session.watchlist.add(list(truth))
     app = RecordingApp(session)
     try:
         async with app.run_test(size=SIZE) as pilot:
-            run = FaultRun(sandbox, app, pilot, truth)
+            run = FaultRun(sandbox, app, pilot, truth, faulty=tuple(truth)[:case.faulty])
             settle_by = time.monotonic() + 10
             while not run.recovered(0.0):
                 run.fresh_after.clear()
@@ -434,18 +592,25 @@ async def test_fault(case: FaultCase, sandbox: SandboxServer, tmp_path: Path,
             assert not run.data_changes, run.data_changes  # the table shows the truth
             toasts_before = len(app.toasts)
             count_before, sent_before = sandbox.state.request_count, run.requests_sent_by_app()
+            kinds_before = run.errors_by_kind()
 
             t_on = time.monotonic()
+            run.fault_on = True
+            run.rss_at_start_mb = resident_mb()
             await case.switch_on(run)
             await run.observe(case.window)
-            run.note_clearing()
+            run.note_clearing(deadline=3 * case.timeout)
             await case.switch_off(run)
+            kinds = {kind: count - kinds_before.get(kind, 0)
+                     for kind, count in run.errors_by_kind().items()
+                     if count > kinds_before.get(kind, 0)}
             t_off, wall_off = time.monotonic(), time.time()
             window = t_off - t_on
             at_sandbox = sandbox.state.request_count - count_before
             by_app = run.requests_sent_by_app() - sent_before
 
-            recovery = await run.recovery_time(t_off, wall_off, cap=case.recovery_bound + 8)
+            recovery = await run.recovery_time(t_off, wall_off,
+                                               cap=recovery_bound(case, run) + 8)
             await pilot.pause(0.1)
             run.sample()
             alive = app.is_running and run.poller_running()
@@ -457,7 +622,8 @@ async def test_fault(case: FaultCase, sandbox: SandboxServer, tmp_path: Path,
 
     measured = Measured(
         requests=by_app if case.count_at == "app" else at_sandbox, window=window,
-        recovery=recovery, wall_off=wall_off, alive=alive, toasts=toasts, prompts=prompts)
+        recovery=recovery, wall_off=wall_off, alive=alive, toasts=toasts, prompts=prompts,
+        errors_by_kind=kinds)
     failures = judge(case, run, measured)
     fault_matrix.add(case.key, matrix_row(case, run, measured, failures))
 
@@ -475,6 +641,7 @@ class Measured:
     alive: bool
     toasts: list[tuple[str, str]]
     prompts: int
+    errors_by_kind: dict[str, int] = field(default_factory=dict)  # the poller's, meanwhile
 
     @property
     def limit(self) -> float:
@@ -505,6 +672,26 @@ def judge(case: FaultCase, run: FaultRun, measured: Measured) -> dict[str, str]:
     late = recovery_problem(case, run, measured)
     if late is not None:
         failures["recovery"] = late
+    if case.faulty:
+        failures.update(bounded_problems(case, run))
+    return failures
+
+
+def bounded_problems(case: FaultCase, run: FaultRun) -> dict[str, str]:
+    """The promises of a fault of single conversions that were broken, by name."""
+    failures: dict[str, str] = {}
+    growth = run.peak_rss_mb - run.rss_at_start_mb
+    if not growth < MEMORY_GROWTH_MB:  # NaN (not measured) fails too
+        failures["memory"] = (f"resident memory grew by {growth:.0f} MB during the fault "
+                              f"(to {run.peak_rss_mb:.0f} MB)")
+    if run.worst_other_age > RECOVERY_BOUND:
+        failures["others keep their interval"] = (
+            f"a row without the fault went {run.worst_other_age:.2f} s unchecked "
+            f"(bound {RECOVERY_BOUND:g} s)")
+    if run.most_faulty_with_problem < len(run.faulty):
+        failures["problem shown"] = (
+            f"at most {run.most_faulty_with_problem} of the {len(run.faulty)} faulty rows "
+            "showed a problem at once")
     return failures
 
 
@@ -543,7 +730,9 @@ def one_place_problem(case: FaultCase, run: FaultRun, measured: Measured) -> str
 
 def recovery_problem(case: FaultCase, run: FaultRun, measured: Measured) -> str | None:
     """Why recovery took too long, with what held the late rows back (None when in time)."""
-    bound, recovery = case.recovery_bound, measured.recovery
+    # The faulty rows of an ID-scoped fault were backing off by design (or waiting for the
+    # client's deadline): the bound starts when their next check is due.
+    bound, recovery = recovery_bound(case, run), measured.recovery
     if recovery is not None and recovery <= bound:
         return None
     late = {i: run.fresh_after.get(i) for i in run.truth
@@ -595,13 +784,39 @@ def matrix_row(case: FaultCase, run: FaultRun, measured: Measured,
         *([] if run.requests_while_refused is None else [
             f"Requests from the 401 until the new key was typed: "
             f"{run.requests_while_refused}."]),
-        f"Recovery: {shown_recovery} (bound {case.recovery_bound:g} s).",
+        *bounded_details(case, run, measured),
+        f"Recovery: {shown_recovery} (bound {recovery_bound(case, run):g} s).",
         *(f"Check failed, {name}: {why}" for name, why in failures.items()),
     )
     return MatrixRow(fault=case.fault, setting=case.setting, user_sees=sees,
                      requests=requests,
-                     recovery=f"{shown_recovery} (bound {case.recovery_bound:g} s)",
+                     recovery=f"{shown_recovery} (bound {recovery_bound(case, run):g} s)",
                      verdict=verdict, details=details)
+
+
+def recovery_bound(case: FaultCase, run: FaultRun) -> float:
+    """The case's bound, plus the faulty rows' designed wait at clearing (their backoff)."""
+    return round(case.recovery_bound + run.designed_wait, 2)
+
+
+def bounded_details(case: FaultCase, run: FaultRun, measured: Measured) -> list[str]:
+    """The detail lines of a fault of single conversions."""
+    if not case.faulty:
+        return []
+    kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(
+        measured.errors_by_kind.items())) or "none"
+    return [
+        f"Faulty rows: {len(run.faulty)} of {ROWS}; at most {run.most_faulty_with_problem} "
+        "showed their problem at once.",
+        f"Resident memory at its peak during the fault: {run.peak_rss_mb:.0f} MB, "
+        f"{run.peak_rss_mb - run.rss_at_start_mb:+.0f} MB on its start (bound: "
+        f"{MEMORY_GROWTH_MB:g} MB more; the whole test process, sandbox included, under "
+        f"{MEMORY_BOUND_MB:g} MB when the matrix runs on its own).",
+        f"Other rows: checked at most {run.worst_other_age:.2f} s apart during the fault "
+        f"(bound {RECOVERY_BOUND:g} s).",
+        f"Poller errors by kind during the fault: {kinds}.",
+        f"Faulty rows' backoff (or deadline) left at clearing: {run.designed_wait:.2f} s.",
+    ]
 
 
 @pytest.mark.parametrize("fault", [{"storm": True}, {"error_rate": 1.0, "error_status": 401}],

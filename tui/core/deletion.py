@@ -12,7 +12,11 @@ Per ID the answer becomes one :class:`DeleteResult`:
 409 (Processing)        REFUSED, with the status the server reported
 410                     ALREADY_DELETED
 404                     NOT_FOUND; ALREADY_DELETED after our own request
-401/403                 AUTH; nothing more is sent (the rest: SKIPPED)
+401/403                 AUTH; nothing more is sent (the rest: SKIPPED); but a
+                        403 naming the key's profile is about that one
+                        conversion: FAILED ("no access to this conversion")
+an answer about another conversion
+                        FAILED, never recorded as this one's delete
 429                     RATE_LIMITED, with the wait the server asked for
 anything else           FAILED, with a short reason
 ======================  ===================================================
@@ -43,9 +47,10 @@ from tui.api.errors import (
     RateLimitedError,
     ServerError,
     TransportError,
+    WrongConversionError,
 )
 from tui.api.models import StatusEnvelope
-from tui.core.pollproblems import describe_problem, transport_cause
+from tui.core.pollproblems import describe_problem, no_access_problem, transport_cause
 from tui.core.untrusted import printable
 from tui.core.watchlist import PollResult, Watchlist
 
@@ -202,6 +207,15 @@ def _failure_reason(error: ApiError) -> str:
     return f"{describe_problem(error)}; {_UNSURE}"
 
 
+def _wrong_conversion(conversion_id: int, answered: int | None, at: float) -> DeleteResult:
+    """The delete of ``conversion_id`` was answered about another conversion: whatever the
+    server did, this is not a confirmation of it (and what the person saw may be wrong)."""
+    other = f"conversion {answered}" if answered else "another conversion"
+    return DeleteResult(conversion_id, DeleteOutcome.FAILED,
+                        f"the server answered about {other}, not {conversion_id}: not "
+                        f"recorded as deleted; {_UNSURE}", at)
+
+
 def _result_of_error(conversion_id: int, error: ApiError, at: float,
                      requested_before: bool) -> DeleteResult:
     if isinstance(error, ConflictError):
@@ -223,8 +237,15 @@ def _result_of_error(conversion_id: int, error: ApiError, at: float,
         return DeleteResult(conversion_id, DeleteOutcome.NOT_FOUND,
                             "the server does not know this ID", at)
     if isinstance(error, AuthenticationError):
+        if error.status_code == 403 and error.envelope is not None and (
+                error.envelope.profile is not None):
+            # The key is known: this conversion is one it may not touch; go on with the rest.
+            return DeleteResult(conversion_id, DeleteOutcome.FAILED,
+                                f"{no_access_problem(error)}; nothing was deleted", at)
         return DeleteResult(conversion_id, DeleteOutcome.AUTH,
                             "the key was refused; nothing more was sent", at)
+    if isinstance(error, WrongConversionError):
+        return _wrong_conversion(conversion_id, getattr(error, "answered_id", None), at)
     if isinstance(error, RateLimitedError):
         wait = error.retry_after
         when = f"wait {math.ceil(wait)} s" if wait is not None else "wait a moment"
@@ -261,7 +282,7 @@ class _BulkDelete:
         requested_before = row is not None and row.delete_requested_at is not None
         not_found = False
         try:
-            await self.client.delete(conversion_id)
+            answer = await self.client.delete(conversion_id)
         except ApiError as error:
             result = _result_of_error(conversion_id, error, self.clock(), requested_before)
             not_found = isinstance(error, NotFoundError)
@@ -272,10 +293,17 @@ class _BulkDelete:
                         notify=False)
             raise
         else:
-            reason = ("deletion was already requested; watching until it shows Deleted"
-                      if requested_before else
-                      "marked for deletion; watching until it shows Deleted")
-            result = DeleteResult(conversion_id, DeleteOutcome.REQUESTED, reason, self.clock())
+            answered = getattr(getattr(answer, "payload", None), "id", None)
+            if answered is not None and answered != conversion_id:
+                # The client checks this too; never record another conversion's answer
+                # as this one's delete accepted.
+                result = _wrong_conversion(conversion_id, answered, self.clock())
+            else:
+                reason = ("deletion was already requested; watching until it shows Deleted"
+                          if requested_before else
+                          "marked for deletion; watching until it shows Deleted")
+                result = DeleteResult(conversion_id, DeleteOutcome.REQUESTED, reason,
+                                      self.clock())
         self.apply(result, watched=row is not None, not_found=not_found)
         self.finish(result)
         return result

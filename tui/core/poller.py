@@ -11,7 +11,10 @@ hammering the API:
   the next active one goes first, within that share.
 * Requests go out through a token bucket (``request_budget`` per second) and
   at most ``concurrency`` at a time; one ID is never polled twice at once
-  (its next poll is scheduled when the last one finishes).
+  (its next poll is scheduled when the last one finishes). A stuck request
+  (out for an interval and four times as long as answers typically take) stops
+  holding its slot (up to ``spare_slots`` more connections), so rows that
+  trickle cannot stop the others before they are known to.
 * Errors back off per ID; when several rows failed and the server then answers
   cleanly for an interval, the backed-off rows are asked again at once (a
   server's error spell must not outlive itself), while an ID that fails on its
@@ -19,7 +22,16 @@ hammering the API:
   back up. A refused connection, or drops and timeouts with no answer for two
   intervals, turn into one OFFLINE state with a single probing ID, probed at
   least once an interval; a drop while others answer is that row's problem.
-  401/403 stops polling until :meth:`PollScheduler.set_client`.
+* Rows whose checks keep timing out while others answer (a trickling server) move
+  to a slow lane that may hold only ``slow_slots`` of the connections, so the other
+  rows keep their interval; a row leaves it with its next HTTP answer.
+* A refused key (a 401, a 403 whose envelope names no profile, or 403s of
+  ``key_refusal_rows`` different rows for an interval with no answer between) stops
+  polling until :meth:`PollScheduler.set_client`. A 403 about one conversion while
+  the key is known is that row's problem ("no access to this conversion (HTTP
+  403)"); so is an answer about another conversion, or one cut off at the client's
+  size cap: such an answer is never stored, the row keeps its last good data and
+  backs off.
 * Results are flushed in batches (one ``record_results`` transaction, then one
   ``on_update`` call), at most every ``flush_interval`` seconds.
 
@@ -44,9 +56,11 @@ from tui.api.errors import (
     NotFoundError,
     RateLimitedError,
     TransportError,
+    WrongConversionError,
 )
 from tui.api.models import StatusEnvelope
-from tui.core.pollproblems import describe_problem, transport_cause
+from tui.core.keyrefusals import KeyRefusals
+from tui.core.pollproblems import describe_problem, no_access_problem, transport_cause
 from tui.core.pollqueue import Lane, PollQueue, PollSlot
 from tui.core.polltypes import (
     Connectivity,
@@ -54,6 +68,7 @@ from tui.core.polltypes import (
     PollSettings,
     PollStats,
     PollUpdate,
+    RowPollState,
     StatusSource,
     WatchlistStore,
 )
@@ -68,6 +83,7 @@ __all__ = [
     "PollSettings",
     "PollStats",
     "PollUpdate",
+    "RowPollState",
     "StatusSource",
     "WatchlistStore",
 ]
@@ -77,6 +93,10 @@ log = logging.getLogger(__name__)
 # Transport failures that always mean the link, not one request: nothing listens, or
 # no connection can be secured. Drops and timeouts are judged by recent answers instead.
 _LINK_REASONS = frozenset({"refused", "tls"})
+# Before the first answer, the latency assumed; a request counts as stuck once it is out
+# this many times longer than answers typically take (and at least an interval).
+_FIRST_LATENCY_GUESS = 0.25
+_STUCK_FACTOR = 4.0
 
 
 def _error_kind(error: BaseException) -> str:
@@ -118,6 +138,9 @@ class PollScheduler:
                                                 float(settings.concurrency))))
         self._tasks: set[asyncio.Task[None]] = set()
         self._in_flight = 0
+        self._slow_in_flight = 0  # requests of rows in the slow lane
+        self._stuck = 0  # requests out far longer than answers take (see _stuck_after)
+        self._typical_latency = _FIRST_LATENCY_GUESS  # moving average of answered requests
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._running = False
@@ -131,13 +154,17 @@ class PollScheduler:
         self._probe_attempt = 0
         self._probe_id: int | None = None
         self._probe_in_flight = False
+        self._probe_timed_out: set[int] = set()  # IDs whose probe timed out this outage
         self._last_answer = -math.inf  # clock time of the last HTTP answer
         self._transport_failures = 0  # drops/timeouts since that answer
         # Drops while answers came, not recorded until the next answer confirms the link.
-        self._unconfirmed: list[tuple[PollSlot, PollResult]] = []
+        # (slot, result, whether it timed out): a timeout confirmed as the row's counts
+        # towards the slow lane.
+        self._unconfirmed: list[tuple[PollSlot, PollResult, bool]] = []
         self._spell = ErrorSpell()  # rows backing off, and whether the server is to blame
         self._auth_problem: str | None = None
         self._auth_since: float | None = None
+        self._refusals = KeyRefusals(settings.key_refusal_rows, settings.interval)
         self._paused = False
         self._paused_since: float | None = None
         self._connectivity = Connectivity(ConnectivityState.ONLINE, self._link_since)
@@ -175,6 +202,14 @@ class PollScheduler:
     def watched_ids(self) -> list[int]:
         """IDs the scheduler polls."""
         return [slot.id for slot in self._queue]
+
+    def row_state(self, conversion_id: int) -> RowPollState | None:
+        """Where polling stands with ``conversion_id`` (None when it is not watched)."""
+        slot = self._queue.get(conversion_id)
+        if slot is None:
+            return None
+        due_in = max(0.0, slot.due - self._clock()) if slot.queued else None
+        return RowPollState(slot.in_flight, due_in, slot.failures, slot.slow)
 
     async def run(self) -> None:
         """Poll until :meth:`stop`; the app runs this in a worker."""
@@ -229,7 +264,11 @@ class PollScheduler:
             slot for slot in (self._queue.get(i) for i in ids) if slot is not None]
         for slot in slots:
             if not slot.in_flight:
-                self._queue.schedule(slot, Lane.REFRESH, now)
+                slot.refresh_wanted = slot.slow
+                # A slow row asked for goes ahead of the slow lane's overdue rows (which
+                # pile up while paused and would block it).
+                due = -math.inf if slot.slow else now
+                self._queue.schedule(slot, self._lane_for(slot, Lane.REFRESH), due)
         if self._link is ConnectivityState.OFFLINE and not self._probe_in_flight:
             self._probe_due = min(self._probe_due, now)
         self._poke()
@@ -248,6 +287,7 @@ class PollScheduler:
         gone = {conversion_id for conversion_id in ids if self._queue.remove(conversion_id)}
         if gone:
             self._spell.forget(gone)
+            self._refusals.forget(gone)
             self._pending = [result for result in self._pending if result.id not in gone]
             if self._probe_id in gone:
                 self._probe_id = None
@@ -259,6 +299,7 @@ class PollScheduler:
         """
         self._client = client
         self._client_generation += 1
+        self._refusals.new_key()
         if self._auth_problem is not None:
             self._auth_problem = None
             self._auth_since = None
@@ -272,7 +313,7 @@ class PollScheduler:
         slot = self._queue.add(conversion_id)
         slot.expect_deletion = True
         if not slot.in_flight:
-            self._queue.schedule(slot, Lane.ACTIVE, self._clock())
+            self._queue.schedule(slot, self._lane_for(slot, Lane.ACTIVE), self._clock())
         self._poke()
 
     # -- the dispatch loop -----------------------------------------------------------
@@ -303,7 +344,11 @@ class PollScheduler:
         while True:
             if self._stopped or self._auth_problem is not None:
                 return None
-            if self._in_flight >= settings.concurrency:
+            # A stuck request (out far longer than answers take) no longer holds its slot
+            # (the client's deadline ends it): rows not yet known to trickle must not
+            # stop the others. ``spare_slots`` bounds the connections that costs.
+            if self._in_flight - self._stuck >= settings.concurrency or (
+                    self._in_flight >= settings.concurrency + settings.spare_slots):
                 return None
             if self._link is ConnectivityState.OFFLINE:
                 return self._dispatch_probe(now)
@@ -335,6 +380,11 @@ class PollScheduler:
         active = queue.head(Lane.ACTIVE) if automatic else None
         settled = queue.head(Lane.SETTLED) if automatic else None
         active_due = active is not None and active.due <= now
+        # Rows that keep timing out get a few slots of their own and no more.
+        slow = queue.head(Lane.SLOW) if (
+            self._slow_in_flight < self._settings.slow_slots) else None
+        if slow is not None and not automatic and not slow.refresh_wanted:
+            slow = None
         if refresh is not None:
             # A big refresh must not starve active rows for minutes: one that is a
             # whole interval late goes first.
@@ -342,6 +392,9 @@ class PollScheduler:
                     now - active.due > self._settings.interval):
                 return active, None
             return refresh, None
+        if slow is not None and slow.due <= now and not (
+                active_due and active is not None and active.due < slow.due):
+            return slow, None
         settled_wait = None if settled is None else max(
             settled.due - now, self._settled_bucket.wait_time(now))
         if active_due and active is not None:
@@ -354,6 +407,8 @@ class PollScheduler:
         waits: list[float] = []
         if active is not None:
             waits.append(active.due - now)
+        if slow is not None:
+            waits.append(max(slow.due - now, 0.0))
         if settled is not None and settled_wait is not None:
             if settled_wait <= 0:
                 return settled, None
@@ -366,8 +421,14 @@ class PollScheduler:
         if now < self._probe_due:
             return self._probe_due - now
         slot = self._queue.get(self._probe_id) if self._probe_id is not None else None
-        if slot is None or slot.in_flight:
-            slot = next((s for s in self._queue if not s.in_flight), None)
+        if slot is None or slot.in_flight or slot.id in self._probe_timed_out:
+            # A row whose probe timed out may be one the server trickles: try the others
+            # first (O(n), but probes go out at most about once a second).
+            slot = next((s for s in self._queue if not s.in_flight
+                         and s.id not in self._probe_timed_out), None)
+            if slot is None:
+                self._probe_timed_out.clear()
+                slot = next((s for s in self._queue if not s.in_flight), None)
         if slot is None:
             return None  # nothing to probe with until watch()
         self._probe_id = slot.id
@@ -380,9 +441,13 @@ class PollScheduler:
     def _launch(self, slot: PollSlot, lane: Lane, *, probe: bool) -> None:
         assert self._loop is not None
         slot.in_flight = True
+        slot.refresh_wanted = False
         self._in_flight += 1
+        slow = slot.slow and not probe
+        if slow:
+            self._slow_in_flight += 1
         self._stats.max_in_flight = max(self._stats.max_in_flight, self._in_flight)
-        task = self._loop.create_task(self._poll(slot, lane, probe))
+        task = self._loop.create_task(self._poll(slot, lane, probe, slow))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -409,6 +474,8 @@ class PollScheduler:
             await asyncio.gather(*tasks, return_exceptions=True)
         self._probe_in_flight = False
         self._in_flight = 0
+        self._slow_in_flight = 0
+        self._stuck = 0
         self._unconfirmed.clear()  # unknown whether row or link; the next run asks again
         self._flush()
         self._running = False
@@ -427,9 +494,25 @@ class PollScheduler:
             return not probe
         return self._link is ConnectivityState.RATE_LIMITED and self._clock() < self._hold_until
 
-    async def _poll(self, slot: PollSlot, lane: Lane, probe: bool) -> None:
+    def _stuck_after(self) -> float:
+        """Seconds after which a request counts as stuck: a slow server whose every
+        answer is slow is not stuck, one request among fast answers is."""
+        return max(self._settings.interval, _STUCK_FACTOR * self._typical_latency)
+
+    def _note_latency(self, seconds: float) -> None:
+        self._typical_latency += 0.2 * (seconds - self._typical_latency)
+
+    def _request_stuck(self, stuck: list[bool]) -> None:
+        stuck[0] = True
+        self._stuck += 1
+        self._poke()
+
+    async def _poll(self, slot: PollSlot, lane: Lane, probe: bool, slow: bool) -> None:
         started = self._clock()
         generation = self._client_generation
+        assert self._loop is not None
+        stuck = [False]
+        timer = self._loop.call_later(self._stuck_after(), self._request_stuck, stuck)
         try:
             if self._held_back(probe):
                 self._requeue(slot, lane, started)
@@ -440,13 +523,21 @@ class PollScheduler:
             self._requeue(slot, lane, self._clock())  # stopped: ask again on the next run
             raise
         except Exception as error:  # every failure becomes state, never a dead poller
+            if isinstance(error, ApiError) and not isinstance(error, TransportError):
+                self._note_latency(self._clock() - started)
             self._handle_error(slot, lane, error, generation, probe)
         else:
+            self._note_latency(self._clock() - started)
             self._handle_answer()
             self._handle_status(slot, envelope)
         finally:
+            timer.cancel()
+            if stuck[0]:
+                self._stuck -= 1
             slot.in_flight = False
             self._in_flight -= 1
+            if slow:
+                self._slow_in_flight -= 1
             if probe:
                 self._probe_in_flight = False
             self._poke()
@@ -460,19 +551,30 @@ class PollScheduler:
         self._last_answer = self._clock()
         self._transport_failures = 0
         unconfirmed, self._unconfirmed = self._unconfirmed, []
-        for slot, result in unconfirmed:  # the link is up: those drops were the rows'
+        for slot, result, timed_out in unconfirmed:  # the link is up: those were the rows'
             if self._watched(slot):
                 self._add_result(result)
+                if timed_out:
+                    self._timed_out(slot)
         if self._link is ConnectivityState.OFFLINE:
             self._link = ConnectivityState.ONLINE
             self._link_since = self._wall()
             self._link_message = ""
             self._probe_attempt = 0
+            self._probe_timed_out.clear()
             self._publish()
 
     def _handle_status(self, slot: PollSlot, envelope: StatusEnvelope) -> None:
         if not self._watched(slot):
             return
+        answered = envelope.payload.id if envelope.payload is not None else None
+        if answered is not None and answered != slot.id:
+            # The client checks this too; a source that does not must still never have
+            # another conversion's data stored as this one.
+            self._wrong_conversion(slot, answered)
+            return
+        self._key_works(slot)
+        self._not_slow(slot)
         status = envelope.payload.status if envelope.payload is not None else None
         if slot.expect_deletion and status_kind(status) is StatusKind.DELETED:
             slot.expect_deletion = False
@@ -482,9 +584,30 @@ class PollScheduler:
                                     problem=None, not_found=False))
         self._reschedule(slot)
 
+    def _wrong_conversion(self, slot: PollSlot, answered: int) -> None:
+        error = WrongConversionError(
+            f"Asked about conversion {slot.id}, the server answered about {answered}.",
+            status_code=200)
+        error.asked_id, error.answered_id = slot.id, answered
+        self._stats.count_error(_error_kind(error))
+        self._not_slow(slot)
+        self._row_problem(slot, error)
+
+    def _key_works(self, slot: PollSlot) -> None:
+        """An answer the key was allowed to have: earlier refusals were about their rows."""
+        self._refusals.answered(slot.id, self._client_generation)
+
+    def _lane_for(self, slot: PollSlot, lane: Lane) -> Lane:
+        """``lane``, or the slow lane for a slow row (and back home for one that is not)."""
+        if slot.slow:
+            return Lane.SLOW
+        if lane is Lane.SLOW:
+            return Lane.SETTLED if slot.settled and not slot.expect_deletion else Lane.ACTIVE
+        return lane
+
     def _reschedule(self, slot: PollSlot, delay: float | None = None) -> None:
         settled = slot.settled and not slot.expect_deletion
-        lane = Lane.SETTLED if settled else Lane.ACTIVE
+        lane = self._lane_for(slot, Lane.SETTLED if settled else Lane.ACTIVE)
         if delay is None:
             delay = (jittered(self._settings.settled_interval, self._rng, 0.1) if settled
                      else self._settings.interval)
@@ -493,7 +616,21 @@ class PollScheduler:
     def _requeue(self, slot: PollSlot, lane: Lane, due: float) -> None:
         """Put ``slot`` back where it was, unchanged (the failure was not its fault)."""
         if self._watched(slot):
-            self._queue.schedule(slot, lane, due)
+            self._queue.schedule(slot, self._lane_for(slot, lane), due)
+
+    def _not_slow(self, slot: PollSlot) -> None:
+        """An HTTP answer for ``slot``: it is not stuck (it leaves the slow lane)."""
+        slot.timeouts = 0
+        slot.slow = False
+
+    def _timed_out(self, slot: PollSlot) -> None:
+        """``slot``'s check timed out while others answered: maybe a trickle."""
+        slot.timeouts += 1
+        if slot.timeouts >= self._settings.slow_after and not slot.slow:
+            slot.slow = True
+            log.info("conversion %s keeps timing out: moved to the slow lane", slot.id)
+            if slot.queued:
+                self._queue.schedule(slot, Lane.SLOW, slot.due)
 
     def _handle_error(self, slot: PollSlot, lane: Lane, error: Exception, generation: int,
                       probe: bool) -> None:
@@ -504,6 +641,7 @@ class PollScheduler:
             return
         if isinstance(error, ApiError):
             self._handle_answer()
+            self._not_slow(slot)
         if isinstance(error, RateLimitedError):
             retry_after = error.retry_after
             hold = retry_after if retry_after is not None and retry_after > 0 else (
@@ -511,11 +649,17 @@ class PollScheduler:
             self._hold(now + hold, error)
             self._requeue(slot, lane, self._hold_until)
         elif isinstance(error, AuthenticationError):
-            if generation == self._client_generation and self._auth_problem is None:
-                self._auth_problem = describe_problem(error)  # short, like the 429 cause
-                self._auth_since = self._wall()
-                self._publish()
-            self._requeue(slot, lane, now)
+            if generation != self._client_generation:
+                self._requeue(slot, lane, now)  # the old key's answer: the new one decides
+            elif self._refusals.refused(slot.id, error, now=now, watched=len(self._queue),
+                                        generation=generation):
+                if self._auth_problem is None:
+                    self._auth_problem = describe_problem(error)  # short: "HTTP 403: …"
+                    self._auth_since = self._wall()
+                    self._publish()
+                self._requeue(slot, lane, now)
+            else:
+                self._row_problem(slot, error, text=no_access_problem(error))
         elif isinstance(error, NotFoundError) and (error.envelope is not None
                                                    or slot.expect_deletion):
             # Only the API's own 404 (an envelope) says "unknown or purged"; a bare 404
@@ -523,6 +667,7 @@ class PollScheduler:
             # After our own delete request any 404 confirms it.
             if not self._watched(slot):
                 return
+            self._key_works(slot)
             slot.expect_deletion = False
             slot.settled = True
             self._row_recovered(slot)
@@ -535,10 +680,10 @@ class PollScheduler:
             self._row_problem(slot, error)
 
     def _row_problem(self, slot: PollSlot, error: BaseException, *,
-                     unconfirmed: bool = False) -> None:
-        """Record ``error`` against ``slot`` and back it off. An ``unconfirmed`` one (a
-        drop) is only recorded once another answer proves the link up, see
-        :meth:`_handle_transport`."""
+                     unconfirmed: bool = False, text: str | None = None) -> None:
+        """Record ``error`` (or ``text``) against ``slot`` and back it off. An
+        ``unconfirmed`` one (a drop) is only recorded once another answer proves the
+        link up, see :meth:`_handle_transport`."""
         if not self._watched(slot):
             return
         now = self._clock()
@@ -555,9 +700,10 @@ class PollScheduler:
             if head is None or head.due > now + settings.interval:
                 delay = min(delay, settings.interval)
         result = PollResult(id=slot.id, checked_at=self._wall(), envelope=None,
-                            problem=describe_problem(error), not_found=False)
+                            problem=text or describe_problem(error), not_found=False)
         if unconfirmed:
-            self._unconfirmed.append((slot, result))
+            timed_out = isinstance(error, TransportError) and error.reason == "timeout"
+            self._unconfirmed.append((slot, result, timed_out))
         else:
             self._add_result(result)
         self._reschedule(slot, delay)
@@ -585,6 +731,8 @@ class PollScheduler:
         now = self._clock()
         if probe:
             self._probe_attempt += 1
+            if error.reason == "timeout":
+                self._probe_timed_out.add(slot.id)  # the next probe asks another row
             self._link_message = transport_cause(error)
             self._probe_due = now + self._probe_delay()
             self._requeue(slot, lane, now)
@@ -629,7 +777,7 @@ class PollScheduler:
         # Drops just before were the outage arriving, not problems of their rows: take
         # back their backoff too, so they are asked as soon as the link is back.
         unconfirmed, self._unconfirmed = self._unconfirmed, []
-        for dropped, _result in unconfirmed:
+        for dropped, _result, _timed_out in unconfirmed:
             if self._watched(dropped) and dropped.queued:
                 dropped.failures = max(0, dropped.failures - 1)
                 self._queue.schedule(dropped, dropped.lane, now)

@@ -1,23 +1,27 @@
 """Short, useful problem texts for a row whose status check failed.
 
 A row has one line for its problem, so the text says what happened in a few
-words ("HTTP 502, HTML page", "HTTP 500: database unavailable", "timed out")
-rather than repeating an exception. Server text is passed through
-:func:`tui.core.untrusted.printable`.
+words ("HTTP 502, HTML page", "HTTP 500: database unavailable", "timed out",
+"no access to this conversion (HTTP 403)", "answer larger than 16 MiB, cut off",
+"the server answered about conversion 99") rather than repeating an exception.
+Server text is passed through :func:`tui.core.untrusted.printable`.
 """
 
 from __future__ import annotations
 
+from tui.api.bounded import describe_size
 from tui.api.errors import (
+    AnswerTooLargeError,
     ApiError,
     BadResponseError,
     NotFoundError,
     ServerError,
     TransportError,
+    WrongConversionError,
 )
 from tui.core.untrusted import printable
 
-__all__ = ["describe_problem", "transport_cause"]
+__all__ = ["describe_problem", "no_access_problem", "transport_cause"]
 
 _LIMIT = 120
 
@@ -35,6 +39,14 @@ def transport_cause(error: TransportError) -> str:
     """A few words on why there was no HTTP answer."""
     reason = getattr(error, "reason", None)
     return _TRANSPORT_TEXT.get(str(reason), "connection failed")
+
+
+def no_access_problem(error: ApiError) -> str:
+    """A 403 about one conversion (the key itself is known): the row's problem, with the
+    code the server really sent."""
+    code = error.status_code
+    return f"no access to this conversion (HTTP {code})" if code else (
+        "no access to this conversion")
 
 
 def _body_kind(error: ApiError) -> str | None:
@@ -63,6 +75,14 @@ def describe_problem(error: BaseException) -> str:
     """The one-line problem text recorded for a row after ``error``."""
     if isinstance(error, TransportError):
         text = transport_cause(error)
+    elif isinstance(error, AnswerTooLargeError):
+        limit = getattr(error, "limit", 0)
+        text = (f"answer larger than {describe_size(limit)}, cut off" if limit > 0
+                else "answer too large, cut off")
+    elif isinstance(error, WrongConversionError):
+        answered = getattr(error, "answered_id", None)
+        text = (f"the server answered about conversion {answered}"
+                if answered not in (None, 0) else "the server answered about another conversion")
     elif isinstance(error, BadResponseError):
         kind = _body_kind(error)
         if kind == "HTML page":

@@ -1,10 +1,12 @@
 """The poller's one scheduling structure: every watched ID, and when it is next due.
 
-Each ID has a :class:`PollSlot`. A slot waits in one of three lanes, each a heap
+Each ID has a :class:`PollSlot`. A slot waits in one of four lanes, each a heap
 ordered by due time: explicit refreshes first, then active conversions, then
-settled ones (background). Rescheduling pushes a fresh heap entry and bumps the
-slot's generation, so stale entries are skipped when they surface instead of
-being searched for and removed (O(log n) per change, never O(n)).
+settled ones (background), and the slow lane: rows whose checks keep timing out,
+which the scheduler lets hold only a small share of its connections.
+Rescheduling pushes a fresh heap entry and bumps the slot's generation, so stale
+entries are skipped when they surface instead of being searched for and removed
+(O(log n) per change, never O(n)).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ class Lane(IntEnum):
     REFRESH = 0
     ACTIVE = 1
     SETTLED = 2
+    SLOW = 3  # checks keep timing out: a small share of the concurrency, whatever the status
 
 
 @dataclass(slots=True, eq=False)
@@ -40,6 +43,9 @@ class PollSlot:
     pulled: bool = False  # brought back early after an error spell; cleared by an answer
     settled: bool = False  # last answer was a settled status (or not found)
     expect_deletion: bool = False  # a delete was requested: poll at the active rate
+    timeouts: int = 0  # consecutive checks that timed out while others answered
+    slow: bool = False  # in the slow lane until its next HTTP answer
+    refresh_wanted: bool = False  # a slow row asked for by refresh(): served while paused
 
 
 # (due, sequence, slot, generation); the sequence keeps equal due times in FIFO order
@@ -48,11 +54,11 @@ _Entry = tuple[float, int, PollSlot, int]
 
 
 class PollQueue:
-    """Watched IDs in three due-time heaps (see the module docstring)."""
+    """Watched IDs in four due-time heaps (see the module docstring)."""
 
     def __init__(self) -> None:
         self._slots: dict[int, PollSlot] = {}
-        self._heaps: tuple[list[_Entry], ...] = ([], [], [])
+        self._heaps: tuple[list[_Entry], ...] = tuple([] for _lane in Lane)
         self._sequence = itertools.count()
 
     def __len__(self) -> int:

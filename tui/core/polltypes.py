@@ -20,6 +20,7 @@ __all__ = [
     "PollSettings",
     "PollStats",
     "PollUpdate",
+    "RowPollState",
     "StatusSource",
     "WatchlistStore",
 ]
@@ -66,6 +67,14 @@ class PollSettings:
     offline_probe_min: float = 1.0  # first wait before probing after losing the connection
     rate_limit_hold: float = 5.0  # hold after a 429 that gave no Retry-After
     flush_batch: int = 200  # flush at once when this many results are waiting
+    # Rows whose checks time out this many times in a row (while others answer) move to
+    # the slow lane, which may hold at most ``slow_slots`` of the ``concurrency`` slots:
+    # a trickling server must not stop every other row from being checked.
+    slow_after: int = 2
+    slow_share: float = 0.25
+    # Refusals (403 naming a known key) of this many different rows for an interval with
+    # no answer between mean the key itself is refused; fewer are those rows' problem.
+    key_refusal_rows: int = 3
 
     def __post_init__(self) -> None:
         for name in ("interval", "settled_interval", "request_budget", "max_backoff",
@@ -79,6 +88,10 @@ class PollSettings:
             raise ValueError("settled_share must be in (0, 1]")
         if self.flush_interval < 0 or self.flush_batch < 1:
             raise ValueError("flush_interval must be >= 0 and flush_batch >= 1")
+        if self.slow_after < 1 or not 0 < self.slow_share <= 1:
+            raise ValueError("slow_after must be >= 1 and slow_share in (0, 1]")
+        if self.key_refusal_rows < 2:
+            raise ValueError("key_refusal_rows must be at least 2")
 
     @classmethod
     def from_profile(cls, profile: object, **overrides: Any) -> PollSettings:
@@ -95,6 +108,17 @@ class PollSettings:
         return cls(**values)
 
     @property
+    def slow_slots(self) -> int:
+        """Requests rows in the slow lane may have in flight at once (at least one)."""
+        return max(1, int(self.concurrency * self.slow_share))
+
+    @property
+    def spare_slots(self) -> int:
+        """Requests that may go out beyond ``concurrency`` while others are stuck (out for
+        longer than an interval): half the concurrency, at least one."""
+        return max(1, self.concurrency // 2)
+
+    @property
     def settled_rate(self) -> float:
         """Requests per second settled re-checks may use: a share, at least 1/s."""
         return min(self.request_budget, max(1.0, self.request_budget * self.settled_share))
@@ -106,7 +130,7 @@ class ConnectivityState(Enum):
     ONLINE = "online"
     OFFLINE = "offline"  # no HTTP answer: one ID is probed with backoff
     RATE_LIMITED = "rate_limited"  # 429: everyone holds until retry_at
-    AUTH_FAILED = "auth_failed"  # 401/403: nothing is polled until set_client()
+    AUTH_FAILED = "auth_failed"  # the key is refused: nothing is polled until set_client()
     PAUSED = "paused"  # the user paused automatic polling
 
 
@@ -127,6 +151,16 @@ class PollUpdate:
     rows: list[WatchedConversion]
     changes: list[StatusChange]
     connectivity: Connectivity
+
+
+@dataclass(frozen=True, slots=True)
+class RowPollState:
+    """Where the scheduler stands with one row (for diagnostics and the fault matrix)."""
+
+    in_flight: bool
+    due_in: float | None  # seconds until its next check (None: in flight or not queued)
+    failures: int  # checks failed in a row (its backoff doubles with each)
+    slow: bool  # in the slow lane (its checks keep timing out)
 
 
 @dataclass(slots=True)

@@ -16,6 +16,7 @@ from tui.api.client import ConversionsClient
 from tui.api.errors import ApiError
 from tui.api.models import Profile, StatusEnvelope
 from tui.core.audit import AuditLog
+from tui.core.clientbounds import client_bounds
 from tui.core.credentials import ApiKey, CredentialStore, KeySource, ResolvedKey
 from tui.core.paths import AppPaths
 from tui.core.settings import AppConfig, ProfileSettings
@@ -114,8 +115,8 @@ class MonitorSession:
     def open_client(self, key: ApiKey) -> ProfileTrackingSource:
         """A client for this profile's server with ``key``, wrapped to note the user."""
         verify: bool | str = self.profile.ca_bundle or True
-        client = ConversionsClient(self.profile.base_url, key.reveal(),
-                                   timeout=self.profile.timeout, verify=verify)
+        client = ConversionsClient(self.profile.base_url, key.reveal(), verify=verify,
+                                   **client_bounds(self.profile))
         return ProfileTrackingSource(client, self)
 
     def close(self) -> None:

@@ -82,6 +82,10 @@ class ProfileSettings(BaseModel):
     request_budget: float = Field(20.0, gt=0)
     stuck_after: float = Field(1800.0, gt=0)
     timeout: float = Field(10.0, gt=0)
+    # A whole request, connect to last byte (a trickling server); None: 3 x timeout.
+    deadline: float | None = Field(None, gt=0)
+    # The largest batch answer read (a status answer is capped at 16 MiB).
+    max_batch_answer_mib: int = Field(64, ge=1, le=4096)
     ca_bundle: str | None = None
     allow_insecure_http: bool = False
     theme: str | None = None

@@ -23,6 +23,7 @@ from textual.timer import Timer
 from textual.widgets import Input, Label, Static, TabbedContent, TabPane, TextArea
 
 from tui.core.clipboard import ClipboardCopy
+from tui.core.clockskew import describe_clock_skew, server_clock_ahead
 from tui.core.statuses import status_kind, status_symbol
 from tui.core.triage import (
     format_duration,
@@ -211,6 +212,7 @@ class InspectModal(ModalScreen[None]):
             ("Status", f"{status_symbol(kind)} {printable(row.status or '—', limit=200)}"),
             ("In status for", in_status),
             ("Uploaded", _upload_date(row.upload_date)),
+            *self._clock_skew(),
             ("First seen", _when(row.first_seen)),
             ("Last checked", _when(row.last_checked)),
             ("Last changed", "— (not seen changing since the first check)" if minimum
@@ -250,6 +252,14 @@ class InspectModal(ModalScreen[None]):
                 table.add_row(Text("  " + printable(str(key), limit=80)),
                               Text(printable(shown, limit=1000)))
         return table
+
+    def _clock_skew(self) -> list[tuple[str, str]]:
+        """A line when the upload time is later than the answer that carried it."""
+        ahead = server_clock_ahead(self.row.upload_date, self.row.last_checked)
+        if ahead is None:
+            return []
+        return [("Server clock", f"{describe_clock_skew(ahead)} (the upload time above is "
+                                 "later than when its answer arrived)")]
 
     def _history_table(self) -> Table:
         table = Table(box=None, padding=(0, 2), show_edge=False)

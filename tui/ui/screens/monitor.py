@@ -312,8 +312,10 @@ class MonitorScreen(TriageScreen):
         state = update.connectivity.state
         if state is ConnectivityState.AUTH_FAILED and not self._asking_for_key and (
                 self._last_connectivity_state is not ConnectivityState.AUTH_FAILED):
+            # The code the server really sent ("HTTP 403: …"), never a fixed "401".
+            cause = update.connectivity.message.rstrip(".") or "no reason given"
             self._ask_for_new_key(
-                "The server answered 401: the key was refused (rotated or revoked?). "
+                f"The server refused the key ({cause}): rotated or revoked? "
                 "Polling is paused; enter a new key to go on.")
         self._last_connectivity_state = state
         self._pending_changes.extend(update.changes)

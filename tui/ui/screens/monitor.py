@@ -72,6 +72,7 @@ class MonitorScreen(TriageScreen):
     BINDINGS = [
         Binding("a", "add_ids", "Add IDs", id="monitor.add"),
         Binding("x", "remove_from_watchlist", "Unwatch", id="monitor.unwatch"),
+        Binding("z", "undo_unwatch", "Undo unwatch", id="monitor.undo_unwatch", show=False),
         Binding("r", "refresh_selected", "Refresh", id="monitor.refresh"),
         Binding("R", "refresh_all", "Refresh all", id="monitor.refresh_all", show=False),
         Binding("p", "toggle_pause", "Pause", id="monitor.pause"),

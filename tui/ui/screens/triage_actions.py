@@ -63,7 +63,6 @@ TRIAGE_BINDINGS: list[Binding | tuple[str, str] | tuple[str, str, str]] = [
     Binding("n", "note", "Note", id="monitor.note", show=False),
     Binding("L", "audit_log", "Audit log", id="monitor.audit", show=False),
     Binding("u", "upload", "Upload", id="monitor.upload"),
-    Binding("z", "undo_unwatch", "Undo unwatch", id="monitor.undo_unwatch", show=False),
 ]
 
 

@@ -118,6 +118,9 @@ async def test_read_only_d_and_u_say_read_only_profile(
                            what=f"{key} answers")
             assert notices(app)[-1] == f"Read-only profile: {words} is switched off."
             assert isinstance(app.screen, MonitorScreen)  # no dialog
+            # A burst behind it fires nothing (tests/ui/test_typeahead.py): the next key
+            # is a person's next key, once that window has closed.
+            await wait_for(pilot, lambda: not app.typeahead.active, what="window closed")
         assert all_deletes(sandbox) == 0 and session.audit.entries() == []
         # Still out of the footer and the palette (tests/ui/test_triage_actions.py).
         assert monitor(app).check_action("delete_on_server", ()) is False

@@ -445,6 +445,8 @@ class MonitorScreen(TriageScreen):
         if self.refuse_read_only(actions):  # d, u: not live in read-only, yet never silent
             event.stop()
             event.prevent_default()
+            if typeahead is not None:
+                typeahead.begin(self, replay=False)  # a burst behind it fires nothing either
         elif "open_filter" in actions:
             event.stop()
             event.prevent_default()

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from tui.api.models import StatusEnvelope
 from tui.core.paths import AppPaths
 from tui.core.watchlist import (
+    KEEP_UNWATCHED,
     PollResult,
     StatusChange,
     WatchedConversion,
@@ -141,6 +142,22 @@ def test_unwatched_rows_leave_the_activity_but_come_back_with_it(
     assert [change.id for change in watchlist.changes_between(0.0, 100.0)] == [2]
     watchlist.add([1])
     assert [change.id for change in watchlist.changes_between(0.0, 100.0)] == [1, 2]
+
+
+def test_rows_unwatched_long_ago_go_for_good_with_their_history(
+        watchlist: Watchlist) -> None:
+    day = 86400.0
+    watchlist.add([1, 2, 3])
+    watchlist.record_results([answer(1, "Queued", 10.0), answer(2, "Queued", 10.0),
+                              answer(3, "Queued", 10.0)])
+    watchlist.remove([1], at=100.0)
+    watchlist.remove([2], at=100.0 + KEEP_UNWATCHED - day)
+    assert watchlist.kept([1, 2]) == {1, 2}
+    watchlist.remove([3], at=100.0 + KEEP_UNWATCHED + day)  # 1 is past the limit now
+    assert watchlist.kept([1, 2, 3]) == {2, 3}
+    assert watchlist.history(1) == [] and watchlist.history(2) == [("Queued", 10.0)]
+    watchlist.add([1])
+    assert watchlist.get(1).status is None  # type: ignore[union-attr]
 
 
 def test_unwatching_twice_keeps_the_latest_row(watchlist: Watchlist) -> None:

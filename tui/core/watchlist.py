@@ -8,8 +8,9 @@ of every status change seen, with its time.
 
 Unwatching a row keeps it aside (table ``unwatched``, with its note, its last
 known data and its history), so adding the ID again, or undoing the unwatch,
-brings all of it back. Schema 2 added that table; a file of schema 1 gains it,
-empty, the first time it is opened.
+brings all of it back, for :data:`KEEP_UNWATCHED` (then the row and its history
+go, so a file used for years does not keep everything ever watched). Schema 2
+added that table; a file of schema 1 gains it, empty, the first time it is opened.
 
 Durability: stdlib ``sqlite3`` in WAL mode with ``synchronous=NORMAL``; each
 batch of poll results is one transaction, so a crash or a kill loses at most
@@ -38,6 +39,7 @@ from tui.api.models import StatusEnvelope
 
 __all__ = [
     "DELETED_STATUS",
+    "KEEP_UNWATCHED",
     "PollResult",
     "StatusChange",
     "WatchedConversion",
@@ -46,6 +48,8 @@ __all__ = [
 ]
 
 DELETED_STATUS = "Deleted"
+#: Seconds an unwatched row is kept (with its note and history) for watching it again.
+KEEP_UNWATCHED = 90 * 86400.0
 MAX_ID = 2**63 - 1
 _SCHEMA_VERSION = 2
 
@@ -432,6 +436,11 @@ class Watchlist:
                 conn.execute(_SET_ASIDE, (when, payload))
                 removed = conn.execute(f"DELETE FROM watched WHERE {_IN_IDS}",
                                        (payload,)).rowcount
+                # Rows unwatched long ago go for good now, with their history.
+                expired = when - KEEP_UNWATCHED
+                conn.execute("DELETE FROM status_history WHERE id IN "
+                             "(SELECT id FROM unwatched WHERE unwatched_at < ?)", (expired,))
+                conn.execute("DELETE FROM unwatched WHERE unwatched_at < ?", (expired,))
             self._refresh(wanted)
         return int(removed)
 

@@ -7,6 +7,7 @@ says why. Driven with Pilot against the real sandbox.
 
 from __future__ import annotations
 
+from textual.app import App
 from textual.widgets import Input, Static
 
 from tests.ui.conftest import SessionFactory, wait_for
@@ -136,3 +137,17 @@ def test_targets_sentences() -> None:
     seen = DeleteTargets.of([row(1, "Completed")], shown={1})
     assert seen.outside_sentence() == "" and seen.left_out_sentence() == ""
     assert isinstance(ConfirmDeleteModal([row(1, "Failed")]).targets, DeleteTargets)
+
+
+async def test_a_long_list_says_how_many_of_the_unlisted_are_off_view() -> None:
+    rows = [row(i, "Failed") for i in range(1, 13)] + [row(13, "Completed"),
+                                                        row(14, "Completed")]
+    targets = DeleteTargets.of(rows, shown=set(range(1, 13)), view_label="Failed")
+    app: App[None] = App()
+    async with app.run_test(size=(100, 40)) as pilot:
+        app.push_screen(ConfirmDeleteModal(targets))
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDeleteModal)
+                       and app.screen.query("#targets Static"), what="the dialog")
+        listed = [str(s.content) for s in app.screen.query("#targets Static")]
+        assert listed[-1] == "… and 2 more (2 of them not in this view)", listed
+        assert "(listed last)" in str(app.screen.query_one("#outside", Static).content)

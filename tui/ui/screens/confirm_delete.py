@@ -91,7 +91,7 @@ class DeleteTargets:
         else:
             which = f"{count} of them {'is' if count == 1 else 'are'}"
         return (f"{which} not in {where}: marked in another view or hidden by the filter "
-                "(shown last below).")
+                "(listed last).")
 
     def left_out_sentence(self) -> str:
         """What was left out because the server already deleted it ("" when nothing)."""
@@ -154,7 +154,9 @@ class ConfirmDeleteModal(ModalScreen[bool]):
                     hidden = "  — not in this view" if row.id in targets.outside else ""
                     yield Static(describe_row(row) + hidden, markup=False)
                 if count > LISTED:
-                    yield Static(f"… and {count - LISTED} more", markup=False)
+                    unlisted = sum(1 for row in self.rows[LISTED:] if row.id in targets.outside)
+                    hidden = f" ({unlisted} of them not in this view)" if unlisted else ""
+                    yield Static(f"… and {count - LISTED} more{hidden}", markup=False)
             busy = sum(1 for row in self.rows if row.status == "Processing")
             if busy:
                 which = "It is" if count == 1 else f"{busy} of them {'is' if busy == 1 else 'are'}"

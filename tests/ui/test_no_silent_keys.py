@@ -193,10 +193,10 @@ async def test_the_focused_button_looks_focused_and_the_primary_does_not(
         await pilot.pause()
         quit_button = screen.query_one("#quit", Button)
         save = screen.query_one("#save", Button)
-        accent = Color.parse(app.theme_variables["accent"])
-        assert quit_button.styles.background.rgb == accent.rgb
-        assert save.styles.background.rgb != accent.rgb
+        focused = Color.parse(app.theme_variables["foreground"])
+        assert quit_button.styles.background.rgb == focused.rgb
+        assert save.styles.background.rgb != focused.rgb
         await pilot.press("shift+tab")  # on Save now: the look follows the focus
         await pilot.pause()
-        assert save.styles.background.rgb == accent.rgb
-        assert quit_button.styles.background.rgb != accent.rgb
+        assert save.styles.background.rgb == focused.rgb
+        assert quit_button.styles.background.rgb != focused.rgb

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from textual.app import ScreenStackError
 from textual.color import Color
 from textual.pilot import Pilot
 from textual.widgets import Button, Input
@@ -34,6 +35,7 @@ from tui.ui.screens.first_run import FirstRunScreen
 from tui.ui.screens.key_prompt import KeyPromptModal
 from tui.ui.screens.monitor import MonitorScreen
 from tui.ui.screens.text_prompt import QuestionModal
+from tui.ui.typeahead import TypeAhead
 from tui.ui.widgets.connectivity_banner import ConnectivityBanner
 
 
@@ -200,3 +202,34 @@ async def test_the_focused_button_looks_focused_and_the_primary_does_not(
         await pilot.pause()
         assert save.styles.background.rgb == focused.rgb
         assert quit_button.styles.background.rgb != focused.rgb
+
+
+class _ClosingApp:
+    """An app on its way out: no screen left on the stack."""
+
+    def __init__(self) -> None:
+        self.stopped = False
+
+    @property
+    def screen(self) -> Any:
+        raise ScreenStackError("No screens on stack")
+
+    def set_interval(self, *_args: Any, **_kwargs: Any) -> Any:
+        app = self
+
+        class Timer:
+            def stop(self) -> None:
+                app.stopped = True
+
+        return Timer()
+
+
+def test_the_key_window_ends_quietly_when_the_app_closes_inside_it() -> None:
+    """d or u in a read-only profile opens the type-ahead window with no prompt; ctrl+c
+    (never held) inside it used to crash the exit when the window's timer ticked."""
+    app = _ClosingApp()
+    typeahead = TypeAhead(app, clock=lambda: 0.0)  # type: ignore[arg-type]
+    typeahead.begin(object(), replay=False)  # type: ignore[arg-type]
+    assert typeahead.active is False
+    assert app.stopped
+    typeahead._tick()  # no error either

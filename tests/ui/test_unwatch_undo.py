@@ -166,3 +166,21 @@ async def test_the_toast_names_the_undo_key_as_remapped(
         assert toasts_with(app, f"Unwatched {conv} — press ^z to undo"), notices(app)
         await pilot.press("ctrl+z")
         await wait_for(pilot, lambda: conv in table(app).rows, what="ctrl+z undoes")
+
+
+async def test_z_after_the_id_was_added_again_says_so(
+        sandbox: SandboxServer, monitor_session: SessionFactory) -> None:
+    conv = sandbox.state.add_conversion(status="Completed")
+    session = monitor_session(ids=[conv])
+    app = ConversionsApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await first_poll(pilot, app, [conv])
+        await unwatch_cursor_row(pilot, app, conv)
+        await pilot.press("a")
+        await on_screen(pilot, AddIdsModal)
+        await pilot.press(*str(conv), "ctrl+s")
+        await wait_for(pilot, lambda: conv in table(app).rows, what="re-added")
+        await pilot.press("z")
+        await wait_for(pilot, lambda: toasts_with(app, "watched again already"),
+                       what="the already-watched toast")
+        assert conv in table(app).rows and session.watchlist.ids() == [conv]

@@ -204,12 +204,11 @@ class TriageScreen(Screen[None]):
 
     def refuse_read_only(self, actions: set[str]) -> bool:
         """In read-only mode, say why a destructive key does nothing; True if it did."""
-        if not self.session.read_only:
+        refused = sorted(actions & DESTRUCTIVE_ACTIONS)
+        if not self.session.read_only or not refused:
             return False
-        for action in sorted(actions & DESTRUCTIVE_ACTIONS):
-            self.notify(READ_ONLY_REFUSALS[action], severity="warning", markup=False)
-            return True
-        return False
+        self.notify(READ_ONLY_REFUSALS[refused[0]], severity="warning", markup=False)
+        return True
 
     # ------------------------------------------------------------- upload
     @work(exclusive=True, group="upload", exit_on_error=False)
@@ -334,12 +333,16 @@ class TriageScreen(Screen[None]):
         self._undo_unwatch = [batch for batch in self._undo_unwatch
                               if now - batch.at < UNDO_SECONDS]
         if not self._undo_unwatch:
+            add = key_for_action(self, "add_ids", "a")
             self.notify("Nothing to undo: an unwatch can be undone for a minute after it "
-                        "(or add the IDs again with a: their notes and history come back).",
-                        markup=False, timeout=6)
+                        f"(or add the IDs again with {add}: their notes and history come "
+                        "back).", markup=False, timeout=6)
             return
         ids = list(self._undo_unwatch.pop().ids)
         added = self.session.watchlist.add(ids)
+        if not added:  # added again meanwhile (a, an upload): nothing left to bring back
+            self.notify("Nothing to undo: watched again already.", markup=False, timeout=4)
+            return
         self._unwatched.difference_update(ids)
         self._reload_rows(added)
         if self.scheduler is not None:

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from tui.api.models import StatusEnvelope
 from tui.core.paths import AppPaths
 from tui.core.watchlist import (
+    KEEP_UNWATCHED,
     PollResult,
     StatusChange,
     WatchedConversion,
@@ -98,14 +99,75 @@ def test_largest_id_round_trips(watchlist: Watchlist) -> None:
     assert watchlist.ids() == [2**63 - 1]
 
 
-def test_remove_counts_and_drops_history(watchlist: Watchlist) -> None:
+def test_remove_counts_and_keeps_the_rows_aside(watchlist: Watchlist) -> None:
     watchlist.add([1, 2, 3])
     watchlist.record_results([answer(1, "Queued", 10.0)])
     assert watchlist.remove([1, 2, 99]) == 2
-    assert watchlist.ids() == [3]
-    assert watchlist.history(1) == []
+    assert watchlist.ids() == [3] and len(watchlist) == 1
+    assert 1 not in watchlist and watchlist.get(1) is None
+    assert [row.id for row in watchlist.all()] == [3]
+    assert watchlist.kept([1, 2, 3, 99]) == {1, 2}
+    # Polls of an unwatched ID change nothing, kept row included.
+    assert watchlist.record_results([answer(1, "Completed", 20.0)]) == []
+    assert watchlist.history(1) == [("Queued", 10.0)]
+
+
+def test_re_adding_brings_back_note_history_and_last_known_data(watchlist: Watchlist) -> None:
+    watchlist.add([48211], at=5.0)
+    watchlist.set_note(48211, "INC-4471")
+    watchlist.record_results([answer(48211, "Queued", 10.0),
+                              answer(48211, "Failed", 70.0, file_name="ledger.csv")])
+    before = watchlist.get(48211)
+    assert before is not None and before.entered_seen
+    watchlist.remove([48211], at=100.0)
+    assert watchlist.add([48211], at=200.0, note="from a new ticket") == [48211]
+    after = watchlist.get(48211)
+    assert after == before  # note kept over the new one, first seen and status too
+    assert after is not None and after.note == "INC-4471" and after.first_seen == 5.0
+    assert watchlist.history(48211) == [("Queued", 10.0), ("Failed", 70.0)]
+    assert watchlist.kept([48211]) == set()
+    assert [row.id for row in watchlist.all()] == [48211]
+    # A kept row without a note takes the one given when it comes back.
+    watchlist.add([7])
+    watchlist.remove([7])
+    watchlist.add([7], note="T-9")
+    assert watchlist.get(7).note == "T-9"  # type: ignore[union-attr]
+
+
+def test_unwatched_rows_leave_the_activity_but_come_back_with_it(
+        watchlist: Watchlist) -> None:
+    watchlist.add([1, 2])
+    watchlist.record_results([answer(1, "Queued", 10.0), answer(2, "Queued", 11.0)])
+    watchlist.remove([1])
+    assert [change.id for change in watchlist.changes_between(0.0, 100.0)] == [2]
+    watchlist.add([1])
+    assert [change.id for change in watchlist.changes_between(0.0, 100.0)] == [1, 2]
+
+
+def test_rows_unwatched_long_ago_go_for_good_with_their_history(
+        watchlist: Watchlist) -> None:
+    day = 86400.0
+    watchlist.add([1, 2, 3])
+    watchlist.record_results([answer(1, "Queued", 10.0), answer(2, "Queued", 10.0),
+                              answer(3, "Queued", 10.0)])
+    watchlist.remove([1], at=100.0)
+    watchlist.remove([2], at=100.0 + KEEP_UNWATCHED - day)
+    assert watchlist.kept([1, 2]) == {1, 2}
+    watchlist.remove([3], at=100.0 + KEEP_UNWATCHED + day)  # 1 is past the limit now
+    assert watchlist.kept([1, 2, 3]) == {2, 3}
+    assert watchlist.history(1) == [] and watchlist.history(2) == [("Queued", 10.0)]
     watchlist.add([1])
     assert watchlist.get(1).status is None  # type: ignore[union-attr]
+
+
+def test_unwatching_twice_keeps_the_latest_row(watchlist: Watchlist) -> None:
+    watchlist.add([1])
+    watchlist.remove([1])
+    watchlist.add([1])
+    watchlist.set_note(1, "second time")
+    watchlist.remove([1])
+    watchlist.add([1])
+    assert watchlist.get(1).note == "second time"  # type: ignore[union-attr]
 
 
 def test_slots_keep_entries_small() -> None:
@@ -370,6 +432,48 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
     conn.close()
     with pytest.raises(WatchlistError, match="newer version"):
         Watchlist(path)
+
+
+# The schema of files made before unwatched rows were kept (user_version 1), verbatim.
+_SCHEMA_1 = """
+CREATE TABLE watched (
+    id INTEGER PRIMARY KEY, file_name TEXT, data_source_type TEXT, status TEXT,
+    upload_date TEXT, warnings TEXT NOT NULL DEFAULT '[]', errors TEXT NOT NULL DEFAULT '[]',
+    metadata TEXT NOT NULL DEFAULT '{}', first_seen REAL NOT NULL, last_checked REAL,
+    last_changed REAL, note TEXT, last_problem TEXT, problem_count INTEGER NOT NULL DEFAULT 0,
+    delete_requested_at REAL, deleted_at REAL, not_found INTEGER NOT NULL DEFAULT 0, raw TEXT,
+    last_problem_at REAL
+);
+CREATE TABLE status_history (id INTEGER NOT NULL, status TEXT NOT NULL, seen_at REAL NOT NULL);
+CREATE INDEX status_history_by_id ON status_history (id, seen_at);
+PRAGMA user_version = 1;
+"""
+
+
+def test_a_schema_1_file_opens_keeps_its_rows_and_learns_to_keep_unwatched(
+        tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.executescript(_SCHEMA_1)
+    conn.execute("INSERT INTO watched (id, first_seen, status, note, last_changed) "
+                 "VALUES (48211, 5.0, 'Failed', 'INC-4471', 70.0)")
+    conn.executemany("INSERT INTO status_history VALUES (?, ?, ?)",
+                     [(48211, "Queued", 10.0), (48211, "Failed", 70.0)])
+    conn.commit()
+    conn.close()
+    with Watchlist(path) as store:
+        row = store.get(48211)
+        assert row is not None and row.note == "INC-4471" and row.status == "Failed"
+        assert row.entered_seen
+        store.remove([48211])
+        store.add([48211])
+        assert store.get(48211) == row
+        assert store.history(48211) == [("Queued", 10.0), ("Failed", 70.0)]
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone() == (2,)
+    conn.close()
+    with Watchlist(path) as store:  # and opens again, as it now is
+        assert store.ids() == [48211]
 
 
 _CHILD = textwrap.dedent("""

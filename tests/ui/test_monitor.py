@@ -148,7 +148,7 @@ async def test_unwatch_with_x_is_local_only(
         assert state.get(ids[1]) is not None
         assert requests_to(sandbox, "DELETE") == 0
         messages = [message for _, message in notices(app)]
-        assert any("Stopped watching 1" in m and "nothing was deleted on the server" in m
+        assert any(f"Unwatched {ids[1]}" in m and "nothing was deleted on the server" in m
                    for m in messages), messages
         await wait_for(pilot, lambda: tab_labels(app)["view-all"] == "All 2",
                        what="counts follow")

@@ -193,3 +193,45 @@ async def test_theme_command_lists_our_themes_and_help_is_listed_once(
         assert sum(p.split("\n")[0] == "Help" for p in prompts) == 1, prompts  # no twin
         await run_in_palette(pilot, "Help")
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
+
+
+async def test_screenshot_saves_into_the_named_folder_and_says_where(
+        session_with: Callable[..., MonitorSession]) -> None:
+    session = session_with()
+    folder = session.paths.screenshots_dir
+    assert not folder.exists()  # made on first use
+    app = ConversionsApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await on_monitor(pilot)
+        prompts = await palette_prompts(pilot, "screenshot")
+        assert f"Screenshot\nSave an SVG picture of the screen in {folder}" in prompts, prompts
+        await run_in_palette(pilot, "Screenshot")
+        messages = lambda: [n.message for n in app._notifications]  # noqa: E731
+        await wait_for(pilot, lambda: any(m.startswith("Saved ") for m in messages()),
+                       what="the saved toast")
+        said = next(m for m in messages() if m.startswith("Saved "))
+        saved = Path(said.removeprefix("Saved "))
+        assert saved.parent == folder and saved.suffix == ".svg", said
+        picture = saved.read_text(encoding="utf-8")
+        assert picture.startswith("<svg") and "support" in picture  # the header's profile
+        assert "Search&#160;for" not in picture  # taken once the palette was gone
+        assert saved.stat().st_mode & 0o077 == 0  # private, like the watchlist
+        assert not any("Failed" in m for m in messages()), messages()
+        # A second one is a second file, not an overwrite.
+        app.action_save_screenshot()
+        await wait_for(pilot, lambda: len(list(folder.glob("*.svg"))) == 2, what="two files")
+
+
+async def test_screenshot_that_cannot_be_written_says_why(
+        session_with: Callable[..., MonitorSession]) -> None:
+    session = session_with()
+    folder = session.paths.screenshots_dir
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    folder.write_text("a file where the folder should be")
+    app = ConversionsApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await on_monitor(pilot)
+        app.action_save_screenshot()
+        await wait_for(pilot, lambda: any(
+            n.message.startswith(f"Screenshot not saved in {folder}: ")
+            for n in app._notifications), what="the not-saved toast")

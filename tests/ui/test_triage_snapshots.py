@@ -224,3 +224,19 @@ def test_confirm_delete_several(snap_compare: Any, frozen_app: ConversionsApp) -
         assert modal.query_one("#delete").disabled
 
     assert snap_compare(frozen_app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_confirm_delete_marks_outside_the_view(snap_compare: Any,
+                                               frozen_app: ConversionsApp) -> None:
+    """Two rows marked in All, then the Failed view, ctrl+a, d: the dialog says that two
+    are not in the view, lists the seen one first and breaks them down by status."""
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        grid = await rows_shown(pilot)
+        for conversion_id in (DONE_ID, OTHER_ID):
+            assert grid.move_cursor(conversion_id)
+            await pilot.press("space")
+        await pilot.press("3", "ctrl+a", "d")
+        await modal_up(pilot, ConfirmDeleteModal)
+
+    assert snap_compare(frozen_app, terminal_size=SIZE, run_before=run_before)

@@ -81,6 +81,11 @@ class AppPaths:
         return self.config_dir / "themes"
 
     @property
+    def screenshots_dir(self) -> Path:
+        """SVG pictures of the screen saved from the command palette."""
+        return self.data_dir / "screenshots"
+
+    @property
     def config_file(self) -> Path:
         """The TOML configuration file."""
         return self.config_dir / "config.toml"

@@ -6,6 +6,12 @@ date, warnings, errors, metadata and the raw JSON), when it was first seen,
 last checked and last changed, a note, the last polling problem, and a history
 of every status change seen, with its time.
 
+Unwatching a row keeps it aside (table ``unwatched``, with its note, its last
+known data and its history), so adding the ID again, or undoing the unwatch,
+brings all of it back, for :data:`KEEP_UNWATCHED` (then the row and its history
+go, so a file used for years does not keep everything ever watched). Schema 2
+added that table; a file of schema 1 gains it, empty, the first time it is opened.
+
 Durability: stdlib ``sqlite3`` in WAL mode with ``synchronous=NORMAL``; each
 batch of poll results is one transaction, so a crash or a kill loses at most
 the batch being written, never half of one. Thread-safety: one connection made
@@ -33,6 +39,7 @@ from tui.api.models import StatusEnvelope
 
 __all__ = [
     "DELETED_STATUS",
+    "KEEP_UNWATCHED",
     "PollResult",
     "StatusChange",
     "WatchedConversion",
@@ -41,8 +48,42 @@ __all__ = [
 ]
 
 DELETED_STATUS = "Deleted"
+#: Seconds an unwatched row is kept (with its note and history) for watching it again.
+KEEP_UNWATCHED = 90 * 86400.0
 MAX_ID = 2**63 - 1
-_SCHEMA_VERSION = 1
+_SCHEMA_VERSION = 2
+
+# The columns a watched row stores (the schema below lists them in this order).
+_STORED = ("id, file_name, data_source_type, status, upload_date, warnings, errors, metadata, "
+           "first_seen, last_checked, last_changed, note, last_problem, problem_count, "
+           "delete_requested_at, deleted_at, not_found, raw, last_problem_at")
+
+# Schema 2: rows unwatched, kept as they were (their history stays in status_history) so
+# that watching the ID again brings the note and the history back.
+_UNWATCHED_SCHEMA = """
+CREATE TABLE IF NOT EXISTS unwatched (
+    id INTEGER PRIMARY KEY,
+    file_name TEXT,
+    data_source_type TEXT,
+    status TEXT,
+    upload_date TEXT,
+    warnings TEXT NOT NULL DEFAULT '[]',
+    errors TEXT NOT NULL DEFAULT '[]',
+    metadata TEXT NOT NULL DEFAULT '{}',
+    first_seen REAL NOT NULL,
+    last_checked REAL,
+    last_changed REAL,
+    note TEXT,
+    last_problem TEXT,
+    problem_count INTEGER NOT NULL DEFAULT 0,
+    delete_requested_at REAL,
+    deleted_at REAL,
+    not_found INTEGER NOT NULL DEFAULT 0,
+    raw TEXT,
+    last_problem_at REAL,
+    unwatched_at REAL NOT NULL
+);
+"""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS watched (
@@ -73,11 +114,9 @@ CREATE TABLE IF NOT EXISTS status_history (
 );
 CREATE INDEX IF NOT EXISTS status_history_by_id ON status_history (id, seen_at);
 CREATE INDEX IF NOT EXISTS status_history_by_time ON status_history (seen_at);
-"""
+""" + _UNWATCHED_SCHEMA
 
-_COLUMNS = ("id, file_name, data_source_type, status, upload_date, warnings, errors, metadata, "
-            "first_seen, last_checked, last_changed, note, last_problem, problem_count, "
-            "delete_requested_at, deleted_at, not_found, raw, last_problem_at, "
+_COLUMNS = (_STORED + ", "
             # Whether the row was seen entering its status: another status is on record
             # (history gets a row on each change, the first answer's included, and the
             # first answer says what the status is, not since when). Times are not
@@ -111,10 +150,15 @@ SELECT h.id, (SELECT p.status FROM status_history AS p
               ORDER BY p.seen_at DESC, p.rowid DESC LIMIT 1),
        h.status, h.seen_at
 FROM status_history AS h
-WHERE h.seen_at >= ? AND h.seen_at < ?
+WHERE h.seen_at >= ? AND h.seen_at < ? AND h.id IN (SELECT id FROM watched)
 ORDER BY h.seen_at, h.rowid
 """
 _SELECT_IDS = f"SELECT {_COLUMNS} FROM watched WHERE id IN (SELECT value FROM json_each(?))"
+_IN_IDS = "id IN (SELECT value FROM json_each(?))"
+# Unwatching moves rows aside; watching again moves them back (the history never moves).
+_SET_ASIDE = (f"INSERT OR REPLACE INTO unwatched ({_STORED}, unwatched_at) "
+              f"SELECT {_STORED}, ? FROM watched WHERE {_IN_IDS}")
+_BRING_BACK = f"INSERT INTO watched ({_STORED}) SELECT {_STORED} FROM unwatched WHERE {_IN_IDS}"
 
 
 class WatchlistError(Exception):
@@ -284,6 +328,8 @@ class Watchlist:
         if version == _SCHEMA_VERSION:
             return  # opening must not write: that would void other windows' snapshots
         # One script, one transaction: two processes opening a new file at once are fine.
+        # Every statement is "IF NOT EXISTS", so the same script brings a schema 1 file
+        # (no ``unwatched`` table yet) up to date without touching its rows.
         self._conn.executescript(
             f"BEGIN IMMEDIATE; {_SCHEMA} PRAGMA user_version = {_SCHEMA_VERSION}; COMMIT;")
 
@@ -349,7 +395,12 @@ class Watchlist:
 
     def add(self, ids: Iterable[int], *, note: str | None = None,
             at: float | None = None) -> list[int]:
-        """Watch ``ids``; returns those that were not watched yet, in the order given."""
+        """Watch ``ids``; returns those that were not watched yet, in the order given.
+
+        An ID unwatched before comes back as it was kept: its note, its last known
+        data, its first-seen time and its history (``note`` is used only where the
+        kept row has none).
+        """
         wanted = _checked_ids(ids)
         first_seen = at if at is not None else time.time()
         # The lock spans the write and the snapshot update: another thread's write in
@@ -357,27 +408,48 @@ class Watchlist:
         with self._lock:
             with self._transaction() as conn:
                 present = {row[0] for row in conn.execute(
-                    "SELECT id FROM watched WHERE id IN (SELECT value FROM json_each(?))",
-                    (json.dumps(wanted),))}
+                    f"SELECT id FROM watched WHERE {_IN_IDS}", (json.dumps(wanted),))}
                 added = [value for value in wanted if value not in present]
-                conn.executemany("INSERT INTO watched (id, first_seen, note) VALUES (?, ?, ?)",
-                                 [(value, first_seen, note or None) for value in added])
+                payload = json.dumps(added)
+                conn.execute(_BRING_BACK, (payload,))
+                conn.execute(f"DELETE FROM unwatched WHERE {_IN_IDS}", (payload,))
+                if note:
+                    conn.execute(f"UPDATE watched SET note = ? WHERE note IS NULL AND {_IN_IDS}",
+                                 (note, payload))
+                conn.executemany(
+                    "INSERT OR IGNORE INTO watched (id, first_seen, note) VALUES (?, ?, ?)",
+                    [(value, first_seen, note or None) for value in added])
             self._refresh(added)
         return added
 
-    def remove(self, ids: Iterable[int]) -> int:
-        """Stop watching ``ids`` (their history goes too); returns how many were watched."""
+    def remove(self, ids: Iterable[int], *, at: float | None = None) -> int:
+        """Stop watching ``ids``; returns how many were watched.
+
+        The rows are kept aside with their history: :meth:`add` of the same IDs
+        brings them back (see :meth:`kept`).
+        """
         wanted = [value for value in dict.fromkeys(ids) if isinstance(value, int)]
         payload = json.dumps(wanted)
+        when = at if at is not None else time.time()
         with self._lock:
             with self._transaction() as conn:
-                removed = conn.execute(
-                    "DELETE FROM watched WHERE id IN (SELECT value FROM json_each(?))",
-                    (payload,)).rowcount
+                conn.execute(_SET_ASIDE, (when, payload))
+                removed = conn.execute(f"DELETE FROM watched WHERE {_IN_IDS}",
+                                       (payload,)).rowcount
+                # Rows unwatched long ago go for good now, with their history.
+                expired = when - KEEP_UNWATCHED
                 conn.execute("DELETE FROM status_history WHERE id IN "
-                             "(SELECT value FROM json_each(?))", (payload,))
+                             "(SELECT id FROM unwatched WHERE unwatched_at < ?)", (expired,))
+                conn.execute("DELETE FROM unwatched WHERE unwatched_at < ?", (expired,))
             self._refresh(wanted)
         return int(removed)
+
+    def kept(self, ids: Iterable[int]) -> set[int]:
+        """Which of ``ids`` are unwatched rows kept aside (adding them brings them back)."""
+        wanted = [value for value in dict.fromkeys(ids) if isinstance(value, int)]
+        with self._lock:
+            return {row[0] for row in self._conn.execute(
+                f"SELECT id FROM unwatched WHERE {_IN_IDS}", (json.dumps(wanted),))}
 
     def ids(self) -> list[int]:
         """Every watched ID, ascending."""

@@ -42,6 +42,7 @@ from tui.ui.screens.monitor import MonitorScreen
 from tui.ui.screens.text_prompt import QuestionModal, TextPromptModal
 from tui.ui.screens.upload import UploadModal
 from tui.ui.screens.upload_preview import UploadPreviewTable
+from tui.ui.screenshot import save_screenshot
 from tui.ui.themes import (
     FileTheme,
     install_themes,
@@ -225,7 +226,8 @@ class ConversionsApp(App[None]):
         self.notify(f"Theme {name} saved in {written}", timeout=4, markup=False)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        """Textual's commands, with a theme picker that saves the choice.
+        """Textual's commands, with a theme picker that saves the choice and a Screenshot
+        that saves into the app's own folder (Textual's aims at a Downloads folder).
 
         "Keys" and "Quit" are left out: ``?`` help and the app's own Quit binding
         already appear in the palette (see :mod:`tui.ui.commands`).
@@ -234,8 +236,37 @@ class ConversionsApp(App[None]):
             if command.title == "Theme":
                 yield SystemCommand("Theme", "Change the colour theme (saved in the config)",
                                     self._pick_theme)
+            elif command.title == "Screenshot":
+                folder = self.screenshots_dir()
+                if folder is not None:
+                    # After a moment: the palette must be gone from the picture.
+                    yield SystemCommand("Screenshot", f"Save an SVG picture of the screen in "
+                                        f"{folder}", lambda: self.set_timer(
+                                            0.1, self.action_save_screenshot))
             elif command.title not in ("Keys", "Quit"):
                 yield command
+
+    def screenshots_dir(self) -> Path | None:
+        """Where the palette's Screenshot saves (the user's folder in the demo too: the
+        demo's own folders are removed when it ends)."""
+        if self.session is not None and self.session.demo:
+            return AppPaths.default().screenshots_dir
+        return self.paths.screenshots_dir if self.paths is not None else None
+
+    def action_save_screenshot(self) -> None:
+        """Save the screen as SVG into :meth:`screenshots_dir` and say where (or why not)."""
+        folder = self.screenshots_dir()
+        if folder is None:
+            self.notify("Screenshot not saved: no folder for it before a profile exists.",
+                        severity="warning", markup=False)
+            return
+        try:
+            path = save_screenshot(self, folder)
+        except OSError as error:
+            self.notify(f"Screenshot not saved in {folder}: {error.strerror or error}",
+                        title="Screenshot", severity="error", markup=False, timeout=10)
+            return
+        self.notify(f"Saved {path}", title="Screenshot", markup=False, timeout=10)
 
     def _pick_theme(self) -> None:
         self.push_screen(CommandPalette(providers=[ThemeCommands],

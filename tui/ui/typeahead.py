@@ -31,7 +31,7 @@ from collections.abc import Callable
 from typing import Any
 
 from textual import events
-from textual.app import App
+from textual.app import App, ScreenStackError
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
@@ -64,7 +64,12 @@ class TypeAhead:
         home = self._home
         if home is None or self._clock() >= self._until:
             return False
-        if self._app.screen is not home:
+        try:
+            top = self._app.screen
+        except ScreenStackError:  # the app is closing (ctrl+c inside the window)
+            self._close()
+            return False
+        if top is not home:
             self._modal_seen = True
         elif self._modal_seen:
             self._close()  # back from the prompt: keys are the screen's again

@@ -1,11 +1,15 @@
-"""First run with no profile: say how to make one, and offer a small form that does it."""
+"""First run with no profile: say how to make one, and offer a small form that does it.
+
+Quit (the button, or Esc) asks first once something was typed: Enter on a focused
+Quit must not throw the form away unasked.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from pydantic import ValidationError
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -14,6 +18,9 @@ from textual.widgets import Button, Checkbox, Footer, Input, Label, Static
 
 from tui.core.paths import AppPaths
 from tui.core.settings import AppConfig, ConfigError, ProfileSettings, save_config
+from tui.ui.screens.text_prompt import QuestionModal
+
+DEFAULT_NAME = "default"
 
 
 @dataclass(frozen=True)
@@ -55,7 +62,7 @@ class FirstRunScreen(Screen[NewProfile | None]):
                 "To try the app without a server: conversions-tui --demo",
                 id="explain", markup=False)
             yield Label("Profile name")
-            yield Input(value="default", id="name")
+            yield Input(value=DEFAULT_NAME, id="name")
             yield Label("Base URL of the API (https://...)")
             yield Input(placeholder="https://conversions.example.com", id="base_url")
             yield Checkbox("Read-only (no deletes, no uploads)", id="read_only")
@@ -92,6 +99,23 @@ class FirstRunScreen(Screen[NewProfile | None]):
             return
         self.dismiss(NewProfile(profile=profile, config=self._config))
 
+    def form_changed(self) -> bool:
+        """True once the form holds something of the user's (quitting would lose it)."""
+        name = self.query_one("#name", Input).value.strip()
+        url = self.query_one("#base_url", Input).value.strip()
+        return bool(url) or name not in ("", DEFAULT_NAME) or self.query_one(Checkbox).value
+
     @on(Button.Pressed, "#quit")
-    def action_quit_setup(self) -> None:
+    def _quit_pressed(self) -> None:
+        self.action_quit_setup()
+
+    @work(exclusive=True, group="quit-setup", exit_on_error=False)
+    async def action_quit_setup(self) -> None:
+        """Leave without a profile; asks first when the form was filled in."""
+        if self.form_changed():
+            sure = await self.app.push_screen_wait(QuestionModal(
+                "Quit without saving? The profile in the form is not written anywhere.",
+                yes="Quit without saving", no="Back to the form"))
+            if not sure:
+                return
         self.dismiss(None)

@@ -23,6 +23,7 @@ from tui.core.session import MonitorSession, ProfileTrackingSource
 from tui.core.statuses import StatusKind, status_kind
 from tui.core.untrusted import printable
 from tui.core.watchlist import StatusChange, WatchedConversion
+from tui.ui.key_names import key_for_action
 from tui.ui.screens.add_ids import AddIdsModal
 from tui.ui.screens.help import HelpScreen
 from tui.ui.screens.key_prompt import KeyPromptModal
@@ -86,6 +87,7 @@ class MonitorScreen(TriageScreen):
     BINDINGS = [
         Binding("a", "add_ids", "Add IDs", id="monitor.add"),
         Binding("x", "remove_from_watchlist", "Unwatch", id="monitor.unwatch"),
+        Binding("z", "undo_unwatch", "Undo unwatch", id="monitor.undo_unwatch", show=False),
         Binding("r", "refresh_selected", "Refresh", id="monitor.refresh"),
         Binding("R", "refresh_all", "Refresh all", id="monitor.refresh_all", show=False),
         Binding("p", "toggle_pause", "Pause", id="monitor.pause"),
@@ -257,8 +259,9 @@ class MonitorScreen(TriageScreen):
             key = await self.app.push_screen_wait(
                 KeyPromptModal(profile=session.profile.name, reason=reason))
             if key is None:
-                self.notify("No API key: polling is off. Press p to enter one.",
-                            severity="warning", timeout=8)
+                press = key_for_action(self, "toggle_pause", "p")
+                self.notify(f"No API key: polling is off. Press {press} to enter one.",
+                            severity="warning", timeout=8, markup=False)
                 return
             source = KeySource.SESSION
         self._use_key(key, source)
@@ -441,13 +444,17 @@ class MonitorScreen(TriageScreen):
                         markup=False, timeout=10)
 
     def action_refresh_selected(self) -> None:
-        if self.scheduler is not None:
+        if (why := self.why_nothing_is_checked()) is not None:
+            self.notify(why, severity="warning", markup=False)
+        elif self.scheduler is not None:
             ids = self.table.targets()
             self.scheduler.refresh(ids)
             self.notify(f"Checking {len(ids)} now", timeout=2)
 
     def action_refresh_all(self) -> None:
-        if self.scheduler is not None:
+        if (why := self.why_nothing_is_checked()) is not None:
+            self.notify(why, severity="warning", markup=False)
+        elif self.scheduler is not None:
             self.scheduler.refresh(None)
             self.notify("Checking every watched conversion (within the request budget)",
                         timeout=3)
@@ -523,7 +530,12 @@ class MonitorScreen(TriageScreen):
                 box.insert_text_at_cursor(event.character)
             return
         actions = self._actions_of_key(event.key)
-        if "open_filter" in actions:
+        if self.refuse_read_only(actions):  # d, u: not live in read-only, yet never silent
+            event.stop()
+            event.prevent_default()
+            if typeahead is not None:
+                typeahead.begin(self, replay=False)  # a burst behind it fires nothing either
+        elif "open_filter" in actions:
             event.stop()
             event.prevent_default()
             self.action_open_filter()

@@ -2,11 +2,14 @@
 
 A mixin of :class:`tui.ui.screens.monitor.MonitorScreen`, kept apart so each
 module stays small. Bulk actions act on the marked rows, else the cursor row.
+Unwatching can be undone for a minute (``z``); the watchlist keeps an unwatched
+row's note and history, so adding the ID again later brings them back too.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,15 +21,18 @@ from textual.screen import Screen
 from tui.core.clipboard import ClipboardCopy
 from tui.core.deletion import DeleteOutcome, DeleteResult, delete_conversions, describe
 from tui.core.export import ExportResult, export_rows
+from tui.core.poller import ConnectivityState
 from tui.core.triage import triage_markdown
 from tui.core.watchlist import WatchedConversion
 from tui.ui.clipboard import copy_to_terminal_clipboard
 from tui.ui.export_flow import run_export
+from tui.ui.key_names import key_for_action
 from tui.ui.screens.audit_view import AuditScreen
-from tui.ui.screens.confirm_delete import ConfirmDeleteModal
+from tui.ui.screens.confirm_delete import ConfirmDeleteModal, DeleteTargets
 from tui.ui.screens.inspect import InspectModal
 from tui.ui.screens.text_prompt import QuestionModal, TextPromptModal
 from tui.ui.screens.upload import UploadModal
+from tui.ui.views import VIEWS_BY_KEY
 from tui.ui.widgets.conversions_table import ConversionsTable
 from tui.ui.widgets.table_messages import RowActivated
 
@@ -37,6 +43,13 @@ if TYPE_CHECKING:
 NOTE_MAX = 200
 # Actions that change data on the server: absent everywhere in read-only mode.
 DESTRUCTIVE_ACTIONS = frozenset({"delete_on_server", "upload"})
+# What a destructive key says in read-only mode (it is not live there: it would be silent).
+READ_ONLY_REFUSALS = {
+    "delete_on_server": "Read-only profile: deleting is switched off.",
+    "upload": "Read-only profile: uploading is switched off.",
+}
+#: Seconds during which an unwatch can be undone with ``z``.
+UNDO_SECONDS = 60.0
 
 TRIAGE_BINDINGS: list[Binding | tuple[str, str] | tuple[str, str, str]] = [
     Binding("enter", "inspect", "Inspect", id="monitor.inspect", show=False),
@@ -53,6 +66,14 @@ TRIAGE_BINDINGS: list[Binding | tuple[str, str] | tuple[str, str, str]] = [
 ]
 
 
+@dataclass(frozen=True)
+class UnwatchedBatch:
+    """IDs unwatched by one ``x``, and when (monotonic seconds): what ``z`` undoes."""
+
+    ids: tuple[int, ...]
+    at: float
+
+
 class TriageScreen(Screen[None]):
     """Row actions of the monitor screen (its base class)."""
 
@@ -64,6 +85,13 @@ class TriageScreen(Screen[None]):
     # IDs unwatched in this session (until added again): late poll or delete results
     # for them are dropped instead of bringing the row back.
     _unwatched: set[int]
+    _view: str
+
+    def __init__(self, name: str | None = None, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(name, id, classes)
+        # Unwatches that z can still undo, oldest first.
+        self._undo_unwatch: list[UnwatchedBatch] = []
 
     @property
     def table(self) -> ConversionsTable:
@@ -110,15 +138,20 @@ class TriageScreen(Screen[None]):
         if self.session.read_only:
             notify("Read-only profile: deleting is switched off.", severity="warning")
             return
-        rows = self._target_rows()
-        if not rows:
+        targets = self._delete_targets()
+        if targets is None:
+            return
+        if not targets.rows:
+            notify(f"Nothing to delete: {targets.left_out_sentence()}", severity="warning",
+                   markup=False)
             return
         if self._source is None:
             notify("No API key yet: nothing can be deleted.", severity="warning")
             return
-        confirmed = await self.app.push_screen_wait(ConfirmDeleteModal(rows))
+        confirmed = await self.app.push_screen_wait(ConfirmDeleteModal(targets))
         if not confirmed:
             return
+        rows = targets.rows
         scheduler = self.scheduler
         problems: list[str] = []
 
@@ -144,6 +177,38 @@ class TriageScreen(Screen[None]):
         notify(summary.sentence() + details, severity=severity, markup=False,
                timeout=6 if not problems else 15)
         self._refresh_counts()
+
+    def _delete_targets(self) -> DeleteTargets | None:
+        """What ``d`` would delete: marks may lie outside the view (marked in another tab),
+        so those are counted apart, and rows already Deleted are left out."""
+        table = self.table
+        rows = self._target_rows()
+        if not rows:
+            return None
+        view = VIEWS_BY_KEY.get(getattr(self, "_view", "all"))
+        label = view.label if view is not None else "this view"
+        if table.filter_text:
+            label += ", filtered"
+        return DeleteTargets.of(rows, shown=set(table.visible_ids), view_label=label)
+
+    def why_nothing_is_checked(self) -> str | None:
+        """Why r / R would do nothing now (no key yet, or the key was refused), or None."""
+        key = key_for_action(self, "toggle_pause", "p")
+        scheduler = self.scheduler
+        if scheduler is None:
+            return f"No API key yet: nothing can be checked. Press {key} to enter one."
+        if scheduler.connectivity.state is ConnectivityState.AUTH_FAILED:
+            return (f"Nothing is checked while the server refuses the API key: press {key} "
+                    "to enter a new one.")
+        return None
+
+    def refuse_read_only(self, actions: set[str]) -> bool:
+        """In read-only mode, say why a destructive key does nothing; True if it did."""
+        refused = sorted(actions & DESTRUCTIVE_ACTIONS)
+        if not self.session.read_only or not refused:
+            return False
+        self.notify(READ_ONLY_REFUSALS[refused[0]], severity="warning", markup=False)
+        return True
 
     # ------------------------------------------------------------- upload
     @work(exclusive=True, group="upload", exit_on_error=False)
@@ -251,6 +316,42 @@ class TriageScreen(Screen[None]):
         self.table.remove_rows(ids)
         if self.scheduler is not None:
             self.scheduler.unwatch(ids)
-        self.notify(f"Stopped watching {removed} (local only: nothing was deleted on the server)",
-                    markup=False)
+        now = time.monotonic()
+        self._undo_unwatch = [batch for batch in self._undo_unwatch
+                              if now - batch.at < UNDO_SECONDS]
+        self._undo_unwatch.append(UnwatchedBatch(tuple(ids), now))
+        key = key_for_action(self, "undo_unwatch", "z")
+        what = str(ids[0]) if len(ids) == 1 else f"{removed} conversions"
+        self.notify(f"Unwatched {what} — press {key} to undo (for a minute). Local only: "
+                    "nothing was deleted on the server.", markup=False, timeout=12)
+        self._refresh_counts()
+
+    def action_undo_unwatch(self) -> None:
+        """Watch again what the last ``x`` unwatched (within a minute), note and history
+        included; pressed again, the one before."""
+        now = time.monotonic()
+        self._undo_unwatch = [batch for batch in self._undo_unwatch
+                              if now - batch.at < UNDO_SECONDS]
+        if not self._undo_unwatch:
+            add = key_for_action(self, "add_ids", "a")
+            self.notify("Nothing to undo: an unwatch can be undone for a minute after it "
+                        f"(or add the IDs again with {add}: their notes and history come "
+                        "back).", markup=False, timeout=6)
+            return
+        ids = list(self._undo_unwatch.pop().ids)
+        added = self.session.watchlist.add(ids)
+        if not added:  # added again meanwhile (a, an upload): nothing left to bring back
+            self.notify("Nothing to undo: watched again already.", markup=False, timeout=4)
+            return
+        self._unwatched.difference_update(ids)
+        self._reload_rows(added)
+        if self.scheduler is not None:
+            self.scheduler.watch(added)
+        profile = self.session.last_profile
+        self.session.audit.append("watch", added, "undo of unwatch (local only)",
+                                  self.session.profile.name,
+                                  profile.email if profile is not None else None)
+        what = str(added[0]) if len(added) == 1 else f"{len(added)} conversions"
+        self.notify(f"Watching {what} again, with notes and history", markup=False,
+                    timeout=4)
         self._refresh_counts()

@@ -15,10 +15,18 @@ from textual.widget import Widget
 
 from tui.core.poller import Connectivity, ConnectivityState
 from tui.core.untrusted import printable
+from tui.ui.key_names import key_for_action
+
+#: The action that asks for a new key after a 401 (and pauses or resumes otherwise).
+NEW_KEY_ACTION = "toggle_pause"
 
 
-def describe_connectivity(conn: Connectivity, now: float) -> str:
-    """The banner's sentence, e.g. "offline since 12:03, retrying in 8 s (connection refused)"."""
+def describe_connectivity(conn: Connectivity, now: float, *, key_hint: str = "p") -> str:
+    """The banner's sentence, e.g. "offline since 12:03, retrying in 8 s (connection refused)".
+
+    ``key_hint`` is the key that asks for a new API key (and resumes a pause), as the
+    user's keymap has it: a banner that says polling waits for a key must say how.
+    """
     since = datetime.fromtimestamp(conn.since).strftime("%H:%M") if conn.since else None
     wait = max(0, round(conn.retry_at - now)) if conn.retry_at else None
     # The cause sits in brackets inside this sentence: a cause that is a sentence of its
@@ -33,9 +41,11 @@ def describe_connectivity(conn: Connectivity, now: float) -> str:
         tail = f" for {wait} s" if wait is not None else ""
         return f"The server is rate limiting: slowed down{tail}{cause}."
     if conn.state is ConnectivityState.AUTH_FAILED:
-        return f"The server refused the API key{cause}. Polling is paused until a new key is given."
+        # The key comes first: a long cause may be cut at the right edge, the way out not.
+        return (f"The server refused the API key: press {key_hint} to enter a new one; "
+                f"polling is paused until then{cause}.")
     if conn.state is ConnectivityState.PAUSED:
-        return "Polling paused (p to resume)."
+        return f"Polling paused ({key_hint} to resume)."
     return ""
 
 
@@ -79,5 +89,6 @@ class ConnectivityBanner(Widget):
         conn = self.connectivity
         if conn is None:
             return Text("")
-        return Text(" " + describe_connectivity(conn, self._clock()), no_wrap=True,
-                    overflow="ellipsis")
+        key = key_for_action(self.screen, NEW_KEY_ACTION, "p")
+        return Text(" " + describe_connectivity(conn, self._clock(), key_hint=key),
+                    no_wrap=True, overflow="ellipsis")

@@ -27,11 +27,14 @@ from tests.fixtures.not_found_cases import (
     STILL_DELETED,
     record_not_found_cases,
 )
+from tui.api.client import ConversionsClient
+from tui.api.errors import NotFoundError
 from tui.core.activity import count_kinds, row_kind
 from tui.core.export import export_rows
 from tui.core.statuses import StatusKind, is_purged, read_status
 from tui.core.triage import triage_markdown
-from tui.core.watchlist import WatchedConversion, Watchlist
+from tui.core.watchlist import PollResult, WatchedConversion, Watchlist
+from tui.sandbox.runner import SandboxServer
 
 
 @pytest.fixture
@@ -178,3 +181,41 @@ def test_csv_export_writes_deleted_and_purged(
     assert {i: (r["status"], r["purged"], r["last_known_status"], r["time_in_status_s"])
             for i, r in records.items()} == {
         i: tuple(cell(value) for value in expected) for i, expected in EXPECTED.items()}
+
+
+# -- against the sandbox: deleted by someone else, then purged -------------------------------
+
+async def test_a_conversion_deleted_elsewhere_then_purged_reads_deleted_purged(
+        sandbox: SandboxServer, tmp_path: Path) -> None:
+    gone = sandbox.state.add_conversion(status="Completed")
+    unknown = 987_654
+    async with ConversionsClient(sandbox.base_url, sandbox.api_key, timeout=5.0) as client:
+        with Watchlist(tmp_path / "watchlist.sqlite3") as store:
+            store.add([gone, unknown], at=1.0)
+
+            async def poll(at: float) -> None:
+                """Check both, recorded the way the poller records an answer or a 404."""
+                for conversion_id in (gone, unknown):
+                    try:
+                        envelope = await client.get_status(conversion_id)
+                    except NotFoundError:
+                        result = PollResult(conversion_id, at, not_found=True)
+                    else:
+                        result = PollResult(conversion_id, at, envelope=envelope)
+                    store.record_results([result])
+
+            await poll(10.0)
+            await client.delete(gone)  # someone else's delete: not recorded here
+            sandbox.state.advance(6)  # DeletionPending lasts 5 s in the sandbox
+            await poll(20.0)
+            row = store.get(gone)
+            assert row is not None and read_status(row).label() == "Deleted"
+            sandbox.state.advance(301)  # Deleted stays visible 300 s, then 404
+            await poll(30.0)
+            row, never = store.get(gone), store.get(unknown)
+    assert row is not None and row.delete_requested_at is None
+    assert (read_status(row).label(), read_status(row).kind) == (
+        "Deleted, purged", StatusKind.DELETED)
+    assert never is not None
+    assert (read_status(never).label(), read_status(never).kind) == (
+        "not found", StatusKind.NOT_FOUND)

@@ -20,6 +20,7 @@ from tui.core.deletion import (
     delete_conversions,
     describe,
 )
+from tui.core.statuses import is_purged
 from tui.core.watchlist import PollResult, Watchlist
 from tui.sandbox.runner import SandboxServer
 
@@ -136,7 +137,7 @@ async def test_404_after_our_own_request_is_a_confirmed_deletion(
     assert "deletion confirmed" in result.reason
     row = watchlist.get(purged)
     assert row is not None and row.status == "Deleted" and row.deleted_at is not None
-    assert not row.not_found
+    assert is_purged(row)
 
 
 async def test_repeated_delete_is_harmless(
@@ -338,7 +339,7 @@ async def test_deletion_is_confirmed_through_pending_deleted_and_404(
     sandbox.state.advance(301)  # Deleted stays visible for 300 s, then 404
     await poll(300.0)
     row = watchlist.get(conversion_id)
-    assert row is not None and row.status == "Deleted" and not row.not_found
+    assert row is not None and row.status == "Deleted" and is_purged(row)
     assert row.deleted_at == 200.0
     assert [status for status, _ in watchlist.history(conversion_id)] == [
         "DeletionPending", "Deleted"]

@@ -62,7 +62,8 @@ def test_csv_round_trip(tmp_path: Path) -> None:
     first, second = read_csv(target)
     assert first == {
         "id": "4512", "file_name": "orders.csv", "data_source_type": "Csv",
-        "status": "Failed", "upload_date": "2023-11-14T22:13:20Z",
+        "status": "Failed", "purged": "False", "last_known_status": "Failed",
+        "upload_date": "2023-11-14T22:13:20Z",
         "first_seen": "2023-11-14T22:13:20Z", "last_checked": "2023-11-14T22:23:15Z",
         "last_changed": "2023-11-14T22:18:20Z", "time_in_status_s": "300",
         "time_in_status_is_minimum": "False",

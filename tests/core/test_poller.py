@@ -21,6 +21,7 @@ import pytest
 from tui.api.client import ConversionsClient
 from tui.api.models import StatusEnvelope
 from tui.core.poller import ConnectivityState, PollScheduler, PollSettings, PollUpdate
+from tui.core.statuses import is_purged
 from tui.core.watchlist import Watchlist
 from tui.sandbox.runner import SandboxServer
 
@@ -332,7 +333,7 @@ async def test_a_404_after_our_delete_confirms_the_deletion(sandbox: SandboxServ
         await asyncio.sleep(0.3)
         assert run.requests(conversion) == seen  # deleted: back to the settled rate
     row = run.watchlist.get(conversion)
-    assert row is not None and row.status == "Deleted" and not row.not_found
+    assert row is not None and row.status == "Deleted" and is_purged(row)
 
 
 @pytest.mark.parametrize(

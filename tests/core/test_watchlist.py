@@ -308,7 +308,7 @@ def test_not_found_after_delete_request_means_deleted(watchlist: Watchlist) -> N
     entry = watchlist.get(1)
     assert entry is not None
     assert (entry.status, entry.deleted_at, entry.delete_requested_at) == ("Deleted", 4.0, 2.0)
-    assert not entry.not_found
+    assert entry.not_found  # the 404 is kept: read_status calls it "Deleted, purged"
     assert watchlist.history(1)[-1] == ("Deleted", 4.0)
     # Another 404 later changes nothing.
     assert watchlist.record_results([PollResult(1, 5.0, not_found=True)]) == []

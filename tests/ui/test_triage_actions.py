@@ -28,6 +28,7 @@ from textual.widgets._footer import FooterKey
 
 from tests.ui.conftest import SessionFactory, wait_for
 from tui.api.models import StatusEnvelope
+from tui.core.statuses import is_purged
 from tui.core.watchlist import PollResult, WatchedConversion
 from tui.sandbox.runner import SandboxServer
 from tui.ui.app import ConversionsApp
@@ -430,11 +431,11 @@ async def test_single_delete_cancel_then_delete_until_deleted_and_purged(
                        what="the 404 is recorded")
         assert state.stats.by_route[f"GET /v1/conversions/{conv}/status"] > gets
         row = grid.rows[conv]
-        assert row.status == "Deleted" and not row.not_found and row.deleted_at is not None
+        assert row.status == "Deleted" and is_purged(row) and row.deleted_at is not None
         grid.move_cursor(other)
         await pilot.pause()
         line = row_line(app, conv)
-        assert "Deleted" in line and "not found" not in line
+        assert "Deleted, purged" in line and "not found" not in line
         assert cell_colour(app, conv) == greyed
         assert deletes_of(sandbox, conv) == 1  # never sent again
 

@@ -18,9 +18,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
 
-from tui.core.statuses import StatusKind, status_kind
+from tui.core.statuses import StatusFacts, StatusKind, read_status, status_kind
 from tui.core.watchlist import StatusChange
 
 __all__ = [
@@ -39,18 +38,14 @@ WINDOW_MINUTES = 60
 """The summary strip looks back one hour."""
 
 
-class StatusRow(Protocol):
-    """What kind counting reads from a row (``WatchedConversion`` fits)."""
-
-    @property
-    def status(self) -> str | None: ...
-    @property
-    def not_found(self) -> bool: ...
+StatusRow = StatusFacts
+"""What kind counting reads from a row (``WatchedConversion`` fits)."""
 
 
 def row_kind(row: StatusRow) -> StatusKind:
-    """The kind a row is shown as: a 404 wins over the last status seen (as in the table)."""
-    return StatusKind.NOT_FOUND if row.not_found else status_kind(row.status)
+    """The kind a row is shown as (as in the table): a 404 is Not found, unless it
+    follows Deleted (then the row was purged, and counts as Deleted)."""
+    return read_status(row).kind
 
 
 def count_kinds(rows: Iterable[StatusRow]) -> dict[StatusKind, int]:
@@ -60,7 +55,7 @@ def count_kinds(rows: Iterable[StatusRow]) -> dict[StatusKind, int]:
     kinds: dict[str | None, StatusKind] = {}
     for row in rows:
         if row.not_found:
-            counts[StatusKind.NOT_FOUND] += 1
+            counts[read_status(row).kind] += 1
             continue
         status = row.status
         kind = kinds.get(status)

@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, Literal, Protocol
 
+from tui.core.statuses import read_status
 from tui.core.triage import TriageRow, status_since, time_in_status_is_minimum
 from tui.core.untrusted import printable
 
@@ -49,12 +50,21 @@ __all__ = [
 ExportFormat = Literal["csv", "json"]
 
 COLUMNS: Final = (
-    "id", "file_name", "data_source_type", "status", "upload_date", "first_seen",
+    "id", "file_name", "data_source_type", "status", "purged", "last_known_status",
+    "upload_date", "first_seen",
     "last_checked", "last_changed", "time_in_status_s", "time_in_status_is_minimum",
     "warning_count", "warnings",
     "error_count", "errors", "note",
 )
-"""CSV header, in order. JSON objects have the same keys."""
+"""CSV header, in order. JSON objects have the same keys.
+
+``status`` is the status as the app reads it (:func:`tui.core.statuses.read_status`):
+the server's word; "Deleted" with ``purged`` true for a Deleted conversion the server has
+purged since (404); "Not found" for any other 404; empty when no answer came yet.
+``last_known_status`` is the last status the server gave (for "Not found": what it was
+before the 404, empty when it was never found). Since when a row answers 404 is not
+recorded: a "Not found" row has no time in status (a purged one: the time since Deleted,
+when that was seen)."""
 
 _FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
 _CSV_ENCODING: Final = "utf-8-sig"
@@ -110,18 +120,22 @@ def row_record(
     row: TriageRow, now: float, history: Sequence[tuple[str, float]] = ()
 ) -> dict[str, Any]:
     """One row as plain data (the JSON object; CSV flattens its lists)."""
+    reading = read_status(row)
+    timed = reading.timed  # since when a row answers 404 is not recorded
     return {
         "id": row.id,
         "file_name": row.file_name,
         "data_source_type": row.data_source_type,
-        "status": row.status,
+        "status": reading.word,
+        "purged": reading.purged,
+        "last_known_status": row.status,
         "upload_date": row.upload_date,
         "first_seen": _iso(row.first_seen),
         "last_checked": _iso(row.last_checked),
         "last_changed": _iso(row.last_changed),
-        "time_in_status_s": max(0, int(now - status_since(row, history))),
+        "time_in_status_s": max(0, int(now - status_since(row, history))) if timed else None,
         # Found in its status at the first check: the time counts from then, a minimum.
-        "time_in_status_is_minimum": time_in_status_is_minimum(row),
+        "time_in_status_is_minimum": time_in_status_is_minimum(row) if timed else None,
         "warning_count": len(row.warnings),
         "warnings": list(row.warnings),
         "error_count": len(row.errors),

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
+from tui.core.statuses import StatusKind, read_status
 from tui.core.untrusted import printable
 
 __all__ = [
@@ -72,6 +73,8 @@ class TriageRow(Protocol):
     def problem_count(self) -> int: ...
     @property
     def entered_seen(self) -> bool: ...
+    @property
+    def not_found(self) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,21 +169,33 @@ def _messages(label: str, messages: Sequence[str]) -> list[str]:
     return lines
 
 
-def _row_markdown(row: TriageRow, history: Sequence[tuple[str, float]], now: float) -> list[str]:
-    status = markdown_text(row.status) if row.status else "not checked yet"
+def _status_line(row: TriageRow, history: Sequence[tuple[str, float]], now: float) -> str:
+    reading = read_status(row)
+    if reading.kind is StatusKind.NOT_FOUND:
+        if reading.last_known:
+            return (f"- Status: not found (404 now; it existed: last seen "
+                    f"{markdown_text(reading.last_known, limit=60)})")
+        return "- Status: not found (404 from the first check: the server does not know it)"
+    shown = reading.label(markdown_text) if reading.word else "not checked yet"
+    if not reading.timed:  # since when it answers 404 is not recorded
+        return f"- Status: {shown} (404 now; last seen {markdown_text(reading.last_known)})"
     since = status_since(row, history)
     # Found in its status at the first check (no other status on record): since when is
     # not known, so the time is a minimum.
     seen_entering = not time_in_status_is_minimum(row) or any(
         status != row.status for status, _ in history)
+    return (f"- Status: {shown} ({'for' if seen_entering else 'for at least'}"
+            f" {format_duration(now - since)})")
+
+
+def _row_markdown(row: TriageRow, history: Sequence[tuple[str, float]], now: float) -> list[str]:
     lines = [
         f"### Conversion {row.id}: {markdown_text(row.file_name)}",
         "",
         f"- ID: {row.id}",
         f"- File: {markdown_text(row.file_name)}",
         f"- Type: {markdown_text(row.data_source_type)}",
-        f"- Status: {status} ({'for' if seen_entering else 'for at least'}"
-        f" {format_duration(now - since)})",
+        _status_line(row, history, now),
         f"- Uploaded: {markdown_text(row.upload_date)}",
     ]
     spans = time_in_statuses(history, now)

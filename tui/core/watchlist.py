@@ -625,9 +625,9 @@ def _apply(row: list[Any], result: PollResult) -> None:
             # After our own delete request a 404 is the confirmation (the server purged it).
             row[_STATUS] = DELETED_STATUS
             row[_DELETED] = row[_DELETED] or at
-            row[_NOT_FOUND] = 0
-        else:
-            row[_NOT_FOUND] = 1
+        # Kept as the fact it is, with the last status known: statuses.read_status says
+        # what it means (after Deleted: "Deleted, purged"; else "not found").
+        row[_NOT_FOUND] = 1
         return
     envelope = result.envelope
     if envelope is None:

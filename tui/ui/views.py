@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from tui.core.statuses import StatusKind, awaits_first_answer, is_settled, status_kind
+from tui.core.statuses import (
+    StatusKind,
+    awaits_first_answer,
+    is_settled,
+    read_status,
+)
 from tui.core.watchlist import WatchedConversion
 
 
@@ -26,7 +31,8 @@ def _active(row: WatchedConversion, now: float, stuck_after: float) -> bool:
 
 
 def _failed(row: WatchedConversion, now: float, stuck_after: float) -> bool:
-    return status_kind(row.status) is StatusKind.FAILED
+    # As the table and the strip read it: a Failed row that answers 404 now is "not found".
+    return read_status(row).kind is StatusKind.FAILED
 
 
 def _warnings(row: WatchedConversion, now: float, stuck_after: float) -> bool:
@@ -41,9 +47,10 @@ def _stuck(row: WatchedConversion, now: float, stuck_after: float) -> bool:
 
 
 def _deleting(row: WatchedConversion, now: float, stuck_after: float) -> bool:
-    if row.deleted_at is not None:
-        return False
-    return status_kind(row.status) is StatusKind.DELETING or row.delete_requested_at is not None
+    reading = read_status(row)
+    if row.deleted_at is not None or reading.not_found:
+        return False  # deleted, purged, or unknown to the server: nothing left to wait for
+    return reading.kind is StatusKind.DELETING or row.delete_requested_at is not None
 
 
 VIEWS: tuple[View, ...] = (

@@ -31,8 +31,10 @@ LEGEND: tuple[tuple[str, str, str, str], ...] = (
           (StatusKind.COMPLETED, "Completed", "done (the Warnings column counts remarks)"),
           (StatusKind.FAILED, "Failed", "the conversion failed: Enter shows why"),
           (StatusKind.DELETING, "Deleting", "deletion asked for; waiting for the server"),
-          (StatusKind.DELETED, "Deleted", "deleted on the server"),
-          (StatusKind.NOT_FOUND, "Not found", "the server does not know this ID (404)"),
+          (StatusKind.DELETED, "Deleted", "deleted on the server; \"Deleted, purged\": "
+           "gone since (404)"),
+          (StatusKind.NOT_FOUND, "Not found", "the server does not know this ID (404); "
+           "\"was …\": it existed before"),
           (StatusKind.UNKNOWN, "Unknown", "a status word the app does not know, shown as sent"),
       )),
     ("stale", "…", "Stale", "italic times: not checked for a while (offline or paused)"),

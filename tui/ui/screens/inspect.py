@@ -24,7 +24,7 @@ from textual.widgets import Input, Label, Static, TabbedContent, TabPane, TextAr
 
 from tui.core.clipboard import ClipboardCopy
 from tui.core.clockskew import describe_clock_skew, server_clock_ahead
-from tui.core.statuses import status_kind, status_symbol
+from tui.core.statuses import StatusReading, read_status, status_kind, status_symbol
 from tui.core.triage import (
     format_duration,
     problem_summary,
@@ -58,6 +58,22 @@ def _upload_date(text: str | None) -> str:
 
 def _lines(messages: Sequence[str]) -> str:
     return "\n".join(printable(m, limit=4000) for m in messages)
+
+
+def _status_label(reading: StatusReading) -> str:
+    return reading.label(lambda word: printable(word, limit=200)) or "—"
+
+
+def server_404_line(reading: StatusReading, last_checked: float | None) -> str:
+    """What the server's 404 means for this row (the Overview's "Server" line)."""
+    checked = _when(last_checked)
+    if reading.purged:
+        return f"Deleted on the server, then purged (404 at the last check, {checked})"
+    if reading.last_known:
+        was = printable(reading.last_known, limit=200)
+        return (f"404 at the last check ({checked}): no longer known to the server; last "
+                f"seen {was} (deleted and purged elsewhere, or lost)")
+    return "404: the server does not know this ID (not found from the first check)"
 
 
 RAW_LIMIT = 200_000
@@ -199,17 +215,19 @@ class InspectModal(ModalScreen[None]):
         table = Table.grid(padding=(0, 2))
         table.add_column(style="bold", no_wrap=True)
         table.add_column(overflow="fold")
-        kind = status_kind(row.status)
+        reading = read_status(row)
         since = row.last_changed or row.first_seen
         in_status = format_duration(max(0.0, self._now - since))
         minimum = time_in_status_is_minimum(row)
-        if minimum:
+        if not reading.timed:
+            in_status = "— (404 now; since when is not recorded)"
+        elif minimum:
             in_status = f"at least {in_status} (it had this status when first checked)"
         fields: list[tuple[str, str]] = [
             ("ID", str(row.id)),
             ("File", printable(row.file_name or "—", limit=2000)),
             ("Type", printable(row.data_source_type or "—", limit=200)),
-            ("Status", f"{status_symbol(kind)} {printable(row.status or '—', limit=200)}"),
+            ("Status", f"{status_symbol(reading.kind)} {_status_label(reading)}"),
             ("In status for", in_status),
             ("Uploaded", _upload_date(row.upload_date)),
             *self._clock_skew(),
@@ -224,8 +242,8 @@ class InspectModal(ModalScreen[None]):
             fields.append(("Delete requested", _when(row.delete_requested_at)))
         if row.deleted_at:
             fields.append(("Deleted", _when(row.deleted_at)))
-        if row.not_found:
-            fields.append(("Server", "404: not found (unknown or purged)"))
+        if reading.not_found:
+            fields.append(("Server", server_404_line(reading, row.last_checked)))
         problem = problem_summary(row)
         if problem:
             fields.append(("Last poll problem", printable(problem, limit=500)))
@@ -305,7 +323,7 @@ class InspectModal(ModalScreen[None]):
         return "\n".join([
             f"ID: {row.id}", f"File: {printable(row.file_name or '')}",
             f"Type: {printable(row.data_source_type or '')}",
-            f"Status: {printable(row.status or '')}",
+            f"Status: {read_status(row).label(printable)}",
             f"Warnings: {len(row.warnings)}", f"Errors: {len(row.errors)}",
         ])
 

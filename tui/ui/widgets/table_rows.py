@@ -22,7 +22,7 @@ from tui.core.statuses import (
     CHECKING_WORD,
     StatusKind,
     awaits_first_answer,
-    status_kind,
+    read_status,
     status_symbol,
 )
 from tui.core.untrusted import printable
@@ -104,8 +104,9 @@ def _clean(value: object) -> str:
 
 def make_entry(row: ConversionRow) -> RowEntry:
     """Prepare ``row`` for display: every server string goes through printable()."""
-    kind = StatusKind.NOT_FOUND if row.not_found else status_kind(row.status)
-    word = "not found" if row.not_found else _clean(row.status)
+    reading = read_status(row)
+    kind = reading.kind
+    word = reading.label(_clean)
     file, type_, note = _clean(row.file_name), _clean(row.data_source_type), _clean(row.note)
     uploaded = parse_upload_date(row.upload_date)
     id_text = str(row.id)

@@ -9,6 +9,12 @@ hammering the API:
   steady request rate follows the *active* rows. Active rows that want the
   whole budget do not starve them: a settled row that has waited longer than
   the next active one goes first, within that share.
+* New IDs, never checked yet, are checked oldest first. While active rows are due
+  too, new ones get ``new_share`` of the requests (about a quarter) and no more, so a
+  paste of 10,000 IDs delays active rows only as far as losing that share does; with
+  no active row due they may use the whole budget. IDs an upload had accepted
+  (:meth:`PollScheduler.uploaded`) exist now, whatever an earlier check said: they
+  are checked at once.
 * Requests go out through a token bucket (``request_budget`` per second) and
   at most ``concurrency`` at a time; one ID is never polled twice at once
   (its next poll is scheduled when the last one finishes). A stuck request
@@ -93,6 +99,8 @@ log = logging.getLogger(__name__)
 # Transport failures that always mean the link, not one request: nothing listens, or
 # no connection can be secured. Drops and timeouts are judged by recent answers instead.
 _LINK_REASONS = frozenset({"refused", "tls"})
+# Lanes whose rows backed off in a server's error spell are asked again when it ends.
+_PULLED_LANES = frozenset({Lane.ACTIVE, Lane.NEW})
 # Before the first answer, the latency assumed; a request counts as stuck once it is out
 # this many times longer than answers typically take (and at least an interval).
 _FIRST_LATENCY_GUESS = 0.25
@@ -134,6 +142,11 @@ class PollScheduler:
         budget = settings.request_budget
         self._bucket = TokenBucket(budget, min(budget / 4, settings.concurrency), now)
         self._settled_bucket = TokenBucket(settings.settled_rate, 1.0, now)
+        # New IDs' turn while active rows are due too: each active request adds a part,
+        # a new one spends a whole (a share of requests, so it holds for any budget and
+        # for the connections too; capped at one, so it never saves up a burst).
+        self._new_credit = 1.0
+        self._new_credit_step = settings.new_share / (1.0 - settings.new_share)
         self._ramp = RecoveryRamp(max(1.0, min(budget * settings.settled_share,
                                                 float(settings.concurrency))))
         self._tasks: set[asyncio.Task[None]] = set()
@@ -274,13 +287,28 @@ class PollScheduler:
         self._poke()
 
     def watch(self, ids: Iterable[int]) -> None:
-        """Start polling ``ids``; new ones are checked at once (active priority)."""
+        """Start polling ``ids``; new ones join the new lane (oldest first: at once,
+        unless thousands came before them)."""
         now = self._clock()
         for conversion_id in ids:
             if conversion_id not in self._queue:
                 slot = self._queue.add(conversion_id)
-                self._queue.schedule(slot, Lane.ACTIVE, now)
+                slot.new = True
+                self._queue.schedule(slot, Lane.NEW, now)
         self._poke()
+
+    def uploaded(self, ids: Iterable[int]) -> None:
+        """``ids`` were accepted by an upload: they exist now, whatever an earlier check
+        said. Watch them and check them at once, ahead of the new and settled lanes: a row
+        "not found" before the upload leaves that lane now. A check in flight may bring
+        an answer from before the upload: the row is asked again when it returns."""
+        wanted = list(ids)
+        for conversion_id in wanted:
+            slot = self._queue.add(conversion_id)
+            # Known to exist and to be at its start: an active row from now on.
+            slot.new = slot.settled = False
+            slot.ask_again = slot.in_flight
+        self.refresh(wanted)
 
     def unwatch(self, ids: Iterable[int]) -> None:
         """Stop polling ``ids``; answers still on their way are dropped."""
@@ -327,7 +355,8 @@ class PollScheduler:
             gone = row.not_found or row.deleted_at is not None
             slot.expect_deletion = row.delete_requested_at is not None and not gone
             if row.last_checked is None:
-                self._queue.schedule(slot, Lane.ACTIVE, now)
+                slot.new = True
+                self._queue.schedule(slot, self._home_lane(slot), now)
             elif (gone or is_settled(row.status)) and not slot.expect_deletion:
                 slot.settled = True
                 # Spread the first re-checks over a whole settled interval so that
@@ -359,7 +388,7 @@ class PollScheduler:
             rate = self._ramp.ceiling(now, settings.request_budget)
             if rate != self._bucket.rate:
                 self._bucket.set_rate(rate, now)
-            slot, wait = self._choose(now)
+            slot, wait, contended = self._choose(now)
             if slot is None:
                 return wait
             token_wait = self._bucket.wait_time(now)
@@ -370,16 +399,22 @@ class PollScheduler:
             self._bucket.take(now)
             if lane is Lane.SETTLED:
                 self._settled_bucket.take(now)
+            elif contended:
+                self._new_credit = (self._new_credit - 1.0 if lane is Lane.NEW else
+                                    min(1.0, self._new_credit + self._new_credit_step))
             self._launch(slot, lane, probe=False)
 
-    def _choose(self, now: float) -> tuple[PollSlot | None, float | None]:
-        """The slot to poll next, or (None, seconds until one is due)."""
+    def _choose(self, now: float) -> tuple[PollSlot | None, float | None, bool]:
+        """The slot to poll next, or (None, seconds until one is due); the flag says new
+        and active rows were both due (the new IDs' share decided which goes)."""
         queue = self._queue
         refresh = queue.head(Lane.REFRESH)
         automatic = not self._paused
         active = queue.head(Lane.ACTIVE) if automatic else None
+        new = queue.head(Lane.NEW) if automatic else None
         settled = queue.head(Lane.SETTLED) if automatic else None
         active_due = active is not None and active.due <= now
+        new_due = new is not None and new.due <= now
         # Rows that keep timing out get a few slots of their own and no more.
         slow = queue.head(Lane.SLOW) if (
             self._slow_in_flight < self._settings.slow_slots) else None
@@ -390,11 +425,11 @@ class PollScheduler:
             # whole interval late goes first.
             if active_due and active is not None and (
                     now - active.due > self._settings.interval):
-                return active, None
-            return refresh, None
+                return active, None, False
+            return refresh, None, False
         if slow is not None and slow.due <= now and not (
                 active_due and active is not None and active.due < slow.due):
-            return slow, None
+            return slow, None, False
         settled_wait = None if settled is None else max(
             settled.due - now, self._settled_bucket.wait_time(now))
         if active_due and active is not None:
@@ -402,8 +437,12 @@ class PollScheduler:
             # a settled row that has waited longer goes first, within its own share.
             if settled is not None and settled_wait is not None and settled_wait <= 0 and (
                     settled.due < active.due):
-                return settled, None
-            return active, None
+                return settled, None, False
+            # New IDs (a paste of thousands) keep moving, within their share and no more:
+            # the active rows keep the rest, so they are never late by much.
+            if new_due and self._new_credit >= 1.0 - 1e-9:
+                return new, None, True
+            return active, None, new_due
         waits: list[float] = []
         if active is not None:
             waits.append(active.due - now)
@@ -411,9 +450,13 @@ class PollScheduler:
             waits.append(max(slow.due - now, 0.0))
         if settled is not None and settled_wait is not None:
             if settled_wait <= 0:
-                return settled, None
+                return settled, None, False  # within its share, even with new IDs waiting
             waits.append(max(settled_wait, 0.0005))
-        return None, (min(waits) if waits else None)
+        if new is not None:
+            if new_due:
+                return new, None, False  # nothing active is due: the whole budget
+            waits.append(new.due - now)
+        return None, (min(waits) if waits else None), False
 
     def _dispatch_probe(self, now: float) -> float | None:
         if self._probe_in_flight or self._paused:
@@ -432,7 +475,7 @@ class PollScheduler:
         if slot is None:
             return None  # nothing to probe with until watch()
         self._probe_id = slot.id
-        lane = slot.lane if slot.queued else (Lane.SETTLED if slot.settled else Lane.ACTIVE)
+        lane = slot.lane if slot.queued else self._home_lane(slot)
         self._queue.unschedule(slot)
         self._probe_in_flight = True
         self._launch(slot, lane, probe=True)
@@ -579,6 +622,7 @@ class PollScheduler:
         if slot.expect_deletion and status_kind(status) is StatusKind.DELETED:
             slot.expect_deletion = False
         slot.settled = is_settled(status)
+        slot.new = False
         self._row_recovered(slot)
         self._add_result(PollResult(id=slot.id, checked_at=self._wall(), envelope=envelope,
                                     problem=None, not_found=False))
@@ -597,25 +641,42 @@ class PollScheduler:
         """An answer the key was allowed to have: earlier refusals were about their rows."""
         self._refusals.answered(slot.id, self._client_generation)
 
+    @staticmethod
+    def _home_lane(slot: PollSlot) -> Lane:
+        """Where ``slot`` waits between checks: by what its last answer said."""
+        if slot.expect_deletion:
+            return Lane.ACTIVE
+        if slot.settled:
+            return Lane.SETTLED
+        return Lane.NEW if slot.new else Lane.ACTIVE
+
     def _lane_for(self, slot: PollSlot, lane: Lane) -> Lane:
         """``lane``, or the slow lane for a slow row (and back home for one that is not)."""
         if slot.slow:
             return Lane.SLOW
         if lane is Lane.SLOW:
-            return Lane.SETTLED if slot.settled and not slot.expect_deletion else Lane.ACTIVE
+            return self._home_lane(slot)
         return lane
 
     def _reschedule(self, slot: PollSlot, delay: float | None = None) -> None:
-        settled = slot.settled and not slot.expect_deletion
-        lane = self._lane_for(slot, Lane.SETTLED if settled else Lane.ACTIVE)
+        now = self._clock()
+        if slot.ask_again:
+            # Sent before an upload made it: what came back may be out of date.
+            slot.ask_again = False
+            self._queue.schedule(slot, self._lane_for(slot, Lane.REFRESH), now)
+            return
+        home = self._home_lane(slot)
         if delay is None:
-            delay = (jittered(self._settings.settled_interval, self._rng, 0.1) if settled
-                     else self._settings.interval)
-        self._queue.schedule(slot, lane, self._clock() + delay)
+            delay = (jittered(self._settings.settled_interval, self._rng, 0.1)
+                     if home is Lane.SETTLED else self._settings.interval)
+        self._queue.schedule(slot, self._lane_for(slot, home), now + delay)
 
     def _requeue(self, slot: PollSlot, lane: Lane, due: float) -> None:
-        """Put ``slot`` back where it was, unchanged (the failure was not its fault)."""
+        """Put ``slot`` back where it was, unchanged (the failure was not its fault). A
+        new ID keeps its place in line (it was due when it was added)."""
         if self._watched(slot):
+            if lane is Lane.NEW:
+                due = min(due, slot.due)
             self._queue.schedule(slot, self._lane_for(slot, lane), due)
 
     def _not_slow(self, slot: PollSlot) -> None:
@@ -670,6 +731,7 @@ class PollScheduler:
             self._key_works(slot)
             slot.expect_deletion = False
             slot.settled = True
+            slot.new = False
             self._row_recovered(slot)
             self._add_result(PollResult(id=slot.id, checked_at=self._wall(), envelope=None,
                                         problem=None, not_found=True))
@@ -721,10 +783,10 @@ class PollScheduler:
         # them). One that fails again keeps its doubling backoff (it is marked pulled).
         for conversion_id in list(self._spell.backed_off):
             backed = self._queue.get(conversion_id)
-            if backed is not None and backed.queued and backed.lane is Lane.ACTIVE and (
+            if backed is not None and backed.queued and backed.lane in _PULLED_LANES and (
                     backed.due > now):
                 backed.pulled = True
-                self._queue.schedule(backed, Lane.ACTIVE, now)
+                self._queue.schedule(backed, backed.lane, now)
 
     def _handle_transport(self, slot: PollSlot, lane: Lane, error: TransportError,
                           probe: bool) -> None:

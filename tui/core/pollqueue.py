@@ -1,9 +1,11 @@
 """The poller's one scheduling structure: every watched ID, and when it is next due.
 
-Each ID has a :class:`PollSlot`. A slot waits in one of four lanes, each a heap
-ordered by due time: explicit refreshes first, then active conversions, then
-settled ones (background), and the slow lane: rows whose checks keep timing out,
-which the scheduler lets hold only a small share of its connections.
+Each ID has a :class:`PollSlot`. A slot waits in one of five lanes, each a heap
+ordered by due time: explicit refreshes first, then active conversions, then new
+IDs never checked yet (due when they were added, so oldest first; the scheduler
+gives them a bounded share of the budget while active rows are due), then settled
+ones (background), and the slow lane: rows whose checks keep timing out, which
+the scheduler lets hold only a small share of its connections.
 Rescheduling pushes a fresh heap entry and bumps the slot's generation, so stale
 entries are skipped when they surface instead of being searched for and removed
 (O(log n) per change, never O(n)).
@@ -25,8 +27,9 @@ class Lane(IntEnum):
 
     REFRESH = 0
     ACTIVE = 1
-    SETTLED = 2
-    SLOW = 3  # checks keep timing out: a small share of the concurrency, whatever the status
+    NEW = 2  # never answered yet (a paste of thousands): oldest first, a share of the budget
+    SETTLED = 3
+    SLOW = 4  # checks keep timing out: a small share of the concurrency, whatever the status
 
 
 @dataclass(slots=True, eq=False)
@@ -46,6 +49,8 @@ class PollSlot:
     timeouts: int = 0  # consecutive checks that timed out while others answered
     slow: bool = False  # in the slow lane until its next HTTP answer
     refresh_wanted: bool = False  # a slow row asked for by refresh(): served while paused
+    new: bool = False  # no answer about it yet: it waits in the new lane
+    ask_again: bool = False  # an answer in flight may be stale (an upload made it): ask again
 
 
 # (due, sequence, slot, generation); the sequence keeps equal due times in FIFO order
@@ -54,7 +59,7 @@ _Entry = tuple[float, int, PollSlot, int]
 
 
 class PollQueue:
-    """Watched IDs in four due-time heaps (see the module docstring)."""
+    """Watched IDs in five due-time heaps (see the module docstring)."""
 
     def __init__(self) -> None:
         self._slots: dict[int, PollSlot] = {}

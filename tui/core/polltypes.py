@@ -59,6 +59,9 @@ class PollSettings:
     concurrency: int = 8  # requests in flight at most
     request_budget: float = 20.0  # requests per second at most (math.inf: no limit)
     settled_share: float = 0.1  # share of the budget settled re-checks may use (>= 1 req/s)
+    # Share of the requests new, never-checked IDs may take while active rows are due (a
+    # paste of 10,000 must not starve them); with no active row due they may use them all.
+    new_share: float = 0.25
     max_backoff: float = 300.0  # longest wait after repeated errors of one ID
     # Longest wait between probes while offline; the poll interval caps it too, so
     # recovery after an outage never waits longer than one interval for the next probe.
@@ -86,6 +89,8 @@ class PollSettings:
             raise ValueError("concurrency must be at least 1")
         if not 0 < self.settled_share <= 1:
             raise ValueError("settled_share must be in (0, 1]")
+        if not 0 < self.new_share < 1:
+            raise ValueError("new_share must be in (0, 1)")
         if self.flush_interval < 0 or self.flush_batch < 1:
             raise ValueError("flush_interval must be >= 0 and flush_batch >= 1")
         if self.slow_after < 1 or not 0 < self.slow_share <= 1:

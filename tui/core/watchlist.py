@@ -398,8 +398,9 @@ class Watchlist:
         """Watch ``ids``; returns those that were not watched yet, in the order given.
 
         An ID unwatched before comes back as it was kept: its note, its last known
-        data, its first-seen time and its history (``note`` is used only where the
-        kept row has none).
+        data, its first-seen time and its history. ``note`` goes on every row of
+        ``ids`` that has none, watched already or not (an upload's note reaches an ID
+        pasted from a ticket before the upload made it).
         """
         wanted = _checked_ids(ids)
         first_seen = at if at is not None else time.time()
@@ -415,11 +416,11 @@ class Watchlist:
                 conn.execute(f"DELETE FROM unwatched WHERE {_IN_IDS}", (payload,))
                 if note:
                     conn.execute(f"UPDATE watched SET note = ? WHERE note IS NULL AND {_IN_IDS}",
-                                 (note, payload))
+                                 (note, json.dumps(wanted)))
                 conn.executemany(
                     "INSERT OR IGNORE INTO watched (id, first_seen, note) VALUES (?, ?, ?)",
                     [(value, first_seen, note or None) for value in added])
-            self._refresh(added)
+            self._refresh(wanted if note else added)
         return added
 
     def remove(self, ids: Iterable[int], *, at: float | None = None) -> int:

@@ -226,7 +226,7 @@ class TriageScreen(Screen[None]):
             self._unwatched.difference_update(ids)
             self._reload_rows(ids)
             if scheduler is not None:
-                scheduler.watch(ids)
+                scheduler.uploaded(ids)  # they exist now: checked at once, even if "not found"
             self._refresh_counts()
 
         await self.app.push_screen_wait(UploadModal(

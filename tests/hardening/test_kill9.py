@@ -229,7 +229,10 @@ def test_kill_9_while_polling_keeps_every_row_and_consistent_history(
                 "(SELECT rowid FROM status_history WHERE id = h.id "
                 "ORDER BY seen_at DESC, rowid DESC LIMIT 1)")}
         assert orphans == 0
-        assert len(newest) >= 40  # rows with a recorded history by now
+        # Rows with a recorded history by now. Not one per entry: rows never checked get
+        # a quarter of the requests while checked (active) ones are due, and each of
+        # those re-checks records a change too (issue 12's scheduling by urgency).
+        assert len(newest) >= 10
         for conversion_id, row in rows.items():
             if conversion_id in newest:
                 assert (row.status, row.last_changed) == newest[conversion_id], conversion_id

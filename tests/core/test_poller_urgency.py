@@ -3,7 +3,7 @@ IDs an upload made leave the not-found lane at once.
 
 The scheduling tests run a FakeSource in virtual time (see
 ``test_poller_unit.VirtualClock``): every gap below is exact, so the bounds are the
-promise itself (two intervals), not a allowance for a slow machine. The upload test runs
+promise itself (two intervals), not an allowance for a slow machine. The upload test runs
 against the real sandbox.
 """
 

@@ -53,8 +53,8 @@ class FlowPace:
     processing: tuple[float, float] = (4.0, 15.0)
     failure_rate: float = 0.15
     #: Share of arrivals that hang in Queued or Processing for ``stuck_for`` seconds.
-    stuck_rate: float = 0.06
-    stuck_for: tuple[float, float] = (150.0, 420.0)
+    stuck_rate: float = 0.04
+    stuck_for: tuple[float, float] = (120.0, 300.0)
     #: Chance, per arrival, that the colleague also deletes one settled conversion.
     delete_rate: float = 0.25
     #: Conversions not being deleted, at most; beyond it the oldest settled ones are deleted.

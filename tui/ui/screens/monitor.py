@@ -310,6 +310,9 @@ class MonitorScreen(TriageScreen):
         rows = [row for row in update.rows if row.id not in self._unwatched]
         if rows:
             self.table.upsert(rows)
+        if update.removed:  # unwatched elsewhere (another window, the demo's colleague)
+            self.table.remove_rows(update.removed)
+            self._counts_dirty = True
         banner = self.query_one(ConnectivityBanner)
         banner.connectivity = update.connectivity
         state = update.connectivity.state

@@ -128,7 +128,9 @@ class MonitorScreen(TriageScreen):
         yield Tabs(*[Tab(f"{v.label} 0", id=f"view-{v.key}") for v in VIEWS], id="views")
         yield Input(placeholder="filter: ID, file, type, status, note (enter keeps, esc clears)",
                     id="filter")
-        yield ConversionsTable(id="table", poll_interval=self.session.profile.poll_interval)
+        profile = self.session.profile
+        yield ConversionsTable(id="table", poll_interval=profile.poll_interval,
+                               settled_interval=profile.settled_interval)
         yield Static("", id="hint", markup=False)  # below the table, above the footer
         yield KeysFooter()
 

@@ -222,8 +222,7 @@ async def test_key_absent_from_screenshots_toasts_clipboard_exports_and_database
     shots = tmp_path / "shots"
     shots.mkdir()
     async with app.run_test(size=(140, 40)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, KeyPromptModal), timeout=20,
-                       what="the key prompt")
+        await wait_for(pilot, lambda: isinstance(app.screen, KeyPromptModal), what="the key prompt")
         await pilot.press(*CANARY)
         typed = app.screen.query_one(Input)
         assert typed.value == CANARY and typed.password  # typed, and drawn hidden
@@ -237,15 +236,14 @@ async def test_key_absent_from_screenshots_toasts_clipboard_exports_and_database
 
         await wait_for(pilot, lambda: isinstance(app.screen, MonitorScreen)
                        and all(getattr(rows().get(i), "status", None) for i in (done, failing)),
-                       timeout=20, what="polled with the typed key")
+                       what="polled with the typed key")
         screen = app.screen
         assert isinstance(screen, MonitorScreen)
         await wait_for(pilot, lambda: "Dana" in screen.query_one(MonitorHeader).render().plain,
                        what="the header names the key's owner")
         state.set_status(failing, "Failed", frozen=True)
         await wait_for(pilot, lambda: any("failed" in str(n.message)
-                                          for n in app._notifications), timeout=20,
-                       what="the failure toast")
+                                          for n in app._notifications), what="the failure toast")
         app.save_screenshot(str(shots / "polling.svg"))
         header = screen.query_one(MonitorHeader).render().plain
         assert "…-KEY" in header and "session only" in header, header
@@ -273,8 +271,7 @@ async def test_key_absent_from_screenshots_toasts_clipboard_exports_and_database
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDeleteModal),
                        what="the confirmation")
         await pilot.press("tab", "enter")
-        await wait_for(pilot, lambda: len(session.audit.entries()) == 1, timeout=20,
-                       what="the delete audited")
+        await wait_for(pilot, lambda: len(session.audit.entries()) == 1, what="the delete audited")
         toasts = [str(n.message) for n in app._notifications]
         for text in (*copies, *toasts):
             assert_no_secret(text, "a copy or a toast")

@@ -3,12 +3,11 @@
 ``monitor_session`` builds a :class:`MonitorSession` on ``AppPaths.under(tmp_path)`` for a
 profile pointing at the ``sandbox`` fixture's server, with a short poll interval so
 changes arrive within a test. :func:`wait_for` polls a condition between Pilot pauses
-instead of sleeping a fixed time.
+instead of sleeping a fixed time, with the one generous bound of ``tests.waiting``.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -17,6 +16,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
+from tests.waiting import Describe, until
 from tui.core.credentials import ApiKey
 from tui.core.paths import AppPaths
 from tui.core.session import MonitorSession
@@ -27,14 +27,18 @@ POLL_INTERVAL = 0.2
 """Seconds between polls of an active conversion in UI tests: quick, yet not a flood."""
 
 
-async def wait_for(pilot: Pilot[Any], condition: Callable[[], object], timeout: float = 5.0,
-                   what: str = "condition") -> None:
-    """Let the app run until ``condition()`` is true; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for: {what}")
-        await pilot.pause(0.02)
+async def wait_for(pilot: Pilot[Any], condition: Callable[[], object],
+                   what: Describe = "condition", *, bound: float | None = None) -> None:
+    """Let the app run until ``condition()`` is true (see :func:`tests.waiting.until`).
+
+    ``what`` says what was awaited; a callable is called only if the wait fails, so it
+    can show what was actually there. The screen in front is added to the message.
+    """
+    def describe() -> str:
+        said = what() if callable(what) else what
+        return f"{said} (screen in front: {type(pilot.app.screen).__name__})"
+
+    await until(condition, describe, pause=lambda: pilot.pause(0.02), bound=bound)
 
 
 class SessionFactory(Protocol):

@@ -192,7 +192,7 @@ async def test_live_status_change_keeps_the_cursor_on_its_conversion(
         # Frozen until now (a slow machine must not see it move early).
         state.unfreeze(moving)
         state.advance(60)  # Queued 3 s + Processing 20 s: Failed by now
-        await wait_for(pilot, lambda: status_of(app, moving) == "Failed", timeout=5,
+        await wait_for(pilot, lambda: status_of(app, moving) == "Failed",
                        what="the change reaches the table")
         await pilot.pause()
         assert grid.cursor_id == moving
@@ -207,7 +207,7 @@ async def test_live_status_change_keeps_the_cursor_on_its_conversion(
         # Toasts for changes are gathered for a few seconds, then shown together.
         await wait_for(pilot, lambda: any("moving.csv failed" in message
                                           for _, message in notices(app)),
-                       timeout=6, what="the failure toast")
+                       what="the failure toast")
 
 
 async def test_sort_filter_and_views_from_the_keyboard(
@@ -378,8 +378,7 @@ async def test_offline_recovers_by_itself(
         finally:
             await asyncio.to_thread(sandbox.start)
         # The first probe waits about offline_probe_min (1 s, jittered).
-        await wait_for(pilot, lambda: banner_text(app) == "", timeout=6,
-                       what="the probe brings it back")
+        await wait_for(pilot, lambda: banner_text(app) == "", what="the probe brings it back")
 
 
 async def test_rotated_key_brings_back_the_key_prompt(
@@ -395,7 +394,7 @@ async def test_rotated_key_brings_back_the_key_prompt(
         # The key is rotated on the server while the app polls (no restart).
         sandbox.api_key = new_key
         await wait_for(pilot, lambda: key_prompt_shown(app),
-                       timeout=8, what="the key prompt")
+                       what="the key prompt")
         why = str(app.screen.query_one("#why", Static).render())
         assert "401" in why and "enter a new key" in why, why
         assert "refused the API key" in banner_text(app)
@@ -472,7 +471,7 @@ async def test_hostile_server_text_renders_literally(
         header = header_text(app)
         assert "[red]Mallory[/]␛]0;pwned␇" in header and "<U+202E>redli" in header
         await wait_for(pilot, lambda: any(severity == "error" for severity, _ in notices(app)),
-                       timeout=6, what="the failure toast (gathered for a few seconds)")
+                       what="the failure toast (gathered for a few seconds)")
         failed = [m for severity, m in notices(app) if severity == "error"]
         assert failed and "[/]␛[31m<U+202E>invoice[b].csv␀" in failed[0], failed
         for text in (line, weird, header, *failed):
@@ -515,8 +514,7 @@ async def test_cancelled_401_prompt_p_asks_for_a_key(
         await wait_for(pilot, lambda: isinstance(app.screen, MonitorScreen), what="cancelled")
         assert "refused the API key" in banner_text(app)
         await pilot.press("p")
-        await wait_for(pilot, lambda: key_prompt_shown(app), timeout=2,
-                       what="p asks for a new key")
+        await wait_for(pilot, lambda: key_prompt_shown(app), what="p asks for a new key")
 
 
 async def test_rows_leave_the_active_view_and_the_filter_when_their_status_moves_on(
@@ -579,8 +577,7 @@ async def test_rate_limit_banner_comes_and_goes(
         # One banner for the whole app, and rows keep their data (no per-row errors).
         assert all(status_of(app, i) == "Processing" for i in ids)
         state.faults.clear()
-        await wait_for(pilot, lambda: banner_text(app) == "", timeout=5,
-                       what="the banner goes after the hold")
+        await wait_for(pilot, lambda: banner_text(app) == "", what="the banner goes after the hold")
         before = state.request_count
         await wait_for(pilot, lambda: state.request_count > before + 3, what="polling again")
 

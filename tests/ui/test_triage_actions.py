@@ -288,7 +288,7 @@ async def test_inspect_stays_responsive_with_ten_thousand_warnings(
     app = ConversionsApp(session)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: len(getattr(table(app).rows.get(conv), "warnings", ()))
-                       == 10_000, timeout=10, what="10,000 warnings polled")
+                       == 10_000, what="10,000 warnings polled")
         await pilot.press("enter")
         modal: InspectModal = await on_screen(pilot, InspectModal)
         tabs = modal.query_one(TabbedContent)
@@ -1029,14 +1029,14 @@ async def test_pressing_d_again_does_not_cancel_a_running_bulk_delete(
         await pilot.press("d")  # changes their mind at once:
         await on_screen(pilot, ConfirmDeleteModal)
         await pilot.press("escape")  # nothing more to delete
-        await wait_for(pilot, lambda: len(session.audit.entries()) == 8, timeout=2,
-                       what="every ID of the first delete audited")
+        await wait_for(pilot, lambda: len(session.audit.entries()) == 8,
+                       what=lambda: f"every ID audited ({len(session.audit.entries())} of 8)")
         assert [deletes_of(sandbox, i) for i in ids] == [1] * 8
         assert {e.outcome for e in session.audit.entries()} == {"requested"}
         # The summary toast follows the last audit entry (after the batch returns).
         await wait_for(pilot, lambda: any(m.startswith("8 marked for deletion")
                                           for m in notices(app)),
-                       timeout=2, what="the summary toast")
+                       what="the summary toast")
 
 
 def test_the_overview_shows_the_first_three_errors_and_counts_the_rest() -> None:

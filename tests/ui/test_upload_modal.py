@@ -112,7 +112,7 @@ async def type_text(pilot: Pilot[Any], text: str) -> None:
 async def send_and_wait(pilot: Pilot[Any], modal: UploadModal) -> UploadOutcome:
     """Press Send and let the upload finish."""
     await pilot.press("ctrl+s")
-    await wait_for(pilot, lambda: modal.stage == "results", timeout=15, what="the results")
+    await wait_for(pilot, lambda: modal.stage == "results", what="the results")
     assert modal.outcome is not None
     return modal.outcome
 
@@ -315,12 +315,11 @@ async def test_cancel_stops_after_the_batch_in_flight(
         modal = app.modal
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: modal.stage == "sending", what="sending")
-        await wait_for(pilot, lambda: len(app.accepted) >= 1, timeout=10,
-                       what="a first batch answered")
+        await wait_for(pilot, lambda: len(app.accepted) >= 1, what="a first batch answered")
         await pilot.press("escape")  # while sending, escape asks first
         await wait_for(pilot, lambda: isinstance(app.screen, QuestionModal), what="question")
         app.screen.query_one("#yes", Button).press()
-        await wait_for(pilot, lambda: modal.stage == "results", timeout=10, what="results")
+        await wait_for(pilot, lambda: modal.stage == "results", what="results")
         outcome = modal.outcome
         assert outcome is not None and outcome.stopped_by == "cancel"
         posts = sandbox.state.stats.by_route[POSTS]

@@ -25,24 +25,28 @@ Describe = str | Callable[[], object]
 
 def _message(describe: Describe, bound: float) -> str:
     said = describe() if callable(describe) else describe
-    return f"still not true after {bound:g} s (TEST_WAIT_BOUND): {said}"
+    return f"still not true after {bound:g} s: {said}"
 
 
 async def until(condition: Callable[[], object], describe: Describe, *,
                 pause: Callable[[], Awaitable[object]] | None = None,
-                bound: float | None = None) -> None:
-    """Return once ``condition()`` is true; fail after the bound with ``describe()``.
+                bound: float | None = None,
+                clock: Callable[[], float] = time.monotonic) -> float:
+    """Return once ``condition()`` is true (the ``clock`` time it was seen true); fail
+    after the bound with ``describe()``.
 
     ``pause`` lets the code under test run between checks: a Pilot's
     ``lambda: pilot.pause(0.02)`` so Textual processes its messages, else a short
-    ``asyncio.sleep``.
+    ``asyncio.sleep``. A test in virtual time passes its loop's clock (and a bound in
+    virtual seconds), so the wait costs no real time.
     """
     limit = WAIT_BOUND if bound is None else bound
-    deadline = time.monotonic() + limit
+    deadline = clock() + limit
     while not condition():
-        if time.monotonic() > deadline:
+        if clock() > deadline:
             raise AssertionError(_message(describe, limit))
         await (pause() if pause is not None else asyncio.sleep(0.01))
+    return clock()
 
 
 def until_sync(condition: Callable[[], object], describe: Describe, *,

@@ -22,6 +22,7 @@ from tui.core.paths import AppPaths
 from tui.core.session import MonitorSession
 from tui.core.settings import AppConfig, ProfileSettings
 from tui.sandbox.runner import SandboxServer
+from tui.ui.screens.monitor import MonitorScreen
 
 POLL_INTERVAL = 0.2
 """Seconds between polls of an active conversion in UI tests: quick, yet not a flood."""
@@ -39,6 +40,30 @@ async def wait_for(pilot: Pilot[Any], condition: Callable[[], object],
         return f"{said} (screen in front: {type(pilot.app.screen).__name__})"
 
     await until(condition, describe, pause=lambda: pilot.pause(0.02), bound=bound)
+
+
+async def quiet_window(pilot: Pilot[Any], seconds: float = 0.5) -> None:
+    """Let the app run ``seconds`` in which the test expects NOTHING to happen.
+
+    A check that something does not happen (no request while paused, nothing retried)
+    has no condition to wait for, so it watches for a while. This never waits for
+    something to happen (use :func:`wait_for`); on a loaded machine the window only
+    sees less, it cannot fail a correct app.
+    """
+    await pilot.pause(seconds)
+    await pilot.pause()
+
+
+async def polls_settled(pilot: Pilot[Any]) -> None:
+    """After ``p``: wait until no poll is on the wire (one sent before may still land)."""
+    def in_flight() -> int:
+        screen = next(s for s in pilot.app.screen_stack if isinstance(s, MonitorScreen))
+        scheduler = screen.scheduler
+        assert scheduler is not None and scheduler.paused, "polls_settled needs p first"
+        return scheduler.stats.in_flight
+
+    await wait_for(pilot, lambda: in_flight() == 0,
+                   lambda: f"no poll in flight ({in_flight()} are)")
 
 
 class SessionFactory(Protocol):

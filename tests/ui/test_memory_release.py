@@ -4,6 +4,7 @@ young garbage less often."""
 from __future__ import annotations
 
 import gc
+import time
 import weakref
 
 import pytest
@@ -49,7 +50,9 @@ async def test_removed_toasts_do_not_stay_in_memory(
     # Textual memoises a colour pair per widget's styles cache (Textualize/textual#6665):
     # every toast shown all day would stay, lines and all, without the periodic clear.
     monkeypatch.setattr(tui.ui.app, "MEMORY_RELEASE_EVERY", 0.05)
-    monkeypatch.setattr(tui.ui.app, "release_free_memory", lambda: True)
+    releases: list[float] = []
+    monkeypatch.setattr(tui.ui.app, "release_free_memory",
+                        lambda: releases.append(time.monotonic()) is None)
     app = ConversionsApp(monitor_session())
     async with app.run_test(size=(100, 30), notifications=True) as pilot:
         kept: list[weakref.ref[object]] = []
@@ -63,6 +66,7 @@ async def test_removed_toasts_do_not_stay_in_memory(
         app.notify("later", timeout=0.3)
         await wait_for(pilot, lambda: bool(app.screen.query(Toast)), what="a later toast")
         await wait_for(pilot, lambda: not app.screen.query(Toast), what="it went too")
-        await pilot.pause(0.2)  # a release or two
+        gone = len(releases)
+        await wait_for(pilot, lambda: len(releases) >= gone + 2, what="two releases after")
         gc.collect()
         assert kept and all(ref() is None for ref in kept)

@@ -10,7 +10,7 @@ import pytest
 from keyring.backends.fail import Keyring as FailKeyring
 from textual.widgets import Static, Tab, Tabs
 
-from tests.ui.conftest import SessionFactory, wait_for
+from tests.ui.conftest import SessionFactory, quiet_window, wait_for
 from tui.core.credentials import SERVICE
 from tui.sandbox.runner import SandboxServer
 from tui.ui.app import ConversionsApp
@@ -282,7 +282,7 @@ async def test_pause_stops_requests_and_resume_restarts_them(
         assert scheduler is not None and scheduler.paused
         await wait_for(pilot, lambda: scheduler.stats.in_flight == 0, what="nothing in flight")
         paused_at = state.request_count
-        await pilot.pause(4 * 0.2 + 0.3)  # several poll intervals
+        await quiet_window(pilot, 4 * 0.2 + 0.3)  # several poll intervals
         assert state.request_count == paused_at
         await pilot.press("p")
         assert "PAUSED" not in header_text(app)
@@ -312,7 +312,7 @@ async def test_view_tabs_are_not_relabelled_while_counts_stay_the_same(
         start = state.request_count
         await wait_for(pilot, lambda: state.request_count >= start + 6,
                        what="three more poll rounds")
-        await pilot.pause(0.3)
+        await pilot.pause()  # their answers drawn
         assert tab_labels(app)["view-active"] == "Active 2"
         assert relabels == []
 
@@ -351,7 +351,7 @@ async def test_offline_banner_and_recovery(
             # Frozen until now (a slow machine must not see it move early).
             state.unfreeze(moving)
             state.advance(60)  # meanwhile it completes on the server
-            await pilot.pause(0.5)
+            await quiet_window(pilot)
             assert status_of(app, moving) == "Queued"  # last known data kept
             assert "Queued" in row_text(app, moving)
         finally:
@@ -399,7 +399,7 @@ async def test_rotated_key_brings_back_the_key_prompt(
         assert "401" in why and "enter a new key" in why, why
         assert "refused the API key" in banner_text(app)
         stopped_at = state.request_count
-        await pilot.pause(0.6)
+        await quiet_window(pilot)
         assert state.request_count == stopped_at  # nothing is polled with a bad key
         # A wrong key typed at the prompt is refused again: the prompt comes back.
         await pilot.press(*"still-wrong-key", "enter")
@@ -494,7 +494,7 @@ async def test_cancelled_first_key_prompt_p_asks_again(
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, MonitorScreen), what="cancelled")
         assert any("Press p to enter one" in m for _, m in notices(app))
-        await pilot.pause(0.4)
+        await quiet_window(pilot)
         assert sandbox.state.request_count == 0
         await pilot.press("p")
         await wait_for(pilot, lambda: key_prompt_shown(app), what="p asks for the key again")

@@ -26,7 +26,7 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Input, Label, Static, TabbedContent, TextArea
 from textual.widgets._footer import FooterKey
 
-from tests.ui.conftest import SessionFactory, wait_for
+from tests.ui.conftest import SessionFactory, polls_settled, quiet_window, wait_for
 from tui.api.models import StatusEnvelope
 from tui.core.watchlist import PollResult, WatchedConversion
 from tui.sandbox.runner import SandboxServer
@@ -36,7 +36,6 @@ from tui.ui.screens.confirm_delete import ConfirmDeleteModal
 from tui.ui.screens.inspect import InspectModal, MessageList
 from tui.ui.screens.monitor import MonitorScreen
 from tui.ui.screens.text_prompt import QuestionModal, TextPromptModal
-from tui.ui.typeahead import WINDOW as TYPEAHEAD_WINDOW
 from tui.ui.widgets.conversions_table import ConversionsTable
 from tui.ui.widgets.monitor_header import MonitorHeader
 
@@ -354,7 +353,9 @@ async def read_confirmation(pilot: Pilot[Any]) -> ConfirmDeleteModal:
     """The confirmation as a person meets it: up, and read before a count is typed (text
     typed blind within the type-ahead window behind d is dropped on purpose)."""
     modal = await on_screen(pilot, ConfirmDeleteModal)
-    await pilot.pause(TYPEAHEAD_WINDOW)
+    app = pilot.app
+    assert isinstance(app, ConversionsApp)
+    await wait_for(pilot, lambda: not app.typeahead.active, what="the type-ahead window closed")
     return modal
 
 
@@ -397,7 +398,7 @@ async def test_single_delete_cancel_then_delete_until_deleted_and_purged(
         assert not modal.query("#count")  # one conversion: no count to type
         await pilot.press("enter")  # on Cancel
         await on_screen(pilot, MonitorScreen, "cancelled")
-        await pilot.pause(0.1)
+        await quiet_window(pilot)
         assert all_deletes(sandbox) == 0
         assert state.get(conv) is not None and state.get(conv).status == "Completed"
         assert session.audit.entries() == []
@@ -492,7 +493,7 @@ async def test_bulk_delete_needs_the_count_and_reports_refusals(
         assert all(state.get(i).status == "Processing" for i in busy)
         outcomes = {e.ids[0]: e.outcome for e in session.audit.entries()}
         assert outcomes == {**dict.fromkeys(busy, "refused"), **dict.fromkeys(done, "requested")}
-        await pilot.pause(0.3)
+        await quiet_window(pilot)
         assert all_deletes(sandbox) == 5  # nothing retried
 
 
@@ -513,7 +514,7 @@ async def test_delete_refused_says_why_and_is_not_retried(
                        and table(app).rows[conv].last_checked is not None, what="first poll")
         if case in ("401", "429"):
             await pilot.press("p")  # polls would meet the fault too
-            await pilot.pause(0.3)
+            await polls_settled(pilot)
             if case == "401":
                 sandbox.faults.update({"error_rate": 1.0, "error_status": 401})
             else:
@@ -530,7 +531,7 @@ async def test_delete_refused_says_why_and_is_not_retried(
         await wait_for(pilot, lambda: any(expected in m for m in notices(app)),
                        what=f"a toast saying {expected!r}")
         assert next(n for n in app._notifications if expected in n.message).severity == "error"
-        await pilot.pause(0.5)
+        await quiet_window(pilot)
         assert deletes_of(sandbox, conv) == 1  # nothing retried
         entries = session.audit.entries()
         assert [(e.action, e.ids) for e in entries] == [("delete", (conv,))]
@@ -752,7 +753,7 @@ async def test_read_only_hides_delete_and_sends_nothing(
         assert "Delete" not in footer and "Copy IDs" in footer
         assert "READ-ONLY" in screen.query_one(MonitorHeader).render().plain
         await pilot.press("d", "delete")
-        await pilot.pause(0.3)
+        await quiet_window(pilot)
         assert isinstance(app.screen, MonitorScreen)  # no confirmation either
         assert all_deletes(sandbox) == 0
         assert sandbox.state.get(conv) is not None
@@ -858,7 +859,7 @@ async def test_the_key_never_reaches_audit_exports_or_toasts(
         await confirm_single(pilot)
         await wait_for(pilot, lambda: status_of(app, gone) == "DeletionPending", what="deleting")
         await pilot.press("p")  # a refused key on delete (polls paused so they do not see it)
-        await pilot.pause(0.3)
+        await polls_settled(pilot)
         state.faults.update({"error_rate": 1.0, "error_status": 401})
         table(app).move_cursor(refused)
         await pilot.press("d")

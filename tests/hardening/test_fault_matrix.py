@@ -10,8 +10,11 @@ Each case switches one fault on for a few seconds, then off, and checks five pro
 - **budget**: requests sent during the fault stay within budget x window + burst (+ those
   in flight), never exceed what healthy polling would have sent (failing must not amplify
   traffic), and none go out with a refused key;
-- **recovery**: within two poll intervals (+1 s slack for a loaded machine) of the fault
-  clearing, every row has a fresh successful check and the banner is gone.
+- **recovery**: once the fault clears, every row gets a fresh successful check and the
+  banner goes. How soon (within two poll intervals, +1 s slack) is a timing limit: it is
+  judged only when the matrix is written (``CONVERSIONS_WRITE_RELIABILITY``, as
+  ``benchmarks/fault_matrix.py`` does), never in an ordinary test run, where a loaded
+  machine may take longer (it must still recover, within ``TEST_WAIT_BOUND``).
 
 The conversions are frozen on the sandbox, so their status cannot move while we check that
 the table keeps it. Every case writes its measurements into the fault matrix (conftest.py),
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -36,7 +40,8 @@ from textual.pilot import Pilot
 from textual.worker import WorkerState
 
 import tui.ui.app
-from tests.hardening.conftest import FaultMatrix, MatrixRow
+from tests.hardening.conftest import WRITE_ENV, FaultMatrix, MatrixRow
+from tests.waiting import WAIT_BOUND, until
 from tui.api.client import ConversionsClient
 from tui.api.errors import TransportError
 from tui.core.credentials import ApiKey
@@ -70,6 +75,8 @@ RAMP_TIME = math.log2(1 + ROWS * math.log(2) / RAMP_START)
 WINDOW = 1.5
 LATENCY = 5.0
 TEST_KEY = "test-key"
+# Recovery time is judged against its bound only in the matrix run (see the docstring).
+TIMED = os.environ.get(WRITE_ENV, "") not in ("", "0")
 ROTATED_KEY = "rotated-key-20261128"
 STATUSES = ("Uploaded", "Queued", "Processing")
 SIZE = (120, 36)
@@ -263,7 +270,7 @@ async def rotate_key(run: FaultRun) -> None:
     async with httpx.AsyncClient(base_url=run.server.base_url, timeout=5) as control:
         answer = await control.put("/_control/api-key", json={"key": ROTATED_KEY})
         answer.raise_for_status()
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + WAIT_BOUND
     while not (run.monitor.scheduler is not None and run.monitor.scheduler.stats.in_flight == 0
                and ConnectivityState.AUTH_FAILED.value in run.banner_states):
         if time.monotonic() > deadline:
@@ -275,7 +282,7 @@ async def rotate_key(run: FaultRun) -> None:
 
 async def type_new_key(run: FaultRun) -> None:
     """The user types the new key into the prompt (which must be up by now)."""
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + WAIT_BOUND
     while not isinstance(run.app.screen, KeyPromptModal) or not run.app.screen.query("#key"):
         if time.monotonic() > deadline:
             return  # the checks report the missing prompt
@@ -425,11 +432,13 @@ async def test_fault(case: FaultCase, sandbox: SandboxServer, tmp_path: Path,
     try:
         async with app.run_test(size=SIZE) as pilot:
             run = FaultRun(sandbox, app, pilot, truth)
-            settle_by = time.monotonic() + 10
-            while not run.recovered(0.0):
+            def first_polls_in() -> bool:
                 run.fresh_after.clear()
-                assert time.monotonic() < settle_by, "the first poll of every row never came"
-                await pilot.pause(0.05)
+                return run.recovered(0.0)
+
+            await until(first_polls_in, lambda: "the first poll of every row (rows: "
+                        f"{sorted(run.table_rows())}, banners seen: {run.banner_states})",
+                        pause=lambda: pilot.pause(0.05))
             run.sample()
             assert not run.data_changes, run.data_changes  # the table shows the truth
             toasts_before = len(app.toasts)
@@ -445,8 +454,9 @@ async def test_fault(case: FaultCase, sandbox: SandboxServer, tmp_path: Path,
             at_sandbox = sandbox.state.request_count - count_before
             by_app = run.requests_sent_by_app() - sent_before
 
-            recovery = await run.recovery_time(t_off, wall_off, cap=case.recovery_bound + 8)
-            await pilot.pause(0.1)
+            cap = case.recovery_bound + 8 if TIMED else WAIT_BOUND
+            recovery = await run.recovery_time(t_off, wall_off, cap=cap)
+            await pilot.pause()
             run.sample()
             alive = app.is_running and run.poller_running()
             toasts = app.toasts[toasts_before:]
@@ -544,7 +554,7 @@ def one_place_problem(case: FaultCase, run: FaultRun, measured: Measured) -> str
 def recovery_problem(case: FaultCase, run: FaultRun, measured: Measured) -> str | None:
     """Why recovery took too long, with what held the late rows back (None when in time)."""
     bound, recovery = case.recovery_bound, measured.recovery
-    if recovery is not None and recovery <= bound:
+    if recovery is not None and (recovery <= bound or not TIMED):
         return None
     late = {i: run.fresh_after.get(i) for i in run.truth
             if run.fresh_after.get(i) is None or run.fresh_after[i] > bound}
@@ -618,12 +628,10 @@ async def test_banner_cause_reads_as_one_sentence(sandbox: SandboxServer, tmp_pa
             scheduler = PollScheduler(client, watchlist, PollSettings(interval=0.2),
                                       lambda _update: None)
             task = asyncio.create_task(scheduler.run())
-            deadline = time.monotonic() + 5
-            while scheduler.connectivity.state is ConnectivityState.ONLINE:
-                assert time.monotonic() < deadline, "no banner state within 5 s"
-                await asyncio.sleep(0.01)
+            await until(lambda: scheduler.connectivity.state is not ConnectivityState.ONLINE,
+                        lambda: f"a banner state (still {scheduler.connectivity.state})")
             scheduler.stop()
-            await asyncio.wait_for(task, 5)
+            await asyncio.wait_for(task, WAIT_BOUND)
     finally:
         sandbox.faults.clear()
         watchlist.close()

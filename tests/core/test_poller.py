@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from tests.waiting import Describe
+from tests.waiting import WAIT_BOUND, Describe
 from tests.waiting import until as wait_until
 from tui.api.client import ConversionsClient
 from tui.api.models import StatusEnvelope
@@ -118,10 +118,12 @@ def _close_watchlists() -> Any:
         _OPEN.pop().close()
 
 
-async def until(predicate: Callable[[], Any], what: Describe = "the condition") -> float:
+async def until(predicate: Callable[[], Any], what: Describe = "the condition", *,
+                timeout: float | None = None) -> float:
     """Wait until ``predicate()`` is true (see :func:`tests.waiting.until`); returns when
-    (monotonic)."""
-    return await wait_until(predicate, what, pause=lambda: asyncio.sleep(0.005))
+    (monotonic). ``timeout`` can only lengthen the tests' bound, never shorten it."""
+    bound = None if timeout is None else max(timeout, WAIT_BOUND)
+    return await wait_until(predicate, what, pause=lambda: asyncio.sleep(0.005), bound=bound)
 
 
 async def no_request_in_flight(run: Running) -> None:

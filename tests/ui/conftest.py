@@ -16,7 +16,7 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
-from tests.waiting import Describe, until
+from tests.waiting import WAIT_BOUND, Describe, until
 from tui.core.credentials import ApiKey
 from tui.core.paths import AppPaths
 from tui.core.session import MonitorSession
@@ -29,16 +29,20 @@ POLL_INTERVAL = 0.2
 
 
 async def wait_for(pilot: Pilot[Any], condition: Callable[[], object],
-                   what: Describe = "condition", *, bound: float | None = None) -> None:
+                   what: Describe = "condition", *, bound: float | None = None,
+                   timeout: float | None = None) -> None:
     """Let the app run until ``condition()`` is true (see :func:`tests.waiting.until`).
 
     ``what`` says what was awaited; a callable is called only if the wait fails, so it
     can show what was actually there. The screen in front is added to the message.
+    ``timeout`` (from before the one bound) can only lengthen the bound, never shorten it.
     """
     def describe() -> str:
         said = what() if callable(what) else what
         return f"{said} (screen in front: {type(pilot.app.screen).__name__})"
 
+    if timeout is not None:
+        bound = max(timeout, bound if bound is not None else WAIT_BOUND)
     await until(condition, describe, pause=lambda: pilot.pause(0.02), bound=bound)
 
 

@@ -58,9 +58,18 @@ async def test_removed_toasts_do_not_stay_in_memory(
         kept: list[weakref.ref[object]] = []
         for number in range(12):
             app.notify(f"news {number}", timeout=1.0)
-        await wait_for(pilot, lambda: len(app.screen.query(Toast)) >= 3, what="toasts shown")
-        await pilot.pause()  # drawn: their styles were asked for colours
-        kept.extend(weakref.ref(toast._styles_cache) for toast in app.screen.query(Toast))
+        seen: set[int] = set()
+
+        def keep_shown() -> bool:
+            # Kept as soon as they are up: on a loaded machine they may expire before any
+            # later look (they are drawn meanwhile: their styles are asked for colours).
+            for toast in app.screen.query(Toast):
+                if id(toast) not in seen:
+                    seen.add(id(toast))
+                    kept.append(weakref.ref(toast._styles_cache))
+            return len(kept) >= 3
+
+        await wait_for(pilot, keep_shown, what=lambda: f"toasts shown ({len(kept)})")
         await wait_for(pilot, lambda: not app.screen.query(Toast), what="toasts gone")
         # Textual lets go of removed widgets at the next layout: a later toast makes one.
         app.notify("later", timeout=0.3)

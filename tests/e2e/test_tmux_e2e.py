@@ -46,7 +46,7 @@ def _quit_and_check_gone(tmux: Tmux, rc_file: Path, marker: str) -> None:
     wait_until(lambda: rc_file.exists() and rc_file.read_text().strip() != "",
                "the app to exit after q")
     assert rc_file.read_text().strip() == "0"
-    wait_until(lambda: not app_processes(marker), "the app process to be gone", timeout=5)
+    wait_until(lambda: not app_processes(marker), "the app process to be gone")
 
 
 def _rows_shown(ids: list[int]) -> Callable[[str], bool]:
@@ -217,7 +217,7 @@ def _copy_through_nested_tmux(tmux_servers: Callable[[], Tmux], sandbox: Sandbox
     outer.send("c")
     outer.wait_for("Copied 2 IDs")
     wait_until(lambda: outer.run("show-buffer", check=False).returncode == 0,
-               "a paste buffer in the outer tmux", timeout=3)
+               "a paste buffer in the outer tmux")
     return ids, outer.run("show-buffer").stdout
 
 

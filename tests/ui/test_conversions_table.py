@@ -13,6 +13,7 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.theme import Theme
 
+from tests.ui.conftest import wait_for
 from tui.core.watchlist import WatchedConversion
 from tui.ui.widgets import STATUS_VARIABLE_DEFAULTS, ConversionsTable, conversions_table
 from tui.ui.widgets.table_columns import COLUMNS
@@ -158,7 +159,7 @@ async def test_bursts_of_upserts_are_painted_together_after_the_repaint_interval
         await pilot.pause()
         assert table.lines_rendered == []  # held back...
         assert table.rows[5].status == "Failed"  # ...but the data is there already
-        await pilot.pause(0.4)
+        await wait_for(pilot, lambda: table.lines_rendered, what="the held rows painted")
         assert sorted(table.lines_rendered) == [5, 7]  # ...then painted in one go
 
 

@@ -1,4 +1,16 @@
-"""Fixtures every test gets: private XDG folders, an in-memory keyring, no stray env."""
+"""Fixtures every test gets: private XDG folders, an in-memory keyring, no stray env.
+
+Hypothesis runs under one of two profiles, chosen here before any test module is imported
+(a test's own ``@settings`` inherit from it):
+
+* ``ci`` (when ``CI`` is set, as in CI): derandomized, so every run tries the same
+  examples and a failure is never luck; no example database (CI has no memory to keep).
+  A failure prints its reproduction blob: add the case as an explicit ``@example``.
+* ``dev`` (otherwise): random examples, so local runs keep exploring.
+
+Neither has a deadline: a loaded machine must not turn a slow example into a failure.
+``HYPOTHESIS_PROFILE=ci`` (or ``dev``) overrides the choice.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +20,17 @@ from pathlib import Path
 
 import keyring
 import pytest
+from hypothesis import settings
 
 from tests.fixtures.keyring_backend import InMemoryKeyring
 
 pytest_plugins = ["tests.fixtures.sandbox"]
+
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True,
+                          deadline=None)
+settings.register_profile("dev", deadline=None)
+_IN_CI = os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if _IN_CI else "dev"))
 
 _OUR_ENV = (
     "CONVERSIONS_API_KEY",
@@ -47,4 +66,5 @@ def memory_keyring() -> Iterator[InMemoryKeyring]:
 
 
 def pytest_report_header() -> str:
-    return f"XDG isolated per test; keyring in memory; pid {os.getpid()}"
+    return (f"XDG isolated per test; keyring in memory; pid {os.getpid()}; "
+            f"hypothesis profile {settings.get_current_profile_name()}")

@@ -3,9 +3,10 @@
 The console script runs in a pseudo-terminal (``pty.fork``: the child is a session
 leader with the pty as its controlling terminal, as under sshd). Either it gets SIGHUP,
 or the terminal itself goes away (the master is closed, so the kernel hangs up the
-session). Both times it must exit within a few seconds through its own handler
-(exit status 129, not killed by the signal), leave no process of its session behind,
-and remove the demo's temporary folder.
+session). Both times it must exit through its own handler (exit status 129, not killed
+by the signal), leave no process of its session behind, and remove the demo's temporary
+folder. It must exit at all: the waits are bounded by ``TEST_WAIT_BOUND``, never by how
+fast a (possibly loaded) machine is.
 """
 
 from __future__ import annotations
@@ -25,11 +26,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.waiting import WAIT_BOUND, until_sync
+
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pty")
 
 SCRIPT = Path(sys.executable).with_name("conversions-tui")
-START_TIMEOUT = 20.0
-EXIT_TIMEOUT = 5.0
+START_TIMEOUT = WAIT_BOUND
+EXIT_TIMEOUT = WAIT_BOUND
 
 
 class DemoInPty:
@@ -150,10 +153,8 @@ def assert_clean_exit(app: DemoInPty, status: int | None) -> None:
     assert not os.WIFSIGNALED(status), (
         f"killed by signal {os.WTERMSIG(status)}: the app's own handler did not run")
     assert os.WEXITSTATUS(status) == 129
-    deadline = time.monotonic() + 2
-    while (left := session_members(app.pid)) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert left == [], f"processes left behind: {left}"
+    until_sync(lambda: not session_members(app.pid),
+               lambda: f"processes left behind: {session_members(app.pid)}")
     assert not list(app.tmp.glob("conversions-tui-demo-*")), "demo folder not removed"
 
 
@@ -161,10 +162,8 @@ def assert_clean_exit(app: DemoInPty, status: int | None) -> None:
 def test_signal_exits_promptly(demo: DemoInPty, signum: int) -> None:
     assert list(demo.tmp.glob("conversions-tui-demo-*")), "the demo keeps its data in TMPDIR"
     os.kill(demo.pid, signum)
-    started = time.monotonic()
     status = demo.wait_exit(EXIT_TIMEOUT)
     assert_clean_exit(demo, status)
-    assert time.monotonic() - started < EXIT_TIMEOUT
 
 
 def test_terminal_gone_exits_promptly(demo: DemoInPty) -> None:

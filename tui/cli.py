@@ -213,10 +213,12 @@ def _run_demo(ids: list[int], *, theme: str | None, read_only: bool) -> int:
         from tui.sandbox.runner import SandboxServer
     except ImportError:
         return _fail("the demo needs the sandbox extra: pip install 'conversions-tui[sandbox]'")
+    from tui.cli_demo import DemoColleague
     from tui.core.credentials import ApiKey
     from tui.core.paths import AppPaths
     from tui.core.settings import AppConfig, ProfileSettings
     from tui.core.watchlist import Watchlist
+    from tui.sandbox.demo_flow import DEMO_STUCK_AFTER, DemoFlow
 
     # Demo state lives in a throwaway folder: it never mixes with the user's real data.
     with tempfile.TemporaryDirectory(prefix="conversions-tui-demo-") as root:
@@ -229,13 +231,23 @@ def _run_demo(ids: list[int], *, theme: str | None, read_only: bool) -> int:
         server.start()
         try:
             paths = AppPaths.under(Path(root))
-            profile = ProfileSettings(name="demo", base_url=server.base_url)
+            # The demo's time is its own: its conversions finish in seconds, so it calls
+            # stuck what hangs for DEMO_STUCK_AFTER (a stuck row shows within a minute).
+            profile = ProfileSettings(name="demo", base_url=server.base_url,
+                                      stuck_after=DEMO_STUCK_AFTER)
             paths.ensure(profile.name)
+            flow = DemoFlow(server.state)  # a colleague who keeps conversions coming
             watchlist = Watchlist(paths.watchlist_db(profile.name))
-            watchlist.add(server.state.seeded_ids())
+            watchlist.add(flow.start())
             watchlist.close()
-            return _run_app(paths, AppConfig(), profile, ids=ids, theme=theme,
-                            read_only=read_only, demo=True, preset_key=ApiKey(server.api_key))
+            colleague = DemoColleague(flow, paths.watchlist_db(profile.name))
+            colleague.start()
+            try:
+                return _run_app(paths, AppConfig(), profile, ids=ids, theme=theme,
+                                read_only=read_only, demo=True,
+                                preset_key=ApiKey(server.api_key))
+            finally:
+                colleague.stop()
         finally:
             server.stop()
 

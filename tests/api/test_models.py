@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -277,28 +276,22 @@ def test_deeply_nested_body_raises_value_error_not_recursion_error() -> None:
         StatusEnvelope.from_wire(body)
 
 
-def test_hostile_sizes_parse_quickly() -> None:
+# How fast these parse is measured by benchmarks/bench_ui_responsiveness.py, not here.
+def test_hostile_sizes_parse_whole() -> None:
     data = seed_dict()
     data["payload"]["fileName"] = "n" * 1_000_000
     data["warnings"] = [f"warning {i}" for i in range(100_000)]
     data["errors"] = list(range(100_000))
-    body = wire(data)
-    started = time.perf_counter()
-    envelope = StatusEnvelope.from_wire(body)
-    elapsed = time.perf_counter() - started
+    envelope = StatusEnvelope.from_wire(wire(data))
     assert envelope.payload is not None and len(envelope.payload.file_name or "") == 1_000_000
     assert len(envelope.warnings) == 100_000 and envelope.errors[-1] == "99999"
-    assert elapsed < 0.5, f"took {elapsed:.3f}s"
 
 
-def test_hostile_odd_items_still_parse_in_reasonable_time() -> None:
+def test_hostile_odd_items_still_parse() -> None:
     data = seed_dict()
     data["warnings"] = [None] * 100_000
-    started = time.perf_counter()
     envelope = StatusEnvelope.from_wire(wire(data))
-    elapsed = time.perf_counter() - started
     assert envelope.warnings[0] == "null" and len(envelope.warnings) == 100_000
-    assert elapsed < 2.0, f"took {elapsed:.3f}s"
 
 
 # -- batches ---------------------------------------------------------------------------------

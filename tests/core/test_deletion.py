@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.waiting import until
 from tui.api.client import ConversionsClient
 from tui.api.models import StatusEnvelope
 from tui.core.audit import AuditLog
@@ -476,7 +477,8 @@ async def test_cancelling_audits_what_was_on_the_wire(
     ids = [sandbox.state.add_conversion(status="Completed") for _ in range(6)]
     sandbox.faults.update({"latency": 2.0})
     task = asyncio.create_task(run(client, watchlist, audit, ids, concurrency=2))
-    await asyncio.sleep(0.3)
+    await until(lambda: sandbox.state.request_count == 2,
+                lambda: f"two deletes on the wire ({sandbox.state.request_count} arrived)")
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task

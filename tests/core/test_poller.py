@@ -18,6 +18,8 @@ from typing import Any
 
 import pytest
 
+from tests.waiting import WAIT_BOUND, Describe
+from tests.waiting import until as wait_until
 from tui.api.client import ConversionsClient
 from tui.api.models import StatusEnvelope
 from tui.core.poller import ConnectivityState, PollScheduler, PollSettings, PollUpdate
@@ -117,14 +119,18 @@ def _close_watchlists() -> Any:
         _OPEN.pop().close()
 
 
-async def until(predicate: Callable[[], Any], timeout: float = 5.0) -> float:
-    """Wait until ``predicate()`` is true; returns when (monotonic). Fails after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {predicate}")
-        await asyncio.sleep(0.005)
-    return time.monotonic()
+async def until(predicate: Callable[[], Any], what: Describe = "the condition", *,
+                timeout: float | None = None) -> float:
+    """Wait until ``predicate()`` is true (see :func:`tests.waiting.until`); returns when
+    (monotonic). ``timeout`` can only lengthen the tests' bound, never shorten it."""
+    bound = None if timeout is None else max(timeout, WAIT_BOUND)
+    return await wait_until(predicate, what, pause=lambda: asyncio.sleep(0.005), bound=bound)
+
+
+async def no_request_in_flight(run: Running) -> None:
+    """Wait until answers already on their way have landed."""
+    await until(lambda: run.scheduler.stats.in_flight == 0,
+                lambda: f"no request in flight ({run.scheduler.stats.in_flight} are)")
 
 
 def quick(**changes: Any) -> PollSettings:
@@ -180,10 +186,10 @@ async def test_the_request_budget_is_respected(sandbox: SandboxServer, tmp_path:
         window = time.monotonic() - started  # a loaded machine oversleeps
     # The budget is the promise: never more than 20/s over the window actually measured,
     # + 2 for requests already on their way at its edges. Fewer only means the machine
-    # was busy (a starved event loop sends late); still, the poller must have used most
-    # of the budget (60 rows due every 10 ms want far more), not trickled.
+    # was busy (a starved event loop sends late), so how much of the budget is used is
+    # checked in virtual time (test_poller_unit.py); here only that polling went on.
     assert in_window <= 20 * window + 2
-    assert in_window >= 20 * 2.0 * 0.6
+    assert in_window > 0
 
 
 async def test_settled_rows_are_rechecked_slowly_and_on_refresh(sandbox: SandboxServer,
@@ -194,13 +200,16 @@ async def test_settled_rows_are_rechecked_slowly_and_on_refresh(sandbox: Sandbox
     async with Running(sandbox, tmp_path, quick(interval=0.05)) as run:
         run.add([active, *settled])
         await until(lambda: all(run.requests(i) == 1 for i in settled))
-        await asyncio.sleep(1.0)
+        # Ten polls of the active row: time enough for a settled one to be asked again.
+        await until(lambda: run.requests(active) >= 10,
+                    lambda: f"10 polls of the active row ({run.requests(active)})")
         assert [run.requests(i) for i in settled] == [1, 1, 1]
-        assert run.requests(active) >= 10
         run.scheduler.refresh([settled[1]])
-        await until(lambda: run.requests(settled[1]) == 2, timeout=1.0)
+        await until(lambda: run.requests(settled[1]) == 2,
+                    lambda: f"refresh asks again ({[run.requests(i) for i in settled]})")
         run.scheduler.refresh()
-        await until(lambda: all(run.requests(i) >= 2 for i in settled), timeout=1.0)
+        await until(lambda: all(run.requests(i) >= 2 for i in settled),
+                    lambda: f"refresh asks all ({[run.requests(i) for i in settled]})")
     assert run.requests(settled[0]) == 2 and run.requests(settled[2]) == 2
 
 
@@ -210,13 +219,14 @@ async def test_pause_and_resume(sandbox: SandboxServer, tmp_path: Path) -> None:
         run.add(ids)
         await until(lambda: sandbox.state.request_count >= 6)
         run.scheduler.pause()
-        await asyncio.sleep(0.1)  # let answers in flight land
+        await no_request_in_flight(run)
         paused_count = sandbox.state.request_count
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(0.5)  # ten poll intervals in which nothing may be asked
         assert sandbox.state.request_count == paused_count
         assert run.scheduler.connectivity.state is ConnectivityState.PAUSED
         run.scheduler.resume()
-        await until(lambda: sandbox.state.request_count >= paused_count + 6, timeout=1.0)
+        await until(lambda: sandbox.state.request_count >= paused_count + 6,
+                    lambda: f"polling again ({sandbox.state.request_count - paused_count})")
     assert run.states() == [ConnectivityState.PAUSED, ConnectivityState.ONLINE]
 
 
@@ -230,7 +240,7 @@ async def test_a_429_holds_every_request_until_retry_after(sandbox: SandboxServe
         await until(lambda: any(o == "RateLimitedError" for _i, _t, o in run.source.ended))
         sandbox.faults.storm = False
         await until(lambda: run.scheduler.connectivity.state is ConnectivityState.ONLINE,
-                    timeout=3.0)
+                    lambda: f"online again ({run.scheduler.connectivity.state})")
         await until(lambda: sum(o == "ok" for _i, _t, o in run.source.ended) >= 20)
     first_429 = min(t for _i, t, o in run.source.ended if o == "RateLimitedError")
     later = [t for _i, t in run.source.started if t > first_429]
@@ -250,21 +260,26 @@ async def test_server_down_is_one_offline_state_and_recovery_is_automatic(
         sandbox.stop()
         await until(lambda: run.scheduler.connectivity.state is ConnectivityState.OFFLINE)
         requests_when_offline = len(run.source.started)
-        await asyncio.sleep(1.0)
+        watched_from = time.monotonic()
+        await asyncio.sleep(1.0)  # a second of probing to count
+        watched = time.monotonic() - watched_from  # a loaded machine oversleeps
         # One probe at a time, at most every offline_probe_max (+20 %), not 30 IDs each.
-        assert len(run.source.started) - requests_when_offline <= 1.0 / (interval * 0.8) + 2
+        probes = len(run.source.started) - requests_when_offline
+        assert probes <= watched / (interval * 0.8) + 2, (probes, watched)
         # Requests already in flight when the server went away may each count as a row
         # problem (an answer to another arrived after they started); nothing beyond
         # those: the rest is one offline state, not one error per row.
         problems = sum(row.last_problem is not None for row in run.watchlist.all())
         assert problems <= run.scheduler.settings.concurrency
         sandbox.start()
-        restarted = time.monotonic()
+        # How soon it notices is measured in virtual time (test_poller_unit.py), not here.
         online = await until(
-            lambda: run.scheduler.connectivity.state is ConnectivityState.ONLINE, timeout=3.0)
-        assert online - restarted <= 2 * interval + 0.1
+            lambda: run.scheduler.connectivity.state is ConnectivityState.ONLINE,
+            lambda: f"online again ({run.scheduler.connectivity.state})")
         await until(lambda: len({i for i, t, o in run.source.ended
-                                 if o == "ok" and t > online}) == 30, timeout=3.0)
+                                 if o == "ok" and t > online}) == 30,
+                    lambda: "every row answered again ({} of 30)".format(len(
+                        {i for i, t, o in run.source.ended if o == "ok" and t > online})))
     assert run.states() == [ConnectivityState.OFFLINE, ConnectivityState.ONLINE]
     offline = next(u.connectivity for u in run.updates
                    if u.connectivity.state is ConnectivityState.OFFLINE)
@@ -295,16 +310,16 @@ async def test_401_stops_polling_until_a_new_client(sandbox: SandboxServer,
     async with Running(sandbox, tmp_path, quick(interval=0.05), api_key="wrong-key") as run:
         run.add(ids)
         await until(lambda: run.scheduler.connectivity.state is ConnectivityState.AUTH_FAILED)
-        await asyncio.sleep(0.1)
+        await no_request_in_flight(run)
         count = sandbox.state.request_count
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(0.5)  # ten poll intervals in which nothing may be asked
         assert sandbox.state.request_count == count  # no more requests with the bad key
         assert all(row.status is None and row.last_problem is None
                    for row in run.watchlist.all())
         good = run.new_client(sandbox.api_key)
         run.scheduler.set_client(good)
         await until(lambda: all(row.status == "Processing" for row in run.watchlist.all()),
-                    timeout=2.0)
+                    lambda: f"polled with the good key ({run.watchlist.all()})")
     assert run.states() == [ConnectivityState.AUTH_FAILED, ConnectivityState.ONLINE]
     failed = next(u.connectivity for u in run.updates
                   if u.connectivity.state is ConnectivityState.AUTH_FAILED)

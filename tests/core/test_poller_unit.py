@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from tests.waiting import Describe, until
 from tui.api.errors import (
     AuthenticationError,
     NotFoundError,
@@ -34,7 +35,7 @@ from tui.core.poller import (
     PollSettings,
     PollUpdate,
 )
-from tui.core.watchlist import PollResult, Watchlist
+from tui.core.watchlist import PollResult, WatchedConversion, Watchlist
 
 WALL0 = 1_750_000_000.0
 
@@ -206,6 +207,20 @@ def fast(**changes: Any) -> PollSettings:
                               "request_budget": 1000.0, "concurrency": 8}
     values.update(changes)
     return PollSettings(**values)
+
+
+async def virtual_until(h: Harness, condition: Callable[[], object], describe: Describe,
+                        *, within: float = 600.0) -> float:
+    """Let virtual time run until ``condition()`` holds (checked every 50 virtual ms);
+    fail after ``within`` virtual seconds with ``describe()``. For an end state whose
+    exact time is not what the test is about (a fixed sleep would race the backoff)."""
+    return await until(condition, describe, clock=h.now, bound=within,
+                       pause=lambda: asyncio.sleep(0.05))
+
+
+def problems_of(rows: list[WatchedConversion]) -> str:
+    """Each row's problem and last check, for a failure message."""
+    return ", ".join(f"{r.id}: {r.last_problem!r} at {r.last_checked}" for r in rows)
 
 
 # -- cadence -----------------------------------------------------------------------------
@@ -562,7 +577,11 @@ async def test_one_dropped_request_while_others_answer_is_a_row_problem(
     source.by_id[1] = drop_first
     async with Harness(tmp_path, source, fast()) as h:
         h.add(range(1, 6))
-        await asyncio.sleep(1.5)  # recorded once the next answer shows the link up
+        # Recorded once the next answer shows the link up.
+        await virtual_until(h, lambda: (one := h.watchlist.get(1)) is not None
+                            and one.last_problem is not None,
+                            lambda: f"a problem for row 1 ({problems_of(h.watchlist.all())})",
+                            within=60)
         row = h.watchlist.get(1)
     assert row is not None and row.last_problem == "connection dropped"
     assert ConnectivityState.OFFLINE not in h.states()
@@ -596,7 +615,14 @@ async def test_dropped_connections_while_most_requests_answer_are_row_problems(
         source.default = sometimes(0.3, reset)
         await asyncio.sleep(30)
         source.default = "Processing"
-        await asyncio.sleep(3)
+        cleared_at = WALL0 + h.now()
+        # A row that lost several requests in a row has backed off for a while: wait for
+        # each row's first successful check after the drops stopped, however long.
+        await virtual_until(h, lambda: all(
+            row.last_problem is None and (row.last_checked or 0.0) >= cleared_at
+            for row in h.watchlist.all()),
+            lambda: f"every row checked fine since {cleared_at}: "
+                    f"{problems_of(h.watchlist.all())}")
     problems = [row.last_problem for u in h.updates for row in u.rows if row.last_problem]
     assert len(problems) >= 20 and set(problems) == {"connection dropped"}
     assert h.states() == []  # never OFFLINE: no banner at all
@@ -920,7 +946,10 @@ async def test_a_404_without_an_envelope_is_a_row_problem_not_a_verdict(tmp_path
     source = FakeSource(latency=0.01, default="Processing")
     source.by_id[7] = raises(lambda: NotFoundError("HTTP 404", status_code=404))
     async with Harness(tmp_path, source, fast(), known={7: "Processing"}) as h:
-        await asyncio.sleep(3)
+        await virtual_until(h, lambda: (seven := h.watchlist.get(7)) is not None
+                            and seven.last_problem is not None,
+                            lambda: f"a problem for row 7 ({problems_of(h.watchlist.all())})",
+                            within=60)
     row = h.watchlist.get(7)
     assert row is not None
     assert row.not_found is False and row.status == "Processing"

@@ -24,10 +24,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.waiting import WAIT_BOUND
+
 APP = Path(sys.executable).parent / "conversions-tui"
 SANDBOX_KEY = "e2e-sandbox-key-5c1d2a"  # the throwaway sandbox's own key, not a secret
-STARTUP_TIMEOUT = 45.0  # the machine is shared with other test runs: be generous
-STEP_TIMEOUT = 20.0
+# Bounds against hanging, not limits on speed (the machine is shared: be generous).
+STARTUP_TIMEOUT = max(45.0, WAIT_BOUND)
+STEP_TIMEOUT = WAIT_BOUND
 _OUR_VARIABLES = ("CONVERSIONS_API_KEY", "CONVERSIONS_BASE_URL", "CONVERSIONS_PROFILE",
                   "CONVERSIONS_THEME", "DBUS_SESSION_BUS_ADDRESS")
 

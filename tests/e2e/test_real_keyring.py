@@ -113,7 +113,7 @@ class KeyringSession:
         services = root / "services"
         services.mkdir(parents=True)
         # "fails": exits at once, like gcr-prompter without a display. "hangs": never answers.
-        body = "exit 1" if prompter == "fails" else "exec sleep 60 </dev/null >/dev/null 2>&1"
+        body = "exit 1" if prompter == "fails" else "exec sleep 3600 </dev/null >/dev/null 2>&1"
         (root / "prompter.sh").write_text(body + "\n")
         (services / "org.gnome.keyring.SystemPrompter.service").write_text(
             "[D-BUS Service]\nName=org.gnome.keyring.SystemPrompter\n"
@@ -215,25 +215,23 @@ def test_locked_keyring_without_a_prompter_is_a_sentence_not_a_wait(
     assert locked == {"locked": True}
     assert resolved["has_key"] is False and resolved["source"] == "none"
     assert resolved["problem"].startswith("The keyring is locked: the key is kept for this "
-                                          "session only")
-    assert resolved["elapsed"] < 10
+                                          "session only")  # said, not the 10 s timeout
 
 
 @pytest.mark.parametrize("keyring_session", ["hangs"], indirect=True)
 def test_locked_keyring_waiting_for_an_unseen_prompt_times_out(
         keyring_session: KeyringSession) -> None:
     probe = keyring_session.probe
-    results, wall = keyring_session.run(
+    results, _ = keyring_session.run(
         f"{probe('save')} && {probe('lock')} && {probe('resolve', '2')}",
         {"E2E_SECRET": "e2e-" + secrets.token_hex(12)})
     _saved, locked, resolved = results
     assert locked == {"locked": True}
     assert resolved["has_key"] is False
     assert resolved["problem"].startswith("The keyring did not answer within 2 s")
-    assert 1.9 <= resolved["elapsed"] < 6  # the timeout, not the prompt, ended the wait
-    # The keyring thread is still stuck (the stand-in prompter sleeps 60 s), yet the
-    # process exited: a daemon thread never holds up the exit.
-    assert wall < 40
+    assert resolved["elapsed"] >= 1.9  # it waited for the timeout (the message says so)
+    # The keyring thread is still stuck (the stand-in prompter sleeps an hour), yet the
+    # process exited: a daemon thread never holds up the exit (else run() times out).
 
 
 def _plain(screen: str) -> str:
@@ -270,6 +268,6 @@ def test_app_asks_for_the_key_when_the_keyring_hangs_and_still_quits(
     # q ends the app at once, though its keyring thread is still waiting for the prompt.
     tmux.send("q")
     wait_until(lambda: rc_file.exists() and rc_file.read_text().strip() != "",
-               "the app to exit after q", timeout=10)
+               "the app to exit after q")
     assert rc_file.read_text().strip() == "0"
     assert app_processes(keyring_session.marker) == []

@@ -174,7 +174,7 @@ def test_ssh_session_asks_for_key_and_a_dropped_connection_leaves_no_process(
     tmux.send("c")
     tmux.wait_for("Copied 3 IDs")
     wait_until(lambda: tmux.run("show-buffer", check=False).returncode == 0,
-               "the copy in the local tmux buffer", timeout=5)
+               "the copy in the local tmux buffer")
     assert tmux.run("show-buffer").stdout.split("\n") == [str(i) for i in ids]
 
     # Drop the connection the hard way: the ssh client dies.
@@ -183,8 +183,7 @@ def test_ssh_session_asks_for_key_and_a_dropped_connection_leaves_no_process(
     client = tmux.pane_pid()
     assert Path(f"/proc/{client}/comm").read_text().strip() == "ssh"
     os.kill(client, signal.SIGKILL)
-    wait_until(lambda: not app_processes(marker), "the app to exit after the SSH drop",
-               timeout=5)
+    wait_until(lambda: not app_processes(marker), "the app to exit after the SSH drop")
 
     # The watchlist is whole: every ID, the statuses seen, and a sound database.
     for variable in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):

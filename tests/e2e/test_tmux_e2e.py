@@ -10,7 +10,9 @@ import base64
 import re
 import secrets
 import shlex
+import time
 from collections.abc import Callable
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -44,7 +46,7 @@ def _quit_and_check_gone(tmux: Tmux, rc_file: Path, marker: str) -> None:
     wait_until(lambda: rc_file.exists() and rc_file.read_text().strip() != "",
                "the app to exit after q")
     assert rc_file.read_text().strip() == "0"
-    wait_until(lambda: not app_processes(marker), "the app process to be gone", timeout=5)
+    wait_until(lambda: not app_processes(marker), "the app process to be gone")
 
 
 def _rows_shown(ids: list[int]) -> Callable[[str], bool]:
@@ -147,6 +149,50 @@ def test_demo_starts_small_grows_and_quits(tmux: Tmux, tmp_path: Path) -> None:
     _quit_and_check_gone(tmux, rc_file, marker)
 
 
+_VIEW_COUNTS = re.compile(r"\bAll (\d+)\b.*\bStuck (\d+)\b")
+DEMO_WATCH = 120.0  # seconds: the test's subject is two minutes of the demo
+
+
+def _view_counts(screen: str) -> tuple[str, int, int] | None:
+    """The view tabs' line ("All 64  Active 9 ... Stuck 1  Deleting 0"), All and Stuck."""
+    for line in screen.split("\n"):
+        found = _VIEW_COUNTS.search(line)
+        if found:
+            return " ".join(line.split()), int(found.group(1)), int(found.group(2))
+    return None
+
+
+def test_demo_stays_alive_for_two_minutes_with_a_stuck_row_in_the_first(
+        tmux: Tmux, tmp_path: Path) -> None:
+    marker = secrets.token_hex(8)
+    rc_file = tmp_path / "rc"
+    env = {**private_dirs(tmp_path / "xdg"), "CVT_E2E_MARKER": marker}
+    tmux.start(_run_recording_exit(env, rc_file, "--demo"), width=120, height=36)
+    tmux.wait_for(lambda s: _view_counts(s) is not None and _rows_shown([48210])(s),
+                  "the demo's first screen", timeout=STARTUP_TIMEOUT)
+    shown_at = time.monotonic()
+    # Watch two minutes from the first screen: the view counts once a second.
+    seen: list[tuple[float, str, int, int]] = []
+    while (elapsed := time.monotonic() - shown_at) < DEMO_WATCH:
+        counts = _view_counts(tmux.screen())
+        if counts is not None:
+            seen.append((elapsed, *counts))
+        time.sleep(1.0)  # the sampling interval of the watch, not a wait for something
+
+    changes = [(round(at), line) for index, (at, line, _all, _stuck) in enumerate(seen)
+               if index == 0 or line != seen[index - 1][1]]
+    story = "\n".join(f"{at:4d} s  {line}" for at, line in changes)
+    first_stuck = next((at for at, _line, _all, stuck in seen if stuck > 0), None)
+    assert first_stuck is not None and first_stuck <= 60.0, (
+        f"no Stuck row in the first minute (first at {first_stuck}); the counts were:\n{story}")
+    second_minute = [(at, watched) for at, _line, watched, _stuck in seen if at > 60.0]
+    arrivals_and_departures = sum(1 for (_, a), (_, b) in pairwise(second_minute) if a != b)
+    assert arrivals_and_departures >= 2, (
+        f"the watched count changed {arrivals_and_departures} times in the second minute; "
+        f"the counts were:\n{story}")
+    _quit_and_check_gone(tmux, rc_file, marker)
+
+
 def _copy_through_nested_tmux(tmux_servers: Callable[[], Tmux], sandbox: SandboxProcess,
                               tmp_path: Path, inner_options: dict[str, str]) -> tuple[list[int],
                                                                                       str]:
@@ -171,7 +217,7 @@ def _copy_through_nested_tmux(tmux_servers: Callable[[], Tmux], sandbox: Sandbox
     outer.send("c")
     outer.wait_for("Copied 2 IDs")
     wait_until(lambda: outer.run("show-buffer", check=False).returncode == 0,
-               "a paste buffer in the outer tmux", timeout=3)
+               "a paste buffer in the outer tmux")
     return ids, outer.run("show-buffer").stdout
 
 

@@ -10,8 +10,11 @@ Each case switches one fault on for a few seconds, then off, and checks five pro
 - **budget**: requests sent during the fault stay within budget x window + burst (+ those
   in flight), never exceed what healthy polling would have sent (failing must not amplify
   traffic), and none go out with a refused key;
-- **recovery**: within two poll intervals (+1 s slack for a loaded machine) of the fault
-  clearing, every row has a fresh successful check and the banner is gone.
+- **recovery**: once the fault clears, every row gets a fresh successful check and the
+  banner goes. How soon (within two poll intervals, +1 s slack) is a timing limit: it is
+  judged only when the matrix is written (``CONVERSIONS_WRITE_RELIABILITY``, as
+  ``benchmarks/fault_matrix.py`` does), never in an ordinary test run, where a loaded
+  machine may take longer (it must still recover, within ``TEST_WAIT_BOUND``).
 
 Faults of single conversions (issue 17: an endless body, a gzip bomb, a trickle, a 403 for
 one conversion, an answer about another ID) are switched on for a few of the rows, and
@@ -20,8 +23,9 @@ three more promises hold while they are on:
 - **memory**: the test process' resident memory (the app and the sandbox both) grows by
   less than 100 MB while the fault is on (and stays under 200 MB when the matrix runs on
   its own: the figure is in the document);
-- **others keep their interval**: every other row is checked within two poll intervals
-  (+ the slack) all along;
+- **others keep their interval**: every other row is checked while the fault is on, and
+  (judged only when the matrix is written, like recovery) within two poll intervals (+ the
+  slack) all along;
 - **problem shown**: every faulty row has its problem text (``last_problem``, what the
   table's problem column and Inspect show).
 
@@ -35,6 +39,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -48,7 +53,8 @@ from textual.pilot import Pilot
 from textual.worker import WorkerState
 
 import tui.ui.app
-from tests.hardening.conftest import FaultMatrix, MatrixRow
+from tests.hardening.conftest import WRITE_ENV, FaultMatrix, MatrixRow
+from tests.waiting import WAIT_BOUND, until
 from tui.api.client import ConversionsClient
 from tui.api.errors import TransportError
 from tui.core.credentials import ApiKey
@@ -82,6 +88,8 @@ RAMP_TIME = math.log2(1 + ROWS * math.log(2) / RAMP_START)
 WINDOW = 1.5
 LATENCY = 5.0
 TEST_KEY = "test-key"
+# Recovery time is judged against its bound only in the matrix run (see the docstring).
+TIMED = os.environ.get(WRITE_ENV, "") not in ("", "0")
 ROTATED_KEY = "rotated-key-20261128"
 STATUSES = ("Uploaded", "Queued", "Processing")
 SIZE = (120, 36)
@@ -172,6 +180,8 @@ class FaultRun:
     rss_at_start_mb: float = math.nan  # ... when the fault went on
     worst_other_age: float = 0.0  # s since the last check of a non-faulty row, at most
     most_faulty_with_problem: int = 0  # faulty rows showing their problem at once
+    fault_on_wall: float = math.inf  # wall time the fault went on
+    others_checked: set[int] = field(default_factory=set)  # non-faulty rows checked meanwhile
     designed_wait: float = 0.0  # the faulty rows' backoff (or deadline) left at clearing
 
     @property
@@ -231,6 +241,8 @@ class FaultRun:
                 showing += bool(row.last_problem)
             elif row.last_checked is not None:
                 self.worst_other_age = max(self.worst_other_age, now - row.last_checked)
+                if row.last_checked >= self.fault_on_wall:
+                    self.others_checked.add(conversion_id)
         self.most_faulty_with_problem = max(self.most_faulty_with_problem, showing)
 
     def recovered(self, since_wall: float, elapsed: float = 0.0) -> bool:
@@ -295,6 +307,12 @@ class FaultRun:
                 return
             await self.pilot.pause(0.05)
 
+    def bounded_fault_seen(self) -> bool:
+        """Every faulty row showed its problem and every other row was checked meanwhile."""
+        others = len(self.truth) - len(self.faulty)
+        return (self.most_faulty_with_problem >= len(self.faulty)
+                and len(self.others_checked) >= others)
+
     async def recovery_time(self, t_off: float, wall_off: float, cap: float) -> float | None:
         """Seconds from ``t_off`` until :meth:`recovered`; None when ``cap`` passes first."""
         while not self.recovered(wall_off, time.monotonic() - t_off):
@@ -342,7 +360,7 @@ async def rotate_key(run: FaultRun) -> None:
     async with httpx.AsyncClient(base_url=run.server.base_url, timeout=5) as control:
         answer = await control.put("/_control/api-key", json={"key": ROTATED_KEY})
         answer.raise_for_status()
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + WAIT_BOUND
     while not (run.monitor.scheduler is not None and run.monitor.scheduler.stats.in_flight == 0
                and ConnectivityState.AUTH_FAILED.value in run.banner_states):
         if time.monotonic() > deadline:
@@ -354,7 +372,7 @@ async def rotate_key(run: FaultRun) -> None:
 
 async def type_new_key(run: FaultRun) -> None:
     """The user types the new key into the prompt (which must be up by now)."""
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + WAIT_BOUND
     while not isinstance(run.app.screen, KeyPromptModal) or not run.app.screen.query("#key"):
         if time.monotonic() > deadline:
             return  # the checks report the missing prompt
@@ -583,11 +601,14 @@ async def test_fault(case: FaultCase, sandbox: SandboxServer, tmp_path: Path,
     try:
         async with app.run_test(size=SIZE) as pilot:
             run = FaultRun(sandbox, app, pilot, truth, faulty=tuple(truth)[:case.faulty])
-            settle_by = time.monotonic() + 10
-            while not run.recovered(0.0):
+
+            def first_polls_in() -> bool:
                 run.fresh_after.clear()
-                assert time.monotonic() < settle_by, "the first poll of every row never came"
-                await pilot.pause(0.05)
+                return run.recovered(0.0)
+
+            await until(first_polls_in, lambda: "the first poll of every row (rows: "
+                        f"{sorted(run.table_rows())}, banners seen: {run.banner_states})",
+                        pause=lambda: pilot.pause(0.05))
             run.sample()
             assert not run.data_changes, run.data_changes  # the table shows the truth
             toasts_before = len(app.toasts)
@@ -596,9 +617,18 @@ async def test_fault(case: FaultCase, sandbox: SandboxServer, tmp_path: Path,
 
             t_on = time.monotonic()
             run.fault_on = True
+            run.fault_on_wall = time.time()
             run.rss_at_start_mb = resident_mb()
             await case.switch_on(run)
             await run.observe(case.window)
+            if case.faulty and not TIMED:
+                # A loaded machine may need longer than the window for every faulty row to
+                # meet its fault (a trickle waits out the deadline): watch on until it has.
+                await until(run.bounded_fault_seen, lambda: (
+                    f"faulty rows showing their problem: {run.most_faulty_with_problem} of "
+                    f"{len(run.faulty)}; other rows checked during the fault: "
+                    f"{len(run.others_checked)} of {len(run.truth) - len(run.faulty)}"),
+                    pause=lambda: run.observe(0.05))
             run.note_clearing(deadline=3 * case.timeout)
             await case.switch_off(run)
             kinds = {kind: count - kinds_before.get(kind, 0)
@@ -609,9 +639,9 @@ async def test_fault(case: FaultCase, sandbox: SandboxServer, tmp_path: Path,
             at_sandbox = sandbox.state.request_count - count_before
             by_app = run.requests_sent_by_app() - sent_before
 
-            recovery = await run.recovery_time(t_off, wall_off,
-                                               cap=recovery_bound(case, run) + 8)
-            await pilot.pause(0.1)
+            cap = recovery_bound(case, run) + 8 if TIMED else WAIT_BOUND
+            recovery = await run.recovery_time(t_off, wall_off, cap=cap)
+            await pilot.pause()
             run.sample()
             alive = app.is_running and run.poller_running()
             toasts = app.toasts[toasts_before:]
@@ -684,10 +714,15 @@ def bounded_problems(case: FaultCase, run: FaultRun) -> dict[str, str]:
     if not growth < MEMORY_GROWTH_MB:  # NaN (not measured) fails too
         failures["memory"] = (f"resident memory grew by {growth:.0f} MB during the fault "
                               f"(to {run.peak_rss_mb:.0f} MB)")
-    if run.worst_other_age > RECOVERY_BOUND:
+    if TIMED and run.worst_other_age > RECOVERY_BOUND:
+        # A timing limit: judged only when the matrix is written (see the module docstring).
         failures["others keep their interval"] = (
             f"a row without the fault went {run.worst_other_age:.2f} s unchecked "
             f"(bound {RECOVERY_BOUND:g} s)")
+    missed = sorted(set(run.truth) - set(run.faulty) - run.others_checked)
+    if missed:
+        failures["others keep being checked"] = (
+            f"rows without the fault never checked while it was on: {missed}")
     if run.most_faulty_with_problem < len(run.faulty):
         failures["problem shown"] = (
             f"at most {run.most_faulty_with_problem} of the {len(run.faulty)} faulty rows "
@@ -733,7 +768,7 @@ def recovery_problem(case: FaultCase, run: FaultRun, measured: Measured) -> str 
     # The faulty rows of an ID-scoped fault were backing off by design (or waiting for the
     # client's deadline): the bound starts when their next check is due.
     bound, recovery = recovery_bound(case, run), measured.recovery
-    if recovery is not None and recovery <= bound:
+    if recovery is not None and (recovery <= bound or not TIMED):
         return None
     late = {i: run.fresh_after.get(i) for i in run.truth
             if run.fresh_after.get(i) is None or run.fresh_after[i] > bound}
@@ -833,12 +868,10 @@ async def test_banner_cause_reads_as_one_sentence(sandbox: SandboxServer, tmp_pa
             scheduler = PollScheduler(client, watchlist, PollSettings(interval=0.2),
                                       lambda _update: None)
             task = asyncio.create_task(scheduler.run())
-            deadline = time.monotonic() + 5
-            while scheduler.connectivity.state is ConnectivityState.ONLINE:
-                assert time.monotonic() < deadline, "no banner state within 5 s"
-                await asyncio.sleep(0.01)
+            await until(lambda: scheduler.connectivity.state is not ConnectivityState.ONLINE,
+                        lambda: f"a banner state (still {scheduler.connectivity.state})")
             scheduler.stop()
-            await asyncio.wait_for(task, 5)
+            await asyncio.wait_for(task, WAIT_BOUND)
     finally:
         sandbox.faults.clear()
         watchlist.close()

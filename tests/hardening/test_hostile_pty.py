@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.waiting import WAIT_BOUND
 from tui.sandbox.runner import SandboxServer
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pty")
@@ -105,7 +106,7 @@ class AppInTerminal:
         """Type ``keys`` (b"\\r" is enter, b"\\x1b[C" the right arrow)."""
         os.write(self._master, keys)
 
-    def wait_for(self, text: str, *, since: int = 0, timeout: float = 30.0) -> int:
+    def wait_for(self, text: str, *, since: int = 0, timeout: float = WAIT_BOUND) -> int:
         """Wait until ``text`` is on screen in output after byte ``since``; its end offset."""
         deadline = time.monotonic() + timeout
         while True:
@@ -118,7 +119,7 @@ class AppInTerminal:
                                      f"(exit {self.process.poll()}); screen tail: {tail!r}")
             time.sleep(0.1)
 
-    def wait_exit(self, timeout: float) -> int:
+    def wait_exit(self, timeout: float = WAIT_BOUND) -> int:
         """The exit code, once the app has ended (fails after ``timeout`` seconds)."""
         code = self.process.wait(timeout)
         self._reader.join(5)
@@ -229,31 +230,28 @@ def test_hostile_text_never_reaches_the_terminal_as_control_sequences(
     app = AppInTerminal([str(APP), *(str(i) for i in ids.values())], env)
     try:
         # The table: the hostile name drawn with its controls made visible.
-        seen = app.wait_for("[bold red]x[/][link=http://evil]y[/link]␛[31;1", timeout=60)
-        app.wait_for("12345", timeout=20)  # a number where the file name belongs
-        app.wait_for("[red]Mal[/]␛]52;c;ZXZpbA==␇", timeout=20)  # the header
+        seen = app.wait_for("[bold red]x[/][link=http://evil]y[/link]␛[31;1")
+        app.wait_for("12345")  # a number where the file name belongs
+        app.wait_for("[red]Mal[/]␛]52;c;ZXZpbA==␇")  # the header
         sandbox.state.set_status(ids["toast"], "Failed", frozen=True)
-        seen = app.wait_for("TOAST[b]", since=seen, timeout=20)  # the "failed" toast
+        seen = app.wait_for("TOAST[b]", since=seen)  # the "failed" toast
 
         # Inspect the first row, then every tab; each key must bring a redraw.
         app.send(b"\r")
-        seen = app.wait_for(f"Warnings ({SINK_WARNINGS})", since=seen, timeout=30)
+        seen = app.wait_for(f"Warnings ({SINK_WARNINGS})", since=seen)
         for shown in (f"{SINK_WARNINGS} warnings", "1 errors",
                       "Time in status", '"fileName": "[bold'):
             app.send(b"\x1b[C")
-            seen = app.wait_for(shown, since=seen, timeout=30)
+            seen = app.wait_for(shown, since=seen)
         app.send(b"\x1b")
-        seen = app.wait_for("ID ▲", since=seen, timeout=20)  # back on the table
-        started = time.monotonic()
+        seen = app.wait_for("ID ▲", since=seen)  # back on the table
         app.send(b"q")
-        code = app.wait_exit(timeout=20)
-        quit_after = time.monotonic() - started
+        code = app.wait_exit()  # that q quits at all; how fast is not timed here
     finally:
         app.close()
     output = app.output
     text = visible_text(output)
     assert code == 0, text[-2000:]
-    assert quit_after < 10, f"q took {quit_after:.1f} s"
     # The hostile text did reach the screen, made visible (so the checks below mean something).
     assert "␛]8;;http://evil␛\\click" in text and "<U+202E>" in text and "␀" in text
     assert "w0 [/]␛]52;c;ZXZpbA==␇<U+202E>" in text  # the warnings tab, literally

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.waiting import WAIT_BOUND
 from tui.core.audit import AuditLog
 from tui.core.watchlist import Watchlist
 from tui.sandbox.runner import SandboxServer
@@ -104,7 +105,8 @@ def _count(db: Path, sql: str) -> int:
 
 
 def _kill_at(child: subprocess.Popen[bytes], db: Path, sql: str, wanted: int, log: Path, *,
-             meanwhile: Callable[[], object] = lambda: None, timeout: float = 30.0) -> None:
+             meanwhile: Callable[[], object] = lambda: None,
+             timeout: float = WAIT_BOUND) -> None:
     """SIGKILL ``child`` as soon as ``sql`` counts ``wanted`` rows in ``db``; fail if it
     ended before that or never got there. ``meanwhile`` runs between looks."""
     deadline = time.monotonic() + timeout

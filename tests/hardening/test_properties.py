@@ -109,6 +109,13 @@ def _mangle(data: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
 _replacement = st.one_of(json_values, st.just(_DELETE))
 
 
+def _with_extra_key(where: str | None, key: str, value: Any) -> dict[str, Any]:
+    """The sandbox-like envelope with one unknown key added (at the top, or in ``where``)."""
+    data = _sandbox_like()
+    (data if where is None else data[where])[key] = value
+    return data
+
+
 @st.composite
 def mangled_envelopes(draw: st.DrawFn, paths: list[tuple[str, ...]]) -> dict[str, Any]:
     """The sandbox-like envelope with some of ``paths`` replaced by random JSON (or gone)."""
@@ -173,12 +180,31 @@ def test_mangled_envelopes_give_a_model_or_a_value_error(data: dict[str, Any],
 
 @FAST
 @given(data=mangled_envelopes(_OPTIONAL_PATHS), ascii_only=st.booleans())
+# Found by hypothesis: an unknown key that is a lone surrogate (JSON "\ud800") made
+# pydantic refuse the whole object, so the answer (or its payload) was lost.
+@example(data=_with_extra_key(None, "\ud800", 0), ascii_only=True)
+@example(data=_with_extra_key(None, "\ud800", 0), ascii_only=False)
+@example(data=_with_extra_key("payload", "a\udfffb", "\ud800"), ascii_only=True)
+@example(data=_with_extra_key("profile", "\ud800", None), ascii_only=True)
 def test_mangled_optional_parts_never_lose_the_id_and_status(data: dict[str, Any],
                                                              ascii_only: bool) -> None:
     envelope = _parse_or_value_error(StatusEnvelope, _encode(data, ascii_only))
     assert isinstance(envelope, StatusEnvelope), "an answer with a usable id/status was refused"
     assert envelope.payload is not None
     assert (envelope.payload.id, envelope.payload.status) == (48210, "Completed")
+
+
+@pytest.mark.parametrize("where", [None, "payload", "profile"])
+def test_a_lone_surrogate_key_is_kept_mended_and_loses_nothing(where: str | None) -> None:
+    body = _encode(_with_extra_key(where, "x\ud800", 1), ascii_only=True)
+    envelope = StatusEnvelope.from_wire(body)
+    assert envelope.payload is not None
+    assert (envelope.payload.id, envelope.payload.status) == (48210, "Completed")
+    assert envelope.profile is not None and envelope.profile.display_name == "Dana Whitfield"
+    holder = envelope if where is None else getattr(envelope, where)
+    assert (holder.model_extra or {}).get("x\ufffd") == 1  # kept, its surrogate mended
+    raw = envelope.raw if where is None else envelope.raw[where]
+    assert raw["x\ud800"] == 1  # "show raw" shows what came
 
 
 def _sandbox_like_bytes() -> bytes:

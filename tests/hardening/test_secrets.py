@@ -14,7 +14,6 @@ import io
 import re
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,6 +33,7 @@ from tests.ui.conftest import (  # noqa: F401  (fixtures used by name)
     no_cursor_blink,
     wait_for,
 )
+from tests.waiting import WAIT_BOUND, until_sync
 from tui.core.credentials import ApiKey
 from tui.core.export import export_rows
 from tui.core.paths import AppPaths
@@ -145,20 +145,18 @@ def test_key_absent_from_terminal_crash_report_log_and_files(
     crash_flag = isolated_folders / "crash-now"
     env.update(HARDENING_LOG=str(log_file), HARDENING_CRASH=str(crash_flag))
     watch = subprocess.run([str(APP), "watch", *map(str, ids)], env=env, capture_output=True,
-                           text=True, timeout=60, check=False)
+                           text=True, timeout=WAIT_BOUND, check=False)
     assert watch.returncode == 0, watch.stderr
     app = AppInTerminal([sys.executable, "-c", _PLANTED_FAILURES, *map(str, ids)], env)
     try:
-        app.wait_for("LookupError", timeout=60)  # the toast of the failed worker
-        app.wait_for("c1.csv", timeout=30)  # polling goes on: the key works
-        app.wait_for("Completed", timeout=30)
+        app.wait_for("LookupError")  # the toast of the failed worker
+        app.wait_for("c1.csv")  # polling goes on: the key works
+        app.wait_for("Completed")
         app.send(b"C")  # copy a triage summary: OSC 52 carries it, base64-encoded
-        deadline = time.monotonic() + 20
-        while b"\x1b]52;c;" not in app.output and time.monotonic() < deadline:
-            time.sleep(0.1)
+        until_sync(lambda: b"\x1b]52;c;" in app.output, "the OSC 52 copy written")
         crash_flag.touch()
         app.send(b"p")  # pausing redraws the header: the planted crash
-        code = app.wait_exit(timeout=30)
+        code = app.wait_exit()
     finally:
         app.close()
     output = app.output
@@ -187,9 +185,9 @@ def test_login_prompt_never_echoes_the_key(canary_sandbox: SandboxServer,
     env = app_environment(isolated_folders, base_url=canary_sandbox.base_url, api_key=None)
     app = AppInTerminal([str(APP), "login"], env)
     try:
-        app.wait_for("API key for profile", timeout=60)
+        app.wait_for("API key for profile")
         app.send(CANARY.encode() + b"\r")
-        code = app.wait_exit(timeout=60)
+        code = app.wait_exit()
     finally:
         app.close()
     text = visible_text(app.output)
@@ -222,8 +220,7 @@ async def test_key_absent_from_screenshots_toasts_clipboard_exports_and_database
     shots = tmp_path / "shots"
     shots.mkdir()
     async with app.run_test(size=(140, 40)) as pilot:
-        await wait_for(pilot, lambda: isinstance(app.screen, KeyPromptModal), timeout=20,
-                       what="the key prompt")
+        await wait_for(pilot, lambda: isinstance(app.screen, KeyPromptModal), what="the key prompt")
         await pilot.press(*CANARY)
         typed = app.screen.query_one(Input)
         assert typed.value == CANARY and typed.password  # typed, and drawn hidden
@@ -237,15 +234,14 @@ async def test_key_absent_from_screenshots_toasts_clipboard_exports_and_database
 
         await wait_for(pilot, lambda: isinstance(app.screen, MonitorScreen)
                        and all(getattr(rows().get(i), "status", None) for i in (done, failing)),
-                       timeout=20, what="polled with the typed key")
+                       what="polled with the typed key")
         screen = app.screen
         assert isinstance(screen, MonitorScreen)
         await wait_for(pilot, lambda: "Dana" in screen.query_one(MonitorHeader).render().plain,
                        what="the header names the key's owner")
         state.set_status(failing, "Failed", frozen=True)
         await wait_for(pilot, lambda: any("failed" in str(n.message)
-                                          for n in app._notifications), timeout=20,
-                       what="the failure toast")
+                                          for n in app._notifications), what="the failure toast")
         app.save_screenshot(str(shots / "polling.svg"))
         header = screen.query_one(MonitorHeader).render().plain
         assert "…-KEY" in header and "session only" in header, header
@@ -273,8 +269,7 @@ async def test_key_absent_from_screenshots_toasts_clipboard_exports_and_database
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmDeleteModal),
                        what="the confirmation")
         await pilot.press("tab", "enter")
-        await wait_for(pilot, lambda: len(session.audit.entries()) == 1, timeout=20,
-                       what="the delete audited")
+        await wait_for(pilot, lambda: len(session.audit.entries()) == 1, what="the delete audited")
         toasts = [str(n.message) for n in app._notifications]
         for text in (*copies, *toasts):
             assert_no_secret(text, "a copy or a toast")
@@ -317,7 +312,7 @@ def test_crash_report_ends_with_the_apps_own_sentence(isolated_folders: Path) ->
                      "sys.exit(main())\n")
     app = AppInTerminal([sys.executable, "-c", crash_at_once, "1"], env)
     try:
-        code = app.wait_exit(timeout=60)
+        code = app.wait_exit()
     finally:
         app.close()
     text = visible_text(app.output)

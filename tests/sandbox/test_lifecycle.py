@@ -134,3 +134,35 @@ def test_ten_thousand_conversions_need_no_background_work() -> None:
     state.advance(3600)
     snapshot = state.get(state.seeded_ids()[0])
     assert snapshot is None or snapshot.status in {"Completed", "Failed", "Deleted"}
+
+
+def test_admit_stores_a_drawn_conversion_under_the_next_id_and_it_is_served(
+        api: httpx.Client, sandbox: SandboxServer) -> None:
+    seen: list[tuple[int, float]] = []
+
+    def build(conversion_id: int, now: float) -> Conversion:
+        seen.append((conversion_id, now))
+        return Conversion(id=conversion_id, file_name="drawn.csv", data_source_type="Csv",
+                          upload_date=now, status="Queued", since=now,
+                          plan=LifecyclePlan(queued=1.0, processing=1.0))
+
+    first = sandbox.state.admit(build)
+    second = sandbox.state.add_conversion()
+    assert seen == [(first, pytest.approx(sandbox.state.clock.now(), abs=5))]
+    assert second == first + 1  # one id sequence for every way in
+    assert status_of(api, first) == "Queued"
+    sandbox.state.advance(2.5)
+    assert status_of(api, first) == "Completed"
+
+
+def test_status_of_is_none_once_purged() -> None:
+    state = SandboxState(clock=SandboxClock(wall=lambda: 1_800_000_000.0))
+    new_id = state.add_conversion(status="Completed")
+    assert state.status_of(new_id) == "Completed"
+    assert state.request_deletion(new_id).kind == "accepted"
+    state.advance(6.0)
+    assert state.status_of(new_id) == "Deleted"
+    state.advance(301.0)
+    assert state.status_of(new_id) is None
+    assert new_id not in state.ids()  # purged on that read: the store does not keep it
+    assert state.status_of(10**12) is None

@@ -7,25 +7,24 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.sandbox.conftest import assert_envelope
+from tests.waiting import WAIT_BOUND, until_sync
 from tui.sandbox.cli import run_sandbox
 from tui.sandbox.runner import SandboxServer
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_start_is_fast_and_stop_start_keeps_the_port() -> None:
+def test_start_answers_at_once_and_stop_start_keeps_the_port() -> None:
+    # start() returns once the server listens (how fast it starts is not timed here).
     server = SandboxServer(api_key="k")
-    started = time.monotonic()
     server.start()
     try:
-        assert time.monotonic() - started < 0.5
         port = server.port
         assert port != 0
         headers = {"X-API-KEY": "k"}
@@ -80,13 +79,15 @@ def test_run_sandbox_in_a_thread_prints_url_and_key(capsys: pytest.CaptureFixtur
     thread.start()
     printed = ""
     try:
-        deadline = time.monotonic() + 5
-        while "API key" not in printed and time.monotonic() < deadline:
+        def read() -> bool:
+            nonlocal printed
             printed += capsys.readouterr().out
-            time.sleep(0.02)
+            return "API key" in printed
+
+        until_sync(read, lambda: f"the API key printed ({printed!r})", step=0.02)
     finally:
         stop.set()
-        thread.join(timeout=5)
+        thread.join(timeout=WAIT_BOUND)
     assert "API key: abc" in printed
     base_url = printed.split(" at ")[1].split()[0]
     assert base_url.startswith("http://127.0.0.1:")

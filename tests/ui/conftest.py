@@ -3,12 +3,11 @@
 ``monitor_session`` builds a :class:`MonitorSession` on ``AppPaths.under(tmp_path)`` for a
 profile pointing at the ``sandbox`` fixture's server, with a short poll interval so
 changes arrive within a test. :func:`wait_for` polls a condition between Pilot pauses
-instead of sleeping a fixed time.
+instead of sleeping a fixed time, with the one generous bound of ``tests.waiting``.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -17,24 +16,58 @@ import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, TextArea
 
+from tests.waiting import WAIT_BOUND, Describe, until
 from tui.core.credentials import ApiKey
 from tui.core.paths import AppPaths
 from tui.core.session import MonitorSession
 from tui.core.settings import AppConfig, ProfileSettings
 from tui.sandbox.runner import SandboxServer
+from tui.ui.screens.monitor import MonitorScreen
 
 POLL_INTERVAL = 0.2
 """Seconds between polls of an active conversion in UI tests: quick, yet not a flood."""
 
 
-async def wait_for(pilot: Pilot[Any], condition: Callable[[], object], timeout: float = 5.0,
-                   what: str = "condition") -> None:
-    """Let the app run until ``condition()`` is true; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for: {what}")
-        await pilot.pause(0.02)
+async def wait_for(pilot: Pilot[Any], condition: Callable[[], object],
+                   what: Describe = "condition", *, bound: float | None = None,
+                   timeout: float | None = None) -> None:
+    """Let the app run until ``condition()`` is true (see :func:`tests.waiting.until`).
+
+    ``what`` says what was awaited; a callable is called only if the wait fails, so it
+    can show what was actually there. The screen in front is added to the message.
+    ``timeout`` (from before the one bound) can only lengthen the bound, never shorten it.
+    """
+    def describe() -> str:
+        said = what() if callable(what) else what
+        return f"{said} (screen in front: {type(pilot.app.screen).__name__})"
+
+    if timeout is not None:
+        bound = max(timeout, bound if bound is not None else WAIT_BOUND)
+    await until(condition, describe, pause=lambda: pilot.pause(0.02), bound=bound)
+
+
+async def quiet_window(pilot: Pilot[Any], seconds: float = 0.5) -> None:
+    """Let the app run ``seconds`` in which the test expects NOTHING to happen.
+
+    A check that something does not happen (no request while paused, nothing retried)
+    has no condition to wait for, so it watches for a while. This never waits for
+    something to happen (use :func:`wait_for`); on a loaded machine the window only
+    sees less, it cannot fail a correct app.
+    """
+    await pilot.pause(seconds)
+    await pilot.pause()
+
+
+async def polls_settled(pilot: Pilot[Any]) -> None:
+    """After ``p``: wait until no poll is on the wire (one sent before may still land)."""
+    def in_flight() -> int:
+        screen = next(s for s in pilot.app.screen_stack if isinstance(s, MonitorScreen))
+        scheduler = screen.scheduler
+        assert scheduler is not None and scheduler.paused, "polls_settled needs p first"
+        return scheduler.stats.in_flight
+
+    await wait_for(pilot, lambda: in_flight() == 0,
+                   lambda: f"no poll in flight ({in_flight()} are)")
 
 
 class SessionFactory(Protocol):

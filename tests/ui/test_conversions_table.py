@@ -13,6 +13,7 @@ from textual.message import Message
 from textual.strip import Strip
 from textual.theme import Theme
 
+from tests.ui.conftest import wait_for
 from tui.core.watchlist import WatchedConversion
 from tui.ui.widgets import STATUS_VARIABLE_DEFAULTS, ConversionsTable, conversions_table
 from tui.ui.widgets.table_columns import COLUMNS
@@ -158,7 +159,7 @@ async def test_bursts_of_upserts_are_painted_together_after_the_repaint_interval
         await pilot.pause()
         assert table.lines_rendered == []  # held back...
         assert table.rows[5].status == "Failed"  # ...but the data is there already
-        await pilot.pause(0.4)
+        await wait_for(pilot, lambda: table.lines_rendered, what="the held rows painted")
         assert sorted(table.lines_rendered) == [5, 7]  # ...then painted in one go
 
 
@@ -553,6 +554,31 @@ async def test_relative_times_refresh_only_changed_visible_rows_and_stale_is_sty
         assert checked and checked[0].style is not None and fresh
         assert checked[0].style.color == stale.color
         assert fresh[0].style is not None and fresh[0].style.color != stale.color
+
+
+async def test_checked_is_stale_against_the_rows_own_interval() -> None:
+    # Completed rows are re-checked every settled interval (10 min here): checked two
+    # minutes ago is on time, not amber. A Processing row polled every 5 s is stale then.
+    app = TableApp(poll_interval=5.0, settled_interval=600.0)
+    async with app.run_test(size=(120, 12)) as pilot:
+        table = app.table
+        table.set_rows([
+            conversion(1),  # the cursor's row: drawn in the cursor's colours
+            conversion(2, status="Processing", last_checked=NOW - 120),
+            conversion(3, status="Completed", last_checked=NOW - 120),
+            conversion(4, status="Completed", last_checked=NOW - 3 * 600 - 60),
+        ])
+        await pilot.pause()
+        stale = table.get_component_rich_style("conversions-table--stale").color
+
+        def checked_colour(number: int, text: str) -> object:
+            cells = [s for s in row_line(table, number) if s.text.strip() == text]
+            assert cells, f"no {text!r} cell in row {number}: {row_line(table, number).text!r}"
+            return cells[0].style.color if cells[0].style is not None else None
+
+        assert checked_colour(2, "2m") == stale
+        assert checked_colour(3, "2m") != stale
+        assert checked_colour(4, "31m") == stale
 
 
 async def test_status_colours_come_from_theme_variables() -> None:

@@ -273,4 +273,4 @@ async def test_a_burst_follows_the_remapped_keys(
         await wait_for(pilot, lambda: isinstance(app.screen, AddIdsModal)
                        and app.screen.query("#ids"), what="the add modal on ctrl+n")
         box = app.screen.query_one("#ids", TextArea)
-        await wait_for(pilot, lambda: box.text == "42", what=f"ids typed ({box.text!r})")
+        await wait_for(pilot, lambda: box.text == "42", what=lambda: f"ids typed ({box.text!r})")

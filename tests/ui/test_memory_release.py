@@ -4,6 +4,7 @@ young garbage less often."""
 from __future__ import annotations
 
 import gc
+import time
 import weakref
 
 import pytest
@@ -49,20 +50,32 @@ async def test_removed_toasts_do_not_stay_in_memory(
     # Textual memoises a colour pair per widget's styles cache (Textualize/textual#6665):
     # every toast shown all day would stay, lines and all, without the periodic clear.
     monkeypatch.setattr(tui.ui.app, "MEMORY_RELEASE_EVERY", 0.05)
-    monkeypatch.setattr(tui.ui.app, "release_free_memory", lambda: True)
+    releases: list[float] = []
+    monkeypatch.setattr(tui.ui.app, "release_free_memory",
+                        lambda: releases.append(time.monotonic()) is None)
     app = ConversionsApp(monitor_session())
     async with app.run_test(size=(100, 30), notifications=True) as pilot:
         kept: list[weakref.ref[object]] = []
         for number in range(12):
             app.notify(f"news {number}", timeout=1.0)
-        await wait_for(pilot, lambda: len(app.screen.query(Toast)) >= 3, what="toasts shown")
-        await pilot.pause()  # drawn: their styles were asked for colours
-        kept.extend(weakref.ref(toast._styles_cache) for toast in app.screen.query(Toast))
+        seen: set[int] = set()
+
+        def keep_shown() -> bool:
+            # Kept as soon as they are up: on a loaded machine they may expire before any
+            # later look (they are drawn meanwhile: their styles are asked for colours).
+            for toast in app.screen.query(Toast):
+                if id(toast) not in seen:
+                    seen.add(id(toast))
+                    kept.append(weakref.ref(toast._styles_cache))
+            return len(kept) >= 3
+
+        await wait_for(pilot, keep_shown, what=lambda: f"toasts shown ({len(kept)})")
         await wait_for(pilot, lambda: not app.screen.query(Toast), what="toasts gone")
         # Textual lets go of removed widgets at the next layout: a later toast makes one.
         app.notify("later", timeout=0.3)
         await wait_for(pilot, lambda: bool(app.screen.query(Toast)), what="a later toast")
         await wait_for(pilot, lambda: not app.screen.query(Toast), what="it went too")
-        await pilot.pause(0.2)  # a release or two
+        gone = len(releases)
+        await wait_for(pilot, lambda: len(releases) >= gone + 2, what="two releases after")
         gc.collect()
         assert kept and all(ref() is None for ref in kept)

@@ -10,7 +10,7 @@ import pytest
 from keyring.backends.fail import Keyring as FailKeyring
 from textual.widgets import Static, Tab, Tabs
 
-from tests.ui.conftest import SessionFactory, wait_for
+from tests.ui.conftest import SessionFactory, quiet_window, wait_for
 from tui.core.credentials import SERVICE
 from tui.sandbox.runner import SandboxServer
 from tui.ui.app import ConversionsApp
@@ -192,7 +192,7 @@ async def test_live_status_change_keeps_the_cursor_on_its_conversion(
         # Frozen until now (a slow machine must not see it move early).
         state.unfreeze(moving)
         state.advance(60)  # Queued 3 s + Processing 20 s: Failed by now
-        await wait_for(pilot, lambda: status_of(app, moving) == "Failed", timeout=5,
+        await wait_for(pilot, lambda: status_of(app, moving) == "Failed",
                        what="the change reaches the table")
         await pilot.pause()
         assert grid.cursor_id == moving
@@ -207,7 +207,7 @@ async def test_live_status_change_keeps_the_cursor_on_its_conversion(
         # Toasts for changes are gathered for a few seconds, then shown together.
         await wait_for(pilot, lambda: any("moving.csv failed" in message
                                           for _, message in notices(app)),
-                       timeout=6, what="the failure toast")
+                       what="the failure toast")
 
 
 async def test_sort_filter_and_views_from_the_keyboard(
@@ -282,7 +282,7 @@ async def test_pause_stops_requests_and_resume_restarts_them(
         assert scheduler is not None and scheduler.paused
         await wait_for(pilot, lambda: scheduler.stats.in_flight == 0, what="nothing in flight")
         paused_at = state.request_count
-        await pilot.pause(4 * 0.2 + 0.3)  # several poll intervals
+        await quiet_window(pilot, 4 * 0.2 + 0.3)  # several poll intervals
         assert state.request_count == paused_at
         await pilot.press("p")
         assert "PAUSED" not in header_text(app)
@@ -312,7 +312,7 @@ async def test_view_tabs_are_not_relabelled_while_counts_stay_the_same(
         start = state.request_count
         await wait_for(pilot, lambda: state.request_count >= start + 6,
                        what="three more poll rounds")
-        await pilot.pause(0.3)
+        await pilot.pause()  # their answers drawn
         assert tab_labels(app)["view-active"] == "Active 2"
         assert relabels == []
 
@@ -351,7 +351,7 @@ async def test_offline_banner_and_recovery(
             # Frozen until now (a slow machine must not see it move early).
             state.unfreeze(moving)
             state.advance(60)  # meanwhile it completes on the server
-            await pilot.pause(0.5)
+            await quiet_window(pilot)
             assert status_of(app, moving) == "Queued"  # last known data kept
             assert "Queued" in row_text(app, moving)
         finally:
@@ -378,8 +378,7 @@ async def test_offline_recovers_by_itself(
         finally:
             await asyncio.to_thread(sandbox.start)
         # The first probe waits about offline_probe_min (1 s, jittered).
-        await wait_for(pilot, lambda: banner_text(app) == "", timeout=6,
-                       what="the probe brings it back")
+        await wait_for(pilot, lambda: banner_text(app) == "", what="the probe brings it back")
 
 
 async def test_rotated_key_brings_back_the_key_prompt(
@@ -395,12 +394,12 @@ async def test_rotated_key_brings_back_the_key_prompt(
         # The key is rotated on the server while the app polls (no restart).
         sandbox.api_key = new_key
         await wait_for(pilot, lambda: key_prompt_shown(app),
-                       timeout=8, what="the key prompt")
+                       what="the key prompt")
         why = str(app.screen.query_one("#why", Static).render())
         assert "401" in why and "enter a new key" in why, why
         assert "refused the API key" in banner_text(app)
         stopped_at = state.request_count
-        await pilot.pause(0.6)
+        await quiet_window(pilot)
         assert state.request_count == stopped_at  # nothing is polled with a bad key
         # A wrong key typed at the prompt is refused again: the prompt comes back.
         await pilot.press(*"still-wrong-key", "enter")
@@ -472,7 +471,7 @@ async def test_hostile_server_text_renders_literally(
         header = header_text(app)
         assert "[red]Mallory[/]␛]0;pwned␇" in header and "<U+202E>redli" in header
         await wait_for(pilot, lambda: any(severity == "error" for severity, _ in notices(app)),
-                       timeout=6, what="the failure toast (gathered for a few seconds)")
+                       what="the failure toast (gathered for a few seconds)")
         failed = [m for severity, m in notices(app) if severity == "error"]
         assert failed and "[/]␛[31m<U+202E>invoice[b].csv␀" in failed[0], failed
         for text in (line, weird, header, *failed):
@@ -495,7 +494,7 @@ async def test_cancelled_first_key_prompt_p_asks_again(
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, MonitorScreen), what="cancelled")
         assert any("Press p to enter one" in m for _, m in notices(app))
-        await pilot.pause(0.4)
+        await quiet_window(pilot)
         assert sandbox.state.request_count == 0
         await pilot.press("p")
         await wait_for(pilot, lambda: key_prompt_shown(app), what="p asks for the key again")
@@ -515,8 +514,7 @@ async def test_cancelled_401_prompt_p_asks_for_a_key(
         await wait_for(pilot, lambda: isinstance(app.screen, MonitorScreen), what="cancelled")
         assert "refused the API key" in banner_text(app)
         await pilot.press("p")
-        await wait_for(pilot, lambda: key_prompt_shown(app), timeout=2,
-                       what="p asks for a new key")
+        await wait_for(pilot, lambda: key_prompt_shown(app), what="p asks for a new key")
 
 
 async def test_rows_leave_the_active_view_and_the_filter_when_their_status_moves_on(
@@ -579,8 +577,7 @@ async def test_rate_limit_banner_comes_and_goes(
         # One banner for the whole app, and rows keep their data (no per-row errors).
         assert all(status_of(app, i) == "Processing" for i in ids)
         state.faults.clear()
-        await wait_for(pilot, lambda: banner_text(app) == "", timeout=5,
-                       what="the banner goes after the hold")
+        await wait_for(pilot, lambda: banner_text(app) == "", what="the banner goes after the hold")
         before = state.request_count
         await wait_for(pilot, lambda: state.request_count > before + 3, what="polling again")
 

@@ -12,7 +12,7 @@ from textual.color import Color
 from textual.widgets import Sparkline, Tabs
 
 from tests.core.test_watchlist import answer
-from tests.ui.conftest import SessionFactory, wait_for
+from tests.ui.conftest import SessionFactory, quiet_window, wait_for
 from tui.core.activity import MINUTE, activity_window, minute_buckets
 from tui.core.statuses import StatusKind
 from tui.core.watchlist import StatusChange, Watchlist
@@ -179,7 +179,7 @@ async def test_clicking_a_count_switches_the_view(
         assert grid.visible_ids == [busy]
         # Completed has no view of its own: a click changes nothing.
         await pilot.click("#count-completed")
-        await pilot.pause(0.1)
+        await pilot.pause()
         assert app.screen.query_one(Tabs).active == "view-active"
         # The number keys still choose views.
         await pilot.press("1")
@@ -270,7 +270,7 @@ async def test_bursts_of_updates_read_the_history_once_per_interval(
             # The last update is not lost: a (trailing) read picks it up.
             await wait_for(pilot, lambda: sum(strip.activity.failed) == 1,
                            what="the read after the burst")
-            await pilot.pause(0.7)
+            await quiet_window(pilot, 0.7)  # no more reads come
             # A hundred updates, yet at most one read at once (if the interval since the
             # first read had passed already on a slow machine) and one trailing read.
             assert 2 <= len(reads) <= 3

@@ -26,7 +26,7 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Input, Label, Static, TabbedContent, TextArea
 from textual.widgets._footer import FooterKey
 
-from tests.ui.conftest import SessionFactory, wait_for
+from tests.ui.conftest import SessionFactory, polls_settled, quiet_window, wait_for
 from tui.api.models import StatusEnvelope
 from tui.core.statuses import is_purged
 from tui.core.watchlist import PollResult, WatchedConversion
@@ -37,7 +37,6 @@ from tui.ui.screens.confirm_delete import ConfirmDeleteModal
 from tui.ui.screens.inspect import InspectModal, MessageList
 from tui.ui.screens.monitor import MonitorScreen
 from tui.ui.screens.text_prompt import QuestionModal, TextPromptModal
-from tui.ui.typeahead import WINDOW as TYPEAHEAD_WINDOW
 from tui.ui.widgets.conversions_table import ConversionsTable
 from tui.ui.widgets.monitor_header import MonitorHeader
 
@@ -289,7 +288,7 @@ async def test_inspect_stays_responsive_with_ten_thousand_warnings(
     app = ConversionsApp(session)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: len(getattr(table(app).rows.get(conv), "warnings", ()))
-                       == 10_000, timeout=10, what="10,000 warnings polled")
+                       == 10_000, what="10,000 warnings polled")
         await pilot.press("enter")
         modal: InspectModal = await on_screen(pilot, InspectModal)
         tabs = modal.query_one(TabbedContent)
@@ -355,7 +354,9 @@ async def read_confirmation(pilot: Pilot[Any]) -> ConfirmDeleteModal:
     """The confirmation as a person meets it: up, and read before a count is typed (text
     typed blind within the type-ahead window behind d is dropped on purpose)."""
     modal = await on_screen(pilot, ConfirmDeleteModal)
-    await pilot.pause(TYPEAHEAD_WINDOW)
+    app = pilot.app
+    assert isinstance(app, ConversionsApp)
+    await wait_for(pilot, lambda: not app.typeahead.active, what="the type-ahead window closed")
     return modal
 
 
@@ -398,7 +399,7 @@ async def test_single_delete_cancel_then_delete_until_deleted_and_purged(
         assert not modal.query("#count")  # one conversion: no count to type
         await pilot.press("enter")  # on Cancel
         await on_screen(pilot, MonitorScreen, "cancelled")
-        await pilot.pause(0.1)
+        await quiet_window(pilot)
         assert all_deletes(sandbox) == 0
         assert state.get(conv) is not None and state.get(conv).status == "Completed"
         assert session.audit.entries() == []
@@ -493,7 +494,7 @@ async def test_bulk_delete_needs_the_count_and_reports_refusals(
         assert all(state.get(i).status == "Processing" for i in busy)
         outcomes = {e.ids[0]: e.outcome for e in session.audit.entries()}
         assert outcomes == {**dict.fromkeys(busy, "refused"), **dict.fromkeys(done, "requested")}
-        await pilot.pause(0.3)
+        await quiet_window(pilot)
         assert all_deletes(sandbox) == 5  # nothing retried
 
 
@@ -516,7 +517,7 @@ async def test_delete_refused_says_why_and_is_not_retried(
                        and table(app).rows[conv].last_checked is not None, what="first poll")
         if case in ("401", "429", "410"):
             await pilot.press("p")  # polls would meet the fault too
-            await pilot.pause(0.3)
+            await polls_settled(pilot)
             if case == "410":
                 scheduler = monitor(app).scheduler
                 assert scheduler is not None
@@ -539,7 +540,7 @@ async def test_delete_refused_says_why_and_is_not_retried(
         await wait_for(pilot, lambda: any(expected in m for m in notices(app)),
                        what=f"a toast saying {expected!r}")
         assert next(n for n in app._notifications if expected in n.message).severity == "error"
-        await pilot.pause(0.5)
+        await quiet_window(pilot)
         assert deletes_of(sandbox, conv) == 1  # nothing retried
         entries = session.audit.entries()
         assert [(e.action, e.ids) for e in entries] == [("delete", (conv,))]
@@ -761,7 +762,7 @@ async def test_read_only_hides_delete_and_sends_nothing(
         assert "Delete" not in footer and "Copy IDs" in footer
         assert "READ-ONLY" in screen.query_one(MonitorHeader).render().plain
         await pilot.press("d", "delete")
-        await pilot.pause(0.3)
+        await quiet_window(pilot)
         assert isinstance(app.screen, MonitorScreen)  # no confirmation either
         assert all_deletes(sandbox) == 0
         assert sandbox.state.get(conv) is not None
@@ -867,7 +868,7 @@ async def test_the_key_never_reaches_audit_exports_or_toasts(
         await confirm_single(pilot)
         await wait_for(pilot, lambda: status_of(app, gone) == "DeletionPending", what="deleting")
         await pilot.press("p")  # a refused key on delete (polls paused so they do not see it)
-        await pilot.pause(0.3)
+        await polls_settled(pilot)
         state.faults.update({"error_rate": 1.0, "error_status": 401})
         table(app).move_cursor(refused)
         await pilot.press("d")
@@ -1039,14 +1040,14 @@ async def test_pressing_d_again_does_not_cancel_a_running_bulk_delete(
         await pilot.press("d")  # changes their mind at once:
         await on_screen(pilot, ConfirmDeleteModal)
         await pilot.press("escape")  # nothing more to delete
-        await wait_for(pilot, lambda: len(session.audit.entries()) == 8, timeout=2,
-                       what="every ID of the first delete audited")
+        await wait_for(pilot, lambda: len(session.audit.entries()) == 8,
+                       what=lambda: f"every ID audited ({len(session.audit.entries())} of 8)")
         assert [deletes_of(sandbox, i) for i in ids] == [1] * 8
         assert {e.outcome for e in session.audit.entries()} == {"requested"}
         # The summary toast follows the last audit entry (after the batch returns).
         await wait_for(pilot, lambda: any(m.startswith("8 marked for deletion")
                                           for m in notices(app)),
-                       timeout=2, what="the summary toast")
+                       what="the summary toast")
 
 
 def test_the_overview_shows_the_first_three_errors_and_counts_the_rest() -> None:

@@ -21,6 +21,7 @@ from textual.widgets import TabbedContent
 
 import tui.ui.screens.inspect as inspect_screen
 import tui.ui.screens.monitor as monitor_screen
+from tests.ui.conftest import wait_for
 from tui.api.models import Profile, StatusEnvelope
 from tui.core.paths import AppPaths
 from tui.core.session import MonitorSession
@@ -156,24 +157,22 @@ async def rows_shown(pilot: Pilot[Any]) -> ConversionsTable:
     """Wait for the table to hold the four rows; return it."""
     grid = pilot.app.screen.query_one(ConversionsTable)
     strip = pilot.app.screen.query_one(SummaryStrip)
-    for _ in range(200):
-        # The strip reads the recorded history in a thread: wait for it too, or the
-        # sparklines differ from run to run.
-        if len(grid.rows) == 4 and strip.reads >= 1 and sum(strip.activity.failed):
-            await pilot.pause()
-            return grid
-        await pilot.pause(0.01)
-    raise AssertionError("the watchlist never reached the table")
+    # The strip reads the recorded history in a thread: wait for it too, or the
+    # sparklines differ from run to run.
+    await wait_for(pilot, lambda: len(grid.rows) == 4 and strip.reads >= 1
+                   and sum(strip.activity.failed),
+                   what=lambda: f"the four rows and the history ({len(grid.rows)} rows, "
+                                f"{strip.reads} reads)")
+    await pilot.pause()
+    return grid
 
 
 async def modal_up(pilot: Pilot[Any], kind: type[Any]) -> Any:
     """Wait until a screen of ``kind`` is on top."""
-    for _ in range(200):
-        if isinstance(pilot.app.screen, kind):
-            await pilot.pause()
-            return pilot.app.screen
-        await pilot.pause(0.01)
-    raise AssertionError(f"{kind.__name__} never opened")
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, kind),
+                   what=f"{kind.__name__} on top")
+    await pilot.pause()
+    return pilot.app.screen
 
 
 def open_inspect(tab: str) -> Any:

@@ -1,7 +1,9 @@
 """Keys typed in one burst behind a key that opens a prompt (tui/ui/typeahead.py).
 
 Each burst is posted at once, as one pty read delivers it: every key is queued at the
-table before the first one's binding has opened anything.
+table before the first one's binding has opened anything. The window's clock is the
+test's (:class:`ManualClock`): on a loaded machine a modal may take longer to mount than
+the window lasts, and what these tests check must not depend on that.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from tui.ui.screens.confirm_delete import ConfirmDeleteModal
 from tui.ui.screens.monitor import MonitorScreen
 from tui.ui.screens.text_prompt import TextPromptModal
 from tui.ui.screens.upload import UploadModal
+from tui.ui.typeahead import WINDOW, TypeAhead
 from tui.ui.widgets.conversions_table import ConversionsTable
 
 NAMES = {" ": "space", "/": "slash", "-": "minus", ".": "full_stop", "*": "asterisk"}
@@ -35,11 +38,27 @@ def burst(app: ConversionsApp, text: str) -> None:
         app.post_message(events.Key(NAMES.get(char, char), char))
 
 
+class ManualClock:
+    """A clock that moves only when the test says so."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 @asynccontextmanager
-async def quiet_monitor(session: MonitorSession, rows: int) -> AsyncIterator[
+async def quiet_monitor(session: MonitorSession, rows: int,
+                        clock: ManualClock | None = None) -> AsyncIterator[
         tuple[ConversionsApp, Pilot[None], ConversionsTable]]:
-    """The app on ``session``, its ``rows`` shown, polling paused (nothing moves)."""
+    """The app on ``session``, its ``rows`` shown, polling paused (nothing moves), its
+    type-ahead window timed by ``clock`` (a fresh :class:`ManualClock` by default)."""
     app = ConversionsApp(session)
+    app.typeahead = TypeAhead(app, clock=clock or ManualClock())
     async with app.run_test(size=(120, 30)) as pilot:
         table = app.screen.query_one(ConversionsTable)
         await wait_for(pilot, lambda: table.visible_count == rows, what="rows")
@@ -66,7 +85,8 @@ async def test_ids_typed_right_after_a_go_into_the_add_box(
         # "2" and "3" are view keys on the monitor: they must not switch views.
         burst(app, "a123 2 3")
         box = await modal_with(pilot, AddIdsModal, "#ids")
-        await wait_for(pilot, lambda: box.text == "123 2 3", what=f"the ids typed ({box.text!r})")
+        await wait_for(pilot, lambda: box.text == "123 2 3",
+                       what=lambda: f"the ids typed ({box.text!r})")
         await pilot.press("escape")
         await closed(pilot)
         assert app.screen.query_one("#views", Tabs).active == "view-all"
@@ -82,7 +102,7 @@ async def test_a_note_typed_right_after_n_is_not_a_string_of_bindings(
         burst(app, "nfix sent, redo xlsx dear")
         box = await modal_with(pilot, TextPromptModal, "Input")
         await wait_for(pilot, lambda: box.value == "fix sent, redo xlsx dear",
-                       what=f"the note typed ({box.value!r})")
+                       what=lambda: f"the note typed ({box.value!r})")
         await pilot.press("enter")
         await closed(pilot)
         assert set(table.rows) == {first, second}  # nothing unwatched
@@ -99,8 +119,8 @@ async def test_backspace_in_the_burst_edits_and_enter_is_not_replayed(
         app.post_message(events.Key("backspace", None))
         app.post_message(events.Key("enter", "\r"))  # typed blind: must not save the note
         box = await modal_with(pilot, TextPromptModal, "Input")
-        await wait_for(pilot, lambda: box.value == "ab", what=f"edited ({box.value!r})")
-        await pilot.pause(0.1)
+        await wait_for(pilot, lambda: box.value == "ab", what=lambda: f"edited ({box.value!r})")
+        await pilot.pause()  # the Enter, behind the edits, dealt with too
         assert isinstance(app.screen, TextPromptModal)  # still open, waiting for the user
         await pilot.press("escape")
         await closed(pilot)
@@ -112,10 +132,11 @@ async def test_a_path_typed_right_after_u_goes_into_the_path_box(
     async with quiet_monitor(monitor_session(ids=[row]), 1) as (app, pilot, _table):
         burst(app, "u/tmp/x.csv")
         box = await modal_with(pilot, UploadModal, "#path")
-        await wait_for(pilot, lambda: box.value == "/tmp/x.csv", what=f"path ({box.value!r})")
+        await wait_for(pilot, lambda: box.value == "/tmp/x.csv",
+                       what=lambda: f"path ({box.value!r})")
         # Closed before the test ends: an app torn down while the modal still mounts its
         # widgets is not what this is about.
-        await pilot.pause(0.2)
+        await pilot.pause()
         await pilot.press("escape")
         await closed(pilot)
 
@@ -129,7 +150,7 @@ async def test_keys_behind_d_neither_fire_bindings_nor_reach_the_confirmation(
         burst(app, "dx y")
         app.post_message(events.Key("enter", "\r"))
         await modal_with(pilot, ConfirmDeleteModal, "#cancel")
-        await pilot.pause(0.2)
+        await pilot.pause()  # whatever the burst does, it has done
         assert isinstance(app.screen, ConfirmDeleteModal)  # not confirmed blind
         assert set(table.rows) == {first, second}  # x did not unwatch
         assert sandbox.state.request_count == before  # nothing deleted
@@ -142,10 +163,15 @@ async def test_without_a_prompt_the_held_keys_are_dropped_and_keys_work_after(
     row = sandbox.state.add_conversion(status="Completed", frozen=True)
     session = monitor_session(ids=[row])
     session.read_only = True  # u opens nothing here
-    async with quiet_monitor(session, 1) as (app, pilot, table):
+    clock = ManualClock()
+    async with quiet_monitor(session, 1, clock) as (app, pilot, table):
         burst(app, "ux")  # the x behind it would unwatch the row
-        await pilot.pause(0.8)  # past the window
+        await pilot.pause()  # the burst dealt with
+        assert app.typeahead.active  # the window is open...
         assert isinstance(app.screen, MonitorScreen)
+        assert set(table.rows) == {row}
+        clock.advance(WINDOW)  # ...and now it has passed
+        await wait_for(pilot, lambda: not app.typeahead.active, what="the window closed")
         assert set(table.rows) == {row}
         await pilot.press("x")  # keys work again once the window has passed
         await wait_for(pilot, lambda: not table.rows, what="x unwatches")
@@ -162,7 +188,7 @@ async def test_a_count_typed_blind_behind_d_is_dropped_and_enter_lands_on_cancel
         # the count is dropped, so the Enter cannot confirm; it presses Cancel.
         count = await modal_with(pilot, ConfirmDeleteModal, "#count")
         burst(app, "2")
-        await pilot.pause(0.05)
+        await pilot.pause()
         assert count.value == ""
         app.post_message(events.Key("enter", "\r"))
         await closed(pilot)

@@ -20,7 +20,7 @@ from textual.app import App
 from textual.pilot import Pilot
 from textual.widgets import Button, Input, Static
 
-from tests.ui.conftest import SessionFactory, wait_for
+from tests.ui.conftest import SessionFactory, quiet_window, wait_for
 from tui.api.client import ConversionsClient
 from tui.api.models import BatchEnvelope, ConversionRecord
 from tui.core.session import MonitorSession
@@ -112,7 +112,7 @@ async def type_text(pilot: Pilot[Any], text: str) -> None:
 async def send_and_wait(pilot: Pilot[Any], modal: UploadModal) -> UploadOutcome:
     """Press Send and let the upload finish."""
     await pilot.press("ctrl+s")
-    await wait_for(pilot, lambda: modal.stage == "results", timeout=15, what="the results")
+    await wait_for(pilot, lambda: modal.stage == "results", what="the results")
     assert modal.outcome is not None
     return modal.outcome
 
@@ -141,7 +141,9 @@ async def test_a_typed_glob_picks_its_files_and_completion_helps(
         assert path.has_focus
         await type_text(pilot, "~/tic")
         await wait_for(pilot, lambda: (pilot.app.screen is modal), what="the modal")
-        await pilot.pause(0.2)  # the suggester reads the disk off the event loop
+        # The suggester reads the disk off the event loop: wait for what it suggests.
+        await wait_for(pilot, lambda: path._suggestion == "~/tickets/",
+                       what=lambda: f"the suggestion ({path._suggestion!r})")
         await pilot.press("right")  # at the end of the field, right takes the suggestion
         await wait_for(pilot, lambda: path.value == "~/tickets/", what="completion")
         await type_text(pilot, "4412/*.csv")
@@ -315,12 +317,11 @@ async def test_cancel_stops_after_the_batch_in_flight(
         modal = app.modal
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: modal.stage == "sending", what="sending")
-        await wait_for(pilot, lambda: len(app.accepted) >= 1, timeout=10,
-                       what="a first batch answered")
+        await wait_for(pilot, lambda: len(app.accepted) >= 1, what="a first batch answered")
         await pilot.press("escape")  # while sending, escape asks first
         await wait_for(pilot, lambda: isinstance(app.screen, QuestionModal), what="question")
         app.screen.query_one("#yes", Button).press()
-        await wait_for(pilot, lambda: modal.stage == "results", timeout=10, what="results")
+        await wait_for(pilot, lambda: modal.stage == "results", what="results")
         outcome = modal.outcome
         assert outcome is not None and outcome.stopped_by == "cancel"
         posts = sandbox.state.stats.by_route[POSTS]
@@ -429,6 +430,6 @@ async def test_a_read_only_profile_never_sends(
         assert modal.query_one("#send", Button).disabled
         assert "Read-only" in static_text(modal, "#read-only")
         await pilot.press("ctrl+s")
-        await pilot.pause(0.2)
+        await quiet_window(pilot)
         assert modal.stage == "choose"
     assert sandbox.state.stats.by_route[POSTS] == 0

@@ -12,7 +12,9 @@ Parsing server bytes goes through :meth:`Envelope.from_wire`:
 * only when that fails does a tolerant path run in Python: error and warning lists
   that are not lists of text are coerced item by item (``"null"``, ``"true"``,
   ``{"code": 5}`` as JSON text), and any optional field of the wrong type is dropped
-  so that its default applies (the original stays in :attr:`Envelope.raw`). A
+  so that its default applies (the original stays in :attr:`Envelope.raw`). An
+  unknown key that is not valid Unicode (a lone surrogate, which JSON's ``\\ud800``
+  escape allows) is kept with U+FFFD in place of the surrogate. A
   required field that is missing or wrong (a status's ``id`` or ``status``, a batch's
   ``results``) still fails: such an answer is not one the client can use.
 
@@ -44,6 +46,9 @@ __all__ = [
 # round fixes every error pydantic reported, nesting is at most three models deep.
 _REPAIR_ROUNDS = 6
 _TEXT_LIST_KEYS = ("errors", "warnings")
+# How deep the models nest objects whose keys pydantic reads: envelope > payload >
+# results[i] > conversion.
+_MODEL_DEPTH = 4
 
 
 class WireModel(BaseModel):
@@ -231,11 +236,43 @@ def _normalise_text_lists(data: dict[str, Any]) -> None:
                         item[key] = _as_text_list(item[key])
 
 
+def _mended(key: str) -> str:
+    """``key`` with each lone surrogate replaced by U+FFFD (pydantic refuses them)."""
+    try:
+        key.encode("utf-8")
+    except UnicodeEncodeError:
+        return "".join("\ufffd" if "\ud800" <= char <= "\udfff" else char for char in key)
+    return key
+
+
+def _mend_keys(value: object, depth: int) -> None:
+    """Make every key of the objects the models read valid Unicode, in place.
+
+    An unknown key is kept as an extra field; one pydantic cannot read as text fails the
+    whole object (not one field), so a lone surrogate in a key a server added would
+    otherwise refuse an answer whose id and status are fine.
+    """
+    if depth <= 0:
+        return
+    if isinstance(value, dict):
+        for key in list(value):
+            if isinstance(key, str) and (mended := _mended(key)) != key:
+                value[mended] = value.pop(key)
+        for item in value.values():
+            if isinstance(item, dict | list):
+                _mend_keys(item, depth - 1)
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, dict):
+                _mend_keys(item, depth - 1)
+
+
 def _repaired(model: type[Envelope], data: dict[str, Any]) -> dict[str, Any]:
     """Make ``data`` acceptable to ``model`` by dropping optional fields of the wrong type.
 
     Raises the last ``ValidationError`` when a required field is missing or wrong.
     """
+    _mend_keys(data, _MODEL_DEPTH)
     _normalise_text_lists(data)
     for flag, source in (("hasErrors", "errors"), ("hasWarnings", "warnings")):
         if flag in data and not isinstance(data[flag], bool):

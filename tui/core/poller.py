@@ -40,6 +40,9 @@ hammering the API:
   backs off.
 * Results are flushed in batches (one ``record_results`` transaction, then one
   ``on_update`` call), at most every ``flush_interval`` seconds.
+* The stored watchlist is the truth: every ``WATCHLIST_SYNC_INTERVAL`` seconds the
+  scheduler looks at it, polls rows another process added and drops rows it removed
+  (the update names them, so the table follows).
 
 Everything runs on the event loop that runs :meth:`PollScheduler.run`; call
 the other methods from that loop's thread (a Textual app does: its workers
@@ -105,6 +108,8 @@ _PULLED_LANES = frozenset({Lane.ACTIVE, Lane.NEW})
 # this many times longer than answers typically take (and at least an interval).
 _FIRST_LATENCY_GUESS = 0.25
 _STUCK_FACTOR = 4.0
+#: Seconds between looks at the stored watchlist for rows another process added or removed.
+WATCHLIST_SYNC_INTERVAL = 2.0
 
 
 def _error_kind(error: BaseException) -> str:
@@ -186,6 +191,10 @@ class PollScheduler:
         self._last_flush = -math.inf
         self._flush_handle: asyncio.Handle | None = None
         self._wake_handle: asyncio.TimerHandle | None = None
+        # The stored watchlist's IDs at the last look, and IDs it lost since the last flush.
+        self._stored_ids: set[int] = set()
+        self._removed: list[int] = []
+        self._sync_handle: asyncio.TimerHandle | None = None
 
     # -- public surface --------------------------------------------------------------
 
@@ -348,23 +357,58 @@ class PollScheduler:
 
     def _load_watchlist(self) -> None:
         now = self._clock()
-        for row in self._watchlist.all():
-            if row.id in self._queue:
-                continue
-            slot = self._queue.add(row.id)
-            gone = row.not_found or row.deleted_at is not None
-            slot.expect_deletion = row.delete_requested_at is not None and not gone
-            if row.last_checked is None:
-                slot.new = True
-                self._queue.schedule(slot, self._home_lane(slot), now)
-            elif (gone or is_settled(row.status)) and not slot.expect_deletion:
-                slot.settled = True
-                # Spread the first re-checks over a whole settled interval so that
-                # ten thousand settled rows do not all fall due at startup.
-                spread = self._rng.uniform(0.0, self._settings.settled_interval)
-                self._queue.schedule(slot, Lane.SETTLED, now + spread)
-            else:
-                self._queue.schedule(slot, Lane.ACTIVE, now)
+        rows = self._watchlist.all()
+        self._stored_ids = {row.id for row in rows}
+        if self._loop is not None:
+            self._sync_handle = self._loop.call_later(WATCHLIST_SYNC_INTERVAL,
+                                                      self._sync_watchlist)
+        for row in rows:
+            if row.id not in self._queue:
+                self._track(row, now)
+
+    def _sync_watchlist(self) -> None:
+        """Every few seconds, follow the stored watchlist: rows another process added
+        (``conversions-tui watch``, an upload from the CLI, the demo's colleague) are polled
+        from now on; rows it removed are dropped, and the next update names them. A timer
+        of its own, so an idle scheduler is not woken for it unless something changed."""
+        assert self._loop is not None
+        self._sync_handle = self._loop.call_later(WATCHLIST_SYNC_INTERVAL, self._sync_watchlist)
+        try:
+            rows = self._watchlist.all()
+        except Exception:  # a busy or broken file: polling goes on, the next look retries
+            log.exception("could not read the watchlist")
+            return
+        known, self._stored_ids = self._stored_ids, {row.id for row in rows}
+        if known == self._stored_ids:
+            return
+        # Only what changed in the store: an ID unwatched here but still stored stays so.
+        now = self._clock()
+        for row in rows:
+            if row.id not in known and row.id not in self._queue:
+                self._track(row, now)
+        gone = [i for i in known - self._stored_ids if i in self._queue]
+        if gone:
+            self.unwatch(gone)
+            self._removed.extend(gone)
+            self._schedule_flush(0.0)
+        self._poke()
+
+    def _track(self, row: WatchedConversion, now: float) -> None:
+        """Start polling a stored row, as soon as its state calls for."""
+        slot = self._queue.add(row.id)
+        gone = row.not_found or row.deleted_at is not None
+        slot.expect_deletion = row.delete_requested_at is not None and not gone
+        if row.last_checked is None:
+            slot.new = True
+            self._queue.schedule(slot, self._home_lane(slot), now)
+        elif (gone or is_settled(row.status)) and not slot.expect_deletion:
+            slot.settled = True
+            # Spread the first re-checks over a whole settled interval so that
+            # ten thousand settled rows do not all fall due at startup.
+            spread = self._rng.uniform(0.0, self._settings.settled_interval)
+            self._queue.schedule(slot, Lane.SETTLED, now + spread)
+        else:
+            self._queue.schedule(slot, Lane.ACTIVE, now)
 
     def _dispatch(self, now: float) -> float | None:
         """Send every request allowed now; return seconds until the next one could
@@ -510,6 +554,9 @@ class PollScheduler:
             self._wake.set()
 
     async def _shutdown(self) -> None:
+        if self._sync_handle is not None:
+            self._sync_handle.cancel()
+            self._sync_handle = None
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
@@ -918,7 +965,8 @@ class PollScheduler:
             self._flush_handle.cancel()
             self._flush_handle = None
         batch, self._pending = self._pending, []
-        if not batch and not self._connectivity_dirty:
+        removed, self._removed = self._removed, []
+        if not batch and not self._connectivity_dirty and not removed:
             return
         self._last_flush = self._clock()
         self._connectivity_dirty = False
@@ -931,7 +979,8 @@ class PollScheduler:
             except Exception:  # a full disk must not stop the monitor
                 log.exception("could not record %d poll results", len(batch))
             rows = self._rows(list(dict.fromkeys(result.id for result in batch)))
-        update = PollUpdate(rows=rows, changes=changes, connectivity=self._connectivity)
+        update = PollUpdate(rows=rows, changes=changes, connectivity=self._connectivity,
+                            removed=removed)
         self._stats.updates_sent += 1
         try:
             self._on_update(update)

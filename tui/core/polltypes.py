@@ -156,6 +156,8 @@ class PollUpdate:
     rows: list[WatchedConversion]
     changes: list[StatusChange]
     connectivity: Connectivity
+    #: IDs someone else removed from the stored watchlist (no longer polled).
+    removed: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 import threading
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -199,6 +199,12 @@ class SandboxState:
         with self._lock:
             return [conversion.id for conversion in self._store.all()]
 
+    def status_of(self, conversion_id: int) -> str | None:
+        """Its status now, or None once it is gone (purged, or never was)."""
+        with self._lock:
+            found = self._current(conversion_id)
+            return None if found is None else found[1]
+
     def counts_by_status(self) -> dict[str, int]:
         """How many conversions are in each status right now."""
         counts: Counter[str] = Counter()
@@ -242,6 +248,17 @@ class SandboxState:
                 warnings=list(warnings), errors=errors, metadata=dict(metadata or {}),
                 extra_payload=dict(extra_payload or {}),
             )
+            self._store.put(conversion)
+            return conversion.id
+
+    def admit(self, build: Callable[[int, float], Conversion]) -> int:
+        """Store the conversion ``build(new_id, now)`` makes; returns its id.
+
+        For callers that draw a whole conversion themselves (the demo's flow): the id and
+        the clock reading come from here, under the lock, so ids stay unique and in order.
+        """
+        with self._lock:
+            conversion = build(self._new_id(), self.clock.now())
             self._store.put(conversion)
             return conversion.id
 

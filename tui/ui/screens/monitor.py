@@ -128,7 +128,9 @@ class MonitorScreen(TriageScreen):
         yield Tabs(*[Tab(f"{v.label} 0", id=f"view-{v.key}") for v in VIEWS], id="views")
         yield Input(placeholder="filter: ID, file, type, status, note (enter keeps, esc clears)",
                     id="filter")
-        yield ConversionsTable(id="table", poll_interval=self.session.profile.poll_interval)
+        profile = self.session.profile
+        yield ConversionsTable(id="table", poll_interval=profile.poll_interval,
+                               settled_interval=profile.settled_interval)
         yield Static("", id="hint", markup=False)  # below the table, above the footer
         yield KeysFooter()
 
@@ -310,6 +312,9 @@ class MonitorScreen(TriageScreen):
         rows = [row for row in update.rows if row.id not in self._unwatched]
         if rows:
             self.table.upsert(rows)
+        if update.removed:  # unwatched elsewhere (another window, the demo's colleague)
+            self.table.remove_rows(update.removed)
+            self._counts_dirty = True
         banner = self.query_one(ConnectivityBanner)
         banner.connectivity = update.connectivity
         state = update.connectivity.state

@@ -149,16 +149,19 @@ class ConversionsTable(ScrollView, can_focus=True):
         *,
         now: Callable[[], float] = time.time,
         poll_interval: float = 5.0,
+        settled_interval: float = 600.0,
         name: str | None = None,
         id: str | None = None,
         classes: str | None = None,
         disabled: bool = False,
     ) -> None:
         """``now`` gives the time in unix seconds (inject a frozen clock in tests);
-        ``poll_interval`` (seconds) decides when "Checked" counts as stale."""
+        ``poll_interval`` and ``settled_interval`` (seconds) decide when "Checked" counts
+        as stale: after three intervals of the row's own kind (active or settled)."""
         super().__init__(name=name, id=id, classes=classes, disabled=disabled)
         self._now = now
         self._poll_interval = poll_interval
+        self._settled_interval = settled_interval
         self._rows = TableRows()
         self._cursor_id: int | None = None
         self._marks: set[int] = set()
@@ -202,6 +205,10 @@ class ConversionsTable(ScrollView, can_focus=True):
     def poll_interval(self, seconds: float) -> None:
         self._poll_interval = seconds
         self._repaint_all()
+
+    def _stale_after(self) -> tuple[float, float]:
+        """Seconds after which "Checked" is stale: (active rows, settled rows)."""
+        return (3 * self._poll_interval, 3 * self._settled_interval)
 
     # -- reading ---------------------------------------------------------------
     @property
@@ -682,7 +689,7 @@ class ConversionsTable(ScrollView, can_focus=True):
     def _row_strip(self, conversion_id: int, width: int) -> Strip:
         entry = self._rows.entries[conversion_id]
         now, today = self._clock_now()
-        clock = clock_cells(entry, now, today, 3 * self._poll_interval)
+        clock = clock_cells(entry, now, today, self._stale_after())
         is_cursor = conversion_id == self._cursor_id
         is_marked = conversion_id in self._marks
         key = (entry.version, width, self._layout_generation, self._style_generation,
@@ -706,7 +713,7 @@ class ConversionsTable(ScrollView, can_focus=True):
             # few seconds (tens of kB over SSH); they catch up when the modal closes.
             return
         now, today = self._clock_now()
-        stale_after = 3 * self._poll_interval
+        stale_after = self._stale_after()
         top = self.scroll_offset.y
         entries, strips = self._rows.entries, self._strips
         for index in range(top, min(top + self._page_rows(), count)):

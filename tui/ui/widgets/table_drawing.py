@@ -56,8 +56,18 @@ Clock = tuple[str, str, bool, str]
 """The cells that age: in status for, checked, checked is stale, uploaded."""
 
 
-def clock_cells(entry: RowEntry, now: int, today: datetime, stale_after: float) -> Clock:
-    """The time-dependent cells of ``entry`` at ``now`` (a multiple of CLOCK_STEP)."""
+# Rows the poller re-checks only slowly: their "Checked" ages against the settled interval.
+_SETTLED_KINDS = frozenset({StatusKind.COMPLETED, StatusKind.FAILED, StatusKind.DELETED,
+                            StatusKind.NOT_FOUND})
+
+
+def clock_cells(entry: RowEntry, now: int, today: datetime,
+                stale_after: tuple[float, float]) -> Clock:
+    """The time-dependent cells of ``entry`` at ``now`` (a multiple of CLOCK_STEP).
+
+    ``stale_after`` is (active, settled): a Completed row re-checked every ten minutes is
+    not stale two minutes after its last check, a Processing row polled every 5 s is.
+    """
     row = entry.row
     checked: float | None = row.last_checked
     if entry.uploaded is None:
@@ -68,7 +78,8 @@ def clock_cells(entry: RowEntry, now: int, today: datetime, stale_after: float) 
             entry.uploaded_text = format_uploaded(entry.uploaded, today)
             entry.uploaded_day = day
         uploaded = entry.uploaded_text
-    stale = checked is not None and now - checked > stale_after
+    limit = stale_after[1] if entry.kind in _SETTLED_KINDS else stale_after[0]
+    stale = checked is not None and now - checked > limit
     if time_in_status_is_minimum(row):
         in_status = format_at_least(row.last_changed, now)
     else:

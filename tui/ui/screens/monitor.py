@@ -371,8 +371,10 @@ class MonitorScreen(TriageScreen):
                 "Polling is paused; enter a new key to go on.")
         self._last_connectivity_state = state
         self._pending_changes.extend(update.changes)
-        if update.changes:
-            self.query_one(SummaryStrip).activity_changed()  # throttled: one read per few s
+        if update.changes or (update.rows and self._follower is not None):
+            # Throttled: one read per few s. A follower's updates carry no changes, but the
+            # rows the polling monitor wrote may hold some: the history says.
+            self.query_one(SummaryStrip).activity_changed()
         if update.rows or update.changes:
             # Recounting every view is O(watched rows): once a second at most, not per batch.
             self._counts_dirty = True

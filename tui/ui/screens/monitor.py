@@ -17,7 +17,7 @@ from textual.worker import Worker, WorkerState
 from tui.api.models import Profile
 from tui.core.audit import record_confirmed_deletions
 from tui.core.credentials import ApiKey, KeySource
-from tui.core.following import WatchlistFollower
+from tui.core.following import FOLLOW_INTERVAL, WatchlistFollower
 from tui.core.idlist import IdListResult
 from tui.core.poller import ConnectivityState, PollScheduler, PollSettings, PollUpdate
 from tui.core.session import MonitorSession, ProfileTrackingSource
@@ -305,7 +305,9 @@ class MonitorScreen(TriageScreen):
         goes (see tui/core/following.py)."""
         self._follower = WatchlistFollower(
             self.session.watchlist, self.session.poller_lock, since=self._loaded_seq,
-            on_update=self._on_poll_update, on_lead=self._take_over)
+            on_update=self._on_poll_update, on_lead=self._take_over,
+            # Takeover within two poll intervals, however short the profile makes them.
+            interval=max(0.1, min(FOLLOW_INTERVAL, self.session.profile.poll_interval)))
         self.run_worker(self._follower.run(), group="follower", name="follower",
                         exit_on_error=False)
 

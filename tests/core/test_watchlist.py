@@ -470,7 +470,7 @@ def test_a_schema_1_file_opens_keeps_its_rows_and_learns_to_keep_unwatched(
         assert store.get(48211) == row
         assert store.history(48211) == [("Queued", 10.0), ("Failed", 70.0)]
     conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone() == (2,)
+    assert conn.execute("PRAGMA user_version").fetchone() == (3,)
     conn.close()
     with Watchlist(path) as store:  # and opens again, as it now is
         assert store.ids() == [48211]

@@ -41,8 +41,10 @@ hammering the API:
 * Results are flushed in batches (one ``record_results`` transaction, then one
   ``on_update`` call), at most every ``flush_interval`` seconds.
 * The stored watchlist is the truth: every ``WATCHLIST_SYNC_INTERVAL`` seconds the
-  scheduler looks at it, polls rows another process added and drops rows it removed
-  (the update names them, so the table follows).
+  scheduler reads its change feed (what other processes wrote since the last look; one
+  ``PRAGMA`` when nothing), polls rows another process added, drops rows it removed,
+  follows delete requests made elsewhere, and sends the rows others changed (a note,
+  say) in the next update, which names the added and removed IDs, so the table follows.
 
 Everything runs on the event loop that runs :meth:`PollScheduler.run`; call
 the other methods from that loop's thread (a Textual app does: its workers
@@ -108,8 +110,9 @@ _PULLED_LANES = frozenset({Lane.ACTIVE, Lane.NEW})
 # this many times longer than answers typically take (and at least an interval).
 _FIRST_LATENCY_GUESS = 0.25
 _STUCK_FACTOR = 4.0
-#: Seconds between looks at the stored watchlist for rows another process added or removed.
-WATCHLIST_SYNC_INTERVAL = 2.0
+#: Seconds between looks at the stored watchlist's change feed (what other processes wrote):
+#: their changes show within this and a flush.
+WATCHLIST_SYNC_INTERVAL = 1.0
 
 
 def _error_kind(error: BaseException) -> str:
@@ -191,9 +194,11 @@ class PollScheduler:
         self._last_flush = -math.inf
         self._flush_handle: asyncio.Handle | None = None
         self._wake_handle: asyncio.TimerHandle | None = None
-        # The stored watchlist's IDs at the last look, and IDs it lost since the last flush.
-        self._stored_ids: set[int] = set()
+        # The change feed's number at the last look; what others changed since the last flush.
+        self._feed_seq = 0
         self._removed: list[int] = []
+        self._added: list[int] = []
+        self._changed_elsewhere: dict[int, WatchedConversion] = {}
         self._sync_handle: asyncio.TimerHandle | None = None
 
     # -- public surface --------------------------------------------------------------
@@ -357,8 +362,9 @@ class PollScheduler:
 
     def _load_watchlist(self) -> None:
         now = self._clock()
+        # The number first: what is written after it comes again in the feed (harmless).
+        self._feed_seq = self._watchlist.feed_seq()
         rows = self._watchlist.all()
-        self._stored_ids = {row.id for row in rows}
         if self._loop is not None:
             self._sync_handle = self._loop.call_later(WATCHLIST_SYNC_INTERVAL,
                                                       self._sync_watchlist)
@@ -367,30 +373,44 @@ class PollScheduler:
                 self._track(row, now)
 
     def _sync_watchlist(self) -> None:
-        """Every few seconds, follow the stored watchlist: rows another process added
-        (``conversions-tui watch``, an upload from the CLI, the demo's colleague) are polled
-        from now on; rows it removed are dropped, and the next update names them. A timer
-        of its own, so an idle scheduler is not woken for it unless something changed."""
+        """Every second, follow the stored watchlist through its change feed: rows another
+        process added (``conversions-tui watch``, an upload from the CLI, a second monitor,
+        the demo's colleague) are polled from now on; rows it removed are dropped; a delete
+        it requested is followed; and the next update carries the rows it changed (notes
+        included) and names the IDs added and removed. A timer of its own, so an idle
+        scheduler is not woken for it unless something changed."""
         assert self._loop is not None
         self._sync_handle = self._loop.call_later(WATCHLIST_SYNC_INTERVAL, self._sync_watchlist)
         try:
-            rows = self._watchlist.all()
+            changes = self._watchlist.changes_since(self._feed_seq)
         except Exception:  # a busy or broken file: polling goes on, the next look retries
-            log.exception("could not read the watchlist")
+            log.exception("could not read the watchlist's changes")
             return
-        known, self._stored_ids = self._stored_ids, {row.id for row in rows}
-        if known == self._stored_ids:
+        self._feed_seq = changes.seq
+        if not changes:
             return
-        # Only what changed in the store: an ID unwatched here but still stored stays so.
         now = self._clock()
-        for row in rows:
-            if row.id not in known and row.id not in self._queue:
-                self._track(row, now)
-        gone = [i for i in known - self._stored_ids if i in self._queue]
+        for row in changes.rows:
+            slot = self._queue.get(row.id)
+            if slot is None:
+                # Only rows (re)added in the store: an ID unwatched here but still stored
+                # stays so, whatever else is written to it.
+                if row.id in changes.added:
+                    self._track(row, now)
+                    self._added.append(row.id)
+                    self._changed_elsewhere[row.id] = row
+                continue
+            self._changed_elsewhere[row.id] = row
+            if (row.delete_requested_at is not None and not slot.expect_deletion
+                    and not row.not_found and row.deleted_at is None):
+                self.expect_deletion(row.id)  # a delete requested by another process
+        gone = [i for i in changes.removed if i in self._queue]
         if gone:
             self.unwatch(gone)
             self._removed.extend(gone)
-            self._schedule_flush(0.0)
+            for conversion_id in gone:
+                self._changed_elsewhere.pop(conversion_id, None)
+        self._schedule_flush(0.0)
         self._poke()
 
     def _track(self, row: WatchedConversion, now: float) -> None:
@@ -966,7 +986,9 @@ class PollScheduler:
             self._flush_handle = None
         batch, self._pending = self._pending, []
         removed, self._removed = self._removed, []
-        if not batch and not self._connectivity_dirty and not removed:
+        added, self._added = self._added, []
+        elsewhere, self._changed_elsewhere = self._changed_elsewhere, {}
+        if not batch and not self._connectivity_dirty and not removed and not elsewhere:
             return
         self._last_flush = self._clock()
         self._connectivity_dirty = False
@@ -979,8 +1001,13 @@ class PollScheduler:
             except Exception:  # a full disk must not stop the monitor
                 log.exception("could not record %d poll results", len(batch))
             rows = self._rows(list(dict.fromkeys(result.id for result in batch)))
+        if elsewhere:
+            # Rows another process changed, as the file had them; rows read back just now
+            # are fresher and win.
+            fresh = {row.id for row in rows}
+            rows.extend(row for key, row in elsewhere.items() if key not in fresh)
         update = PollUpdate(rows=rows, changes=changes, connectivity=self._connectivity,
-                            removed=removed)
+                            removed=removed, added=added)
         self._stats.updates_sent += 1
         try:
             self._on_update(update)

@@ -12,7 +12,7 @@ from enum import Enum
 from typing import Any, Protocol
 
 from tui.api.models import StatusEnvelope
-from tui.core.watchlist import PollResult, StatusChange, WatchedConversion
+from tui.core.watchlist import PollResult, StatusChange, WatchedConversion, WatchlistChanges
 
 __all__ = [
     "Connectivity",
@@ -47,6 +47,14 @@ class WatchlistStore(Protocol):
 
     def record_results(self, results: Sequence[PollResult]) -> list[StatusChange]:
         """Store a batch of results in one transaction; return the status changes."""
+        ...
+
+    def feed_seq(self) -> int:
+        """The change feed's number now."""
+        ...
+
+    def changes_since(self, seq: int) -> WatchlistChanges:
+        """What other processes wrote after feed number ``seq``."""
         ...
 
 
@@ -158,6 +166,8 @@ class PollUpdate:
     connectivity: Connectivity
     #: IDs someone else removed from the stored watchlist (no longer polled).
     removed: list[int] = field(default_factory=list)
+    #: IDs someone else (re)added to the stored watchlist (their rows are in ``rows``).
+    added: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

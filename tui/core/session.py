@@ -19,6 +19,7 @@ from tui.core.audit import AuditLog
 from tui.core.clientbounds import client_bounds
 from tui.core.credentials import ApiKey, CredentialStore, KeySource, ResolvedKey
 from tui.core.paths import AppPaths
+from tui.core.pollerlock import PollerLock
 from tui.core.settings import AppConfig, ProfileSettings
 from tui.core.watchlist import Watchlist, WatchlistError
 
@@ -79,6 +80,14 @@ class MonitorSession:
     # repr=False: the environment may hold CONVERSIONS_API_KEY.
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ), repr=False)
     last_profile: Profile | None = None
+    _poller_lock: PollerLock | None = field(default=None, init=False, repr=False)
+
+    @property
+    def poller_lock(self) -> PollerLock:
+        """The lock that makes this monitor the one that polls its watchlist file."""
+        if self._poller_lock is None:
+            self._poller_lock = PollerLock(self.watchlist.path)
+        return self._poller_lock
 
     @classmethod
     def open(cls, paths: AppPaths, config: AppConfig, profile: ProfileSettings, *,
@@ -120,6 +129,8 @@ class MonitorSession:
         return ProfileTrackingSource(client, self)
 
     def close(self) -> None:
-        """Close the databases."""
+        """Close the databases and let another monitor poll."""
+        if self._poller_lock is not None:
+            self._poller_lock.release()
         self.watchlist.close()
         self.audit.close()

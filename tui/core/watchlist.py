@@ -12,6 +12,14 @@ brings all of it back, for :data:`KEEP_UNWATCHED` (then the row and its history
 go, so a file used for years does not keep everything ever watched). Schema 2
 added that table; a file of schema 1 gains it, empty, the first time it is opened.
 
+Change feed (schema 3): every write takes the next number of a counter kept in
+the file (table ``feed``) and stamps it on the rows it writes (``changed_seq``;
+``added_seq`` when it (re)adds them; ``removed_seq`` on rows it sets aside), so
+another process reads only what changed after the number it last saw
+(:meth:`Watchlist.changes_since`), and nothing at all (one ``PRAGMA
+data_version``) while no other connection has written. Older files gain the
+columns (zero) and the counter the first time they are opened.
+
 Durability: stdlib ``sqlite3`` in WAL mode with ``synchronous=NORMAL``; each
 batch of poll results is one transaction, so a crash or a kill loses at most
 the batch being written, never half of one. Thread-safety: one connection made
@@ -44,6 +52,7 @@ __all__ = [
     "StatusChange",
     "WatchedConversion",
     "Watchlist",
+    "WatchlistChanges",
     "WatchlistError",
 ]
 
@@ -51,7 +60,7 @@ DELETED_STATUS = "Deleted"
 #: Seconds an unwatched row is kept (with its note and history) for watching it again.
 KEEP_UNWATCHED = 90 * 86400.0
 MAX_ID = 2**63 - 1
-_SCHEMA_VERSION = 2
+_SCHEMA_VERSION = 3
 
 # The columns a watched row stores (the schema below lists them in this order).
 _STORED = ("id, file_name, data_source_type, status, upload_date, warnings, errors, metadata, "
@@ -81,7 +90,8 @@ CREATE TABLE IF NOT EXISTS unwatched (
     not_found INTEGER NOT NULL DEFAULT 0,
     raw TEXT,
     last_problem_at REAL,
-    unwatched_at REAL NOT NULL
+    unwatched_at REAL NOT NULL,
+    removed_seq INTEGER NOT NULL DEFAULT 0
 );
 """
 
@@ -105,7 +115,9 @@ CREATE TABLE IF NOT EXISTS watched (
     deleted_at REAL,
     not_found INTEGER NOT NULL DEFAULT 0,
     raw TEXT,
-    last_problem_at REAL
+    last_problem_at REAL,
+    changed_seq INTEGER NOT NULL DEFAULT 0,
+    added_seq INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS status_history (
     id INTEGER NOT NULL,
@@ -115,6 +127,17 @@ CREATE TABLE IF NOT EXISTS status_history (
 CREATE INDEX IF NOT EXISTS status_history_by_id ON status_history (id, seen_at);
 CREATE INDEX IF NOT EXISTS status_history_by_time ON status_history (seen_at);
 """ + _UNWATCHED_SCHEMA
+
+# Schema 3: the change feed. Columns an older file lacks, added by ALTER TABLE (zero: older
+# than any number the counter hands out), then the counter and the indexes.
+_FEED_COLUMNS = (("watched", "changed_seq"), ("watched", "added_seq"),
+                 ("unwatched", "removed_seq"))
+_FEED_SCHEMA = """
+CREATE TABLE IF NOT EXISTS feed (seq INTEGER NOT NULL);
+INSERT INTO feed (seq) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM feed);
+CREATE INDEX IF NOT EXISTS watched_by_change ON watched (changed_seq);
+CREATE INDEX IF NOT EXISTS unwatched_by_removal ON unwatched (removed_seq);
+"""
 
 _COLUMNS = (_STORED + ", "
             # Whether the row was seen entering its status: another status is on record
@@ -135,12 +158,12 @@ _UPDATE = """
 UPDATE watched SET file_name = ?, data_source_type = ?, status = ?, upload_date = ?,
     warnings = ?, errors = ?, metadata = ?, last_checked = ?, last_changed = ?,
     last_problem = ?, problem_count = ?, deleted_at = ?, not_found = ?, raw = ?,
-    last_problem_at = ?
+    last_problem_at = ?, changed_seq = ?
 WHERE id = ?
 """
 _UPDATE_PARAMS = itemgetter(_FILE, _TYPE, _STATUS, _UPLOADED, _WARNINGS, _ERRORS, _METADATA,
                             _CHECKED, _CHANGED, _PROBLEM, _PROBLEMS, _DELETED, _NOT_FOUND, _RAW,
-                            _PROBLEM_AT, _ID)
+                            _PROBLEM_AT)
 # Files made before the per-minute activity view lack this index; it is added on first use.
 _TIME_INDEX = "CREATE INDEX IF NOT EXISTS status_history_by_time ON status_history (seen_at)"
 # The previous status is one seek per change on (id, seen_at); rowid breaks ties of time.
@@ -158,11 +181,34 @@ _IN_IDS = "id IN (SELECT value FROM json_each(?))"
 # Unwatching moves rows aside; watching again moves them back (the history never moves).
 _SET_ASIDE = (f"INSERT OR REPLACE INTO unwatched ({_STORED}, unwatched_at) "
               f"SELECT {_STORED}, ? FROM watched WHERE {_IN_IDS}")
-_BRING_BACK = f"INSERT INTO watched ({_STORED}) SELECT {_STORED} FROM unwatched WHERE {_IN_IDS}"
+_BRING_BACK = (f"INSERT INTO watched ({_STORED}, changed_seq, added_seq) "
+               f"SELECT {_STORED}, ?, ? FROM unwatched WHERE {_IN_IDS}")
+# The feed: rows written after a number (with whether they were (re)added after it too),
+# and IDs set aside after it.
+_CHANGED_SINCE = f"SELECT {_COLUMNS}, added_seq > ? FROM watched WHERE changed_seq > ?"
+_REMOVED_SINCE = "SELECT id FROM unwatched WHERE removed_seq > ?"
 
 
 class WatchlistError(Exception):
     """The watchlist file cannot be used (not a database, or from a newer version)."""
+
+
+@dataclass(frozen=True, slots=True)
+class WatchlistChanges:
+    """What other connections wrote after a feed number (see :meth:`Watchlist.changes_since`).
+
+    ``rows``: watched rows written since, as they are now (a note, a delete request, a
+    poll result, an add); ``added``: those of them (re)added since; ``removed``: IDs
+    unwatched since (and not watched again). ``seq``: the number to ask from next time.
+    """
+
+    seq: int
+    rows: tuple[WatchedConversion, ...] = ()
+    added: frozenset[int] = frozenset()
+    removed: tuple[int, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.rows or self.removed)
 
 
 @dataclass(slots=True)
@@ -298,6 +344,11 @@ class Watchlist:
         self._snapshot_version = -1
         self._snapshot_sorted = True
         self._time_indexed = False
+        # The feed: the counter as of this connection's last look (or write) and the
+        # data_version then; while that stays, no other connection has written since.
+        self._feed_seq = -1
+        self._feed_version = -1
+        self._seq_now = 0
         try:
             # isolation_level=None: we open transactions ourselves (BEGIN IMMEDIATE), so
             # a batch is one transaction and readers in other processes never wait on it.
@@ -327,11 +378,22 @@ class Watchlist:
         self._conn.execute("PRAGMA synchronous = NORMAL")
         if version == _SCHEMA_VERSION:
             return  # opening must not write: that would void other windows' snapshots
-        # One script, one transaction: two processes opening a new file at once are fine.
-        # Every statement is "IF NOT EXISTS", so the same script brings a schema 1 file
-        # (no ``unwatched`` table yet) up to date without touching its rows.
-        self._conn.executescript(
-            f"BEGIN IMMEDIATE; {_SCHEMA} PRAGMA user_version = {_SCHEMA_VERSION}; COMMIT;")
+        # One transaction: two processes opening a new file at once are fine (the second
+        # waits, then finds the columns there). Every CREATE is "IF NOT EXISTS", so the same
+        # statements bring a schema 1 or 2 file up to date without touching its rows.
+        with self._transaction() as conn:
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            for table, column in _FEED_COLUMNS:
+                present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+                if column not in present:
+                    conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} "
+                                 "INTEGER NOT NULL DEFAULT 0")
+            for statement in _FEED_SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
 
     def __repr__(self) -> str:
         return f"Watchlist({str(self.path)!r})"
@@ -354,6 +416,55 @@ class Watchlist:
     def _data_version(self) -> int:
         # Changes only when *another* connection (another process, say) commits.
         return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+
+    def _next_seq(self, conn: sqlite3.Connection) -> int:
+        """The feed number of the write in progress (call inside its transaction)."""
+        conn.execute("UPDATE feed SET seq = seq + 1")
+        self._seq_now = int(conn.execute("SELECT seq FROM feed").fetchone()[0])
+        return self._seq_now
+
+    def feed_seq(self) -> int:
+        """The feed's number now: :meth:`changes_since` of it tells what comes after."""
+        with self._lock:
+            return self._look(None).seq
+
+    def changes_since(self, seq: int) -> WatchlistChanges:
+        """What was written to the file after feed number ``seq``, by other processes
+        (and by this connection, when another wrote since the last look: such rows are
+        current, just not news to the caller).
+
+        While no other connection has written since the last look this is one
+        ``PRAGMA data_version`` and answers "nothing"; else three indexed queries
+        that read only the rows written since.
+        """
+        with self._lock:
+            if self._data_version() == self._feed_version and seq >= self._feed_seq:
+                return WatchlistChanges(max(seq, self._seq_now))
+            return self._look(seq)
+
+    def _look(self, seq: int | None) -> WatchlistChanges:
+        """Read the counter (and with ``seq``, what changed after it) in one snapshot."""
+        conn = self._conn
+        conn.execute("BEGIN")
+        try:
+            now = int(conn.execute("SELECT seq FROM feed").fetchone()[0])
+            version = self._data_version()  # of this snapshot: the read has begun
+            if seq is None or seq >= now:
+                changes = WatchlistChanges(now)
+            else:
+                decoder = _Decoder()
+                rows: list[WatchedConversion] = []
+                added: set[int] = set()
+                for row in conn.execute(_CHANGED_SINCE, (seq, seq)):
+                    rows.append(decoder.item(row))
+                    if row[-1]:
+                        added.add(row[_ID])
+                removed = tuple(row[0] for row in conn.execute(_REMOVED_SINCE, (seq,)))
+                changes = WatchlistChanges(now, tuple(rows), frozenset(added), removed)
+        finally:
+            conn.execute("COMMIT")
+        self._feed_seq, self._feed_version, self._seq_now = now, version, now
+        return changes
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -412,14 +523,18 @@ class Watchlist:
                     f"SELECT id FROM watched WHERE {_IN_IDS}", (json.dumps(wanted),))}
                 added = [value for value in wanted if value not in present]
                 payload = json.dumps(added)
-                conn.execute(_BRING_BACK, (payload,))
+                seq = self._next_seq(conn)
+                conn.execute(_BRING_BACK, (seq, seq, payload))
                 conn.execute(f"DELETE FROM unwatched WHERE {_IN_IDS}", (payload,))
                 if note:
-                    conn.execute(f"UPDATE watched SET note = ? WHERE note IS NULL AND {_IN_IDS}",
-                                 (note, json.dumps(wanted)))
+                    # changed_seq: another monitor following this file sees the note too.
+                    conn.execute("UPDATE watched SET note = ?, changed_seq = ? "
+                                 f"WHERE note IS NULL AND {_IN_IDS}",
+                                 (note, seq, json.dumps(wanted)))
                 conn.executemany(
-                    "INSERT OR IGNORE INTO watched (id, first_seen, note) VALUES (?, ?, ?)",
-                    [(value, first_seen, note or None) for value in added])
+                    "INSERT OR IGNORE INTO watched (id, first_seen, note, changed_seq, "
+                    "added_seq) VALUES (?, ?, ?, ?, ?)",
+                    [(value, first_seen, note or None, seq, seq) for value in added])
             self._refresh(wanted if note else added)
         return added
 
@@ -435,6 +550,8 @@ class Watchlist:
         with self._lock:
             with self._transaction() as conn:
                 conn.execute(_SET_ASIDE, (when, payload))
+                conn.execute(f"UPDATE unwatched SET removed_seq = ? WHERE {_IN_IDS}",
+                             (self._next_seq(conn), payload))
                 removed = conn.execute(f"DELETE FROM watched WHERE {_IN_IDS}",
                                        (payload,)).rowcount
                 # Rows unwatched long ago go for good now, with their history.
@@ -536,35 +653,30 @@ class Watchlist:
 
     # -- user actions ----------------------------------------------------------------------
 
-    def _update_one(self, conversion_id: int, sql: str, params: tuple[Any, ...]) -> None:
+    def _update_one(self, conversion_id: int, assignments: str,
+                    params: tuple[Any, ...] = ()) -> None:
         with self._lock:
             with self._transaction() as conn:
-                conn.execute(sql, params)
+                conn.execute(f"UPDATE watched SET {assignments}, changed_seq = ? WHERE id = ?",
+                             (*params, self._next_seq(conn), conversion_id))
             self._refresh([conversion_id])
 
     def set_note(self, conversion_id: int, note: str | None) -> None:
         """Attach a note (an empty note removes it)."""
-        self._update_one(conversion_id, "UPDATE watched SET note = ? WHERE id = ?",
-                         (note or None, conversion_id))
+        self._update_one(conversion_id, "note = ?", (note or None,))
 
     def mark_delete_requested(self, conversion_id: int, at: float) -> None:
         """Record that a delete was accepted; a later 404 then means "Deleted"."""
-        self._update_one(conversion_id,
-                         "UPDATE watched SET delete_requested_at = ? WHERE id = ?",
-                         (at, conversion_id))
+        self._update_one(conversion_id, "delete_requested_at = ?", (at,))
 
     def clear_delete_requested(self, conversion_id: int) -> None:
         """Forget a delete request (it was refused, e.g. 409 while Processing)."""
-        self._update_one(conversion_id,
-                         "UPDATE watched SET delete_requested_at = NULL WHERE id = ?",
-                         (conversion_id,))
+        self._update_one(conversion_id, "delete_requested_at = NULL")
 
     def record_problem(self, conversion_id: int, message: str, at: float) -> None:
         """Count a failed check; the last known data stays as it was."""
-        self._update_one(conversion_id,
-                         "UPDATE watched SET last_problem = ?, last_problem_at = ?, "
-                         "problem_count = problem_count + 1 WHERE id = ?",
-                         (message, at, conversion_id))
+        self._update_one(conversion_id, "last_problem = ?, last_problem_at = ?, "
+                         "problem_count = problem_count + 1", (message, at))
 
     # -- polling ---------------------------------------------------------------------------
 
@@ -596,7 +708,9 @@ class Watchlist:
                         changes.append(StatusChange(result.id, before, row[_STATUS],
                                                     result.checked_at))
                         history.append((result.id, row[_STATUS], result.checked_at))
-                conn.executemany(_UPDATE, map(_UPDATE_PARAMS, state.values()))
+                seq = self._next_seq(conn)
+                conn.executemany(_UPDATE, [(*_UPDATE_PARAMS(row), seq, row[_ID])
+                                           for row in state.values()])
                 conn.executemany(
                     "INSERT INTO status_history (id, status, seen_at) VALUES (?, ?, ?)", history)
             # The rows are already in hand: no need to read them back.

@@ -17,6 +17,7 @@ from textual.worker import Worker, WorkerState
 from tui.api.models import Profile
 from tui.core.audit import record_confirmed_deletions
 from tui.core.credentials import ApiKey, KeySource
+from tui.core.following import FOLLOW_INTERVAL, WatchlistFollower
 from tui.core.idlist import IdListResult
 from tui.core.poller import ConnectivityState, PollScheduler, PollSettings, PollUpdate
 from tui.core.session import MonitorSession, ProfileTrackingSource
@@ -119,6 +120,9 @@ class MonitorScreen(TriageScreen):
         self._unwatched: set[int] = set()
         self._polling_started = False
         self._hint_done = False
+        # While another monitor polls this watchlist file: this one follows the file.
+        self._follower: WatchlistFollower | None = None
+        self._loaded_seq = 0  # the file's change feed number when the rows were read
 
     # ---------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -150,6 +154,8 @@ class MonitorScreen(TriageScreen):
             if session.initial_ids:
                 session.watchlist.add(session.initial_ids)
         finally:
+            # The number first: a follower then misses nothing written while reading.
+            self._loaded_seq = session.watchlist.feed_seq()
             # Whatever became of the IDs given on the command line (a failure is reported
             # as this worker's error), show what is stored and start polling.
             rows = session.watchlist.all()
@@ -233,6 +239,10 @@ class MonitorScreen(TriageScreen):
         # Stop polling and close the connection pool (only a replaced client was closed).
         if self.scheduler is not None:
             self.scheduler.stop()
+            # This monitor no longer polls: another one on the file may (at once).
+            self.session.poller_lock.release()
+        if self._follower is not None:
+            self._follower.stop()
         close = getattr(self._source, "aclose", None)
         if close is not None:
             try:
@@ -275,15 +285,51 @@ class MonitorScreen(TriageScreen):
         if previous is not None:
             # The scheduler never closes a client it was given; the old pool goes here.
             self.run_worker(previous.aclose(), group="close-client", exit_on_error=False)
-        if self.scheduler is None:
-            self.scheduler = PollScheduler(
-                client, self.session.watchlist, PollSettings.from_profile(self.session.profile),
-                on_update=self._on_poll_update)
-            self.run_worker(self.scheduler.run(), group="poller", name="poller",
-                            exit_on_error=False)
-        else:
+        if self.scheduler is not None:
             self.scheduler.set_client(client)
+        elif self._follower is None:
+            # One monitor per watchlist file polls: the one that holds its lock.
+            if self.session.poller_lock.try_acquire():
+                self._start_scheduler(client)
+            else:
+                self._follow()
         self._update_header()
+
+    def _start_scheduler(self, client: ProfileTrackingSource) -> None:
+        self.scheduler = PollScheduler(
+            client, self.session.watchlist, PollSettings.from_profile(self.session.profile),
+            on_update=self._on_poll_update)
+        self.run_worker(self.scheduler.run(), group="poller", name="poller",
+                        exit_on_error=False)
+
+    def _follow(self) -> None:
+        """Another monitor polls this file: show what it writes, and take over when it
+        goes (see tui/core/following.py)."""
+        self._follower = WatchlistFollower(
+            self.session.watchlist, self.session.poller_lock, since=self._loaded_seq,
+            on_update=self._on_poll_update, on_lead=self._take_over,
+            # Takeover within two poll intervals, however short the profile makes them.
+            interval=max(0.1, min(FOLLOW_INTERVAL, self.session.profile.poll_interval)))
+        self.run_worker(self._follower.run(), group="follower", name="follower",
+                        exit_on_error=False)
+
+    def _take_over(self) -> None:
+        """The monitor that polled is gone and the lock is ours: poll from now on."""
+        self._follower = None
+        if self._source is not None:
+            self._start_scheduler(self._source)
+        self._update_header()
+        self.notify("The other monitor stopped: this one checks the watchlist now.",
+                    timeout=6, markup=False)
+
+    def following_sentence(self) -> str | None:
+        """Why r / R / p act elsewhere while another monitor polls, or None."""
+        if self._follower is None:
+            return None
+        holder = self._follower.holder
+        who = f" ({printable(holder.describe(), limit=80)})" if holder is not None else ""
+        return (f"Another monitor polls this watchlist{who}; its checks show here within "
+                "2 s. This one takes over when it stops.")
 
     def _on_poll_update(self, update: PollUpdate) -> None:
         self.post_message(PollUpdated(update))
@@ -308,6 +354,8 @@ class MonitorScreen(TriageScreen):
     @on(PollUpdated)
     def _apply_update(self, message: PollUpdated) -> None:
         update = message.update
+        # Added again elsewhere (another window, the CLI): shown and polled once more.
+        self._unwatched.difference_update(update.added)
         # A result queued before the user unwatched its row must not bring the row back.
         rows = [row for row in update.rows if row.id not in self._unwatched]
         if rows:
@@ -327,8 +375,10 @@ class MonitorScreen(TriageScreen):
                 "Polling is paused; enter a new key to go on.")
         self._last_connectivity_state = state
         self._pending_changes.extend(update.changes)
-        if update.changes:
-            self.query_one(SummaryStrip).activity_changed()  # throttled: one read per few s
+        if update.changes or (update.rows and self._follower is not None):
+            # Throttled: one read per few s. A follower's updates carry no changes, but the
+            # rows the polling monitor wrote may hold some: the history says.
+            self.query_one(SummaryStrip).activity_changed()
         if update.rows or update.changes:
             # Recounting every view is O(watched rows): once a second at most, not per batch.
             self._counts_dirty = True
@@ -339,6 +389,8 @@ class MonitorScreen(TriageScreen):
 
     def _tick(self) -> None:
         """Once a second: recount the views if rows changed; announce what happened."""
+        if self._follower is not None:
+            self._update_header()  # whose monitor polls may change (cheap when it did not)
         if self._counts_dirty:
             self._refresh_counts()
         self._tick_count += 1
@@ -413,9 +465,16 @@ class MonitorScreen(TriageScreen):
             read_only=self.session.read_only,
             paused=bool(self.scheduler and self.scheduler.paused),
             demo=self.session.demo,
+            following=self._following_words(),
             watched=old.watched if watched is None else watched,
             active=old.active if active is None else active,
         )
+
+    def _following_words(self) -> str:
+        if self._follower is None:
+            return ""
+        holder = self._follower.holder
+        return holder.describe() if holder is not None else "?"
 
     def _key_source_words(self) -> str:
         if self._key_source is None:
@@ -449,7 +508,9 @@ class MonitorScreen(TriageScreen):
                         markup=False, timeout=10)
 
     def action_refresh_selected(self) -> None:
-        if (why := self.why_nothing_is_checked()) is not None:
+        if (elsewhere := self.following_sentence()) is not None:
+            self.notify(elsewhere, markup=False, timeout=5)
+        elif (why := self.why_nothing_is_checked()) is not None:
             self.notify(why, severity="warning", markup=False)
         elif self.scheduler is not None:
             ids = self.table.targets()
@@ -457,7 +518,9 @@ class MonitorScreen(TriageScreen):
             self.notify(f"Checking {len(ids)} now", timeout=2)
 
     def action_refresh_all(self) -> None:
-        if (why := self.why_nothing_is_checked()) is not None:
+        if (elsewhere := self.following_sentence()) is not None:
+            self.notify(elsewhere, markup=False, timeout=5)
+        elif (why := self.why_nothing_is_checked()) is not None:
             self.notify(why, severity="warning", markup=False)
         elif self.scheduler is not None:
             self.scheduler.refresh(None)
@@ -465,6 +528,9 @@ class MonitorScreen(TriageScreen):
                         timeout=3)
 
     def action_toggle_pause(self) -> None:
+        if (elsewhere := self.following_sentence()) is not None:
+            self.notify(elsewhere, markup=False, timeout=5)
+            return
         if self.scheduler is None:
             self._connect()
             return

@@ -25,6 +25,9 @@ class HeaderInfo:
     read_only: bool = False
     paused: bool = False
     demo: bool = False
+    #: Whose monitor polls this watchlist ("pid 4120 on host"; "?" unknown) while this
+    #: one follows it; empty while this one polls.
+    following: str = ""
     watched: int = 0
     active: int = 0
 
@@ -64,6 +67,10 @@ class MonitorHeader(Widget):
             if shown:
                 left.append(" ")
                 left.append(word, warning)
+        if info.following:
+            who_polls = "" if info.following == "?" else f" ({printable(info.following, limit=60)})"
+            left.append(" ")
+            left.append(f" following another monitor{who_polls} ", warning)
         # The right part (key and counts) always stays; the user's name gives way first.
         right = Text(no_wrap=True)
         if info.key_masked:

@@ -21,7 +21,6 @@ median of ``--rounds`` runs.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import statistics
@@ -35,6 +34,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import harness  # noqa: E402
 from textual.widgets import TabbedContent  # noqa: E402
 
 from tui.api.models import StatusEnvelope  # noqa: E402
@@ -139,9 +139,16 @@ def _line(label: str, figure: float, target: float) -> bool:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = harness.parser(__file__, __doc__)
     parser.add_argument("--rounds", type=int, default=3, help="runs per figure (median)")
     rounds = max(1, parser.parse_args().rounds)
+    harness.stop_on_signals()
+    with harness.MachineLoad():
+        return measure(rounds)
+
+
+def measure(rounds: int) -> int:
+    """Print every figure beside its target; 0 when all are met."""
     results: list[bool] = []
 
     fast = _status_body(fileName="n" * 1_000_000,

@@ -69,9 +69,8 @@ _STORED = ("id, file_name, data_source_type, status, upload_date, warnings, erro
 
 # Schema 2: rows unwatched, kept as they were (their history stays in status_history) so
 # that watching the ID again brings the note and the history back.
-_UNWATCHED_SCHEMA = """
-CREATE TABLE IF NOT EXISTS unwatched (
-    id INTEGER PRIMARY KEY,
+# The stored row's columns after its id, the same in both tables (in _STORED's order).
+_ROW_COLUMNS = """
     file_name TEXT,
     data_source_type TEXT,
     status TEXT,
@@ -90,33 +89,17 @@ CREATE TABLE IF NOT EXISTS unwatched (
     not_found INTEGER NOT NULL DEFAULT 0,
     raw TEXT,
     last_problem_at REAL,
-    unwatched_at REAL NOT NULL,
+"""
+_UNWATCHED_SCHEMA = """
+CREATE TABLE IF NOT EXISTS unwatched (
+    id INTEGER PRIMARY KEY,""" + _ROW_COLUMNS + """    unwatched_at REAL NOT NULL,
     removed_seq INTEGER NOT NULL DEFAULT 0
 );
 """
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS watched (
-    id INTEGER PRIMARY KEY,
-    file_name TEXT,
-    data_source_type TEXT,
-    status TEXT,
-    upload_date TEXT,
-    warnings TEXT NOT NULL DEFAULT '[]',
-    errors TEXT NOT NULL DEFAULT '[]',
-    metadata TEXT NOT NULL DEFAULT '{}',
-    first_seen REAL NOT NULL,
-    last_checked REAL,
-    last_changed REAL,
-    note TEXT,
-    last_problem TEXT,
-    problem_count INTEGER NOT NULL DEFAULT 0,
-    delete_requested_at REAL,
-    deleted_at REAL,
-    not_found INTEGER NOT NULL DEFAULT 0,
-    raw TEXT,
-    last_problem_at REAL,
-    changed_seq INTEGER NOT NULL DEFAULT 0,
+    id INTEGER PRIMARY KEY,""" + _ROW_COLUMNS + """    changed_seq INTEGER NOT NULL DEFAULT 0,
     added_seq INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS status_history (

@@ -138,7 +138,22 @@ def choose_layout(width: int, counts: Mapping[StatusKind, int],
     return StripLayout(counts_width(False) > width, False, True)
 
 
-class CheckingCount(Widget):
+class _Count(Widget):
+    """A count in the strip: redrawn only when the number or the compactness changes."""
+
+    count = 0
+    compact = False
+
+    def show(self, count: int, *, compact: bool) -> None:
+        """Show ``count`` (compact: symbol and number only)."""
+        if (count, compact) == (self.count, self.compact):
+            return
+        self.count, self.compact = count, compact
+        self.set_class(count == 0, "-zero")
+        self.refresh(layout=True)
+
+
+class CheckingCount(_Count):
     """How many rows await their first answer; shown only while there are some."""
 
     DEFAULT_CSS = """
@@ -149,24 +164,14 @@ class CheckingCount(Widget):
 
     def __init__(self) -> None:
         super().__init__(id="count-checking", classes="-zero")
-        self.count = 0
-        self.compact = False
         self.tooltip = "Checking: rows the server has not answered about yet"
-
-    def show(self, count: int, *, compact: bool) -> None:
-        """Show ``count`` (compact: symbol and number only)."""
-        if (count, compact) == (self.count, self.compact):
-            return
-        self.count, self.compact = count, compact
-        self.set_class(count == 0, "-zero")
-        self.refresh(layout=True)
 
     def render(self) -> Text:
         """The symbol, the word (unless compact) and the count, as plain text."""
         return Text(checking_text(self.count, compact=self.compact), no_wrap=True)
 
 
-class KindCount(Widget):
+class KindCount(_Count):
     """One kind's count; clicking it asks for the kind's view (when it has one)."""
 
     DEFAULT_CSS = """
@@ -181,21 +186,11 @@ class KindCount(Widget):
                          classes=f"-{_css_name(kind)}" + ("" if kind in _ALWAYS
                                                           else " -optional"))
         self.kind = kind
-        self.count = 0
-        self.compact = False
         self.view = KIND_VIEWS.get(kind)
         self.set_class(self.view is not None, "-link")
         self.set_class(True, "-zero")
         self.tooltip = (f"{_LABELS[kind]}: click for the {self.view.title()} view"
                         if self.view else f"{_LABELS[kind]}: rows in this status")
-
-    def show(self, count: int, *, compact: bool) -> None:
-        """Show ``count`` (compact: symbol and number only)."""
-        if (count, compact) == (self.count, self.compact):
-            return
-        self.count, self.compact = count, compact
-        self.set_class(count == 0, "-zero")
-        self.refresh(layout=True)
 
     def render(self) -> Text:
         """The symbol, the kind (unless compact) and the count, as plain text."""

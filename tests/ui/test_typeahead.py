@@ -17,7 +17,7 @@ from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Tabs
 
-from tests.ui.conftest import SessionFactory, wait_for
+from tests.ui.conftest import SessionFactory, quiet_window, wait_for
 from tui.core.session import MonitorSession
 from tui.sandbox.runner import SandboxServer
 from tui.ui.app import ConversionsApp
@@ -122,6 +122,23 @@ async def test_backspace_in_the_burst_edits_and_enter_is_not_replayed(
         await wait_for(pilot, lambda: box.value == "ab", what=lambda: f"edited ({box.value!r})")
         await pilot.pause()  # the Enter, behind the edits, dealt with too
         assert isinstance(app.screen, TextPromptModal)  # still open, waiting for the user
+        await pilot.press("escape")
+        await closed(pilot)
+
+
+async def test_a_backspace_in_the_burst_acts_before_the_letters_behind_it(
+        sandbox: SandboxServer, monitor_session: SessionFactory) -> None:
+    # "n", then "abc", a backspace and "z" in one read: the note is "abz". A backspace
+    # handed to the box as a key bubbled up to the app and ran last, deleting the "z".
+    row = sandbox.state.add_conversion(status="Completed", frozen=True)
+    async with quiet_monitor(monitor_session(ids=[row]), 1) as (app, pilot, _table):
+        burst(app, "nabc")
+        app.post_message(events.Key("backspace", None))
+        burst(app, "z")
+        box = await modal_with(pilot, TextPromptModal, "Input")
+        await wait_for(pilot, lambda: box.value == "abz", what=lambda: f"edited ({box.value!r})")
+        await quiet_window(pilot)  # nothing left over edits it afterwards
+        assert box.value == "abz"
         await pilot.press("escape")
         await closed(pilot)
 

@@ -34,7 +34,6 @@ from textual import events
 from textual.app import App, ScreenStackError
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widget import Widget
 from textual.widgets import Input, TextArea
 
 __all__ = ["WINDOW", "TypeAhead"]
@@ -133,7 +132,7 @@ class TypeAhead:
             self._held.append(copy)
             self._deliver()
 
-    def _target(self) -> Widget | None:
+    def _target(self) -> Input | TextArea | None:
         """The text box with focus on the modal that opened, if it is up yet."""
         top = self._app.screen
         if top is self._home:
@@ -149,8 +148,10 @@ class TypeAhead:
             return
         # Keys reach us by two ways (through the table, and at the app); one typed
         # earlier can come second. Keys already handed over cannot be taken back.
+        # Applied here, in order, not posted as keys: a posted backspace is no binding of
+        # the box, it bubbles up to the app and deletes later, after the letters behind it.
         for key in sorted(self._held, key=lambda held: held.time):
-            target.post_message(key)
+            _type_into(target, key)
         self._held.clear()
 
     def _tick(self) -> None:
@@ -166,3 +167,18 @@ class TypeAhead:
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
+
+
+def _type_into(box: Input | TextArea, key: events.Key) -> None:
+    """Do what typing ``key`` into ``box`` does: a character, or a backspace."""
+    if key.key in _EDIT_KEYS:
+        box.action_delete_left()
+    elif key.character is not None:
+        if isinstance(box, Input):
+            selection = box.selection
+            if selection.is_empty:
+                box.insert_text_at_cursor(key.character)
+            else:
+                box.replace(key.character, *selection)
+        else:
+            box.insert(key.character)

@@ -305,7 +305,15 @@ def _login(argv: list[str]) -> int:
         return got
     _opts, _paths, _config, profile = got
     try:
-        secret = getpass.getpass(f"API key for profile {profile.name!r} ({profile.base_url}): ")
+        if sys.stdin.isatty():
+            secret = getpass.getpass(
+                f"API key for profile {profile.name!r} ({profile.base_url}): ")
+        else:
+            # Piped in (`pass show prod | conversions-tui login`): nothing to hide from a
+            # screen, and getpass would warn that it cannot turn echo off.
+            secret = sys.stdin.readline()
+            if not secret:
+                raise EOFError
     except (EOFError, KeyboardInterrupt):
         return _fail("no key given")
     if not secret.strip():

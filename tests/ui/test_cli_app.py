@@ -7,6 +7,7 @@ must be seen; the installed console script in a subprocess where the process its
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -83,7 +84,7 @@ def test_login_checks_the_key_and_stores_it_logout_removes_it(
         sandbox: SandboxServer, memory_keyring: InMemoryKeyring,
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("CONVERSIONS_BASE_URL", sandbox.base_url)
-    monkeypatch.setattr("getpass.getpass", lambda prompt="": "test-key")
+    monkeypatch.setattr("sys.stdin", io.StringIO("test-key\n"))  # piped in
     assert cli.main(["login"]) == 0
     out = capsys.readouterr().out
     assert "Dana Whitfield <dana.whitfield@northwind.example> (Northwind Traders)" in out
@@ -103,7 +104,7 @@ def test_login_with_a_wrong_key_stores_nothing_and_exits_1(
         sandbox: SandboxServer, memory_keyring: InMemoryKeyring,
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("CONVERSIONS_BASE_URL", sandbox.base_url)
-    monkeypatch.setattr("getpass.getpass", lambda prompt="": "not-the-key-123")
+    monkeypatch.setattr("sys.stdin", io.StringIO("not-the-key-123\n"))  # piped in
     assert cli.main(["login", "--profile", "staging"]) == 1
     captured = capsys.readouterr()
     assert "refused this key (401); nothing was stored" in captured.err
@@ -115,10 +116,22 @@ def test_login_with_an_empty_key_asks_nothing_of_the_server(
         sandbox: SandboxServer, memory_keyring: InMemoryKeyring,
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("CONVERSIONS_BASE_URL", sandbox.base_url)
-    monkeypatch.setattr("getpass.getpass", lambda prompt="": "   ")
+    monkeypatch.setattr("sys.stdin", io.StringIO("   \n"))  # piped in
     assert cli.main(["login"]) == 2
     assert "the key is empty" in capsys.readouterr().err
     assert sandbox.state.request_count == 0 and memory_keyring.store == {}
+
+
+def test_login_from_a_pipe_reads_the_key_without_a_getpass_warning(
+        sandbox: SandboxServer, memory_keyring: InMemoryKeyring) -> None:
+    # `pass show prod | conversions-tui login`: no terminal to hide the key from, so no
+    # "Can not control echo on the terminal" warning from getpass.
+    env = {**os.environ, "CONVERSIONS_BASE_URL": sandbox.base_url}
+    done = subprocess.run([sys.executable, "-m", "tui", "login"], input="wrong-key\n",
+                          capture_output=True, text=True, env=env, check=False)
+    assert done.returncode == 1, done.stderr
+    assert "refused this key (401)" in done.stderr
+    assert "GetPassWarning" not in done.stderr and "may be echoed" not in done.stderr
 
 
 def test_invalid_ids_on_the_command_line_exit_2_before_any_ui() -> None:
@@ -199,7 +212,7 @@ def test_login_without_a_keyring_says_how_to_use_the_environment(
 
     keyring.set_keyring(FailKeyring())  # the conftest puts the in-memory one back
     monkeypatch.setenv("CONVERSIONS_BASE_URL", sandbox.base_url)
-    monkeypatch.setattr("getpass.getpass", lambda prompt="": "test-key")
+    monkeypatch.setattr("sys.stdin", io.StringIO("test-key\n"))  # piped in
     assert cli.main(["login"]) == cli.EXIT_KEY_NOT_STORED == 3
     captured = capsys.readouterr()
     assert "the key belongs to Dana Whitfield" in captured.out  # it was checked
@@ -219,7 +232,7 @@ def test_login_into_a_keyring_that_forgets_is_not_called_stored(
 
     keyring.set_keyring(NullKeyring())  # takes every key, gives none back
     monkeypatch.setenv("CONVERSIONS_BASE_URL", sandbox.base_url)
-    monkeypatch.setattr("getpass.getpass", lambda prompt="": "test-key")
+    monkeypatch.setattr("sys.stdin", io.StringIO("test-key\n"))  # piped in
     assert cli.main(["login"]) == 3
     captured = capsys.readouterr()
     assert "this keyring takes keys without keeping them" in captured.err

@@ -257,11 +257,12 @@ async def test_inspect_shows_fields_tabs_history_and_raw(
             "Row 12: amount 'x' is not a number"]
 
         # The search box may still have the focus (Textual brings its tab back): the
-        # first escape then clears the search, the next closes the modal.
-        if isinstance(app.screen.focused, Input) and app.screen.focused.value:
+        # first escape then ends the search, the next closes the modal.
+        if isinstance(app.screen.focused, Input):
             await pilot.press("escape")
             await pilot.pause()
-            assert isinstance(app.screen, InspectModal) and not app.screen.focused.value
+            assert isinstance(app.screen, InspectModal)
+            assert not isinstance(app.screen.focused, Input)
         await pilot.press("escape")
         await on_screen(pilot, MonitorScreen, "inspect closed")
         assert table(app).has_focus

@@ -20,7 +20,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.timer import Timer
-from textual.widgets import Input, Label, Static, TabbedContent, TabPane, TextArea
+from textual.widgets import Input, Label, Static, TabbedContent, TabPane, Tabs, TextArea
 
 from tui.core.clipboard import ClipboardCopy
 from tui.core.clockskew import describe_clock_skew, server_clock_ahead
@@ -99,7 +99,9 @@ class MessageList(Vertical):
 
     A hostile or broken server may send 100,000 messages: only the first
     ``SHOWN_LINES`` matches are put in the TextArea (Textual's document work is
-    per line), and each message is made printable only when it is shown.
+    per line), and each message is made printable only when it is shown. With
+    nothing to show, the TextArea is hidden (empty, it would still draw a "1")
+    and the count line says why.
     """
 
     DEFAULT_CSS = """
@@ -111,25 +113,36 @@ class MessageList(Vertical):
 
     SHOWN_LINES = 2000
 
-    def __init__(self, messages: Sequence[str], *, what: str, id: str) -> None:
+    def __init__(self, messages: Sequence[str], *, what: str, one: str, id: str) -> None:
         super().__init__(id=id)
         self._messages = messages
         self._matches: Sequence[str] = messages
         self._what = what
+        self._one = one
         self._timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Input(placeholder=f"search {self._what}", classes="search")
         yield Static(self._count_text(), id="count", markup=False)
-        yield TextArea(self._shown_text() or f"(no {self._what})", read_only=True,
-                       soft_wrap=False, show_line_numbers=True)
+        listing = TextArea(self._shown_text(), read_only=True, soft_wrap=False,
+                           show_line_numbers=True)
+        listing.display = bool(self._matches)
+        yield listing
 
     def _shown_text(self) -> str:
         return _lines(self._matches[: self.SHOWN_LINES])
 
     def _count_text(self) -> str:
         total, shown = len(self._messages), len(self._matches)
-        text = f"{total} {self._what}" if shown == total else f"{shown} of {total} {self._what}"
+        if not total:
+            return f"No {self._what}"
+        if not shown:
+            typed = printable(self.query_one(Input).value, limit=80)
+            return f"No {self._what} match '{typed}'"
+        if shown == total:
+            text = f"{total} {self._one if total == 1 else self._what}"
+        else:
+            text = f"{shown} of {total} {self._what}"
         if shown > self.SHOWN_LINES:
             text += f" (the first {self.SHOWN_LINES} shown: search to narrow)"
         return text
@@ -150,12 +163,24 @@ class MessageList(Vertical):
         needle = self.query_one(Input).value.casefold()
         self._matches = ([m for m in self._messages if needle in m.casefold()] if needle
                          else self._messages)
-        self.query_one(TextArea).load_text(self._shown_text())
+        listing = self.query_one(TextArea)
+        listing.load_text(self._shown_text())
+        listing.display = bool(self._matches)
         self.query_one("#count", Static).update(self._count_text())
 
     def focus_search(self) -> None:
         """Put the cursor in the search box."""
         self.query_one(Input).focus()
+
+    def clear_search(self) -> None:
+        """Empty the search box and show every message again, at once.
+
+        Not left to the debounce: a `c` pressed right after must copy the whole list.
+        """
+        if self._timer is not None:
+            self._timer.stop()
+        self.query_one(Input).value = ""
+        self._search()
 
 
 class InspectModal(ModalScreen[None]):
@@ -180,6 +205,10 @@ class InspectModal(ModalScreen[None]):
         Binding("slash", "search", "Search", id="inspect.search"),
     ]
 
+    #: The hint line; while the search box has the focus, keys type into it instead.
+    KEYS = "esc close · c copy this tab · / search warnings or errors · ←/→ tabs"
+    SEARCH_KEYS = "typing searches · enter keep the search · esc clear it"
+
     def __init__(self, row: WatchedConversion, history: Sequence[tuple[str, float]], *,
                  now: float | None = None) -> None:
         super().__init__()
@@ -197,17 +226,17 @@ class InspectModal(ModalScreen[None]):
                 with TabPane("Overview", id="overview"):
                     yield Static(self._overview(), classes="overview")
                 with TabPane(f"Warnings ({len(row.warnings)})", id="warnings"):
-                    yield MessageList(row.warnings, what="warnings", id="warning-list")
+                    yield MessageList(row.warnings, what="warnings", one="warning",
+                                      id="warning-list")
                 with TabPane(f"Errors ({len(row.errors)})", id="errors"):
-                    yield MessageList(row.errors, what="errors", id="error-list")
+                    yield MessageList(row.errors, what="errors", one="error", id="error-list")
                 with TabPane("History", id="history"):
                     yield TimelineBar(time_in_statuses(self.history, self._now), id="timeline")
                     yield Static(self._history_table(), classes="overview")
                 with TabPane("Raw", id="raw-tab"):
                     # Filled when first shown: pretty-printing a huge answer is not free.
                     yield TextArea("", read_only=True, id="raw", soft_wrap=False)
-            yield Static("esc close · c copy this tab · / search warnings or errors · "
-                         "←/→ tabs", id="keys", markup=False)
+            yield Static(self.KEYS, id="keys", markup=False)
 
     # ------------------------------------------------------------ contents
     def _overview(self) -> Table:
@@ -329,14 +358,36 @@ class InspectModal(ModalScreen[None]):
 
     # -------------------------------------------------------------- actions
     def action_close(self) -> None:
-        # Escape in a search box clears the search first; a second escape closes.
-        focused = self.focused
-        pane = self.query_one(TabbedContent).active_pane
-        if (isinstance(focused, Input) and focused.value and pane is not None
-                and focused in pane.query(Input)):
-            focused.value = ""
+        # Escape in a search box ends the search (cleared) and gives the keys back to the
+        # tabs; escape anywhere else closes.
+        listing = self._searching()
+        if listing is not None:
+            listing.clear_search()
+            self._focus_tabs()
             return
         self.dismiss(None)
+
+    def _searching(self) -> MessageList | None:
+        """The message list whose search box has the focus, if any."""
+        focused = self.focused
+        if isinstance(focused, Input) and isinstance(focused.parent, MessageList):
+            return focused.parent
+        return None
+
+    def _focus_tabs(self) -> None:
+        # The tab strip: there every key of the hint line works (a list would take ←/→).
+        self.query_one(TabbedContent).query_one(Tabs).focus()
+
+    @on(Input.Submitted, ".search")
+    def _keep_search(self) -> None:
+        """Enter: keep the narrowed list (for `c`) and give the keys back to the tabs."""
+        self._focus_tabs()
+
+    def watch_focused(self) -> None:
+        # Screen.focused is reactive: the hint line follows the focus in and out of a search.
+        keys = self.SEARCH_KEYS if self._searching() is not None else self.KEYS
+        for hint in self.query("#keys").results(Static):
+            hint.update(keys)
 
     def action_copy(self) -> None:
         text = self.tab_text()

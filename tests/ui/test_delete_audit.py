@@ -19,6 +19,7 @@ from tests.ui.test_triage_actions import (
 from tui.sandbox.demo_data import DEMO_PROFILE
 from tui.sandbox.runner import SandboxServer
 from tui.ui.app import ConversionsApp
+from tui.ui.screens.monitor import ANNOUNCE_EVERY
 
 SIZE = (120, 36)
 OWNER = str(DEMO_PROFILE["email"])
@@ -129,3 +130,39 @@ async def test_a_delete_someone_else_did_first_is_told_once_as_already_deleted(
     assert [(e.ids[0], e.outcome) for e in entries] == [
         (gone, "already_deleted"), (ours, "requested"), (ours, "confirmed")], entries
     assert entries[0].detail == "was already deleted on the server, not by this request"
+
+
+async def test_a_confirmation_waits_for_the_outcome_toast_of_its_delete(
+        sandbox: SandboxServer, monitor_session: SessionFactory) -> None:
+    """A bulk delete's outcome toast comes when every answer is in; a poll may see one of
+    its rows Deleted before that. Its "deleted (confirmed)" toast is told after."""
+    state = sandbox.state
+    conv = state.add_conversion(status="Completed", file_name="early.csv")
+    session = monitor_session(ids=[conv])
+    app = ConversionsApp(session)
+    seen: list[str] = []
+    notify = app.notify
+
+    def keep(message: str, *args: Any, **options: Any) -> None:
+        seen.append(message)
+        notify(message, *args, **options)
+
+    app.notify = keep  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        await first_poll(pilot, app, [conv])
+        await delete_row(pilot, app, conv)
+        screen = monitor(app)
+        screen.deleting.add(conv)  # as while the rest of a bulk delete is still sent
+        state.advance(6)
+        await wait_for(pilot, lambda: status_of(app, conv) == "Deleted", timeout=60,
+                       what="a poll sees Deleted")
+        ticks = screen._tick_count
+        await wait_for(pilot, lambda: screen._tick_count >= ticks + 2 * ANNOUNCE_EVERY,
+                       timeout=60, what="two announcements' worth of ticks")
+        assert not [m for m in seen if "confirmed" in m], seen
+        screen.deleting.discard(conv)  # the delete's outcome toast is out
+        await wait_for(pilot, lambda: any("confirmed" in m for m in seen), timeout=60,
+                       what=lambda: f"the confirmation toast; shown: {seen}")
+    assert f"{conv} early.csv deleted (confirmed by the server)" in seen, seen
+    assert [e.outcome for e in reversed(session.audit.entries())] == [
+        "requested", "confirmed"]

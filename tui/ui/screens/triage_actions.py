@@ -93,6 +93,9 @@ class TriageScreen(Screen[None]):
         super().__init__(name, id, classes)
         # Unwatches that z can still undo, oldest first.
         self._undo_unwatch: list[UnwatchedBatch] = []
+        # IDs of the deletes still being sent: their confirmations wait for the outcome
+        # toast, so "deleted (confirmed)" never comes before "marked for deletion".
+        self.deleting: set[int] = set()
 
     @property
     def table(self) -> ConversionsTable:
@@ -171,10 +174,14 @@ class TriageScreen(Screen[None]):
 
         profile = self.session.last_profile
         user = profile.email if profile is not None else None
-        summary = await delete_conversions(
-            self._source.client, self.session.watchlist, self.session.audit,
-            [row.id for row in rows], profile_name=self.session.profile.name, user=user,
-            on_outcome=on_outcome)
+        ids = [row.id for row in rows]
+        self.deleting.update(ids)
+        try:
+            summary = await delete_conversions(
+                self._source.client, self.session.watchlist, self.session.audit, ids,
+                profile_name=self.session.profile.name, user=user, on_outcome=on_outcome)
+        finally:
+            self.deleting.difference_update(ids)
         severity: SeverityLevel = "information" if not problems else (
             "warning" if summary.requested else "error")
         details = ("\n" + "\n".join(problems[:5]) + ("\n…" if len(problems) > 5 else "")

@@ -13,7 +13,7 @@ import pytest
 from tests.waiting import until
 from tui.api.client import ConversionsClient
 from tui.api.models import StatusEnvelope
-from tui.core.audit import AuditLog
+from tui.core.audit import AuditLog, record_confirmed_deletions
 from tui.core.deletion import (
     DeleteOutcome,
     DeleteResult,
@@ -115,7 +115,9 @@ async def test_deleted_answers_410_and_unknown_404(
 
     first, second = summary.results
     assert (first.outcome, first.reason) == (DeleteOutcome.ALREADY_DELETED,
-                                             "already deleted on the server")
+                                             "was already deleted on the server, not by "
+                                             "this request")
+    assert describe(first) == first.reason  # not "Already deleted: was already deleted"
     assert (second.outcome, second.reason) == (DeleteOutcome.NOT_FOUND,
                                                "the server does not know this ID")
     assert summary.sentence() == "1 already deleted, 1 not found"
@@ -123,6 +125,58 @@ async def test_deleted_answers_410_and_unknown_404(
     assert row is not None and row.not_found
     assert audited(audit) == {gone: ("already_deleted", first.reason),
                               unknown: ("not_found", second.reason)}
+
+
+async def poll(client: ConversionsClient, watchlist: Watchlist, audit: AuditLog,
+               conversion_id: int, at: float) -> list[int]:
+    """One status check of ``conversion_id`` as the monitor does it: recorded, then its
+    confirmations of our deletes audited. Returns the IDs confirmed."""
+    result = PollResult(conversion_id, at, envelope=await client.get_status(conversion_id))
+    changes = watchlist.record_results([result])
+    return record_confirmed_deletions(audit, changes, watchlist.all(), profile=PROFILE,
+                                      user="Ada Support")
+
+
+async def test_410_deleted_by_someone_else_is_never_our_delete_confirmed(
+    sandbox: SandboxServer, client: ConversionsClient, watchlist: Watchlist, audit: AuditLog
+) -> None:
+    # The demo's colleague deletes a finished conversion between our last check (Completed)
+    # and our delete: the server answers 410, and the next poll sees Deleted.
+    gone = sandbox.state.add_conversion(status="Completed", frozen=True)
+    watchlist.add([gone])
+    assert await poll(client, watchlist, audit, gone, 1000.0) == []
+    sandbox.state.set_status(gone, "Deleted")
+
+    (result,) = (await run(client, watchlist, audit, [gone])).results
+
+    assert result.outcome is DeleteOutcome.ALREADY_DELETED
+    row = watchlist.get(gone)
+    # Shown Deleted from the 410's own payload, and not as a delete of ours.
+    assert row is not None and row.status == "Deleted" and row.delete_requested_at is None
+    assert await poll(client, watchlist, audit, gone, 2000.0) == []
+    assert audited(audit) == {gone: ("already_deleted", "was already deleted on the server, "
+                                     "not by this request")}
+    assert len(audit.entries()) == 1
+
+
+async def test_410_after_our_own_request_confirms_it_once(
+    sandbox: SandboxServer, client: ConversionsClient, watchlist: Watchlist, audit: AuditLog
+) -> None:
+    # Our first delete was accepted (202); before a poll saw Deleted, d was pressed again.
+    conv = sandbox.state.add_conversion(status="Completed", frozen=True)
+    watchlist.add([conv])
+    assert await poll(client, watchlist, audit, conv, 1000.0) == []
+    (first,) = (await run(client, watchlist, audit, [conv])).results
+    assert first.outcome is DeleteOutcome.REQUESTED
+    sandbox.state.set_status(conv, "Deleted")
+
+    (again,) = (await run(client, watchlist, audit, [conv])).results
+
+    assert (again.outcome, again.reason) == (
+        DeleteOutcome.ALREADY_DELETED, "deletion confirmed: the server reports it Deleted")
+    assert await poll(client, watchlist, audit, conv, 3000.0) == []  # not a second time
+    assert [(e.outcome, e.detail) for e in reversed(audit.entries())] == [
+        ("requested", first.reason), ("already_deleted", again.reason)]
 
 
 async def test_404_after_our_own_request_is_a_confirmed_deletion(
@@ -435,8 +489,12 @@ async def test_no_key_reaches_the_audit_log(tmp_path: Path) -> None:
 def test_describe_every_outcome() -> None:
     results = [DeleteResult(1, outcome, "why", 0.0) for outcome in DeleteOutcome]
     texts = [describe(result) for result in results]
-    assert len(set(texts)) == len(texts)
-    assert all(text.endswith(": why") for text in texts)
+    labelled = [text for result, text in zip(results, texts, strict=True)
+                if result.outcome is not DeleteOutcome.ALREADY_DELETED]
+    assert len(set(labelled)) == len(labelled)
+    assert all(text.endswith(": why") for text in labelled)
+    # Its reasons say it themselves ("was already deleted on the server"): no label.
+    assert texts[list(DeleteOutcome).index(DeleteOutcome.ALREADY_DELETED)] == "why"
 
 
 def test_sentence_for_a_mix() -> None:

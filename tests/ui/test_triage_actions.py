@@ -487,7 +487,7 @@ async def test_bulk_delete_needs_the_count_and_reports_refusals(
         summary = next(m for m in notices(app) if "marked for deletion" in m)
         assert summary.startswith("3 marked for deletion, 2 refused (still Processing)"), summary
         for i in busy:
-            assert f"{i}: Refused: still Processing" in summary
+            assert f"{i} busy{busy.index(i)}.csv: Refused: still Processing" in summary
         assert [deletes_of(sandbox, i) for i in ids] == [1] * 5
         await wait_for(pilot, lambda: all(status_of(app, i) == "DeletionPending" for i in done),
                        what="the accepted ones go")
@@ -506,11 +506,12 @@ async def test_delete_refused_says_why_and_is_not_retried(
     if case == "410":
         # Deleted on the server after the app last saw it (rows the app already knows
         # as Deleted are left out of a delete: tests/ui/test_delete_targets.py).
-        conv = state.add_conversion(status="Completed", frozen=True)
+        conv = state.add_conversion(status="Completed", frozen=True,
+                                    file_name="delivery_notes_8441.pdf")
     elif case == "404":
         conv = 99_999_999  # never existed
     else:
-        conv = state.add_conversion(status="Completed")
+        conv = state.add_conversion(status="Completed", file_name="invoices.csv")
     session = monitor_session(ids=[conv])
     app = ConversionsApp(session)
     async with app.run_test(size=SIZE) as pilot:
@@ -532,11 +533,14 @@ async def test_delete_refused_says_why_and_is_not_retried(
         await pilot.press("delete" if case == "404" else "d")  # both keys delete
         await confirm_single(pilot)
         expected = {
-            "410": f"1 already deleted\n{conv}: Already deleted: already deleted on the server",
+            # Each line names the row as the dialog listed it, and says a thing once.
+            "410": f"1 already deleted\n{conv} delivery_notes_8441.pdf: was already deleted "
+                   "on the server, not by this request",
             "404": f"1 not found\n{conv}: Not found: the server does not know this ID",
-            "401": f"the key was refused\n{conv}: Key refused: the key was refused",
-            "429": f"1 rate limited (wait 7 s, then press d again)\n{conv}: Rate limited: "
-                   "too many requests: wait 7 s",
+            "401": f"the key was refused\n{conv} invoices.csv: Key refused: the key was "
+                   "refused",
+            "429": f"1 rate limited (wait 7 s, then press d again)\n{conv} invoices.csv: "
+                   "Rate limited: too many requests: wait 7 s",
         }[case]
         await wait_for(pilot, lambda: any(expected in m for m in notices(app)),
                        what=f"a toast saying {expected!r}")

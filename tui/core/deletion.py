@@ -10,7 +10,9 @@ Per ID the answer becomes one :class:`DeleteResult`:
 ======================  ===================================================
 202                     REQUESTED (also when it was already pending)
 409 (Processing)        REFUSED, with the status the server reported
-410                     ALREADY_DELETED
+410                     ALREADY_DELETED: someone (or something) deleted it
+                        before; never counted as our delete confirmed. After
+                        our own earlier request: that request confirmed
 404                     NOT_FOUND; ALREADY_DELETED after our own request
 401/403                 AUTH; nothing more is sent (the rest: SKIPPED); but a
                         403 naming the key's profile is about that one
@@ -64,6 +66,8 @@ __all__ = [
 ]
 
 _STATUS_LIMIT = 40
+#: Why a 410 is not our doing: the conversion was Deleted before this request came.
+ALREADY_GONE = "was already deleted on the server, not by this request"
 _UNSURE = "the conversion may or may not be marked — check its status"
 
 
@@ -124,7 +128,12 @@ class DeleteResult:
 
 
 def describe(result: DeleteResult) -> str:
-    """A short message for the row: "Refused: still Processing: wait until ..."."""
+    """A short message for the row: "Refused: still Processing: wait until ...".
+
+    An already-deleted answer's reason says it all ("was already deleted on the
+    server"): a label in front would only repeat it."""
+    if result.outcome is DeleteOutcome.ALREADY_DELETED:
+        return result.reason
     return f"{_LABELS[result.outcome]}: {result.reason}"
 
 
@@ -228,8 +237,9 @@ def _result_of_error(conversion_id: int, error: ApiError, at: float,
             reason = f"the server refused it while {status}; check it, then delete"
         return DeleteResult(conversion_id, DeleteOutcome.REFUSED, reason, at, status=status)
     if isinstance(error, GoneError):
-        return DeleteResult(conversion_id, DeleteOutcome.ALREADY_DELETED,
-                            "already deleted on the server", at)
+        reason = ("deletion confirmed: the server reports it Deleted" if requested_before
+                  else ALREADY_GONE)
+        return DeleteResult(conversion_id, DeleteOutcome.ALREADY_DELETED, reason, at)
     if isinstance(error, NotFoundError):
         if requested_before:
             return DeleteResult(conversion_id, DeleteOutcome.ALREADY_DELETED,
@@ -281,11 +291,14 @@ class _BulkDelete:
         row = self.watchlist.get(conversion_id)
         requested_before = row is not None and row.delete_requested_at is not None
         not_found = False
+        gone: StatusEnvelope | None = None
         try:
             answer = await self.client.delete(conversion_id)
         except ApiError as error:
             result = _result_of_error(conversion_id, error, self.clock(), requested_before)
             not_found = isinstance(error, NotFoundError)
+            if isinstance(error, GoneError):
+                gone = _own_answer(conversion_id, error.envelope)
         except asyncio.CancelledError:
             # The request may have reached the server: the audit log must say so.
             self.finish(DeleteResult(conversion_id, DeleteOutcome.FAILED,
@@ -304,11 +317,12 @@ class _BulkDelete:
                           "marked for deletion; watching until it shows Deleted")
                 result = DeleteResult(conversion_id, DeleteOutcome.REQUESTED, reason,
                                       self.clock())
-        self.apply(result, watched=row is not None, not_found=not_found)
+        self.apply(result, watched=row is not None, not_found=not_found, gone=gone)
         self.finish(result)
         return result
 
-    def apply(self, result: DeleteResult, *, watched: bool, not_found: bool) -> None:
+    def apply(self, result: DeleteResult, *, watched: bool, not_found: bool,
+              gone: StatusEnvelope | None = None) -> None:
         """Record in the watchlist what the answer tells us about the conversion."""
         if result.outcome is DeleteOutcome.AUTH:
             self.stopped = True
@@ -320,9 +334,13 @@ class _BulkDelete:
         elif not_found:
             # A 404 is a status answer too; after our own request it means Deleted.
             self.watchlist.record_results([PollResult(result.id, result.at, not_found=True)])
-        elif result.outcome is DeleteOutcome.ALREADY_DELETED and watched:
-            # 410: when the server later purges it, its 404 confirms the deletion.
-            self.watchlist.mark_delete_requested(result.id, result.at)
+        elif gone is not None and watched:
+            # 410: the answer carries the conversion as it is (Deleted). Recorded now, so
+            # the next poll sees no change to report; never marked as *our* delete
+            # requested, or that poll would count someone else's deletion as ours
+            # confirmed (audit "confirmed" plus a toast next to "already deleted").
+            # A later 404 still reads "Deleted, purged": the last status is Deleted.
+            self.watchlist.record_results([PollResult(result.id, result.at, envelope=gone)])
 
     def finish(self, result: DeleteResult, *, notify: bool = True) -> None:
         self.audit.append("delete", [result.id], result.outcome.value, self.profile_name,
@@ -335,6 +353,13 @@ class _BulkDelete:
             # Raising here would cancel deletes already on the wire, leaving them unknown.
             if self.callback_error is None:
                 self.callback_error = error
+
+
+def _own_answer(conversion_id: int, envelope: object) -> StatusEnvelope | None:
+    """``envelope`` when it is about ``conversion_id`` (a 410 carries the conversion)."""
+    if not isinstance(envelope, StatusEnvelope) or envelope.payload is None:
+        return None
+    return envelope if envelope.payload.id == conversion_id else None
 
 
 def _unique_ids(ids: Iterable[int]) -> list[int]:

@@ -23,7 +23,7 @@ from tui.core.poller import ConnectivityState, PollScheduler, PollSettings, Poll
 from tui.core.session import MonitorSession, ProfileTrackingSource
 from tui.core.statuses import StatusKind, status_kind
 from tui.core.untrusted import printable
-from tui.core.watchlist import StatusChange, WatchedConversion
+from tui.core.watchlist import DELETED_STATUS, StatusChange, WatchedConversion
 from tui.ui.key_names import key_for_action
 from tui.ui.screens.add_ids import AddIdsModal
 from tui.ui.screens.help import HelpScreen
@@ -404,8 +404,12 @@ class MonitorScreen(TriageScreen):
         failed: list[str] = []
         warned: list[str] = []
         deleted: list[str] = []
+        later: list[StatusChange] = []
         for change in changes:
             if change.previous is None or change.previous == change.current:
+                continue
+            if change.id in self.deleting and change.current == DELETED_STATUS:
+                later.append(change)  # told after the delete's own outcome toast
                 continue
             row = self.table.rows.get(change.id)
             name = f"{change.id}" + (f" {printable(row.file_name, limit=40)}"
@@ -430,6 +434,7 @@ class MonitorScreen(TriageScreen):
                 listed = ", ".join(names[:3]) + (" …" if len(names) > 3 else "")
                 self.notify(f"{len(names)} conversions {what}: {listed}", severity=severity,  # type: ignore[arg-type]
                             markup=False)
+        self._pending_changes.extend(later)
 
     # ------------------------------------------------------------- summaries
     def _refresh_counts(self) -> None:

@@ -23,6 +23,7 @@ from tui.core.deletion import DeleteOutcome, DeleteResult, delete_conversions, d
 from tui.core.export import ExportResult, export_rows
 from tui.core.poller import ConnectivityState
 from tui.core.triage import triage_markdown
+from tui.core.untrusted import printable
 from tui.core.watchlist import WatchedConversion
 from tui.ui.clipboard import copy_to_terminal_clipboard
 from tui.ui.export_flow import run_export
@@ -92,6 +93,9 @@ class TriageScreen(Screen[None]):
         super().__init__(name, id, classes)
         # Unwatches that z can still undo, oldest first.
         self._undo_unwatch: list[UnwatchedBatch] = []
+        # IDs of the deletes still being sent: their confirmations wait for the outcome
+        # toast, so "deleted (confirmed)" never comes before "marked for deletion".
+        self.deleting: set[int] = set()
 
     @property
     def table(self) -> ConversionsTable:
@@ -154,6 +158,10 @@ class TriageScreen(Screen[None]):
         rows = targets.rows
         scheduler = self.scheduler
         problems: list[str] = []
+        # "48253 delivery_notes_8441.pdf: was already deleted on the server": the name the
+        # dialog listed, so each line reads as the row it is about.
+        names = {row.id: f"{row.id} {printable(row.file_name, limit=40)}" if row.file_name
+                 else str(row.id) for row in rows}
 
         def on_outcome(result: DeleteResult) -> None:
             if result.id in self._unwatched:
@@ -161,15 +169,19 @@ class TriageScreen(Screen[None]):
             if result.outcome is DeleteOutcome.REQUESTED and scheduler is not None:
                 scheduler.expect_deletion(result.id)
             elif result.outcome is not DeleteOutcome.REQUESTED:
-                problems.append(f"{result.id}: {describe(result)}")
+                problems.append(f"{names.get(result.id, result.id)}: {describe(result)}")
             self._reload_rows([result.id])
 
         profile = self.session.last_profile
         user = profile.email if profile is not None else None
-        summary = await delete_conversions(
-            self._source.client, self.session.watchlist, self.session.audit,
-            [row.id for row in rows], profile_name=self.session.profile.name, user=user,
-            on_outcome=on_outcome)
+        ids = [row.id for row in rows]
+        self.deleting.update(ids)
+        try:
+            summary = await delete_conversions(
+                self._source.client, self.session.watchlist, self.session.audit, ids,
+                profile_name=self.session.profile.name, user=user, on_outcome=on_outcome)
+        finally:
+            self.deleting.difference_update(ids)
         severity: SeverityLevel = "information" if not problems else (
             "warning" if summary.requested else "error")
         details = ("\n" + "\n".join(problems[:5]) + ("\n…" if len(problems) > 5 else "")

@@ -18,6 +18,7 @@ from tests.ui.test_triage_actions import (
     envelope,
     first_poll,
     mark,
+    modal_text,
     monitor,
     notices,
     on_screen,
@@ -30,6 +31,7 @@ from tui.sandbox.runner import SandboxServer
 from tui.ui.app import ConversionsApp
 from tui.ui.screens import triage_actions
 from tui.ui.screens.add_ids import AddIdsModal
+from tui.ui.screens.confirm_delete import describe_row
 from tui.ui.screens.monitor import MonitorScreen
 from tui.ui.screens.text_prompt import QuestionModal
 
@@ -184,3 +186,79 @@ async def test_z_after_the_id_was_added_again_says_so(
         await wait_for(pilot, lambda: toasts_with(app, "watched again already"),
                        what="the already-watched toast")
         assert conv in table(app).rows and session.watchlist.ids() == [conv]
+
+
+def undo_toasts(app: ConversionsApp, conversion_id: int) -> list[str]:
+    """The "press z to undo" toasts for ``conversion_id`` still listed."""
+    return toasts_with(app, f"Unwatched {conversion_id} — press z to undo")
+
+
+def undo_toasts_posted(app: ConversionsApp) -> bool:
+    """Every undoable unwatch's toast has reached the app (posting it is a message)."""
+    return all(batch.toast in app._notifications for batch in monitor(app)._undo_unwatch)
+
+
+async def test_z_takes_its_undo_toast_away_and_a_second_x_shows_one_toast(
+        sandbox: SandboxServer, monitor_session: SessionFactory,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue: after z, "press z to undo" stayed up (and beside the next one for that row)."""
+    # The toast would otherwise outlive any test only by its own timeout: make it long.
+    monkeypatch.setattr(triage_actions, "UNDO_TOAST_SECONDS", 600.0, raising=False)
+    first, second = (sandbox.state.add_conversion(status="Completed") for _ in range(2))
+    session = monitor_session(ids=[first, second])
+    app = ConversionsApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await first_poll(pilot, app, [first, second])
+        await unwatch_cursor_row(pilot, app, first)
+        await unwatch_cursor_row(pilot, app, second)
+        await wait_for(pilot, lambda: undo_toasts_posted(app), what="the toasts shown")
+        assert len(undo_toasts(app, first)) == len(undo_toasts(app, second)) == 1, notices(app)
+
+        await pilot.press("z")  # undoes the second: its toast goes, the first's stays
+        await wait_for(pilot, lambda: second in table(app).rows
+                       and toasts_with(app, f"Watching {second} again"),
+                       what="the second back")
+        await wait_for(pilot, lambda: not undo_toasts(app, second),
+                       what=lambda: f"its undo toast gone; toasts: {notices(app)}")
+        assert len(undo_toasts(app, first)) == 1, notices(app)
+
+        await unwatch_cursor_row(pilot, app, second)  # x again: one toast, not two
+        await wait_for(pilot, lambda: undo_toasts_posted(app), what="the toast shown")
+        assert len(undo_toasts(app, second)) == 1, notices(app)
+        await pilot.press("z", "z")
+        await wait_for(pilot, lambda: {first, second} <= set(table(app).rows),
+                       what="both back")
+        await wait_for(pilot, lambda: not undo_toasts(app, first)
+                       and not undo_toasts(app, second),
+                       what=lambda: f"no undo toast left; toasts: {notices(app)}")
+
+
+async def test_the_unwatch_question_lists_its_rows_like_the_delete_dialog(
+        sandbox: SandboxServer, monitor_session: SessionFactory) -> None:
+    """Issue: "Stop watching 3 conversions?" did not say which."""
+    ids = [sandbox.state.add_conversion(status="Failed", file_name=f"ledger-{i}.csv")
+           for i in range(12)]
+    session = monitor_session(ids=ids)
+    app = ConversionsApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await first_poll(pilot, app, ids)
+        await mark(pilot, app, ids[:3])
+        await pilot.press("x")
+        text = modal_text(await on_screen(pilot, QuestionModal, "the unwatch question"))
+        assert "Stop watching 3 conversions?" in text
+        for conversion_id in ids[:3]:
+            assert describe_row(table(app).rows[conversion_id]) in text, text
+        assert str(ids[3]) not in text and "more" not in text
+        await pilot.press("escape")
+        await on_screen(pilot, MonitorScreen)
+
+        await pilot.press("ctrl+a")  # all twelve: ten named, the rest counted
+        await wait_for(pilot, lambda: len(table(app).marked_ids) == 12, what="all marked")
+        await pilot.press("x")
+        text = modal_text(await on_screen(pilot, QuestionModal, "the unwatch question"))
+        assert "Stop watching 12 conversions?" in text
+        listed = [i for i in ids if describe_row(table(app).rows[i]) in text]
+        assert len(listed) == 10 and "… and 2 more" in text, text
+        await pilot.press("escape")
+        await on_screen(pilot, MonitorScreen)
+        assert set(session.watchlist.ids()) == set(ids)

@@ -51,6 +51,8 @@ _GUARDED_ACTIONS = frozenset({"delete_on_server", "export"})
 
 # Status-change toasts are gathered for this many seconds, then shown together.
 ANNOUNCE_EVERY = 3
+#: IDs the unwatched-elsewhere toast names; more are counted.
+NAMED_UNWATCHED = 5
 
 #: What the first-run hint names: (action, words). Keys come from the live bindings.
 FIRST_RUN_HINT = (("help", "help"), ("add_ids", "add IDs"), ("upload", "upload"))
@@ -61,6 +63,29 @@ _SIGHT_ACTIONS = {"delete_on_server": "delete", "remove_from_watchlist": "unwatc
 
 
 log = logging.getLogger(__name__)
+
+
+def unwatched_elsewhere_sentence(ids: Sequence[int], *, marked: int, noted: int,
+                                 add_key: str) -> str:
+    """"3 conversions were unwatched elsewhere (…): 48211, 48219, 48239 (2 were marked) —
+    a is how to add them back; …": at most :data:`NAMED_UNWATCHED` IDs named."""
+    count = len(ids)
+    named = ", ".join(str(i) for i in ids[:NAMED_UNWATCHED])
+    if count > NAMED_UNWATCHED:
+        named += f" and {count - NAMED_UNWATCHED} more"
+    if count == 1:
+        what, them, kept = "1 conversion was", "it", "its note and history are kept"
+        words = ["was marked"] * bool(marked) + ["had a note"] * bool(noted)
+        extra = f" (it {' and '.join(words)})" if words else ""
+    else:
+        what, them = f"{count} conversions were", "them"
+        kept = "their notes and history are kept"
+        notable = [f"{marked} {'was' if marked == 1 else 'were'} marked"] if marked else []
+        if noted:
+            notable.append(f"{noted} {'has' if noted == 1 else 'have'} a note")
+        extra = f" ({', '.join(notable)})" if notable else ""
+    return (f"{what} unwatched elsewhere (another monitor or the CLI): {named}{extra} — "
+            f"{add_key} is how to add {them} back; {kept}.")
 
 
 class PollUpdated(Message):
@@ -361,7 +386,8 @@ class MonitorScreen(TriageScreen):
         if rows:
             self.table.upsert(rows)
         if update.removed:  # unwatched elsewhere (another window, the demo's colleague)
-            self.table.remove_rows(update.removed)
+            self._say_unwatched_elsewhere(update.removed)
+            self.table.remove_rows(update.removed)  # their marks go with them
             self._counts_dirty = True
         banner = self.query_one(ConnectivityBanner)
         banner.connectivity = update.connectivity
@@ -386,6 +412,23 @@ class MonitorScreen(TriageScreen):
             # Whose key this is shows as soon as the first answer says so.
             self._shown_profile = self.session.last_profile
             self._update_header()
+
+    def _say_unwatched_elsewhere(self, removed: Sequence[int]) -> None:
+        """One calm toast for rows another process unwatched, before they leave the table.
+
+        Rows this monitor unwatched itself are out of the table already (and in
+        ``_unwatched``): a follower's feed echoes them, and they are not named.
+        """
+        table = self.table
+        ids = sorted({i for i in removed if i in table.rows and i not in self._unwatched})
+        if not ids:
+            return
+        marked = set(table.marked_ids)
+        sentence = unwatched_elsewhere_sentence(
+            ids, marked=sum(1 for i in ids if i in marked),
+            noted=sum(1 for i in ids if table.rows[i].note),
+            add_key=key_for_action(self, "add_ids", "a"))
+        self.notify(sentence, markup=False, timeout=15)
 
     def _tick(self) -> None:
         """Once a second: recount the views if rows changed; announce what happened."""

@@ -9,13 +9,13 @@ row's note and history, so adding the ID again later brings them back too.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.binding import Binding
-from textual.notifications import SeverityLevel
+from textual.notifications import Notification, SeverityLevel
 from textual.screen import Screen
 
 from tui.core.clipboard import ClipboardCopy
@@ -29,10 +29,11 @@ from tui.ui.clipboard import copy_to_terminal_clipboard
 from tui.ui.export_flow import run_export
 from tui.ui.key_names import key_for_action
 from tui.ui.screens.audit_view import AuditScreen
-from tui.ui.screens.confirm_delete import ConfirmDeleteModal, DeleteTargets
+from tui.ui.screens.confirm_delete import ConfirmDeleteModal, DeleteTargets, describe_row
 from tui.ui.screens.inspect import InspectModal
 from tui.ui.screens.text_prompt import QuestionModal, TextPromptModal
 from tui.ui.screens.upload import UploadModal
+from tui.ui.toasts import post, withdraw
 from tui.ui.views import VIEWS_BY_KEY
 from tui.ui.widgets.conversions_table import ConversionsTable
 from tui.ui.widgets.table_messages import RowActivated
@@ -51,6 +52,10 @@ READ_ONLY_REFUSALS = {
 }
 #: Seconds during which an unwatch can be undone with ``z``.
 UNDO_SECONDS = 60.0
+#: Seconds the "press z to undo" toast stays (unless z takes it away first).
+UNDO_TOAST_SECONDS = 12.0
+#: Rows the unwatch question lists by name; the rest are counted.
+UNWATCH_LISTED = 10
 
 TRIAGE_BINDINGS: list[Binding | tuple[str, str] | tuple[str, str, str]] = [
     Binding("enter", "inspect", "Inspect", id="monitor.inspect", show=False),
@@ -73,6 +78,8 @@ class UnwatchedBatch:
 
     ids: tuple[int, ...]
     at: float
+    #: Its "press z to undo" toast: taken away when z undoes the batch.
+    toast: Notification | None = field(default=None, compare=False)
 
 
 class TriageScreen(Screen[None]):
@@ -316,8 +323,7 @@ class TriageScreen(Screen[None]):
             return
         if len(ids) > 1:
             sure = await self.app.push_screen_wait(QuestionModal(
-                f"Stop watching {len(ids)} conversions? This only changes the local watchlist: "
-                "nothing is deleted on the server.", yes=f"Unwatch {len(ids)}"))
+                self._unwatch_question(ids), yes=f"Unwatch {len(ids)}"))
             if not sure:
                 return
         removed = self.session.watchlist.remove(ids)
@@ -331,12 +337,23 @@ class TriageScreen(Screen[None]):
         now = time.monotonic()
         self._undo_unwatch = [batch for batch in self._undo_unwatch
                               if now - batch.at < UNDO_SECONDS]
-        self._undo_unwatch.append(UnwatchedBatch(tuple(ids), now))
         key = key_for_action(self, "undo_unwatch", "z")
         what = str(ids[0]) if len(ids) == 1 else f"{removed} conversions"
-        self.notify(f"Unwatched {what} — press {key} to undo (for a minute). Local only: "
-                    "nothing was deleted on the server.", markup=False, timeout=12)
+        toast = post(self.app, f"Unwatched {what} — press {key} to undo (for a minute). "
+                     "Local only: nothing was deleted on the server.",
+                     timeout=UNDO_TOAST_SECONDS)
+        self._undo_unwatch.append(UnwatchedBatch(tuple(ids), now, toast))
         self._refresh_counts()
+
+    def _unwatch_question(self, ids: list[int]) -> str:
+        """The unwatch question, naming its rows as the delete dialog does."""
+        rows = [row for row in (self.table.rows.get(i) for i in ids) if row is not None]
+        lines = [f"Stop watching {len(ids)} conversions? This only changes the local "
+                 "watchlist: nothing is deleted on the server.", ""]
+        lines += [describe_row(row) for row in rows[:UNWATCH_LISTED]]
+        if len(rows) > UNWATCH_LISTED:
+            lines.append(f"… and {len(rows) - UNWATCH_LISTED} more")
+        return "\n".join(lines)
 
     def action_undo_unwatch(self) -> None:
         """Watch again what the last ``x`` unwatched (within a minute), note and history
@@ -350,7 +367,12 @@ class TriageScreen(Screen[None]):
                         f"(or add the IDs again with {add}: their notes and history come "
                         "back).", markup=False, timeout=6)
             return
-        ids = list(self._undo_unwatch.pop().ids)
+        batch = self._undo_unwatch.pop()
+        if batch.toast is not None:
+            # Its "press z to undo" is no longer true, and must not sit beside the
+            # next one if the same row is unwatched again.
+            withdraw(self.app, batch.toast)
+        ids = list(batch.ids)
         added = self.session.watchlist.add(ids)
         if not added:  # added again meanwhile (a, an upload): nothing left to bring back
             self.notify("Nothing to undo: watched again already.", markup=False, timeout=4)

@@ -30,6 +30,7 @@ from tests.ui.conftest import SessionFactory, polls_settled, quiet_window, wait_
 from tui.api.models import StatusEnvelope
 from tui.core.statuses import is_purged
 from tui.core.watchlist import PollResult, WatchedConversion
+from tui.sandbox.lifecycle import LifecyclePlan
 from tui.sandbox.runner import SandboxServer
 from tui.ui.app import ConversionsApp
 from tui.ui.screens.audit_view import AuditScreen
@@ -565,8 +566,12 @@ def drawn_marks(app: ConversionsApp) -> set[int]:
 async def test_marks_space_ctrl_a_escape_survive_updates_and_sorting(
         sandbox: SandboxServer, monitor_session: SessionFactory) -> None:
     state = sandbox.state
-    # Two will change status (and move when sorted by status) while marked.
-    moving = [state.add_conversion(status="Queued", outcome="Failed", file_name=f"m{i}.csv")
+    # Two will change status (and move when sorted by status) while marked: queued for an
+    # hour of the sandbox's clock, so only the test's advance moves them, however slow the
+    # machine (3 s queued had them move on their own before the sort was checked).
+    moving = [state.add_conversion(status="Queued", file_name=f"m{i}.csv",
+                                   plan=LifecyclePlan(queued=3600, processing=1,
+                                                      outcome="Failed"))
               for i in range(2)]
     still = [state.add_conversion(status="Processing", frozen=True, file_name="s0.csv"),
              state.add_conversion(status="Completed", file_name="s1.csv")]
@@ -589,7 +594,7 @@ async def test_marks_space_ctrl_a_escape_survive_updates_and_sorting(
         await mark(pilot, app, [moving[1], still[0]])
         grid.sort_by("status")
         assert grid.visible_ids == [still[0], *moving, still[1]]
-        state.advance(60)  # Queued, Processing, then Failed: sorts first now
+        state.advance(3700)  # Queued, Processing, then Failed: sorts first now
         await wait_for(pilot, lambda: all(status_of(app, i) == "Failed" for i in moving),
                        what="live updates")
         await pilot.pause()

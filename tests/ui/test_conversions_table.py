@@ -754,3 +754,21 @@ async def wait_until(pilot: Any, condition: Any, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition() and time.monotonic() < deadline:
         await pilot.pause(0.02)
+
+
+async def test_a_kept_rows_view_sees_the_rows_that_replaced_it() -> None:
+    # The view taken before the first load (as a test or a flow may keep it) must not
+    # stay on the rows from before set_rows: it once did, and a wait on it never ended.
+    app = TableApp()
+    async with app.run_test(size=(120, 20)) as pilot:
+        table = app.table
+        kept = table.rows
+        assert len(kept) == 0
+        table.set_rows([conversion(1), conversion(2, status="Failed")])
+        table.upsert([conversion(3, last_problem="no access to this conversion (HTTP 403)")])
+        await pilot.pause()
+        assert sorted(kept) == [1, 2, 3]
+        assert kept[2].status == "Failed" and 3 in kept
+        assert kept[3].last_problem == "no access to this conversion (HTTP 403)"
+        table.remove_rows([1])
+        assert 1 not in kept and len(kept) == 2

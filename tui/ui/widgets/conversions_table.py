@@ -213,8 +213,8 @@ class ConversionsTable(ScrollView, can_focus=True):
     # -- reading ---------------------------------------------------------------
     @property
     def rows(self) -> Mapping[int, Any]:
-        """Every row (shown or not) by conversion id."""
-        return RowsById(self._rows.entries)
+        """Every row (shown or not) by conversion id: a live view."""
+        return RowsById(self._rows)
 
     @property
     def visible_count(self) -> int:

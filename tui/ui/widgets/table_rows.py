@@ -380,21 +380,26 @@ class TableRows:
 
 
 class RowsById(Mapping[int, Any]):
-    """Read-only view of the table's rows by conversion id (the objects given)."""
+    """Live read-only view of the table's rows by conversion id (the objects given).
 
-    __slots__ = ("_entries",)
+    It reads the table's rows at each use, never a copy taken when it was made: a caller
+    that keeps the view (a test waiting for a row to change) must not be left looking at
+    the rows from before the first load replaced them all.
+    """
 
-    def __init__(self, entries: Mapping[int, RowEntry]) -> None:
-        self._entries = entries
+    __slots__ = ("_rows",)
+
+    def __init__(self, rows: TableRows) -> None:
+        self._rows = rows
 
     def __getitem__(self, conversion_id: int) -> Any:
-        return self._entries[conversion_id].row
+        return self._rows.entries[conversion_id].row
 
     def __iter__(self) -> Iterator[int]:
-        return iter(self._entries)
+        return iter(self._rows.entries)
 
     def __len__(self) -> int:
-        return len(self._entries)
+        return len(self._rows.entries)
 
     def __contains__(self, conversion_id: object) -> bool:
-        return conversion_id in self._entries
+        return conversion_id in self._rows.entries

@@ -135,6 +135,28 @@ def run(args: Sequence[str], *, timeout: float | None = None,
     return subprocess.CompletedProcess(list(args), process.returncode, out, err)
 
 
+def pty_app(args: Sequence[str], env: dict[str, str], *, width: int = 160,
+            height: int = 50) -> tuple[subprocess.Popen[Any], int]:
+    """Start ``args`` (the app) on a ``width`` x ``height`` pseudo-terminal of its own, as
+    a user's terminal would run it; returns the child and the terminal's master end (the
+    caller reads it and closes it)."""
+    import fcntl
+    import struct
+    import termios
+
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, 0, 0))
+    try:
+        app = popen(args, stdin=slave, stdout=slave, stderr=slave, env=env,
+                    start_new_session=True)
+    except BaseException:
+        os.close(master)
+        raise
+    finally:
+        os.close(slave)
+    return app, master
+
+
 @contextlib.contextmanager
 def ending(process: subprocess.Popen[Any], grace: float = 5.0,
            *, group: bool = False) -> Iterator[subprocess.Popen[Any]]:

@@ -13,6 +13,7 @@ Runs, one after another so they do not disturb each other:
                      100 active; client CPU per check vs a bare httpx GET
 * bench_client.py    the API client's CPU per status check vs bare httpx
 * bench_watchlist.py the SQLite watchlist at 10,000 rows
+* bench_feed.py      at 100,000 watched, a note written by another process on screen
 * bench_ui_responsiveness.py  Inspect of 100,000 warnings, large answers parsed: the
                      timing limits the tests no longer assert
 
@@ -34,7 +35,7 @@ import harness
 
 HERE = Path(__file__).resolve().parent
 SCRIPTS = ("bench_monitor.py", "bench_table.py", "bench_poller.py", "bench_client.py",
-           "bench_watchlist.py", "bench_ui_responsiveness.py")
+           "bench_watchlist.py", "bench_feed.py", "bench_ui_responsiveness.py")
 
 
 def missed_lines(lines: Iterable[str]) -> list[str]:

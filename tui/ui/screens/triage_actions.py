@@ -21,7 +21,7 @@ from textual.screen import Screen
 from tui.core.clipboard import ClipboardCopy
 from tui.core.deletion import DeleteOutcome, DeleteResult, delete_conversions, describe
 from tui.core.export import ExportResult, export_rows
-from tui.core.poller import ConnectivityState
+from tui.core.polling.types import ConnectivityState
 from tui.core.triage import triage_markdown
 from tui.core.untrusted import printable
 from tui.core.watchlist import WatchedConversion
@@ -39,7 +39,7 @@ from tui.ui.widgets.conversions_table import ConversionsTable
 from tui.ui.widgets.table_messages import RowActivated
 
 if TYPE_CHECKING:
-    from tui.core.poller import PollScheduler
+    from tui.core.polling.scheduler import PollScheduler
     from tui.core.session import MonitorSession, ProfileTrackingSource
 
 NOTE_MAX = 200

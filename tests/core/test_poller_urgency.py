@@ -24,8 +24,9 @@ from tui.api.errors import NotFoundError
 from tui.api.models import Envelope, StatusEnvelope
 from tui.core.polling.scheduler import PollScheduler
 from tui.core.polling.types import PollSettings
-from tui.core.upload import Uploader, reference_note
-from tui.core.upload_plan import plan_upload
+from tui.core.upload.plan import plan_upload
+from tui.core.upload.records import reference_note
+from tui.core.upload.uploader import Uploader
 from tui.core.watchlist import Watchlist
 from tui.sandbox.runner import SandboxServer
 

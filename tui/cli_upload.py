@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TextIO
 
 from tui.api.client import ConversionsClient
+from tui.cli_help import exit_codes_epilog
 from tui.core.clientbounds import client_bounds
 from tui.core.credentials import ENV_API_KEY, ApiKey, CredentialStore
 from tui.core.paths import AppPaths
@@ -69,8 +70,6 @@ _LISTED = 20  # files named per outcome in the summary; the report has them all
 
 
 def _parser() -> argparse.ArgumentParser:
-    from tui.cli import exit_codes_epilog
-
     parser = argparse.ArgumentParser(
         prog="conversions-tui upload",
         description="Upload files as conversions; accepted ones join the watchlist.",

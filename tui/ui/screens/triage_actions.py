@@ -26,10 +26,10 @@ from tui.core.triage import triage_markdown
 from tui.core.untrusted import printable
 from tui.core.watchlist import WatchedConversion
 from tui.ui.clipboard import copy_to_terminal_clipboard
-from tui.ui.export_flow import run_export
 from tui.ui.key_names import key_for_action
 from tui.ui.screens.audit_view import AuditScreen
 from tui.ui.screens.confirm_delete import ConfirmDeleteModal, DeleteTargets, describe_row
+from tui.ui.screens.export_flow import run_export
 from tui.ui.screens.inspect import InspectModal
 from tui.ui.screens.text_prompt import QuestionModal, TextPromptModal
 from tui.ui.screens.upload import UploadModal

@@ -12,6 +12,7 @@ import random
 from collections.abc import Callable
 
 from tui.core.polling.pacing import jittered
+from tui.core.polling.queue import PollQueue, PollSlot
 from tui.core.polling.types import Connectivity, ConnectivityState, PollSettings
 
 
@@ -90,6 +91,31 @@ class Link:
         self.probe_attempt = 0
         self.probe_id = probe_id
         self.probe_due = now + self.probe_delay()
+
+    def holds_back(self, probe: bool) -> bool:
+        """True when what was learnt since a request was dispatched (a 429, a lost
+        connection, a refused key) says it must not go out after all."""
+        if self.auth_problem is not None:
+            return True
+        if self.offline:
+            return not probe
+        return self.state is ConnectivityState.RATE_LIMITED and self._clock() < self.hold_until
+
+    def probe_slot(self, queue: PollQueue) -> PollSlot | None:
+        """The row to probe with (None: nothing watched is free): the last one, unless it
+        is in flight or its probe timed out."""
+        slot = queue.get(self.probe_id) if self.probe_id is not None else None
+        if slot is None or slot.in_flight or slot.id in self.probe_timed_out:
+            # A row whose probe timed out may be one the server trickles: try the others
+            # first (O(n), but probes go out at most about once a second).
+            slot = next((s for s in queue if not s.in_flight
+                         and s.id not in self.probe_timed_out), None)
+            if slot is None:
+                self.probe_timed_out.clear()
+                slot = next((s for s in queue if not s.in_flight), None)
+        if slot is not None:
+            self.probe_id = slot.id
+        return slot
 
     def probe_failed(self, conversion_id: int, cause: str, *, timed_out: bool,
                      now: float) -> None:

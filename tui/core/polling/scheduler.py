@@ -299,18 +299,9 @@ class PollScheduler:
             return None
         if now < link.probe_due:
             return link.probe_due - now
-        slot = self._queue.get(link.probe_id) if link.probe_id is not None else None
-        if slot is None or slot.in_flight or slot.id in link.probe_timed_out:
-            # A row whose probe timed out may be one the server trickles: try the others
-            # first (O(n), but probes go out at most about once a second).
-            slot = next((s for s in self._queue if not s.in_flight
-                         and s.id not in link.probe_timed_out), None)
-            if slot is None:
-                link.probe_timed_out.clear()
-                slot = next((s for s in self._queue if not s.in_flight), None)
+        slot = link.probe_slot(self._queue)
         if slot is None:
             return None  # nothing to probe with until watch()
-        link.probe_id = slot.id
         lane = slot.lane if slot.queued else home_lane(slot)
         self._queue.unschedule(slot)
         link.probe_in_flight = True
@@ -366,16 +357,6 @@ class PollScheduler:
 
     # -- one request -----------------------------------------------------------------
 
-    def _held_back(self, probe: bool) -> bool:
-        """True when something learnt after this request was dispatched (a 429, a lost
-        connection, a refused key) says it must not go out after all."""
-        link = self._link
-        if self._stopped or link.auth_problem is not None:
-            return True
-        if link.offline:
-            return not probe
-        return link.state is ConnectivityState.RATE_LIMITED and self._clock() < link.hold_until
-
     def _stuck_after(self) -> float:
         """Seconds after which a request counts as stuck: a slow server whose every
         answer is slow is not stuck, one request among fast answers is."""
@@ -396,7 +377,7 @@ class PollScheduler:
         stuck = [False]
         timer = self._loop.call_later(self._stuck_after(), self._request_stuck, stuck)
         try:
-            if self._held_back(probe):
+            if self._stopped or self._link.holds_back(probe):  # learnt since dispatch
                 self._answers.requeue(slot, lane, started)
                 return
             self._stats.requests_sent += 1

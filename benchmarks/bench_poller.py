@@ -36,7 +36,8 @@ import httpx
 
 from tui.api.client import ConversionsClient
 from tui.api.models import ConversionStatus, StatusEnvelope
-from tui.core.poller import PollScheduler, PollSettings, PollUpdate
+from tui.core.polling.scheduler import PollScheduler
+from tui.core.polling.types import PollSettings, PollUpdate
 from tui.core.watchlist import PollResult, Watchlist
 from tui.sandbox.runner import SandboxServer
 

@@ -50,8 +50,8 @@ def _peak_rss_bytes() -> int:
 async def _upload(folder: Path, base_url: str, budget: int, state: Path) -> dict[str, float]:
     from tui.api.client import ConversionsClient
     from tui.core.audit import AuditLog
-    from tui.core.upload import Uploader
-    from tui.core.upload_plan import plan_upload
+    from tui.core.upload.plan import plan_upload
+    from tui.core.upload.uploader import Uploader
     from tui.core.watchlist import Watchlist
 
     before = _peak_rss_bytes()
@@ -74,8 +74,8 @@ async def _plain(folder: Path, base_url: str, budget: int) -> dict[str, float]:
 
     import httpx
 
-    from tui.core.upload_body import group_batches
-    from tui.core.upload_plan import plan_upload
+    from tui.core.upload.body import group_batches
+    from tui.core.upload.plan import plan_upload
 
     plan = plan_upload([folder])
     bodies = []  # built before the clock starts: only the posting is timed

@@ -14,8 +14,8 @@ from tui import cli_upload
 from tui.cli_upload import run_upload
 from tui.core.audit import AuditLog
 from tui.core.paths import AppPaths
-from tui.core.upload import UploadProgress
-from tui.core.upload_plan import UploadItem, UploadPlan, plan_upload
+from tui.core.upload.plan import UploadItem, UploadPlan, plan_upload
+from tui.core.upload.run import UploadProgress
 from tui.core.watchlist import Watchlist
 from tui.sandbox.runner import SandboxServer
 
@@ -291,7 +291,7 @@ def test_small_files_show_bytes_not_zero_mib(env: SandboxServer, tmp_path: Path,
     (0, "0 B"), (1023, "1023 B"), (1024, "1.0 KiB"), (1536, "1.5 KiB"),
     (2**20 - 1, "1024.0 KiB"), (2**20, "1.0 MiB"), (10 * 2**20, "10.0 MiB")])
 def test_one_size_format_for_cli_and_app(size: int, shown: str) -> None:
-    from tui.core.upload_plan import file_size
+    from tui.core.upload.plan import file_size
     from tui.ui.screens.upload_preview import file_size as shown_in_the_app
 
     assert file_size(size) == shown
@@ -421,7 +421,7 @@ def test_a_retry_that_never_finished_is_not_sent_again_without_force(
         env: SandboxServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import time
 
-    from tui.core.upload_retry import plan_retry
+    from tui.core.upload.retry import plan_retry
 
     folder = _files(tmp_path / "in", "a.csv", "b.csv")
     report = tmp_path / "report.jsonl"

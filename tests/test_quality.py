@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pkgutil
+import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -33,3 +36,30 @@ def test_import_contracts_hold() -> None:
     exe = Path(sys.executable).parent / "lint-imports"
     result = _run(str(exe) if exe.exists() else "lint-imports")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _layered_modules() -> set[str]:
+    """Every module the import-linter layers contracts place, by full name."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    named: set[str] = set()
+    for contract in config["tool"]["importlinter"]["contracts"]:
+        if contract["type"] != "layers":
+            continue
+        containers = contract.get("containers", [""])
+        for layer in contract["layers"]:
+            for part in re.split(r"[|:]", layer):
+                named.update(f"{c}.{part.strip()}" if c else part.strip() for c in containers)
+    return named
+
+
+@pytest.mark.parametrize(("package", "outside"), [
+    ("tui", {"tui.__main__", "tui.sandbox"}),  # the sandbox has contracts of its own
+    ("tui.ui", set()),
+])
+def test_every_module_has_a_layer(package: str, outside: set[str]) -> None:
+    """A module no layers contract names escapes them all (as ``tui.cli_upload`` and
+    ``tui.ui.export_flow`` once did): each direct child of ``package`` must be placed."""
+    folder = ROOT.joinpath(*package.split("."))
+    children = {f"{package}.{info.name}" for info in pkgutil.iter_modules([str(folder)])}
+    missing = sorted(children - outside - _layered_modules())
+    assert not missing, f"not in any layers contract in pyproject.toml: {missing}"

@@ -14,12 +14,12 @@ import os
 import shutil
 import sys
 import tempfile
-import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tui import __version__
+from tui.cli_help import exit_codes_epilog
 
 if TYPE_CHECKING:  # heavy imports happen only when a command needs them
     from tui.core.credentials import ApiKey
@@ -59,16 +59,6 @@ WATCH_EXITS = (
     (1, "some arguments gave no ID (listed on stderr); the IDs of the others were added"),
     (2, "no argument gave an ID (nothing added), or a usage or configuration problem"),
 )
-
-
-def exit_codes_epilog(codes: Sequence[tuple[int, str]], before: str = "") -> str:
-    """The ``--help`` epilog listing a command's exit codes, one a line."""
-    lines = [before, ""] if before else []
-    lines.append("exit codes:")
-    for code, meaning in codes:
-        lines += textwrap.wrap(f"{code:<3} {meaning}", width=76, initial_indent="  ",
-                               subsequent_indent="      ")
-    return "\n".join(lines)
 
 
 EXIT_KEY_NOT_STORED = 3

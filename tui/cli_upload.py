@@ -8,7 +8,7 @@ stdout, or with ``--json`` one JSON document with every file's result to stdout 
 summary then goes to stderr). Files not accepted are written to a JSON Lines report
 (``--report``, else a new file under the state folder) that ``--retry`` takes back;
 the retried report records each retry and its result, so a second ``--retry`` does not
-send again what the first got accepted (``--force`` does; see ``tui.core.upload_retry``).
+send again what the first got accepted (``--force`` does; see ``tui.core.upload.retry``).
 Ctrl-C once stops after the batch in flight; twice stops at once.
 
 Exit codes: see :data:`UPLOAD_EXITS` (shown by ``--help``).
@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TextIO
 
 from tui.api.client import ConversionsClient
+from tui.cli_help import exit_codes_epilog
 from tui.core.clientbounds import client_bounds
 from tui.core.credentials import ENV_API_KEY, ApiKey, CredentialStore
 from tui.core.paths import AppPaths
@@ -40,16 +41,17 @@ from tui.core.settings import (
     resolve_profile,
 )
 from tui.core.untrusted import printable
-from tui.core.upload import DEFAULT_BATCH_BYTES, MAX_BATCH_RECORDS, Uploader, UploadProgress
-from tui.core.upload_outcome import FileOutcome, UploadOutcome
-from tui.core.upload_plan import (
+from tui.core.upload.outcome import FileOutcome, UploadOutcome
+from tui.core.upload.plan import (
     DATA_SOURCE_TYPES,
     UploadPlan,
     file_size,
     plan_files,
     plan_upload,
 )
-from tui.core.upload_retry import RetryPlan, plan_retry
+from tui.core.upload.retry import RetryPlan, plan_retry
+from tui.core.upload.run import UploadProgress
+from tui.core.upload.uploader import DEFAULT_BATCH_BYTES, MAX_BATCH_RECORDS, Uploader
 
 __all__ = ["exit_code", "run_upload"]
 
@@ -68,8 +70,6 @@ _LISTED = 20  # files named per outcome in the summary; the report has them all
 
 
 def _parser() -> argparse.ArgumentParser:
-    from tui.cli import exit_codes_epilog
-
     parser = argparse.ArgumentParser(
         prog="conversions-tui upload",
         description="Upload files as conversions; accepted ones join the watchlist.",

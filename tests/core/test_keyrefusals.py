@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tui.api.errors import AuthenticationError
 from tui.api.models import Envelope, Profile
-from tui.core.keyrefusals import KeyRefusals
+from tui.core.polling.keyrefusals import KeyRefusals
 
 KNOWN = Envelope(profile=Profile(id=1), errors=["You do not have access to this conversion"])
 

@@ -22,7 +22,8 @@ from tests.waiting import WAIT_BOUND, Describe
 from tests.waiting import until as wait_until
 from tui.api.client import ConversionsClient
 from tui.api.models import StatusEnvelope
-from tui.core.poller import ConnectivityState, PollScheduler, PollSettings, PollUpdate
+from tui.core.polling.scheduler import PollScheduler
+from tui.core.polling.types import ConnectivityState, PollSettings, PollUpdate
 from tui.core.statuses import is_purged
 from tui.core.watchlist import Watchlist
 from tui.sandbox.runner import SandboxServer

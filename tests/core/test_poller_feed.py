@@ -16,7 +16,7 @@ from tests.core.test_poller_unit import (  # noqa: F401  (the fixture is used by
     _close_watchlists,
     fast,
 )
-from tui.core.poller import WATCHLIST_SYNC_INTERVAL
+from tui.core.polling.feed import WATCHLIST_SYNC_INTERVAL
 from tui.core.watchlist import Watchlist
 
 

@@ -14,9 +14,9 @@ from tui.api.errors import (
     TransportError,
 )
 from tui.api.models import Envelope
-from tui.core.pollproblems import describe_problem
-from tui.core.pollqueue import Lane, PollQueue
-from tui.core.ratelimit import ErrorSpell, RecoveryRamp, TokenBucket, backoff_delay, jittered
+from tui.core.polling.pacing import ErrorSpell, RecoveryRamp, TokenBucket, backoff_delay, jittered
+from tui.core.polling.problems import describe_problem
+from tui.core.polling.queue import Lane, PollQueue
 
 
 def test_token_bucket_spends_its_burst_then_paces_at_its_rate() -> None:
@@ -133,7 +133,9 @@ def test_queue_orders_by_due_time_and_forgets_rescheduled_entries() -> None:
     queue.schedule(c, Lane.SETTLED, 1.0)
     queue.schedule(b, Lane.REFRESH, 0.0)  # moved: its ACTIVE entry is dead now
     assert queue.head(Lane.REFRESH) is b
-    assert queue.pop(Lane.ACTIVE) is a and queue.pop(Lane.ACTIVE) is None
+    assert queue.head(Lane.ACTIVE) is a
+    queue.unschedule(a)
+    assert queue.head(Lane.ACTIVE) is None
     queue.remove(3)
     assert queue.head(Lane.SETTLED) is None and 3 not in queue and len(queue) == 2
 

@@ -29,12 +29,8 @@ from tui.api.errors import (
     TransportError,
 )
 from tui.api.models import ConversionStatus, Envelope, StatusEnvelope
-from tui.core.poller import (
-    ConnectivityState,
-    PollScheduler,
-    PollSettings,
-    PollUpdate,
-)
+from tui.core.polling.scheduler import PollScheduler
+from tui.core.polling.types import ConnectivityState, PollSettings, PollUpdate
 from tui.core.watchlist import PollResult, WatchedConversion, Watchlist
 
 WALL0 = 1_750_000_000.0

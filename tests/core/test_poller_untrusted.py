@@ -30,7 +30,7 @@ from tui.api.errors import (
     WrongConversionError,
 )
 from tui.api.models import Envelope, Profile, StatusEnvelope
-from tui.core.poller import ConnectivityState
+from tui.core.polling.types import ConnectivityState
 from tui.core.watchlist import WatchedConversion
 
 KNOWN_KEY = Envelope(profile=Profile(id=7, email="support@example.com"),

@@ -22,9 +22,11 @@ from tests.core.test_poller_untrusted import until
 from tui.api.client import ConversionsClient
 from tui.api.errors import NotFoundError
 from tui.api.models import Envelope, StatusEnvelope
-from tui.core.poller import PollScheduler, PollSettings
-from tui.core.upload import Uploader, reference_note
-from tui.core.upload_plan import plan_upload
+from tui.core.polling.scheduler import PollScheduler
+from tui.core.polling.types import PollSettings
+from tui.core.upload.plan import plan_upload
+from tui.core.upload.records import reference_note
+from tui.core.upload.uploader import Uploader
 from tui.core.watchlist import Watchlist
 from tui.sandbox.runner import SandboxServer
 

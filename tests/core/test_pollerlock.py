@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from tui.core.following import WatchlistFollower
-from tui.core.pollerlock import LockHolder, PollerLock, lock_path_for
-from tui.core.polltypes import PollUpdate
+from tui.core.polling.following import WatchlistFollower
+from tui.core.polling.lock import LockHolder, PollerLock, lock_path_for
+from tui.core.polling.types import PollUpdate
 from tui.core.watchlist import Watchlist
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="flock is POSIX")
@@ -74,7 +74,7 @@ def test_a_garbled_lock_file_names_nobody_and_does_not_crash(tmp_path: Path) -> 
 _HOLDER = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from tui.core.pollerlock import PollerLock
+    from tui.core.polling.lock import PollerLock
     lock = PollerLock(Path(sys.argv[1]))
     assert lock.try_acquire()
     print("held", flush=True)

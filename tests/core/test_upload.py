@@ -17,9 +17,11 @@ import pytest
 
 from tests.waiting import WAIT_BOUND
 from tui.api.client import ConversionsClient
-from tui.core.upload import Uploader, UploadProgress, reference_note
-from tui.core.upload_outcome import UploadOutcome
-from tui.core.upload_plan import UploadItem, UploadPlan, plan_upload
+from tui.core.upload.outcome import UploadOutcome
+from tui.core.upload.plan import UploadItem, UploadPlan, plan_upload
+from tui.core.upload.records import reference_note
+from tui.core.upload.run import UploadProgress
+from tui.core.upload.uploader import Uploader
 from tui.core.watchlist import Watchlist
 from tui.sandbox.demo_data import DEMO_PROFILE
 from tui.sandbox.runner import SandboxServer

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tui.core.upload_body import build_body, group_batches, record_size
-from tui.core.upload_plan import MAX_FILE_BYTES, UploadItem, plan_upload
+from tui.core.upload.body import build_body, group_batches, record_size
+from tui.core.upload.plan import MAX_FILE_BYTES, UploadItem, plan_upload
 
 
 def _items(tmp_path: Path, sizes: list[int], suffix: str = ".csv") -> list[UploadItem]:

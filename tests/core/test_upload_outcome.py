@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tui.core.upload_outcome import FileOutcome, FileResult, UploadOutcome, paths_from_report
-from tui.core.upload_plan import RejectedFile, UploadItem, plan_upload
+from tui.core.upload.outcome import FileOutcome, FileResult, UploadOutcome, paths_from_report
+from tui.core.upload.plan import RejectedFile, UploadItem, plan_upload
 
 
 def _outcome(tmp_path: Path) -> UploadOutcome:

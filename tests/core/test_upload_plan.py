@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tui.core import upload_plan
-from tui.core.upload_plan import (
+from tui.core.upload import plan as upload_plan
+from tui.core.upload.plan import (
     MAX_FILE_BYTES,
     RejectedFile,
     data_source_type_for,

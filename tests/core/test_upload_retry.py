@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tui.core.upload_outcome import FileOutcome, FileResult, UploadOutcome
-from tui.core.upload_plan import RejectedFile, UploadItem
-from tui.core.upload_retry import SENDING, plan_retry
+from tui.core.upload.outcome import FileOutcome, FileResult, UploadOutcome
+from tui.core.upload.plan import RejectedFile, UploadItem
+from tui.core.upload.retry import SENDING, plan_retry
 
 
 def _report(tmp_path: Path, *outcomes: str) -> Path:

@@ -59,8 +59,9 @@ from tui.api.client import ConversionsClient
 from tui.api.errors import TransportError
 from tui.core.credentials import ApiKey
 from tui.core.paths import AppPaths
-from tui.core.poller import Connectivity, ConnectivityState, PollScheduler, PollSettings
-from tui.core.pollproblems import describe_problem
+from tui.core.polling.problems import describe_problem
+from tui.core.polling.scheduler import PollScheduler
+from tui.core.polling.types import Connectivity, ConnectivityState, PollSettings
 from tui.core.session import MonitorSession
 from tui.core.settings import AppConfig, ProfileSettings
 from tui.core.watchlist import Watchlist
@@ -408,7 +409,7 @@ FIXED = (
     "without errors, every backed-off row is asked again at once (the token bucket paces "
     "them), and while many rows fail one request an interval keeps going; an ID that "
     "fails on its own while others answer keeps its doubling backoff "
-    "(tui/core/poller.py `_row_problem`, `_row_recovered`; tui/core/ratelimit.py "
+    "(tui/core/polling/answers.py `_row_problem`, `_row_recovered`; tui/core/polling/pacing.py "
     "`ErrorSpell`).",
     "B2 (fixed): transport errors were sorted by timing (did another answer arrive while "
     "this request was out?), so a 30 % drop rate took the whole app Offline, and a "
@@ -417,10 +418,10 @@ FIXED = (
     "drop or timeout is the row's problem while answers came within the last two poll "
     "intervals (recorded once the next answer shows the link up; if Offline comes first, "
     "it was the outage arriving), else the row is asked again and a second such failure "
-    "with no answer between goes Offline (tui/core/poller.py `_handle_transport`).",
+    "with no answer between goes Offline (tui/core/polling/answers.py `_handle_transport`).",
     "B3 (fixed): the offline probe backed off to 30 s whatever the poll interval, so "
     "recovery could wait out a probe far longer than two intervals; the probe delay is "
-    "now capped at the poll interval (tui/core/poller.py `_probe_delay`).",
+    "now capped at the poll interval (tui/core/polling/link.py `Link.probe_delay`).",
     "B4 (fixed): the banner's cause was the client's whole sentence, so it read "
     "'(… (HTTP 429).).'; the poller now keeps a short cause ('HTTP 429: …', as row "
     "problems have) and `describe_connectivity` drops a cause's own final full stop.",
@@ -429,7 +430,7 @@ FIXED = (
     "although the seventeen others answered half a second later. A 403 naming the "
     "profile is now the row's problem; the key is refused only by a 401, a refusal "
     "without a profile, or 403s of several rows for a whole interval with no answer "
-    "between (tui/core/keyrefusals.py `KeyRefusals`).",
+    "between (tui/core/polling/keyrefusals.py `KeyRefusals`).",
     "B6 (fixed): inflating a gzip bomb to the 16 MiB cap held the monitor's event loop "
     "for about 0.25 s per answer (measured with a 10 ms ticker), so with three bomb rows "
     "the other rows went over two intervals unchecked; the client now yields between "

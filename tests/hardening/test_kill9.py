@@ -44,8 +44,8 @@ import asyncio, sys
 from pathlib import Path
 from tui.api.client import ConversionsClient
 from tui.core.audit import AuditLog
-from tui.core.upload import Uploader
-from tui.core.upload_plan import plan_upload
+from tui.core.upload.uploader import Uploader
+from tui.core.upload.plan import plan_upload
 from tui.core.watchlist import Watchlist
 
 folder, state, base_url, key, batch = sys.argv[1:6]
@@ -68,7 +68,8 @@ import asyncio, math, sys
 from pathlib import Path
 from tui.api.client import ConversionsClient
 from tui.core.audit import AuditLog
-from tui.core.poller import PollScheduler, PollSettings
+from tui.core.polling.scheduler import PollScheduler
+from tui.core.polling.types import PollSettings
 from tui.core.watchlist import Watchlist
 
 state, base_url, key = sys.argv[1:4]

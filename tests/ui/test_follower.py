@@ -13,7 +13,7 @@ import socket
 
 from tests.ui.conftest import SessionFactory, wait_for
 from tests.ui.test_monitor import SIZE, header_text, monitor, status_of, table
-from tui.core.pollerlock import PollerLock
+from tui.core.polling.lock import PollerLock
 from tui.core.watchlist import PollResult, Watchlist
 from tui.sandbox.runner import SandboxServer
 from tui.ui.app import ConversionsApp

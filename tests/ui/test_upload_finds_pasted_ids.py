@@ -13,7 +13,7 @@ from pathlib import Path
 from textual.widgets import Input
 
 from tests.ui.conftest import SessionFactory, wait_for
-from tui.core.upload import reference_note
+from tui.core.upload.records import reference_note
 from tui.sandbox.runner import SandboxServer
 from tui.ui.app import ConversionsApp
 from tui.ui.screens.upload import UploadModal

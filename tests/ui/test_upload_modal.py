@@ -24,7 +24,7 @@ from tests.ui.conftest import SessionFactory, quiet_window, wait_for
 from tui.api.client import ConversionsClient
 from tui.api.models import BatchEnvelope, ConversionRecord
 from tui.core.session import MonitorSession
-from tui.core.upload_outcome import FileOutcome, UploadOutcome
+from tui.core.upload.outcome import FileOutcome, UploadOutcome
 from tui.sandbox.runner import SandboxServer
 from tui.ui.screens.text_prompt import QuestionModal, TextPromptModal
 from tui.ui.screens.upload import UploadModal

@@ -10,7 +10,7 @@ from __future__ import annotations
 from tests.ui.conftest import SessionFactory, wait_for
 from tests.ui.test_monitor import SIZE, header_text, status_of, tab_labels, table
 from tests.ui.test_triage_actions import first_poll, mark
-from tui.core.pollerlock import PollerLock
+from tui.core.polling.lock import PollerLock
 from tui.core.watchlist import Watchlist
 from tui.sandbox.runner import SandboxServer
 from tui.ui.app import ConversionsApp

@@ -52,7 +52,7 @@ from tui.api.errors import (
     WrongConversionError,
 )
 from tui.api.models import StatusEnvelope
-from tui.core.pollproblems import describe_problem, no_access_problem, transport_cause
+from tui.core.polling.problems import describe_problem, no_access_problem, transport_cause
 from tui.core.untrusted import printable
 from tui.core.watchlist import PollResult, Watchlist
 

@@ -19,7 +19,7 @@ from tui.core.audit import AuditLog
 from tui.core.clientbounds import client_bounds
 from tui.core.credentials import ApiKey, CredentialStore, KeySource, ResolvedKey
 from tui.core.paths import AppPaths
-from tui.core.pollerlock import PollerLock
+from tui.core.polling.lock import PollerLock
 from tui.core.settings import AppConfig, ProfileSettings
 from tui.core.watchlist import Watchlist, WatchlistError
 

@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Footer, Label
 from tui.core.audit import AuditEntry
 from tui.core.export import ExportResult, export_audit
 from tui.core.untrusted import printable
-from tui.ui.export_flow import run_export
+from tui.ui.screens.export_flow import run_export
 
 SHOWN = 5000
 

@@ -17,9 +17,10 @@ from textual.worker import Worker, WorkerState
 from tui.api.models import Profile
 from tui.core.audit import record_confirmed_deletions
 from tui.core.credentials import ApiKey, KeySource
-from tui.core.following import FOLLOW_INTERVAL, WatchlistFollower
 from tui.core.idlist import IdListResult
-from tui.core.poller import ConnectivityState, PollScheduler, PollSettings, PollUpdate
+from tui.core.polling.following import FOLLOW_INTERVAL, WatchlistFollower
+from tui.core.polling.scheduler import PollScheduler
+from tui.core.polling.types import ConnectivityState, PollSettings, PollUpdate
 from tui.core.session import MonitorSession, ProfileTrackingSource
 from tui.core.statuses import StatusKind, status_kind
 from tui.core.untrusted import printable

@@ -21,15 +21,15 @@ from textual.screen import Screen
 from tui.core.clipboard import ClipboardCopy
 from tui.core.deletion import DeleteOutcome, DeleteResult, delete_conversions, describe
 from tui.core.export import ExportResult, export_rows
-from tui.core.poller import ConnectivityState
+from tui.core.polling.types import ConnectivityState
 from tui.core.triage import triage_markdown
 from tui.core.untrusted import printable
 from tui.core.watchlist import WatchedConversion
 from tui.ui.clipboard import copy_to_terminal_clipboard
-from tui.ui.export_flow import run_export
 from tui.ui.key_names import key_for_action
 from tui.ui.screens.audit_view import AuditScreen
 from tui.ui.screens.confirm_delete import ConfirmDeleteModal, DeleteTargets, describe_row
+from tui.ui.screens.export_flow import run_export
 from tui.ui.screens.inspect import InspectModal
 from tui.ui.screens.text_prompt import QuestionModal, TextPromptModal
 from tui.ui.screens.upload import UploadModal
@@ -39,7 +39,7 @@ from tui.ui.widgets.conversions_table import ConversionsTable
 from tui.ui.widgets.table_messages import RowActivated
 
 if TYPE_CHECKING:
-    from tui.core.poller import PollScheduler
+    from tui.core.polling.scheduler import PollScheduler
     from tui.core.session import MonitorSession, ProfileTrackingSource
 
 NOTE_MAX = 200

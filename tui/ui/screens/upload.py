@@ -42,9 +42,10 @@ from textual.widgets import (
 )
 
 from tui.core.untrusted import printable
-from tui.core.upload import MAX_BATCH_RECORDS, MAX_REFERENCE, Uploader, UploadProgress
-from tui.core.upload_outcome import RETRYABLE, UploadOutcome
-from tui.core.upload_plan import DATA_SOURCE_TYPES, UploadPlan
+from tui.core.upload.outcome import RETRYABLE, UploadOutcome
+from tui.core.upload.plan import DATA_SOURCE_TYPES, UploadPlan
+from tui.core.upload.run import UploadProgress
+from tui.core.upload.uploader import MAX_BATCH_RECORDS, MAX_REFERENCE, Uploader
 from tui.ui.screens.text_prompt import QuestionModal, TextPromptModal
 from tui.ui.screens.upload_preview import UploadPreviewTable, file_size
 from tui.ui.screens.upload_results import (

@@ -16,7 +16,7 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from tui.core.untrusted import printable
-from tui.core.upload_plan import file_size
+from tui.core.upload.plan import file_size
 from tui.ui.screens.upload_selection import PreviewRow
 from tui.ui.widgets.upload_files import shown_file
 

@@ -12,8 +12,8 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from tui.core.untrusted import printable
-from tui.core.upload import UploadProgress
-from tui.core.upload_outcome import RETRYABLE, FileOutcome, UploadOutcome
+from tui.core.upload.outcome import RETRYABLE, FileOutcome, UploadOutcome
+from tui.core.upload.run import UploadProgress
 from tui.ui.screens.upload_preview import file_size
 from tui.ui.widgets.upload_files import shown_file
 

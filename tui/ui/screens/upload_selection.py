@@ -3,7 +3,7 @@
 The upload modal keeps one :class:`UploadSelection`: files added by a typed path or
 glob, toggled in the folder browser, or handed back for a retry. It knows nothing of
 widgets; :meth:`UploadSelection.plan` checks the files again each time (through
-:func:`tui.core.upload_plan.plan_files`), so the preview always shows what is on disk.
+:func:`tui.core.upload.plan.plan_files`), so the preview always shows what is on disk.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from tui.core.upload_plan import (
+from tui.core.upload.plan import (
     DATA_SOURCE_TYPES,
     RejectedFile,
     UploadItem,

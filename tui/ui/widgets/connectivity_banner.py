@@ -13,7 +13,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from tui.core.poller import Connectivity, ConnectivityState
+from tui.core.polling.types import Connectivity, ConnectivityState
 from tui.core.untrusted import printable
 from tui.ui.key_names import key_for_action
 

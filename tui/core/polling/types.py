@@ -1,7 +1,7 @@
 """What the poll scheduler takes and gives: settings, connectivity, updates, counters.
 
-Split from :mod:`tui.core.poller` so the UI can name these types without the
-scheduler's machinery; :mod:`tui.core.poller` re-exports them all.
+Apart from :mod:`tui.core.polling.scheduler` so the UI can name these types without
+the scheduler's machinery.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tui.core.upload_outcome import (
+from tui.core.upload.outcome import (
     INVALID,
     REPORT_RETRYABLE,
     FileOutcome,

@@ -122,15 +122,6 @@ class PollQueue:
             heapq.heappop(heap)
         return None
 
-    def pop(self, lane: Lane) -> PollSlot | None:
-        """Remove and return the earliest live slot of ``lane``."""
-        slot = self.head(lane)
-        if slot is not None:
-            heapq.heappop(self._heaps[lane])
-            slot.queued = False
-            slot.generation += 1
-        return slot
-
     def queued_count(self, lane: Lane) -> int:
         """Live entries in ``lane`` (O(n): for tests and stats, not the hot path)."""
         return sum(1 for _d, _s, slot, gen in self._heaps[lane]

@@ -1,9 +1,9 @@
 """A monitor that follows another one: it shows the file, and polls once it may.
 
-When another monitor holds the watchlist's :class:`~tui.core.pollerlock.PollerLock` it
+When another monitor holds the watchlist's :class:`~tui.core.polling.lock.PollerLock` it
 polls, and writes what it learns to the file. :class:`WatchlistFollower` reads the
 file's change feed once a second and hands what changed (rows written, IDs added and
-removed) to ``on_update`` as a :class:`~tui.core.polltypes.PollUpdate`, the message the
+removed) to ``on_update`` as a :class:`~tui.core.polling.types.PollUpdate`, the message the
 screen already applies for its own poller. Each second it also tries the lock: when it
 gets it (the other monitor quit, crashed or was killed) it calls ``on_lead`` and ends,
 and the caller starts its own poller. Status-change toasts and the audit of confirmed
@@ -19,8 +19,8 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from tui.core.pollerlock import LockHolder, PollerLock
-from tui.core.polltypes import Connectivity, ConnectivityState, PollUpdate, WatchlistStore
+from tui.core.polling.lock import LockHolder, PollerLock
+from tui.core.polling.types import Connectivity, ConnectivityState, PollUpdate, WatchlistStore
 
 __all__ = ["FOLLOW_INTERVAL", "WatchlistFollower"]
 

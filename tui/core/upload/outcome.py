@@ -23,7 +23,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from tui.core.upload_plan import RejectedFile, UploadItem, UploadPlan, plan_files
+from tui.core.upload.plan import RejectedFile, UploadItem, UploadPlan, plan_files
 
 __all__ = [
     "RETRYABLE",

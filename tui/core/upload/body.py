@@ -18,7 +18,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from tui.core.upload_plan import MAX_FILE_BYTES, UploadItem
+from tui.core.upload.plan import MAX_FILE_BYTES, UploadItem
 
 __all__ = ["BuiltBody", "build_body", "group_batches", "record_size"]
 

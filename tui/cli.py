@@ -207,6 +207,7 @@ def _run_demo(ids: list[int], *, theme: str | None, read_only: bool) -> int:
     from tui.core.credentials import ApiKey
     from tui.core.paths import AppPaths
     from tui.core.settings import AppConfig, ProfileSettings
+    from tui.core.timeinstatus import StuckAfter
     from tui.core.watchlist import Watchlist
     from tui.sandbox.demo_flow import DEMO_STUCK_AFTER, DemoFlow
 
@@ -224,7 +225,7 @@ def _run_demo(ids: list[int], *, theme: str | None, read_only: bool) -> int:
             # The demo's time is its own: its conversions finish in seconds, so it calls
             # stuck what hangs for DEMO_STUCK_AFTER (a stuck row shows within a minute).
             profile = ProfileSettings(name="demo", base_url=server.base_url,
-                                      stuck_after=DEMO_STUCK_AFTER)
+                                      stuck_after=StuckAfter(DEMO_STUCK_AFTER))
             paths.ensure(profile.name)
             flow = DemoFlow(server.state)  # a colleague who keeps conversions coming
             watchlist = Watchlist(paths.watchlist_db(profile.name))

@@ -66,13 +66,14 @@ def test_csv_round_trip(tmp_path: Path) -> None:
         "upload_date": "2023-11-14T22:13:20Z",
         "first_seen": "2023-11-14T22:13:20Z", "last_checked": "2023-11-14T22:23:15Z",
         "last_changed": "2023-11-14T22:18:20Z", "time_in_status_s": "300",
-        "time_in_status_is_minimum": "False",
+        "time_in_status_is_minimum": "False", "time_in_status_from": "seen",
         "warning_count": "2", "warnings": "empty line 3\nünïcode ✓",
         "error_count": "1", "errors": "bad header", "note": "ticket 77",
     }
     assert second["file_name"] == "Zürich.xlsx"
     assert second["time_in_status_s"] == "42"  # no change seen: since first seen
     assert second["time_in_status_is_minimum"] == "True"
+    assert second["time_in_status_from"] == "first_check"  # no upload time to go by
     assert second["last_checked"] == "" and second["warning_count"] == "0"
 
 

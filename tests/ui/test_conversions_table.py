@@ -505,7 +505,7 @@ async def test_repainting_unchanged_rows_reuses_their_cached_strips(
         assert sorted(drawn) == [1, 2, 4]  # the changed row and the cursor's old and new
 
 
-async def test_time_in_a_status_not_seen_entered_is_shown_as_at_least() -> None:
+async def test_time_in_a_status_not_seen_entered_is_at_least_or_at_most() -> None:
     app = TableApp(poll_interval=5.0)
     async with app.run_test(size=(120, 12)) as pilot:
         table = app.table
@@ -514,13 +514,17 @@ async def test_time_in_a_status_not_seen_entered_is_shown_as_at_least() -> None:
             conversion(2, last_changed=NOW - 600, entered_seen=False, status="Completed"),
             conversion(3, last_changed=NOW - 2, entered_seen=False),
             conversion(4, last_changed=None, entered_seen=False, status=None),
+            conversion(5, last_changed=NOW - 2, entered_seen=False, upload_date=None),
         ])
         await pilot.pause()
-        cells = [row_line(table, number).text.split() for number in (1, 2, 3, 4)]
-        assert "10m" in cells[0] and not any("≥" in cell for cell in cells[0])
+        cells = [row_line(table, number).text.split() for number in (1, 2, 3, 4, 5)]
+        assert "10m" in cells[0] and not any(c[0] in "≥≤" for c in cells[0] if c)
         assert "≥10m" in cells[1]  # Completed at the first answer: since when is unknown
-        assert "≥0s" in cells[2]
-        assert not any("≥" in cell for cell in cells[3])  # no answer yet: no time at all
+        # Processing at the first answer, uploaded at 09:00 (4 h 20 min ago): in flight
+        # since the upload at most (issue 13: stuck is judged from that).
+        assert "≤4h" in cells[2]
+        assert not any(c[0] in "≥≤" for c in cells[3] if c)  # no answer yet: no time
+        assert "≥0s" in cells[4]  # in flight, but no upload time to go by
 
 
 async def test_relative_times_refresh_only_changed_visible_rows_and_stale_is_styled() -> None:

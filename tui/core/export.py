@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any, Final, Literal, Protocol
 
 from tui.core.statuses import read_status
+from tui.core.timeinstatus import time_in_status
 from tui.core.triage import TriageRow, status_since, time_in_status_is_minimum
 from tui.core.untrusted import printable
 
@@ -53,6 +54,7 @@ COLUMNS: Final = (
     "id", "file_name", "data_source_type", "status", "purged", "last_known_status",
     "upload_date", "first_seen",
     "last_checked", "last_changed", "time_in_status_s", "time_in_status_is_minimum",
+    "time_in_status_from",
     "warning_count", "warnings",
     "error_count", "errors", "note",
 )
@@ -109,6 +111,11 @@ class ExportResult:
         return f"Exported {self.count} {rows} to {self.path}"
 
 
+def _start_of(row: TriageRow) -> str | None:
+    reckoned = time_in_status(row)
+    return None if reckoned is None else reckoned.start.value
+
+
 def _iso(timestamp: float | None) -> str | None:
     if timestamp is None:
         return None
@@ -136,6 +143,9 @@ def row_record(
         "time_in_status_s": max(0, int(now - status_since(row, history))) if timed else None,
         # Found in its status at the first check: the time counts from then, a minimum.
         "time_in_status_is_minimum": time_in_status_is_minimum(row) if timed else None,
+        # Which fact the time counts from: "seen" (the change), "upload" (in flight since
+        # then, an upper bound) or "first_check" (a lower bound).
+        "time_in_status_from": _start_of(row) if timed else None,
         "warning_count": len(row.warnings),
         "warnings": list(row.warnings),
         "error_count": len(row.errors),

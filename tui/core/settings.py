@@ -36,6 +36,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from tui.core.timeinstatus import StuckAfter
+
 __all__ = [
     "AppConfig",
     "ConfigError",
@@ -71,7 +73,8 @@ class ProfileSettings(BaseModel):
     """One environment to talk to: its URL and how to poll it."""
 
     # Strict: a TOML `read_only = "yes"` is a mistake worth reporting, not guessing at.
-    model_config = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(strict=True, extra="forbid", allow_inf_nan=False,
+                              arbitrary_types_allowed=True)
 
     name: str = Field(min_length=1)
     base_url: str
@@ -80,7 +83,8 @@ class ProfileSettings(BaseModel):
     read_only: bool = False
     concurrency: int = Field(8, ge=1, le=256)
     request_budget: float = Field(20.0, gt=0)
-    stuck_after: float = Field(1800.0, gt=0)
+    # Seconds, "30m", or per in-flight status: { Queued = "15m", Processing = "30m" }.
+    stuck_after: StuckAfter = Field(default_factory=StuckAfter)
     timeout: float = Field(10.0, gt=0)
     # A whole request, connect to last byte (a trickling server); None: 3 x timeout.
     deadline: float | None = Field(None, gt=0)
@@ -100,6 +104,11 @@ class ProfileSettings(BaseModel):
         if not path.is_file():
             raise ValueError(f"ca_bundle {str(path)!r} is not a readable file")
         return str(path)
+
+    @field_validator("stuck_after", mode="before")
+    @classmethod
+    def _read_stuck_after(cls, value: object) -> StuckAfter:
+        return StuckAfter.from_config(value)
 
     @field_validator("base_url")
     @classmethod
@@ -207,8 +216,21 @@ def _readable(error: ValidationError, where: str) -> str:
     return "; ".join(lines)
 
 
-def _parse_profile(name: str, table: Any, path: Path | None, warnings: list[str]) -> \
-        ProfileSettings:
+def _line_of(text: str, table: str, key: str) -> int | None:
+    """The line of ``key = ...`` inside the TOML table ``[table]`` (1-based), if found."""
+    current = None
+    assignment = re.compile(rf"\s*\"?{re.escape(key)}\"?\s*=")
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = re.match(r"\s*\[([^\[\]]+)\]\s*(#.*)?$", line)
+        if header:
+            current = ".".join(part.strip().strip('"') for part in header.group(1).split("."))
+        elif current == table and assignment.match(line):
+            return number
+    return None
+
+
+def _parse_profile(name: str, table: Any, path: Path | None, warnings: list[str],
+                   text: str = "") -> ProfileSettings:
     where = f"{path or 'config'}: [profiles.{name}]"
     if not isinstance(table, dict):
         raise ConfigError(f"{where} must be a table", path=path)
@@ -216,6 +238,17 @@ def _parse_profile(name: str, table: Any, path: Path | None, warnings: list[str]
     warnings.extend(
         f"{where}: unknown key {key!r} ignored" for key in table if key not in PROFILE_KEYS
     )
+    if "stuck_after" in known:
+        # A bad threshold is not worth refusing to start over: say so, use the default.
+        try:
+            known["stuck_after"] = StuckAfter.from_config(known["stuck_after"])
+        except ValueError as error:
+            line = _line_of(text, f"profiles.{name}", "stuck_after")
+            place = f"{path or 'config'}: line {line}: " if line else f"{where}: "
+            default = StuckAfter()
+            warnings.append(f"{place}stuck_after: {error}; the default ({default.describe()})"
+                            " is used")
+            known["stuck_after"] = default
     try:
         return ProfileSettings(name=name, **known)
     except ValidationError as error:
@@ -250,7 +283,8 @@ def parse_config(text: str, path: Path | None = None) -> AppConfig:
                 raise ConfigError(f"{name}: profiles should be tables such as [profiles.prod]",
                                   path=path)
             for profile, table in value.items():
-                config.profiles[profile] = _parse_profile(profile, table, path, config.warnings)
+                config.profiles[profile] = _parse_profile(profile, table, path, config.warnings,
+                                                          text)
         elif key == "keymap":
             if not isinstance(value, dict) or not all(
                 isinstance(keys, str) for keys in value.values()
@@ -394,9 +428,14 @@ def dumps_toml(data: Mapping[str, Any]) -> str:
 def _profile_table(settings: ProfileSettings) -> dict[str, Any]:
     # Keep what the user set and what differs from the default; leave the rest implicit.
     values = settings.model_dump(exclude={"name"})
-    return {key: value for key, value in values.items()
-            if value is not None and (key in settings.model_fields_set or key == "base_url"
-                                      or value != ProfileSettings.model_fields[key].default)}
+    table: dict[str, Any] = {}
+    for key, value in values.items():
+        default = ProfileSettings.model_fields[key].get_default(call_default_factory=True)
+        if value is None or not (key in settings.model_fields_set or key == "base_url"
+                                 or value != default):
+            continue
+        table[key] = value.to_config() if isinstance(value, StuckAfter) else value
+    return table
 
 
 def config_to_dict(config: AppConfig) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from tui.core.statuses import StatusKind, read_status
+from tui.core.timeinstatus import StatusStart, time_in_status
 from tui.core.untrusted import printable
 
 __all__ = [
@@ -121,16 +122,22 @@ def format_duration(seconds: float) -> str:
 
 def time_in_status_is_minimum(row: TriageRow) -> bool:
     """Whether the row's time in its status counts from the first check, a minimum: the
-    first answer says what the status is, not since when (it was never seen entering it)."""
-    return row.status is not None and not row.entered_seen
+    first answer says what the status is, not since when (it was never seen entering it,
+    and no upload time bounds it: see :mod:`tui.core.timeinstatus`)."""
+    reckoned = time_in_status(row)
+    return reckoned is not None and reckoned.is_minimum
 
 
 def status_since(row: TriageRow, history: Sequence[tuple[str, float]] = ()) -> float:
     """When ``row`` entered its current status, as far as the app has seen.
 
-    The last recorded change to the current status wins; else the row's
-    ``last_changed``; else when it was first seen (a lower bound).
+    The last recorded change to the current status wins; a row never seen entering its
+    status counts from its upload while in flight (see :mod:`tui.core.timeinstatus`);
+    else the row's ``last_changed``; else when it was first seen (a lower bound).
     """
+    reckoned = time_in_status(row)
+    if reckoned is not None and reckoned.start is StatusStart.UPLOAD:
+        return reckoned.since
     spans = time_in_statuses(history, now=0.0)
     if spans and spans[-1].status == row.status:
         return spans[-1].start

@@ -11,7 +11,11 @@ from tui.core.statuses import (
     is_settled,
     read_status,
 )
+from tui.core.timeinstatus import StuckAfter, is_stuck
 from tui.core.watchlist import WatchedConversion
+
+#: A view's test of one row at ``now`` under the profile's stuck thresholds.
+Predicate = Callable[[WatchedConversion, float, "StuckAfter | float"], bool]
 
 
 @dataclass(frozen=True)
@@ -20,33 +24,32 @@ class View:
 
     key: str
     label: str
-    predicate: Callable[[WatchedConversion, float, float], bool] | None
+    predicate: Predicate | None
     empty: str = "Nothing here"  # what the table says when no row is in the view
 
 
-def _active(row: WatchedConversion, now: float, stuck_after: float) -> bool:
+def _active(row: WatchedConversion, now: float, stuck_after: StuckAfter | float) -> bool:
     # A row not answered for yet has no status: it is "checking", counted apart.
     return (row.deleted_at is None and not row.not_found and not is_settled(row.status)
             and not awaits_first_answer(row))
 
 
-def _failed(row: WatchedConversion, now: float, stuck_after: float) -> bool:
+def _failed(row: WatchedConversion, now: float, stuck_after: StuckAfter | float) -> bool:
     # As the table and the strip read it: a Failed row that answers 404 now is "not found".
     return read_status(row).kind is StatusKind.FAILED
 
 
-def _warnings(row: WatchedConversion, now: float, stuck_after: float) -> bool:
+def _warnings(row: WatchedConversion, now: float, stuck_after: StuckAfter | float) -> bool:
     return bool(row.warnings)
 
 
-def _stuck(row: WatchedConversion, now: float, stuck_after: float) -> bool:
-    if not _active(row, now, stuck_after) or row.status is None:
-        return False
-    since = row.last_changed or row.first_seen
-    return now - since > stuck_after
+def _stuck(row: WatchedConversion, now: float, stuck_after: StuckAfter | float) -> bool:
+    # Time in status from the best fact known: the change seen, else the upload while in
+    # flight (tui.core.timeinstatus); the threshold per status.
+    return _active(row, now, stuck_after) and is_stuck(row, now, stuck_after)
 
 
-def _deleting(row: WatchedConversion, now: float, stuck_after: float) -> bool:
+def _deleting(row: WatchedConversion, now: float, stuck_after: StuckAfter | float) -> bool:
     reading = read_status(row)
     if row.deleted_at is not None or reading.not_found:
         return False  # deleted, purged, or unknown to the server: nothing left to wait for
@@ -65,7 +68,7 @@ VIEWS_BY_KEY = {view.key: view for view in VIEWS}
 
 
 def count_views(rows: Iterable[WatchedConversion], now: float,
-                stuck_after: float) -> dict[str, int]:
+                stuck_after: StuckAfter | float) -> dict[str, int]:
     """How many rows each view holds (one pass over the rows)."""
     counts = dict.fromkeys(VIEWS_BY_KEY, 0)
     checks = [(view.key, view.predicate) for view in VIEWS if view.predicate is not None]

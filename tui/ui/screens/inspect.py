@@ -25,6 +25,7 @@ from textual.widgets import Input, Label, Static, TabbedContent, TabPane, Tabs, 
 from tui.core.clipboard import ClipboardCopy
 from tui.core.clockskew import describe_clock_skew, server_clock_ahead
 from tui.core.statuses import StatusReading, read_status, status_kind, status_symbol
+from tui.core.timeinstatus import StatusStart, StuckAfter, is_stuck, time_in_status
 from tui.core.triage import (
     format_duration,
     problem_summary,
@@ -210,9 +211,10 @@ class InspectModal(ModalScreen[None]):
     SEARCH_KEYS = "typing searches · enter keep the search · esc clear it"
 
     def __init__(self, row: WatchedConversion, history: Sequence[tuple[str, float]], *,
-                 now: float | None = None) -> None:
+                 now: float | None = None, stuck_after: StuckAfter | None = None) -> None:
         super().__init__()
         self.row = row
+        self._stuck_after = stuck_after
         self.history = list(history)
         self._now = time.time() if now is None else now
         self._raw_filled = False
@@ -239,19 +241,37 @@ class InspectModal(ModalScreen[None]):
             yield Static(self.KEYS, id="keys", markup=False)
 
     # ------------------------------------------------------------ contents
+    def _time_in_status(self, timed: bool) -> str:
+        """How long in the status, which fact that counts from, and whether it is stuck."""
+        row = self.row
+        reckoned = time_in_status(row)
+        if not timed:
+            return "— (404 now; since when is not recorded)"
+        if reckoned is None:
+            return "—"
+        spent = format_duration(reckoned.seconds(self._now))
+        if reckoned.start is StatusStart.FIRST_CHECK:
+            text = f"at least {spent} (it had this status when first checked)"
+        elif reckoned.start is StatusStart.UPLOAD:
+            text = (f"at most {spent}, counted from its upload (in flight since then; "
+                    "not seen changing status)")
+        else:
+            text = spent
+        rule = self._stuck_after
+        if rule is not None and is_stuck(row, self._now, rule):
+            status = printable(row.status or "", limit=40)
+            text += f"; stuck: over the {format_duration(rule.threshold(row.status))} " \
+                    f"limit for {status}"
+        return text
+
     def _overview(self) -> Table:
         row = self.row
         table = Table.grid(padding=(0, 2))
         table.add_column(style="bold", no_wrap=True)
         table.add_column(overflow="fold")
         reading = read_status(row)
-        since = row.last_changed or row.first_seen
-        in_status = format_duration(max(0.0, self._now - since))
         minimum = time_in_status_is_minimum(row)
-        if not reading.timed:
-            in_status = "— (404 now; since when is not recorded)"
-        elif minimum:
-            in_status = f"at least {in_status} (it had this status when first checked)"
+        in_status = self._time_in_status(reading.timed)
         fields: list[tuple[str, str]] = [
             ("ID", str(row.id)),
             ("File", printable(row.file_name or "—", limit=2000)),

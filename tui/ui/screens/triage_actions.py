@@ -134,7 +134,8 @@ class TriageScreen(Screen[None]):
         row = self.session.watchlist.get(conversion_id)
         if row is None:
             return
-        self.app.push_screen(InspectModal(row, self.session.watchlist.history(conversion_id)))
+        self.app.push_screen(InspectModal(row, self.session.watchlist.history(conversion_id),
+                                       stuck_after=self.session.profile.stuck_after))
 
     # ------------------------------------------------------------ delete
     @work(group="delete", exit_on_error=False)

@@ -212,6 +212,16 @@ def format_at_least(then: float | None, now: int) -> str:
     return "≥0s" if age.startswith("<") else f"≥{age}"
 
 
+def format_at_most(then: float | None, now: int) -> str:
+    """At most the time since ``then``: ``≤35s``, ``≤7h 02m``. For the time in a status
+    counted from the upload (the row was in flight then, and in this status since then
+    at the earliest)."""
+    age = format_age(then, now)
+    if then is None:
+        return age
+    return f"≤{age[1:]}" if age.startswith("<") else f"≤{age}"
+
+
 def format_age(then: float | None, now: int) -> str:
     """Time since ``then`` at ``now`` (a multiple of CLOCK_STEP): ``<5s``, ``35s``,
     ``42m``, ``3h 05m``, ``2d 03h``; an em dash for never."""

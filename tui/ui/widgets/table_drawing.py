@@ -16,13 +16,14 @@ from rich.style import Style
 from textual.strip import Strip
 
 from tui.core.statuses import StatusKind
-from tui.core.triage import time_in_status_is_minimum
+from tui.core.timeinstatus import StatusStart, time_in_status
 from tui.ui.widgets.table_columns import (
     GUTTER,
     ColumnSlot,
     fit_cell,
     format_age,
     format_at_least,
+    format_at_most,
     format_uploaded,
 )
 from tui.ui.widgets.table_rows import RowEntry
@@ -80,10 +81,15 @@ def clock_cells(entry: RowEntry, now: int, today: datetime,
         uploaded = entry.uploaded_text
     limit = stale_after[1] if entry.kind in _SETTLED_KINDS else stale_after[0]
     stale = checked is not None and now - checked > limit
-    if time_in_status_is_minimum(row):
-        in_status = format_at_least(row.last_changed, now)
+    reckoned = time_in_status(row)
+    if reckoned is None:
+        in_status = format_age(None, now)
+    elif reckoned.start is StatusStart.FIRST_CHECK:
+        in_status = format_at_least(reckoned.since, now)
+    elif reckoned.start is StatusStart.UPLOAD:
+        in_status = format_at_most(reckoned.since, now)
     else:
-        in_status = format_age(row.last_changed, now)
+        in_status = format_age(reckoned.since, now)
     return (in_status, format_age(checked, now), stale, uploaded)
 
 

@@ -25,6 +25,7 @@ from tui.core.statuses import (
     read_status,
     status_symbol,
 )
+from tui.core.timeinstatus import time_in_status
 from tui.core.untrusted import printable
 from tui.core.watchlist import WatchedConversion
 from tui.ui.widgets.table_columns import COLUMN_KEYS, parse_upload_date
@@ -163,7 +164,8 @@ def sort_value(column: str, entry: RowEntry) -> tuple[Any, ...]:
     if column == "uploaded":
         return (1, 0.0) if entry.uploaded is None else (0, entry.uploaded.timestamp())
     if column == "in_status":
-        return _time_value(row.last_changed, -1.0)
+        reckoned = time_in_status(row)
+        return _time_value(None if reckoned is None else reckoned.since, -1.0)
     if column == "checked":
         return _time_value(row.last_checked, -1.0)
     if column == "warnings":

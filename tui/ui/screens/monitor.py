@@ -30,6 +30,7 @@ from tui.ui.screens.help import HelpScreen
 from tui.ui.screens.key_prompt import KeyPromptModal
 from tui.ui.screens.triage_actions import DESTRUCTIVE_ACTIONS, TriageScreen
 from tui.ui.screens.upload import UploadModal
+from tui.ui.textual_private import bindings_with_keymap
 from tui.ui.typeahead import TypeAhead
 from tui.ui.views import VIEWS, VIEWS_BY_KEY, count_views
 from tui.ui.widgets.connectivity_banner import ConnectivityBanner
@@ -622,11 +623,8 @@ class MonitorScreen(TriageScreen):
 
     def _actions_of_key(self, key: str) -> set[str]:
         """What ``key`` does on this screen, with the user's keymap applied."""
-        bindings = self._bindings.copy()
-        keymap = getattr(self.app, "_keymap", None)  # Textual applies it per key press too
-        if keymap:
-            bindings.apply_keymap(keymap)
-        return {binding.action for binding in bindings.key_to_bindings.get(key, [])}
+        bindings = bindings_with_keymap(self).key_to_bindings  # as a key press sees them
+        return {binding.action for binding in bindings.get(key, [])}
 
     @property
     def _typeahead(self) -> TypeAhead | None:

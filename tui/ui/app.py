@@ -20,7 +20,6 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import CommandPalette
 from textual.screen import Screen
-from textual.worker import Worker, WorkerState
 
 from tui.core.memory import collect_young_garbage_less_often, release_free_memory
 from tui.core.paths import AppPaths
@@ -54,6 +53,7 @@ from tui.ui.themes import (
 from tui.ui.typeahead import TypeAhead
 from tui.ui.widgets.conversions_table import STATUS_VARIABLE_DEFAULTS, ConversionsTable
 from tui.ui.widgets.upload_files import UploadFileTree
+from tui.ui.workers import WorkerFailure, reported
 
 log = logging.getLogger(__name__)
 
@@ -334,7 +334,7 @@ class ConversionsApp(App[None]):
 
     def _release_memory(self) -> None:
         forget_styles_cache()  # toasts' drawn lines stay in it otherwise (textual#6665)
-        self.run_worker(release_free_memory, thread=True, group="release-memory",
+        self.run_worker(reported(release_free_memory), thread=True, group="release-memory",
                         exclusive=True, exit_on_error=False)
 
     def _after_setup(self, created: NewProfile | None) -> None:
@@ -381,17 +381,15 @@ class ConversionsApp(App[None]):
         copy_to_terminal_clipboard(self, text)
 
     # ------------------------------------------------------- worker failures
-    def report_worker_failure(self, worker: Worker[Any]) -> None:
-        """The one place a failed worker lands: logged (no locals) and told, never a crash."""
-        error = worker.error
-        name = worker.name or worker.group or "background task"
-        log.error("worker %s failed: %s", name, type(error).__name__)
-        self.notify(f"{name} failed: {type(error).__name__}: {printable(str(error), limit=200)}",
+    def on_worker_failure(self, failure: WorkerFailure) -> None:
+        """The one place a failed worker of any screen, widget or the app lands (see
+        tui/ui/workers.py): logged without locals or traceback (they may hold the key or
+        server text), told in a toast, never a crash."""
+        error = failure.error
+        log.error("worker %s failed: %s", failure.task, type(error).__name__)
+        self.notify(f"Background task {failure.task} failed: {type(error).__name__}: "
+                    f"{printable(str(error), limit=200)}",
                     severity="error", timeout=10, markup=False)
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state is WorkerState.ERROR:
-            self.report_worker_failure(event.worker)
 
     def _fatal_error(self) -> None:
         # Textual's own crash report shows local variables, which may hold the key or

@@ -136,7 +136,7 @@ def test_bindings_and_keys_as_textual_applies_them() -> None:
 
 
 async def test_each_function_does_its_job_on_a_running_app() -> None:
-    app: App[None] = App()
+    app: App[object] = App()
     async with app.run_test() as pilot:
         screen = _Keyed()
         await app.push_screen(screen)
@@ -166,7 +166,7 @@ async def test_each_function_does_its_job_on_a_running_app() -> None:
 
         StylesCache.get_inner_outer(StylesCache(), Color(0, 0, 0), Color(1, 1, 1))
         textual_private.forget_styles_cache()
-        assert StylesCache.get_inner_outer.cache_info().currsize == 0  # type: ignore[attr-defined]
+        assert StylesCache.get_inner_outer.cache_info().currsize == 0
 
         footer = Footer()
         await screen.mount(footer)

@@ -27,7 +27,7 @@ import textual
 from textual.message import Message
 from textual.worker import NoActiveWorker, Worker, get_current_worker
 
-__all__ = ["WorkerFailure", "reported", "work"]
+__all__ = ["WorkDecorator", "WorkerFailure", "reported", "work"]
 
 log = logging.getLogger(__name__)
 

@@ -171,7 +171,7 @@ def test_key_absent_from_terminal_crash_report_log_and_files(
     # ... and the DEBUG log has the unexpected error's traceback and httpx's own lines.
     log = log_file.read_text(encoding="utf-8")
     assert "failed unexpectedly" in log and "planted failure in a status call" in log, log
-    assert "_load_watchlist failed: LookupError" in log and "HTTP Request: GET" in log
+    assert "worker load failed: LookupError" in log and "HTTP Request: GET" in log
     assert_no_secret(output, "the terminal output")
     assert_no_secret(log, "the log file")
     searched = assert_no_secret_in_files(isolated_folders)

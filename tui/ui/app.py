@@ -14,14 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Group
-from rich.segment import Segments
 from rich.text import Text
 from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.command import CommandPalette
 from textual.screen import Screen
-from textual.worker import Worker, WorkerState
 
 from tui.core.memory import collect_young_garbage_less_often, release_free_memory
 from tui.core.paths import AppPaths
@@ -43,6 +41,7 @@ from tui.ui.screens.text_prompt import QuestionModal, TextPromptModal
 from tui.ui.screens.upload import UploadModal
 from tui.ui.screens.upload_preview import UploadPreviewTable
 from tui.ui.screenshot import save_screenshot
+from tui.ui.textual_private import forget_styles_cache, remember_clipboard, show_on_exit_and_close
 from tui.ui.themes import (
     FileTheme,
     install_themes,
@@ -54,6 +53,7 @@ from tui.ui.themes import (
 from tui.ui.typeahead import TypeAhead
 from tui.ui.widgets.conversions_table import STATUS_VARIABLE_DEFAULTS, ConversionsTable
 from tui.ui.widgets.upload_files import UploadFileTree
+from tui.ui.workers import WorkerFailure, reported
 
 log = logging.getLogger(__name__)
 
@@ -97,24 +97,6 @@ class SetupNeeded:
 
 #: Seconds between asking the C library to return freed heap memory.
 MEMORY_RELEASE_EVERY = 60.0
-
-
-def forget_styles_of_removed_widgets() -> None:
-    """Empty the memo Textual keeps of every widget's background colours.
-
-    Textual 8 memoises ``StylesCache.get_inner_outer`` with ``lru_cache`` on a method, so
-    each widget's styles cache is part of a key (Textualize/textual#6665): a removed
-    widget's rendered lines stay in memory. Here that is every toast, about 10 kB each,
-    up to 1,024 of them (the soak found them about an hour of news in). Emptying it once
-    a minute costs a few colour pairs computed again. Nothing to do where it is gone.
-    """
-    try:
-        from textual._styles_cache import StylesCache
-    except ImportError:  # pragma: no cover - a Textual that moved it
-        return
-    clear = getattr(getattr(StylesCache, "get_inner_outer", None), "cache_clear", None)
-    if callable(clear):
-        clear()
 
 
 class ConversionsApp(App[None]):
@@ -351,8 +333,8 @@ class ConversionsApp(App[None]):
             gc.set_threshold(*self._gc_thresholds_before)
 
     def _release_memory(self) -> None:
-        forget_styles_of_removed_widgets()
-        self.run_worker(release_free_memory, thread=True, group="release-memory",
+        forget_styles_cache()  # toasts' drawn lines stay in it otherwise (textual#6665)
+        self.run_worker(reported(release_free_memory), thread=True, group="release-memory",
                         exclusive=True, exit_on_error=False)
 
     def _after_setup(self, created: NewProfile | None) -> None:
@@ -395,25 +377,24 @@ class ConversionsApp(App[None]):
 
     def copy_to_clipboard(self, text: str) -> None:
         """OSC 52 as Textual does, but wrapped for tmux and capped (see tui.core.clipboard)."""
-        self._clipboard = text
+        remember_clipboard(self, text)
         copy_to_terminal_clipboard(self, text)
 
     # ------------------------------------------------------- worker failures
-    def report_worker_failure(self, worker: Worker[Any]) -> None:
-        """The one place a failed worker lands: logged (no locals) and told, never a crash."""
-        error = worker.error
-        name = worker.name or worker.group or "background task"
-        log.error("worker %s failed: %s", name, type(error).__name__)
-        self.notify(f"{name} failed: {type(error).__name__}: {printable(str(error), limit=200)}",
+    def on_worker_failure(self, failure: WorkerFailure) -> None:
+        """The one place a failed worker of any screen, widget or the app lands (see
+        tui/ui/workers.py): logged without locals or traceback (they may hold the key or
+        server text), told in a toast, never a crash."""
+        error = failure.error
+        log.error("worker %s failed: %s", failure.task, type(error).__name__)
+        self.notify(f"Background task {failure.task} failed: {type(error).__name__}: "
+                    f"{printable(str(error), limit=200)}",
                     severity="error", timeout=10, markup=False)
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state is WorkerState.ERROR:
-            self.report_worker_failure(event.worker)
 
     def _fatal_error(self) -> None:
         # Textual's own crash report shows local variables, which may hold the key or
-        # server text. Show the traceback without locals instead.
+        # server text. Show the traceback without locals instead. (Overrides a private
+        # method: pinned in tui/ui/textual_private.py.)
         from rich.traceback import Traceback
 
         self.bell()
@@ -421,6 +402,4 @@ class ConversionsApp(App[None]):
         # One renderable: outside dev mode Textual prints only the first of them.
         report = Group(traceback, Text("conversions-tui stopped after an internal error; "
                                        "the watchlist is saved."))
-        self._exit_renderables.append(Segments(self.console.render(report,
-                                                                   self.console.options)))
-        self._close_messages_no_wait()
+        show_on_exit_and_close(self, report)

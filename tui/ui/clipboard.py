@@ -8,6 +8,7 @@ from typing import Any
 from textual.app import App
 
 from tui.core.clipboard import ClipboardTooLarge, inside_tmux, osc52_sequence
+from tui.ui.textual_private import write_to_terminal
 
 
 def copy_to_terminal_clipboard(app: App[Any], text: str) -> bool:
@@ -17,7 +18,5 @@ def copy_to_terminal_clipboard(app: App[Any], text: str) -> bool:
     except ClipboardTooLarge as error:
         app.notify(f"Not copied: {error}", severity="warning", markup=False)
         return False
-    driver = app._driver  # Textual's own copy_to_clipboard writes here too
-    if driver is not None:
-        driver.write(sequence.decode("ascii"))
+    write_to_terminal(app, sequence.decode("ascii"))
     return True

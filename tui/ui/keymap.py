@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from textual.binding import Binding
 from textual.dom import DOMNode
-from textual.keys import _normalize_key_list
+
+from tui.ui.textual_private import merged_bindings, normalize_keys
 
 __all__ = [
     "KeymapScope",
@@ -35,7 +36,7 @@ class KeymapScope:
 
 def scope_bindings(node: type[DOMNode]) -> list[Binding]:
     """The bindings of ``node`` as Textual merges them (inherited ones included)."""
-    merged = node._merge_bindings()
+    merged = merged_bindings(node)
     return [binding for bindings in merged.key_to_bindings.values() for binding in bindings]
 
 
@@ -47,7 +48,7 @@ def binding_ids(scopes: Iterable[KeymapScope]) -> set[str]:
 
 def normalize_keymap(keymap: Mapping[str, str]) -> dict[str, str]:
     """Keys as Textual names them (``"?"`` becomes ``"question_mark"``)."""
-    return {binding_id: _normalize_key_list(keys) for binding_id, keys in keymap.items()}
+    return {binding_id: normalize_keys(keys) for binding_id, keys in keymap.items()}
 
 
 @dataclass(frozen=True)

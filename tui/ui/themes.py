@@ -55,6 +55,7 @@ from textual.filter import Monochrome, NoColor
 from textual.theme import Theme
 
 from tui.core.settings import load_config, save_config
+from tui.ui.textual_private import replace_line_filters
 
 __all__ = [
     "DEFAULT_THEME",
@@ -411,10 +412,8 @@ def set_monochrome(app: App[Any], monochrome: bool) -> None:
     otherwise colour is removed outright (bold, reverse and the status symbols
     still carry the meaning).
     """
-    filters = [item for item in app._filters if not isinstance(item, Monochrome | NoColor)]
-    if monochrome:
-        filters.append(NoColor())
-    app._filters = filters
+    replace_line_filters(app, keep=lambda item: not isinstance(item, Monochrome | NoColor),
+                         add=NoColor() if monochrome else None)
     app.refresh(layout=False)
 
 

@@ -1,16 +1,19 @@
-"""Toasts that can be taken back: the one place that uses Textual's private toast API.
+"""Toasts that can be taken back (``App.notify`` gives no handle to withdraw one).
 
 ``App.notify`` returns nothing, so a toast that stops being true ("press z to undo"
 once z was pressed) could not be withdrawn. Here the :class:`Notification` is made
 and posted as ``App.notify`` does (public types), so its owner keeps it, and
-:func:`withdraw` removes it through ``App._unnotify`` — the same call a click on a
-toast makes, and Textual's only way to drop one toast. Keep that call here.
+:func:`withdraw` removes it through Textual's private ``App._unnotify`` — the same
+call a click on a toast makes, and Textual's only way to drop one toast (reached
+through :mod:`tui.ui.textual_private`).
 """
 
 from __future__ import annotations
 
 from textual.app import App
 from textual.notifications import Notification, Notify, SeverityLevel
+
+from tui.ui.textual_private import withdraw_notification
 
 __all__ = ["post", "withdraw"]
 
@@ -27,4 +30,4 @@ def post(app: App[object], message: str, *, severity: SeverityLevel = "informati
 
 def withdraw(app: App[object], notification: Notification) -> None:
     """Take ``notification`` off the screen now (nothing happens if it has gone)."""
-    app._unnotify(notification)  # private: see the module docstring
+    withdraw_notification(app, notification)

@@ -6,7 +6,6 @@ from datetime import datetime
 from pathlib import Path
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
@@ -16,6 +15,7 @@ from tui.core.audit import AuditEntry
 from tui.core.export import ExportResult, export_audit
 from tui.core.untrusted import printable
 from tui.ui.screens.export_flow import run_export
+from tui.ui.workers import work
 
 SHOWN = 5000
 

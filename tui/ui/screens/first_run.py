@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pydantic import ValidationError
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -19,6 +19,7 @@ from textual.widgets import Button, Checkbox, Footer, Input, Label, Static
 from tui.core.paths import AppPaths
 from tui.core.settings import AppConfig, ConfigError, ProfileSettings, save_config
 from tui.ui.screens.text_prompt import QuestionModal
+from tui.ui.workers import work
 
 DEFAULT_NAME = "default"
 

@@ -7,7 +7,7 @@ import time
 from collections.abc import Sequence
 
 from rich.text import Text
-from textual import events, on, work
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
@@ -31,6 +31,7 @@ from tui.ui.screens.help import HelpScreen
 from tui.ui.screens.key_prompt import KeyPromptModal
 from tui.ui.screens.triage_actions import DESTRUCTIVE_ACTIONS, TriageScreen
 from tui.ui.screens.upload import UploadModal
+from tui.ui.textual_private import bindings_with_keymap
 from tui.ui.typeahead import TypeAhead
 from tui.ui.views import VIEWS, VIEWS_BY_KEY, count_views
 from tui.ui.widgets.connectivity_banner import ConnectivityBanner
@@ -38,6 +39,7 @@ from tui.ui.widgets.conversions_table import ConversionsTable
 from tui.ui.widgets.keys_footer import KeysFooter
 from tui.ui.widgets.monitor_header import HeaderInfo, MonitorHeader
 from tui.ui.widgets.summary_strip import SummaryStrip
+from tui.ui.workers import reported, work
 
 _SOURCE_WORDS = {
     KeySource.ENV: "env",
@@ -281,10 +283,9 @@ class MonitorScreen(TriageScreen):
         return not (action in DESTRUCTIVE_ACTIONS and self.session.read_only)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state is WorkerState.ERROR:
-            self.app.report_worker_failure(event.worker)  # type: ignore[attr-defined]
-            if event.worker.group == "load":
-                self._start_polling()  # the stored rows could not be read: poll all the same
+        # A failure is reported by the app (tui/ui/workers.py); here only what follows it.
+        if event.state is WorkerState.ERROR and event.worker.group == "load":
+            self._start_polling()  # the stored rows could not be read: poll all the same
 
     # ----------------------------------------------------------- credentials
     @work(exclusive=True, group="connect", exit_on_error=False)
@@ -310,7 +311,7 @@ class MonitorScreen(TriageScreen):
         previous, self._source = self._source, client
         if previous is not None:
             # The scheduler never closes a client it was given; the old pool goes here.
-            self.run_worker(previous.aclose(), group="close-client", exit_on_error=False)
+            self.run_worker(reported(previous.aclose()), group="close-client", exit_on_error=False)
         if self.scheduler is not None:
             self.scheduler.set_client(client)
         elif self._follower is None:
@@ -325,7 +326,7 @@ class MonitorScreen(TriageScreen):
         self.scheduler = PollScheduler(
             client, self.session.watchlist, PollSettings.from_profile(self.session.profile),
             on_update=self._on_poll_update)
-        self.run_worker(self.scheduler.run(), group="poller", name="poller",
+        self.run_worker(reported(self.scheduler.run()), group="poller", name="poller",
                         exit_on_error=False)
 
     def _follow(self) -> None:
@@ -336,7 +337,7 @@ class MonitorScreen(TriageScreen):
             on_update=self._on_poll_update, on_lead=self._take_over,
             # Takeover within two poll intervals, however short the profile makes them.
             interval=max(0.1, min(FOLLOW_INTERVAL, self.session.profile.poll_interval)))
-        self.run_worker(self._follower.run(), group="follower", name="follower",
+        self.run_worker(reported(self._follower.run()), group="follower", name="follower",
                         exit_on_error=False)
 
     def _take_over(self) -> None:
@@ -623,11 +624,8 @@ class MonitorScreen(TriageScreen):
 
     def _actions_of_key(self, key: str) -> set[str]:
         """What ``key`` does on this screen, with the user's keymap applied."""
-        bindings = self._bindings.copy()
-        keymap = getattr(self.app, "_keymap", None)  # Textual applies it per key press too
-        if keymap:
-            bindings.apply_keymap(keymap)
-        return {binding.action for binding in bindings.key_to_bindings.get(key, [])}
+        bindings = bindings_with_keymap(self).key_to_bindings  # as a key press sees them
+        return {binding.action for binding in bindings.get(key, [])}
 
     @property
     def _typeahead(self) -> TypeAhead | None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textual import on, work
+from textual import on
 from textual.binding import Binding
 from textual.notifications import Notification, SeverityLevel
 from textual.screen import Screen
@@ -37,6 +37,7 @@ from tui.ui.toasts import post, withdraw
 from tui.ui.views import VIEWS_BY_KEY
 from tui.ui.widgets.conversions_table import ConversionsTable
 from tui.ui.widgets.table_messages import RowActivated
+from tui.ui.workers import work
 
 if TYPE_CHECKING:
     from tui.core.polling.scheduler import PollScheduler

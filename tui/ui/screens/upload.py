@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -57,6 +57,7 @@ from tui.ui.screens.upload_results import (
 )
 from tui.ui.screens.upload_selection import UploadSelection
 from tui.ui.widgets.upload_files import PathSuggester, UploadFileTree, shown_folder
+from tui.ui.workers import work
 
 if TYPE_CHECKING:
     from tui.api.client import ConversionsClient

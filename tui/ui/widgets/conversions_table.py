@@ -28,6 +28,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.timer import Timer
 
+from tui.ui.textual_private import component_styles_identity
 from tui.ui.widgets.table_columns import CLOCK_STEP, COLUMN_KEYS, ColumnSlot, layout_columns
 from tui.ui.widgets.table_drawing import (
     ACCENTS,
@@ -623,7 +624,7 @@ class ConversionsTable(ScrollView, can_focus=True):
         focus, hover), so their identities tell cheaply whether to look again.
         """
         base = self.rich_style
-        identity = (base, *map(id, self._component_styles.values()))
+        identity = (base, *component_styles_identity(self))
         if identity == self._style_identity and self._styles:
             return
         self._style_identity = identity

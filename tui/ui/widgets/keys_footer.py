@@ -23,7 +23,8 @@ from textual import events
 from textual.app import ComposeResult
 from textual.widget import Widget
 from textual.widgets import Footer
-from textual.widgets._footer import FooterKey
+
+from tui.ui.textual_private import FooterKey, footer_bindings_ready
 
 __all__ = ["HELP_ACTION", "KeysFooter", "PinnedKey", "PinnedKeys"]
 
@@ -107,7 +108,7 @@ class KeysFooter(Footer):
 
     def compose(self) -> ComposeResult:
         """Textual's keys without help and the palette; those two pinned at the right."""
-        if not self._bindings_ready:
+        if not footer_bindings_ready(self):
             return
         for widget in super().compose():
             if isinstance(widget, FooterKey) and (

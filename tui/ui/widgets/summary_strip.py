@@ -46,6 +46,7 @@ from tui.core.statuses import (
     status_symbol,
 )
 from tui.core.watchlist import StatusChange
+from tui.ui.workers import reported
 
 __all__ = ["KIND_VIEWS", "CheckingCount", "KindCount", "StripLayout", "SummaryStrip",
            "checking_text", "choose_layout", "count_text"]
@@ -351,8 +352,8 @@ class SummaryStrip(Horizontal):
     def _read_activity(self) -> None:
         self._read_timer = None
         self._last_read = time.monotonic()
-        self.run_worker(self._read_in_thread, thread=True, group="activity", exclusive=True,
-                        exit_on_error=False)
+        self.run_worker(reported(self._read_in_thread), thread=True, group="activity",
+                        exclusive=True, exit_on_error=False)
 
     def _read_in_thread(self) -> None:
         source = self._changes

@@ -4,8 +4,9 @@ Each case switches one fault on for a few seconds, then off, and checks five pro
 
 - **stays up**: the app and its poller are still running, no worker failed;
 - **one place**: what is wrong is said once, where the case says (the banner for faults of
-  the whole link, the rows' problem text for faults of single requests, nothing for slowness),
-  and never as a burst of toasts;
+  the whole link, the rows' problem text for faults of single requests, both when most
+  checks of many rows fail while the server answers, nothing for slowness), and never as a
+  burst of toasts;
 - **data kept**: every row keeps its last known status and file name during the fault;
 - **budget**: requests sent during the fault stay within budget x window + burst (+ those
   in flight), never exceed what healthy polling would have sent (failing must not amplify
@@ -392,7 +393,7 @@ class FaultCase:
     setting: str
     switch_on: Switch
     switch_off: Switch
-    shown_in: str  # "banner", "rows" or "nothing"
+    shown_in: str  # "banner", "rows", "banner and rows" or "nothing"
     banner_state: ConnectivityState | None = None
     problem_words: str | None = None  # each row problem text contains this
     window: float = WINDOW
@@ -456,7 +457,8 @@ CASES: tuple[FaultCase, ...] = (
               set_faults(error_rate=0.3, error_status=500), clear_faults, "rows",
               problem_words="HTTP 500"),
     FaultCase("html_502", "Proxy 502 pages", "`html_error=1` (every answer an HTML 502)",
-              set_faults(html_error=1.0), clear_faults, "rows",
+              set_faults(html_error=1.0), clear_faults, "banner and rows",
+              banner_state=ConnectivityState.SERVER_FAILING,
               problem_words="HTTP 502, HTML page",
               window=3.5),  # long enough for rows three errors deep (a 4 s backoff)
     FaultCase("malformed_json", "Malformed JSON", "`malformed_json=0.5`",
@@ -527,8 +529,12 @@ def matrix_setup(matrix: FaultMatrix) -> None:
         f"gzip bomb for 3 s; the trickle, with a client timeout of {TRICKLE_TIMEOUT:g} s and "
         f"so a total deadline of {TRICKLE_DEADLINE:g} s, for the deadline + 2 s).")
     matrix.definitions = (
-        "**What the user sees**: the one place the fault is reported. *Banner*: the "
+        "**What the user sees**: where the fault is reported, always on the first "
+        "screen. *Banner*: the "
         "connectivity banner above the table (exactly one, no toasts, no row problems). "
+        "*Banner and rows*: the server failing while it answers (most recent checks of "
+        "several rows fail): one 'Server failing' banner naming the count and the cause, "
+        "and each row's own problem text. "
         "*Row problems*: each affected row's last poll problem (`last_problem`), no banner, "
         "no toasts; the text is shown in Inspect ('Last poll problem') and in the table's "
         "problem column, and the row keeps its data. *Nothing*: no banner, no problems. "
@@ -736,6 +742,26 @@ def one_place_problem(case: FaultCase, run: FaultRun, measured: Measured) -> str
     wrong: list[str] = []
     if measured.toasts:
         wrong.append(f"toasts: {measured.toasts}")
+    if case.shown_in == "banner and rows":
+        # The server failing while it answers (issue 13): the banner says so once, and
+        # each row keeps its own problem text.
+        assert case.banner_state is not None
+        if case.banner_state.value not in run.banner_states:
+            wrong.append(f"no {case.banner_state.value} banner (saw {run.banner_states})")
+        if run.most_banners > 1:
+            wrong.append(f"{run.most_banners} banners at once")
+        if measured.prompts:
+            wrong.append(f"{measured.prompts} key prompts")
+        words = case.problem_words or ""
+        odd = [text for text in run.problems if words not in text]
+        if not run.problems:
+            wrong.append("no row problem text")
+        elif odd:
+            wrong.append(f"problem texts without {words!r}: {odd}")
+        texts = [text for text in run.banner_texts if words not in text]
+        if texts:
+            wrong.append(f"banner texts without {words!r}: {texts}")
+        return "; ".join(wrong) or None
     if case.shown_in == "banner":
         assert case.banner_state is not None
         if case.banner_state.value not in run.banner_states:

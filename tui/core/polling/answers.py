@@ -94,6 +94,7 @@ class AnswerHandler:
         """``gone`` are no longer watched."""
         self._spell.forget(gone)
         self._refusals.forget(gone)
+        self._link.health.forget(gone)
 
     def drop_unconfirmed(self) -> None:
         """Stopping: unknown whether those drops were the row's or the link's; the next
@@ -159,6 +160,7 @@ class AnswerHandler:
             self._row_recovered(slot)
             self._updates.add_result(PollResult(id=slot.id, checked_at=self._wall(),
                                                 envelope=None, problem=None, not_found=True))
+            self._checked(slot, None)
             self._reschedule(slot)
         else:
             if not isinstance(error, ApiError):
@@ -170,6 +172,12 @@ class AnswerHandler:
     def _watched(self, slot: PollSlot) -> bool:
         return self._queue.get(slot.id) is slot
 
+    def _checked(self, slot: PollSlot, cause: str | None) -> None:
+        """Tell the server's health how a check of ``slot`` ended (``cause``: the server's
+        failure, None when it answered properly)."""
+        if self._link.checked(slot.id, cause, self._clock()):
+            self._publish()
+
     def _handle_answer(self) -> None:
         """Any HTTP answer proves the connection: leave OFFLINE at once."""
         self._stats.answers += 1
@@ -178,6 +186,7 @@ class AnswerHandler:
         for slot, result, timed_out in unconfirmed:  # the link is up: those were the rows'
             if self._watched(slot):
                 self._updates.add_result(result)
+                self._checked(slot, result.problem)
                 if timed_out:
                     self._timed_out(slot)
         if self._link.back_online():
@@ -202,6 +211,7 @@ class AnswerHandler:
         self._row_recovered(slot)
         self._updates.add_result(PollResult(id=slot.id, checked_at=self._wall(),
                                             envelope=envelope, problem=None, not_found=False))
+        self._checked(slot, None)
         self._reschedule(slot)
 
     def _wrong_conversion(self, slot: PollSlot, answered: int) -> None:
@@ -273,6 +283,10 @@ class AnswerHandler:
             self._unconfirmed.append((slot, result, timed_out))
         else:
             self._updates.add_result(result)
+            # A 403 for this one conversion, or an answer about another, is the row's:
+            # the server answered. Anything else blames the server.
+            rows_own = isinstance(error, AuthenticationError | WrongConversionError)
+            self._checked(slot, None if rows_own else result.problem)
         self._reschedule(slot, delay)
 
     def _row_recovered(self, slot: PollSlot) -> None:

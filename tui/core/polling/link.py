@@ -11,6 +11,7 @@ import math
 import random
 from collections.abc import Callable
 
+from tui.core.polling.health import ServerHealth
 from tui.core.polling.pacing import jittered
 from tui.core.polling.queue import PollQueue, PollSlot
 from tui.core.polling.types import Connectivity, ConnectivityState, PollSettings
@@ -46,6 +47,9 @@ class Link:
         self.auth_since: float | None = None
         self.paused = False
         self.paused_since: float | None = None
+        #: The last checks of every row: is the server failing while it answers?
+        self.health = ServerHealth(settings.interval)
+        self.failing_since: float | None = None
 
     @property
     def offline(self) -> bool:
@@ -61,11 +65,26 @@ class Link:
             return Connectivity(ConnectivityState.PAUSED, self.paused_since, None,
                                 self.message)
         retry_at: float | None = None
+        verdict = self.health.verdict
+        if self.state is ConnectivityState.ONLINE and verdict is not None:
+            return Connectivity(ConnectivityState.SERVER_FAILING, self.failing_since, None,
+                                verdict.sentence())
         if self.state is ConnectivityState.OFFLINE:
             retry_at = self._wall() + max(0.0, self.probe_due - self._clock())
         elif self.state is ConnectivityState.RATE_LIMITED:
             retry_at = self._wall() + max(0.0, self.hold_until - self._clock())
         return Connectivity(self.state, self.since, retry_at, self.message)
+
+    def checked(self, conversion_id: int, cause: str | None, now: float) -> bool:
+        """A check ended (``cause``: why it failed, None when it went through); True when
+        the banner must be told."""
+        told = self.health.record(conversion_id, cause, now)
+        failing = self.health.verdict is not None
+        if failing and self.failing_since is None:
+            self.failing_since = self._wall()
+        elif not failing:
+            self.failing_since = None
+        return told
 
     def answered(self) -> None:
         """An HTTP answer came: the link is up now."""

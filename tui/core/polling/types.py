@@ -145,6 +145,7 @@ class ConnectivityState(Enum):
     RATE_LIMITED = "rate_limited"  # 429: everyone holds until retry_at
     AUTH_FAILED = "auth_failed"  # the key is refused: nothing is polled until set_client()
     PAUSED = "paused"  # the user paused automatic polling
+    SERVER_FAILING = "server_failing"  # answers come, but most recent checks fail
 
 
 @dataclass(frozen=True, slots=True)

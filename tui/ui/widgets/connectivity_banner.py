@@ -1,4 +1,5 @@
-"""One banner for the app when the server is unreachable, rate limiting, or refusing the key.
+"""One banner for the app when the server is unreachable, failing, rate limiting, or
+refusing the key.
 
 A thousand rows failing for the same reason is one message, not a thousand.
 """
@@ -46,6 +47,12 @@ def describe_connectivity(conn: Connectivity, now: float, *, key_hint: str = "p"
                 f"polling is paused until then{cause}.")
     if conn.state is ConnectivityState.PAUSED:
         return f"Polling paused ({key_hint} to resume)."
+    if conn.state is ConnectivityState.SERVER_FAILING:
+        # The verdict's sentence ("20 of 20 checks ... failed: HTTP 502, HTML page") is
+        # built in core from the rows' problems: server text, made printable above.
+        said = printable(conn.message, limit=160).strip().rstrip(". ")
+        return (f"Server failing: {said}. Rows keep their last known data; the Problem "
+                "column says which.")
     return ""
 
 
@@ -82,7 +89,8 @@ class ConnectivityBanner(Widget):
                                                          ConnectivityState.PAUSED)
         self.set_class(shown, "-shown")
         self.set_class(conn is not None and conn.state in (
-            ConnectivityState.OFFLINE, ConnectivityState.AUTH_FAILED), "-error")
+            ConnectivityState.OFFLINE, ConnectivityState.AUTH_FAILED,
+            ConnectivityState.SERVER_FAILING), "-error")
         self.refresh()
 
     def render(self) -> Text:

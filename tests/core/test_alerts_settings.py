@@ -114,6 +114,9 @@ def test_no_alerts_switches_everything_off_and_keeps_the_rest() -> None:
     assert off.hook == alerts.hook and alerts.enabled, "the original is unchanged"
     config = parse_config(PROFILE + "[profiles.prod.alerts]\nenabled = false\n")
     assert config.profiles["prod"].alerts.wants(AlertKind.FAILED) is False
+    profile = parse_config(PROFILE).profiles["prod"]
+    running = profile.model_copy(update={"alerts": profile.alerts.switched_off()})
+    assert not running.alerts.enabled and profile.alerts.enabled
 
 
 def test_quiet_hours_silence_the_terminal_channels_only_inside() -> None:

@@ -1,6 +1,7 @@
 """A profile's alert settings: the ``[profiles.NAME.alerts]`` table of the config::
 
     [profiles.prod.alerts]
+    enabled = true      # false: no alerts for this profile
     rules = ["failed", "stuck", "delete_stalled", "server_failing", "key_refused"]
     bell = true
     osc9 = true
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, time
 from typing import Any
 
 from tui.core.alerts.events import AlertKind
@@ -101,7 +103,8 @@ class AlertSettings:
                                             for name in self.__slots__) + ")"
 
     def switched_off(self) -> AlertSettings:
-        """The same settings with every alert off (``--no-alerts``)."""
+        """The same settings with every alert off (``--no-alerts``: the CLI sets it on the
+        running profile, ``profile.model_copy(update={"alerts": ...switched_off()})``)."""
         copy = AlertSettings(**{name: getattr(self, name) for name in self.__slots__})
         copy.enabled = False
         return copy
@@ -110,7 +113,7 @@ class AlertSettings:
         """Whether alerts of ``kind`` are on."""
         return self.enabled and kind in self.rules
 
-    def channels_at(self, local: Any) -> ChannelSwitches:
+    def channels_at(self, local: datetime | time) -> ChannelSwitches:
         """The terminal channels to use at the local time ``local`` (a datetime): none in
         quiet hours or with alerts off. The toast and the hook are not channels: the toast
         always shows, and the hook decides for itself what to do at night."""

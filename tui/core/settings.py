@@ -36,6 +36,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from tui.core.alerts.settings import AlertSettings, parse_alert_settings
 from tui.core.timeinstatus import StuckAfter
 
 __all__ = [
@@ -93,6 +94,8 @@ class ProfileSettings(BaseModel):
     ca_bundle: str | None = None
     allow_insecure_http: bool = False
     theme: str | None = None
+    # [profiles.NAME.alerts]: read by tui.core.alerts.settings (bad keys warn, never refuse).
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
 
     @field_validator("ca_bundle")
     @classmethod
@@ -249,6 +252,11 @@ def _parse_profile(name: str, table: Any, path: Path | None, warnings: list[str]
             warnings.append(f"{place}stuck_after: {error}; the default ({default.describe()})"
                             " is used")
             known["stuck_after"] = default
+    if "alerts" in known:
+        known["alerts"] = parse_alert_settings(
+            known["alerts"], file=str(path or "config"), table=f"profiles.{name}.alerts",
+            warnings=warnings, line_of=lambda key: _line_of(text, f"profiles.{name}.alerts", key)
+            or _line_of(text, f"profiles.{name}", "alerts"))
     try:
         return ProfileSettings(name=name, **known)
     except ValidationError as error:
@@ -434,7 +442,7 @@ def _profile_table(settings: ProfileSettings) -> dict[str, Any]:
         if value is None or not (key in settings.model_fields_set or key == "base_url"
                                  or value != default):
             continue
-        table[key] = value.to_config() if isinstance(value, StuckAfter) else value
+        table[key] = value.to_config() if isinstance(value, StuckAfter | AlertSettings) else value
     return table
 
 

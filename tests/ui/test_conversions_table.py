@@ -661,6 +661,35 @@ def test_big_and_small_upserts_keep_the_same_order_as_sorting_from_scratch() -> 
         assert rows.index_of(expected[-1]) == len(expected) - 1
 
 
+def test_repeated_ids_in_a_batch_and_big_removals_keep_the_order_exact() -> None:
+    # The sorted order is edited by splicing (no full re-sort): an id twice in one batch,
+    # rows leaving the filter, and removing thousands at once must still match a sort
+    # from scratch.
+    rng = random.Random(5)
+    statuses = ("Failed", "Processing", "Completed", "Queued")
+    rows = TableRows()
+    rows.set_rows([conversion(i, status=rng.choice(statuses), last_changed=NOW - i)
+                   for i in range(1, 5_001)])
+    rows.set_filter("ed")
+    rows.sort_by("in_status", reverse=False)
+
+    def expected() -> list[int]:
+        shown = [e for e in rows.entries.values() if "ed" in e.row.status.lower()]
+        return [e.row.id for e in sorted(shown, key=lambda e: (-e.row.last_changed, e.row.id))]
+
+    batch = [conversion(i, status=rng.choice(statuses), last_changed=NOW - rng.randrange(9_999))
+             for i in rng.sample(range(1, 6_000), 800)]
+    batch += [conversion(batch[0].id, status="Processing", last_changed=NOW),
+              conversion(batch[1].id, status="Failed", last_changed=NOW - 1)]
+    rows.upsert(batch)
+    assert list(rows.shown_ids()) == expected()
+    assert rows.entries[batch[0].id].row.status == "Processing"  # the last one counts
+    gone = rows.remove(rng.sample(range(1, 7_000), 3_000))
+    assert len(gone) == len(set(gone)) and not set(gone) & set(rows.entries)
+    assert list(rows.shown_ids()) == expected()
+    assert all(rows.index_of(i) == n for n, i in enumerate(expected()))
+
+
 # -- rows not answered yet, problems, notes, the cursor after a resize ------------------
 
 async def test_a_row_never_answered_for_says_checking_not_unknown() -> None:

@@ -75,7 +75,8 @@ def clock_cells(entry: RowEntry, now: int, today: datetime,
     else:
         day = today.toordinal()
         if entry.uploaded_day != day:  # "14:05" turns into "28 Nov 14:05" at midnight
-            entry.uploaded_text = format_uploaded(entry.uploaded, today)
+            local = datetime.fromtimestamp(entry.uploaded).astimezone()
+            entry.uploaded_text = format_uploaded(local, today)
             entry.uploaded_day = day
         uploaded = entry.uploaded_text
     limit = stale_after[1] if entry.kind in _SETTLED_KINDS else stale_after[0]

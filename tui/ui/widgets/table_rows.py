@@ -46,8 +46,9 @@ _STATUS_RANK: dict[StatusKind, int] = {
     StatusKind.DELETED: 7,
 }
 
-# Above this many changed rows one full sort is cheaper than moving rows one by one.
-_BULK_THRESHOLD = 64
+# Up to this many keys to take out or put in, the sorted list is edited in place (each
+# edit moves the list's tail in memory); above it, it is copied once, in slices.
+_IN_PLACE_LIMIT = 16
 
 PROBLEM_SYMBOL = "⚠"
 """Leads the Problem cell: the row's last check failed (readable without colour)."""
@@ -69,11 +70,15 @@ _versions = count(1)
 
 @dataclass(slots=True, eq=False)
 class RowEntry:
-    """One row as the table draws it: sanitised text, computed once per change."""
+    """One row as the table draws it: sanitised text, computed once per change.
+
+    At 100,000 rows every field costs megabytes: texts a row shares with many others
+    (type, status) are one shared string, the ID's text is made when drawn, and the
+    search text only once a filter asks for it.
+    """
 
     row: Any
     version: int
-    id_text: str
     file: str
     type: str
     status_word: str
@@ -85,15 +90,30 @@ class RowEntry:
     or empty when the last check went through."""
     checking: bool
     """Never answered for: the status cell says "checking…"."""
-    uploaded: datetime | None
+    uploaded: float | None
+    """The upload date as unix seconds (drawn in the local zone), None when unreadable."""
     uploaded_raw: str
     deleted: bool
-    haystack: str
     key: SortKey = ()
     shown: bool = False
     uploaded_text: str = ""
     """``uploaded`` as drawn on ``uploaded_day`` (its wording depends on today)."""
     uploaded_day: int = -1
+    search_text: str | None = None
+
+    @property
+    def id_text(self) -> str:
+        """The ID as drawn."""
+        return str(self.row.id)
+
+    @property
+    def haystack(self) -> str:
+        """What the filter searches (ID, file, type, status, note; case-folded)."""
+        text = self.search_text
+        if text is None:
+            text = self.search_text = "\n".join(
+                (self.id_text, self.file, self.type, self.status_word, self.note)).casefold()
+        return text
 
 
 def _clean(value: object) -> str:
@@ -102,24 +122,42 @@ def _clean(value: object) -> str:
     return printable(value if isinstance(value, str) else str(value), limit=_TEXT_LIMIT)
 
 
+# Texts many rows share (types, status words and cells): one string each, not one a row.
+# Bounded: a server could send a different status word on every row.
+_SHARED_LIMIT = 4096
+_shared: dict[str, str] = {}
+
+
+def _share(text: str) -> str:
+    found = _shared.get(text)
+    if found is not None:
+        return found
+    if len(_shared) < _SHARED_LIMIT:
+        _shared[text] = text
+    return text
+
+
+def _timestamp(value: datetime | None) -> float | None:
+    return None if value is None else value.timestamp()
+
+
 def make_entry(row: ConversionRow) -> RowEntry:
     """Prepare ``row`` for display: every server string goes through printable()."""
     reading = read_status(row)
     kind = reading.kind
-    word = reading.label(_clean)
-    file, type_, note = _clean(row.file_name), _clean(row.data_source_type), _clean(row.note)
+    word = _share(reading.label(_clean))
+    file, type_, note = _clean(row.file_name), _share(_clean(row.data_source_type)), \
+        _clean(row.note)
     uploaded = parse_upload_date(row.upload_date)
-    id_text = str(row.id)
     cause = _clean(row.last_problem)
     checking = awaits_first_answer(row)
     if checking:
-        status_text = f"{CHECKING_SYMBOL} {CHECKING_WORD}"
+        status_text = _share(f"{CHECKING_SYMBOL} {CHECKING_WORD}")
     else:
-        status_text = f"{status_symbol(kind)} {word or '—'}"
+        status_text = _share(f"{status_symbol(kind)} {word or '—'}")
     return RowEntry(
         row=row,
         version=next(_versions),
-        id_text=id_text,
         file=file,
         type=type_,
         status_word=word,
@@ -128,10 +166,9 @@ def make_entry(row: ConversionRow) -> RowEntry:
         note=note,
         problem=f"{PROBLEM_SYMBOL} {cause}" if cause else "",
         checking=checking,
-        uploaded=uploaded,
+        uploaded=_timestamp(uploaded),
         uploaded_raw="" if uploaded is not None else _clean(row.upload_date),
         deleted=row.deleted_at is not None or kind is StatusKind.DELETED,
-        haystack="\n".join((id_text, file, type_, word, note)).casefold(),
     )
 
 
@@ -161,7 +198,7 @@ def sort_value(column: str, entry: RowEntry) -> tuple[Any, ...]:
             return (1, 0, "")
         return (0, _STATUS_RANK[entry.kind], entry.status_word.casefold())
     if column == "uploaded":
-        return (1, 0.0) if entry.uploaded is None else (0, entry.uploaded.timestamp())
+        return _time_value(entry.uploaded)
     if column == "in_status":
         return _time_value(row.last_changed, -1.0)
     if column == "checked":
@@ -311,42 +348,42 @@ class TableRows:
         """Add or replace rows; shown rows move only when their sort key changed."""
         fresh = [make_entry(row) for row in rows]
         self._measure(fresh)
-        bulk = len(fresh) > _BULK_THRESHOLD
         reordered = False
         changed: list[int] = []
-        entries, order = self._entries, self._order
+        entries = self._entries
+        # Each touched id's entry from before this batch (None: new), its first sight only.
+        before: dict[int, RowEntry | None] = {}
         for entry in fresh:
             conversion_id = entry.row.id
             entry.key = self._key(entry)
             entry.shown = self._passes(entry)
             old = entries.get(conversion_id)
+            if conversion_id not in before:
+                before[conversion_id] = old
             entries[conversion_id] = entry
             changed.append(conversion_id)
             if old is not None:
                 self._count_filled(old, -1)
             self._count_filled(entry, 1)
+        gone: list[SortKey] = []
+        come: list[SortKey] = []
+        for conversion_id, old in before.items():
+            entry = entries[conversion_id]
             if old is not None and old.shown == entry.shown and old.key == entry.key:
                 continue
             reordered = True
-            if bulk:
-                continue
             if old is not None and old.shown:
-                del order[bisect_left(order, old.key)]
+                gone.append(old.key)
             if entry.shown:
-                insort(order, entry.key)
-        if bulk and reordered:
-            # Keep the untouched rows' order and merge the changed ones in: two
-            # sorted runs, which list.sort merges in linear time.
-            touched = set(changed)
-            order = [key for key in order if key[-1] not in touched]
-            order.extend(sorted(entries[i].key for i in touched if entries[i].shown))
-            order.sort()
-            self._order = order
+                come.append(entry.key)
+        if gone or come:
+            self._order = _spliced(self._order, gone, come)
         return RowsChange(reordered, changed)
 
     def remove(self, ids: Iterable[int]) -> list[int]:
         """Forget rows; returns the ids that were there."""
         gone: list[int] = []
+        keys: list[SortKey] = []
         for conversion_id in ids:
             entry = self._entries.pop(conversion_id, None)
             if entry is None:
@@ -354,7 +391,9 @@ class TableRows:
             gone.append(conversion_id)
             self._count_filled(entry, -1)
             if entry.shown:
-                del self._order[bisect_left(self._order, entry.key)]
+                keys.append(entry.key)
+        if keys:
+            self._order = _spliced(self._order, keys, [])
         return gone
 
     def set_filter(self, text: str) -> None:
@@ -377,6 +416,39 @@ class TableRows:
             for entry in self._entries.values():
                 entry.key = self._key(entry)
             self._rebuild()
+
+
+def _spliced(order: list[SortKey], gone: list[SortKey],
+             come: list[SortKey]) -> list[SortKey]:
+    """``order`` (ascending, unique keys) without the keys ``gone`` and with ``come``.
+
+    Cost: a binary search per key, plus one copy of the list in slices (done in C) when
+    there are many: 1,000 changes among 100,000 rows take about a millisecond, where
+    filtering and re-sorting the whole list took tens.
+    """
+    if len(gone) + len(come) <= _IN_PLACE_LIMIT:
+        for key in gone:
+            del order[bisect_left(order, key)]
+        for key in come:
+            insort(order, key)
+        return order
+    kept: list[SortKey] = []
+    start = 0
+    for position in sorted(bisect_left(order, key) for key in gone):
+        kept += order[start:position]
+        start = position + 1
+    kept += order[start:]
+    if not come:
+        return kept
+    merged: list[SortKey] = []
+    start = 0
+    for key in sorted(come):
+        position = bisect_left(kept, key, start)
+        merged += kept[start:position]
+        merged.append(key)
+        start = position
+    merged += kept[start:]
+    return merged
 
 
 class RowsById(Mapping[int, Any]):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Mapping
 from pathlib import Path
@@ -10,7 +11,7 @@ import pytest
 
 from tests.core.test_watchlist import answer
 from tui.core.watchlist import PollResult, RecordedResults, WatchedConversion, Watchlist
-from tui.core.watchlist.rows import RowDecoder
+from tui.core.watchlist.rows import RowDecoder, held_raw
 from tui.core.watchlist.schema import COLUMNS
 
 
@@ -35,8 +36,7 @@ def test_record_results_returns_the_rows_as_stored(watchlist: Watchlist) -> None
     assert [(c.id, c.previous, c.current) for c in recorded] == [(1, "Queued", "Processing")]
     assert set(recorded.rows) == {1, 2, 3}
     with Watchlist(watchlist.path) as other:  # what another reader finds in the file
-        stored = other.get_many([1, 2, 3])
-    assert dict(recorded.rows) == dict(stored)
+        assert dict(recorded.rows) == dict(other.get_many([1, 2, 3]))
     first = recorded.rows[1]
     assert (first.status, first.warnings, first.entered_seen, first.note) == (
         "Processing", ("row 3: empty",), True, "INC-7")
@@ -97,3 +97,50 @@ def test_rows_share_texts_many_rows_hold(watchlist: Watchlist) -> None:
     with Watchlist(watchlist.path) as other:
         first, second = other.all()
     assert first.status is second.status and first.data_source_type is second.data_source_type
+
+
+def test_rows_read_in_bulk_leave_the_raw_envelope_in_the_file(watchlist: Watchlist) -> None:
+    # The envelope is most of a row's memory: 100,000 rows hold none of it, yet each row
+    # still gives it when asked (Inspect's Raw tab, the audit of a delete).
+    watchlist.add([1, 2])
+    recorded = watchlist.record_results([answer(1, "Queued", 1.0), answer(2, "Failed", 1.0)])
+    rows = {row.id: row for row in watchlist.all()}
+    for row in (*rows.values(), *recorded.rows.values(), *watchlist.head(5)):
+        assert held_raw(row) is None
+    assert json.loads(rows[1].raw or "")["payload"] == {"id": 1, "status": "Queued"}
+    assert rows[1].raw == watchlist.get(1).raw  # type: ignore[union-attr]
+    assert rows[2] == watchlist.get(2)  # equal to the eager read, raw included
+    watchlist.remove([2])  # set aside: the row handed out earlier still reads its envelope
+    assert json.loads(rows[2].raw or "")["payload"]["status"] == "Failed"
+
+
+def test_a_row_never_answered_has_no_raw(watchlist: Watchlist) -> None:
+    watchlist.add([3])
+    (row,) = watchlist.all()
+    assert row.raw is None and watchlist.raw_of(3) is None and watchlist.raw_of(4) is None
+
+
+def test_head_is_the_first_rows_by_id_from_the_file_or_the_snapshot(
+        watchlist: Watchlist) -> None:
+    watchlist.add([9, 3, 7, 1])
+    assert [row.id for row in watchlist.head(3)] == [1, 3, 7]
+    watchlist.all()
+    watchlist.add([2])  # the snapshot is no longer in ID order
+    assert [row.id for row in watchlist.head(3)] == [1, 2, 3]
+    assert watchlist.head(0) == [] and len(watchlist.head(99)) == 5
+
+
+def test_transitions_between_leaves_out_first_answers(watchlist: Watchlist) -> None:
+    # The activity strip counts changes; a paste of 100,000 IDs answered within the hour
+    # is 100,000 first answers it would read only to skip.
+    watchlist.add([1, 2, 3])
+    watchlist.record_results([answer(1, "Queued", 10.0), answer(2, "Queued", 11.0)])
+    watchlist.record_results([answer(1, "Processing", 20.0), answer(3, "Failed", 21.0)])
+    watchlist.record_results([answer(2, "Completed", 30.0), answer(1, "Processing", 31.0)])
+    every = watchlist.changes_between(0.0, 100.0)
+    assert [(c.id, c.previous) for c in every] == [(1, None), (2, None), (1, "Queued"),
+                                                   (3, None), (2, "Queued")]
+    assert watchlist.transitions_between(0.0, 100.0) == [c for c in every if c.previous]
+    assert watchlist.transitions_between(25.0, 100.0) == [every[-1]]
+    watchlist.remove([2])  # unwatched: its changes are no longer shown
+    assert [c.id for c in watchlist.transitions_between(0.0, 100.0)] == [1]

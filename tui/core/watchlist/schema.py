@@ -98,27 +98,38 @@ UPDATE watched SET file_name = :file_name, data_source_type = :data_source_type,
     status = :status, upload_date = :upload_date, warnings = :warnings, errors = :errors,
     metadata = :metadata, last_checked = :last_checked, last_changed = :last_changed,
     last_problem = :last_problem, problem_count = :problem_count, deleted_at = :deleted_at,
-    not_found = :not_found, raw = :raw, last_problem_at = :last_problem_at,
+    not_found = :not_found, raw = coalesce(:raw, raw), last_problem_at = :last_problem_at,
     changed_seq = :changed_seq
 WHERE id = :id
 """
 # Files made before the per-minute activity view lack this index; it is added on first use.
 TIME_INDEX = "CREATE INDEX IF NOT EXISTS status_history_by_time ON status_history (seen_at)"
 # The previous status is one seek per change on (id, seen_at); rowid breaks ties of time.
-CHANGES_BETWEEN = """
+_CHANGES_IN_WINDOW = """
 SELECT h.id AS id,
        (SELECT p.status FROM status_history AS p
         WHERE p.id = h.id AND (p.seen_at, p.rowid) < (h.seen_at, h.rowid)
         ORDER BY p.seen_at DESC, p.rowid DESC LIMIT 1) AS previous,
-       h.status AS current, h.seen_at AS at
+       h.status AS current, h.seen_at AS at, h.rowid AS seq
 FROM status_history AS h
 WHERE h.seen_at >= ? AND h.seen_at < ? AND h.id IN (SELECT id FROM watched)
-ORDER BY h.seen_at, h.rowid
 """
+CHANGES_BETWEEN = (f"SELECT id, previous, current, at FROM ({_CHANGES_IN_WINDOW}) "
+                   "ORDER BY at, seq")
+# Only changes from one status to another: a first answer after adding (no previous
+# status) is left in SQLite, not made into an object (a paste of 100,000 IDs makes
+# 100,000 of those within the hour).
+TRANSITIONS_BETWEEN = (f"SELECT id, previous, current, at FROM ({_CHANGES_IN_WINDOW}) "
+                       "WHERE previous IS NOT NULL ORDER BY at, seq")
+# Rows read in bulk leave the raw envelope in the file (read when asked: StoredConversion).
+LAZY_COLUMNS = COLUMNS.replace(", raw,", ", NULL AS raw,")
 IN_IDS = "id IN (SELECT value FROM json_each(?))"
-SELECT_ALL = f"SELECT {COLUMNS} FROM watched ORDER BY id"
+SELECT_ALL = f"SELECT {LAZY_COLUMNS} FROM watched ORDER BY id"
 SELECT_ONE = f"SELECT {COLUMNS} FROM watched WHERE id = ?"
-SELECT_IDS = f"SELECT {COLUMNS} FROM watched WHERE {IN_IDS}"
+SELECT_IDS = f"SELECT {LAZY_COLUMNS} FROM watched WHERE {IN_IDS}"
+# The raw envelope of a row, watched or set aside.
+SELECT_RAW = ("SELECT raw FROM watched WHERE id = :id "
+              "UNION ALL SELECT raw FROM unwatched WHERE id = :id LIMIT 1")
 # Unwatching moves rows aside; watching again moves them back (the history never moves).
 SET_ASIDE = (f"INSERT OR REPLACE INTO unwatched ({STORED}, unwatched_at) "
              f"SELECT {STORED}, ? FROM watched WHERE {IN_IDS}")
@@ -126,7 +137,8 @@ BRING_BACK = (f"INSERT INTO watched ({STORED}, changed_seq, added_seq) "
               f"SELECT {STORED}, ?, ? FROM unwatched WHERE {IN_IDS}")
 # The feed: rows written after a number (with whether they were (re)added after it too),
 # and IDs set aside after it.
-CHANGED_SINCE = f"SELECT {COLUMNS}, added_seq > ? AS added FROM watched WHERE changed_seq > ?"
+CHANGED_SINCE = (f"SELECT {LAZY_COLUMNS}, added_seq > ? AS added FROM watched "
+                 "WHERE changed_seq > ?")
 REMOVED_SINCE = "SELECT id FROM unwatched WHERE removed_seq > ?"
 
 

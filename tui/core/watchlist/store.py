@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from itertools import islice, starmap
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -36,6 +37,9 @@ __all__ = ["KEEP_UNWATCHED", "MAX_ID", "Watchlist"]
 #: Seconds an unwatched row is kept (with its note and history) for watching it again.
 KEEP_UNWATCHED = 90 * 86400.0
 MAX_ID = 2**63 - 1
+
+
+_CHANGE_FIELDS = tuple(StatusChange.__dataclass_fields__)
 
 
 def _checked_ids(ids: Iterable[int]) -> list[int]:
@@ -155,7 +159,7 @@ class Watchlist:
                 added: set[int] = set()
                 cursor = conn.execute(sql.CHANGED_SINCE, (seq, seq))
                 flag = RowDecoder.column(cursor, "added")
-                for item, row in RowDecoder().decode(cursor):
+                for item, row in RowDecoder(self).decode(cursor):
                     rows.append(item)
                     if row[flag]:
                         added.add(item.id)
@@ -189,7 +193,7 @@ class Watchlist:
     def _read(self, ids: list[int]) -> dict[int, WatchedConversion]:
         """The watched rows among ``ids``, read from the file (call with the lock held)."""
         cursor = self._conn.execute(sql.SELECT_IDS, (json.dumps(ids),))
-        return {item.id: item for item in RowDecoder().items(cursor)}
+        return {item.id: item for item in RowDecoder(self).items(cursor)}
 
     def _refresh(self, ids: Iterable[int]) -> None:
         """After our own write: bring the snapshot's items for ``ids`` up to date."""
@@ -306,13 +310,24 @@ class Watchlist:
                 return {i: snapshot[i] for i in wanted if i in snapshot}
             return self._read(wanted)
 
+    def head(self, count: int) -> list[WatchedConversion]:
+        """The first ``count`` watched conversions by ID (read from the file): what a
+        screen shows first, while :meth:`all` of 100,000 rows takes a second."""
+        with self._lock:
+            if self._snapshot_usable():
+                assert self._snapshot is not None
+                if self._snapshot_sorted:
+                    return list(islice(self._snapshot.values(), max(count, 0)))
+            cursor = self._conn.execute(f"{sql.SELECT_ALL} LIMIT ?", (max(count, 0),))
+            return list(RowDecoder(self).items(cursor))
+
     def all(self) -> list[WatchedConversion]:
         """Every watched conversion, by ID (shared snapshot items: do not modify them)."""
         with self._lock:
             if not self._snapshot_usable():
                 version = self._data_version()
                 cursor = self._conn.execute(sql.SELECT_ALL)
-                self._snapshot = {item.id: item for item in RowDecoder().items(cursor)}
+                self._snapshot = {item.id: item for item in RowDecoder(self).items(cursor)}
                 self._snapshot_version = version
                 self._snapshot_sorted = True
             assert self._snapshot is not None
@@ -320,6 +335,17 @@ class Watchlist:
                 self._snapshot = dict(sorted(self._snapshot.items()))
                 self._snapshot_sorted = True
             return list(self._snapshot.values())
+
+    def raw_of(self, conversion_id: int) -> str | None:
+        """The last envelope stored for ``conversion_id`` (watched or set aside), as JSON
+        text; None when there is none (or the file is closed). Rows read in bulk
+        (:class:`StoredConversion`) read their ``raw`` here, when asked."""
+        with self._lock:
+            try:
+                found = self._conn.execute(sql.SELECT_RAW, {"id": conversion_id}).fetchone()
+            except sqlite3.ProgrammingError:  # closed: nothing more to read
+                return None
+        return None if found is None else found[0]
 
     def history(self, conversion_id: int) -> list[tuple[str, float]]:
         """Every status change seen for ``conversion_id``: (status, seen_at), oldest first."""
@@ -332,11 +358,22 @@ class Watchlist:
         """Every recorded status change with ``start <= at < end``, of any watched ID,
         oldest first. ``previous`` is the status recorded before it (None for the first
         status seen after adding, which says what it was, not that it changed)."""
+        return self._changes(sql.CHANGES_BETWEEN, start, end)
+
+    def transitions_between(self, start: float, end: float) -> list[StatusChange]:
+        """As :meth:`changes_between`, without the first status seen after adding (which
+        says what a status was, not that it changed): what the activity strip counts."""
+        return self._changes(sql.TRANSITIONS_BETWEEN, start, end)
+
+    def _changes(self, query: str, start: float, end: float) -> list[StatusChange]:
         with self._lock:
             self._ensure_time_index()
-            cursor = self._conn.execute(sql.CHANGES_BETWEEN, (start, end))
-            names = [column[0] for column in cursor.description]
-            return [StatusChange(**dict(zip(names, row, strict=True))) for row in cursor]
+            cursor = self._conn.execute(query, (start, end))
+            # The query names its columns after StatusChange's fields, in their order.
+            names = tuple(column[0] for column in cursor.description)
+            if names != _CHANGE_FIELDS:
+                raise AssertionError(f"the query selects {names}")
+            return list(starmap(StatusChange, cursor))
 
     def _ensure_time_index(self) -> None:
         """Add the by-time index to an older file, once (call with the lock held)."""
@@ -415,6 +452,9 @@ class Watchlist:
                                  [result_params(row, seq) for row in rows.values()])
                 conn.executemany(
                     "INSERT INTO status_history (id, status, seen_at) VALUES (?, ?, ?)", history)
+            # The raw texts are in the file now: the rows read them from there if asked.
+            for row in rows.values():
+                row.raw = None
             # The rows are in hand: the snapshot takes them as they are.
             if self._snapshot_usable():
                 assert self._snapshot is not None

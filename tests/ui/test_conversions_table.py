@@ -15,7 +15,7 @@ from textual.theme import Theme
 
 from tests.ui.conftest import wait_for
 from tui.core.watchlist import WatchedConversion
-from tui.ui.widgets import STATUS_VARIABLE_DEFAULTS, ConversionsTable, conversions_table
+from tui.ui.widgets import STATUS_VARIABLE_DEFAULTS, ConversionsTable, table_view
 from tui.ui.widgets.table_columns import COLUMNS
 from tui.ui.widgets.table_rows import RowEntry, TableRows
 
@@ -481,13 +481,13 @@ async def test_repainting_unchanged_rows_reuses_their_cached_strips(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     drawn: list[int] = []
-    real_draw_row = conversions_table.draw_row
+    real_draw_row = table_view.draw_row
 
     def counting_draw_row(entry: RowEntry, *args: Any, **kwargs: Any) -> Strip:
         drawn.append(entry.row.id)
         return real_draw_row(entry, *args, **kwargs)
 
-    monkeypatch.setattr(conversions_table, "draw_row", counting_draw_row)
+    monkeypatch.setattr(table_view, "draw_row", counting_draw_row)
     app = TableApp()
     async with app.run_test(size=(120, 12)) as pilot:
         table = app.table

@@ -186,13 +186,14 @@ class MonitorScreen(TriageScreen):
         finally:
             # The number first: a follower then misses nothing written while reading.
             self._loaded_seq = session.watchlist.feed_seq()
-            # The first rows by ID at once (the table opens sorted by ID): reading and
-            # preparing 100,000 rows takes a second or more. Their frame is drawn before
-            # the long read starts, which would hold the interpreter meanwhile.
-            painted = threading.Event()
-            self.app.call_from_thread(self._show_first_rows,
-                                      session.watchlist.head(FIRST_SCREEN_ROWS), painted)
-            painted.wait(timeout=2.0)
+            # A long watchlist: its first rows by ID at once (the table opens sorted by
+            # ID), as reading and preparing 100,000 rows takes a second or more. Their
+            # frame is drawn before the long read starts, which holds the interpreter.
+            head = session.watchlist.head(FIRST_SCREEN_ROWS)
+            if len(head) == FIRST_SCREEN_ROWS:
+                painted = threading.Event()
+                self.app.call_from_thread(self._show_first_rows, head, painted)
+                painted.wait(timeout=2.0)
             # Whatever became of the IDs given on the command line (a failure is reported
             # as this worker's error), show what is stored and start polling.
             rows = session.watchlist.all()

@@ -440,12 +440,12 @@ def _spliced(order: list[SortKey], gone: list[SortKey],
     edits.sort(key=_edit_order)
     result: list[SortKey] = []
     start = 0
-    for position, _, key in edits:
+    for position, _, inserted in edits:
         result += order[start:position]
-        if key is None:
+        if inserted is None:
             start = position + 1
         else:
-            result.append(key)
+            result.append(inserted)
             start = position
     result += order[start:]
     return result

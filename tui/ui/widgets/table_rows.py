@@ -9,9 +9,8 @@ search text), so scrolling and repainting never touch server text again.
 from __future__ import annotations
 
 from bisect import bisect_left, insort
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from itertools import count
 from typing import Any
 
@@ -137,8 +136,21 @@ def _share(text: str) -> str:
     return text
 
 
-def _timestamp(value: datetime | None) -> float | None:
-    return None if value is None else value.timestamp()
+# Upload dates as unix seconds, by the text the server sent: rows of one upload share it.
+_upload_seconds: dict[str, float | None] = {}
+
+
+def _uploaded_at(text: str | None) -> float | None:
+    if not text:
+        return None
+    if text in _upload_seconds:
+        return _upload_seconds[text]
+    parsed = parse_upload_date(text)
+    seconds = None if parsed is None else parsed.timestamp()
+    if len(_upload_seconds) >= _SHARED_LIMIT:
+        _upload_seconds.clear()
+    _upload_seconds[text] = seconds
+    return seconds
 
 
 def make_entry(row: ConversionRow) -> RowEntry:
@@ -148,7 +160,7 @@ def make_entry(row: ConversionRow) -> RowEntry:
     word = _share(reading.label(_clean))
     file, type_, note = _clean(row.file_name), _share(_clean(row.data_source_type)), \
         _clean(row.note)
-    uploaded = parse_upload_date(row.upload_date)
+    uploaded = _uploaded_at(row.upload_date)
     cause = _clean(row.last_problem)
     checking = awaits_first_answer(row)
     if checking:
@@ -166,10 +178,20 @@ def make_entry(row: ConversionRow) -> RowEntry:
         note=note,
         problem=f"{PROBLEM_SYMBOL} {cause}" if cause else "",
         checking=checking,
-        uploaded=_timestamp(uploaded),
+        uploaded=uploaded,
         uploaded_raw="" if uploaded is not None else _clean(row.upload_date),
         deleted=row.deleted_at is not None or kind is StatusKind.DELETED,
     )
+
+
+# Content-sized columns and the entry field each is measured from (the ID apart).
+_MEASURED = (("file", "file"), ("type", "type"), ("status", "status_text"),
+             ("note", "note"), ("problem", "problem"))
+
+
+def _cells(text: str) -> int:
+    # isascii() first: cell_len is the cost here, and most names are ASCII.
+    return len(text) if text.isascii() else cell_len(text)
 
 
 def _text_value(text: str) -> tuple[int, str]:
@@ -300,21 +322,18 @@ class TableRows:
     def _key(self, entry: RowEntry) -> SortKey:
         return (*sort_value(self.sort_column, entry), entry.row.id)
 
-    def _measure(self, entries: Iterable[RowEntry]) -> None:
+    def _measure(self, entries: Collection[RowEntry]) -> None:
         wants = self.wants
-        for entry in entries:
-            for column, text in (
-                ("id", entry.id_text),
-                ("file", entry.file),
-                ("type", entry.type),
-                ("status", entry.status_text),
-                ("note", entry.note),
-                ("problem", entry.problem),
-            ):
-                # isascii() first: cell_len is the cost here, and most names are ASCII.
-                width = len(text) if text.isascii() else cell_len(text)
-                if width > wants.get(column, 0):
-                    wants[column] = width
+        # Column by column: the widest ID is the largest one, and shared texts (type,
+        # status) are measured once each.
+        largest = max((entry.row.id for entry in entries), default=None)
+        if largest is not None and len(str(largest)) > wants.get("id", 0):
+            wants["id"] = len(str(largest))
+        for column, field in _MEASURED:
+            texts = {getattr(entry, field) for entry in entries}
+            widest = max(map(_cells, texts), default=0)
+            if widest > wants.get(column, 0):
+                wants[column] = widest
 
     def _count_filled(self, entry: RowEntry, step: int) -> None:
         filled = self._filled_rows
@@ -432,29 +451,27 @@ def _spliced(order: list[SortKey], gone: list[SortKey],
         for key in come:
             insort(order, key)
         return order
-    # Every edit as (position in ``order``, key to put there or None to take it out);
-    # at one position an insertion (it sorts before the key there) comes first.
-    edits: list[tuple[int, int, SortKey | None]] = [
-        (bisect_left(order, key), 1, None) for key in gone]
-    edits.extend((bisect_left(order, key), 0, key) for key in come)
-    edits.sort(key=_edit_order)
+    # Positions in ``order``: where each key goes out, and where each new one goes in
+    # (before the key there); one pass then copies the runs between them.
+    out = sorted(bisect_left(order, key) for key in gone)
+    come = sorted(come)
+    into = [bisect_left(order, key) for key in come]
     result: list[SortKey] = []
-    start = 0
-    for position, _, inserted in edits:
-        result += order[start:position]
-        if inserted is None:
-            start = position + 1
-        else:
-            result.append(inserted)
+    start = taken = put = 0
+    while taken < len(out) or put < len(come):
+        if put < len(come) and (taken == len(out) or into[put] <= out[taken]):
+            position = into[put]
+            result += order[start:position]
+            result.append(come[put])
+            put += 1
             start = position
+        else:
+            position = out[taken]
+            result += order[start:position]
+            taken += 1
+            start = position + 1
     result += order[start:]
     return result
-
-
-def _edit_order(edit: tuple[int, int, SortKey | None]) -> tuple[int, int, SortKey]:
-    # Insertions at one position go in their own order; then the removal there, if any.
-    position, kind, key = edit
-    return (position, kind, key if key is not None else ())
 
 
 class RowsById(Mapping[int, Any]):

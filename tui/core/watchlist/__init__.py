@@ -9,12 +9,13 @@ with its time.
 - :mod:`.schema`: the file's tables, how older files are brought up to date, the SQL;
 - :mod:`.rows`: the typed rows (:class:`WatchedConversion`, decoded by column name) and
   how a poll result folds into one;
-- :mod:`.store`: :class:`Watchlist`, reads, writes and the change feed another process
-  follows.
+- :mod:`.store`: :class:`Watchlist`, reads and writes;
+- :mod:`.reads`: the change feed another process follows, and the status history.
 """
 
 from tui.core.watchlist.rows import (
     DELETED_STATUS,
+    MAX_ID,
     PollResult,
     RecordedResults,
     StatusChange,
@@ -22,7 +23,7 @@ from tui.core.watchlist.rows import (
     WatchlistChanges,
 )
 from tui.core.watchlist.schema import WatchlistError
-from tui.core.watchlist.store import KEEP_UNWATCHED, MAX_ID, Watchlist
+from tui.core.watchlist.store import KEEP_UNWATCHED, Watchlist
 
 __all__ = [
     "DELETED_STATUS",

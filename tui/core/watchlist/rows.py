@@ -21,6 +21,7 @@ from tui.api.models import StatusEnvelope
 
 __all__ = [
     "DELETED_STATUS",
+    "MAX_ID",
     "PollResult",
     "RecordedResults",
     "RowDecoder",
@@ -29,10 +30,14 @@ __all__ = [
     "WatchedConversion",
     "WatchlistChanges",
     "apply_result",
+    "checked_ids",
+    "fold_results",
+    "int_ids",
     "result_params",
 ]
 
 DELETED_STATUS = "Deleted"
+MAX_ID = 2**63 - 1
 
 _NO_METADATA: Mapping[str, Any] = MappingProxyType({})
 
@@ -311,6 +316,39 @@ def _raw_text(envelope: Any) -> str:
     if isinstance(text, str):
         return text
     return json.dumps(envelope.raw, ensure_ascii=False, default=str)
+
+
+def checked_ids(ids: Iterable[int]) -> list[int]:
+    """``ids`` without repeats, in order; ValueError for anything not a conversion ID."""
+    given = list(ids)
+    # Checked before removing duplicates: True and 1.0 would hide behind an equal 1.
+    for value in given:
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
+            raise ValueError(f"{value!r} is not a conversion ID (1 to 2**63-1)")
+    return list(dict.fromkeys(given))
+
+
+def int_ids(ids: Iterable[int]) -> list[int]:
+    """The integers among ``ids``, without repeats, in order (lookups skip the rest)."""
+    return [value for value in dict.fromkeys(ids) if isinstance(value, int)]
+
+
+def fold_results(rows: Mapping[int, WatchedConversion],
+                 results: Sequence[PollResult]) -> list[StatusChange]:
+    """Fold ``results`` into ``rows`` (fresh items), in order; the status changes seen.
+    Results for IDs not in ``rows`` (no longer watched) are ignored."""
+    changes: list[StatusChange] = []
+    for result in results:
+        row = rows.get(result.id)
+        if row is None:
+            continue
+        before = row.status
+        apply_result(row, result)
+        if row.status != before:
+            row.last_changed = result.checked_at
+            row.entered_seen = before is not None
+            changes.append(StatusChange(result.id, before, row.status, result.checked_at))
+    return changes
 
 
 def apply_result(row: WatchedConversion, result: PollResult) -> None:

@@ -14,12 +14,13 @@ import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from itertools import islice, starmap
+from itertools import islice
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from tui.core.watchlist import schema as sql
+from tui.core.watchlist.reads import data_version, read_feed, status_changes
 from tui.core.watchlist.rows import (
     PollResult,
     RecordedResults,
@@ -27,32 +28,17 @@ from tui.core.watchlist.rows import (
     StatusChange,
     WatchedConversion,
     WatchlistChanges,
-    apply_result,
+    checked_ids,
+    fold_results,
+    int_ids,
     result_params,
 )
 from tui.core.watchlist.schema import WatchlistError, prepare
 
-__all__ = ["KEEP_UNWATCHED", "MAX_ID", "Watchlist"]
+__all__ = ["KEEP_UNWATCHED", "Watchlist"]
 
 #: Seconds an unwatched row is kept (with its note and history) for watching it again.
 KEEP_UNWATCHED = 90 * 86400.0
-MAX_ID = 2**63 - 1
-
-
-_CHANGE_FIELDS = tuple(StatusChange.__dataclass_fields__)
-
-
-def _checked_ids(ids: Iterable[int]) -> list[int]:
-    given = list(ids)
-    # Checked before removing duplicates: True and 1.0 would hide behind an equal 1.
-    for value in given:
-        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
-            raise ValueError(f"{value!r} is not a conversion ID (1 to 2**63-1)")
-    return list(dict.fromkeys(given))
-
-
-def _int_ids(ids: Iterable[int]) -> list[int]:
-    return [value for value in dict.fromkeys(ids) if isinstance(value, int)]
 
 
 class Watchlist:
@@ -118,8 +104,7 @@ class Watchlist:
     # -- transactions and the snapshot -----------------------------------------------------
 
     def _data_version(self) -> int:
-        # Changes only when *another* connection (another process, say) commits.
-        return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+        return data_version(self._conn)
 
     def _next_seq(self, conn: sqlite3.Connection) -> int:
         """The feed number of the write in progress (call inside its transaction)."""
@@ -147,27 +132,8 @@ class Watchlist:
 
     def _look(self, seq: int | None) -> WatchlistChanges:
         """Read the counter (and with ``seq``, what changed after it) in one snapshot."""
-        conn = self._conn
-        conn.execute("BEGIN")
-        try:
-            (now,) = conn.execute("SELECT seq FROM feed").fetchone()
-            version = self._data_version()  # of this snapshot: the read has begun
-            if seq is None or seq >= now:
-                changes = WatchlistChanges(now)
-            else:
-                rows: list[WatchedConversion] = []
-                added: set[int] = set()
-                cursor = conn.execute(sql.CHANGED_SINCE, (seq, seq))
-                flag = RowDecoder.column(cursor, "added")
-                for item, row in RowDecoder(self).decode(cursor):
-                    rows.append(item)
-                    if row[flag]:
-                        added.add(item.id)
-                removed = tuple(value for (value,) in conn.execute(sql.REMOVED_SINCE, (seq,)))
-                changes = WatchlistChanges(now, tuple(rows), frozenset(added), removed)
-        finally:
-            conn.execute("COMMIT")
-        self._feed_seq, self._feed_version, self._seq_now = now, version, now
+        changes, version = read_feed(self._conn, seq, self)
+        self._feed_seq, self._feed_version, self._seq_now = changes.seq, version, changes.seq
         return changes
 
     @contextmanager
@@ -221,7 +187,7 @@ class Watchlist:
         ``ids`` that has none, watched already or not (an upload's note reaches an ID
         pasted from a ticket before the upload made it).
         """
-        wanted = _checked_ids(ids)
+        wanted = checked_ids(ids)
         first_seen = at if at is not None else time.time()
         # The lock spans the write and the snapshot update: another thread's write in
         # between would otherwise be overwritten in the snapshot by our older rows.
@@ -252,7 +218,7 @@ class Watchlist:
         The rows are kept aside with their history: :meth:`add` of the same IDs
         brings them back (see :meth:`kept`).
         """
-        wanted = _int_ids(ids)
+        wanted = int_ids(ids)
         payload = json.dumps(wanted)
         when = at if at is not None else time.time()
         with self._lock:
@@ -274,7 +240,7 @@ class Watchlist:
         """Which of ``ids`` are unwatched rows kept aside (adding them brings them back)."""
         with self._lock:
             return {value for (value,) in self._conn.execute(
-                f"SELECT id FROM unwatched WHERE {sql.IN_IDS}", (json.dumps(_int_ids(ids)),))}
+                f"SELECT id FROM unwatched WHERE {sql.IN_IDS}", (json.dumps(int_ids(ids)),))}
 
     def ids(self) -> list[int]:
         """Every watched ID, ascending."""
@@ -302,7 +268,7 @@ class Watchlist:
     def get_many(self, ids: Iterable[int]) -> Mapping[int, WatchedConversion]:
         """Several watched conversions by ID (those not watched are left out): from the
         snapshot when it is current, else in one query."""
-        wanted = _int_ids(ids)
+        wanted = int_ids(ids)
         with self._lock:
             if self._snapshot_usable():
                 assert self._snapshot is not None
@@ -368,12 +334,7 @@ class Watchlist:
     def _changes(self, query: str, start: float, end: float) -> list[StatusChange]:
         with self._lock:
             self._ensure_time_index()
-            cursor = self._conn.execute(query, (start, end))
-            # The query names its columns after StatusChange's fields, in their order.
-            names = tuple(column[0] for column in cursor.description)
-            if names != _CHANGE_FIELDS:
-                raise AssertionError(f"the query selects {names}")
-            return list(starmap(StatusChange, cursor))
+            return status_changes(self._conn, query, start, end)
 
     def _ensure_time_index(self) -> None:
         """Add the by-time index to an older file, once (call with the lock held)."""
@@ -429,29 +390,17 @@ class Watchlist:
         """
         if not results:
             return RecordedResults()
-        changes: list[StatusChange] = []
-        history: list[tuple[int, str | None, float]] = []
         with self._lock:
             with self._transaction() as conn:
                 # Fresh items, handed to nobody yet: the results are folded into them.
                 rows = self._read([result.id for result in results])
-                for result in results:
-                    row = rows.get(result.id)
-                    if row is None:
-                        continue
-                    before = row.status
-                    apply_result(row, result)
-                    if row.status != before:
-                        row.last_changed = result.checked_at
-                        row.entered_seen = before is not None
-                        changes.append(StatusChange(result.id, before, row.status,
-                                                    result.checked_at))
-                        history.append((result.id, row.status, result.checked_at))
+                changes = fold_results(rows, results)
                 seq = self._next_seq(conn)
                 conn.executemany(sql.UPDATE_RESULT,
                                  [result_params(row, seq) for row in rows.values()])
                 conn.executemany(
-                    "INSERT INTO status_history (id, status, seen_at) VALUES (?, ?, ?)", history)
+                    "INSERT INTO status_history (id, status, seen_at) VALUES (?, ?, ?)",
+                    [(change.id, change.current, change.at) for change in changes])
             # The raw texts are in the file now: the rows read them from there if asked.
             for row in rows.values():
                 row.raw = None

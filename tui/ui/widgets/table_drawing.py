@@ -25,7 +25,7 @@ from tui.ui.widgets.table_columns import (
     format_at_least,
     format_uploaded,
 )
-from tui.ui.widgets.table_rows import RowEntry
+from tui.ui.widgets.table_entries import RowEntry
 
 __all__ = [
     "ACCENTS",

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The whole app at 10,000 watched conversions, started as a user starts it.
+"""The whole app at 10,000 (or 100,000) watched conversions, started as a user starts it.
 
 Run: ``.venv/bin/python benchmarks/bench_monitor.py [--rows 10000]``
 
@@ -10,12 +10,16 @@ pseudo-terminal and reads what it writes. Prints, each beside its target:
 
 * first screen: from spawning the process to the first frame that shows the
   watched rows, split into Python start-up, the app's imports and the app's own
-  start (the target, <= 1.0 s, is for the last). All three come from one clock
-  (CLOCK_MONOTONIC, the same in every process of the machine): this process notes
-  the spawn and the first frame, and the app's process notes, through a small
-  bootstrap that then runs the console script, when its interpreter was up and
-  when its imports were done. So the parts add up to the total, and this is checked;
-* resident memory of the app process once the table is shown: <= 150 MB.
+  start. All three come from one clock (CLOCK_MONOTONIC, the same in every process
+  of the machine): this process notes the spawn and the first frame, and the app's
+  process notes, through a small bootstrap that then runs the console script, when its
+  interpreter was up and when its imports were done. So the parts add up to the total,
+  and this is checked. Targets: at 10,000 rows the app's own start <= 1.0 s; at
+  100,000 the whole, from spawn, <= 1.0 s;
+* every row shown: when the header first counts all of them (the first screen may
+  show the first rows while the rest are read);
+* resident memory of the app process with the whole table shown (2 s after the
+  header counts every row): <= 150 MB at 10,000 rows, <= 200 MB at 100,000.
 """
 
 from __future__ import annotations
@@ -94,7 +98,8 @@ def run(rows: int) -> dict[str, float]:
             paths = AppPaths.default()
             paths.ensure("default")
             fill_watchlist(paths.watchlist_db("default"), rows)
-            env.update(CONVERSIONS_BASE_URL=url.group(0), CONVERSIONS_API_KEY="bench-key")
+            env.update(CONVERSIONS_BASE_URL=url.group(0), CONVERSIONS_API_KEY="bench-key",
+                       BENCH_MONITOR_ROWS=str(rows))
             return run_app(script, env, root / "marks.json")
 
 
@@ -124,8 +129,8 @@ runpy.run_path(sys.argv[0], run_name="__main__")
 
 def run_app(script: Path, env: dict[str, str], marks: Path) -> dict[str, float]:
     """The app in a pty: when it was spawned, when its interpreter was up, when its
-    imports were done and when the first frame showing a watched ID came (all on
-    CLOCK_MONOTONIC), and its RSS then."""
+    imports were done, when the first frame showing a watched ID came and when the header
+    counted every row (all on CLOCK_MONOTONIC), and its RSS 2 s after that."""
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", HEIGHT, WIDTH, 0, 0))
     env = {**env, "BENCH_MONITOR_MARKS": str(marks)}
@@ -136,7 +141,8 @@ def run_app(script: Path, env: dict[str, str], marks: Path) -> dict[str, float]:
                         start_new_session=True)
     os.close(slave)
     seen = b""
-    first_rows = None
+    first_rows = all_rows = None
+    everything = f"/ {int(env['BENCH_MONITOR_ROWS'])} watched".encode()
     deadline = spawned + 60
     try:
         with app, harness.ending(app, grace=10, group=True):
@@ -146,10 +152,12 @@ def run_app(script: Path, env: dict[str, str], marks: Path) -> dict[str, float]:
                 except OSError:
                     break
                 seen = (seen + data)[-200_000:]
-                if str(FIRST_ID).encode() in seen:
+                if first_rows is None and str(FIRST_ID).encode() in seen:
                     first_rows = time.monotonic()
+                if first_rows is not None and everything in seen:
+                    all_rows = time.monotonic()
                     break
-            if first_rows is None:
+            if first_rows is None or all_rows is None:
                 raise SystemExit("the app never showed the watched rows:\n"
                                  + seen.decode(errors="replace")[-2000:])
             # Keep reading, as a terminal would, while the first polls land.
@@ -161,7 +169,23 @@ def run_app(script: Path, env: dict[str, str], marks: Path) -> dict[str, float]:
         os.close(master)
     noted = json.loads(marks.read_text())
     return {"spawned": spawned, "interpreter_up": noted["interpreter_up"],
-            "imported": noted["imported"], "first_rows": first_rows, "rss_mb": memory}
+            "imported": noted["imported"], "first_rows": first_rows, "all_rows": all_rows,
+            "rss_mb": memory}
+
+
+def targets(rows: int) -> dict[str, float]:
+    """The targets at this many rows: the 10,000-row ones, or the 100,000-row ones (issue
+    12), whose first screen counts from the spawn, imports included."""
+    if rows >= 100_000:
+        return {"from_spawn_s": 1.0, "rss_mb": 200.0}
+    return {"app_start_s": 1.0, "rss_mb": 150.0}
+
+
+def verdict(value: float, target: float | None, unit: str) -> str:
+    """``target <= 1.0 s  ok`` (or MISSED), or nothing when there is no target."""
+    if target is None:
+        return ""
+    return f"   target <= {target:g} {unit}  {'ok' if value <= target else 'MISSED'}"
 
 
 def main() -> int:
@@ -170,26 +194,32 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=10_000, help="watched conversions")
     args = parser.parse_args()
     harness.stop_on_signals()
+    goal = targets(args.rows)
     with harness.MachineLoad():
         result = run(args.rows)
         total = result["first_rows"] - result["spawned"]
         start_up = result["interpreter_up"] - result["spawned"]
         imports = result["imported"] - result["interpreter_up"]
         app_time = result["first_rows"] - result["imported"]
+        every_row = result["all_rows"] - result["spawned"]
         parts_ok = (min(start_up, imports, app_time) >= 0
                     and abs(start_up + imports + app_time - total) < 0.001)
-        ok = app_time <= 1.0 and result["rss_mb"] <= 150 and parts_ok
+        checks = [(total, goal.get("from_spawn_s")), (app_time, goal.get("app_start_s")),
+                  (result["rss_mb"], goal["rss_mb"])]
+        ok = parts_ok and all(target is None or value <= target for value, target in checks)
         print(f"{args.rows:,} watched, pty {WIDTH}x{HEIGHT}")
-        print(f"  first screen from spawn (start-up and imports included) {total:6.2f} s")
+        print(f"  first screen from spawn (start-up and imports included) {total:6.2f} s"
+              + verdict(total, goal.get("from_spawn_s"), "s"))
         print(f"    Python start-up (spawn to the first line run)         {start_up:6.2f} s")
         print(f"    the app's imports                                     {imports:6.2f} s")
         print(f"    the app's own start (imports done to first screen)    {app_time:6.2f} s"
-              f"   target <= 1.0 s  {'ok' if app_time <= 1.0 else 'MISSED'}")
+              + verdict(app_time, goal.get("app_start_s"), "s"))
         print(f"    check: the parts add up to the total ({start_up:.3f} + {imports:.3f} + "
               f"{app_time:.3f} = {start_up + imports + app_time:.3f} s, each >= 0)  "
               f"{'ok' if parts_ok else 'MISSED (the clocks disagree)'}")
-        print(f"  RSS with the table shown                                {result['rss_mb']:6.1f}"
-              f" MB  target <= 150 MB {'ok' if result['rss_mb'] <= 150 else 'MISSED'}")
+        print(f"  every row counted in the header, from spawn             {every_row:6.2f} s")
+        print(f"  RSS with the whole table shown                          {result['rss_mb']:6.1f}"
+              f" MB" + verdict(result["rss_mb"], goal["rss_mb"], "MB"))
     return 0 if ok else 1
 
 

@@ -17,6 +17,10 @@ beside its target:
 * UI time of applying 1,000 changes in one upsert, until the frame is written
   (median of five, sorted by "In status" so the screen changes): <= 50 ms.
 
+With ``--rows 100000`` the targets are issue 12's: the UI time of 1,000 changes
+<= 20 ms (cost must follow the changes, not the rows) and RSS <= 200 MB; the
+others stay.
+
 CPU is ``time.process_time`` over wall time in the app's process.
 """
 
@@ -286,25 +290,38 @@ def main() -> int:
         return report(args.rows, args.seconds)
 
 
+def targets(row_count: int) -> dict[str, float]:
+    """The targets at this many rows: from 100,000 rows on, issue 12's."""
+    if row_count >= 100_000:
+        return {"first_screen_s": 1.0, "rss_mb": 200, "changes_cpu_pct": 3.0,
+                "idle_cpu_pct": 0.5, "batch_ui_ms": 20}
+    return {"first_screen_s": 1.0, "rss_mb": 150, "changes_cpu_pct": 3.0,
+            "idle_cpu_pct": 0.5, "batch_ui_ms": 50}
+
+
 def report(row_count: int, seconds: float) -> int:
     """Run both scenarios and print each figure beside its target; 0 when all are met."""
+    goal = targets(row_count)
     ours = run_scenario("ours", row_count, seconds)
     stock = run_scenario("datatable", row_count, seconds)
     rows = f"{row_count:,} rows"
-    ok = line(f"first screen, {rows}: ConversionsTable", ours["first_screen_s"], "s", 1.0)
+    ok = line(f"first screen, {rows}: ConversionsTable", ours["first_screen_s"], "s",
+              goal["first_screen_s"])
     print(f"{'first screen, ' + rows + ': DataTable (baseline)':<56} "
           f"{stock['first_screen_s']:9.2f} s")
     for name, result in (("ConversionsTable", ours), ("DataTable", stock)):
         print(f"  {name}: app mounted at {result['mounted_s']:.2f} s, rows handed over by "
               f"{result['rows_given_s']:.2f} s, first frame with rows written at "
               f"{result['first_screen_s']:.2f} s")
-    ok &= line(f"RSS at first screen, {rows}: ConversionsTable", ours["rss_mb"], "MB", 150)
+    ok &= line(f"RSS at first screen, {rows}: ConversionsTable", ours["rss_mb"], "MB",
+               goal["rss_mb"])
     print(f"{'RSS at first screen, ' + rows + ': DataTable':<56} {stock['rss_mb']:9.2f} MB")
     print(f"{'peak RSS, whole run: ConversionsTable':<56} {ours['peak_rss_mb']:9.2f} MB")
-    ok &= line(f"CPU at 10 changes/s, {rows}", ours["changes_cpu_pct"], "%", 3.0)
-    ok &= line(f"CPU idle, {rows}", ours["idle_cpu_pct"], "%", 0.5)
-    ok &= line(f"UI time of 1,000 changes in one upsert (median of {BATCHES})",
-               ours["batch_ui_ms"], "ms", 50)
+    ok &= line(f"CPU at 10 changes/s, {rows}", ours["changes_cpu_pct"], "%",
+               goal["changes_cpu_pct"])
+    ok &= line(f"CPU idle, {rows}", ours["idle_cpu_pct"], "%", goal["idle_cpu_pct"])
+    ok &= line(f"UI time of 1,000 changes in one upsert, {rows} (median of {BATCHES})",
+               ours["batch_ui_ms"], "ms", goal["batch_ui_ms"])
     print(f"  of which upsert() itself {ours['batch_model_ms']:.1f} ms, the rest is the "
           f"repaint; slowest of {BATCHES}: {ours['batch_ui_max_ms']:.1f} ms")
     print(f"(pty {WIDTH}x{HEIGHT}; CPU over {seconds:g} s each; Python "

@@ -622,12 +622,18 @@ def test_items_handed_out_never_change(watchlist: Watchlist) -> None:
     assert (after.status, after.note) == ("Queued", "n")
 
 
-def test_metadata_dicts_are_not_shared_between_items(watchlist: Watchlist) -> None:
+def test_metadata_is_read_only_so_items_may_share_it(watchlist: Watchlist) -> None:
+    # At 100,000 rows one mapping per distinct text, not one a row: safe only read-only.
     watchlist.add([1, 2])
     watchlist.record_results([answer(1, "Queued", 1.0, metadata={"a": 1}),
                               answer(2, "Queued", 1.0, metadata={"a": 1})])
-    first, second = watchlist.all()
-    assert first.metadata == second.metadata and first.metadata is not second.metadata
+    with Watchlist(watchlist.path) as other:
+        first, second = other.all()
+    assert first.metadata == second.metadata == {"a": 1}
+    assert first.metadata is second.metadata
+    with pytest.raises(TypeError):
+        first.metadata["a"] = 2  # type: ignore[index]
+    assert second.metadata == {"a": 1}
 
 
 _operation = st.one_of(

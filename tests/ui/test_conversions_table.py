@@ -15,7 +15,7 @@ from textual.theme import Theme
 
 from tests.ui.conftest import wait_for
 from tui.core.watchlist import WatchedConversion
-from tui.ui.widgets import STATUS_VARIABLE_DEFAULTS, ConversionsTable, conversions_table
+from tui.ui.widgets import STATUS_VARIABLE_DEFAULTS, ConversionsTable, table_rows, table_view
 from tui.ui.widgets.table_columns import COLUMNS
 from tui.ui.widgets.table_rows import RowEntry, TableRows
 
@@ -481,13 +481,13 @@ async def test_repainting_unchanged_rows_reuses_their_cached_strips(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     drawn: list[int] = []
-    real_draw_row = conversions_table.draw_row
+    real_draw_row = table_view.draw_row
 
     def counting_draw_row(entry: RowEntry, *args: Any, **kwargs: Any) -> Strip:
         drawn.append(entry.row.id)
         return real_draw_row(entry, *args, **kwargs)
 
-    monkeypatch.setattr(conversions_table, "draw_row", counting_draw_row)
+    monkeypatch.setattr(table_view, "draw_row", counting_draw_row)
     app = TableApp()
     async with app.run_test(size=(120, 12)) as pilot:
         table = app.table
@@ -663,6 +663,46 @@ def test_big_and_small_upserts_keep_the_same_order_as_sorting_from_scratch() -> 
             reverse=True)]
         assert list(rows.shown_ids()) == expected
         assert rows.index_of(expected[-1]) == len(expected) - 1
+
+
+def test_repeated_ids_in_a_batch_and_big_removals_keep_the_order_exact() -> None:
+    # The sorted order is edited by splicing (no full re-sort): an id twice in one batch,
+    # rows leaving the filter, and removing thousands at once must still match a sort
+    # from scratch.
+    rng = random.Random(5)
+    statuses = ("Failed", "Processing", "Completed", "Queued")
+    rows = TableRows()
+    rows.set_rows([conversion(i, status=rng.choice(statuses), last_changed=NOW - i)
+                   for i in range(1, 5_001)])
+    rows.set_filter("ed")
+    rows.sort_by("in_status", reverse=False)
+
+    def expected() -> list[int]:
+        shown = [e for e in rows.entries.values() if "ed" in e.row.status.lower()]
+        return [e.row.id for e in sorted(shown, key=lambda e: (-e.row.last_changed, e.row.id))]
+
+    batch = [conversion(i, status=rng.choice(statuses), last_changed=NOW - rng.randrange(9_999))
+             for i in rng.sample(range(1, 6_000), 800)]
+    batch += [conversion(batch[0].id, status="Processing", last_changed=NOW),
+              conversion(batch[1].id, status="Failed", last_changed=NOW - 1)]
+    rows.upsert(batch)
+    assert list(rows.shown_ids()) == expected()
+    assert rows.entries[batch[0].id].row.status == "Processing"  # the last one counts
+    gone = rows.remove(rng.sample(range(1, 7_000), 3_000))
+    assert len(gone) == len(set(gone)) and not set(gone) & set(rows.entries)
+    assert list(rows.shown_ids()) == expected()
+    assert all(rows.index_of(i) == n for n, i in enumerate(expected()))
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_splicing_keys_in_and_out_equals_sorting_from_scratch(seed: int) -> None:
+    # Removals and insertions at the same place, at both ends, more than the list holds.
+    rng = random.Random(seed)
+    order = sorted({(rng.randrange(50), n) for n in range(rng.randrange(0, 120))})
+    gone = rng.sample(order, rng.randrange(0, len(order) + 1))
+    come = sorted({(rng.randrange(-5, 55), 1_000 + n) for n in range(rng.randrange(0, 80))})
+    expected = sorted((set(order) - set(gone)) | set(come))
+    assert table_rows._spliced(list(order), gone, come) == expected
 
 
 # -- rows not answered yet, problems, notes, the cursor after a resize ------------------

@@ -7,6 +7,7 @@ ID unknown from the first check is "? not found"; one that existed and then answ
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -112,7 +113,7 @@ def test_views_read_404s_as_the_table_does(rows: dict[int, WatchedConversion]) -
 
 
 def _fields(row: WatchedConversion) -> dict[str, Any]:
-    return {name: getattr(row, name) for name in row.__slots__}  # type: ignore[attr-defined]
+    return {field.name: getattr(row, field.name) for field in dataclasses.fields(row)}
 
 
 # -- Inspect ---------------------------------------------------------------------------------

@@ -116,12 +116,21 @@ class UpdateBatcher:
         changes: list[StatusChange] = []
         rows: list[WatchedConversion] = []
         if batch:
+            recorded: object = None
             try:
-                changes = list(self._watchlist.record_results(batch))
+                recorded = self._watchlist.record_results(batch)
+                changes = list(recorded)
                 self._stats.results_recorded += len(batch)
             except Exception:  # a full disk must not stop the monitor
                 log.exception("could not record %d poll results", len(batch))
-            rows = self._rows(list(dict.fromkeys(result.id for result in batch)))
+            ids = list(dict.fromkeys(result.id for result in batch))
+            # The store hands back the rows it wrote: no reading them again. A store that
+            # does not (or a write that failed) is read back.
+            written = getattr(recorded, "rows", None)
+            if isinstance(written, Mapping):
+                rows = [written[i] for i in ids if i in written]
+            else:
+                rows = self._rows(ids)
         if elsewhere:
             # Rows another process changed, as the file had them; rows read back just now
             # are fresher and win.

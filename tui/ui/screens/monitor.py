@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Sequence
 
@@ -99,6 +100,10 @@ class PollUpdated(Message):
         self.update = update
 
 
+#: Rows shown before the whole watchlist is read: more than the tallest terminal.
+FIRST_SCREEN_ROWS = 300
+
+
 class MonitorScreen(TriageScreen):
     """Header, connectivity banner, views, filter, the table and the footer."""
 
@@ -156,7 +161,7 @@ class MonitorScreen(TriageScreen):
     def compose(self) -> ComposeResult:
         yield MonitorHeader(id="header")
         yield ConnectivityBanner(id="banner")
-        yield SummaryStrip(self.session.watchlist.changes_between, id="summary")
+        yield SummaryStrip(self.session.watchlist.transitions_between, id="summary")
         yield Tabs(*[Tab(f"{v.label} 0", id=f"view-{v.key}") for v in VIEWS], id="views")
         yield Input(placeholder="filter: ID, file, type, status, note (enter keeps, esc clears)",
                     id="filter")
@@ -184,10 +189,22 @@ class MonitorScreen(TriageScreen):
         finally:
             # The number first: a follower then misses nothing written while reading.
             self._loaded_seq = session.watchlist.feed_seq()
+            # A long watchlist: its first rows by ID at once (the table opens sorted by
+            # ID), as reading and preparing 100,000 rows takes a second or more. Their
+            # frame is drawn before the long read starts, which holds the interpreter.
+            head = session.watchlist.head(FIRST_SCREEN_ROWS)
+            if len(head) == FIRST_SCREEN_ROWS:
+                painted = threading.Event()
+                self.app.call_from_thread(self._show_first_rows, head, painted)
+                painted.wait(timeout=2.0)
             # Whatever became of the IDs given on the command line (a failure is reported
             # as this worker's error), show what is stored and start polling.
             rows = session.watchlist.all()
             self.app.call_from_thread(self._show_rows, rows, time.perf_counter() - started)
+
+    def _show_first_rows(self, rows: list[WatchedConversion], painted: threading.Event) -> None:
+        self.table.set_rows(rows)
+        self.call_after_refresh(painted.set)
 
     def _show_rows(self, rows: list[WatchedConversion], _elapsed: float) -> None:
         self.table.set_rows(rows)

@@ -26,7 +26,7 @@ from tui.ui.widgets.table_columns import (
     format_at_most,
     format_uploaded,
 )
-from tui.ui.widgets.table_rows import RowEntry
+from tui.ui.widgets.table_entries import RowEntry
 
 __all__ = [
     "ACCENTS",
@@ -76,7 +76,8 @@ def clock_cells(entry: RowEntry, now: int, today: datetime,
     else:
         day = today.toordinal()
         if entry.uploaded_day != day:  # "14:05" turns into "28 Nov 14:05" at midnight
-            entry.uploaded_text = format_uploaded(entry.uploaded, today)
+            local = datetime.fromtimestamp(entry.uploaded).astimezone()
+            entry.uploaded_text = format_uploaded(local, today)
             entry.uploaded_day = day
         uploaded = entry.uploaded_text
     limit = stale_after[1] if entry.kind in _SETTLED_KINDS else stale_after[0]

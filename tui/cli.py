@@ -22,6 +22,7 @@ from tui import __version__
 from tui.cli_help import exit_codes_epilog
 
 if TYPE_CHECKING:  # heavy imports happen only when a command needs them
+    from tui.core.alerts.settings import AlertSettings, ChannelSwitches
     from tui.core.credentials import ApiKey
     from tui.core.paths import AppPaths
     from tui.core.settings import AppConfig, ProfileSettings
@@ -82,6 +83,9 @@ def _monitor_parser() -> argparse.ArgumentParser:
     parser.add_argument("--profile", help="profile from the config file (or CONVERSIONS_PROFILE)")
     parser.add_argument("--base-url", help="API base URL (or CONVERSIONS_BASE_URL)")
     parser.add_argument("--read-only", action="store_true", help="no deletes, no uploads")
+    parser.add_argument("--no-alerts", action="store_true",
+                        help="no alerts this run: no bell, no desktop notification, no hook, "
+                             "no alert toasts (the profile's [alerts] table is kept)")
     parser.add_argument("--theme", help="colour theme (or CONVERSIONS_THEME)")
     parser.add_argument("--allow-insecure-http", action="store_true",
                         help="allow http:// to a host other than this machine")
@@ -144,7 +148,7 @@ def _run_monitor(opts: argparse.Namespace) -> int:
         return _fail("not conversion IDs: " + "; ".join(invalid))
     theme = opts.theme or os.environ.get("CONVERSIONS_THEME")
     if opts.demo:
-        return _run_demo(ids, theme=theme, read_only=opts.read_only)
+        return _run_demo(ids, theme=theme, read_only=opts.read_only, alerts=not opts.no_alerts)
 
     paths = AppPaths.default()
     try:
@@ -152,6 +156,8 @@ def _run_monitor(opts: argparse.Namespace) -> int:
         profile = resolve_profile(config, profile=opts.profile, base_url=opts.base_url,
                                   env=os.environ, allow_insecure_http=opts.allow_insecure_http)
         check_base_url(profile.base_url, profile.allow_insecure_http)
+        if opts.no_alerts:  # this run only: never written back to the config
+            profile = profile.model_copy(update={"alerts": profile.alerts.switched_off()})
     except ProfileNotConfigured as error:
         if not sys.stdin.isatty() or not sys.stdout.isatty():
             print(str(error), file=sys.stderr)
@@ -198,7 +204,8 @@ def _run_first_run(paths: AppPaths, explanation: str, *, theme: str | None, read
             app.session.close()
 
 
-def _run_demo(ids: list[int], *, theme: str | None, read_only: bool) -> int:
+def _run_demo(ids: list[int], *, theme: str | None, read_only: bool, alerts: bool = True
+              ) -> int:
     try:
         from tui.sandbox.runner import SandboxServer
     except ImportError:
@@ -224,8 +231,12 @@ def _run_demo(ids: list[int], *, theme: str | None, read_only: bool) -> int:
             paths = AppPaths.under(Path(root))
             # The demo's time is its own: its conversions finish in seconds, so it calls
             # stuck what hangs for DEMO_STUCK_AFTER (a stuck row shows within a minute).
+            # Its alerts are toasts only: a tour must not ring or pop desktop notifications
+            # every minute (a real profile's [alerts] table turns them on).
+            quiet = AlertSettings(channels=ChannelSwitches(False, False, False, False))
             profile = ProfileSettings(name="demo", base_url=server.base_url,
-                                      stuck_after=StuckAfter(DEMO_STUCK_AFTER))
+                                      stuck_after=StuckAfter(DEMO_STUCK_AFTER),
+                                      alerts=quiet if alerts else quiet.switched_off())
             paths.ensure(profile.name)
             flow = DemoFlow(server.state)  # a colleague who keeps conversions coming
             watchlist = Watchlist(paths.watchlist_db(profile.name))

@@ -137,6 +137,7 @@ class MonitorScreen(TriageScreen):
         self._tick_count = 0
         self._polling_started = False
         self._hint_done = False
+        self._closing = False  # unmounting: the poller's last flush is not shown
 
     # ---------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -250,6 +251,7 @@ class MonitorScreen(TriageScreen):
     async def on_unmount(self) -> None:
         # Stop polling (another monitor on the file may poll at once) and close the
         # connection pool (only a replaced client was closed).
+        self._closing = True
         self.watching.stop()
         close = getattr(self._source, "aclose", None)
         if close is not None:
@@ -325,6 +327,8 @@ class MonitorScreen(TriageScreen):
     def _apply_change(self, change: WatchChange) -> None:
         """Show one change of the watched rows (a poll's, another process's, or one made
         here through the service): the table follows the service, it keeps no list."""
+        if self._closing:
+            return
         table = self.table
         if change.rows:
             table.upsert(list(change.rows))

@@ -125,8 +125,9 @@ class WatchService:
         self._loaded_seq = 0  # the file's change feed number when the rows were read
 
     @classmethod
-    def for_session(cls, session: MonitorSession, *, on_change: Callable[[WatchChange], None] | None
-                    = None, spawn: Spawn | None = None) -> WatchService:
+    def for_session(cls, session: MonitorSession, *,
+                    on_change: Callable[[WatchChange], None] | None = None,
+                    spawn: Spawn | None = None) -> WatchService:
         """The service of a :class:`~tui.core.session.MonitorSession`: its store, audit
         log, poller lock and poll settings; the key owner (once known) as the user."""
 

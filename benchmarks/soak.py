@@ -487,20 +487,15 @@ class Turnover:
             new_ids.append(int(answer.json()["payload"]["id"]))
             self.created += 1
         screen = self._screen
-        watchlist = screen.session.watchlist
-        # As the upload modal's on_accepted does: watchlist, table, scheduler.
-        watchlist.add(new_ids, note="Uploaded, ref SOAK")
-        screen.table.upsert([row for row in map(watchlist.get, new_ids) if row is not None])
-        screen.scheduler.watch(new_ids)
+        # As an upload does: through the monitor's watch service (store, poller, table).
+        screen.watching.uploaded(new_ids, note="Uploaded, ref SOAK")
         settled = ("Completed", "Failed", "Deleted")
         oldest = sorted((row for row in screen.table.rows.values()
                          if row.status in settled or row.not_found),
                         key=lambda row: row.first_seen)[:count]
         gone = [row.id for row in oldest]
         # As the unwatch action does.
-        watchlist.remove(gone)
-        screen.table.remove_rows(gone)
-        screen.scheduler.unwatch(gone)
+        screen.watching.unwatch(gone)
         self.unwatched += len(gone)
 
 

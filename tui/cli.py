@@ -392,6 +392,8 @@ def _logout(argv: list[str]) -> int:
 
 
 def _watch(argv: list[str]) -> int:
+    from tui.core.audit import AuditLog
+    from tui.core.watching import WatchService
     from tui.core.watchlist import Watchlist
 
     got = _profile_for(argv, "watch",
@@ -408,7 +410,12 @@ def _watch(argv: list[str]) -> int:
     paths.ensure(profile.name)
     watchlist = Watchlist(paths.watchlist_db(profile.name))
     try:
-        added = watchlist.add(ids)
+        audit = AuditLog(paths.audit_db(profile.name))
+        try:
+            # The one way rows are watched; a monitor open on the file shows them.
+            added = WatchService(watchlist, audit, profile_name=profile.name).watch(ids)
+        finally:
+            audit.close()
     finally:
         watchlist.close()
     print(f"Watching {len(added)} more in profile {profile.name!r}"

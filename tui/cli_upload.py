@@ -188,6 +188,7 @@ def _same_file(one: Path, other: Path) -> bool:
 async def _send(plan: UploadPlan, opts: argparse.Namespace, profile: ProfileSettings,
                 key: ApiKey, paths: AppPaths, progress: _ProgressPrinter) -> UploadOutcome:
     from tui.core.audit import AuditLog
+    from tui.core.watching import WatchService
     from tui.core.watchlist import Watchlist
 
     paths.ensure(profile.name)
@@ -198,7 +199,9 @@ async def _send(plan: UploadPlan, opts: argparse.Namespace, profile: ProfileSett
         async with ConversionsClient(profile.base_url, key.reveal(),
                                      verify=profile.ca_bundle or True,
                                      **client_bounds(profile)) as client:
-            uploader = Uploader(client, watchlist, audit, profile_name=profile.name,
+            # Accepted IDs are watched through the service, as in the monitor.
+            watching = WatchService(watchlist, audit, profile_name=profile.name)
+            uploader = Uploader(client, watching.upload_sink(), audit, profile_name=profile.name,
                                 batch_records=opts.batch_records,
                                 batch_bytes=opts.batch_bytes, on_progress=progress)
             with _CtrlC(uploader):

@@ -114,7 +114,7 @@ async def test_the_monitor_and_its_summary_strip_report_failures_through_the_app
         raise sqlite3.OperationalError("disk I/O error")
 
     monkeypatch.setattr(Watchlist, "feed_seq", feed_seq_fails_once)
-    monkeypatch.setattr(Watchlist, "changes_between", changes_fail)
+    monkeypatch.setattr(Watchlist, "transitions_between", changes_fail)
     app = ConversionsApp(monitor_session(ids=[1001]))
     async with app.run_test(size=(120, 40)) as pilot:
         def messages() -> list[str]:

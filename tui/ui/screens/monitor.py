@@ -5,26 +5,24 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
+from typing import Any
 
 from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.message import Message
 from textual.widgets import Input, Static, Tab, Tabs
 from textual.worker import Worker, WorkerState
 
 from tui.api.models import Profile
-from tui.core.audit import record_confirmed_deletions
 from tui.core.credentials import ApiKey, KeySource
 from tui.core.idlist import IdListResult
-from tui.core.polling.following import FOLLOW_INTERVAL, WatchlistFollower
-from tui.core.polling.scheduler import PollScheduler
-from tui.core.polling.types import ConnectivityState, PollSettings, PollUpdate
+from tui.core.polling.types import Connectivity, ConnectivityState
 from tui.core.session import MonitorSession, ProfileTrackingSource
 from tui.core.statuses import StatusKind, status_kind
 from tui.core.untrusted import printable
+from tui.core.watching import WatchChange, WatchService
 from tui.core.watchlist import DELETED_STATUS, StatusChange, WatchedConversion
 from tui.ui.key_names import key_for_action
 from tui.ui.screens.add_ids import AddIdsModal
@@ -92,14 +90,6 @@ def unwatched_elsewhere_sentence(ids: Sequence[int], *, marked: int, noted: int,
             f"{add_key} is how to add {them} back; {kept}.")
 
 
-class PollUpdated(Message):
-    """A batch of poll results (posted by the scheduler's callback, handled on the UI)."""
-
-    def __init__(self, update: PollUpdate) -> None:
-        super().__init__()
-        self.update = update
-
-
 #: Rows shown before the whole watchlist is read: more than the tallest terminal.
 FIRST_SCREEN_ROWS = 300
 
@@ -139,7 +129,9 @@ class MonitorScreen(TriageScreen):
     def __init__(self, session: MonitorSession) -> None:
         super().__init__()
         self.session = session
-        self.scheduler: PollScheduler | None = None
+        # The one owner of the watched rows: every change reaches the table through it.
+        self.watching = WatchService.for_session(session, on_change=self._apply_change,
+                                                 spawn=self._spawn)
         self._source: ProfileTrackingSource | None = None
         self._key: ApiKey | None = None
         self._key_source: KeySource | None = None
@@ -150,12 +142,9 @@ class MonitorScreen(TriageScreen):
         self._shown_profile: Profile | None = None
         self._pending_changes: list[StatusChange] = []
         self._tick_count = 0
-        self._unwatched: set[int] = set()
         self._polling_started = False
         self._hint_done = False
-        # While another monitor polls this watchlist file: this one follows the file.
-        self._follower: WatchlistFollower | None = None
-        self._loaded_seq = 0  # the file's change feed number when the rows were read
+        self._closing = False  # unmounting: the poller's last flush is not shown
 
     # ---------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -182,25 +171,25 @@ class MonitorScreen(TriageScreen):
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def _load_watchlist(self) -> None:
         started = time.perf_counter()
-        session = self.session
         try:
-            if session.initial_ids:
-                session.watchlist.add(session.initial_ids)
-        finally:
-            # The number first: a follower then misses nothing written while reading.
-            self._loaded_seq = session.watchlist.feed_seq()
-            # A long watchlist: its first rows by ID at once (the table opens sorted by
-            # ID), as reading and preparing 100,000 rows takes a second or more. Their
-            # frame is drawn before the long read starts, which holds the interpreter.
-            head = session.watchlist.head(FIRST_SCREEN_ROWS)
-            if len(head) == FIRST_SCREEN_ROWS:
-                painted = threading.Event()
-                self.app.call_from_thread(self._show_first_rows, head, painted)
-                painted.wait(timeout=2.0)
-            # Whatever became of the IDs given on the command line (a failure is reported
-            # as this worker's error), show what is stored and start polling.
-            rows = session.watchlist.all()
+            rows = self.watching.load(self.session.initial_ids,
+                                      first_rows=self._show_first_rows_from_thread,
+                                      first_count=FIRST_SCREEN_ROWS)
+        except BaseException:
+            # The IDs given on the command line could not be added (reported as this
+            # worker's error): show what is stored all the same, then poll.
+            rows = self.session.watchlist.all()
             self.app.call_from_thread(self._show_rows, rows, time.perf_counter() - started)
+            raise
+        self.app.call_from_thread(self._show_rows, rows, time.perf_counter() - started)
+
+    def _show_first_rows_from_thread(self, rows: list[WatchedConversion]) -> None:
+        """A long watchlist: its first rows by ID at once (the table opens sorted by ID),
+        as reading and preparing 100,000 rows takes a second or more. Their frame is
+        drawn before the long read starts, which holds the interpreter."""
+        painted = threading.Event()
+        self.app.call_from_thread(self._show_first_rows, rows, painted)
+        painted.wait(timeout=2.0)
 
     def _show_first_rows(self, rows: list[WatchedConversion], painted: threading.Event) -> None:
         self.table.set_rows(rows)
@@ -281,13 +270,10 @@ class MonitorScreen(TriageScreen):
             self._connect()
 
     async def on_unmount(self) -> None:
-        # Stop polling and close the connection pool (only a replaced client was closed).
-        if self.scheduler is not None:
-            self.scheduler.stop()
-            # This monitor no longer polls: another one on the file may (at once).
-            self.session.poller_lock.release()
-        if self._follower is not None:
-            self._follower.stop()
+        # Stop polling (another monitor on the file may poll at once) and close the
+        # connection pool (only a replaced client was closed).
+        self._closing = True
+        self.watching.stop()
         close = getattr(self._source, "aclose", None)
         if close is not None:
             try:
@@ -328,60 +314,24 @@ class MonitorScreen(TriageScreen):
         previous, self._source = self._source, client
         if previous is not None:
             # The scheduler never closes a client it was given; the old pool goes here.
-            self.run_worker(reported(previous.aclose()), group="close-client", exit_on_error=False)
-        if self.scheduler is not None:
-            self.scheduler.set_client(client)
-        elif self._follower is None:
-            # One monitor per watchlist file polls: the one that holds its lock.
-            if self.session.poller_lock.try_acquire():
-                self._start_scheduler(client)
-            else:
-                self._follow()
+            self.run_worker(reported(previous.aclose()), group="close-client",
+                            exit_on_error=False)
+        # The first key starts polling (or following the monitor that polls this file).
+        self.watching.set_client(client)
         self._update_header()
 
-    def _start_scheduler(self, client: ProfileTrackingSource) -> None:
-        self.scheduler = PollScheduler(
-            client, self.session.watchlist, PollSettings.from_profile(self.session.profile),
-            on_update=self._on_poll_update)
-        self.run_worker(reported(self.scheduler.run()), group="poller", name="poller",
-                        exit_on_error=False)
-
-    def _follow(self) -> None:
-        """Another monitor polls this file: show what it writes, and take over when it
-        goes (see tui/core/following.py)."""
-        self._follower = WatchlistFollower(
-            self.session.watchlist, self.session.poller_lock, since=self._loaded_seq,
-            on_update=self._on_poll_update, on_lead=self._take_over,
-            # Takeover within two poll intervals, however short the profile makes them.
-            interval=max(0.1, min(FOLLOW_INTERVAL, self.session.profile.poll_interval)))
-        self.run_worker(reported(self._follower.run()), group="follower", name="follower",
-                        exit_on_error=False)
-
-    def _take_over(self) -> None:
-        """The monitor that polled is gone and the lock is ours: poll from now on."""
-        self._follower = None
-        if self._source is not None:
-            self._start_scheduler(self._source)
-        self._update_header()
-        self.notify("The other monitor stopped: this one checks the watchlist now.",
-                    timeout=6, markup=False)
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        """Run the service's poller or follower as a worker of this screen."""
+        self.run_worker(reported(coro), group=name, name=name, exit_on_error=False)
 
     def following_sentence(self) -> str | None:
         """Why r / R / p act elsewhere while another monitor polls, or None."""
-        if self._follower is None:
+        if not self.watching.following:
             return None
-        holder = self._follower.holder
+        holder = self.watching.poller_holder
         who = f" ({printable(holder.describe(), limit=80)})" if holder is not None else ""
         return (f"Another monitor polls this watchlist{who}; its checks show here within "
                 "2 s. This one takes over when it stops.")
-
-    def _on_poll_update(self, update: PollUpdate) -> None:
-        self.post_message(PollUpdated(update))
-        # Phase two of a delete (Deleted, or 404 after the request) is audited when seen.
-        who = self.session.last_profile
-        record_confirmed_deletions(self.session.audit, update.changes, update.rows,
-                                   profile=self.session.profile.name,
-                                   user=who.email if who is not None else None)
 
     @work(exclusive=True, group="connect", exit_on_error=False)
     async def _ask_for_new_key(self, why: str) -> None:
@@ -394,52 +344,60 @@ class MonitorScreen(TriageScreen):
         if key is not None:
             self._use_key(key, KeySource.SESSION)
 
-    # ---------------------------------------------------------------- polling
-    @on(PollUpdated)
-    def _apply_update(self, message: PollUpdated) -> None:
-        update = message.update
-        # Added again elsewhere (another window, the CLI): shown and polled once more.
-        self._unwatched.difference_update(update.added)
-        # A result queued before the user unwatched its row must not bring the row back.
-        rows = [row for row in update.rows if row.id not in self._unwatched]
-        if rows:
-            self.table.upsert(rows)
-        if update.removed:  # unwatched elsewhere (another window, the demo's colleague)
-            self._say_unwatched_elsewhere(update.removed)
-            self.table.remove_rows(update.removed)  # their marks go with them
-            self._counts_dirty = True
-        banner = self.query_one(ConnectivityBanner)
-        banner.connectivity = update.connectivity
-        state = update.connectivity.state
-        if state is ConnectivityState.AUTH_FAILED and not self._asking_for_key and (
-                self._last_connectivity_state is not ConnectivityState.AUTH_FAILED):
-            # The code the server really sent ("HTTP 403: …"), never a fixed "401".
-            cause = update.connectivity.message.rstrip(".") or "no reason given"
-            self._ask_for_new_key(
-                f"The server refused the key ({cause}): rotated or revoked? "
-                "Polling is paused; enter a new key to go on.")
-        self._last_connectivity_state = state
-        self._pending_changes.extend(update.changes)
-        if update.changes or (update.rows and self._follower is not None):
+    # ---------------------------------------------------------------- changes
+    def _apply_change(self, change: WatchChange) -> None:
+        """Show one change of the watched rows (a poll's, another process's, or one made
+        here through the service): the table follows the service, it keeps no list."""
+        if self._closing:
+            return
+        table = self.table
+        if change.rows:
+            table.upsert(list(change.rows))
+        if change.removed:
+            if change.elsewhere:  # unwatched elsewhere (another window, the demo's colleague)
+                self._say_unwatched_elsewhere(change.removed)
+            table.remove_rows(change.removed)  # their marks go with them
+        if change.connectivity is not None:
+            self._show_connectivity(change.connectivity)
+        self._pending_changes.extend(change.changes)
+        if change.changes or (change.rows and self.watching.following):
             # Throttled: one read per few s. A follower's updates carry no changes, but the
             # rows the polling monitor wrote may hold some: the history says.
             self.query_one(SummaryStrip).activity_changed()
-        if update.rows or update.changes:
+        if not change.elsewhere and (change.added or change.removed):
+            self._refresh_counts()  # the person's own add or unwatch: counted at once
+        elif change.rows or change.removed or change.changes:
             # Recounting every view is O(watched rows): once a second at most, not per batch.
             self._counts_dirty = True
+        if change.took_over:
+            self._update_header()
+            self.notify("The other monitor stopped: this one checks the watchlist now.",
+                        timeout=6, markup=False)
         if self.session.last_profile is not self._shown_profile:
             # Whose key this is shows as soon as the first answer says so.
             self._shown_profile = self.session.last_profile
             self._update_header()
 
+    def _show_connectivity(self, connectivity: Connectivity) -> None:
+        self.query_one(ConnectivityBanner).connectivity = connectivity
+        state = connectivity.state
+        if state is ConnectivityState.AUTH_FAILED and not self._asking_for_key and (
+                self._last_connectivity_state is not ConnectivityState.AUTH_FAILED):
+            # The code the server really sent ("HTTP 403: …"), never a fixed "401".
+            cause = connectivity.message.rstrip(".") or "no reason given"
+            self._ask_for_new_key(
+                f"The server refused the key ({cause}): rotated or revoked? "
+                "Polling is paused; enter a new key to go on.")
+        self._last_connectivity_state = state
+
     def _say_unwatched_elsewhere(self, removed: Sequence[int]) -> None:
         """One calm toast for rows another process unwatched, before they leave the table.
 
-        Rows this monitor unwatched itself are out of the table already (and in
-        ``_unwatched``): a follower's feed echoes them, and they are not named.
+        Rows this monitor unwatched itself are out of the table already (and the service
+        leaves them out of what others removed): they are not named.
         """
         table = self.table
-        ids = sorted({i for i in removed if i in table.rows and i not in self._unwatched})
+        ids = sorted({i for i in removed if i in table.rows})
         if not ids:
             return
         marked = set(table.marked_ids)
@@ -451,7 +409,7 @@ class MonitorScreen(TriageScreen):
 
     def _tick(self) -> None:
         """Once a second: recount the views if rows changed; announce what happened."""
-        if self._follower is not None:
+        if self.watching.following:
             self._update_header()  # whose monitor polls may change (cheap when it did not)
         if self._counts_dirty:
             self._refresh_counts()
@@ -530,7 +488,7 @@ class MonitorScreen(TriageScreen):
             key_source=self._key_source_words(),
             key_masked=self._key.masked if self._key else "",
             read_only=self.session.read_only,
-            paused=bool(self.scheduler and self.scheduler.paused),
+            paused=self.watching.paused,
             demo=self.session.demo,
             following=self._following_words(),
             watched=old.watched if watched is None else watched,
@@ -538,9 +496,9 @@ class MonitorScreen(TriageScreen):
         )
 
     def _following_words(self) -> str:
-        if self._follower is None:
+        if not self.watching.following:
             return ""
-        holder = self._follower.holder
+        holder = self.watching.poller_holder
         return holder.describe() if holder is not None else "?"
 
     def _key_source_words(self) -> str:
@@ -558,18 +516,12 @@ class MonitorScreen(TriageScreen):
         if result is None:
             return
         if result.ids:
-            added = self.session.watchlist.add(result.ids)
-            self._unwatched.difference_update(result.ids)
-            rows = [row for row in (self.session.watchlist.get(i) for i in added) if row]
-            self.table.upsert(rows)
-            if self.scheduler is not None:
-                self.scheduler.watch(added)
+            added = self.watching.watch(result.ids)
             already = len(result.ids) - len(added)
             msg = f"Added {len(added)} to the watchlist"
             if already:
                 msg += f" ({already} already watched)"
             self.notify(msg, markup=False)
-            self._refresh_counts()
         if result.invalid:
             self.notify("Not added: " + "; ".join(result.invalid[:6]), severity="warning",
                         markup=False, timeout=10)
@@ -581,7 +533,7 @@ class MonitorScreen(TriageScreen):
             self.notify(why, severity="warning", markup=False)
         elif self.scheduler is not None:
             ids = self.table.targets()
-            self.scheduler.refresh(ids)
+            self.watching.refresh(ids)
             self.notify(f"Checking {len(ids)} now", timeout=2)
 
     def action_refresh_all(self) -> None:
@@ -590,7 +542,7 @@ class MonitorScreen(TriageScreen):
         elif (why := self.why_nothing_is_checked()) is not None:
             self.notify(why, severity="warning", markup=False)
         elif self.scheduler is not None:
-            self.scheduler.refresh(None)
+            self.watching.refresh(None)
             self.notify("Checking every watched conversion (within the request budget)",
                         timeout=3)
 
@@ -605,11 +557,11 @@ class MonitorScreen(TriageScreen):
             # The key was refused and the prompt was cancelled: p asks again.
             self._ask_for_new_key("The server refused the key. Enter a new one to go on.")
             return
-        if self.scheduler.paused:
-            self.scheduler.resume()
+        if self.watching.paused:
+            self.watching.resume()
             self.notify("Polling resumed", timeout=2)
         else:
-            self.scheduler.pause()
+            self.watching.pause()
             self.notify("Polling paused (p resumes)", timeout=2)
         self._update_header()
 

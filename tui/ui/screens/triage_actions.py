@@ -19,7 +19,7 @@ from textual.notifications import Notification, SeverityLevel
 from textual.screen import Screen
 
 from tui.core.clipboard import ClipboardCopy
-from tui.core.deletion import DeleteOutcome, DeleteResult, delete_conversions, describe
+from tui.core.deletion import DeleteOutcome, DeleteResult, describe
 from tui.core.export import ExportResult, export_rows
 from tui.core.polling.types import ConnectivityState
 from tui.core.triage import triage_markdown
@@ -42,6 +42,7 @@ from tui.ui.workers import work
 if TYPE_CHECKING:
     from tui.core.polling.scheduler import PollScheduler
     from tui.core.session import MonitorSession, ProfileTrackingSource
+    from tui.core.watching import WatchService
 
 NOTE_MAX = 200
 # Actions that change data on the server: absent everywhere in read-only mode.
@@ -89,11 +90,10 @@ class TriageScreen(Screen[None]):
     BINDINGS = TRIAGE_BINDINGS
 
     session: MonitorSession
-    scheduler: PollScheduler | None
+    # The one owner of the watched rows: every write below goes through it, and the
+    # screen shows what it says changed.
+    watching: WatchService
     _source: ProfileTrackingSource | None
-    # IDs unwatched in this session (until added again): late poll or delete results
-    # for them are dropped instead of bringing the row back.
-    _unwatched: set[int]
     _view: str
 
     def __init__(self, name: str | None = None, id: str | None = None,
@@ -110,17 +110,17 @@ class TriageScreen(Screen[None]):
         """The watchlist table."""
         return self.query_one(ConversionsTable)
 
+    @property
+    def scheduler(self) -> PollScheduler | None:
+        """The poll scheduler while this monitor polls (None: no key yet, or following)."""
+        return self.watching.scheduler
+
     def _refresh_counts(self) -> None:
         """Recount the views (the monitor screen does the work)."""
 
     def _target_rows(self) -> list[WatchedConversion]:
         table = self.table
         return [row for row in (table.rows.get(i) for i in table.targets()) if row is not None]
-
-    def _reload_rows(self, ids: list[int]) -> None:
-        rows = [row for row in (self.session.watchlist.get(i) for i in ids) if row is not None]
-        if rows:
-            self.table.upsert(rows)
 
     # ---------------------------------------------------------- inspect
     @on(RowActivated)
@@ -165,7 +165,6 @@ class TriageScreen(Screen[None]):
         if not confirmed:
             return
         rows = targets.rows
-        scheduler = self.scheduler
         problems: list[str] = []
         # "48253 delivery_notes_8441.pdf: was already deleted on the server": the name the
         # dialog listed, so each line reads as the row it is about.
@@ -173,22 +172,15 @@ class TriageScreen(Screen[None]):
                  else str(row.id) for row in rows}
 
         def on_outcome(result: DeleteResult) -> None:
-            if result.id in self._unwatched:
-                return  # unwatched while the delete ran: nothing to follow or show
-            if result.outcome is DeleteOutcome.REQUESTED and scheduler is not None:
-                scheduler.expect_deletion(result.id)
-            elif result.outcome is not DeleteOutcome.REQUESTED:
+            # The service has followed an accepted delete and shown the row already.
+            if result.outcome is not DeleteOutcome.REQUESTED:
                 problems.append(f"{names.get(result.id, result.id)}: {describe(result)}")
-            self._reload_rows([result.id])
 
-        profile = self.session.last_profile
-        user = profile.email if profile is not None else None
         ids = [row.id for row in rows]
         self.deleting.update(ids)
         try:
-            summary = await delete_conversions(
-                self._source.client, self.session.watchlist, self.session.audit, ids,
-                profile_name=self.session.profile.name, user=user, on_outcome=on_outcome)
+            summary = await self.watching.delete(self._source.client, ids,
+                                                 on_outcome=on_outcome)
         finally:
             self.deleting.difference_update(ids)
         severity: SeverityLevel = "information" if not problems else (
@@ -240,18 +232,9 @@ class TriageScreen(Screen[None]):
         if self._source is None:
             self.notify("No API key yet: nothing can be uploaded.", severity="warning")
             return
-        scheduler = self.scheduler
-
-        def on_accepted(ids: list[int]) -> None:
-            # The uploader has already put them in the watchlist (and the audit log).
-            self._unwatched.difference_update(ids)
-            self._reload_rows(ids)
-            if scheduler is not None:
-                scheduler.uploaded(ids)  # they exist now: checked at once, even if "not found"
-            self._refresh_counts()
-
+        # Accepted IDs go through the service: watched, checked at once, shown.
         await self.app.push_screen_wait(UploadModal(
-            session=self.session, client=self._source.client, on_accepted=on_accepted))
+            session=self.session, client=self._source.client, watching=self.watching))
 
     # -------------------------------------------------------------- marks
     def action_mark_all(self) -> None:
@@ -308,9 +291,7 @@ class TriageScreen(Screen[None]):
                  "the filter, exported. Empty removes it."))
         if note is None:
             return
-        for conversion_id in ids:
-            self.session.watchlist.set_note(conversion_id, note.strip() or None)
-        self._reload_rows(ids)
+        self.watching.set_note(ids, note.strip() or None)
 
     # -------------------------------------------------------------- audit
     def action_audit_log(self) -> None:
@@ -328,14 +309,7 @@ class TriageScreen(Screen[None]):
                 self._unwatch_question(ids), yes=f"Unwatch {len(ids)}"))
             if not sure:
                 return
-        removed = self.session.watchlist.remove(ids)
-        self._unwatched.update(ids)
-        profile = self.session.last_profile
-        self.session.audit.append("unwatch", ids, "done (local only)", self.session.profile.name,
-                                  profile.email if profile is not None else None)
-        self.table.remove_rows(ids)
-        if self.scheduler is not None:
-            self.scheduler.unwatch(ids)
+        removed = self.watching.unwatch(ids)
         now = time.monotonic()
         self._undo_unwatch = [batch for batch in self._undo_unwatch
                               if now - batch.at < UNDO_SECONDS]
@@ -345,7 +319,6 @@ class TriageScreen(Screen[None]):
                      "Local only: nothing was deleted on the server.",
                      timeout=UNDO_TOAST_SECONDS)
         self._undo_unwatch.append(UnwatchedBatch(tuple(ids), now, toast))
-        self._refresh_counts()
 
     def _unwatch_question(self, ids: list[int]) -> str:
         """The unwatch question, naming its rows as the delete dialog does."""
@@ -374,20 +347,10 @@ class TriageScreen(Screen[None]):
             # Its "press z to undo" is no longer true, and must not sit beside the
             # next one if the same row is unwatched again.
             withdraw(self.app, batch.toast)
-        ids = list(batch.ids)
-        added = self.session.watchlist.add(ids)
+        added = self.watching.undo_unwatch(batch.ids)
         if not added:  # added again meanwhile (a, an upload): nothing left to bring back
             self.notify("Nothing to undo: watched again already.", markup=False, timeout=4)
             return
-        self._unwatched.difference_update(ids)
-        self._reload_rows(added)
-        if self.scheduler is not None:
-            self.scheduler.watch(added)
-        profile = self.session.last_profile
-        self.session.audit.append("watch", added, "undo of unwatch (local only)",
-                                  self.session.profile.name,
-                                  profile.email if profile is not None else None)
         what = str(added[0]) if len(added) == 1 else f"{len(added)} conversions"
         self.notify(f"Watching {what} again, with notes and history", markup=False,
                     timeout=4)
-        self._refresh_counts()

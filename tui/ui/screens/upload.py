@@ -8,9 +8,10 @@ Three panes, one after the other:
   (``t`` in the preview) and a reference for the batch.
 * **sending**: the upload runs in a worker (the UI never waits on it) with a progress
   bar and counts; Cancel (or escape, after asking) stops after the batch in flight.
-* **results**: accepted files with their IDs (already watched: ``on_accepted`` got them
-  after each batch), the others with the server's reasons; save a report, or retry the
-  rejected ones in a new preview. Files of unknown outcome are named, never re-sent.
+* **results**: accepted files with their IDs (already watched: each batch's went through
+  the :class:`~tui.core.watching.WatchService` as it was answered), the others with the
+  server's reasons; save a report, or retry the rejected ones in a new preview. Files
+  of unknown outcome are named, never re-sent.
 
 The modal dismisses with the last :class:`UploadOutcome`, or None when nothing was sent.
 """
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -46,6 +47,7 @@ from tui.core.upload.outcome import RETRYABLE, UploadOutcome
 from tui.core.upload.plan import DATA_SOURCE_TYPES, UploadPlan
 from tui.core.upload.run import UploadProgress
 from tui.core.upload.uploader import MAX_BATCH_RECORDS, MAX_REFERENCE, Uploader
+from tui.core.watching import WatchService
 from tui.ui.screens.text_prompt import QuestionModal, TextPromptModal
 from tui.ui.screens.upload_preview import UploadPreviewTable, file_size
 from tui.ui.screens.upload_results import (
@@ -66,21 +68,6 @@ if TYPE_CHECKING:
 __all__ = ["UploadModal"]
 
 AcceptedCallback = Callable[[list[int]], None]
-
-
-class _WatchingSink:
-    """The session's watchlist, telling the modal about each batch's new IDs."""
-
-    def __init__(self, session: MonitorSession, on_added: AcceptedCallback) -> None:
-        self._watchlist = session.watchlist
-        self._on_added = on_added
-
-    def add(self, ids: Iterable[int], *, note: str | None = None) -> list[int]:
-        """Watch ``ids`` (the uploader's note carries the reference), then say so."""
-        wanted = list(ids)
-        added = self._watchlist.add(wanted, note=note)
-        self._on_added(wanted)
-        return added
 
 
 def _start_folder() -> Path:
@@ -133,12 +120,16 @@ class UploadModal(ModalScreen[UploadOutcome | None]):
     ]
 
     def __init__(self, *, session: MonitorSession, client: ConversionsClient,
+                 watching: WatchService | None = None,
                  on_accepted: AcceptedCallback | None = None,
                  initial_paths: Sequence[str] = (),
                  batch_records: int = MAX_BATCH_RECORDS) -> None:
         super().__init__()
         self.session = session
         self._client = client
+        # Accepted IDs are watched through the service (the monitor's: its table and
+        # poller hear of them); on its own, the modal uses one of the session's.
+        self._watching = watching if watching is not None else WatchService.for_session(session)
         self._on_accepted = on_accepted
         self._initial_paths = list(initial_paths)
         self._batch_records = batch_records
@@ -311,7 +302,8 @@ class UploadModal(ModalScreen[UploadOutcome | None]):
         self._send(self.plan, reference)
 
     def _accepted(self, ids: list[int]) -> None:
-        """One batch's new IDs are in the watchlist: tell the monitor at once."""
+        """One batch's new IDs are watched (the service told the monitor): tell whoever
+        opened the modal and asked (``on_accepted``)."""
         if self._on_accepted is None:
             return
         try:
@@ -333,7 +325,7 @@ class UploadModal(ModalScreen[UploadOutcome | None]):
     async def _send(self, plan: UploadPlan, reference: str | None) -> None:
         profile = self.session.last_profile
         uploader = Uploader(
-            self._client, _WatchingSink(self.session, self._accepted), self.session.audit,
+            self._client, self._watching.upload_sink(self._accepted), self.session.audit,
             profile_name=self.session.profile.name,
             user=profile.email if profile is not None else None,
             batch_records=self._batch_records, on_progress=self._progressed)

@@ -7,7 +7,7 @@ failures per minute over the last hour, from the recorded history. Symbols and c
 without colour; colours come from the theme's ``$status-*`` variables.
 
 The activity is read in a thread (one indexed query, see
-``Watchlist.changes_between``) at most once per :attr:`SummaryStrip.min_interval`
+``Watchlist.transitions_between``) at most once per :attr:`SummaryStrip.min_interval`
 however many poll updates arrive, and again each half minute so the window
 moves with the clock. When the line is too narrow the labels shorten, then the
 sparklines go: see :func:`choose_layout`.
@@ -52,7 +52,7 @@ __all__ = ["KIND_VIEWS", "CheckingCount", "KindCount", "StripLayout", "SummarySt
            "checking_text", "choose_layout", "count_text"]
 
 ChangeSource = Callable[[float, float], list[StatusChange]]
-"""Reads recorded changes with ``start <= at < end`` (``Watchlist.changes_between``)."""
+"""Reads recorded changes with ``start <= at < end`` (``Watchlist.transitions_between``)."""
 
 _LABELS: dict[StatusKind, str] = {
     StatusKind.QUEUED: "Queued",

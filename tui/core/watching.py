@@ -1,0 +1,359 @@
+"""The one owner of the watched conversions: :class:`WatchService`.
+
+The UI and the CLI watch, unwatch, note, delete and upload through it, never by
+writing the store and telling the table and the scheduler one by one. It holds the
+session's watchlist store, the audit log and, while it polls, the
+:class:`~tui.core.poller.PollScheduler` (or, while another monitor holds the poller
+lock, a :class:`~tui.core.polling.following.WatchlistFollower`).
+
+Whatever changes the watched rows (a poll result, another process's write, or one of
+the service's own writes) reaches the screen as one message type, :class:`WatchChange`,
+through one callback: the screen applies it to its table and keeps no list of its own.
+
+The service remembers the IDs unwatched through it in this session, so a poll or
+delete answer already on its way for one of them never brings its row back; adding
+the ID again (here or in another process) lifts that.
+
+Runs on one event loop (the app's); the CLI uses it without a poller at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from tui.core.audit import AuditLog, record_confirmed_deletions
+from tui.core.deletion import (
+    DeleteOutcome,
+    DeleteResult,
+    DeleteSummary,
+    DeletingClient,
+    delete_conversions,
+)
+from tui.core.polling.following import FOLLOW_INTERVAL, WatchlistFollower
+from tui.core.polling.lock import LockHolder, PollerLock
+from tui.core.polling.scheduler import PollScheduler
+from tui.core.polling.types import Connectivity, PollSettings, PollUpdate, StatusSource
+from tui.core.watchlist import StatusChange, WatchedConversion, Watchlist
+
+if TYPE_CHECKING:
+    from tui.core.session import MonitorSession
+
+__all__ = ["Spawn", "WatchChange", "WatchService"]
+
+log = logging.getLogger(__name__)
+
+#: Runs a background coroutine under a name (the UI passes its worker runner).
+Spawn = Callable[[Coroutine[Any, Any, None], str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class WatchChange:
+    """One change to the watched conversions, for the screen to apply.
+
+    ``rows``: rows to show as they are now (new or changed); ``removed``: IDs no longer
+    watched; ``added``: IDs (re)added; ``changes``: status changes a poll saw (for
+    toasts); ``connectivity``: where polling stands (None: not changed by this one).
+    ``elsewhere``: the IDs in ``removed`` / ``added`` were unwatched / added by another
+    process (the file said so), not through this service. ``took_over``: the monitor
+    that polled this file stopped and this service polls from now on.
+    """
+
+    rows: tuple[WatchedConversion, ...] = ()
+    removed: tuple[int, ...] = ()
+    added: tuple[int, ...] = ()
+    changes: tuple[StatusChange, ...] = ()
+    connectivity: Connectivity | None = None
+    elsewhere: bool = False
+    took_over: bool = False
+
+
+class _UploadSink:
+    """What the uploader writes to: each batch's accepted IDs go through the service."""
+
+    def __init__(self, service: WatchService,
+                 on_accepted: Callable[[list[int]], None] | None) -> None:
+        self._service = service
+        self._on_accepted = on_accepted
+
+    def add(self, ids: Iterable[int], *, note: str | None = None) -> list[int]:
+        """Watch one batch's accepted ``ids`` with the upload's ``note``."""
+        wanted = list(ids)
+        added = self._service.uploaded(wanted, note=note)
+        if self._on_accepted is not None:
+            self._on_accepted(wanted)
+        return added
+
+
+def _spawn_task(coro: Coroutine[Any, Any, None], name: str) -> None:
+    """Without a UI: a task on the running loop, kept referenced until it ends."""
+    task = asyncio.get_running_loop().create_task(coro, name=name)
+    _TASKS.add(task)
+    task.add_done_callback(_TASKS.discard)
+
+
+_TASKS: set[asyncio.Task[None]] = set()
+
+
+class WatchService:
+    """Owns the watched conversions of one watchlist file (see the module docstring)."""
+
+    def __init__(self, watchlist: Watchlist, audit: AuditLog, *, profile_name: str,
+                 user: Callable[[], str | None] = lambda: None,
+                 on_change: Callable[[WatchChange], None] | None = None,
+                 poller_lock: PollerLock | None = None,
+                 settings: PollSettings | None = None,
+                 follow_interval: float = FOLLOW_INTERVAL,
+                 spawn: Spawn | None = None) -> None:
+        self.watchlist = watchlist
+        self.audit = audit
+        self._profile_name = profile_name
+        self._user = user
+        self._on_change = on_change
+        self._lock = poller_lock
+        self._settings = settings if settings is not None else PollSettings()
+        self._follow_interval = follow_interval
+        self._spawn = spawn if spawn is not None else _spawn_task
+        self._client: StatusSource | None = None
+        self._scheduler: PollScheduler | None = None
+        self._follower: WatchlistFollower | None = None
+        # Unwatched through this service (until added again): late answers are dropped.
+        self._unwatched: set[int] = set()
+        self._loaded_seq = 0  # the file's change feed number when the rows were read
+
+    @classmethod
+    def for_session(cls, session: MonitorSession, *,
+                    on_change: Callable[[WatchChange], None] | None = None,
+                    spawn: Spawn | None = None) -> WatchService:
+        """The service of a :class:`~tui.core.session.MonitorSession`: its store, audit
+        log, poller lock and poll settings; the key owner (once known) as the user."""
+
+        def user() -> str | None:
+            profile = session.last_profile
+            return profile.email if profile is not None else None
+
+        profile = session.profile
+        return cls(session.watchlist, session.audit, profile_name=profile.name, user=user,
+                   on_change=on_change, poller_lock=session.poller_lock,
+                   settings=PollSettings.from_profile(profile), spawn=spawn,
+                   # Takeover within two poll intervals, however short the profile's.
+                   follow_interval=max(0.1, min(FOLLOW_INTERVAL, profile.poll_interval)))
+
+    # ------------------------------------------------------------------ state
+    @property
+    def scheduler(self) -> PollScheduler | None:
+        """The :class:`~tui.core.poller.PollScheduler` while this service polls, else None."""
+        return self._scheduler
+
+    @property
+    def following(self) -> bool:
+        """True while another monitor polls this file and this one follows it."""
+        return self._follower is not None
+
+    @property
+    def poller_holder(self) -> LockHolder | None:
+        """Who polls this file while this service follows (as the lock file says)."""
+        return self._follower.holder if self._follower is not None else None
+
+    @property
+    def paused(self) -> bool:
+        """True while this service's polling is paused."""
+        return bool(self._scheduler is not None and self._scheduler.paused)
+
+    @property
+    def unwatched_here(self) -> frozenset[int]:
+        """IDs unwatched through this service and not added again since."""
+        return frozenset(self._unwatched)
+
+    def load(self, initial_ids: Sequence[int] = (), *,
+             first_rows: Callable[[list[WatchedConversion]], None] | None = None,
+             first_count: int = 300) -> list[WatchedConversion]:
+        """Watch ``initial_ids`` (the command line's), then every stored row: the first
+        screen. Emits nothing (safe from a thread); a follower starts after this read.
+
+        A watchlist of ``first_count`` rows or more first hands its first rows by ID to
+        ``first_rows`` (to be shown before the long read of every row)."""
+        try:
+            if initial_ids:
+                self.watchlist.add(initial_ids)
+        finally:
+            # The number first: a follower then misses nothing written while reading.
+            self._loaded_seq = self.watchlist.feed_seq()
+        if first_rows is not None:
+            head = self.watchlist.head(first_count)
+            if len(head) == first_count:
+                first_rows(head)
+        return self.watchlist.all()
+
+    # ----------------------------------------------------------------- writes
+    def watch(self, ids: Iterable[int], note: str | None = None) -> list[int]:
+        """Watch ``ids`` (a note goes on those without one); returns the newly watched."""
+        wanted = list(dict.fromkeys(ids))
+        added = self.watchlist.add(wanted, note=note)
+        self._unwatched.difference_update(wanted)
+        if self._scheduler is not None:
+            self._scheduler.watch(added)
+        self._emit(WatchChange(rows=self._read(wanted if note else added),
+                               added=tuple(added)))
+        return added
+
+    def uploaded(self, ids: Iterable[int], note: str | None = None) -> list[int]:
+        """``ids`` were accepted by an upload: watched with its ``note`` and checked at
+        once, even those an earlier check called "not found". Returns the newly watched."""
+        wanted = list(dict.fromkeys(ids))
+        added = self.watchlist.add(wanted, note=note)
+        self._unwatched.difference_update(wanted)
+        if self._scheduler is not None:
+            self._scheduler.uploaded(wanted)
+        try:
+            self._emit(WatchChange(rows=self._read(wanted), added=tuple(added)))
+        except Exception:  # the screen's trouble must not stop an upload half sent
+            log.exception("showing %d uploaded IDs failed", len(wanted))
+        return added
+
+    def upload_sink(self, on_accepted: Callable[[list[int]], None] | None = None
+                    ) -> _UploadSink:
+        """What :class:`~tui.core.upload.Uploader` writes accepted IDs to (see
+        :meth:`uploaded`); ``on_accepted`` hears each batch's IDs after."""
+        return _UploadSink(self, on_accepted)
+
+    def unwatch(self, ids: Iterable[int]) -> int:
+        """Stop watching ``ids`` (local only; audited); returns how many were watched.
+
+        The store keeps their notes and history: :meth:`undo_unwatch` (or watching them
+        again) brings them back.
+        """
+        wanted = list(dict.fromkeys(ids))
+        self._unwatched.update(wanted)
+        if self._scheduler is not None:
+            self._scheduler.unwatch(wanted)
+        removed = self.watchlist.remove(wanted)
+        self.audit.append("unwatch", wanted, "done (local only)", self._profile_name,
+                          self._user())
+        self._emit(WatchChange(removed=tuple(wanted)))
+        return removed
+
+    def undo_unwatch(self, ids: Iterable[int]) -> list[int]:
+        """Watch again what an unwatch removed, notes and history included (audited);
+        returns those watched again (none: they were added again meanwhile)."""
+        wanted = list(dict.fromkeys(ids))
+        added = self.watchlist.add(wanted)
+        if not added:
+            return []
+        self._unwatched.difference_update(wanted)
+        if self._scheduler is not None:
+            self._scheduler.watch(added)
+        self.audit.append("watch", added, "undo of unwatch (local only)",
+                          self._profile_name, self._user())
+        self._emit(WatchChange(rows=self._read(added), added=tuple(added)))
+        return added
+
+    def set_note(self, ids: Iterable[int], note: str | None) -> None:
+        """Put ``note`` on each of ``ids`` (None or empty removes it)."""
+        wanted = list(dict.fromkeys(ids))
+        for conversion_id in wanted:
+            self.watchlist.set_note(conversion_id, note or None)
+        self._emit(WatchChange(rows=self._read(wanted)))
+
+    async def delete(self, client: DeletingClient, ids: Sequence[int], *,
+                     on_outcome: Callable[[DeleteResult], None] | None = None
+                     ) -> DeleteSummary:
+        """Ask the server to delete ``ids`` (audited); a delete it accepts is polled at
+        the active rate until Deleted. Each outcome's row is emitted as it comes, then
+        handed to ``on_outcome`` (not for IDs unwatched while the delete ran)."""
+
+        def outcome(result: DeleteResult) -> None:
+            if result.id in self._unwatched:
+                return  # unwatched while the delete ran: nothing to follow or show
+            if result.outcome is DeleteOutcome.REQUESTED and self._scheduler is not None:
+                self._scheduler.expect_deletion(result.id)
+            self._emit(WatchChange(rows=self._read([result.id])))
+            if on_outcome is not None:
+                on_outcome(result)
+
+        return await delete_conversions(client, self.watchlist, self.audit, ids,
+                                        profile_name=self._profile_name, user=self._user(),
+                                        on_outcome=outcome)
+
+    # ---------------------------------------------------------------- polling
+    def set_client(self, client: StatusSource) -> None:
+        """Use ``client`` (a new key) from now on. The first call starts polling, or
+        following the file while another monitor holds its poller lock."""
+        self._client = client
+        if self._scheduler is not None:
+            self._scheduler.set_client(client)
+        elif self._follower is None:
+            if self._lock is None or self._lock.try_acquire():
+                self._start_scheduler(client)
+            else:
+                self._follow()
+
+    def refresh(self, ids: Iterable[int] | None = None) -> None:
+        """Check ``ids`` (every watched one when None) now; nothing while not polling."""
+        if self._scheduler is not None:
+            self._scheduler.refresh(ids)
+
+    def pause(self) -> None:
+        """Pause automatic polling."""
+        if self._scheduler is not None:
+            self._scheduler.pause()
+
+    def resume(self) -> None:
+        """Resume automatic polling."""
+        if self._scheduler is not None:
+            self._scheduler.resume()
+
+    def stop(self) -> None:
+        """Stop polling or following; another monitor on the file may poll at once."""
+        if self._scheduler is not None:
+            self._scheduler.stop()
+            if self._lock is not None:
+                self._lock.release()
+        if self._follower is not None:
+            self._follower.stop()
+
+    def _start_scheduler(self, client: StatusSource) -> None:
+        self._scheduler = PollScheduler(client, self.watchlist, self._settings,
+                                        on_update=self._polled)
+        self._spawn(self._scheduler.run(), "poller")
+
+    def _follow(self) -> None:
+        """Another monitor polls this file: pass on what it writes; take over when it goes."""
+        assert self._lock is not None
+        self._follower = WatchlistFollower(
+            self.watchlist, self._lock, since=self._loaded_seq, on_update=self._polled,
+            on_lead=self._take_over, interval=self._follow_interval)
+        self._spawn(self._follower.run(), "follower")
+
+    def _take_over(self) -> None:
+        self._follower = None
+        if self._client is not None:
+            self._start_scheduler(self._client)
+        self._emit(WatchChange(took_over=True))
+
+    def _polled(self, update: PollUpdate) -> None:
+        """A poll update (the scheduler's or the follower's), as one :class:`WatchChange`."""
+        # Added again elsewhere (another window, the CLI): shown and polled once more.
+        self._unwatched.difference_update(update.added)
+        # Phase two of a delete (Deleted, or 404 after the request) is audited when seen.
+        record_confirmed_deletions(self.audit, update.changes, update.rows,
+                                   profile=self._profile_name, user=self._user())
+        # An answer queued before the row was unwatched here must not bring it back; a
+        # follower's feed echoes this service's own unwatches: not news either.
+        unwatched = self._unwatched
+        self._emit(WatchChange(
+            rows=tuple(row for row in update.rows if row.id not in unwatched),
+            removed=tuple(i for i in update.removed if i not in unwatched),
+            added=tuple(update.added), changes=tuple(update.changes),
+            connectivity=update.connectivity, elsewhere=True))
+
+    def _read(self, ids: Sequence[int]) -> tuple[WatchedConversion, ...]:
+        found = self.watchlist.get_many(ids)
+        return tuple(found[i] for i in ids if i in found)
+
+    def _emit(self, change: WatchChange) -> None:
+        if self._on_change is not None:
+            self._on_change(change)

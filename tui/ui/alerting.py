@@ -25,9 +25,9 @@ from tui.core.alerts.hook import AlertHook
 from tui.core.alerts.settings import AlertSettings
 from tui.core.alerts.terminal import notification_bytes
 from tui.core.clipboard import inside_tmux
-from tui.core.polling.types import Connectivity, ConnectivityState, PollUpdate
+from tui.core.polling.types import Connectivity, ConnectivityState
 from tui.core.timeinstatus import StuckAfter
-from tui.core.watchlist import WatchedConversion
+from tui.core.watchlist import StatusChange, WatchedConversion
 from tui.ui.textual_private import write_to_terminal
 
 __all__ = ["Alerter"]
@@ -58,6 +58,7 @@ class Alerter:
         self._hook = (AlertHook(settings.hook, timeout=settings.hook_timeout, env=self._env)
                       if settings.enabled and settings.hook else None)
         self._numbers = itertools.count(1)
+        self._connectivity: Connectivity | None = None  # the last one reported
         self.delivered: list[Alert] = []  # the last alerts shown (for Help and tests)
 
     @property
@@ -65,18 +66,26 @@ class Alerter:
         """Whether any rule is on."""
         return self._settings.enabled and bool(self._settings.rules)
 
-    def observe(self, update: PollUpdate, acknowledged: Collection[int] = ()) -> None:
-        """Look at one poll update: new failures, rows in it that are stuck or whose
-        delete stalls, the server's state."""
+    def observe(self, *, rows: Iterable[WatchedConversion] = (),
+                changes: Iterable[StatusChange] = (),
+                connectivity: Connectivity | None = None,
+                acknowledged: Collection[int] = ()) -> None:
+        """Look at one change of the watched rows: new failures, rows in it that are stuck
+        or whose delete stalls, the server's state (``connectivity`` None: unchanged)."""
         if not self.enabled:
             return
+        if connectivity is not None:
+            self._connectivity = connectivity
         now = self._clock()
         events = self._detector.observe(
-            now=now, rows=update.rows, changes=update.changes,
-            connectivity=update.connectivity,
-            server_failing=_failing_sentence(update.connectivity),
+            now=now, rows=rows, changes=changes, connectivity=self._connectivity,
+            server_failing=_failing_sentence(self._connectivity),
             acknowledged=acknowledged)
         self._deliver(self._merger.offer(events, now))
+
+    def wants(self, kind: AlertKind) -> bool:
+        """Whether alerts of ``kind`` are on."""
+        return self._settings.wants(kind)
 
     def tick(self, rows: Iterable[WatchedConversion] | None = None,
              acknowledged: Collection[int] = ()) -> None:
@@ -86,7 +95,8 @@ class Alerter:
             return
         now = self._clock()
         events = [] if rows is None else self._detector.observe(
-            now=now, rows=rows, acknowledged=acknowledged)
+            now=now, rows=rows, connectivity=self._connectivity,
+            server_failing=_failing_sentence(self._connectivity), acknowledged=acknowledged)
         self._deliver(self._merger.offer(events, now) if events else self._merger.due(now))
 
     def forget(self, ids: Iterable[int]) -> None:
@@ -121,8 +131,8 @@ class Alerter:
                          markup=False)
 
 
-def _failing_sentence(connectivity: Connectivity) -> str | None:
+def _failing_sentence(connectivity: Connectivity | None) -> str | None:
     """The health verdict's sentence while the server fails though it answers."""
-    if connectivity.state is ConnectivityState.SERVER_FAILING:
+    if connectivity is not None and connectivity.state is ConnectivityState.SERVER_FAILING:
         return connectivity.message or "most recent checks failed"
     return None

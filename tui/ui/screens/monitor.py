@@ -20,10 +20,11 @@ from tui.core.credentials import ApiKey, KeySource
 from tui.core.idlist import IdListResult
 from tui.core.polling.types import Connectivity, ConnectivityState
 from tui.core.session import MonitorSession, ProfileTrackingSource
-from tui.core.statuses import StatusKind, status_kind
+from tui.core.statuses import StatusKind, is_settled, status_kind
 from tui.core.untrusted import printable
 from tui.core.watching import WatchChange, WatchService
 from tui.core.watchlist import DELETED_STATUS, StatusChange, WatchedConversion
+from tui.ui.alerting import Alerter
 from tui.ui.key_names import key_for_action
 from tui.ui.screens.add_ids import AddIdsModal
 from tui.ui.screens.help import HelpScreen
@@ -53,6 +54,8 @@ _GUARDED_ACTIONS = frozenset({"delete_on_server", "export"})
 
 # Status-change toasts are gathered for this many seconds, then shown together.
 ANNOUNCE_EVERY = 3
+#: Every this many seconds, every row in flight is looked at for stuck and stalled deletes.
+ALERT_SWEEP_EVERY = 15
 #: IDs the unwatched-elsewhere toast names; more are counted.
 NAMED_UNWATCHED = 5
 
@@ -145,6 +148,7 @@ class MonitorScreen(TriageScreen):
         self._polling_started = False
         self._hint_done = False
         self._closing = False  # unmounting: the poller's last flush is not shown
+        self.alerter: Alerter | None = None  # made on mount (it needs the app)
 
     # ---------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -161,6 +165,9 @@ class MonitorScreen(TriageScreen):
         yield KeysFooter()
 
     def on_mount(self) -> None:
+        profile = self.session.profile
+        self.alerter = Alerter(self.app, profile.alerts, profile.stuck_after,
+                               profile=profile.name, env=self.session.env)
         self.table.focus()
         self._load_watchlist()
         self._update_header()
@@ -274,6 +281,8 @@ class MonitorScreen(TriageScreen):
         # connection pool (only a replaced client was closed).
         self._closing = True
         self.watching.stop()
+        if self.alerter is not None:
+            await self.alerter.aclose()  # hooks still running are stopped
         close = getattr(self._source, "aclose", None)
         if close is not None:
             try:
@@ -359,6 +368,13 @@ class MonitorScreen(TriageScreen):
             table.remove_rows(change.removed)  # their marks go with them
         if change.connectivity is not None:
             self._show_connectivity(change.connectivity)
+        if self.alerter is not None:
+            # Alerts are rules over the same message: a row failed, the server failing, a
+            # refused key (stuck and stalled deletes also on the tick, as time passes).
+            if change.removed:
+                self.alerter.forget(change.removed)
+            self.alerter.observe(rows=change.rows, changes=change.changes,
+                                 connectivity=change.connectivity)
         self._pending_changes.extend(change.changes)
         if change.changes or (change.rows and self.watching.following):
             # Throttled: one read per few s. A follower's updates carry no changes, but the
@@ -414,14 +430,24 @@ class MonitorScreen(TriageScreen):
         if self._counts_dirty:
             self._refresh_counts()
         self._tick_count += 1
+        if self.alerter is not None:
+            # Held bursts come out once a second; every row is looked at now and then for
+            # what time alone sets off (stuck, a delete that does not finish).
+            everyone = self._tick_count % ALERT_SWEEP_EVERY == 0
+            self.alerter.tick(self._rows_in_flight() if everyone else None)
         if self._tick_count % ANNOUNCE_EVERY == 0 and self._pending_changes:
             changes, self._pending_changes = self._pending_changes, []
             self._announce(changes)
 
+    def _rows_in_flight(self) -> list[WatchedConversion]:
+        """Rows whose status may still change by itself (or whose delete is awaited)."""
+        return [row for row in self.table.rows.values()
+                if not is_settled(row.status) or row.delete_requested_at is not None]
+
     def _announce(self, changes: Sequence[StatusChange]) -> None:
-        """Toasts for what a watcher must not miss; a few seconds' worth collapse into one
-        toast per kind, so a busy watchlist does not bury the screen in toasts."""
-        failed: list[str] = []
+        """Toasts for what a watcher should know; a few seconds' worth collapse into one
+        toast per kind, so a busy watchlist does not bury the screen in toasts. A failure
+        is an alert (tui/ui/alerting.py): merged in bursts, and heard, not only seen."""
         warned: list[str] = []
         deleted: list[str] = []
         later: list[StatusChange] = []
@@ -435,15 +461,12 @@ class MonitorScreen(TriageScreen):
             name = f"{change.id}" + (f" {printable(row.file_name, limit=40)}"
                                      if row and row.file_name else "")
             kind = status_kind(change.current)
-            if kind is StatusKind.FAILED:
-                failed.append(name)
-            elif kind is StatusKind.COMPLETED and row is not None and row.warnings:
+            if kind is StatusKind.COMPLETED and row is not None and row.warnings:
                 warned.append(name)
             elif kind is StatusKind.DELETED and row is not None and row.delete_requested_at:
                 # Only deletions this app asked for: others' are news, not confirmations.
                 deleted.append(name)
-        groups = ((failed, "failed", "error"),
-                  (warned, "completed with warnings", "warning"),
+        groups = ((warned, "completed with warnings", "warning"),
                   (deleted, "deleted (confirmed by the server)", "information"))
         for names, what, severity in groups:
             if not names:

@@ -1,0 +1,170 @@
+"""Alerts in the running monitor (issue 13): a toast, the bell and desktop notifications
+through the terminal, the hook; bursts merged; quiet hours; --no-alerts; never a toast for
+what the banner already says."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.ui.conftest import SessionFactory, quiet_window, wait_for
+from tests.ui.test_monitor import SIZE, banner_text, notices, status_of
+from tui.core.alerts.quiet import QuietHours
+from tui.core.alerts.settings import AlertSettings, ChannelSwitches
+from tui.core.session import MonitorSession
+from tui.core.timeinstatus import StuckAfter
+from tui.sandbox.runner import SandboxServer
+from tui.ui import alerting
+from tui.ui.app import ConversionsApp
+
+
+@pytest.fixture
+def terminal(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """What the alerts write to the terminal (the headless driver has none)."""
+    written: list[str] = []
+    monkeypatch.setattr(alerting, "write_to_terminal",
+                        lambda app, text: written.append(text) or True)
+    monkeypatch.delenv("TMUX", raising=False)
+    return written
+
+
+def with_alerts(session: MonitorSession, alerts: AlertSettings, **more: Any) -> MonitorSession:
+    session.profile = session.profile.model_copy(update={"alerts": alerts, **more})
+    return session
+
+
+async def test_a_failure_is_a_toast_a_bell_and_a_desktop_notification(
+        sandbox: SandboxServer, monitor_session: SessionFactory,
+        terminal: list[str]) -> None:
+    state = sandbox.state
+    moving = state.add_conversion(status="Processing", outcome="Failed",
+                                  file_name="payroll.csv", frozen=True)
+    app = ConversionsApp(monitor_session(ids=[moving]))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: status_of(app, moving) == "Processing", what="first poll")
+        assert terminal == []  # nothing rings for what was already so
+        state.set_status(moving, "Failed", frozen=True)
+        await wait_for(pilot, lambda: any("failed" in m for _s, m in notices(app)),
+                       what=lambda: f"the failure's toast; toasts: {notices(app)}")
+        [(severity, message)] = [(s, m) for s, m in notices(app) if "failed" in m]
+        assert severity == "error"
+        assert message == f"Conversion {moving} failed (payroll.csv)"
+        await wait_for(pilot, lambda: terminal, what="the bell and the notifications")
+        sent = "".join(terminal)
+        assert sent.startswith("\x07")  # the bell
+        assert f"\x1b]9;Conversion failed: Conversion {moving} failed (payroll.csv)\x07" in sent
+        assert "\x1b]777;notify;Conversion failed;" in sent
+        assert "\x1b]99;i=" in sent and ":p=title;Conversion failed\x1b\\" in sent
+
+
+async def test_a_burst_of_failures_is_one_alert_and_no_toast_flood(
+        sandbox: SandboxServer, monitor_session: SessionFactory,
+        terminal: list[str]) -> None:
+    state = sandbox.state
+    ids = [state.add_conversion(status="Processing", frozen=True) for _ in range(30)]
+    app = ConversionsApp(monitor_session(ids=ids))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: all(status_of(app, i) == "Processing" for i in ids),
+                       what="first polls")
+        for conversion in ids:
+            state.set_status(conversion, "Failed", frozen=True)
+        await wait_for(pilot, lambda: all(status_of(app, i) == "Failed" for i in ids),
+                       what="every failure seen")
+        await quiet_window(pilot, 1.5)
+        failed = [m for _s, m in notices(app) if "failed" in m]
+        # The first poll batch alerts at once, the rest of the minute is held and merged.
+        assert 1 <= len(failed) <= 2, failed
+        assert sum("\x07" in text for text in terminal) == len(failed)
+        assert any(m.startswith(("30 conversions failed", "Conversion ")) or
+                   " conversions failed" in m for m in failed), failed
+
+
+async def test_server_failing_rings_but_its_words_are_the_banners(
+        sandbox: SandboxServer, monitor_session: SessionFactory,
+        terminal: list[str]) -> None:
+    state = sandbox.state
+    ids = [state.add_conversion(status="Processing", frozen=True) for _ in range(4)]
+    app = ConversionsApp(monitor_session(ids=ids))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: all(status_of(app, i) for i in ids), what="first polls")
+        state.faults.update({"html_error": 1.0})
+        try:
+            await wait_for(pilot, lambda: "Server failing" in banner_text(app),
+                           what="the banner")
+            await wait_for(pilot, lambda: any("Server failing" in t for t in terminal),
+                           what="the desktop notification")
+        finally:
+            state.faults.clear()
+        assert not any("Server failing" in m or "checks" in m for _s, m in notices(app))
+
+
+async def test_quiet_hours_and_no_alerts(
+        sandbox: SandboxServer, monitor_session: SessionFactory,
+        terminal: list[str]) -> None:
+    state = sandbox.state
+    quiet_all_day = AlertSettings(quiet_hours=QuietHours.parse("00:00-23:59"))
+    for alerts, toasts in ((quiet_all_day, 1), (AlertSettings().switched_off(), 0)):
+        terminal.clear()
+        moving = state.add_conversion(status="Processing", frozen=True)
+        app = ConversionsApp(with_alerts(monitor_session(ids=[moving]), alerts))
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: status_of(app, moving) == "Processing",
+                           what="first poll")
+            state.set_status(moving, "Failed", frozen=True)
+            await wait_for(pilot, lambda: status_of(app, moving) == "Failed", what="failure")
+            if toasts:  # quiet hours: the toast still shows, nothing rings
+                await wait_for(pilot, lambda: any("failed" in m for _s, m in notices(app)),
+                               what="the toast in quiet hours")
+            else:
+                await quiet_window(pilot, 1.0)
+                assert not any("failed" in m for _s, m in notices(app)), notices(app)
+        assert terminal == [], terminal
+
+
+async def test_a_stuck_row_alerts_once_from_its_upload_time(
+        sandbox: SandboxServer, monitor_session: SessionFactory,
+        terminal: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("tui.ui.screens.monitor.ALERT_SWEEP_EVERY", 1)
+    state = sandbox.state
+    hung = state.add_conversion(status="Processing", frozen=True, file_name="hung.csv")
+    session = with_alerts(monitor_session(ids=[hung]), AlertSettings(),
+                          stuck_after=StuckAfter(1.0))
+    app = ConversionsApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: any("stuck" in m for _s, m in notices(app)),
+                       what=lambda: f"the stuck alert; toasts: {notices(app)}")
+        await quiet_window(pilot, 2.5)  # more sweeps: still one alert
+        stuck = [m for _s, m in notices(app) if "stuck" in m]
+        assert len(stuck) == 1 and stuck[0].startswith(f"Conversion {hung} stuck in Processing")
+
+
+async def test_the_hook_gets_the_alert_as_json_and_never_the_key(
+        sandbox: SandboxServer, monitor_session: SessionFactory,
+        terminal: list[str], tmp_path: Path) -> None:
+    out = tmp_path / "alerts.jsonl"
+    hook = tmp_path / "hook.py"
+    hook.write_text("import os, sys\n"
+                    f"with open({str(out)!r}, 'a') as f:\n"
+                    "    f.write(sys.stdin.read().strip() + ' ' + "
+                    "repr(os.environ.get('CONVERSIONS_API_KEY')) + '\\n')\n")
+    state = sandbox.state
+    moving = state.add_conversion(status="Processing", frozen=True)
+    session = with_alerts(monitor_session(ids=[moving], env={"CONVERSIONS_API_KEY": "k"}),
+                          AlertSettings(hook=(sys.executable, str(hook)),
+                                        channels=ChannelSwitches(False, False, False, False)))
+    app = ConversionsApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: status_of(app, moving) == "Processing", what="first poll")
+        state.set_status(moving, "Failed", frozen=True)
+        await wait_for(pilot, lambda: out.exists() and out.read_text().strip(),
+                       what="the hook's output")
+    line = out.read_text().strip()
+    body, key = line.rsplit(" ", 1)
+    event = json.loads(body)
+    assert event["kind"] == "failed" and event["ids"] == [moving]
+    assert key == "None" and "test-key" not in line
+    assert terminal == []  # every channel switched off

@@ -236,6 +236,13 @@ class SandboxProcess:
         answer.raise_for_status()
         return int(answer.json()["payload"]["id"])
 
+    def set_status(self, conversion_id: int, status: str) -> None:
+        """Put a conversion in ``status`` and hold it there (the control plane)."""
+        with self._client() as client:
+            answer = client.post(f"/_control/conversions/{conversion_id}/status",
+                                 json={"status": status, "frozen": True})
+        answer.raise_for_status()
+
     def status(self, conversion_id: int) -> str:
         """The status the server reports now, through the public API."""
         with self._client() as client:

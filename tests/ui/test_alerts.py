@@ -102,27 +102,27 @@ async def test_server_failing_rings_but_its_words_are_the_banners(
         assert not any("Server failing" in m or "checks" in m for _s, m in notices(app))
 
 
+@pytest.mark.parametrize("case", ["quiet hours", "--no-alerts"])
 async def test_quiet_hours_and_no_alerts(
         sandbox: SandboxServer, monitor_session: SessionFactory,
-        terminal: list[str]) -> None:
+        terminal: list[str], case: str) -> None:
     state = sandbox.state
-    quiet_all_day = AlertSettings(quiet_hours=QuietHours.parse("00:00-23:59"))
-    for alerts, toasts in ((quiet_all_day, 1), (AlertSettings().switched_off(), 0)):
-        terminal.clear()
-        moving = state.add_conversion(status="Processing", frozen=True)
-        app = ConversionsApp(with_alerts(monitor_session(ids=[moving]), alerts))
-        async with app.run_test(size=SIZE) as pilot:
-            await wait_for(pilot, lambda: status_of(app, moving) == "Processing",
-                           what="first poll")
-            state.set_status(moving, "Failed", frozen=True)
-            await wait_for(pilot, lambda: status_of(app, moving) == "Failed", what="failure")
-            if toasts:  # quiet hours: the toast still shows, nothing rings
-                await wait_for(pilot, lambda: any("failed" in m for _s, m in notices(app)),
-                               what="the toast in quiet hours")
-            else:
-                await quiet_window(pilot, 1.0)
-                assert not any("failed" in m for _s, m in notices(app)), notices(app)
-        assert terminal == [], terminal
+    alerts = (AlertSettings(quiet_hours=QuietHours.parse("00:00-23:59"))
+              if case == "quiet hours" else AlertSettings().switched_off())
+    moving = state.add_conversion(status="Processing", frozen=True)
+    app = ConversionsApp(with_alerts(monitor_session(ids=[moving]), alerts))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: status_of(app, moving) == "Processing",
+                       what="first poll")
+        state.set_status(moving, "Failed", frozen=True)
+        await wait_for(pilot, lambda: status_of(app, moving) == "Failed", what="failure")
+        if case == "quiet hours":  # the toast still shows, nothing rings
+            await wait_for(pilot, lambda: any("failed" in m for _s, m in notices(app)),
+                           what="the toast in quiet hours")
+        else:
+            await quiet_window(pilot, 1.0)
+            assert not any("failed" in m for _s, m in notices(app)), notices(app)
+    assert terminal == [], terminal
 
 
 async def test_a_stuck_row_alerts_once_from_its_upload_time(

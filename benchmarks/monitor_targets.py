@@ -17,6 +17,7 @@ Runs, one after another so they do not disturb each other:
 * bench_client.py    the API client's CPU per status check vs bare httpx
 * bench_watchlist.py the SQLite watchlist at 10,000 rows
 * bench_feed.py      at 100,000 watched, a note written by another process on screen
+* bench_alerts.py    an alert storm: 1,000 rows fail in one batch, one alert, UI time
 * bench_ui_responsiveness.py  Inspect of 100,000 warnings, large answers parsed: the
                      timing limits the tests no longer assert
 
@@ -42,7 +43,7 @@ SCRIPTS: tuple[tuple[str, ...], ...] = (
     ("bench_monitor.py",), ("bench_table.py",),
     ("bench_monitor.py", "--rows", "100000"), ("bench_table.py", "--rows", "100000"),
     ("bench_poller.py",), ("bench_client.py",), ("bench_watchlist.py",),
-    ("bench_feed.py",), ("bench_ui_responsiveness.py",),
+    ("bench_feed.py",), ("bench_alerts.py",), ("bench_ui_responsiveness.py",),
 )
 
 

@@ -24,6 +24,7 @@ import calendar
 import contextlib
 import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -58,6 +59,7 @@ from tui.ui.screens.monitor import MonitorScreen  # noqa: E402
 from tui.ui.screens.upload import UploadModal  # noqa: E402
 from tui.ui.screens.upload_preview import UploadPreviewTable  # noqa: E402
 from tui.ui.screens.upload_results import UploadResultsTable  # noqa: E402
+from tui.ui.widgets.connectivity_banner import ConnectivityBanner  # noqa: E402
 from tui.ui.widgets.conversions_table import ConversionsTable  # noqa: E402
 from tui.ui.widgets.upload_files import UploadFileTree  # noqa: E402
 
@@ -243,10 +245,12 @@ class ScreenshotSession(MonitorSession):
     """The profile says conversions.example.com; requests go to the local sandbox."""
 
     sandbox_url = ""
+    live = False  # polls the sandbox for real (its faults show), instead of keeping still
 
     def open_client(self, key: ApiKey) -> Any:
-        """A quiet status source around a real client of the sandbox."""
-        return QuietSource(ConversionsClient(self.sandbox_url, key.reveal(), timeout=10))
+        """A quiet status source around a real client of the sandbox (or the client)."""
+        client = ConversionsClient(self.sandbox_url, key.reveal(), timeout=10)
+        return client if self.live else QuietSource(client)
 
 
 # ------------------------------------------------------------------------ keeping it still
@@ -426,6 +430,17 @@ async def shot_upload_results(pilot: Pilot[Any]) -> None:
     modal.query_one("#done", Button).focus()
 
 
+async def shot_server_failing(pilot: Pilot[Any]) -> None:
+    """A proxy answering HTML 502 pages to every check: one banner, each row's problem."""
+    await monitor(pilot)
+    banner = pilot.app.screen.query_one(ConnectivityBanner)
+    await wait_for(pilot, lambda: banner.has_class("-shown") and re.search(
+        r"Server failing: ([5-9]|\d\d) of", banner.render().plain), "the server-failing banner")
+    table = pilot.app.screen.query_one(ConversionsTable)
+    await wait_for(pilot, lambda: sum(1 for row in table.rows.values()
+                                      if row.last_problem) >= 4, "the rows' problems")
+
+
 async def shot_help(pilot: Pilot[Any]) -> None:
     """? on the monitor: its keys, the status legend and where files live."""
     await monitor(pilot)
@@ -442,6 +457,7 @@ SHOTS: dict[str, Shot] = {
     "upload-preview": shot_upload_preview,
     "upload-results": shot_upload_results,
     "help": shot_help,
+    "server-failing": shot_server_failing,
 }
 
 
@@ -455,6 +471,9 @@ async def take(name: str, work: Path) -> str:
         assert isinstance(session, ScreenshotSession)
         session.sandbox_url = sandbox.base_url
         session.last_profile = OWNER
+        if name == "server-failing":
+            session.live = True
+            sandbox.faults.update({"html_error": 1.0})
         try:
             fill_watchlist(session)
             app = ConversionsApp(session, theme=THEME)

@@ -51,8 +51,7 @@ def describe_connectivity(conn: Connectivity, now: float, *, key_hint: str = "p"
         # The verdict's sentence ("20 of 20 checks ... failed: HTTP 502, HTML page") is
         # built in core from the rows' problems: server text, made printable above.
         said = printable(conn.message, limit=160).strip().rstrip(". ")
-        return (f"Server failing: {said}. Rows keep their last known data; the Problem "
-                "column says which.")
+        return f"Server failing: {said}. Rows keep their last known data."
     return ""
 
 

@@ -22,7 +22,6 @@ from tui import __version__
 from tui.cli_help import exit_codes_epilog
 
 if TYPE_CHECKING:  # heavy imports happen only when a command needs them
-    from tui.core.alerts.settings import AlertSettings, ChannelSwitches
     from tui.core.credentials import ApiKey
     from tui.core.paths import AppPaths
     from tui.core.settings import AppConfig, ProfileSettings
@@ -211,6 +210,7 @@ def _run_demo(ids: list[int], *, theme: str | None, read_only: bool, alerts: boo
     except ImportError:
         return _fail("the demo needs the sandbox extra: pip install 'conversions-tui[sandbox]'")
     from tui.cli_demo import DemoColleague
+    from tui.core.alerts.settings import AlertSettings, ChannelSwitches
     from tui.core.credentials import ApiKey
     from tui.core.paths import AppPaths
     from tui.core.settings import AppConfig, ProfileSettings

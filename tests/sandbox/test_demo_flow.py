@@ -119,6 +119,10 @@ def test_ordinary_arrivals_settle_well_before_the_demo_calls_them_stuck() -> Non
     run = demo_run(seed=8, pace=FlowPace(stuck_rate=0.0))
     # Settled 20 s after upload: even seen one poll interval (5 s) late, never "stuck".
     assert DEMO_STUCK_AFTER > 20.0 + 5.0
+    # Nor the seed's ordinary rows, counted from their upload (a plan's longest: 70 s);
+    # a hang always is.
+    assert DEMO_STUCK_AFTER > 4.0 + 6.0 + 60.0 + 5.0
+    assert FlowPace().stuck_for[0] > DEMO_STUCK_AFTER
     arrived: dict[int, float] = {}
     checked = 0
     for _ in range(600):

@@ -99,12 +99,6 @@ class StoredConversion(WatchedConversion):
 
     __slots__ = ("_source",)
 
-    def attach(self, source: RawSource) -> StoredConversion:
-        """Read ``raw`` from ``source`` when asked (and drop the text held); returns self."""
-        self._source = source
-        _RAW_SLOT.__set__(self, None)
-        return self
-
     @property
     def raw(self) -> str | None:
         """The last envelope as JSON text (read from the watchlist when not held)."""

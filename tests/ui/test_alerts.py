@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +14,13 @@ import pytest
 
 from tests.ui.conftest import SessionFactory, quiet_window, wait_for
 from tests.ui.test_monitor import SIZE, banner_text, notices, status_of
+from tui.api.models import StatusEnvelope
 from tui.core.alerts.quiet import QuietHours
 from tui.core.alerts.settings import AlertSettings, ChannelSwitches
 from tui.core.session import MonitorSession
+from tui.core.since import LastLooked
 from tui.core.timeinstatus import StuckAfter
+from tui.core.watchlist import PollResult
 from tui.sandbox.runner import SandboxServer
 from tui.ui import alerting
 from tui.ui.app import ConversionsApp
@@ -168,3 +172,51 @@ async def test_the_hook_gets_the_alert_as_json_and_never_the_key(
     assert event["kind"] == "failed" and event["ids"] == [moving]
     assert key == "None" and "test-key" not in line
     assert terminal == []  # every channel switched off
+
+
+async def test_since_you_last_looked_after_the_app_was_closed(
+        sandbox: SandboxServer, monitor_session: SessionFactory,
+        terminal: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("tui.ui.screens.monitor.SINCE_AFTER", 0.1)
+    state = sandbox.state
+    overnight = state.add_conversion(status="Processing", frozen=True, file_name="night.csv")
+    done = state.add_conversion(status="Processing", frozen=True)
+    session = monitor_session(ids=[overnight, done])
+    session.watchlist.record_results([
+        PollResult(i, time.time() - 5 * 3600, StatusEnvelope.from_wire(json.dumps({
+            "payload": {"id": i, "status": "Processing", "fileName": "x.csv"}}).encode()))
+        for i in (overnight, done)])
+    looked = LastLooked(session.paths.state_dir / "test" / "last_looked.json")
+    looked.write(time.time() - 5 * 3600)  # closed five hours ago
+    # Meanwhile on the server: one failed (a kind of error never seen), one completed.
+    state.set_status(overnight, "Failed", frozen=True)
+    state.set_status(done, "Completed", frozen=True)
+    app = ConversionsApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: any("Since you last looked" in m
+                                          for _s, m in notices(app)),
+                       what=lambda: f"the summary; toasts: {notices(app)}")
+        [summary] = [m for _s, m in notices(app) if "Since you last looked" in m]
+    assert summary.startswith("Since you last looked (5 h ago): 1 completed, 1 failed"), summary
+    assert looked.read() is not None and time.time() - (looked.read() or 0) < 3600
+
+
+async def test_since_you_last_looked_after_a_long_quiet(
+        sandbox: SandboxServer, monitor_session: SessionFactory,
+        terminal: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("tui.ui.screens.monitor.GAP", 0.5)
+    state = sandbox.state
+    moving = state.add_conversion(status="Processing", frozen=True)
+    app = ConversionsApp(monitor_session(ids=[moving]))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: status_of(app, moving) == "Processing", what="first poll")
+        await pilot.press("down")
+        pressed = time.time()
+        state.set_status(moving, "Completed", frozen=True)
+        await wait_for(pilot, lambda: status_of(app, moving) == "Completed"
+                       and time.time() - pressed > 0.6, what="the change, then a quiet")
+        assert not any("Since you last looked" in m for _s, m in notices(app))
+        await pilot.press("up")  # back at the desk
+        await wait_for(pilot, lambda: any("Since you last looked" in m and "1 completed" in m
+                                          for _s, m in notices(app)),
+                       what=lambda: f"the summary; toasts: {notices(app)}")

@@ -18,8 +18,10 @@ from textual.worker import Worker, WorkerState
 from tui.api.models import Profile
 from tui.core.credentials import ApiKey, KeySource
 from tui.core.idlist import IdListResult
+from tui.core.paths import safe_profile_name
 from tui.core.polling.types import Connectivity, ConnectivityState
 from tui.core.session import MonitorSession, ProfileTrackingSource
+from tui.core.since import GAP, LastLooked, summarize_since
 from tui.core.statuses import StatusKind, is_settled, status_kind
 from tui.core.untrusted import printable
 from tui.core.watching import WatchChange, WatchService
@@ -54,6 +56,9 @@ _GUARDED_ACTIONS = frozenset({"delete_on_server", "export"})
 
 # Status-change toasts are gathered for this many seconds, then shown together.
 ANNOUNCE_EVERY = 3
+#: Seconds after the start before "since you last looked" is told: the first checks of
+#: the rows in flight have come back by then (nothing was polled while the app was closed).
+SINCE_AFTER = 10.0
 #: Every this many seconds, every row in flight is looked at for stuck and stalled deletes.
 ALERT_SWEEP_EVERY = 15
 #: IDs the unwatched-elsewhere toast names; more are counted.
@@ -149,6 +154,12 @@ class MonitorScreen(TriageScreen):
         self._hint_done = False
         self._closing = False  # unmounting: the poller's last flush is not shown
         self.alerter: Alerter | None = None  # made on mount (it needs the app)
+        # When the person last looked (a file per profile), for "since you last looked".
+        self._looked = LastLooked(session.paths.state_dir
+                                  / safe_profile_name(session.profile.name)
+                                  / "last_looked.json")
+        self._last_key = 0.0
+        self._looked_written = 0.0
 
     # ---------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -189,6 +200,42 @@ class MonitorScreen(TriageScreen):
             self.app.call_from_thread(self._show_rows, rows, time.perf_counter() - started)
             raise
         self.app.call_from_thread(self._show_rows, rows, time.perf_counter() - started)
+        # After a gap (the app was closed a while): what happened meanwhile, in a sentence,
+        # once the first checks have found it (nothing polled while the app was closed).
+        previous = self._looked.read()
+        if previous is not None and time.time() - previous >= GAP:
+            self.app.call_from_thread(self._after_first_checks, previous)
+
+    def _after_first_checks(self, since: float) -> None:
+        wait = max(SINCE_AFTER, 2 * self.session.profile.poll_interval)
+        self.set_timer(wait, lambda: self._tell_since_in_thread(
+            since, time.time(), list(self.table.rows.values())))
+
+    def _tell_since(self, since: float, now: float, rows: list[WatchedConversion]) -> None:
+        """Say what changed between ``since`` and ``now`` (call from a thread)."""
+        changes = self.session.watchlist.transitions_between(since, now)
+        summary = summarize_since(since, now, changes, {row.id: row for row in rows},
+                                  self.session.profile.stuck_after)
+        sentence = summary.sentence(now)
+        if sentence is not None:
+            self.app.call_from_thread(self.notify, sentence, title="While you were away",
+                                      timeout=30, markup=False)
+
+    @work(thread=True, group="since", exit_on_error=False)
+    def _tell_since_in_thread(self, since: float, now: float,
+                              rows: list[WatchedConversion]) -> None:
+        self._tell_since(since, now, rows)
+
+    def _looked_now(self) -> None:
+        """A key was pressed: after a long quiet, say what changed; note the time (at most
+        once a minute: it is a file write)."""
+        now = time.time()
+        if now - self._last_key >= GAP and self._last_key > 0:
+            self._tell_since_in_thread(self._last_key, now, list(self.table.rows.values()))
+        self._last_key = now
+        if now - self._looked_written >= 60.0:
+            self._looked_written = now
+            self._looked.write(now)
 
     def _show_first_rows_from_thread(self, rows: list[WatchedConversion]) -> None:
         """A long watchlist: its first rows by ID at once (the table opens sorted by ID),
@@ -203,6 +250,7 @@ class MonitorScreen(TriageScreen):
         self.call_after_refresh(painted.set)
 
     def _show_rows(self, rows: list[WatchedConversion], _elapsed: float) -> None:
+        self._last_key = time.time()  # the first screen is a look too
         self.table.set_rows(rows)
         self._refresh_counts()
         # First run: nothing watched yet, or the demo (a newcomer's tour). Once shown, the
@@ -280,6 +328,8 @@ class MonitorScreen(TriageScreen):
         # Stop polling (another monitor on the file may poll at once) and close the
         # connection pool (only a replaced client was closed).
         self._closing = True
+        if self._last_key > 0:
+            self._looked.write(self._last_key)  # the last look: the last key (or the start)
         self.watching.stop()
         if self.alerter is not None:
             await self.alerter.aclose()  # hooks still running are stopped
@@ -625,6 +675,7 @@ class MonitorScreen(TriageScreen):
         return found if isinstance(found, TypeAhead) else None
 
     def on_key(self, event: events.Key) -> None:
+        self._looked_now()
         # A burst of keys ("/pdf" pasted, or typed fast over SSH) is queued at the table
         # before any binding runs, and bindings are checked only when each key reaches
         # the app. So "/" opens the filter here, as its key passes, and the keys behind

@@ -52,6 +52,15 @@ TEXTUAL_SEQUENCES = re.compile(
     rb"|\x1b\][0-9]+;[a-z-]*\x07"  # OSC 22 pointer shape ("default", "pointer", ...)
 )
 CSI_ANY = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]")
+# What the app writes for an alert (issue 13): the bell, then the desktop notifications
+# (OSC 9, OSC 777, kitty's OSC 99). Their text may hold server text, so their bodies must
+# hold no ESC and no BEL of the server's: the patterns allow neither.
+ALERT_SEQUENCES = re.compile(
+    rb"\x07(?=\x1b\](?:9|777|99);)"                         # the bell before them
+    rb"|\x1b\]9;[^\x1b\x07]*\x07"                            # OSC 9
+    rb"|\x1b\]777;notify;[^\x1b\x07;]*;[^\x1b\x07]*\x07"       # OSC 777
+    rb"|\x1b\]99;i=[\w-]+:d=[01]:p=(?:title|body);[^\x1b\x07]*\x1b\\"  # OSC 99
+)
 
 
 def visible_text(output: bytes) -> str:
@@ -60,8 +69,9 @@ def visible_text(output: bytes) -> str:
 
 
 def foreign_sequences(output: bytes) -> list[bytes]:
-    """Every escape sequence (or lone ESC) in ``output`` that Textual does not write."""
-    rest = TEXTUAL_SEQUENCES.sub(b"", output)
+    """Every escape sequence (or lone ESC) in ``output`` that neither Textual nor the app's
+    alerts write."""
+    rest = ALERT_SEQUENCES.sub(b"", TEXTUAL_SEQUENCES.sub(b"", output))
     return [rest[i:i + 24] for i in range(len(rest)) if rest[i] == 0x1B]
 
 
@@ -212,7 +222,7 @@ def assert_terminal_safe(output: bytes) -> None:
         assert needle not in output, f"{needle!r} reached the terminal"
     foreign = foreign_sequences(output)
     assert not foreign, f"escape sequences Textual does not write: {foreign[:5]}"
-    bells = TEXTUAL_SEQUENCES.sub(b"", output).count(b"\x07")
+    bells = ALERT_SEQUENCES.sub(b"", TEXTUAL_SEQUENCES.sub(b"", output)).count(b"\x07")
     assert bells == 0, "a BEL from the server's text reached the terminal"
 
 
@@ -255,4 +265,8 @@ def test_hostile_text_never_reaches_the_terminal_as_control_sequences(
     # The hostile text did reach the screen, made visible (so the checks below mean something).
     assert "␛]8;;http://evil␛\\click" in text and "<U+202E>" in text and "␀" in text
     assert "w0 [/]␛]52;c;ZXZpbA==␇<U+202E>" in text  # the warnings tab, literally
+    # The failure's desktop notification carries the hostile name, made visible too.
+    notified = re.search(rb"\x1b\]9;Conversion failed: ([^\x07]*)\x07", output)
+    assert notified is not None and "TOAST[b]" in notified.group(1).decode(), output[-3000:]
+    assert "␛]52" in notified.group(1).decode()
     assert_terminal_safe(output)

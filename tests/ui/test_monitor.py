@@ -204,10 +204,10 @@ async def test_live_status_change_keeps_the_cursor_on_its_conversion(
         assert [status_of(app, i) for i in still] == ["Processing", "Processing"]
         seen = [status for status, _ in session.watchlist.history(moving)]
         assert seen[0] == "Queued" and seen[-1] == "Failed"
-        # Toasts for changes are gathered for a few seconds, then shown together.
-        await wait_for(pilot, lambda: any("moving.csv failed" in message
+        # A failure is an alert: its toast names the conversion and its file.
+        await wait_for(pilot, lambda: any(f"Conversion {moving} failed (moving.csv)" in message
                                           for _, message in notices(app)),
-                       what="the failure toast")
+                       what=lambda: f"the failure toast; toasts: {notices(app)}")
 
 
 async def test_sort_filter_and_views_from_the_keyboard(

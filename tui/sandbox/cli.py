@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import signal
 import sys
 import threading
@@ -67,6 +68,10 @@ def run_sandbox(argv: list[str], *, stop: threading.Event | None = None) -> int:
         return 1
     stop = stop or threading.Event()
     previous = _stop_on_sigterm(stop)
+    if threading.current_thread() is threading.main_thread() and hasattr(signal, "SIGUSR1"):
+        # SIGUSR1 prints every thread's stack to stderr: a sandbox that will not stop can
+        # say where it hangs (the tests ask it before they kill it).
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
     # The sandbox's own key is printed on purpose: it is a demo key, and the user needs it.
     print(f"Sandbox serving the Conversions API at {server.base_url}", flush=True)
     print(f"API key: {args.api_key}", flush=True)

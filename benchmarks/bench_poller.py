@@ -7,10 +7,12 @@
     scaled to 1,000).
 (b) The steady request rate with 10,000 watched conversions of which 100 are
     active, default settings, against the target 100 / interval.
-(c) Client CPU per status check through the scheduler (request, parse, store in
-    the watchlist, batched update) against a bare httpx GET of the same URL at the
-    same concurrency. The sandbox runs in a background thread; ``time.thread_time``
-    counts only the event loop's thread, so the server's CPU is left out.
+(c) Client CPU per status check through the WatchService, as the monitor polls
+    (request, parse, store in the watchlist, batched update, WatchChange), and through
+    a bare scheduler, against a bare httpx GET of the same URL at the same concurrency.
+    The sandbox runs in a background thread; ``time.thread_time`` counts only the event
+    loop's thread, so the server's CPU is left out. The machine is shared: each way is
+    measured ``--rounds`` times, interleaved, and the medians are compared.
 (d) The longest gap between two checks of an active row while a paste of 10,000
     IDs (unknown to the server: 404s) waits to be checked, default settings, against
     the target of two intervals (issue 12's "a big paste starves the rows that
@@ -19,16 +21,17 @@
     tests/core/test_poller_urgency.py.
 
     .venv/bin/python benchmarks/bench_poller.py [--rate-seconds 20] [--sequential-ids 250]
-        [--paste-seconds 30] [--parts abcd]
+        [--paste-seconds 30] [--checks 1000] [--rounds 5] [--parts abcd]
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
+import statistics
 import tempfile
 import time
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -143,14 +146,9 @@ async def steady_rate(server: SandboxServer, folder: Path, seconds: float) -> No
           f"{settings.settled_rate:g} req/s, and only what the active rows leave)")
 
 
-async def cpu_per_check(server: SandboxServer, folder: Path, checks: int) -> bool:
-    """(c) CPU per check through the scheduler vs a bare httpx GET."""
-    ids = [server.state.add_conversion(status="Processing", frozen=True,
-                                       warnings=["a warning"]) for _ in range(checks)]
-    concurrency = 8
-    settings = PollSettings(interval=600.0, concurrency=concurrency, request_budget=math.inf)
-
-    # Bare httpx: the same URLs, the same concurrency, nothing done with the answer.
+async def _bare_cpu(server: SandboxServer, ids: list[int], concurrency: int) -> float:
+    """Event-loop CPU seconds per bare httpx GET of ``ids`` by ``concurrency`` workers:
+    the same URLs, nothing done with the answer."""
     async with httpx.AsyncClient(base_url=server.base_url, headers={"X-API-KEY": KEY},
                                  transport=httpx.AsyncHTTPTransport(retries=0)) as bare:
         queue = list(ids)
@@ -164,19 +162,48 @@ async def cpu_per_check(server: SandboxServer, folder: Path, checks: int) -> boo
                                for _ in range(concurrency)))  # open the connections
         cpu = time.thread_time()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
-        bare_cpu = (time.thread_time() - cpu) / len(ids)
+        return (time.thread_time() - cpu) / len(ids)
 
-    scheduled_cpu = await _scheduler_cpu(server, folder / "cpu.sqlite3", ids, settings)
-    service_cpu = await _service_cpu(server, folder / "cpu-service.sqlite3", ids, settings)
+
+async def cpu_per_check(server: SandboxServer, folder: Path, checks: int,
+                        rounds: int) -> bool:
+    """(c) CPU per check through the service and the scheduler vs a bare httpx GET.
+
+    The machine is shared: each way is measured ``rounds`` times, interleaved (the order
+    turns each round), and the medians are compared."""
+    ids = [server.state.add_conversion(status="Processing", frozen=True,
+                                       warnings=["a warning"]) for _ in range(checks)]
+    concurrency = 8
+    settings = PollSettings(interval=600.0, concurrency=concurrency, request_budget=math.inf)
+    ways: dict[str, Callable[[int], Awaitable[float]]] = {
+        "bare": lambda _r: _bare_cpu(server, ids, concurrency),
+        "scheduler": lambda r: _scheduler_cpu(server, folder / f"cpu-{r}.sqlite3", ids,
+                                              settings),
+        "service": lambda r: _service_cpu(server, folder / f"cpu-service-{r}.sqlite3", ids,
+                                          settings),
+    }
+    samples: dict[str, list[float]] = {name: [] for name in ways}
+    names = list(ways)
+    for r in range(rounds):
+        for name in names[r % len(names):] + names[:r % len(names)]:
+            samples[name].append(await ways[name](r))
+    bare_cpu, scheduled_cpu, service_cpu = (statistics.median(samples[name])
+                                            for name in names)
     ratio, service_ratio = scheduled_cpu / bare_cpu, service_cpu / bare_cpu
-    print(f"(c) client CPU per status check, {len(ids)} checks, concurrency {concurrency}")
-    print(f"    bare httpx GET   {bare_cpu * 1e6:7.0f} µs")
+
+    def spread(name: str) -> str:
+        return " ".join(f"{value * 1e6:.0f}" for value in samples[name])
+
+    print(f"(c) client CPU per status check, {len(ids)} checks x {rounds} rounds "
+          f"(medians; every round in brackets), concurrency {concurrency}")
+    print(f"    bare httpx GET   {bare_cpu * 1e6:7.0f} µs   [{spread('bare')}]")
     print(f"    via scheduler    {scheduled_cpu * 1e6:7.0f} µs   ratio {ratio:4.2f}x   "
-          f"(request + parse + store + batched update)")
+          f"[{spread('scheduler')}]")
     print(f"    via WatchService {service_cpu * 1e6:7.0f} µs   ratio {service_ratio:4.2f}x   "
-          f"(target <= 1.25x: as the monitor runs it, up to its WatchChange; the table "
-          f"update costs about 33 µs a change, see bench_table.py)  "
-          f"{verdict(service_ratio <= 1.25)}")
+          f"[{spread('service')}]")
+    print(f"    (target <= 1.25x through the service, as the monitor polls: request, parse, "
+          f"store, batched update, WatchChange; the table update costs about 33 µs a "
+          f"change, see bench_table.py)  {verdict(service_ratio <= 1.25)}")
     return service_ratio <= 1.25
 
 
@@ -294,7 +321,7 @@ async def paste_gap(server: SandboxServer, folder: Path, seconds: float) -> bool
     return longest <= target
 
 
-async def measure(rate_seconds: float, sequential_ids: int, checks: int,
+async def measure(rate_seconds: float, sequential_ids: int, checks: int, rounds: int,
                   paste_seconds: float, parts: str = "abcd") -> bool:
     """Run the measurements named in ``parts``, each on a fresh sandbox state; True when
     all met."""
@@ -308,7 +335,7 @@ async def measure(rate_seconds: float, sequential_ids: int, checks: int,
             await steady_rate(server, folder, rate_seconds)
             server.reset()
         if "c" in parts:
-            ok &= await cpu_per_check(server, folder, checks)
+            ok &= await cpu_per_check(server, folder, checks, rounds)
             server.reset()
         if "d" in parts:
             ok &= await paste_gap(server, folder, paste_seconds)
@@ -322,7 +349,10 @@ def main() -> int:
                         help="seconds to measure the steady rate (b)")
     parser.add_argument("--sequential-ids", type=int, default=250,
                         help="IDs asked one at a time in (a)")
-    parser.add_argument("--checks", type=int, default=3000, help="status checks in (c)")
+    parser.add_argument("--checks", type=int, default=1000,
+                        help="status checks in each round of (c)")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="rounds of (c), each way measured once a round")
     parser.add_argument("--paste-seconds", type=float, default=30.0,
                         help="seconds of the paste watched in (d)")
     parser.add_argument("--parts", default="abcd",
@@ -331,6 +361,7 @@ def main() -> int:
     harness.stop_on_signals()
     with harness.MachineLoad():
         ok = asyncio.run(measure(args.rate_seconds, args.sequential_ids, args.checks,
+                                 args.rounds,
                                  args.paste_seconds, args.parts))
     return 0 if ok else 1
 

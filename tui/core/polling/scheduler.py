@@ -261,39 +261,48 @@ class PollScheduler:
     def _dispatch(self, now: float) -> float | None:
         """Send every request allowed now; return seconds until the next one could
         go (None: nothing to do until something wakes us)."""
-        settings = self._settings
         while True:
-            if self._stopped or self._link.auth_problem is not None:
-                return None
-            # A stuck request (out far longer than answers take) no longer holds its slot
-            # (the client's deadline ends it): rows not yet known to trickle must not
-            # stop the others. ``spare_slots`` bounds the connections that costs.
-            if self._in_flight - self._stuck >= settings.concurrency or (
-                    self._in_flight >= settings.concurrency + settings.spare_slots):
-                return None
-            if self._link.offline:
-                return self._dispatch_probe(now)
-            if self._link.state is ConnectivityState.RATE_LIMITED:
-                if now < self._link.hold_until:
-                    return self._link.hold_until - now
-                self._end_hold(now)
-            rate = self._ramp.ceiling(now, settings.request_budget)
-            if rate != self._bucket.rate:
-                self._bucket.set_rate(rate, now)
-            slot, wait, contended = self._lanes.choose(
-                self._queue, now, paused=self._link.paused, slow_in_flight=self._slow_in_flight)
-            if slot is None:
-                return wait
-            token_wait = self._bucket.wait_time(now)
-            if token_wait > 0:
-                return max(token_wait, 0.0005)
-            lane = slot.lane
-            self._queue.unschedule(slot)
-            self._bucket.take(now)
-            self._lanes.took(lane, contended, now)
-            self._launch(slot, lane, probe=False)
+            taken = self._take(now)
+            if not isinstance(taken, tuple):
+                return taken
+            slot, lane, probe = taken
+            self._launch(slot, lane, probe=probe)
 
-    def _dispatch_probe(self, now: float) -> float | None:
+    def _take(self, now: float) -> tuple[PollSlot, Lane, bool] | float | None:
+        """The next request allowed now, taken off its lane: (slot, lane, probe); else
+        seconds until one could go (None: nothing to do until something wakes us)."""
+        settings = self._settings
+        if self._stopped or self._link.auth_problem is not None:
+            return None
+        # A stuck request (out far longer than answers take) no longer holds its slot
+        # (the client's deadline ends it): rows not yet known to trickle must not
+        # stop the others. ``spare_slots`` bounds the connections that costs.
+        if self._in_flight - self._stuck >= settings.concurrency or (
+                self._in_flight >= settings.concurrency + settings.spare_slots):
+            return None
+        if self._link.offline:
+            return self._take_probe(now)
+        if self._link.state is ConnectivityState.RATE_LIMITED:
+            if now < self._link.hold_until:
+                return self._link.hold_until - now
+            self._end_hold(now)
+        rate = self._ramp.ceiling(now, settings.request_budget)
+        if rate != self._bucket.rate:
+            self._bucket.set_rate(rate, now)
+        slot, wait, contended = self._lanes.choose(
+            self._queue, now, paused=self._link.paused, slow_in_flight=self._slow_in_flight)
+        if slot is None:
+            return wait
+        token_wait = self._bucket.wait_time(now)
+        if token_wait > 0:
+            return max(token_wait, 0.0005)
+        lane = slot.lane
+        self._queue.unschedule(slot)
+        self._bucket.take(now)
+        self._lanes.took(lane, contended, now)
+        return slot, lane, False
+
+    def _take_probe(self, now: float) -> tuple[PollSlot, Lane, bool] | float | None:
         link = self._link
         if link.probe_in_flight or link.paused:
             return None
@@ -305,11 +314,10 @@ class PollScheduler:
         lane = slot.lane if slot.queued else home_lane(slot)
         self._queue.unschedule(slot)
         link.probe_in_flight = True
-        self._launch(slot, lane, probe=True)
-        return None
+        return slot, lane, True
 
-    def _launch(self, slot: PollSlot, lane: Lane, *, probe: bool) -> None:
-        assert self._loop is not None
+    def _begin(self, slot: PollSlot, probe: bool) -> bool:
+        """Count ``slot``'s request as in flight; True when it holds a slow-lane slot."""
         slot.in_flight = True
         slot.refresh_wanted = False
         self._in_flight += 1
@@ -317,6 +325,11 @@ class PollScheduler:
         if slow:
             self._slow_in_flight += 1
         self._stats.max_in_flight = max(self._stats.max_in_flight, self._in_flight)
+        return slow
+
+    def _launch(self, slot: PollSlot, lane: Lane, *, probe: bool) -> None:
+        assert self._loop is not None
+        slow = self._begin(slot, probe)
         task = self._loop.create_task(self._poll(slot, lane, probe, slow))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -371,6 +384,25 @@ class PollScheduler:
         self._poke()
 
     async def _poll(self, slot: PollSlot, lane: Lane, probe: bool, slow: bool) -> None:
+        """Check ``slot``; then, while another request is allowed at once, take it and
+        check that too. A task goes on from answer to next request, as a worker would:
+        no new task, no wake-up of :meth:`run`, per check while requests keep flowing
+        (and the connection just freed is the one used next). Every rule of
+        :meth:`_take` applies to each request, whoever takes it."""
+        while True:
+            await self._check(slot, lane, probe, slow)
+            taken = self._take(self._clock())
+            if not isinstance(taken, tuple):
+                # Nothing to send at once: run() times the next request (or waits).
+                self._poke()
+                return
+            slot, lane, probe = taken
+            slow = self._begin(slot, probe)
+            if self._in_flight - self._stuck < self._settings.concurrency:
+                self._poke()  # room for more than this one: run() sends the rest
+
+    async def _check(self, slot: PollSlot, lane: Lane, probe: bool, slow: bool) -> None:
+        """One request for ``slot``, its answer or failure turned into state."""
         started = self._clock()
         generation = self._answers.generation
         assert self._loop is not None
@@ -402,7 +434,6 @@ class PollScheduler:
                 self._slow_in_flight -= 1
             if probe:
                 self._link.probe_in_flight = False
-            self._poke()
 
     def _end_hold(self, now: float) -> None:
         """A 429's hold is over: ramp back up from a trickle."""

@@ -96,13 +96,21 @@ def test_run_sandbox_in_a_thread_prints_url_and_key(capsys: pytest.CaptureFixtur
     assert result == [0]
 
 
-def test_sandbox_command_serves_until_interrupted(tmp_path: Path) -> None:
+# Started by a shell without job control (a CI script, `cmd &`), a process inherits
+# SIGINT ignored: Python then never raises KeyboardInterrupt, so Ctrl-C must be handled.
+_WITH_SIGINT_IGNORED = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); "
+                        "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])")
+
+
+@pytest.mark.parametrize("sigint", ["default", "inherited ignored"])
+def test_sandbox_command_serves_until_interrupted(tmp_path: Path, sigint: str) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     errors = tmp_path / "stderr.txt"
+    launcher = [] if sigint == "default" else ["-c", _WITH_SIGINT_IGNORED]
     with errors.open("w") as stderr:
         process = subprocess.Popen(
-            [sys.executable, "-m", "tui.sandbox.cli", "--port", "0", "--seed", "8",
-             "--random-seed", "3", "--db", str(tmp_path / "s.db")],
+            [sys.executable, *launcher, "-m", "tui.sandbox.cli", "--port", "0", "--seed",
+             "8", "--random-seed", "3", "--db", str(tmp_path / "s.db")],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True)
     try:
         assert process.stdout is not None

@@ -67,7 +67,7 @@ def run_sandbox(argv: list[str], *, stop: threading.Event | None = None) -> int:
         server.close()
         return 1
     stop = stop or threading.Event()
-    previous = _stop_on_sigterm(stop)
+    previous = _stop_on_signals(stop)
     if threading.current_thread() is threading.main_thread() and hasattr(signal, "SIGUSR1"):
         # SIGUSR1 prints every thread's stack to stderr: a sandbox that will not stop can
         # say where it hangs (the tests ask it before they kill it).
@@ -83,22 +83,29 @@ def run_sandbox(argv: list[str], *, stop: threading.Event | None = None) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGTERM, previous)
+        if previous is not None:
+            for number, handler in previous.items():
+                signal.signal(number, handler)
         server.close()
     print("Sandbox stopped.", flush=True)
     return 0
 
 
-def _stop_on_sigterm(stop: threading.Event) -> _SignalHandler | None:
-    """Make SIGTERM stop the loop cleanly (only possible from the main thread)."""
+def _stop_on_signals(stop: threading.Event) -> dict[int, _SignalHandler] | None:
+    """Make SIGTERM and SIGINT (Ctrl-C) stop the loop cleanly; returns the handlers they
+    had (None: not the main thread, where no handler can be set).
+
+    SIGINT gets a handler of its own, not Python's KeyboardInterrupt: a process started in
+    the background by a shell without job control inherits SIGINT *ignored*, and Python
+    then raises nothing, so Ctrl-C (or a test's SIGINT) would never stop it."""
     if threading.current_thread() is not threading.main_thread():
         return None
 
     def handler(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
-    return signal.signal(signal.SIGTERM, handler)
+    return {number: signal.signal(number, handler)
+            for number in (signal.SIGTERM, signal.SIGINT)}
 
 
 if __name__ == "__main__":

@@ -16,8 +16,8 @@ from tui.core.settings import AppConfig, ProfileSettings
 from tui.core.watchlist import WatchedConversion
 from tui.ui.app import ConversionsApp
 from tui.ui.screens.monitor import FIRST_SCREEN_ROWS, MonitorScreen
-from tui.ui.widgets.conversions_table import ConversionsTable
 from tui.ui.widgets.monitor_header import MonitorHeader
+from tui.ui.widgets.table.conversions_table import ConversionsTable
 
 
 async def test_the_first_rows_show_while_the_rest_is_still_being_read(

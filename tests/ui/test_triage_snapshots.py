@@ -31,8 +31,8 @@ from tui.ui.app import ConversionsApp
 from tui.ui.screens.confirm_delete import ConfirmDeleteModal
 from tui.ui.screens.inspect import InspectModal
 from tui.ui.screens.monitor import MonitorScreen
-from tui.ui.widgets.conversions_table import ConversionsTable
 from tui.ui.widgets.summary_strip import SummaryStrip
+from tui.ui.widgets.table.conversions_table import ConversionsTable
 
 SIZE = (120, 36)
 FROZEN = 1_795_874_700.0  # 2026-11-28 14:05:00 UTC

@@ -35,10 +35,10 @@ from tui.ui.textual_private import bindings_with_keymap
 from tui.ui.typeahead import TypeAhead
 from tui.ui.views import VIEWS, VIEWS_BY_KEY, count_views
 from tui.ui.widgets.connectivity_banner import ConnectivityBanner
-from tui.ui.widgets.conversions_table import ConversionsTable
 from tui.ui.widgets.keys_footer import KeysFooter
 from tui.ui.widgets.monitor_header import HeaderInfo, MonitorHeader
 from tui.ui.widgets.summary_strip import SummaryStrip
+from tui.ui.widgets.table.conversions_table import ConversionsTable
 from tui.ui.workers import reported, work
 
 _SOURCE_WORDS = {

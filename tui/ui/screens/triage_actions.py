@@ -35,8 +35,8 @@ from tui.ui.screens.text_prompt import QuestionModal, TextPromptModal
 from tui.ui.screens.upload import UploadModal
 from tui.ui.toasts import post, withdraw
 from tui.ui.views import VIEWS_BY_KEY
-from tui.ui.widgets.conversions_table import ConversionsTable
-from tui.ui.widgets.table_messages import RowActivated
+from tui.ui.widgets.table.conversions_table import ConversionsTable
+from tui.ui.widgets.table.messages import RowActivated
 from tui.ui.workers import work
 
 if TYPE_CHECKING:

@@ -122,7 +122,7 @@ def add(self, ids):
     raise LookupError("planted failure adding IDs")
 
 def render(self):
-    key = self.screen._key
+    key = self.screen.credentials.key
     revealed = key.reveal() if key is not None else None
     if revealed and os.path.exists(os.environ["HARDENING_CRASH"]):
         raise ValueError("planted failure drawing the header")

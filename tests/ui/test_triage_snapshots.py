@@ -29,6 +29,7 @@ from tui.core.settings import AppConfig, ProfileSettings
 from tui.core.watchlist import PollResult
 from tui.ui.app import ConversionsApp
 from tui.ui.screens.confirm_delete import ConfirmDeleteModal
+from tui.ui.screens.flows import filtering
 from tui.ui.screens.inspect import InspectModal
 from tui.ui.screens.monitor import MonitorScreen
 from tui.ui.widgets.summary_strip import SummaryStrip
@@ -128,15 +129,16 @@ def frozen_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     clock = FrozenTime(FROZEN)
     monkeypatch.setattr(inspect_screen, "time", clock)
     monkeypatch.setattr(monitor_screen, "time", clock)
+    monkeypatch.setattr(filtering, "time", clock)  # the views that depend on time
     # The summary strip's sparkline window too: its "now" decides where a spike falls.
     monkeypatch.setattr(SummaryStrip, "clock", staticmethod(clock.time))
     monkeypatch.setattr(ConversionsTable.__init__, "__kwdefaults__",
                         {**(ConversionsTable.__init__.__kwdefaults__ or {}), "now": clock.time})
 
     def connect_nowhere(self: MonitorScreen) -> None:
-        self._source = NoServer()  # type: ignore[assignment]
+        self.credentials.source = NoServer()  # type: ignore[assignment]
 
-    monkeypatch.setattr(MonitorScreen, "_connect", connect_nowhere)
+    monkeypatch.setattr(MonitorScreen, "connect", connect_nowhere)
     profile = ProfileSettings(name="support", base_url="https://conversions.example.test",
                               poll_interval=5.0)
     session = MonitorSession.open(AppPaths.under(tmp_path / "app"), AppConfig(), profile,

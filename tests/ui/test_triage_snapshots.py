@@ -20,7 +20,6 @@ from textual.pilot import Pilot
 from textual.widgets import TabbedContent
 
 import tui.ui.screens.inspect as inspect_screen
-import tui.ui.screens.monitor as monitor_screen
 from tests.ui.conftest import wait_for
 from tui.api.models import Profile, StatusEnvelope
 from tui.core.paths import AppPaths
@@ -128,8 +127,7 @@ def frozen_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     """The monitor on fixed data: no polling, frozen clocks, UTC."""
     clock = FrozenTime(FROZEN)
     monkeypatch.setattr(inspect_screen, "time", clock)
-    monkeypatch.setattr(monitor_screen, "time", clock)
-    monkeypatch.setattr(filtering, "time", clock)  # the views that depend on time
+    monkeypatch.setattr(filtering, "time", clock)  # the views' counts and predicates
     # The summary strip's sparkline window too: its "now" decides where a spike falls.
     monkeypatch.setattr(SummaryStrip, "clock", staticmethod(clock.time))
     monkeypatch.setattr(ConversionsTable.__init__, "__kwdefaults__",

@@ -7,7 +7,6 @@ each in :mod:`tui.ui.screens.flows`; the screen owns them and calls them from it
 
 from __future__ import annotations
 
-import time
 from collections.abc import Coroutine
 from typing import Any
 
@@ -26,7 +25,6 @@ from tui.core.statuses import is_settled
 from tui.core.watching import WatchChange, WatchService
 from tui.core.watchlist import StatusChange, WatchedConversion
 from tui.ui.alerting import Alerter
-from tui.ui.screens.add_ids import AddIdsModal
 from tui.ui.screens.flows import (
     ROW_ACTION_BINDINGS,
     add,
@@ -45,9 +43,7 @@ from tui.ui.screens.flows.export import export_view
 from tui.ui.screens.flows.header import header_info
 from tui.ui.screens.flows.unwatch import UnwatchFlow
 from tui.ui.screens.flows.upload import run_upload
-from tui.ui.screens.help import HelpScreen
-from tui.ui.screens.upload import UploadModal
-from tui.ui.views import VIEWS, count_views
+from tui.ui.views import VIEWS
 from tui.ui.widgets.connectivity_banner import ConnectivityBanner
 from tui.ui.widgets.keys_footer import KeysFooter
 from tui.ui.widgets.monitor_header import MonitorHeader
@@ -60,8 +56,6 @@ from tui.ui.workers import reported, work
 ANNOUNCE_EVERY = 3
 #: Every this many seconds, every row in flight is looked at for stuck and stalled deletes.
 ALERT_SWEEP_EVERY = 15
-#: Screens that, once opened, show the hint has done its work.
-_HINT_DONE_SCREENS = (HelpScreen, AddIdsModal, UploadModal)
 
 
 class MonitorScreen(Screen[None]):
@@ -178,7 +172,7 @@ class MonitorScreen(Screen[None]):
         # First run: nothing watched yet, or the demo (a newcomer's tour). Once shown, the
         # hint stays until one of the screens it names has been opened.
         if (self.session.demo or not rows) and not self._hint_done:
-            self._show_hint()
+            hint.show(self, self.query_one("#hint", Static))
         self._start_polling()
 
     # ------------------------------------------------------------------ hint
@@ -186,16 +180,9 @@ class MonitorScreen(Screen[None]):
         """The first-run hint: "? help  a add IDs  u upload", as the keys are bound now."""
         return hint.hint_text(self)
 
-    def _show_hint(self) -> None:
-        shown = self.query_one("#hint", Static)
-        shown.update(self.hint_text())
-        shown.add_class("-shown")
-
     def on_screen_suspend(self) -> None:
-        # The hint has done its work once a screen it names has been opened.
-        if isinstance(self.app.screen, _HINT_DONE_SCREENS):
+        if hint.has_done_its_work(self, self.query_one("#hint", Static)):
             self._hint_done = True
-            self.query_one("#hint", Static).remove_class("-shown")
 
     def _start_polling(self) -> None:
         if not self._polling_started:
@@ -302,18 +289,7 @@ class MonitorScreen(Screen[None]):
     def refresh_counts(self) -> None:
         """Recount the views (tab labels, summary strip, header) now."""
         self._counts_dirty = False
-        now = time.time()
-        rows = list(self.table.rows.values())
-        counts = count_views(rows, now, self.session.profile.stuck_after)
-        self.query_one(SummaryStrip).show_rows(rows)
-        tabs = self.query_one(Tabs)
-        for view in VIEWS:
-            label = f"{view.label} {counts[view.key]}"
-            tab = tabs.query_one(f"#view-{view.key}", Tab)
-            # Setting a label restarts the tab bar's underline animation: only on change.
-            if tab.label_text != label:
-                tab.label = label
-        self.update_header(watched=counts["all"], active=counts["active"])
+        filtering.show_counts(self)
 
     def update_header(self, *, watched: int | None = None, active: int | None = None) -> None:
         """Show who the key belongs to, where it came from, paused, following, counts."""

@@ -1,13 +1,15 @@
-"""Narrowing the table: the filter box (``/``, ``esc``) and the view tabs (``1``-``6``)."""
+"""Narrowing the table: the filter box (``/``, ``esc``) and the view tabs (``1``-``6``), with
+the count of each view."""
 
 from __future__ import annotations
 
 import time
 
-from textual.widgets import Input
+from textual.widgets import Input, Tab, Tabs
 
 from tui.ui.screens.flows.host import MonitorHost
-from tui.ui.views import VIEWS_BY_KEY
+from tui.ui.views import VIEWS, VIEWS_BY_KEY, count_views
+from tui.ui.widgets.summary_strip import SummaryStrip
 
 
 def open_filter(host: MonitorHost, box: Input) -> None:
@@ -45,3 +47,19 @@ def show_view(host: MonitorHost, key: str) -> bool:
                        empty_message=view.empty)
     table.focus()
     return True
+
+
+def show_counts(host: MonitorHost) -> None:
+    """Recount the views: the tab labels, the summary strip, the header's counts."""
+    screen = host.screen
+    rows = list(host.table.rows.values())
+    counts = count_views(rows, time.time(), host.session.profile.stuck_after)
+    screen.query_one(SummaryStrip).show_rows(rows)
+    tabs = screen.query_one(Tabs)
+    for view in VIEWS:
+        label = f"{view.label} {counts[view.key]}"
+        tab = tabs.query_one(f"#view-{view.key}", Tab)
+        # Setting a label restarts the tab bar's underline animation: only on change.
+        if tab.label_text != label:
+            tab.label = label
+    host.update_header(watched=counts["all"], active=counts["active"])

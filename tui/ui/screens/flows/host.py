@@ -55,8 +55,8 @@ class MonitorHost(Protocol):
         """Recount the views and the header now."""
         ...
 
-    def update_header(self) -> None:
-        """Show again who the key belongs to, whether polling is paused, ..."""
+    def update_header(self, *, watched: int | None = None, active: int | None = None) -> None:
+        """Show again who the key belongs to, whether polling is paused, the counts."""
         ...
 
     def connect(self) -> object:

@@ -46,7 +46,7 @@ from tui.sandbox.runner import SandboxServer  # noqa: E402
 from tui.ui.app import ConversionsApp  # noqa: E402
 from tui.ui.screens.inspect import InspectModal  # noqa: E402
 from tui.ui.screens.monitor import MonitorScreen  # noqa: E402
-from tui.ui.widgets.conversions_table import ConversionsTable  # noqa: E402
+from tui.ui.widgets.table.conversions_table import ConversionsTable  # noqa: E402
 
 KEY = "bench-key"
 SIZE = (160, 44)

@@ -60,7 +60,7 @@ from tui.ui.screens.upload import UploadModal  # noqa: E402
 from tui.ui.screens.upload_preview import UploadPreviewTable  # noqa: E402
 from tui.ui.screens.upload_results import UploadResultsTable  # noqa: E402
 from tui.ui.widgets.connectivity_banner import ConnectivityBanner  # noqa: E402
-from tui.ui.widgets.conversions_table import ConversionsTable  # noqa: E402
+from tui.ui.widgets.table.conversions_table import ConversionsTable  # noqa: E402
 from tui.ui.widgets.upload_files import UploadFileTree  # noqa: E402
 
 SIZE = (120, 36)

@@ -205,7 +205,7 @@ async def test_an_answer_on_its_way_before_the_upload_is_asked_again(tmp_path: P
 
 
 class UploadsWatched:
-    """The monitor's upload hook, as ``triage_actions.action_upload`` wires it: the
+    """The monitor's upload hook, as ``tui/ui/screens/flows/upload.py`` wires it: the
     uploader writes the watchlist, then the scheduler is told the IDs exist now."""
 
     def __init__(self, watchlist: Watchlist, scheduler: PollScheduler) -> None:

@@ -71,7 +71,7 @@ from tui.ui.app import ConversionsApp
 from tui.ui.screens.key_prompt import KeyPromptModal
 from tui.ui.screens.monitor import MonitorScreen
 from tui.ui.widgets.connectivity_banner import ConnectivityBanner, describe_connectivity
-from tui.ui.widgets.conversions_table import ConversionsTable
+from tui.ui.widgets.table.conversions_table import ConversionsTable
 
 POLL_INTERVAL = 0.5
 ROWS = 20

@@ -32,8 +32,8 @@ from tui.ui.app import ConversionsApp
 from tui.ui.screens.confirm_delete import ConfirmDeleteModal
 from tui.ui.screens.inspect import InspectModal, MessageList
 from tui.ui.screens.monitor import MonitorScreen
-from tui.ui.widgets.conversions_table import ConversionsTable
 from tui.ui.widgets.monitor_header import MonitorHeader
+from tui.ui.widgets.table.conversions_table import ConversionsTable
 
 SIZE = (160, 44)
 OSC52 = "\x1b]52;c;ZXZpbA==\x07"

@@ -45,8 +45,8 @@ from tui.ui.screens.confirm_delete import ConfirmDeleteModal
 from tui.ui.screens.inspect import InspectModal
 from tui.ui.screens.key_prompt import KeyPromptModal
 from tui.ui.screens.monitor import MonitorScreen
-from tui.ui.widgets.conversions_table import ConversionsTable
 from tui.ui.widgets.monitor_header import MonitorHeader
+from tui.ui.widgets.table.conversions_table import ConversionsTable
 
 CANARY = "CANARY-9f3c7e1d-KEY"
 
@@ -122,7 +122,7 @@ def add(self, ids):
     raise LookupError("planted failure adding IDs")
 
 def render(self):
-    key = self.screen._key
+    key = self.screen.credentials.key
     revealed = key.reveal() if key is not None else None
     if revealed and os.path.exists(os.environ["HARDENING_CRASH"]):
         raise ValueError("planted failure drawing the header")

@@ -177,7 +177,7 @@ async def test_the_hook_gets_the_alert_as_json_and_never_the_key(
 async def test_since_you_last_looked_after_the_app_was_closed(
         sandbox: SandboxServer, monitor_session: SessionFactory,
         terminal: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("tui.ui.screens.monitor.SINCE_AFTER", 0.1)
+    monkeypatch.setattr("tui.ui.screens.flows.since.SINCE_AFTER", 0.1)
     state = sandbox.state
     overnight = state.add_conversion(status="Processing", frozen=True, file_name="night.csv")
     done = state.add_conversion(status="Processing", frozen=True)
@@ -204,7 +204,7 @@ async def test_since_you_last_looked_after_the_app_was_closed(
 async def test_since_you_last_looked_after_a_long_quiet(
         sandbox: SandboxServer, monitor_session: SessionFactory,
         terminal: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("tui.ui.screens.monitor.GAP", 0.5)
+    monkeypatch.setattr("tui.ui.screens.flows.since.GAP", 0.5)
     state = sandbox.state
     moving = state.add_conversion(status="Processing", frozen=True)
     app = ConversionsApp(monitor_session(ids=[moving]))

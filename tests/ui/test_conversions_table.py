@@ -15,9 +15,11 @@ from textual.theme import Theme
 
 from tests.ui.conftest import wait_for
 from tui.core.watchlist import WatchedConversion
-from tui.ui.widgets import STATUS_VARIABLE_DEFAULTS, ConversionsTable, table_rows, table_view
-from tui.ui.widgets.table_columns import COLUMNS
-from tui.ui.widgets.table_rows import RowEntry, TableRows
+from tui.ui.widgets import STATUS_VARIABLE_DEFAULTS, ConversionsTable
+from tui.ui.widgets.table import rows as table_rows
+from tui.ui.widgets.table import view as table_view
+from tui.ui.widgets.table.columns import COLUMNS
+from tui.ui.widgets.table.rows import RowEntry, TableRows
 
 NOW = 1_732_800_000.0  # frozen clock: 2024-11-28 13:20 UTC
 

@@ -8,7 +8,7 @@ from textual.widgets import Input
 from tests.ui.conftest import SessionFactory, wait_for
 from tui.sandbox.runner import SandboxServer
 from tui.ui.app import ConversionsApp
-from tui.ui.widgets.conversions_table import ConversionsTable
+from tui.ui.widgets.table.conversions_table import ConversionsTable
 
 
 async def test_keys_typed_right_after_slash_go_to_the_filter(

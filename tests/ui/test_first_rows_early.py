@@ -15,9 +15,12 @@ from tui.core.paths import AppPaths
 from tui.core.settings import AppConfig, ProfileSettings
 from tui.core.watchlist import WatchedConversion
 from tui.ui.app import ConversionsApp
-from tui.ui.screens.monitor import FIRST_SCREEN_ROWS, MonitorScreen
-from tui.ui.widgets.conversions_table import ConversionsTable
+from tui.ui.screens.flows import loading
+from tui.ui.screens.flows.host import MonitorHost
+from tui.ui.screens.flows.loading import FIRST_SCREEN_ROWS
+from tui.ui.screens.monitor import MonitorScreen
 from tui.ui.widgets.monitor_header import MonitorHeader
+from tui.ui.widgets.table.conversions_table import ConversionsTable
 
 
 async def test_the_first_rows_show_while_the_rest_is_still_being_read(
@@ -61,14 +64,13 @@ async def test_only_a_long_watchlist_shows_its_first_rows_early(
     # Fewer rows than a first screen are read whole at once, so they never show without
     # their counts (the tabs, the header).
     early: list[int] = []
-    show_first = MonitorScreen._show_first_rows
+    show_first = loading.show_first_rows
 
-    def recording(screen: MonitorScreen, rows: list[WatchedConversion],
-                  painted: threading.Event) -> None:
+    def recording(host: MonitorHost, rows: list[WatchedConversion]) -> None:
         early.append(len(rows))
-        show_first(screen, rows, painted)
+        show_first(host, rows)
 
-    monkeypatch.setattr(MonitorScreen, "_show_first_rows", recording)
+    monkeypatch.setattr(loading, "show_first_rows", recording)
     profile = ProfileSettings(name="support", base_url="https://api.example")
     session = FrozenSession.open(AppPaths.under(tmp_path / "app"), AppConfig(), profile,
                                  preset_key=ApiKey("k"), env={})

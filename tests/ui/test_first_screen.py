@@ -23,10 +23,10 @@ from tui.ui.app import ConversionsApp
 from tui.ui.screens.confirm_delete import ConfirmDeleteModal
 from tui.ui.screens.help import HelpScreen
 from tui.ui.screens.monitor import MonitorScreen
-from tui.ui.widgets.conversions_table import ConversionsTable
 from tui.ui.widgets.keys_footer import PinnedKeys
 from tui.ui.widgets.monitor_header import MonitorHeader
 from tui.ui.widgets.summary_strip import SummaryStrip
+from tui.ui.widgets.table.conversions_table import ConversionsTable
 
 
 def screen_lines(app: ConversionsApp) -> list[str]:

@@ -15,7 +15,7 @@ from tui.sandbox.runner import SandboxServer
 from tui.ui.app import ConversionsApp
 from tui.ui.screens.key_prompt import KeyPromptModal
 from tui.ui.screens.monitor import MonitorScreen
-from tui.ui.widgets.conversions_table import ConversionsTable
+from tui.ui.widgets.table.conversions_table import ConversionsTable
 
 
 async def test_a_403_refusing_the_key_says_403_in_the_banner_and_the_prompt(

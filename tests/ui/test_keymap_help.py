@@ -30,7 +30,7 @@ from tui.ui.keymap import KeymapScope, binding_ids, check_keymap
 from tui.ui.screens.add_ids import AddIdsModal
 from tui.ui.screens.help import HelpScreen
 from tui.ui.screens.monitor import MonitorScreen
-from tui.ui.widgets.conversions_table import ConversionsTable
+from tui.ui.widgets.table.conversions_table import ConversionsTable
 
 SIZE = (140, 50)
 MONITOR = [KeymapScope("monitor", (ConversionsApp, MonitorScreen, ConversionsTable))]

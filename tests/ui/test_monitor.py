@@ -17,8 +17,8 @@ from tui.ui.app import ConversionsApp
 from tui.ui.screens.key_prompt import KeyPromptModal
 from tui.ui.screens.monitor import MonitorScreen
 from tui.ui.widgets.connectivity_banner import ConnectivityBanner
-from tui.ui.widgets.conversions_table import ConversionsTable
 from tui.ui.widgets.monitor_header import MonitorHeader
+from tui.ui.widgets.table.conversions_table import ConversionsTable
 
 SIZE = (120, 36)
 

@@ -27,7 +27,7 @@ from tui.core.settings import AppConfig, ProfileSettings
 from tui.core.watchlist import PollResult
 from tui.ui.app import ConversionsApp
 from tui.ui.screens.monitor import MonitorScreen
-from tui.ui.widgets.conversions_table import ConversionsTable
+from tui.ui.widgets.table.conversions_table import ConversionsTable
 
 NOW = 1_732_800_000.0  # 2024-11-28 13:20:00 UTC
 FIRST = 48210

@@ -39,7 +39,7 @@ from tui.ui.screens.inspect import InspectModal
 from tui.ui.views import VIEWS_BY_KEY, count_views
 from tui.ui.widgets import STATUS_VARIABLE_DEFAULTS
 from tui.ui.widgets.summary_strip import SummaryStrip
-from tui.ui.widgets.table_rows import make_entry
+from tui.ui.widgets.table.rows import make_entry
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from tests.ui.test_monitor import SIZE, banner_text, key_prompt_shown, row_text
 from tui.sandbox.runner import SandboxServer
 from tui.ui.app import ConversionsApp
 from tui.ui.screens.monitor import MonitorScreen
-from tui.ui.widgets.conversions_table import ConversionsTable
+from tui.ui.widgets.table.conversions_table import ConversionsTable
 
 
 async def test_the_server_failing_is_one_banner_and_each_rows_problem(

@@ -19,7 +19,6 @@ from tui.core.watchlist import StatusChange, Watchlist
 from tui.sandbox.runner import SandboxServer
 from tui.ui.app import ConversionsApp
 from tui.ui.screens.monitor import MonitorScreen
-from tui.ui.widgets.conversions_table import STATUS_VARIABLE_DEFAULTS, ConversionsTable
 from tui.ui.widgets.summary_strip import (
     CheckingCount,
     KindCount,
@@ -28,6 +27,7 @@ from tui.ui.widgets.summary_strip import (
     choose_layout,
     count_text,
 )
+from tui.ui.widgets.table.conversions_table import STATUS_VARIABLE_DEFAULTS, ConversionsTable
 
 # A fixed "now" long before any test runs: changes the live poller records (at the real
 # time) fall outside its hour, so the sparklines show only the history written here.

@@ -51,7 +51,7 @@ from tui.ui.themes import (
     parse_theme,
     pick_theme,
 )
-from tui.ui.widgets.conversions_table import ConversionsTable
+from tui.ui.widgets.table.conversions_table import ConversionsTable
 
 BUILTIN = ("dark", "light", "high-contrast", "ansi-16")
 PALETTE_KEYS = ("primary", "secondary", "accent", "foreground", "background", "surface",

@@ -15,7 +15,7 @@ from textual.theme import Theme
 from tui.core.triage import StatusSpan, time_in_statuses
 from tui.core.watchlist import WatchedConversion
 from tui.ui.screens.inspect import InspectModal
-from tui.ui.widgets.conversions_table import STATUS_VARIABLE_DEFAULTS
+from tui.ui.widgets.table.conversions_table import STATUS_VARIABLE_DEFAULTS
 from tui.ui.widgets.timeline_bar import TimelineBar, allocate_cells, fit_cells
 
 T0 = 1_700_000_000.0

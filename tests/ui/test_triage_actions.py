@@ -38,8 +38,8 @@ from tui.ui.screens.confirm_delete import ConfirmDeleteModal
 from tui.ui.screens.inspect import InspectModal, MessageList
 from tui.ui.screens.monitor import MonitorScreen
 from tui.ui.screens.text_prompt import QuestionModal, TextPromptModal
-from tui.ui.widgets.conversions_table import ConversionsTable
 from tui.ui.widgets.monitor_header import MonitorHeader
+from tui.ui.widgets.table.conversions_table import ConversionsTable
 
 SIZE = (120, 36)
 

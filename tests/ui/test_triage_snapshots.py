@@ -20,7 +20,6 @@ from textual.pilot import Pilot
 from textual.widgets import TabbedContent
 
 import tui.ui.screens.inspect as inspect_screen
-import tui.ui.screens.monitor as monitor_screen
 from tests.ui.conftest import wait_for
 from tui.api.models import Profile, StatusEnvelope
 from tui.core.paths import AppPaths
@@ -29,10 +28,11 @@ from tui.core.settings import AppConfig, ProfileSettings
 from tui.core.watchlist import PollResult
 from tui.ui.app import ConversionsApp
 from tui.ui.screens.confirm_delete import ConfirmDeleteModal
+from tui.ui.screens.flows import filtering
 from tui.ui.screens.inspect import InspectModal
 from tui.ui.screens.monitor import MonitorScreen
-from tui.ui.widgets.conversions_table import ConversionsTable
 from tui.ui.widgets.summary_strip import SummaryStrip
+from tui.ui.widgets.table.conversions_table import ConversionsTable
 
 SIZE = (120, 36)
 FROZEN = 1_795_874_700.0  # 2026-11-28 14:05:00 UTC
@@ -127,16 +127,16 @@ def frozen_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     """The monitor on fixed data: no polling, frozen clocks, UTC."""
     clock = FrozenTime(FROZEN)
     monkeypatch.setattr(inspect_screen, "time", clock)
-    monkeypatch.setattr(monitor_screen, "time", clock)
+    monkeypatch.setattr(filtering, "time", clock)  # the views' counts and predicates
     # The summary strip's sparkline window too: its "now" decides where a spike falls.
     monkeypatch.setattr(SummaryStrip, "clock", staticmethod(clock.time))
     monkeypatch.setattr(ConversionsTable.__init__, "__kwdefaults__",
                         {**(ConversionsTable.__init__.__kwdefaults__ or {}), "now": clock.time})
 
     def connect_nowhere(self: MonitorScreen) -> None:
-        self._source = NoServer()  # type: ignore[assignment]
+        self.credentials.source = NoServer()  # type: ignore[assignment]
 
-    monkeypatch.setattr(MonitorScreen, "_connect", connect_nowhere)
+    monkeypatch.setattr(MonitorScreen, "connect", connect_nowhere)
     profile = ProfileSettings(name="support", base_url="https://conversions.example.test",
                               poll_interval=5.0)
     session = MonitorSession.open(AppPaths.under(tmp_path / "app"), AppConfig(), profile,

@@ -27,7 +27,7 @@ from tui.ui.screens.monitor import MonitorScreen
 from tui.ui.screens.text_prompt import TextPromptModal
 from tui.ui.screens.upload import UploadModal
 from tui.ui.typeahead import WINDOW, TypeAhead
-from tui.ui.widgets.conversions_table import ConversionsTable
+from tui.ui.widgets.table.conversions_table import ConversionsTable
 
 NAMES = {" ": "space", "/": "slash", "-": "minus", ".": "full_stop", "*": "asterisk"}
 

@@ -29,9 +29,9 @@ from tui.core.session import MonitorSession
 from tui.core.watchlist import PollResult
 from tui.sandbox.runner import SandboxServer
 from tui.ui.app import ConversionsApp
-from tui.ui.screens import triage_actions
 from tui.ui.screens.add_ids import AddIdsModal
 from tui.ui.screens.confirm_delete import describe_row
+from tui.ui.screens.flows import unwatch
 from tui.ui.screens.monitor import MonitorScreen
 from tui.ui.screens.text_prompt import QuestionModal
 
@@ -119,7 +119,7 @@ async def test_z_undoes_marked_rows_together_and_the_question_still_comes_first(
 async def test_after_the_minute_z_says_so_and_brings_nothing_back(
         sandbox: SandboxServer, monitor_session: SessionFactory,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(triage_actions, "UNDO_SECONDS", 0.0)  # the minute is over at once
+    monkeypatch.setattr(unwatch, "UNDO_SECONDS", 0.0)  # the minute is over at once
     conv = sandbox.state.add_conversion(status="Completed")
     session = monitor_session(ids=[conv])
     app = ConversionsApp(session)
@@ -195,7 +195,7 @@ def undo_toasts(app: ConversionsApp, conversion_id: int) -> list[str]:
 
 def undo_toasts_posted(app: ConversionsApp) -> bool:
     """Every undoable unwatch's toast has reached the app (posting it is a message)."""
-    return all(batch.toast in app._notifications for batch in monitor(app)._undo_unwatch)
+    return all(batch.toast in app._notifications for batch in monitor(app).unwatching.batches)
 
 
 async def test_z_takes_its_undo_toast_away_and_a_second_x_shows_one_toast(
@@ -203,7 +203,7 @@ async def test_z_takes_its_undo_toast_away_and_a_second_x_shows_one_toast(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue: after z, "press z to undo" stayed up (and beside the next one for that row)."""
     # The toast would otherwise outlive any test only by its own timeout: make it long.
-    monkeypatch.setattr(triage_actions, "UNDO_TOAST_SECONDS", 600.0, raising=False)
+    monkeypatch.setattr(unwatch, "UNDO_TOAST_SECONDS", 600.0)
     first, second = (sandbox.state.add_conversion(status="Completed") for _ in range(2))
     session = monitor_session(ids=[first, second])
     app = ConversionsApp(session)

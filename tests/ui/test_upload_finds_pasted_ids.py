@@ -17,7 +17,7 @@ from tui.core.upload.records import reference_note
 from tui.sandbox.runner import SandboxServer
 from tui.ui.app import ConversionsApp
 from tui.ui.screens.upload import UploadModal
-from tui.ui.widgets.conversions_table import ConversionsTable
+from tui.ui.widgets.table.conversions_table import ConversionsTable
 
 SIZE = (120, 36)
 

@@ -51,7 +51,7 @@ from tui.ui.themes import (
     set_monochrome,
 )
 from tui.ui.typeahead import TypeAhead
-from tui.ui.widgets.conversions_table import STATUS_VARIABLE_DEFAULTS, ConversionsTable
+from tui.ui.widgets.table.conversions_table import STATUS_VARIABLE_DEFAULTS, ConversionsTable
 from tui.ui.widgets.upload_files import UploadFileTree
 from tui.ui.workers import WorkerFailure, reported
 

@@ -14,7 +14,7 @@ from textual.widgets import DataTable, Footer, Label
 from tui.core.audit import AuditEntry
 from tui.core.export import ExportResult, export_audit
 from tui.core.untrusted import printable
-from tui.ui.screens.export_flow import run_export
+from tui.ui.screens.flows.export import run_export
 from tui.ui.workers import work
 
 SHOWN = 5000

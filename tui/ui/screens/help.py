@@ -18,7 +18,7 @@ from textual.widgets import Static
 
 from tui.core.paths import AppPaths
 from tui.core.statuses import CHECKING_SYMBOL, StatusKind, status_symbol
-from tui.ui.widgets.table_rows import PROBLEM_SYMBOL
+from tui.ui.widgets.table.rows import PROBLEM_SYMBOL
 
 __all__ = ["LEGEND", "HelpKey", "HelpPaths", "HelpScreen", "keys_of_screen"]
 

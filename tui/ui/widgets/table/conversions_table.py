@@ -15,10 +15,10 @@ from typing import Any, ClassVar
 from textual import events
 from textual.binding import Binding, BindingType
 
-from tui.ui.widgets.table_columns import COLUMN_KEYS
-from tui.ui.widgets.table_messages import CursorMoved, MarksChanged, RowActivated, SortChanged
-from tui.ui.widgets.table_rows import ConversionRow, RowsById
-from tui.ui.widgets.table_view import STATUS_VARIABLE_DEFAULTS, TableView
+from tui.ui.widgets.table.columns import COLUMN_KEYS
+from tui.ui.widgets.table.messages import CursorMoved, MarksChanged, RowActivated, SortChanged
+from tui.ui.widgets.table.rows import ConversionRow, RowsById
+from tui.ui.widgets.table.view import STATUS_VARIABLE_DEFAULTS, TableView
 
 __all__ = ["STATUS_VARIABLE_DEFAULTS", "ConversionsTable"]
 

@@ -1,4 +1,7 @@
-"""Ask for a path, write the export, and never overwrite without asking."""
+"""Export (``e``): ask for a path, write the rows, and never overwrite without asking.
+
+:func:`run_export` is the dialog, also used by the audit log's export.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,8 @@ from typing import Any
 
 from textual.screen import Screen
 
-from tui.core.export import ExportResult, ExportTargetExists
+from tui.core.export import ExportResult, ExportTargetExists, export_rows
+from tui.ui.screens.flows.host import MonitorHost
 from tui.ui.screens.text_prompt import QuestionModal, TextPromptModal
 
 Writer = Callable[[Path, bool], ExportResult]
@@ -46,3 +50,23 @@ async def run_export(screen: Screen[Any], write: Writer, *, what: str, stem: str
         screen.notify(f"Export failed: {error}", severity="error", markup=False, timeout=10)
         return
     screen.notify(result.description(), markup=False)
+
+
+async def export_view(host: MonitorHost) -> None:
+    """Export the marked rows, else every row of the view (with their history).
+    Must run inside a worker."""
+    table = host.table
+    marked = table.marked_ids
+    ids = list(marked) if marked else table.visible_ids
+    rows = [row for row in (table.rows.get(i) for i in ids) if row is not None]
+    if not rows:
+        host.notify("Nothing to export in this view.", severity="warning")
+        return
+    watchlist = host.session.watchlist
+
+    def write(path: Path, overwrite: bool) -> ExportResult:
+        history = {row.id: watchlist.history(row.id) for row in rows}
+        return export_rows(rows, path, overwrite=overwrite, history_by_id=history)
+
+    what = f"{len(rows)} marked rows" if marked else f"this view ({len(rows)} rows)"
+    await run_export(host.screen, write, what=what, stem="conversions")

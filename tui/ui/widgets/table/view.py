@@ -26,8 +26,8 @@ from textual.strip import Strip
 from textual.timer import Timer
 
 from tui.ui.textual_private import component_styles_identity
-from tui.ui.widgets.table_columns import CLOCK_STEP, ColumnSlot, layout_columns
-from tui.ui.widgets.table_drawing import (
+from tui.ui.widgets.table.columns import CLOCK_STEP, ColumnSlot, layout_columns
+from tui.ui.widgets.table.drawing import (
     ACCENTS,
     CHECKING,
     PREFIX,
@@ -39,7 +39,7 @@ from tui.ui.widgets.table_drawing import (
     draw_message,
     draw_row,
 )
-from tui.ui.widgets.table_rows import TableRows
+from tui.ui.widgets.table.rows import TableRows
 
 __all__ = ["STATUS_VARIABLE_DEFAULTS", "STRIP_CACHE_ROWS", "TableView"]
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 if TYPE_CHECKING:
-    from tui.ui.widgets.conversions_table import ConversionsTable
+    from tui.ui.widgets.table.conversions_table import ConversionsTable
 
 __all__ = ["CursorMoved", "MarksChanged", "RowActivated", "SortChanged"]
 

@@ -2,7 +2,7 @@
 
 No Textual here: the widget asks this model "which conversion is at display
 index i" and "where is conversion n", both cheap at 100,000 rows. Each row arrives
-as a :class:`RowEntry` (table_entries.py): sanitised once, with its sort key.
+as a :class:`RowEntry` (entries.py): sanitised once, with its sort key.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import Any
 
 from rich.cells import cell_len
 
-from tui.ui.widgets.table_columns import COLUMN_KEYS
-from tui.ui.widgets.table_entries import (
+from tui.ui.widgets.table.columns import COLUMN_KEYS
+from tui.ui.widgets.table.entries import (
     PROBLEM_SYMBOL,
     ConversionRow,
     RowEntry,

@@ -1,6 +1,6 @@
 """Drawing the conversions table's lines as Strips: no markup, exact cell widths.
 
-Text reaches here already sanitised (see :mod:`tui.ui.widgets.table_rows`) and
+Text reaches here already sanitised (see :mod:`tui.ui.widgets.table.rows`) and
 is only ever put into ``Segment`` objects, never parsed as markup, so a file
 named ``[/]`` is three characters on screen. Styles come in resolved from the
 widget's component classes; nothing here names a colour.
@@ -17,7 +17,7 @@ from textual.strip import Strip
 
 from tui.core.statuses import StatusKind
 from tui.core.timeinstatus import StatusStart, time_in_status
-from tui.ui.widgets.table_columns import (
+from tui.ui.widgets.table.columns import (
     GUTTER,
     ColumnSlot,
     fit_cell,
@@ -26,7 +26,7 @@ from tui.ui.widgets.table_columns import (
     format_at_most,
     format_uploaded,
 )
-from tui.ui.widgets.table_entries import RowEntry
+from tui.ui.widgets.table.entries import RowEntry
 
 __all__ = [
     "ACCENTS",

@@ -21,7 +21,7 @@ from tui.core.statuses import (
 from tui.core.timeinstatus import time_in_status
 from tui.core.untrusted import printable
 from tui.core.watchlist import WatchedConversion
-from tui.ui.widgets.table_columns import parse_upload_date
+from tui.ui.widgets.table.columns import parse_upload_date
 
 __all__ = ["PROBLEM_SYMBOL", "ConversionRow", "RowEntry", "SortKey", "make_entry", "sort_value"]
 

@@ -1,0 +1,28 @@
+"""Add IDs (``a``): single IDs, ranges, or a ticket's text pasted whole."""
+
+from __future__ import annotations
+
+from tui.core.idlist import IdListResult
+from tui.ui.screens.add_ids import AddIdsModal
+from tui.ui.screens.flows.host import MonitorHost
+
+#: Problems of the pasted text the toast names.
+NAMED_INVALID = 6
+
+
+async def add_ids(host: MonitorHost) -> None:
+    """Ask for IDs and watch them through the service. Must run inside a worker."""
+    result: IdListResult | None = await host.app.push_screen_wait(
+        AddIdsModal(watched=host.table.rows))
+    if result is None:
+        return
+    if result.ids:
+        added = host.watching.watch(result.ids)
+        already = len(result.ids) - len(added)
+        msg = f"Added {len(added)} to the watchlist"
+        if already:
+            msg += f" ({already} already watched)"
+        host.notify(msg, markup=False)
+    if result.invalid:
+        host.notify("Not added: " + "; ".join(result.invalid[:NAMED_INVALID]),
+                    severity="warning", markup=False, timeout=10)

@@ -26,11 +26,7 @@ from tui.core.watching import WatchChange, WatchService
 from tui.core.watchlist import DELETED_STATUS, StatusChange, WatchedConversion
 from tui.ui.alerting import Alerter
 from tui.ui.key_names import key_for_action
-from tui.ui.screens.add_ids import AddIdsModal
-from tui.ui.screens.help import HelpScreen
-from tui.ui.screens.key_prompt import KeyPromptModal
 from tui.ui.screens.triage_actions import DESTRUCTIVE_ACTIONS, TriageScreen
-from tui.ui.screens.upload import UploadModal
 from tui.ui.textual_private import bindings_with_keymap
 from tui.ui.typeahead import TypeAhead
 from tui.ui.views import VIEWS, VIEWS_BY_KEY, count_views
@@ -61,8 +57,6 @@ NAMED_UNWATCHED = 5
 
 #: What the first-run hint names: (action, words). Keys come from the live bindings.
 FIRST_RUN_HINT = (("help", "help"), ("add_ids", "add IDs"), ("upload", "upload"))
-#: Screens that, once opened, show the hint has done its work.
-_HINT_DONE_SCREENS = (HelpScreen, AddIdsModal, UploadModal)
 #: Keys that change rows the person may not see: they act only on a row in sight.
 _SIGHT_ACTIONS = {"delete_on_server": "delete", "remove_from_watchlist": "unwatch"}
 
@@ -238,8 +232,9 @@ class MonitorScreen(TriageScreen):
         hint.add_class("-shown")
 
     def on_screen_suspend(self) -> None:
-        # The hint has done its work once a screen it names has been opened.
-        if isinstance(self.app.screen, _HINT_DONE_SCREENS):
+        # The hint has done its work once a screen it names has been opened. (Those
+        # screens say so themselves: they are imported when first opened, not here.)
+        if getattr(self.app.screen, "ENDS_FIRST_RUN_HINT", False):
             self._hint_done = True
             self.query_one("#hint", Static).remove_class("-shown")
 
@@ -307,6 +302,8 @@ class MonitorScreen(TriageScreen):
         key, source = resolved.key, resolved.source
         if key is None:
             reason = resolved.problem or "No API key is stored for this profile."
+            from tui.ui.screens.key_prompt import KeyPromptModal
+
             key = await self.app.push_screen_wait(
                 KeyPromptModal(profile=session.profile.name, reason=reason))
             if key is None:
@@ -344,6 +341,8 @@ class MonitorScreen(TriageScreen):
 
     @work(exclusive=True, group="connect", exit_on_error=False)
     async def _ask_for_new_key(self, why: str) -> None:
+        from tui.ui.screens.key_prompt import KeyPromptModal
+
         self._asking_for_key = True
         try:
             key = await self.app.push_screen_wait(
@@ -534,6 +533,8 @@ class MonitorScreen(TriageScreen):
     # ---------------------------------------------------------------- actions
     @work(exclusive=True, group="add", exit_on_error=False)
     async def action_add_ids(self) -> None:
+        from tui.ui.screens.add_ids import AddIdsModal
+
         result: IdListResult | None = await self.app.push_screen_wait(
             AddIdsModal(watched=self.table.rows))
         if result is None:

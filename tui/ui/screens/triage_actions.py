@@ -20,29 +20,26 @@ from textual.screen import Screen
 
 from tui.core.clipboard import ClipboardCopy
 from tui.core.deletion import DeleteOutcome, DeleteResult, describe
-from tui.core.export import ExportResult, export_rows
 from tui.core.polling.types import ConnectivityState
-from tui.core.triage import triage_markdown
 from tui.core.untrusted import printable
 from tui.core.watchlist import WatchedConversion
 from tui.ui.clipboard import copy_to_terminal_clipboard
 from tui.ui.key_names import key_for_action
-from tui.ui.screens.audit_view import AuditScreen
-from tui.ui.screens.confirm_delete import ConfirmDeleteModal, DeleteTargets, describe_row
-from tui.ui.screens.export_flow import run_export
-from tui.ui.screens.inspect import InspectModal
-from tui.ui.screens.text_prompt import QuestionModal, TextPromptModal
-from tui.ui.screens.upload import UploadModal
 from tui.ui.toasts import post, withdraw
 from tui.ui.views import VIEWS_BY_KEY
 from tui.ui.widgets.conversions_table import ConversionsTable
 from tui.ui.widgets.table_messages import RowActivated
 from tui.ui.workers import work
 
+# The screens these actions open (and what only they need) are imported when first
+# opened: the monitor's first screen needs none of them (issue 12: <= 1.0 s from spawn
+# at 100,000 rows; tests/ui/test_lazy_imports.py keeps it so).
 if TYPE_CHECKING:
+    from tui.core.export import ExportResult
     from tui.core.polling.scheduler import PollScheduler
     from tui.core.session import MonitorSession, ProfileTrackingSource
     from tui.core.watching import WatchService
+    from tui.ui.screens.confirm_delete import DeleteTargets
 
 NOTE_MAX = 200
 # Actions that change data on the server: absent everywhere in read-only mode.
@@ -132,6 +129,8 @@ class TriageScreen(Screen[None]):
             self._inspect(self.table.cursor_id)
 
     def _inspect(self, conversion_id: int) -> None:
+        from tui.ui.screens.inspect import InspectModal
+
         row = self.session.watchlist.get(conversion_id)
         if row is None:
             return
@@ -147,6 +146,8 @@ class TriageScreen(Screen[None]):
         await self._delete_flow()
 
     async def _delete_flow(self) -> None:
+        from tui.ui.screens.confirm_delete import ConfirmDeleteModal
+
         notify = self.notify
         if self.session.read_only:
             notify("Read-only profile: deleting is switched off.", severity="warning")
@@ -194,6 +195,8 @@ class TriageScreen(Screen[None]):
     def _delete_targets(self) -> DeleteTargets | None:
         """What ``d`` would delete: marks may lie outside the view (marked in another tab),
         so those are counted apart, and rows already Deleted are left out."""
+        from tui.ui.screens.confirm_delete import DeleteTargets
+
         table = self.table
         rows = self._target_rows()
         if not rows:
@@ -226,6 +229,8 @@ class TriageScreen(Screen[None]):
     # ------------------------------------------------------------- upload
     @work(exclusive=True, group="upload", exit_on_error=False)
     async def action_upload(self) -> None:
+        from tui.ui.screens.upload import UploadModal
+
         if self.session.read_only:
             self.notify("Read-only profile: uploading is switched off.", severity="warning")
             return
@@ -249,6 +254,8 @@ class TriageScreen(Screen[None]):
                 self.notify(copy.description(), timeout=3)
 
     def action_copy_triage(self) -> None:
+        from tui.core.triage import triage_markdown
+
         rows = self._target_rows()
         if not rows:
             return
@@ -260,6 +267,9 @@ class TriageScreen(Screen[None]):
     # ------------------------------------------------------------- export
     @work(exclusive=True, group="export", exit_on_error=False)
     async def action_export(self) -> None:
+        from tui.core.export import export_rows
+        from tui.ui.screens.export_flow import run_export
+
         table = self.table
         marked = table.marked_ids
         ids = list(marked) if marked else table.visible_ids
@@ -279,6 +289,8 @@ class TriageScreen(Screen[None]):
     # --------------------------------------------------------------- note
     @work(exclusive=True, group="note", exit_on_error=False)
     async def action_note(self) -> None:
+        from tui.ui.screens.text_prompt import TextPromptModal
+
         ids = self.table.targets()
         if not ids:
             return
@@ -295,12 +307,16 @@ class TriageScreen(Screen[None]):
 
     # -------------------------------------------------------------- audit
     def action_audit_log(self) -> None:
+        from tui.ui.screens.audit_view import AuditScreen
+
         self.app.push_screen(AuditScreen(self.session.audit.entries(),
                                          profile=self.session.profile.name))
 
     # ------------------------------------------------------------ unwatch
     @work(exclusive=True, group="unwatch", exit_on_error=False)
     async def action_remove_from_watchlist(self) -> None:
+        from tui.ui.screens.text_prompt import QuestionModal
+
         ids = self.table.targets()
         if not ids:
             return
@@ -322,6 +338,8 @@ class TriageScreen(Screen[None]):
 
     def _unwatch_question(self, ids: list[int]) -> str:
         """The unwatch question, naming its rows as the delete dialog does."""
+        from tui.ui.screens.confirm_delete import describe_row
+
         rows = [row for row in (self.table.rows.get(i) for i in ids) if row is not None]
         lines = [f"Stop watching {len(ids)} conversions? This only changes the local "
                  "watchlist: nothing is deleted on the server.", ""]

@@ -18,6 +18,7 @@ from textual.worker import Worker, WorkerState
 from tui.api.models import Profile
 from tui.core.credentials import ApiKey, KeySource
 from tui.core.idlist import IdListResult
+from tui.core.memory import exempt_loaded_objects, readmit_exempt_objects
 from tui.core.polling.types import Connectivity, ConnectivityState
 from tui.core.session import MonitorSession, ProfileTrackingSource
 from tui.core.statuses import StatusKind, is_settled, status_kind
@@ -198,6 +199,8 @@ class MonitorScreen(TriageScreen):
 
     def _show_rows(self, rows: list[WatchedConversion], _elapsed: float) -> None:
         self.table.set_rows(rows)
+        # Every row is loaded: no later collection walks them again (tui/core/memory.py).
+        exempt_loaded_objects()
         self._refresh_counts()
         # First run: nothing watched yet, or the demo (a newcomer's tour). Once shown, the
         # hint stays until one of the screens it names has been opened.
@@ -275,6 +278,7 @@ class MonitorScreen(TriageScreen):
         # Stop polling (another monitor on the file may poll at once) and close the
         # connection pool (only a replaced client was closed).
         self._closing = True
+        readmit_exempt_objects()
         self.watching.stop()
         if self.alerter is not None:
             await self.alerter.aclose()  # hooks still running are stopped

@@ -123,23 +123,6 @@ def _share(text: str) -> str:
     return text
 
 
-# Sanitised texts many rows share (type and status words), by the text the server sent:
-# sanitised once each, not once a row and a change. Bounded like the shared texts.
-_cleaned: dict[str, str] = {}
-
-
-def _clean_shared(value: object) -> str:
-    if not isinstance(value, str):
-        return _share(_clean(value))
-    found = _cleaned.get(value)
-    if found is None:
-        found = _share(_clean(value))
-        if len(_cleaned) >= _SHARED_LIMIT:
-            _cleaned.clear()
-        _cleaned[value] = found
-    return found
-
-
 # Upload dates as unix seconds, by the text the server sent: rows of one upload share it.
 _upload_seconds: dict[str, float | None] = {}
 
@@ -157,67 +140,35 @@ def _uploaded_at(text: str | None) -> float | None:
     return seconds
 
 
-def make_entry(row: ConversionRow, previous: RowEntry | None = None) -> RowEntry:
-    """Prepare ``row`` for display: every server string goes through printable().
-
-    ``previous``: the entry this row replaces. A change is mostly a new status: the
-    texts whose server value is the same as in ``previous.row`` (file name, note,
-    problem, upload date) are taken from it, already sanitised, instead of sanitised
-    again (at 1,000 changes a batch, that was a third of the table's upsert).
-    """
+def make_entry(row: ConversionRow) -> RowEntry:
+    """Prepare ``row`` for display: every server string goes through printable()."""
     reading = read_status(row)
     kind = reading.kind
-    word = _share(reading.label(_clean_shared))
-    before = previous.row if previous is not None else None
-    type_ = _clean_shared(row.data_source_type)
+    word = _share(reading.label(_clean))
+    file, type_, note = _clean(row.file_name), _share(_clean(row.data_source_type)), \
+        _clean(row.note)
     uploaded = _uploaded_at(row.upload_date)
+    cause = _clean(row.last_problem)
     checking = awaits_first_answer(row)
     if checking:
         status_text = _share(f"{CHECKING_SYMBOL} {CHECKING_WORD}")
     else:
         status_text = _share(f"{status_symbol(kind)} {word or '—'}")
-    entry = RowEntry(
+    return RowEntry(
         row=row,
         version=next(_versions),
-        file="",
+        file=file,
         type=type_,
         status_word=word,
         status_text=status_text,
         kind=kind,
-        note="",
-        problem="",
+        note=note,
+        problem=f"{PROBLEM_SYMBOL} {cause}" if cause else "",
         checking=checking,
         uploaded=uploaded,
-        uploaded_raw="",
+        uploaded_raw="" if uploaded is not None else _clean(row.upload_date),
         deleted=row.deleted_at is not None or kind is StatusKind.DELETED,
     )
-    if previous is None or before is None:
-        _fill_texts(entry, row)
-        return entry
-    entry.file = previous.file if before.file_name == row.file_name else _clean(row.file_name)
-    entry.note = previous.note if before.note == row.note else _clean(row.note)
-    entry.problem = (previous.problem if before.last_problem == row.last_problem
-                     else _problem_text(row.last_problem))
-    if before.upload_date == row.upload_date:
-        entry.uploaded_raw = previous.uploaded_raw
-        entry.uploaded_text, entry.uploaded_day = previous.uploaded_text, previous.uploaded_day
-    elif uploaded is None:
-        entry.uploaded_raw = _clean(row.upload_date)
-    return entry
-
-
-def _problem_text(last_problem: str | None) -> str:
-    cause = _clean(last_problem)
-    return f"{PROBLEM_SYMBOL} {cause}" if cause else ""
-
-
-def _fill_texts(entry: RowEntry, row: ConversionRow) -> None:
-    """The per-row texts of a row seen for the first time."""
-    entry.file = _clean(row.file_name)
-    entry.note = _clean(row.note)
-    entry.problem = _problem_text(row.last_problem)
-    if entry.uploaded is None:
-        entry.uploaded_raw = _clean(row.upload_date)
 
 
 def _text_value(text: str) -> tuple[int, str]:

@@ -176,32 +176,25 @@ class TableRows:
 
     def upsert(self, rows: Iterable[ConversionRow]) -> RowsChange:
         """Add or replace rows; shown rows move only when their sort key changed."""
-        entries = self._entries
-        key_of = self._key
-        # No filter and no view (the usual case): every row is shown, nothing to ask.
-        passes = self._passes if self._filter or self._view is not None else None
-        fresh: list[RowEntry] = []
+        fresh = [make_entry(row) for row in rows]
+        self._measure(fresh)
+        reordered = False
         changed: list[int] = []
+        entries = self._entries
         # Each touched id's entry from before this batch (None: new), its first sight only.
         before: dict[int, RowEntry | None] = {}
-        for row in rows:
-            conversion_id = row.id
+        for entry in fresh:
+            conversion_id = entry.row.id
+            entry.key = self._key(entry)
+            entry.shown = self._passes(entry)
             old = entries.get(conversion_id)
-            # The entry it replaces lends the texts that did not change (make_entry).
-            entry = make_entry(row, old)
-            entry.key = key_of(entry)
-            entry.shown = True if passes is None else passes(entry)
             if conversion_id not in before:
                 before[conversion_id] = old
             entries[conversion_id] = entry
-            fresh.append(entry)
             changed.append(conversion_id)
-            if old is not None and (old.note or old.problem):
+            if old is not None:
                 self._count_filled(old, -1)
-            if entry.note or entry.problem:
-                self._count_filled(entry, 1)
-        self._measure(fresh)
-        reordered = False
+            self._count_filled(entry, 1)
         gone: list[SortKey] = []
         come: list[SortKey] = []
         for conversion_id, old in before.items():

@@ -14,6 +14,7 @@ import tui.ui.app
 from tests.ui.conftest import SessionFactory, wait_for
 from tui.core.memory import YOUNG_COLLECTION_EVERY
 from tui.ui.app import ConversionsApp
+from tui.ui.widgets import ConversionsTable
 
 
 async def test_the_app_releases_free_memory_periodically(
@@ -79,3 +80,18 @@ async def test_removed_toasts_do_not_stay_in_memory(
         await wait_for(pilot, lambda: len(releases) >= gone + 2, what="two releases after")
         gc.collect()
         assert kept and all(ref() is None for ref in kept)
+
+
+async def test_the_loaded_rows_are_left_out_of_collections_until_the_monitor_goes(
+        monitor_session: SessionFactory) -> None:
+    # At 100,000 rows every full collection walked a million objects loaded once (issue 12):
+    # once the rows are shown they are frozen; the monitor unfreezes them when it goes.
+    gc.unfreeze()
+    app = ConversionsApp(monitor_session(ids=[48211, 48212]))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_for(pilot, lambda: gc.get_freeze_count() > 0,
+                       what=lambda: f"objects frozen ({gc.get_freeze_count()})")
+        row = next(iter(app.screen.query_one(ConversionsTable).rows.values()))
+        assert gc.is_tracked(row)
+        assert not any(seen is row for seen in gc.get_objects()), "a row is still collected"
+    assert gc.get_freeze_count() == 0

@@ -1,5 +1,7 @@
 """The wire format and the HTTP client of the Conversions API (no UI, no disk, no keyring)."""
 
+# First: whichever module imports httpx, its command-line client stays unloaded.
+from tui.api import httpx_without_cli  # noqa: F401
 from tui.api.client import ConversionsClient, parse_retry_after
 from tui.api.errors import (
     TRANSPORT_REASONS,

@@ -37,7 +37,7 @@ from types import TracebackType
 from typing import Any, Self, TypeVar
 
 import httpx
-from pydantic import TypeAdapter
+from pydantic import ConfigDict, TypeAdapter
 
 from tui import __version__
 from tui.api.bounded import ACCEPT_ENCODING, read_capped
@@ -77,7 +77,8 @@ _DEADLINE_FACTOR = 3
 _BATCH_DEADLINE_FACTOR = 12
 
 _E = TypeVar("_E", bound=Envelope)
-_RECORDS = TypeAdapter(list[ConversionRecord])
+# Built on first use, like the models (see WireModel): not at import.
+_RECORDS = TypeAdapter(list[ConversionRecord], config=ConfigDict(defer_build=True))
 _JSON_HEADERS = {"Content-Type": "application/json"}
 # A status word quoted in one of our messages is server text: keep it short.
 _STATUS_WORD_LIMIT = 40

@@ -62,6 +62,9 @@ class WireModel(BaseModel):
         # A number where text belongs (an error code, a numeric file name) is shown,
         # not a crash, and pydantic-core does it without Python per item.
         coerce_numbers_to_str=True,
+        # Validators are built on first use (the first answer), not at import: building
+        # them all costs ~10 ms of every start, before the monitor's first screen.
+        defer_build=True,
     )
 
 

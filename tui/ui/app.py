@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Group
 from rich.text import Text
@@ -29,18 +29,7 @@ from tui.core.untrusted import printable
 from tui.ui.clipboard import copy_to_terminal_clipboard
 from tui.ui.commands import ConversionsCommands, ThemeChoice, ThemeCommands
 from tui.ui.keymap import KeymapScope, check_keymap
-from tui.ui.screens.add_ids import AddIdsModal
-from tui.ui.screens.audit_view import AuditScreen
-from tui.ui.screens.confirm_delete import ConfirmDeleteModal
-from tui.ui.screens.first_run import FirstRunScreen, NewProfile
-from tui.ui.screens.help import HelpPaths, HelpScreen, keys_of_screen
-from tui.ui.screens.inspect import InspectModal
-from tui.ui.screens.key_prompt import KeyPromptModal
 from tui.ui.screens.monitor import MonitorScreen
-from tui.ui.screens.text_prompt import QuestionModal, TextPromptModal
-from tui.ui.screens.upload import UploadModal
-from tui.ui.screens.upload_preview import UploadPreviewTable
-from tui.ui.screenshot import save_screenshot
 from tui.ui.textual_private import forget_styles_cache, remember_clipboard, show_on_exit_and_close
 from tui.ui.themes import (
     FileTheme,
@@ -52,8 +41,14 @@ from tui.ui.themes import (
 )
 from tui.ui.typeahead import TypeAhead
 from tui.ui.widgets.table.conversions_table import STATUS_VARIABLE_DEFAULTS, ConversionsTable
-from tui.ui.widgets.upload_files import UploadFileTree
 from tui.ui.workers import WorkerFailure, reported
+
+if TYPE_CHECKING:
+    from tui.ui.screens.first_run import NewProfile
+
+# Screens other than the monitor are imported where they are opened, not here: the first
+# screen needs none of them, and at 100,000 rows every millisecond before it counts
+# (issue 12: <= 1.0 s from spawn). tests/ui/test_lazy_imports.py keeps it so.
 
 log = logging.getLogger(__name__)
 
@@ -242,6 +237,8 @@ class ConversionsApp(App[None]):
             self.notify("Screenshot not saved: no folder for it before a profile exists.",
                         severity="warning", markup=False)
             return
+        from tui.ui.screenshot import save_screenshot
+
         try:
             path = save_screenshot(self, folder)
         except OSError as error:
@@ -275,6 +272,18 @@ class ConversionsApp(App[None]):
     @staticmethod
     def keymap_scopes() -> list[KeymapScope]:
         """Which bindings are live together, screen by screen (for keymap checks)."""
+        from tui.ui.screens.add_ids import AddIdsModal
+        from tui.ui.screens.audit_view import AuditScreen
+        from tui.ui.screens.confirm_delete import ConfirmDeleteModal
+        from tui.ui.screens.first_run import FirstRunScreen
+        from tui.ui.screens.help import HelpScreen
+        from tui.ui.screens.inspect import InspectModal
+        from tui.ui.screens.key_prompt import KeyPromptModal
+        from tui.ui.screens.text_prompt import QuestionModal, TextPromptModal
+        from tui.ui.screens.upload import UploadModal
+        from tui.ui.screens.upload_preview import UploadPreviewTable
+        from tui.ui.widgets.upload_files import UploadFileTree
+
         app = ConversionsApp
         return [
             KeymapScope("monitor", (app, MonitorScreen, ConversionsTable)),
@@ -299,6 +308,8 @@ class ConversionsApp(App[None]):
 
     def action_help(self) -> None:
         """Show the keys of the screen below, the status legend and where files are."""
+        from tui.ui.screens.help import HelpPaths, HelpScreen, keys_of_screen
+
         if isinstance(self.screen, HelpScreen):
             self.screen.dismiss(None)
             return
@@ -325,6 +336,8 @@ class ConversionsApp(App[None]):
         if self.session is not None:
             self.push_screen(MonitorScreen(self.session))
         elif self._setup is not None:
+            from tui.ui.screens.first_run import FirstRunScreen
+
             self.push_screen(FirstRunScreen(self._setup.paths, self._setup.config,
                                             self._setup.explanation), self._after_setup)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Container
+from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -40,6 +41,9 @@ def summarise(result: IdListResult, watched: Container[int] = ()) -> str:
 
 class AddIdsModal(ModalScreen[IdListResult | None]):
     """Ask for IDs; dismisses with the parsed result (valid IDs and named invalid parts)."""
+
+    ENDS_FIRST_RUN_HINT: ClassVar[bool] = True
+    """Once opened, the monitor's first-run hint (which names it) has done its work."""
 
     DEFAULT_CSS = """
     AddIdsModal { align: center middle; }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 from rich.table import Table
 from rich.text import Text
@@ -171,6 +172,9 @@ def _legend_css() -> str:
 
 class HelpScreen(ModalScreen[None]):
     """Keys, status legend and file locations, over the screen it was opened from."""
+
+    ENDS_FIRST_RUN_HINT: ClassVar[bool] = True
+    """Once opened, the monitor's first-run hint (which names it) has done its work."""
 
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }

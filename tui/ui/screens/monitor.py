@@ -19,6 +19,7 @@ from textual.widgets import Input, Static, Tab, Tabs
 from textual.worker import Worker, WorkerState
 
 from tui.api.models import Profile
+from tui.core.memory import exempt_loaded_objects, readmit_exempt_objects
 from tui.core.polling.scheduler import PollScheduler
 from tui.core.session import MonitorSession, ProfileTrackingSource
 from tui.core.statuses import is_settled
@@ -171,6 +172,8 @@ class MonitorScreen(Screen[None]):
 
     def _show_rows(self, rows: list[WatchedConversion], _elapsed: float) -> None:
         self.table.set_rows(rows)
+        # Every row is loaded: no later collection walks them again (tui/core/memory.py).
+        exempt_loaded_objects()
         self.refresh_counts()
         self.since.first_screen()  # a look too; after a gap, what changed meanwhile
         # First run: nothing watched yet, or the demo (a newcomer's tour). Once shown, the
@@ -198,6 +201,7 @@ class MonitorScreen(Screen[None]):
         # connection pool (only a replaced client was closed).
         self._closing = True
         self.since.closing()
+        readmit_exempt_objects()
         self.watching.stop()
         if self.alerter is not None:
             await self.alerter.aclose()  # hooks still running are stopped

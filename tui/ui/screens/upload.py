@@ -81,6 +81,9 @@ def _start_folder() -> Path:
 class UploadModal(ModalScreen[UploadOutcome | None]):
     """Upload files as conversions; see the module docstring."""
 
+    ENDS_FIRST_RUN_HINT: ClassVar[bool] = True
+    """Once opened, the monitor's first-run hint (which names it) has done its work."""
+
     DEFAULT_CSS = """
     UploadModal { align: center middle; }
     UploadModal > #frame {

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from tui.core.idlist import IdListResult
-from tui.ui.screens.add_ids import AddIdsModal
 from tui.ui.screens.flows.host import MonitorHost
 
 #: Problems of the pasted text the toast names.
@@ -12,6 +11,7 @@ NAMED_INVALID = 6
 
 async def add_ids(host: MonitorHost) -> None:
     """Ask for IDs and watch them through the service. Must run inside a worker."""
+    from tui.ui.screens.add_ids import AddIdsModal
     result: IdListResult | None = await host.app.push_screen_wait(
         AddIdsModal(watched=host.table.rows))
     if result is None:

@@ -13,7 +13,6 @@ from tui.core.polling.types import Connectivity, ConnectivityState
 from tui.core.session import ProfileTrackingSource
 from tui.ui.key_names import key_for_action
 from tui.ui.screens.flows.host import MonitorHost
-from tui.ui.screens.key_prompt import KeyPromptModal
 from tui.ui.workers import reported
 
 log = logging.getLogger(__name__)
@@ -40,6 +39,7 @@ class Credentials:
 
     async def connect(self) -> None:
         """The stored key, else ask for one; then poll with it. Must run inside a worker."""
+        from tui.ui.screens.key_prompt import KeyPromptModal
         host = self._host
         session = host.session
         resolved = await session.resolve_key()
@@ -70,6 +70,7 @@ class Credentials:
 
     async def ask_for_new_key(self, why: str) -> None:
         """Ask for a key in place of a refused one. Must run inside a worker."""
+        from tui.ui.screens.key_prompt import KeyPromptModal
         host = self._host
         self.asking = True
         try:

@@ -6,13 +6,17 @@ until the server says Deleted. One toast tells how the whole delete went.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.notifications import SeverityLevel
 
 from tui.core.deletion import DeleteOutcome, DeleteResult, describe
 from tui.core.untrusted import printable
-from tui.ui.screens.confirm_delete import ConfirmDeleteModal, DeleteTargets
 from tui.ui.screens.flows.host import MonitorHost, target_rows
 from tui.ui.views import VIEWS_BY_KEY
+
+if TYPE_CHECKING:
+    from tui.ui.screens.confirm_delete import DeleteTargets
 
 #: Problems a delete's toast lists by name; the rest are "…".
 LISTED_PROBLEMS = 5
@@ -29,6 +33,7 @@ class DeleteFlow:
 
     async def run(self) -> None:
         """Ask, delete, and tell how it went. Must run inside a worker (it waits for a modal)."""
+        from tui.ui.screens.confirm_delete import ConfirmDeleteModal
         host = self._host
         notify = host.notify
         if host.session.read_only:
@@ -77,6 +82,7 @@ class DeleteFlow:
     def targets(self) -> DeleteTargets | None:
         """What ``d`` would delete: marks may lie outside the view (marked in another tab),
         so those are counted apart, and rows already Deleted are left out."""
+        from tui.ui.screens.confirm_delete import DeleteTargets
         host = self._host
         table = host.table
         rows = target_rows(host)

@@ -8,15 +8,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.screen import Screen
 
-from tui.core.export import ExportResult, ExportTargetExists, export_rows
 from tui.ui.screens.flows.host import MonitorHost
-from tui.ui.screens.text_prompt import QuestionModal, TextPromptModal
 
-Writer = Callable[[Path, bool], ExportResult]
+if TYPE_CHECKING:
+    from tui.core.export import ExportResult
+
+Writer = Callable[[Path, bool], "ExportResult"]
 
 
 def default_export_path(stem: str) -> str:
@@ -29,6 +30,8 @@ async def run_export(screen: Screen[Any], write: Writer, *, what: str, stem: str
 
     Must run inside a worker (it waits for modals).
     """
+    from tui.core.export import ExportTargetExists
+    from tui.ui.screens.text_prompt import QuestionModal, TextPromptModal
     app = screen.app
     answer = await app.push_screen_wait(TextPromptModal(
         f"Export {what} to (.csv or .json):", value=default_export_path(stem),
@@ -65,6 +68,7 @@ async def export_view(host: MonitorHost) -> None:
     watchlist = host.session.watchlist
 
     def write(path: Path, overwrite: bool) -> ExportResult:
+        from tui.core.export import export_rows
         history = {row.id: watchlist.history(row.id) for row in rows}
         return export_rows(rows, path, overwrite=overwrite, history_by_id=history)
 

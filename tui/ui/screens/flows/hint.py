@@ -11,14 +11,8 @@ from rich.text import Text
 from textual.screen import Screen
 from textual.widgets import Static
 
-from tui.ui.screens.add_ids import AddIdsModal
-from tui.ui.screens.help import HelpScreen
-from tui.ui.screens.upload import UploadModal
-
 #: What the hint names: (action, words). Keys come from the live bindings.
 FIRST_RUN_HINT = (("help", "help"), ("add_ids", "add IDs"), ("upload", "upload"))
-#: Screens that, once opened, show the hint has done its work.
-HINT_DONE_SCREENS = (HelpScreen, AddIdsModal, UploadModal)
 
 
 def key_of(screen: Screen[Any], action: str) -> str | None:
@@ -51,7 +45,9 @@ def show(screen: Screen[Any], hint: Static) -> None:
 
 def has_done_its_work(screen: Screen[Any], hint: Static) -> bool:
     """Hide the hint once a screen it names is open over ``screen``; True if it is."""
-    if not isinstance(screen.app.screen, HINT_DONE_SCREENS):
+    # Those screens say so themselves (ENDS_FIRST_RUN_HINT): they are imported when first
+    # opened, not at start.
+    if not getattr(screen.app.screen, "ENDS_FIRST_RUN_HINT", False):
         return False
     hint.remove_class("-shown")
     return True

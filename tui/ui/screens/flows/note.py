@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from tui.ui.screens.flows.host import MonitorHost
-from tui.ui.screens.text_prompt import TextPromptModal
 
 NOTE_MAX = 200
 
@@ -11,6 +10,7 @@ NOTE_MAX = 200
 async def edit_note(host: MonitorHost) -> None:
     """Ask for the note of the marked rows (else the cursor's) and set it through the
     service; an empty answer removes it. Must run inside a worker."""
+    from tui.ui.screens.text_prompt import TextPromptModal
     table = host.table
     ids = table.targets()
     if not ids:

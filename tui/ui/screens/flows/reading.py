@@ -5,15 +5,13 @@ from __future__ import annotations
 import time
 
 from tui.core.clipboard import ClipboardCopy
-from tui.core.triage import triage_markdown
 from tui.ui.clipboard import copy_to_terminal_clipboard
-from tui.ui.screens.audit_view import AuditScreen
 from tui.ui.screens.flows.host import MonitorHost, target_rows
-from tui.ui.screens.inspect import InspectModal
 
 
 def inspect(host: MonitorHost, conversion_id: int) -> None:
     """Open Inspect on one watched conversion, with its history."""
+    from tui.ui.screens.inspect import InspectModal
     watchlist = host.session.watchlist
     row = watchlist.get(conversion_id)
     if row is None:
@@ -33,6 +31,7 @@ def copy_ids(host: MonitorHost) -> None:
 
 def copy_triage(host: MonitorHost) -> None:
     """A Markdown summary of the marked rows (else the cursor's), for a ticket."""
+    from tui.core.triage import triage_markdown
     rows = target_rows(host)
     if not rows:
         return
@@ -44,5 +43,6 @@ def copy_triage(host: MonitorHost) -> None:
 
 def show_audit_log(host: MonitorHost) -> None:
     """Who deleted or uploaded what, when, and how it went."""
+    from tui.ui.screens.audit_view import AuditScreen
     session = host.session
     host.app.push_screen(AuditScreen(session.audit.entries(), profile=session.profile.name))

@@ -13,9 +13,7 @@ from dataclasses import dataclass, field
 from textual.notifications import Notification
 
 from tui.ui.key_names import key_for_action
-from tui.ui.screens.confirm_delete import describe_row
 from tui.ui.screens.flows.host import MonitorHost
-from tui.ui.screens.text_prompt import QuestionModal
 from tui.ui.toasts import post, withdraw
 
 #: Seconds during which an unwatch can be undone with ``z``.
@@ -54,6 +52,7 @@ class UnwatchFlow:
     async def unwatch(self) -> None:
         """Unwatch the marked rows (else the cursor's), asking first for more than one.
         Must run inside a worker."""
+        from tui.ui.screens.text_prompt import QuestionModal
         host = self._host
         ids = host.table.targets()
         if not ids:
@@ -74,6 +73,7 @@ class UnwatchFlow:
 
     def question(self, ids: list[int]) -> str:
         """The unwatch question, naming its rows as the delete dialog does."""
+        from tui.ui.screens.confirm_delete import describe_row
         table = self._host.table
         rows = [row for row in (table.rows.get(i) for i in ids) if row is not None]
         lines = [f"Stop watching {len(ids)} conversions? This only changes the local "

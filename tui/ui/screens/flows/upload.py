@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from tui.ui.screens.flows.host import MonitorHost
-from tui.ui.screens.upload import UploadModal
 
 
 async def run_upload(host: MonitorHost) -> None:
     """Open the upload modal and wait for it. Must run inside a worker."""
+    from tui.ui.screens.upload import UploadModal
     if host.session.read_only:
         host.notify("Read-only profile: uploading is switched off.", severity="warning")
         return

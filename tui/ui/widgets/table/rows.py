@@ -273,8 +273,13 @@ def _spliced(order: list[SortKey], gone: list[SortKey],
         if put < len(come) and (taken == len(out) or into[put] <= out[taken]):
             position = into[put]
             result += order[start:position]
-            result.append(come[put])
+            # Every key that goes in at this place, at once: changes often land together
+            # (sorted by "In status", every changed row goes to the top).
+            first = put
             put += 1
+            while put < len(come) and into[put] == position:
+                put += 1
+            result += come[first:put]
             start = position
         else:
             position = out[taken]

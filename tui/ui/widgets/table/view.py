@@ -126,6 +126,10 @@ class TableView(ScrollView):
         self._repaint_timer: Timer | None = None
         self._last_data_repaint = float("-inf")
         self._clock_timer: Timer | None = None
+        # The content width during one paint (render_lines): Textual works the region out
+        # anew (styles, scrollbars, gutter) each time it is asked, and that was twice a
+        # line, a tenth of a repaint.
+        self._paint_width: int | None = None
 
     # -- settings --------------------------------------------------------------
     @property
@@ -262,17 +266,23 @@ class TableView(ScrollView):
         self._styles = styles
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        """Resolve styles and layout once per paint, then draw lines."""
+        """Resolve styles, layout and width once per paint, then draw lines."""
         self._resolve_styles()
         self._ensure_layout()
-        return super().render_lines(crop)
+        self._paint_width = self.scrollable_content_region.width
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._paint_width = None
 
     def render_line(self, y: int) -> Strip:
         """Line 0 is the header; the rest are rows from the scroll position."""
-        width = self.scrollable_content_region.width
-        if not self._styles:
-            self._resolve_styles()
-        self._ensure_layout()
+        width = self._paint_width
+        if width is None:  # asked outside a paint: nothing was resolved for it
+            width = self.scrollable_content_region.width
+            if not self._styles:
+                self._resolve_styles()
+            self._ensure_layout()
         if y == 0:
             key = (width, self._layout_generation, self._style_generation,
                    self._rows.sort_column, self._rows.reverse)

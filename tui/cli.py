@@ -291,6 +291,8 @@ def _profile_for(argv: list[str], prog: str, extra: Callable[[argparse.ArgumentP
                                   env=os.environ, allow_insecure_http=opts.allow_insecure_http)
     except ConfigError as error:
         return _fail(str(error))
+    for warning in config.warnings:  # a bad value was replaced by its default: say so
+        print(f"conversions-tui {prog}: {warning}", file=sys.stderr)
     return opts, paths, config, profile
 
 
@@ -396,8 +398,11 @@ def _watch(argv: list[str]) -> int:
     from tui.core.watching import WatchService
     from tui.core.watchlist import Watchlist
 
-    got = _profile_for(argv, "watch",
-                       lambda p: p.add_argument("ids", nargs="+", help="IDs, ranges or text"),
+    def arguments(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("ids", nargs="+", help="IDs, ranges or text")
+        parser.add_argument("--note", help="a note (a ticket number) for those without one")
+
+    got = _profile_for(argv, "watch", arguments,
                        exits=WATCH_EXITS,
                        description="Add conversion IDs to the profile's watchlist (the "
                                    "monitor polls them).")
@@ -413,7 +418,9 @@ def _watch(argv: list[str]) -> int:
         audit = AuditLog(paths.audit_db(profile.name))
         try:
             # The one way rows are watched; a monitor open on the file shows them.
-            added = WatchService(watchlist, audit, profile_name=profile.name).watch(ids)
+            note = opts.note.strip() if opts.note and opts.note.strip() else None
+            added = WatchService(watchlist, audit, profile_name=profile.name).watch(
+                ids, note=note)
         finally:
             audit.close()
     finally:

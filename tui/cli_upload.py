@@ -369,6 +369,8 @@ def run_upload(argv: list[str], *, env: Mapping[str, str] | None = None) -> int:
         return EXIT_NONE
     except ConfigError as error:
         return _fail(str(error))
+    for warning in config.warnings:  # a bad value was replaced by its default: say so
+        _say(sys.stderr, warning)
     if opts.ref is not None and len(opts.ref.strip()) > 200:
         return _fail("the reference (--ref) is longer than 200 characters")
     if opts.force and opts.retry is None:

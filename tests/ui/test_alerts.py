@@ -18,6 +18,7 @@ from tui.api.models import StatusEnvelope
 from tui.core.alerts.quiet import QuietHours
 from tui.core.alerts.settings import AlertSettings, ChannelSwitches
 from tui.core.session import MonitorSession
+from tui.core.settings import parse_config
 from tui.core.since import LastLooked
 from tui.core.timeinstatus import StuckAfter
 from tui.core.watchlist import PollResult
@@ -220,3 +221,16 @@ async def test_since_you_last_looked_after_a_long_quiet(
         await wait_for(pilot, lambda: any("Since you last looked" in m and "1 completed" in m
                                           for _s, m in notices(app)),
                        what=lambda: f"the summary; toasts: {notices(app)}")
+
+
+async def test_a_bad_value_in_the_config_is_said_at_start(
+        sandbox: SandboxServer, monitor_session: SessionFactory, terminal: list[str]) -> None:
+    session = monitor_session()
+    session.config = parse_config('[profiles.test]\nbase_url = "https://x.example"\n'
+                                  '[profiles.test.alerts]\nquiet_hours = "25:00-26:00"\n',
+                                  Path("config.toml"))
+    app = ConversionsApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: any(
+            m.startswith("config.toml: line 4: alerts quiet_hours") for _s, m in notices(app)),
+            what=lambda: f"the warning; toasts: {notices(app)}")

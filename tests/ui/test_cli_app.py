@@ -271,3 +271,18 @@ def test_logout_with_a_locked_keyring_fails_with_1(
     assert cli.main(["logout"]) == 1
     err = capsys.readouterr().err
     assert "The keyring is locked: nothing was removed" in err
+
+
+def test_watch_with_a_note_and_a_bad_config_value_said(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    paths = AppPaths.default()
+    paths.config_file.parent.mkdir(parents=True, exist_ok=True)
+    paths.config_file.write_text('[profiles.default]\nbase_url = "https://api.example.com"\n'
+                                 'stuck_after = "soon"\n', encoding="utf-8")
+    assert cli.main(["watch", "48210", "--note", "INC-4412"]) == 0
+    captured = capsys.readouterr()
+    # The bad value is said (file and line), its default used, and the watch goes on.
+    assert f"{paths.config_file}: line 3: stuck_after: 'soon' is not a duration" in captured.err
+    with Watchlist(paths.watchlist_db("default")) as watchlist:
+        row = watchlist.get(48210)
+    assert row is not None and row.note == "INC-4412"

@@ -118,6 +118,10 @@ class ConversionsApp(App[None]):
         self._gc_thresholds_before: tuple[int, int, int] | None = None
         self._setup_theme(theme)
         config = session.config if session is not None else setup.config if setup else None
+        if config is not None:
+            # What the config got wrong and what was used instead (a bad duration, an
+            # unknown key): said at start, never silently ignored.
+            self._startup_problems.extend(config.warnings)
         if config is not None and config.keymap:
             self._startup_problems.extend(self._check_keymap(config))
             self.set_keymap(dict(config.keymap))

@@ -76,3 +76,25 @@ def test_server_events_say_the_latest_and_how_often() -> None:
 def test_a_window_must_be_positive() -> None:
     with pytest.raises(ValueError, match="positive"):
         BurstMerger(window=0)
+
+
+def test_the_first_alert_gathers_what_comes_in_the_next_seconds() -> None:
+    # Rows that fail in one check come back over a few poll batches (50 ms apart): one
+    # alert for all of them, not one at once and the rest a minute later.
+    merger = BurstMerger(gather=2.0)
+    assert merger.offer([failed(48220, 0.0)], now=0.0) == []
+    assert merger.offer([failed(48219, 0.05), failed(48221, 0.05)], now=0.05) == []
+    assert merger.next_due() == 2.0
+    assert merger.due(1.9) == []
+    [alert] = merger.due(2.0)
+    assert alert.count == 3 and set(alert.ids) == {48219, 48220, 48221}
+    assert alert.text == "3 conversions failed: 48220, 48219, 48221"
+    # The window goes on: a failure a moment later waits for the minute's end.
+    assert merger.offer([failed(5, 10.0)], now=10.0) == []
+    [later] = merger.due(60.0)
+    assert later.ids == (5,)
+
+
+def test_gather_must_fit_in_the_window() -> None:
+    with pytest.raises(ValueError, match="gather"):
+        BurstMerger(window=60.0, gather=60.0)

@@ -181,3 +181,20 @@ def test_forgetting_a_row_lets_it_alert_again_when_watched_anew() -> None:
     assert len(detector.observe(now=at("10:00"), rows=[stuck])) == 1
     detector.forget([1])
     assert len(detector.observe(now=at("10:01"), rows=[stuck])) == 1
+
+
+def test_a_failure_says_its_first_error_and_a_stale_row_is_not_stuck() -> None:
+    detector = AlertDetector(stuck_after=StuckAfter(60.0))
+    now = at("12:00")
+    failed = row(id=7, status="Failed", entered_seen=True, last_changed=now,
+                 errors=("Row 9: date 31/02 does not exist\x1b[31m", "more"))
+    [event] = detector.observe(now=now, rows=[failed],
+                               changes=[StatusChange(7, "Processing", "Failed", now)])
+    assert event.text == ("Conversion 7 failed (payroll.csv): "
+                          "Row 9: date 31/02 does not exist␛[31m")
+    # Processing for two hours, but its last check failed: what it is now is not known.
+    stale = row(id=8, entered_seen=True, last_changed=at("10:00"),
+                last_problem="HTTP 502, HTML page")
+    assert detector.observe(now=now, rows=[stale]) == []
+    assert detector.observe(now=now, rows=[row(id=9, entered_seen=True,
+                                               last_changed=at("10:00"))]) != []

@@ -36,6 +36,8 @@ _SERVER_KINDS = frozenset({AlertKind.SERVER_FAILING, AlertKind.KEY_REFUSED})
 _SEVERITY = {AlertKind.FAILED: "error", AlertKind.STUCK: "warning",
              AlertKind.DELETE_STALLED: "warning"}
 TOAST_SECONDS = 12.0
+#: Seconds the first alert of a burst waits for more of its kind before it goes out.
+GATHER_SECONDS = 2.0
 
 
 class Alerter:
@@ -54,7 +56,8 @@ class Alerter:
         self._detector = AlertDetector(rules=settings.rules if settings.enabled else (),
                                        stuck_after=stuck_after,
                                        delete_stalled_after=settings.delete_stalled_after)
-        self._merger = BurstMerger()
+        # Rows that fail in one check come back over a few poll batches: gathered.
+        self._merger = BurstMerger(gather=GATHER_SECONDS)
         self._hook = (AlertHook(settings.hook, timeout=settings.hook_timeout, env=self._env)
                       if settings.enabled and settings.hook else None)
         self._numbers = itertools.count(1)

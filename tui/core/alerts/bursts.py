@@ -1,6 +1,7 @@
 """Bursts of alert events of one kind merge into one alert.
 
-The first event of a kind shows at once and opens a window (60 s by default); events of
+The first event of a kind shows at once (or after ``gather`` seconds, with what came with
+it) and opens a window (60 s by default); events of
 that kind arriving while it is open are held, and come out together when it ends, as
 one alert: "7 conversions failed in the last minute: ..." (the IDs named when few). A
 window that ends with events held opens the next one, so a failure that goes on gives
@@ -65,6 +66,8 @@ def merge_events(kind: AlertKind, events: Sequence[AlertEvent], *, span: float |
 class _Window:
     ends: float
     held: list[AlertEvent] = field(default_factory=list)
+    #: Gathering the window's first alert until then (None: it went out).
+    first_until: float | None = None
 
 
 class BurstMerger:
@@ -72,10 +75,16 @@ class BurstMerger:
     docstring). Not thread-safe: call it from one task."""
 
     def __init__(self, window: float = DEFAULT_WINDOW,
-                 named_ids: int = DEFAULT_NAMED_IDS) -> None:
+                 named_ids: int = DEFAULT_NAMED_IDS, gather: float = 0.0) -> None:
+        """``gather``: seconds the first alert of a window waits for more of its kind
+        (rows that fail in one check come back over a few poll batches: one alert for
+        them, not one now and the rest a minute later)."""
         if not window > 0:
             raise ValueError(f"window must be positive, not {window!r}")
+        if not 0 <= gather < window:
+            raise ValueError(f"gather must be in [0, window), not {gather!r}")
         self.window = window
+        self.gather = gather
         self.named_ids = named_ids
         self._windows: dict[AlertKind, _Window] = {}
 
@@ -91,6 +100,10 @@ class BurstMerger:
             if window is not None:
                 window.held.extend(group)
                 continue
+            if self.gather > 0:
+                self._windows[kind] = _Window(now + self.window, list(group),
+                                              first_until=now + self.gather)
+                continue
             self._windows[kind] = _Window(now + self.window)
             alerts.append(merge_events(kind, group, span=None, named_ids=self.named_ids))
         return alerts
@@ -100,6 +113,12 @@ class BurstMerger:
         kind. A window that held some opens the next one; an empty one closes."""
         alerts = []
         for kind, window in list(self._windows.items()):
+            if window.first_until is not None:
+                if now >= window.first_until:  # the first alert, with what came along
+                    alerts.append(merge_events(kind, window.held, span=None,
+                                               named_ids=self.named_ids))
+                    window.held, window.first_until = [], None
+                continue
             if now < window.ends:
                 continue
             if not window.held:
@@ -112,7 +131,8 @@ class BurstMerger:
 
     def next_due(self) -> float | None:
         """When :meth:`due` has held events to give out next (None: nothing is held)."""
-        ends = [window.ends for window in self._windows.values() if window.held]
+        ends = [window.first_until if window.first_until is not None else window.ends
+                for window in self._windows.values() if window.held]
         return min(ends, default=None)
 
     def held(self) -> int:

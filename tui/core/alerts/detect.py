@@ -26,6 +26,7 @@ this long before the app first saw it (a fresh upload that failed fast), not whe
 pasted from a ticket about an old failure."""
 
 _NAME_LIMIT = 60
+_WHY_LIMIT = 100
 
 
 def _named(row: WatchedConversion | None) -> str:
@@ -93,8 +94,12 @@ class AlertDetector:
                 continue  # failed before we watched it: old news
             if status_kind(change.previous) is StatusKind.FAILED:
                 continue
+            # Why, when the server said: the first error (the rest are in Inspect).
+            why = (f": {printable(row.errors[0], limit=_WHY_LIMIT)}"
+                   if row is not None and row.errors else "")
             events.append(AlertEvent(AlertKind.FAILED, change.id,
-                                     f"Conversion {change.id} failed{_named(row)}", change.at))
+                                     f"Conversion {change.id} failed{_named(row)}{why}",
+                                     change.at))
         return events
 
     @staticmethod
@@ -109,8 +114,9 @@ class AlertDetector:
         for row in rows:
             if row.id in self._stuck and self._stuck[row.id] != row.status:
                 del self._stuck[row.id]  # it moved on: it may be stuck again later
+            # A row whose last check failed may have moved on since: its status is stale.
             if (row.id in self._stuck or row.not_found or row.deleted_at is not None
-                    or row.delete_requested_at is not None
+                    or row.delete_requested_at is not None or row.last_problem is not None
                     or not is_stuck(row, now, self.stuck_after)):
                 continue
             self._stuck[row.id] = row.status

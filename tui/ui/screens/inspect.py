@@ -253,8 +253,9 @@ class InspectModal(ModalScreen[None]):
         if reckoned.start is StatusStart.FIRST_CHECK:
             text = f"at least {spent} (it had this status when first checked)"
         elif reckoned.start is StatusStart.UPLOAD:
-            text = (f"at most {spent}, counted from its upload (in flight since then; "
-                    "not seen changing status)")
+            status = printable(row.status or "", limit=40)
+            text = (f"at most {spent}, counted from its upload: in flight since then, and "
+                    f"already {status} at the first check")
         else:
             text = spent
         rule = self._stuck_after

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.waiting import WAIT_BOUND
+from tests.waiting import WAIT_BOUND, until_sync
 from tui.sandbox.runner import SandboxServer
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pty")
@@ -244,7 +244,10 @@ def test_hostile_text_never_reaches_the_terminal_as_control_sequences(
         app.wait_for("12345")  # a number where the file name belongs
         app.wait_for("[red]Mal[/]␛]52;c;ZXZpbA==␇")  # the header
         sandbox.state.set_status(ids["toast"], "Failed", frozen=True)
-        seen = app.wait_for("TOAST[b]", since=seen)  # the "failed" toast
+        seen = app.wait_for("TOAST[b]", since=seen)  # the row, then the "failed" toast
+        # The failure's alert (gathered for a moment first) reaches the terminal too.
+        until_sync(lambda: b"\x1b]9;Conversion failed" in app.output,
+                   "the failure's desktop notification")
 
         # Inspect the first row, then every tab; each key must bring a redraw.
         app.send(b"\r")

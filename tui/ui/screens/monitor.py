@@ -172,8 +172,9 @@ class MonitorScreen(Screen[None]):
 
     def _show_rows(self, rows: list[WatchedConversion], _elapsed: float) -> None:
         self.table.set_rows(rows)
-        # Every row is loaded: no later collection walks them again (tui/core/memory.py).
-        exempt_loaded_objects()
+        if len(rows) >= loading.FREEZE_FROM_ROWS:
+            # Every row is loaded: no later collection walks them again (tui/core/memory.py).
+            exempt_loaded_objects()
         self.refresh_counts()
         self.since.first_screen()  # a look too; after a gap, what changed meanwhile
         # First run: nothing watched yet, or the demo (a newcomer's tour). Once shown, the

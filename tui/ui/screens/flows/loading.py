@@ -11,6 +11,11 @@ from tui.ui.screens.flows.host import MonitorHost
 
 #: Rows shown before the whole watchlist is read: more than the tallest terminal.
 FIRST_SCREEN_ROWS = 300
+#: From this many rows, what the first load made is left out of later collections
+#: (tui/core/memory.py): at 100,000 rows a full collection walks a million objects. Below
+#: it a collection is cheap, and freezing would keep whatever else was alive then (a toast
+#: of the start, say) from ever being collected.
+FREEZE_FROM_ROWS = 5_000
 #: Seconds the read waits for the first rows' frame (a stalled screen must not hold it).
 FIRST_FRAME_WAIT = 2.0
 

@@ -73,8 +73,8 @@ class FaultMatrix:
             "",
             "## Matrix",
             "",
-            "| Fault | Setting | What the user sees (the one place) | Requests during the fault "
-            "| Recovery after it clears | Verdict |",
+            "| Fault | Setting | What the user sees (on the first screen) "
+            "| Requests during the fault | Recovery after it clears | Verdict |",
             "|---|---|---|---|---|---|",
         ]
         for key in self.order:

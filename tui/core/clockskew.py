@@ -9,22 +9,12 @@ that reads as "in the future" (Inspect says so).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from tui.core.timeinstatus import parse_instant
 
 __all__ = ["SKEW_TOLERANCE", "describe_clock_skew", "server_clock_ahead"]
 
 SKEW_TOLERANCE = 60.0
 """Seconds of difference not worth a word (clocks a little apart, the request's time)."""
-
-
-def _instant(value: str) -> float | None:
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)  # what the API sends
-    return parsed.timestamp()
 
 
 def server_clock_ahead(upload_date: str | None, received_at: float | None, *,
@@ -36,7 +26,7 @@ def server_clock_ahead(upload_date: str | None, received_at: float | None, *,
     """
     if not upload_date or received_at is None:
         return None
-    uploaded = _instant(upload_date)
+    uploaded = parse_instant(upload_date)
     if uploaded is None:
         return None
     ahead = uploaded - received_at

@@ -30,6 +30,7 @@ from tui.core.watchlist import (
     Watchlist,
     WatchlistError,
 )
+from tui.core.watchlist.schema import SCHEMA_VERSION
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -469,8 +470,14 @@ def test_a_schema_1_file_opens_keeps_its_rows_and_learns_to_keep_unwatched(
         store.add([48211])
         assert store.get(48211) == row
         assert store.history(48211) == [("Queued", 10.0), ("Failed", 70.0)]
+        # Schema 4's attention marks start empty on an old row.
+        assert (row.acknowledged_at, row.snoozed_until, row.read_at) == (None, None, None)
     conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone() == (3,)
+    assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,) == (4,)
+    for table in ("watched", "unwatched"):
+        columns = {name for (name,) in conn.execute(
+            "SELECT name FROM pragma_table_info(?)", (table,))}
+        assert {"acknowledged_at", "snoozed_until", "read_at"} <= columns, table
     conn.close()
     with Watchlist(path) as store:  # and opens again, as it now is
         assert store.ids() == [48211]

@@ -69,6 +69,12 @@ class WatchedConversion:
     not_found: bool
     raw: str | None  # the last envelope as JSON text
     last_problem_at: float | None = None
+    # The user's attention marks (unix seconds; None: none). Acknowledged ("I have this
+    # one") until something new happens to the row; snoozed: no alerts until then; read:
+    # when the user last looked at the row.
+    acknowledged_at: float | None = None
+    snoozed_until: float | None = None
+    read_at: float | None = None
     # Seen changing into its status (then ``last_changed`` is when); False when the status
     # is the one the first answer gave: the time in it counts from that answer, a bound.
     entered_seen: bool = False
@@ -242,7 +248,8 @@ class RowDecoder:
             (id_, file_name, data_source_type, status, upload_date, warnings, errors,
              metadata, first_seen, last_checked, last_changed, note, last_problem,
              problem_count, delete_requested_at, deleted_at, not_found, raw,
-             last_problem_at, entered_seen) = getter(row)
+             last_problem_at, acknowledged_at, snoozed_until, read_at,
+             entered_seen) = getter(row)
             item = kind(
                 id=id_, file_name=file_name, data_source_type=share(data_source_type),
                 status=share(status), upload_date=share(upload_date),
@@ -251,7 +258,8 @@ class RowDecoder:
                 note=note, last_problem=share(last_problem), problem_count=problem_count,
                 delete_requested_at=delete_requested_at, deleted_at=deleted_at,
                 not_found=bool(not_found), raw=raw, last_problem_at=last_problem_at,
-                entered_seen=bool(entered_seen),
+                acknowledged_at=acknowledged_at, snoozed_until=snoozed_until,
+                read_at=read_at, entered_seen=bool(entered_seen),
             )
             if source is not None:
                 item._source = source  # type: ignore[attr-defined]

@@ -3,7 +3,8 @@ store runs. Statements name every column they read, so rows are decoded by name.
 
 Schema 2 added the ``unwatched`` table (rows set aside, kept for watching them again);
 schema 3 the change feed: a counter (table ``feed``) and the numbers stamped on rows
-(``changed_seq``, ``added_seq``, ``removed_seq``). A file of an older schema gains what it
+(``changed_seq``, ``added_seq``, ``removed_seq``); schema 4 the user's attention marks
+(``acknowledged_at``, ``snoozed_until``, ``read_at``). A file of an older schema gains what it
 lacks, empty or zero, the first time it is opened; opening a current file writes nothing.
 """
 
@@ -15,7 +16,7 @@ from pathlib import Path
 
 __all__ = ["SCHEMA_VERSION", "WatchlistError", "prepare"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 class WatchlistError(Exception):
@@ -26,7 +27,8 @@ class WatchlistError(Exception):
 # computed when read (entered_seen).
 STORED = ("id, file_name, data_source_type, status, upload_date, warnings, errors, metadata, "
           "first_seen, last_checked, last_changed, note, last_problem, problem_count, "
-          "delete_requested_at, deleted_at, not_found, raw, last_problem_at")
+          "delete_requested_at, deleted_at, not_found, raw, last_problem_at, acknowledged_at, "
+          "snoozed_until, read_at")
 
 # The stored row's columns after its id, the same in both tables (in STORED's order).
 _ROW_COLUMNS = """
@@ -48,6 +50,9 @@ _ROW_COLUMNS = """
     not_found INTEGER NOT NULL DEFAULT 0,
     raw TEXT,
     last_problem_at REAL,
+    acknowledged_at REAL,
+    snoozed_until REAL,
+    read_at REAL,
 """
 # Schema 2: rows unwatched, kept as they were (their history stays in status_history) so
 # that watching the ID again brings the note and the history back.
@@ -75,6 +80,10 @@ CREATE INDEX IF NOT EXISTS status_history_by_time ON status_history (seen_at);
 # than any number the counter hands out), then the counter and the indexes.
 _FEED_COLUMNS = (("watched", "changed_seq"), ("watched", "added_seq"),
                  ("unwatched", "removed_seq"))
+_ZERO = "INTEGER NOT NULL DEFAULT 0"
+# Schema 4: the user's attention marks on a row, in both tables (NULL: none).
+_ATTENTION_COLUMNS = tuple((table, column) for table in ("watched", "unwatched")
+                           for column in ("acknowledged_at", "snoozed_until", "read_at"))
 _FEED_SCHEMA = """
 CREATE TABLE IF NOT EXISTS feed (seq INTEGER NOT NULL);
 INSERT INTO feed (seq) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM feed);
@@ -166,12 +175,13 @@ def prepare(conn: sqlite3.Connection, path: Path) -> None:
         for statement in _SCHEMA.split(";"):
             if statement.strip():
                 conn.execute(statement)
-        for table, column in _FEED_COLUMNS:
+        added = [(table, column, _ZERO) for table, column in _FEED_COLUMNS]
+        added += [(table, column, "REAL") for table, column in _ATTENTION_COLUMNS]
+        for table, column, kind in added:
             present = {name for (name,) in conn.execute(
                 "SELECT name FROM pragma_table_info(?)", (table,))}
             if column not in present:
-                conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} "
-                             "INTEGER NOT NULL DEFAULT 0")
+                conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
         for statement in _FEED_SCHEMA.split(";"):
             if statement.strip():
                 conn.execute(statement)

@@ -68,6 +68,8 @@ class MonitorScreen(Screen[None]):
     MonitorScreen #views { height: 2; }
     MonitorScreen #filter { display: none; height: 3; border: tall $accent; }
     MonitorScreen #filter.-shown { display: block; }
+    MonitorScreen #filter-problem { display: none; height: auto; padding: 0 1; color: $error; }
+    MonitorScreen #filter-problem.-shown { display: block; }
     MonitorScreen ConversionsTable { height: 1fr; }
     MonitorScreen #hint { display: none; height: 1; padding: 0 1;
                           background: $boost; color: $text-muted; }
@@ -147,8 +149,9 @@ class MonitorScreen(Screen[None]):
         yield ConnectivityBanner(id="banner")
         yield SummaryStrip(self.session.watchlist.transitions_between, id="summary")
         yield Tabs(*[Tab(f"{v.label} 0", id=f"view-{v.key}") for v in VIEWS], id="views")
-        yield Input(placeholder="filter: ID, file, type, status, note (enter keeps, esc clears)",
-                    id="filter")
+        yield Input(placeholder=filtering.FILTER_PLACEHOLDER, id="filter",
+                    highlighter=filtering.FilterHighlighter())
+        yield Static("", id=filtering.PROBLEM_ID, markup=False)  # a bad filter term, why
         profile = self.session.profile
         yield ConversionsTable(id="table", poll_interval=profile.poll_interval,
                                settled_interval=profile.settled_interval)
@@ -400,7 +403,7 @@ class MonitorScreen(Screen[None]):
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
-        self.table.set_filter(event.value)
+        filtering.apply_filter(self, event.input)
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self) -> None:

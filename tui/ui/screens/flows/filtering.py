@@ -1,15 +1,85 @@
 """Narrowing the table: the filter box (``/``, ``esc``) and the view tabs (``1``-``6``), with
-the count of each view."""
+the count of each view.
+
+The box takes the filter language of :mod:`tui.core.filters`. A bad term is underlined
+in the box and named with one sentence under it, and left out while the other terms
+apply: typing a term half way never empties the view, and nothing fails silently.
+"""
 
 from __future__ import annotations
 
 import time
 
-from textual.widgets import Input, Tab, Tabs
+from rich.highlighter import Highlighter
+from rich.text import Text
+from textual.widgets import Input, Static, Tab, Tabs
 
+from tui.core.filters import FilterError, RowFilter, parse_filter
 from tui.ui.screens.flows.host import MonitorHost
 from tui.ui.views import VIEWS, VIEWS_BY_KEY, count_views
 from tui.ui.widgets.summary_strip import SummaryStrip
+
+#: The line under the filter box that names a bad term (a Static, markup off).
+PROBLEM_ID = "filter-problem"
+#: How the bad term is shown, in the box and in the line under it.
+BAD_TERM_STYLE = "bold underline"
+FILTER_PLACEHOLDER = ("filter: words, or status:failed type:csv id:1-9 age:>30m -status:deleted "
+                      "(? for all terms; enter keeps, esc clears)")
+
+
+class FilterHighlighter(Highlighter):
+    """Underlines the bad term of the filter box's text (its span, or nothing)."""
+
+    def __init__(self) -> None:
+        self.span: tuple[int, int] | None = None
+
+    def highlight(self, text: Text) -> None:
+        """Style the bad term's span; the user's text itself is never read as markup."""
+        if self.span is not None:
+            start, end = self.span
+            text.stylize(BAD_TERM_STYLE, start, max(end, start + 1))
+
+
+def problem_text(source: str, error: FilterError) -> Text:
+    """The line under the box: the bad term as typed (underlined, literal) and why."""
+    term = source[error.start:error.end] or source[error.start:] or " "
+    return Text.assemble("✘ ", (term, BAD_TERM_STYLE), f": {error.message}",
+                         (" (left out: the other terms apply)", "dim"))
+
+
+def without_bad_terms(source: str) -> tuple[RowFilter, FilterError | None]:
+    """The filter of ``source`` with each bad term left out, and the first bad term.
+
+    Half a term while typing must not blank the table nor leave it showing some earlier
+    text: the good terms apply, the bad one is named. Blanking a span keeps the others'
+    positions, so the error's span still points into the text as typed.
+    """
+    first: FilterError | None = None
+    text = source
+    for _ in range(len(source) + 1):  # each round blanks at least one character
+        try:
+            return parse_filter(text), first
+        except FilterError as error:
+            first = first or error
+            end = max(error.end, error.start + 1)
+            text = text[:error.start] + " " * (end - error.start) + text[end:]
+    return parse_filter(""), first
+
+
+def apply_filter(host: MonitorHost, box: Input) -> None:
+    """Filter the table by the box's text; a bad term is underlined and named with one
+    sentence under the box, and left out (the other terms apply)."""
+    problem = host.screen.query_one(f"#{PROBLEM_ID}", Static)
+    highlighter = box.highlighter if isinstance(box.highlighter, FilterHighlighter) else None
+    rows_filter, error = without_bad_terms(box.value)
+    if error is not None:
+        problem.update(problem_text(box.value, error))
+    problem.set_class(error is not None, "-shown")
+    span = None if error is None else error.span
+    if highlighter is not None and highlighter.span != span:
+        highlighter.span = span
+        box.refresh()
+    host.table.set_filter(rows_filter)
 
 
 def open_filter(host: MonitorHost, box: Input) -> None:
@@ -26,6 +96,9 @@ def clear(host: MonitorHost, box: Input) -> None:
     if box.has_class("-shown") or box.value:
         box.value = ""
         box.remove_class("-shown")
+        host.screen.query_one(f"#{PROBLEM_ID}", Static).remove_class("-shown")
+        if isinstance(box.highlighter, FilterHighlighter):
+            box.highlighter.span = None
         table.set_filter("")
         host.screen.set_focus(table)
         return

@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 from textual import events
 from textual.binding import Binding, BindingType
 
+from tui.core.filters import RowFilter
 from tui.ui.widgets.table.columns import COLUMN_KEYS
 from tui.ui.widgets.table.messages import CursorMoved, MarksChanged, RowActivated, SortChanged
 from tui.ui.widgets.table.rows import ConversionRow, RowsById
@@ -117,7 +118,7 @@ class ConversionsTable(TableView, can_focus=True):
 
     @property
     def filter_text(self) -> str:
-        """The current filter text (case-folded)."""
+        """The current filter, as typed (empty: none)."""
         return self._rows.filter_text
 
     @property
@@ -183,10 +184,12 @@ class ConversionsTable(TableView, can_focus=True):
         self._drop_missing_marks()
         self._after_change(before, reordered=True)
 
-    def set_filter(self, text: str) -> None:
-        """Show rows whose ID, file, type, status or note contains ``text`` (any case)."""
+    def set_filter(self, rows_filter: str | RowFilter) -> None:
+        """Show the rows that pass ``rows_filter``: the filter language of
+        :mod:`tui.core.filters`, parsed or as text (free words: a part of the ID, file,
+        type, status or note, any case). Bad text raises ``FilterError``; nothing changes."""
         before = self._cursor_index()
-        self._rows.set_filter(text)
+        self._rows.set_filter(rows_filter)
         self._after_change(before, reordered=True, follow=True)
 
     def set_view(self, predicate: Callable[[Any], bool] | None, *,

@@ -14,6 +14,7 @@ from typing import Any
 
 from rich.cells import cell_len
 
+from tui.core.filters import RowFilter, TextTest, parse_filter
 from tui.ui.widgets.table.columns import COLUMN_KEYS
 from tui.ui.widgets.table.entries import (
     PROBLEM_SYMBOL,
@@ -67,6 +68,8 @@ class TableRows:
         self._entries: dict[int, RowEntry] = {}
         self._order: list[SortKey] = []
         self._filter = ""
+        self._row_test: ViewPredicate | None = None
+        self._text_test: TextTest | None = None
         self._view: ViewPredicate | None = None
         self.sort_column = "id"
         self.reverse = False
@@ -95,7 +98,7 @@ class TableRows:
 
     @property
     def filter_text(self) -> str:
-        """The current filter, as given."""
+        """The current filter, as typed (without its outer spaces)."""
         return self._filter
 
     @property
@@ -126,7 +129,10 @@ class TableRows:
 
     # -- changing ------------------------------------------------------------
     def _passes(self, entry: RowEntry) -> bool:
-        if self._filter and self._filter not in entry.haystack:
+        if self._row_test is not None and not self._row_test(entry.row):
+            return False
+        # Free words are searched in the entry's sanitised text, made once per row.
+        if self._text_test is not None and not self._text_test(entry.haystack):
             return False
         return self._view is None or bool(self._view(entry.row))
 
@@ -226,9 +232,15 @@ class TableRows:
             self._order = _spliced(self._order, keys, [])
         return gone
 
-    def set_filter(self, text: str) -> None:
-        """Show only rows whose ID, file, type, status or note holds ``text`` (any case)."""
-        self._filter = text.strip().casefold()
+    def set_filter(self, rows_filter: str | RowFilter) -> None:
+        """Show only rows that pass ``rows_filter`` (the filter language of
+        :mod:`tui.core.filters`; free words: a part of the ID, file, type, status or note,
+        in any case). Text is parsed here: a bad term raises ``FilterError``, and the
+        filter shown stays as it was."""
+        if isinstance(rows_filter, str):
+            rows_filter = parse_filter(rows_filter)
+        self._filter = rows_filter.text.strip()
+        self._row_test, self._text_test = rows_filter.row_test, rows_filter.text_test
         self._rebuild()
 
     def set_view(self, predicate: ViewPredicate | None) -> None:

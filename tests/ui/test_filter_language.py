@@ -18,10 +18,11 @@ from tests.ui.test_triage_actions import (
     quick_keys,  # noqa: F401  (autouse: quick Pilot key presses)
     table,
 )
-from tui.core.filters import RowFilter
+from tui.core.filters import FILTER_TERMS, RowFilter
 from tui.sandbox.runner import SandboxServer
 from tui.ui.app import ConversionsApp
 from tui.ui.screens.flows.filtering import PROBLEM_ID, problem_text, without_bad_terms
+from tui.ui.screens.help import HelpScreen
 from tui.ui.screens.text_prompt import QuestionModal
 
 
@@ -115,3 +116,15 @@ def test_any_text_in_the_box_gives_a_filter_and_at_most_one_named_problem(text: 
     if error is not None:
         assert error.message and 0 <= error.start <= error.end <= len(text)
         assert problem_text(text, error).plain.startswith("✘ ")
+
+
+async def test_help_from_the_monitor_lists_the_filter_terms(
+        monitor_session: SessionFactory) -> None:
+    app = ConversionsApp(monitor_session())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("question_mark")
+        help_screen = await on_screen(pilot, HelpScreen, "help")
+        listed = plain(help_screen.query_one("#help-filter", Static).content)
+        for example, _meaning in FILTER_TERMS:
+            assert example in listed
+        assert "time since upload" in listed

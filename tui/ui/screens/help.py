@@ -17,6 +17,7 @@ from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
+from tui.core.filters import FILTER_TERMS
 from tui.core.paths import AppPaths
 from tui.core.statuses import CHECKING_SYMBOL, StatusKind, status_symbol
 from tui.ui.widgets.table.rows import PROBLEM_SYMBOL
@@ -149,6 +150,19 @@ def _keys_table(keys: Iterable[HelpKey]) -> Table:
     return table
 
 
+#: The binding that opens the filter box: its screen's help lists the filter terms.
+FILTER_BINDING = "monitor.filter"
+
+
+def _filter_table() -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column()
+    for example, meaning in FILTER_TERMS:
+        table.add_row(Text(example), Text(meaning))
+    return table
+
+
 def _paths_table(paths: HelpPaths) -> Table:
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
@@ -211,6 +225,10 @@ class HelpScreen(ModalScreen[None]):
             with Vertical(id="help-main"):
                 yield Static(f"Keys on {self.screen_title}", classes="heading", markup=False)
                 yield Static(_keys_table(self.keys), id="help-keys")
+                if any(key.binding_id == FILTER_BINDING for key in self.keys):
+                    yield Static("Filter (/): terms apart by spaces must all match",
+                                 classes="heading", markup=False)
+                    yield Static(_filter_table(), id="help-filter")
             with Vertical(id="help-side"):
                 yield Static("Status", classes="heading")
                 for suffix, symbol, label, meaning in LEGEND:

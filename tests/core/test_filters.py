@@ -187,3 +187,12 @@ def test_any_text_gives_a_filter_or_one_filter_error(text: str) -> None:
         return
     for one in ROWS:  # and the filter tests any row without raising
         assert compiled.matches(one) in (True, False)
+
+
+@given(st.lists(st.sampled_from(["pay", "csv", "1", "48", "fail", "found", "inc", "-x",
+                                 "ROLL", "é", "processing", "was"]), max_size=3))
+def test_free_words_by_field_answer_as_the_joined_text_does(words: list[str]) -> None:
+    compiled = parse_filter(" ".join(words))
+    for one in ROWS:
+        assert compiled.matches(one) == (compiled.text_test is None
+                                         or compiled.text_test(row_text(one)))

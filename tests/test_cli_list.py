@@ -168,3 +168,18 @@ def test_help_documents_the_filter_terms_and_exit_codes(
         main(["status", "--help"])
     out, _ = capsys.readouterr()
     assert "not found (404)" in out and "--json" in out
+
+
+def test_refresh_audits_a_delete_asked_for_earlier_and_now_seen_done(
+        env: SandboxServer, capsys: pytest.CaptureFixture[str]) -> None:
+    from tui.core.audit import AuditLog
+
+    gone = env.state.add_conversion(status="Deleted", frozen=True)
+    watch(gone)
+    with Watchlist(AppPaths.default().watchlist_db("default")) as watchlist:
+        watchlist.mark_delete_requested(gone, 1.0)
+    code, out, err = run(capsys, "list", "--refresh")
+    assert code == 0, out + err
+    with AuditLog(AppPaths.default().audit_db("default")) as audit:
+        [entry] = audit.entries()
+    assert (entry.action, entry.ids, entry.outcome) == ("delete", (gone,), "confirmed")

@@ -250,6 +250,17 @@ def _output(opts: argparse.Namespace, records: list[dict[str, Any]]) -> None:
 
 
 # ---------------------------------------------------------------- list
+def _audit_deletions(paths: Any, profile: str, recorded: Any) -> None:
+    """Phase two of deletes asked for earlier, seen by this check: audited as confirmed."""
+    from tui.core.audit import AuditLog, record_confirmed_deletions
+
+    if not any(row.delete_requested_at is not None for row in recorded.rows.values()):
+        return
+    with AuditLog(paths.audit_db(profile)) as audit:
+        record_confirmed_deletions(audit, recorded, recorded.rows.values(), profile=profile,
+                                   user=None)
+
+
 def run_list(argv: list[str], *, env: Mapping[str, str] | None = None,
              clock: Callable[[], float] = time.time) -> int:
     """Run ``conversions-tui list`` with ``argv`` (without the word ``list``)."""
@@ -290,8 +301,11 @@ def run_list(argv: list[str], *, env: Mapping[str, str] | None = None,
             report = _check("list", profile, ids, env)
             if isinstance(report, int):
                 return report
-            # Recorded as a poll would: the monitor (and its history) sees these answers.
-            watchlist.record_results([report.results[i] for i in ids if i in report.results])
+            # Recorded as a poll would: the monitor (and its history) sees these answers,
+            # and a delete asked for here and now seen done is audited, as the poller does.
+            recorded = watchlist.record_results(
+                [report.results[i] for i in ids if i in report.results])
+            _audit_deletions(paths, profile.name, recorded)
             problems = report.problems
         rows = rows_filter.select(watchlist.all())
     finally:

@@ -183,3 +183,18 @@ def test_refresh_audits_a_delete_asked_for_earlier_and_now_seen_done(
     with AuditLog(AppPaths.default().audit_db("default")) as audit:
         [entry] = audit.entries()
     assert (entry.action, entry.ids, entry.outcome) == ("delete", (gone,), "confirmed")
+
+
+def test_status_waits_out_rate_limits_and_names_an_id_it_could_not_check(
+        env: SandboxServer, capsys: pytest.CaptureFixture[str]) -> None:
+    ids = [env.state.add_conversion(status="Completed", frozen=True) for _ in range(12)]
+    env.faults.update({"rate_limit": 6.0, "rate_limit_burst": 2.0})
+    code, out, err = run(capsys, "status", *map(str, ids), "--json")
+    assert code == 0, err
+    assert [r["status"] for r in json.loads(out)] == ["Completed"] * 12
+    env.faults.clear()
+    env.faults.update({"forbidden_ids": [ids[0]]})
+    code, out, err = run(capsys, "status", str(ids[0]), str(ids[1]))
+    assert code == 2
+    assert f"could not check 1 of 2 conversions (the first, {ids[0]}: HTTP 403" in err, err
+    assert str(ids[1]) in out and "Completed" in out

@@ -1,8 +1,8 @@
 """Checking conversions against the API once, now: ``conversions-tui list --refresh`` and
 ``conversions-tui status``, without the poll scheduler.
 
-Each ID is asked for its status (a few at a time); a 429 waits as long as the server says
-(bounded) and asks again. What came back is a :class:`~tui.core.watchlist.PollResult` per
+Each ID is asked for its status (a few at a time); a 429 holds every request back as long
+as the server says (bounded), then they go one at a time, spaced, and ask again. What came back is a :class:`~tui.core.watchlist.PollResult` per
 ID, as the poller makes them, so the watchlist records a CLI check exactly like a poll.
 The verdict a command exits with (Failed or stuck) is :func:`needs_attention`, the rule
 of the monitor's Failed and Stuck views.
@@ -36,8 +36,46 @@ __all__ = ["CheckReport", "StatusClient", "check_now", "fresh_row", "is_failed",
 #: Status requests in flight at once: quick for a hundred IDs, gentle on the server.
 CONCURRENCY = 8
 #: Tries per ID when the server says 429; the longest wait it may ask for each time.
-RATE_LIMIT_TRIES = 5
+RATE_LIMIT_TRIES = 8
 MAX_RATE_LIMIT_WAIT = 30.0
+#: After a 429 requests go one at a time, spaced by this much (doubling at each 429 up to
+#: the most): all of them retrying together after the wait would be refused together.
+FIRST_SPACING, MOST_SPACING = 0.05, 2.0
+
+
+class _Pacer:
+    """Holds every request back while the server asked to wait, and spaces them after."""
+
+    def __init__(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._spacing = 0.0
+        self._next_at = 0.0
+        self._slowed_at = float("-inf")
+        self._lock = asyncio.Lock()
+
+    def now(self) -> float:
+        """The loop's clock (when a request starts: see :meth:`limited`)."""
+        return self._loop.time()
+
+    async def turn(self) -> None:
+        """Wait for this request's turn (at once until the first 429)."""
+        if not self._spacing and self._next_at <= self._loop.time():
+            return
+        async with self._lock:
+            wait = self._next_at - self._loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self._next_at = max(self._next_at, self._loop.time()) + self._spacing
+
+    def limited(self, retry_after: float | None, started: float) -> None:
+        """The server said 429 to a request sent at ``started``: wait what it asked for,
+        then go slower (once for the requests sent before the last slowing down: they
+        were refused for the same crowd)."""
+        if started >= self._slowed_at:
+            self._spacing = min(max(self._spacing * 2, FIRST_SPACING), MOST_SPACING)
+            self._slowed_at = self._loop.time()
+        wait = min(retry_after or 1.0, MAX_RATE_LIMIT_WAIT)
+        self._next_at = max(self._next_at, self._loop.time() + wait)
 
 
 class StatusClient(Protocol):
@@ -64,10 +102,12 @@ class CheckReport:
 
 
 async def _check_one(client: StatusClient, conversion_id: int, report: CheckReport,
-                     clock: Callable[[], float]) -> None:
+                     clock: Callable[[], float], pacer: _Pacer) -> None:
     for attempt in range(RATE_LIMIT_TRIES):
+        await pacer.turn()
         if report.refused is not None:
             return
+        started = pacer.now()
         try:
             envelope = await client.get_status(conversion_id)
         except RateLimitedError as error:
@@ -75,7 +115,7 @@ async def _check_one(client: StatusClient, conversion_id: int, report: CheckRepo
                 report.results[conversion_id] = PollResult(
                     conversion_id, clock(), problem=describe_problem(error))
                 return
-            await asyncio.sleep(min(error.retry_after or 1.0, MAX_RATE_LIMIT_WAIT))
+            pacer.limited(error.retry_after, started)
             continue
         except NotFoundError as error:
             if error.envelope is None:  # not the API's own 404: a wrong URL, a proxy
@@ -108,12 +148,13 @@ async def check_now(client: StatusClient, ids: Sequence[int], *,
     """Ask the server for each of ``ids`` now; see :class:`CheckReport`."""
     report = CheckReport()
     gate = asyncio.Semaphore(max(1, concurrency))
+    pacer = _Pacer()
     transport: list[str] = []
 
     async def one(conversion_id: int) -> None:
         async with gate:
             try:
-                await _check_one(client, conversion_id, report, clock)
+                await _check_one(client, conversion_id, report, clock, pacer)
             except TransportError as error:
                 transport.append(describe_problem(error))
                 report.results[conversion_id] = PollResult(

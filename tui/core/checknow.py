@@ -2,8 +2,9 @@
 ``conversions-tui status``, without the poll scheduler.
 
 Each ID is asked for its status (a few at a time); a 429 holds every request back as long
-as the server says (bounded), then they go one at a time, spaced, and ask again. What came back is a :class:`~tui.core.watchlist.PollResult` per
-ID, as the poller makes them, so the watchlist records a CLI check exactly like a poll.
+as the server says (bounded), then they go one at a time, spaced, and ask again. What came
+back is a :class:`~tui.core.watchlist.PollResult` per ID, as the poller makes them, so the
+watchlist records a CLI check exactly like a poll.
 The verdict a command exits with (Failed or stuck) is :func:`needs_attention`, the rule
 of the monitor's Failed and Stuck views.
 """

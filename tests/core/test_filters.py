@@ -196,3 +196,15 @@ def test_free_words_by_field_answer_as_the_joined_text_does(words: list[str]) ->
     for one in ROWS:
         assert compiled.matches(one) == (compiled.text_test is None
                                          or compiled.text_test(row_text(one)))
+
+
+@pytest.mark.parametrize(("pattern", "name", "expected"), [
+    ("pay*", "Payroll.csv", True), ("pay*", "my-payroll.csv", False),
+    ("*.CSV", "payroll.csv", True), ("*.csv", "payroll.csv.bak", False),
+    ("*roll*", "PAYROLL.csv", True), ("*roll*", "payrol.csv", False),
+    ("p*l*.csv", "payroll.csv", True), ("p*l*.csv", "payroll.json", False),
+    ("a*a", "a", False), ("a*a", "aa", True), ("*", "", False), ("*", "x", True),
+    ("**", "x", True), ("x*y*z", "xyz", True), ("x*y*z", "xzy", False),
+])
+def test_file_patterns(pattern: str, name: str, expected: bool) -> None:
+    assert parse_filter(f"file:{pattern}").matches(row(file_name=name)) is expected

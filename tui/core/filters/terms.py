@@ -119,12 +119,14 @@ def _text_test(term: RawTerm, values: Sequence[Piece], attribute: str, *,
     """Any of ``values`` in the row's ``attribute``: a glob over the whole text when it
     has ``*``, else the text itself (``exact``) or a part of it, in any case."""
     globs: list[Callable[[str], bool]] = []
+    patterns: list[str] = []
     words: list[str] = []
     for piece in values:
         if not piece.text:
             raise _bad(term, f"Give a text after the colon, such as {attribute_hint(attribute)}.")
         if "*" in piece.text:
-            globs.append(glob_test(piece.text.casefold()))
+            patterns.append(piece.text.casefold())
+            globs.append(glob_test(patterns[-1]))
         else:
             words.append(piece.text.casefold())
     get = attrgetter(attribute)
@@ -150,14 +152,8 @@ def _text_test(term: RawTerm, values: Sequence[Piece], attribute: str, *,
             return bool(value) and word in value.casefold()
 
         return holds
-    if not words and len(globs) == 1:
-        [glob] = globs
-
-        def matches(row: Any) -> bool:
-            value = get(row)
-            return bool(value) and glob(value.casefold())
-
-        return matches
+    if not words and len(patterns) == 1:
+        return _one_pattern(patterns[0], get)
 
     def test(row: Any) -> bool:
         value = get(row)
@@ -167,6 +163,23 @@ def _text_test(term: RawTerm, values: Sequence[Piece], attribute: str, *,
         return any(word in folded for word in words) or any(glob(folded) for glob in globs)
 
     return test
+
+
+def _one_pattern(pattern: str, get: Callable[[Any], Any]) -> RowTest:
+    """The test of one pattern over a text field; the usual shapes (``payroll*``,
+    ``*.csv``, ``*march*``) as one string method each, the rest by :func:`glob_test`."""
+    parts = pattern.split("*")
+    if len(parts) == 2 and not parts[1]:
+        head = parts[0]
+        return lambda row: bool(value := get(row)) and value.casefold().startswith(head)
+    if len(parts) == 2 and not parts[0]:
+        tail = parts[1]
+        return lambda row: bool(value := get(row)) and value.casefold().endswith(tail)
+    if len(parts) == 3 and not parts[0] and not parts[2]:
+        middle = parts[1]
+        return lambda row: bool(value := get(row)) and middle in value.casefold()
+    glob = glob_test(pattern)
+    return lambda row: bool(value := get(row)) and glob(value.casefold())
 
 
 def attribute_hint(attribute: str) -> str:

@@ -16,7 +16,12 @@ from typing import Any
 from tui.core.filters.errors import FilterError
 from tui.core.filters.messages import message_test
 from tui.core.filters.tokens import Piece, RawTerm
-from tui.core.statuses import awaits_first_answer, is_purged
+from tui.core.statuses import (
+    ACTIVE_STATUSES,
+    SETTLED_STATUSES,
+    awaits_first_answer,
+    is_purged,
+)
 from tui.core.timeinstatus import parse_duration, parse_instant
 
 __all__ = ["FIELDS", "STATUS_WORDS", "RowTest", "compile_field", "started_at"]
@@ -24,20 +29,20 @@ __all__ = ["FIELDS", "STATUS_WORDS", "RowTest", "compile_field", "started_at"]
 RowTest = Callable[[Any], bool]
 """A test of one watched row (``tui.core.watchlist.WatchedConversion``)."""
 
+# The server's words, as tui.core.statuses knows them (any case).
+_KNOWN_SERVER_WORDS = frozenset(word.casefold() for word in ACTIVE_STATUSES | SETTLED_STATUSES)
+
 #: Status values and what they match. Server words match the status the server gave
 #: (any case; a row that answers 404 now is "notfound" instead, as the table shows it);
 #: ``deleted`` includes rows purged since; the rest are the app's own readings.
 STATUS_WORDS: dict[str, str] = {
-    "uploaded": "uploaded", "queued": "queued", "processing": "processing",
-    "completed": "completed", "failed": "failed", "deletionpending": "deletionpending",
-    "deleting": "deletionpending", "deleted": "deleted",
+    **{word: word for word in _KNOWN_SERVER_WORDS},
+    "deleting": "deletionpending",
     "notfound": "notfound", "not_found": "notfound", "not-found": "notfound",
     "unknown": "unknown", "checking": "checking",
 }
 _STATUS_LIST = ("failed, processing, queued, uploaded, completed, deletionpending (or "
                 "deleting), deleted, notfound, unknown or checking")
-_KNOWN_SERVER_WORDS = frozenset({"uploaded", "queued", "processing", "completed", "failed",
-                                 "deletionpending", "deleted"})
 _STATUS_CACHE_LIMIT = 256  # server words are untrusted: keep the cache bounded
 
 _NUMBER = re.compile(r"[0-9]{1,19}")

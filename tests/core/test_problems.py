@@ -46,7 +46,7 @@ def test_numbers_quoted_values_and_bytes_are_masked() -> None:
 
 def test_numbers_inside_words_stay() -> None:
     # "UTF-8" and "ISO8601" name things; masking them would make "UTF-N" nonsense.
-    assert mask_message("not ISO8601, not UTF-8, v2") == "not ISO8601, not UTF-8, v2"
+    assert mask_message("not ISO8601, not UTF-8, v2, row_2") == "not ISO8601, not UTF-8, v2, row_2"
 
 
 def test_server_text_stays_literal() -> None:

@@ -139,7 +139,7 @@ async def test_enter_opens_the_rows_marked_and_escape_goes_back(
         assert sorted(table(app).marked_ids) == sorted(groups["dates"])
         crumb = monitor(app).query_one(ProblemsBreadcrumb)
         assert crumb.display and str(crumb.content).startswith(
-            "Problems › 3 × error: Row N: date '…' is ambiguous"), crumb.content
+            "Problems › 3 × error: Row N: date '…' is ambiguous   (3 marked;"), crumb.content
         await wait_for(pilot, lambda: table(app).has_focus, what="the table focused")
         await pilot.press("escape")
         await wait_for(pilot, lambda: listing(app).display and listing(app).has_focus,
@@ -227,3 +227,23 @@ async def test_groups_follow_new_failures_and_the_highlight_stays(
         await wait_for(pilot, lambda: lines(app)[0].startswith("4 × error   File is not"),
                        what=lambda: f"the UTF-8 group grew to 4, first (saw {lines(app)})")
         assert listing(app).highlighted_key == chosen and listing(app).highlighted == 0
+
+
+async def test_no_problems_says_so_and_keys_on_it_are_not_silent(
+        sandbox: SandboxServer, monitor_session: SessionFactory) -> None:
+    fine = [sandbox.state.add_conversion(status="Completed", frozen=True) for _ in range(2)]
+    app = ConversionsApp(monitor_session(ids=fine))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: all(table(app).rows.get(i) is not None
+                                          and table(app).rows[i].status for i in fine),
+                       what="the first poll")
+        await pilot.press(PROBLEMS_KEY)
+        await wait_for(pilot, lambda: listing(app).has_focus
+                       and lines(app) == [ProblemsList.empty_message],
+                       what=lambda: f"the empty list said so (saw {lines(app)})")
+        assert tab_label(app) == "Problems 0"
+        await pilot.press("enter", "d", "c")
+        await wait_for(pilot, lambda: "No group of problems here: nothing to act on."
+                       in notices(app), what=lambda: f"a sentence (saw {notices(app)})")
+        assert app.screen is monitor(app) and table(app).marked_ids == ()
+        assert not any(r.startswith("DEL") for r in sandbox.state.stats.by_route)

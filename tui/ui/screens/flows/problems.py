@@ -181,6 +181,11 @@ class ProblemsFlow:
             key = self._list.highlighted_key
             if key is not None:
                 self.open_group(key)
+            else:  # never a silent key: nothing is acted on, and the person hears why
+                event.stop()
+                event.prevent_default()
+                self._host.notify("No group of problems here: nothing to act on.",
+                                  severity="warning", timeout=4, markup=False)
 
     # ----------------------------------------------------------------- internals
     def _leave_group(self) -> None:
@@ -191,9 +196,11 @@ class ProblemsFlow:
 
     def _show_crumb(self, key: ProblemKey) -> None:
         count = len(self.index.ids_of(key))
+        marked = len(self._host.table.marked_ids)
         text = printable(key.text, limit=200)
+        # The marks are what the keys act on: a filter set before may have left some out.
         self._crumb.update(f"Problems › {count:,} × {key.kind.value}: {text}   "
-                           "(all marked; esc: back to the groups)")
+                           f"({marked:,} marked; esc: back to the groups)")
         self._crumb.add_class("-shown")
 
     def _show_list(self, shown: bool, *, table_too: bool = False) -> None:

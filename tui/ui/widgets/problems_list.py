@@ -57,7 +57,7 @@ class ProblemsList(OptionList):
         self._on_choose = on_choose
         self._before_key = before_key
         self._keys: list[ProblemKey] = []
-        self._shown: tuple[tuple[tuple[ProblemKey, int], ...], int] | None = None
+        self._shown: tuple[tuple[tuple[ProblemKey, int], ...], int, str | None] | None = None
 
     @property
     def highlighted_key(self) -> ProblemKey | None:
@@ -72,11 +72,12 @@ class ProblemsList(OptionList):
         """The groups drawn, top to bottom."""
         return tuple(self._keys)
 
-    def show_groups(self, groups: Sequence[ProblemGroup]) -> None:
+    def show_groups(self, groups: Sequence[ProblemGroup], *, empty: str | None = None) -> None:
         """Draw ``groups`` (largest first); the highlight stays on its group if it is
-        still there, else on the line where it was."""
+        still there, else on the line where it was. ``empty``: what to say when there is
+        no group (default :attr:`empty_message`)."""
         shown = groups[:SHOWN_GROUPS]
-        token = (tuple((group.key, group.count) for group in shown), len(groups))
+        token = (tuple((group.key, group.count) for group in shown), len(groups), empty)
         if token == self._shown:
             return
         self._shown = token
@@ -88,7 +89,8 @@ class ProblemsList(OptionList):
             options.append(Option(Text(f"… and {rest:,} smaller groups", style="italic"),
                                   disabled=True))
         if not shown:
-            options.append(Option(Text(self.empty_message, style="italic"), disabled=True))
+            options.append(Option(Text(empty or self.empty_message, style="italic"),
+                                  disabled=True))
         self._keys = [group.key for group in shown]
         self.set_options(options)
         if not self._keys:

@@ -130,7 +130,7 @@ class ProblemsFlow:
             tab = self._host.screen.query_one(Tabs).query_one(f"#view-{PROBLEMS_VIEW}", Tab)
             tab.label = f"Problems {count:,}"
         if self._active and self.open_group_key is None:
-            self._list.show_groups(self.index.groups())
+            self._show_groups()
         elif self.open_group_key is not None:
             self._show_crumb(self.open_group_key)
 
@@ -194,6 +194,12 @@ class ProblemsFlow:
             self._host.table.clear_marks()  # marks made for the group must not act elsewhere
         self._crumb.remove_class("-shown")
 
+    def _show_groups(self) -> None:
+        # Before the first index is built, an empty list would claim there are no problems.
+        self._list.show_groups(self.index.groups(), empty=(
+            "Grouping the failures of the watched conversions…" if self._pending is not None
+            else None))
+
     def _show_crumb(self, key: ProblemKey) -> None:
         count = len(self.index.ids_of(key))
         marked = len(self._host.table.marked_ids)
@@ -212,7 +218,7 @@ class ProblemsFlow:
             table.set_view(_no_row, empty_message="")
             listing.add_class("-shown")
             table.display = False
-            listing.show_groups(self.index.groups())
+            self._show_groups()
             self._focus(listing)
         else:
             listing.remove_class("-shown")

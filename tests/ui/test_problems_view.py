@@ -3,7 +3,8 @@ failures grouped by cause, a group's rows, and the row actions on a whole group.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +24,13 @@ from tests.ui.test_triage_actions import (
     read_confirmation,
     read_csv,
 )
-from tui.core.problems import ProblemKind
+from tests.waiting import WAIT_BOUND
+from tui.core.problems import ProblemIndex, ProblemKind
+from tui.core.watchlist import WatchedConversion
 from tui.sandbox.runner import SandboxServer
 from tui.ui.app import ConversionsApp
 from tui.ui.screens.confirm_delete import ConfirmDeleteModal
+from tui.ui.screens.flows import problems as problems_flow
 from tui.ui.screens.monitor import MonitorScreen
 from tui.ui.views import VIEWS
 from tui.ui.widgets.problems_list import ProblemsBreadcrumb, ProblemsList
@@ -247,3 +251,31 @@ async def test_no_problems_says_so_and_keys_on_it_are_not_silent(
                        in notices(app), what=lambda: f"a sentence (saw {notices(app)})")
         assert app.screen is monitor(app) and table(app).marked_ids == ()
         assert not any(r.startswith("DEL") for r in sandbox.state.stats.by_route)
+
+
+async def test_the_list_says_it_is_grouping_until_the_first_index_is_built(
+        sandbox: SandboxServer, monitor_session: SessionFactory,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    release = threading.Event()
+
+    class SlowIndex(ProblemIndex):
+        """The first indexing of a large watchlist, held until the test lets it go."""
+
+        def set_rows(self, rows: Iterable[WatchedConversion]) -> None:
+            release.wait(WAIT_BOUND)
+            super().set_rows(rows)
+
+    monkeypatch.setattr(problems_flow, "ProblemIndex", SlowIndex)
+    groups = fill(sandbox)
+    app = ConversionsApp(monitor_session(ids=every(groups)))
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press(PROBLEMS_KEY)
+            await wait_for(pilot, lambda: lines(app) == [
+                "Grouping the failures of the watched conversions…"],
+                what=lambda: f"the list says it is grouping (saw {lines(app)})")
+            release.set()
+            await wait_for(pilot, lambda: len(listing(app).shown_keys) == 4,
+                           what=lambda: f"the four groups (saw {lines(app)})")
+    finally:
+        release.set()

@@ -279,3 +279,26 @@ async def test_the_list_says_it_is_grouping_until_the_first_index_is_built(
                            what=lambda: f"the four groups (saw {lines(app)})")
     finally:
         release.set()
+
+
+async def test_recheck_on_a_group_asks_for_its_rows_only(
+        sandbox: SandboxServer, monitor_session: SessionFactory) -> None:
+    groups = fill(sandbox)
+    app = ConversionsApp(monitor_session(ids=every(groups)))
+    stats = sandbox.state.stats
+
+    def asked(ids: Sequence[int]) -> list[int]:
+        return [stats.by_route[f"GET /v1/conversions/{i}/status"] for i in ids]
+
+    async with app.run_test(size=SIZE) as pilot:
+        await problems_shown(pilot, app, 4)
+        # Settled rows are not asked again for minutes: only the re-check asks now.
+        await wait_for(pilot, lambda: all(n >= 1 for n in asked(every(groups))),
+                       what=lambda: f"every row asked once (saw {asked(every(groups))})")
+        before, others = asked(groups["utf8"]), asked(groups["dates"])
+        await pilot.press("down", "r")
+        await wait_for(pilot, lambda: all(n > b for n, b in zip(
+            asked(groups["utf8"]), before, strict=True)),
+            what=lambda: f"the group's rows asked again (saw {asked(groups['utf8'])}, "
+                         f"before {before})")
+        assert asked(groups["dates"]) == others

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from tui.core.problems import error_kind  # the one masking (Problems view too)
 from tui.core.statuses import StatusKind, status_kind
 from tui.core.timeinstatus import StuckAfter, is_stuck
 from tui.core.watchlist import StatusChange, WatchedConversion
@@ -29,18 +29,6 @@ __all__ = ["GAP", "LastLooked", "SinceSummary", "error_kind", "summarize_since"]
 
 GAP = 30 * 60.0
 """Seconds without looking after which the summary is worth giving."""
-
-_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|‘[^’]*’|“[^”]*”")
-_NUMBER = re.compile(r"\d+(?:[.,:/-]\d+)*")
-_SPACES = re.compile(r"\s+")
-
-
-def error_kind(message: str) -> str:
-    """``message`` with its variable parts masked: one kind for every row it is about."""
-    masked = _QUOTED.sub("'…'", message)
-    masked = _NUMBER.sub("N", masked)
-    return _SPACES.sub(" ", masked).strip().casefold()
-
 
 class LastLooked:
     """When a person last looked at one profile's monitor (unix seconds), in a file."""

@@ -26,6 +26,9 @@ class View:
     label: str
     predicate: Predicate | None
     empty: str = "Nothing here"  # what the table says when no row is in the view
+    #: False: the tab's count is not a count of rows (Problems counts groups; its flow
+    #: writes the label, tui/ui/screens/flows/problems.py).
+    counts_rows: bool = True
 
 
 def _active(row: WatchedConversion, now: float, stuck_after: StuckAfter | float) -> bool:
@@ -63,6 +66,8 @@ VIEWS: tuple[View, ...] = (
     View("warnings", "Warnings", _warnings, "No conversions with warnings"),
     View("stuck", "Stuck", _stuck, "Nothing stuck"),
     View("deleting", "Deleting", _deleting, "Nothing being deleted"),
+    # Failures grouped by cause: its tab shows a list of groups, not rows.
+    View("problems", "Problems", None, "No failures or warnings", counts_rows=False),
 )
 VIEWS_BY_KEY = {view.key: view for view in VIEWS}
 

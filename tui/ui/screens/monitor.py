@@ -42,6 +42,7 @@ from tui.ui.screens.flows.credentials import Credentials
 from tui.ui.screens.flows.delete import DeleteFlow
 from tui.ui.screens.flows.export import export_view
 from tui.ui.screens.flows.header import header_info
+from tui.ui.screens.flows.problems import ProblemsFlow
 from tui.ui.screens.flows.since import SinceFlow
 from tui.ui.screens.flows.unwatch import UnwatchFlow
 from tui.ui.screens.flows.upload import run_upload
@@ -116,6 +117,7 @@ class MonitorScreen(Screen[None]):
         self.alerter: Alerter | None = None  # made on mount (it needs the app)
         # When the person last looked, for "since you last looked" after a gap.
         self.since = SinceFlow(self)
+        self.problems = ProblemsFlow(self)  # the Problems view: failures grouped by cause
 
     # ------------------------------------------------- what the flows see
     @property
@@ -153,8 +155,10 @@ class MonitorScreen(Screen[None]):
                     highlighter=filtering.FilterHighlighter())
         yield Static("", id=filtering.PROBLEM_ID, markup=False)  # a bad filter term, why
         profile = self.session.profile
+        yield self.problems.make_breadcrumb()
         yield ConversionsTable(id="table", poll_interval=profile.poll_interval,
                                settled_interval=profile.settled_interval)
+        yield self.problems.make_list()  # in the table's place on the Problems tab
         yield Static("", id="hint", markup=False)  # below the table, above the footer
         yield KeysFooter()
 
@@ -175,6 +179,7 @@ class MonitorScreen(Screen[None]):
 
     def _show_rows(self, rows: list[WatchedConversion], _elapsed: float) -> None:
         self.table.set_rows(rows)
+        self.problems.load(rows)
         if len(rows) >= loading.FREEZE_FROM_ROWS:
             # Every row is loaded: no later collection walks them again (tui/core/memory.py).
             exempt_loaded_objects()
@@ -242,6 +247,7 @@ class MonitorScreen(Screen[None]):
         table = self.table
         if change.rows:
             table.upsert(list(change.rows))
+        self.problems.rows_changed(change.rows, change.removed)
         if change.removed:
             if change.elsewhere:  # unwatched elsewhere (another window, the demo's colleague)
                 self.unwatching.say_unwatched_elsewhere(change.removed)
@@ -281,6 +287,7 @@ class MonitorScreen(Screen[None]):
             self.update_header()  # whose monitor polls may change (cheap when it did not)
         if self._counts_dirty:
             self.refresh_counts()
+        self.problems.tick()
         self._tick_count += 1
         if self.alerter is not None:
             # Held bursts come out once a second; every row is looked at now and then for
@@ -393,7 +400,9 @@ class MonitorScreen(Screen[None]):
         self.query_one(Tabs).active = f"view-{key}"
 
     def action_clear(self) -> None:
-        filtering.clear(self, self.query_one("#filter", Input))
+        box = self.query_one("#filter", Input)
+        if not self.problems.escape(box):
+            filtering.clear(self, box)
 
     def on_key(self, event: events.Key) -> None:
         self.since.key_pressed()
@@ -417,5 +426,5 @@ class MonitorScreen(Screen[None]):
     def _view_changed(self, event: Tabs.TabActivated) -> None:
         if event.tab is not None and event.tab.id is not None:
             key = event.tab.id.removeprefix("view-")
-            if filtering.show_view(self, key):
+            if self.problems.show_view(key) or filtering.show_view(self, key):
                 self._view = key

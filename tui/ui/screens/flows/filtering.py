@@ -1,4 +1,4 @@
-"""Narrowing the table: the filter box (``/``, ``esc``) and the view tabs (``1``-``6``), with
+"""Narrowing the table: the filter box (``/``, ``esc``) and the view tabs (``1``-``7``), with
 the count of each view.
 
 The box takes the filter language of :mod:`tui.core.filters`. A bad term is underlined
@@ -130,6 +130,8 @@ def show_counts(host: MonitorHost) -> None:
     screen.query_one(SummaryStrip).show_rows(rows)
     tabs = screen.query_one(Tabs)
     for view in VIEWS:
+        if not view.counts_rows:
+            continue  # its own flow writes its count
         label = f"{view.label} {counts[view.key]}"
         tab = tabs.query_one(f"#view-{view.key}", Tab)
         # Setting a label restarts the tab bar's underline animation: only on change.

@@ -1,4 +1,4 @@
-"""Narrowing the table: the filter box (``/``, ``esc``) and the view tabs (``1``-``6``), with
+"""Narrowing the table: the filter box (``/``, ``esc``) and the view tabs (``1``-``7``), with
 the count of each view."""
 
 from __future__ import annotations

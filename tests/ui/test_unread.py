@@ -12,8 +12,9 @@ import pytest
 from textual.widgets import Static
 
 from tests.ui.conftest import SessionFactory, wait_for
-from tests.ui.test_monitor import SIZE, notices, status_of, tab_labels, table
+from tests.ui.test_monitor import SIZE, header_text, notices, status_of, tab_labels, table
 from tui.api.models import StatusEnvelope
+from tui.core.alerts.settings import AlertSettings
 from tui.core.since import LastLooked
 from tui.core.unread import is_unread
 from tui.core.watchlist import PollResult
@@ -183,3 +184,16 @@ async def test_the_summary_after_a_gap_points_at_the_changed_view(
         await pilot.press("7")
         await wait_for(pilot, lambda: sorted(table(app).visible_ids) == sorted(
             [overnight, done]), what=lambda: f"the Changed view; {seen(app)}")
+
+
+async def test_the_header_says_when_alerts_are_off(
+        sandbox: SandboxServer, monitor_session: SessionFactory) -> None:
+    on, off = monitor_session(name="on"), monitor_session(name="off")
+    off.profile = off.profile.model_copy(
+        update={"alerts": AlertSettings().switched_off()})  # as --no-alerts does
+    for session, said in ((on, False), (off, True)):
+        app = ConversionsApp(session)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda app=app: isinstance(app.screen, MonitorScreen)
+                           and "watched" in header_text(app), what="the header")
+            assert ("NO ALERTS" in header_text(app)) is said, header_text(app)

@@ -11,7 +11,7 @@ import time
 import pytest
 from textual.widgets import Static
 
-from tests.ui.conftest import SessionFactory, wait_for
+from tests.ui.conftest import SessionFactory, quiet_window, wait_for
 from tests.ui.test_monitor import SIZE, header_text, notices, status_of, tab_labels, table
 from tui.api.models import StatusEnvelope
 from tui.core.alerts.settings import AlertSettings
@@ -20,6 +20,7 @@ from tui.core.unread import is_unread
 from tui.core.watchlist import PollResult
 from tui.sandbox.runner import SandboxServer
 from tui.ui.app import ConversionsApp
+from tui.ui.screens.flows.unread import REST
 from tui.ui.screens.monitor import MonitorScreen
 
 
@@ -197,3 +198,22 @@ async def test_the_header_says_when_alerts_are_off(
             await wait_for(pilot, lambda app=app: isinstance(app.screen, MonitorScreen)
                            and "watched" in header_text(app), what="the header")
             assert ("NO ALERTS" in header_text(app)) is said, header_text(app)
+
+
+async def test_typing_in_the_filter_is_not_reading_the_row_under_the_cursor(
+        sandbox: SandboxServer, monitor_session: SessionFactory) -> None:
+    state = sandbox.state
+    moving = state.add_conversion(status="Processing", frozen=True)
+    app = ConversionsApp(monitor_session(ids=[moving]))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: status_of(app, moving) == "Processing", what="first poll")
+        state.set_status(moving, "Failed", frozen=True)
+        await wait_for(pilot, lambda: unread_in_table(app) == [moving],
+                       what=lambda: f"unread; {seen(app)}")
+        assert table(app).cursor_id == moving
+        await pilot.press("slash", *str(moving))
+        await quiet_window(pilot, 2 * REST)
+        assert unread_in_file(app) == [moving], seen(app)
+        await pilot.press("enter")  # back in the table, on the row: read once it rests
+        await wait_for(pilot, lambda: unread_in_file(app) == [] == unread_in_table(app),
+                       what=lambda: f"read after the filter; {seen(app)}")

@@ -6,8 +6,9 @@ reading, not a cursor moved by a sort or a load while nobody is there; not in th
 view, a list worked through one Enter at a time), Inspect
 (:func:`~tui.ui.screens.flows.reading.inspect`), or ``M`` (every row in the view). Marks
 are written through the service, which writes only rows that are unread: a cursor resting
-on read rows all day costs no write, and keys pressed in a row restart one timer, so a
-run down the table writes at most the row it stops on.
+on read rows all day costs no write, and keys pressed in a row keep one timer waiting, so
+a run down the table writes at most the row it stops on. Typing in the filter box, or a
+dialog in front, is not reading the row under the cursor.
 """
 
 from __future__ import annotations
@@ -40,12 +41,12 @@ class UnreadFlow:
     def key_pressed(self) -> None:
         """A key: the person is here; the row under the cursor once it rests is read."""
         self._key_at = time.monotonic()
-        self._restart()
+        self._wait_for_rest()
 
     def cursor_moved(self) -> None:
         """The cursor is on another row: it must rest there before that row is read."""
         self._arrived_at = time.monotonic()
-        self._restart()
+        self._wait_for_rest()
 
     def mark_all_read(self) -> None:
         """``M``: every row in the view (and filter) read; says how many."""
@@ -59,20 +60,27 @@ class UnreadFlow:
         else:
             self._host.notify("Nothing unread in this view", timeout=3, markup=False)
 
-    def _restart(self) -> None:
-        # One timer at a time: each key or move starts the rest again (the debounce).
-        if self._timer is not None:
-            self._timer.stop()
-        self._timer = self._host.screen.set_timer(REST, self._rested, name="unread-rest")
+    def _wait_for_rest(self, wait: float = REST) -> None:
+        # One timer at most, not one per key (a paste is hundreds of keys): when it fires
+        # it looks whether keys or moves came meanwhile, and waits the rest of the time.
+        if self._timer is None:
+            self._timer = self._host.screen.set_timer(wait, self._rested, name="unread-rest")
 
     def _rested(self) -> None:
         self._timer = None
+        quiet = time.monotonic() - max(self._key_at, self._arrived_at)
+        if quiet < REST:
+            self._wait_for_rest(REST - quiet)
+            return
         if self._key_at < self._arrived_at - _KEY_BEFORE:
             return  # moved by a sort, a load or a removal while nobody pressed a key
+        table = self._host.table
+        if not (table.has_focus and self._host.screen.is_current):
+            return  # typing in the filter, or a dialog in front: not reading the row
         if self._host.view_key == CHANGED_VIEW_KEY:
             # The Changed view is a list to work through: a row leaves it when opened
             # (Enter) or with M, not while the cursor passes over it.
             return
-        conversion_id = self._host.table.cursor_id
+        conversion_id = table.cursor_id
         if conversion_id is not None:
             self._host.watching.mark_read([conversion_id])

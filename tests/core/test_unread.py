@@ -49,6 +49,12 @@ def test_moves_within_the_flight_are_not_news(status: str) -> None:
     assert not is_unread(row(1, status, read_at=NOW - 100, last_changed=NOW - 50))
 
 
+def test_deleted_is_news_only_when_nobody_here_asked_for_it() -> None:
+    assert is_unread(row(1, "Deleted", read_at=NOW - 100, last_changed=NOW - 50))
+    assert not is_unread(row(1, "Deleted", read_at=NOW - 100, last_changed=NOW - 50,
+                             delete_requested_at=NOW - 60))
+
+
 def test_a_failed_check_is_not_news() -> None:
     troubled = row(1, "Completed", read_at=NOW - 10, last_changed=NOW - 100,
                    last_problem="HTTP 502, HTML page", problem_count=3,

@@ -15,6 +15,8 @@ Not news, so not unread:
   seen it *change*: ``entered_seen``);
 - moves within the flight (Uploaded, Queued, Processing, DeletionPending): every row makes
   them; a row that stays too long is the Stuck view's and the alerts' business;
+- Deleted after a delete asked for from this app (``delete_requested_at``): whoever asked
+  knows; a delete nobody here asked for is news;
 - a failed check (timeout, HTTP 502): the trouble of the server or the network, not of the
   conversion; the Problem column and the health banner show it;
 - new errors or warnings without a change of status: the API gives them with the status
@@ -43,8 +45,11 @@ def changed_at(row: WatchedConversion) -> float | None:
     module docstring); None when nothing about the row is news."""
     if not row.entered_seen or row.last_changed is None:
         return None
-    if status_kind(row.status) not in NEWS_KINDS:
+    kind = status_kind(row.status)
+    if kind not in NEWS_KINDS:
         return None
+    if kind is StatusKind.DELETED and row.delete_requested_at is not None:
+        return None  # the delete this app asked for, confirmed: no news to whoever asked
     return row.last_changed
 
 

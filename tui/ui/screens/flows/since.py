@@ -12,6 +12,7 @@ import time
 
 from tui.core.paths import safe_profile_name
 from tui.core.since import GAP, LastLooked, summarize_since
+from tui.core.unread import is_unread
 from tui.core.watchlist import WatchedConversion
 from tui.ui.screens.flows.hint import key_of
 from tui.ui.screens.flows.host import MonitorHost
@@ -77,9 +78,8 @@ class SinceFlow:
         summary = summarize_since(since, now, changes, {row.id: row for row in rows},
                                   host.session.profile.stuck_after)
         sentence = summary.sentence(now)
-        if sentence is not None and changed_key is not None and (
-                summary.completed or summary.failed or summary.deleted):
-            # Those rows carry unread marks (tui/core/unread.py): the view lists them.
+        if sentence is not None and changed_key is not None and any(map(is_unread, rows)):
+            # What finished meanwhile carries unread marks: the Changed view lists it.
             sentence += f". Press {changed_key} for the Changed view"
             host.app.call_from_thread(host.notify, sentence, title="While you were away",
                                       timeout=30, markup=False)

@@ -22,6 +22,10 @@ from tui.sandbox.runner import SandboxServer
 from tui.ui.app import ConversionsApp
 from tui.ui.screens.flows.unread import REST
 from tui.ui.screens.monitor import MonitorScreen
+from tui.ui.views import VIEWS
+
+#: The Changed view's key: views are keyed 1..N in their order.
+CHANGED_KEY = str(1 + [view.key for view in VIEWS].index("changed"))
 
 
 def unread_in_table(app: ConversionsApp) -> list[int]:
@@ -77,7 +81,7 @@ async def test_the_changed_view_lists_the_unread_rows_and_m_reads_them_all(
         await wait_for(pilot, lambda: unread_in_table(app) == [ids[1], ids[2]]
                        and status_of(app, ids[3]) == "Queued",
                        what=lambda: f"two rows unread; {seen(app)}")
-        await pilot.press("7")
+        await pilot.press(CHANGED_KEY)
         await wait_for(pilot, lambda: table(app).visible_ids == [ids[1], ids[2]],
                        what=lambda: f"the Changed view; shown {table(app).visible_ids}")
         # Resting on a row of the Changed view leaves it there (a list worked through).
@@ -103,7 +107,7 @@ async def test_enter_reads_the_row_it_opens(
         state.set_status(moving, "Completed", frozen=True)
         await wait_for(pilot, lambda: unread_in_table(app) == [moving],
                        what=lambda: f"unread; {seen(app)}")
-        await pilot.press("7", "enter")
+        await pilot.press(CHANGED_KEY, "enter")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "InspectModal",
                        what="Inspect")
         await wait_for(pilot, lambda: unread_in_file(app) == [] == unread_in_table(app),
@@ -180,9 +184,9 @@ async def test_the_summary_after_a_gap_points_at_the_changed_view(
                                           for _s, m in notices(app)),
                        what=lambda: f"the summary; toasts: {notices(app)}")
         [summary] = [m for _s, m in notices(app) if "Since you last looked" in m]
-        assert summary.endswith(". Press 7 for the Changed view"), summary
+        assert summary.endswith(f". Press {CHANGED_KEY} for the Changed view"), summary
         assert unread_in_table(app) == sorted([overnight, done]), seen(app)
-        await pilot.press("7")
+        await pilot.press(CHANGED_KEY)
         await wait_for(pilot, lambda: sorted(table(app).visible_ids) == sorted(
             [overnight, done]), what=lambda: f"the Changed view; {seen(app)}")
 

@@ -17,7 +17,7 @@ from tui.api.models import StatusEnvelope
 from tui.core.alerts.settings import AlertSettings
 from tui.core.since import LastLooked
 from tui.core.unread import is_unread
-from tui.core.watchlist import PollResult
+from tui.core.watchlist import PollResult, Watchlist
 from tui.sandbox.runner import SandboxServer
 from tui.ui.app import ConversionsApp
 from tui.ui.screens.flows.unread import REST
@@ -221,3 +221,21 @@ async def test_typing_in_the_filter_is_not_reading_the_row_under_the_cursor(
         await pilot.press("enter")  # back in the table, on the row: read once it rests
         await wait_for(pilot, lambda: unread_in_file(app) == [] == unread_in_table(app),
                        what=lambda: f"read after the filter; {seen(app)}")
+
+
+async def test_a_row_read_in_another_monitor_is_read_here_too(
+        sandbox: SandboxServer, monitor_session: SessionFactory) -> None:
+    state = sandbox.state
+    moving = state.add_conversion(status="Processing", frozen=True)
+    session = monitor_session(ids=[moving])
+    app = ConversionsApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: status_of(app, moving) == "Processing", what="first poll")
+        state.set_status(moving, "Completed", frozen=True)
+        await wait_for(pilot, lambda: unread_in_table(app) == [moving],
+                       what=lambda: f"unread; {seen(app)}")
+        with Watchlist(session.watchlist.path) as elsewhere:  # the other monitor's look
+            assert elsewhere.mark_read([moving], time.time()) == 1
+        await wait_for(pilot, lambda: unread_in_table(app) == []
+                       and tab_labels(app)["view-changed"] == "Changed 0",
+                       timeout=30.0, what=lambda: f"read here too; {seen(app)}")

@@ -44,9 +44,10 @@ import tui.sandbox.records as sandbox_records  # noqa: E402
 from tui.api.client import ConversionsClient  # noqa: E402
 from tui.api.models import Profile, StatusEnvelope  # noqa: E402
 from tui.core.credentials import ApiKey  # noqa: E402
-from tui.core.paths import AppPaths  # noqa: E402
+from tui.core.paths import AppPaths, safe_profile_name  # noqa: E402
 from tui.core.session import MonitorSession  # noqa: E402
 from tui.core.settings import AppConfig, ProfileSettings  # noqa: E402
+from tui.core.since import LastLooked  # noqa: E402
 from tui.core.watchlist import PollResult  # noqa: E402
 from tui.sandbox.demo_data import DEMO_PROFILE  # noqa: E402
 from tui.sandbox.runner import SandboxServer  # noqa: E402
@@ -189,8 +190,9 @@ def envelope(row: Watched, status: str) -> StatusEnvelope:
     }))
 
 
-def fill_watchlist(session: MonitorSession) -> None:
-    """The morning so far: each status seen when it began, then a last check a moment ago."""
+def fill_watchlist(session: MonitorSession, read_at: float = NOW) -> None:
+    """The morning so far: each status seen when it began, then a last check a moment ago;
+    every row looked at ``read_at`` (what changed after it is unread: a bold ID)."""
     watchlist = session.watchlist
     for row in ROWS:
         watchlist.add([row.id], at=NOW - row.steps[0][1] * MINUTE)
@@ -204,6 +206,7 @@ def fill_watchlist(session: MonitorSession) -> None:
             watchlist.mark_delete_requested(row.id, NOW - row.steps[-1][1] * MINUTE)
     watchlist.add([MISTYPED], at=NOW - 25 * MINUTE, note="INC-20440 typo?")
     watchlist.record_results([PollResult(MISTYPED, NOW - 5, not_found=True)])
+    watchlist.mark_read(watchlist.ids(), read_at)
 
 
 def fill_sandbox(sandbox: SandboxServer) -> None:
@@ -441,6 +444,15 @@ async def shot_server_failing(pilot: Pilot[Any]) -> None:
                                       if row.last_problem) >= 4, "the rows' problems")
 
 
+async def shot_unread(pilot: Pilot[Any]) -> None:
+    """Back after 40 minutes: what changed meanwhile has bold IDs, and the summary says it."""
+    await monitor(pilot)
+    app = pilot.app
+    # The summary waits for the first checks (two poll intervals) after the start.
+    await wait_for(pilot, lambda: any("Since you last looked" in str(n.message)
+                                      for n in app._notifications), "the summary", timeout=40)
+
+
 async def shot_help(pilot: Pilot[Any]) -> None:
     """? on the monitor: its keys, the status legend and where files live."""
     await monitor(pilot)
@@ -458,7 +470,10 @@ SHOTS: dict[str, Shot] = {
     "upload-results": shot_upload_results,
     "help": shot_help,
     "server-failing": shot_server_failing,
+    "unread": shot_unread,
 }
+#: The unread shot: the person last looked this many minutes before NOW.
+AWAY = 40.0
 
 
 async def take(name: str, work: Path) -> str:
@@ -475,9 +490,15 @@ async def take(name: str, work: Path) -> str:
             session.live = True
             sandbox.faults.update({"html_error": 1.0})
         try:
-            fill_watchlist(session)
+            if name == "unread":
+                fill_watchlist(session, read_at=NOW - AWAY * MINUTE)
+                LastLooked(session.paths.state_dir / safe_profile_name(PROFILE.name)
+                           / "last_looked.json").write(NOW - AWAY * MINUTE)
+            else:
+                fill_watchlist(session)
             app = ConversionsApp(session, theme=THEME)
-            async with app.run_test(size=SIZE) as pilot:
+            # Toasts only where one is the point (the headless driver hides them).
+            async with app.run_test(size=SIZE, notifications=name == "unread") as pilot:
                 await SHOTS[name](pilot)
                 await settled(pilot)
                 svg = app.export_screenshot(title="conversions-tui")

@@ -99,8 +99,9 @@ CHECKING = FIRST + 11  # just added: never answered for
 TROUBLED = FIRST + 7  # its last checks failed (the Problem column)
 
 
-def load_rows(session: MonitorSession) -> None:
-    """Put the fixed rows in the watchlist: first seen, status changes, last checks."""
+def load_rows(session: MonitorSession, read_at: float = NOW) -> None:
+    """Put the fixed rows in the watchlist: first seen, status changes, last checks; all
+    looked at ``read_at`` (what changed after it is unread: a bold ID)."""
     watchlist = session.watchlist
     watchlist.add([FIRST + row[0] for row in ROWS] + [MISSING], at=NOW - 90000)
     watchlist.add([CHECKING], at=NOW - 4)
@@ -121,6 +122,7 @@ def load_rows(session: MonitorSession) -> None:
     watchlist.set_note(FIRST + 4, "ticket #4512: customer waiting")
     for _ in range(3):
         watchlist.record_problem(TROUBLED, "HTTP 502, HTML page", NOW - 2)
+    watchlist.mark_read(watchlist.ids(), read_at)
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """The one owner of the watched conversions: :class:`WatchService`.
 
-The UI and the CLI watch, unwatch, note, delete and upload through it, never by
+The UI and the CLI watch, unwatch, note, delete, upload and mark read through it, never by
 writing the store and telling the table and the scheduler one by one. It holds the
 session's watchlist store, the audit log and, while it polls, the
 :class:`~tui.core.poller.PollScheduler` (or, while another monitor holds the poller
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -37,6 +38,7 @@ from tui.core.polling.following import FOLLOW_INTERVAL, WatchlistFollower
 from tui.core.polling.lock import LockHolder, PollerLock
 from tui.core.polling.scheduler import PollScheduler
 from tui.core.polling.types import Connectivity, PollSettings, PollUpdate, StatusSource
+from tui.core.unread import is_unread
 from tui.core.watchlist import StatusChange, WatchedConversion, Watchlist
 
 if TYPE_CHECKING:
@@ -257,6 +259,19 @@ class WatchService:
         for conversion_id in wanted:
             self.watchlist.set_note(conversion_id, note or None)
         self._emit(WatchChange(rows=self._read(wanted)))
+
+    def mark_read(self, ids: Iterable[int], at: float | None = None) -> int:
+        """The person looked at ``ids`` (the cursor rested on them, Inspect, "mark all
+        read"): those unread (:func:`~tui.core.unread.is_unread`) are stamped read at
+        ``at`` (now) and emitted; returns how many. Rows already read cost no write."""
+        wanted = list(dict.fromkeys(ids))
+        rows = self.watchlist.get_many(wanted)
+        unread = [i for i in wanted if i in rows and is_unread(rows[i])]
+        if not unread:
+            return 0
+        self.watchlist.mark_read(unread, time.time() if at is None else at)
+        self._emit(WatchChange(rows=self._read(unread)))
+        return len(unread)
 
     async def delete(self, client: DeletingClient, ids: Sequence[int], *,
                      on_outcome: Callable[[DeleteResult], None] | None = None

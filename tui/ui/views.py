@@ -12,6 +12,7 @@ from tui.core.statuses import (
     read_status,
 )
 from tui.core.timeinstatus import StuckAfter, is_stuck
+from tui.core.unread import is_unread
 from tui.core.watchlist import WatchedConversion
 
 #: A view's test of one row at ``now`` under the profile's stuck thresholds.
@@ -59,6 +60,11 @@ def _deleting(row: WatchedConversion, now: float, stuck_after: StuckAfter | floa
     return reading.kind is StatusKind.DELETING or row.delete_requested_at is not None
 
 
+def _changed(row: WatchedConversion, now: float, stuck_after: StuckAfter | float) -> bool:
+    # Changed since the person last looked at it (the table's bold IDs): tui/core/unread.py.
+    return is_unread(row)
+
+
 VIEWS: tuple[View, ...] = (
     View("all", "All", None),
     View("active", "Active", _active, "Nothing in flight: every watched conversion has settled"),
@@ -66,6 +72,7 @@ VIEWS: tuple[View, ...] = (
     View("warnings", "Warnings", _warnings, "No conversions with warnings"),
     View("stuck", "Stuck", _stuck, "Nothing stuck"),
     View("deleting", "Deleting", _deleting, "Nothing being deleted"),
+    View("changed", "Changed", _changed, "Nothing changed since you last looked"),
     # Failures grouped by cause: its tab shows a list of groups, not rows.
     View("problems", "Problems", None, "No failures or warnings", counts_rows=False),
 )

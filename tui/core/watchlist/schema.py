@@ -5,13 +5,15 @@ Schema 2 added the ``unwatched`` table (rows set aside, kept for watching them a
 schema 3 the change feed: a counter (table ``feed``) and the numbers stamped on rows
 (``changed_seq``, ``added_seq``, ``removed_seq``); schema 4 the user's attention marks
 (``acknowledged_at``, ``snoozed_until``, ``read_at``). A file of an older schema gains what it
-lacks, empty or zero, the first time it is opened; opening a current file writes nothing.
+lacks, empty or zero (``read_at``: the time of the upgrade: every row seen), the first
+time it is opened; opening a current file writes nothing.
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from pathlib import Path
 
 __all__ = ["SCHEMA_VERSION", "WatchlistError", "prepare"]
@@ -182,6 +184,10 @@ def prepare(conn: sqlite3.Connection, path: Path) -> None:
                 "SELECT name FROM pragma_table_info(?)", (table,))}
             if column not in present:
                 conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+                if column == "read_at":
+                    # What a file held before unread marks existed has been seen: its
+                    # settled rows must not all light up as unread (tui/core/unread.py).
+                    conn.execute(f"UPDATE {table} SET read_at = ?", (time.time(),))
         for statement in _FEED_SCHEMA.split(";"):
             if statement.strip():
                 conn.execute(statement)

@@ -374,6 +374,23 @@ class Watchlist:
         """Forget a delete request (it was refused, e.g. 409 while Processing)."""
         self._update_one(conversion_id, "delete_requested_at = NULL")
 
+    def mark_read(self, ids: Iterable[int], at: float) -> int:
+        """The person looked at ``ids`` at ``at`` (see :mod:`tui.core.unread`): one
+        transaction, seen by another monitor following the file. ``read_at`` never goes
+        back (a look stamped earlier, by a window with a slower clock, changes nothing).
+        Returns how many watched rows were stamped."""
+        wanted = int_ids(ids)
+        if not wanted:
+            return 0
+        with self._lock:
+            with self._transaction() as conn:
+                stamped = conn.execute(
+                    "UPDATE watched SET read_at = max(coalesce(read_at, ?), ?), "
+                    f"changed_seq = ? WHERE {sql.IN_IDS}",
+                    (at, at, self._next_seq(conn), json.dumps(wanted))).rowcount
+            self._refresh(wanted)
+        return int(stamped)
+
     def record_problem(self, conversion_id: int, message: str, at: float) -> None:
         """Count a failed check; the last known data stays as it was."""
         self._update_one(conversion_id, "last_problem = ?, last_problem_at = ?, "

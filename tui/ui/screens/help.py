@@ -22,7 +22,7 @@ from tui.core.paths import AppPaths
 from tui.core.statuses import CHECKING_SYMBOL, StatusKind, status_symbol
 from tui.ui.widgets.table.rows import PROBLEM_SYMBOL
 
-__all__ = ["LEGEND", "HelpKey", "HelpPaths", "HelpScreen", "keys_of_screen"]
+__all__ = ["LEGEND", "UNREAD_LEGEND", "HelpKey", "HelpPaths", "HelpScreen", "keys_of_screen"]
 
 LEGEND: tuple[tuple[str, str, str, str], ...] = (
     # css suffix, symbol, label, meaning
@@ -52,6 +52,11 @@ MORE_LEGEND: tuple[tuple[str, str], ...] = (
                                   "last knew); Enter shows more"),
 )
 """Legend lines that are not statuses: (symbol and label, meaning)."""
+
+UNREAD_LEGEND = ("48210 Unread", "a bold ID changed since you last looked at it (the "
+                                 "Changed view lists them): resting the cursor on it, "
+                                 "Enter or M marks it read")
+"""The unread mark's legend line: drawn as the table draws an unread ID."""
 
 
 @dataclass(frozen=True)
@@ -202,6 +207,7 @@ class HelpScreen(ModalScreen[None]):
     HelpScreen .legend-row { height: auto; }
     HelpScreen .legend { width: 13; }
     HelpScreen .legend-meaning { width: 1fr; }
+    HelpScreen .legend-unread { color: $accent; text-style: bold; }
     HelpScreen .heading { text-style: bold; color: $text-accent; margin-top: 1; }
     HelpScreen .hint { color: $text-muted; margin-top: 1; }
     """ + _legend_css()
@@ -240,6 +246,10 @@ class HelpScreen(ModalScreen[None]):
                     with Horizontal(classes="legend-row"):
                         yield Static(Text(label), classes="legend")
                         yield Static(Text(meaning), classes="legend-meaning")
+                with Horizontal(classes="legend-row"):
+                    label, meaning = UNREAD_LEGEND
+                    yield Static(Text(label), classes="legend legend-unread")
+                    yield Static(Text(meaning), classes="legend-meaning")
                 if self.paths is not None:
                     yield Static(Text(self._files_title(self.paths)), classes="heading")
                     yield Static(_paths_table(self.paths), id="help-paths")

@@ -44,6 +44,7 @@ from tui.ui.screens.flows.export import export_view
 from tui.ui.screens.flows.header import header_info
 from tui.ui.screens.flows.problems import ProblemsFlow
 from tui.ui.screens.flows.since import SinceFlow
+from tui.ui.screens.flows.unread import UnreadFlow
 from tui.ui.screens.flows.unwatch import UnwatchFlow
 from tui.ui.screens.flows.upload import run_upload
 from tui.ui.views import VIEWS
@@ -90,6 +91,7 @@ class MonitorScreen(Screen[None]):
         Binding("S", "reverse_sort", "Reverse", id="monitor.reverse", show=False),
         Binding("slash", "open_filter", "Filter", id="monitor.filter"),
         Binding("escape", "clear", "Clear", id="monitor.clear", show=False),
+        Binding("M", "mark_all_read", "Mark all read", id="monitor.mark_all_read", show=False),
         *[
             Binding(str(n), f"view('{view.key}')", view.label, id=f"monitor.view_{view.key}",
                     show=False)
@@ -118,6 +120,7 @@ class MonitorScreen(Screen[None]):
         # When the person last looked, for "since you last looked" after a gap.
         self.since = SinceFlow(self)
         self.problems = ProblemsFlow(self)  # the Problems view: failures grouped by cause
+        self.unread = UnreadFlow(self)  # bold IDs: changed since you last looked
 
     # ------------------------------------------------- what the flows see
     @property
@@ -341,6 +344,13 @@ class MonitorScreen(Screen[None]):
     def action_mark_all(self) -> None:
         self.table.mark_all_visible()
 
+    def action_mark_all_read(self) -> None:
+        self.unread.mark_all_read()
+
+    @on(ConversionsTable.CursorMoved)
+    def _cursor_moved(self) -> None:
+        self.unread.cursor_moved()
+
     def action_copy_ids(self) -> None:
         reading.copy_ids(self)
 
@@ -406,6 +416,7 @@ class MonitorScreen(Screen[None]):
 
     def on_key(self, event: events.Key) -> None:
         self.since.key_pressed()
+        self.unread.key_pressed()
         # Bursts behind "/" go into the filter; read-only and blind keys are held back.
         if guards.guard_key(self, event, self.query_one("#filter", Input)):
             self.action_open_filter()

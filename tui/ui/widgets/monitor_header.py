@@ -28,6 +28,8 @@ class HeaderInfo:
     #: Whose monitor polls this watchlist ("pid 4120 on host"; "?" unknown) while this
     #: one follows it; empty while this one polls.
     following: str = ""
+    #: Alerts switched off (``--no-alerts``, or ``enabled = false``): nothing will ring.
+    alerts_off: bool = False
     watched: int = 0
     active: int = 0
 
@@ -63,7 +65,7 @@ class MonitorHeader(Widget):
         left.append(" ")
         left.append(printable(info.profile_name, limit=40), badge)
         for shown, word in ((info.demo, " DEMO "), (info.read_only, " READ-ONLY "),
-                            (info.paused, " ⏸ PAUSED ")):
+                            (info.paused, " ⏸ PAUSED "), (info.alerts_off, " NO ALERTS ")):
             if shown:
                 left.append(" ")
                 left.append(word, warning)

@@ -1,4 +1,4 @@
-"""Narrowing the table: the filter box (``/``, ``esc``) and the view tabs (``1``-``7``), with
+"""Narrowing the table: the filter box (``/``, ``esc``) and the view tabs (``1``-``8``), with
 the count of each view.
 
 The box takes the filter language of :mod:`tui.core.filters`. A bad term is underlined

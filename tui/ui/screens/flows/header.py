@@ -1,4 +1,5 @@
-"""What the monitor's header says: whose key, from where, paused, following, counts."""
+"""What the monitor's header says: whose key, from where, paused, alerts off, following,
+counts."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ def header_info(host: MonitorHost, credentials: Credentials, old: HeaderInfo, *,
         paused=watching.paused,
         demo=session.demo,
         following=following,
+        alerts_off=not session.profile.alerts.enabled,
         watched=old.watched if watched is None else watched,
         active=old.active if active is None else active,
     )

@@ -10,7 +10,7 @@ from tui.ui.screens.flows.host import MonitorHost, target_rows
 
 
 def inspect(host: MonitorHost, conversion_id: int) -> None:
-    """Open Inspect on one watched conversion, with its history."""
+    """Open Inspect on one watched conversion, with its history; it is read now."""
     from tui.ui.screens.inspect import InspectModal
     watchlist = host.session.watchlist
     row = watchlist.get(conversion_id)
@@ -18,6 +18,7 @@ def inspect(host: MonitorHost, conversion_id: int) -> None:
         return
     host.app.push_screen(InspectModal(row, watchlist.history(conversion_id),
                                       stuck_after=host.session.profile.stuck_after))
+    host.watching.mark_read([conversion_id])  # no write when it was read already
 
 
 def copy_ids(host: MonitorHost) -> None:

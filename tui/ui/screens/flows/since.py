@@ -12,8 +12,11 @@ import time
 
 from tui.core.paths import safe_profile_name
 from tui.core.since import GAP, LastLooked, summarize_since
+from tui.core.unread import is_unread
 from tui.core.watchlist import WatchedConversion
+from tui.ui.screens.flows.hint import key_of
 from tui.ui.screens.flows.host import MonitorHost
+from tui.ui.screens.flows.unread import CHANGED_VIEW
 from tui.ui.workers import reported
 
 #: Seconds after the start before the summary is told: the first checks of the rows in
@@ -63,16 +66,20 @@ class SinceFlow:
     def _tell(self, since: float) -> None:
         rows = list(self._host.table.rows.values())
         now = time.time()
-        self._host.screen.run_worker(reported(lambda: self._summary(since, now, rows)),
+        key = key_of(self._host.screen, CHANGED_VIEW)  # as bound now (keymap applied)
+        self._host.screen.run_worker(reported(lambda: self._summary(since, now, rows, key)),
                                      thread=True, group="since", exit_on_error=False)
 
-    def _summary(self, since: float, now: float, rows: list[WatchedConversion]) -> None:
+    def _summary(self, since: float, now: float, rows: list[WatchedConversion],
+                 changed_key: str | None = None) -> None:
         """Read what changed and say it (runs in a thread)."""
         host = self._host
         changes = host.session.watchlist.transitions_between(since, now)
         summary = summarize_since(since, now, changes, {row.id: row for row in rows},
                                   host.session.profile.stuck_after)
         sentence = summary.sentence(now)
-        if sentence is not None:
+        if sentence is not None and changed_key is not None and any(map(is_unread, rows)):
+            # What finished meanwhile carries unread marks: the Changed view lists it.
+            sentence += f". Press {changed_key} for the Changed view"
             host.app.call_from_thread(host.notify, sentence, title="While you were away",
                                       timeout=30, markup=False)

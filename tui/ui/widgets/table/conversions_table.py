@@ -57,6 +57,7 @@ class ConversionsTable(TableView, can_focus=True):
         & > .conversions-table--stale { color: $status-stale; text-style: italic; }
         & > .conversions-table--checking { color: $status-unknown; text-style: italic; }
         & > .conversions-table--problem { color: $status-stale; }
+        & > .conversions-table--unread { color: $accent; text-style: bold; }
         & > .conversions-table--empty { color: $text-muted; text-style: italic; }
         & > .conversions-table--status-queued { color: $status-queued; }
         & > .conversions-table--status-processing { color: $status-processing; }

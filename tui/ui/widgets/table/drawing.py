@@ -34,6 +34,7 @@ __all__ = [
     "PREFIX",
     "PROBLEM",
     "STATUS_CLASS",
+    "UNREAD",
     "Clock",
     "clock_cells",
     "draw_header",
@@ -48,9 +49,11 @@ STATUS_CLASS: dict[StatusKind, str] = {
 STALE = f"{PREFIX}stale"
 CHECKING = f"{PREFIX}checking"
 PROBLEM = f"{PREFIX}problem"
-ACCENTS: tuple[str, ...] = (*STATUS_CLASS.values(), STALE, CHECKING, PROBLEM)
+UNREAD = f"{PREFIX}unread"
+ACCENTS: tuple[str, ...] = (*STATUS_CLASS.values(), STALE, CHECKING, PROBLEM, UNREAD)
 """Component classes that colour one cell's text on the row's own background."""
 MARK = "●"
+_BOLD = Style(bold=True)
 ARROW = {False: "▲", True: "▼"}
 
 Clock = tuple[str, str, bool, str]
@@ -97,7 +100,7 @@ def clock_cells(entry: RowEntry, now: int, today: datetime,
 def _cell(entry: RowEntry, column: str, clock: Clock) -> tuple[str, str | None]:
     """Text of one cell and the component class that colours it, if any."""
     if column == "id":
-        return entry.id_text, None
+        return entry.id_text, UNREAD if entry.unread else None
     if column == "file":
         return entry.file, None
     if column == "type":
@@ -139,7 +142,12 @@ def draw_row(
     x = GUTTER
     for slot in slots:
         text, accent = _cell(entry, slot.column.key, clock)
-        style = row_style if accent is None or cursor else row_style + styles[accent]
+        if accent is None:
+            style = row_style
+        elif cursor:  # the cursor's colours win; an unread ID stays bold on it
+            style = row_style + _BOLD if accent == UNREAD else row_style
+        else:
+            style = row_style + styles[accent]
         if slot.x > x:
             segments.append(Segment(" " * (slot.x - x), row_style))
         segments.append(Segment(fit_cell(text, slot.width, slot.column.align), style))

@@ -19,6 +19,7 @@ from tui.core.statuses import (
     status_symbol,
 )
 from tui.core.timeinstatus import time_in_status
+from tui.core.unread import is_unread
 from tui.core.untrusted import printable
 from tui.core.watchlist import WatchedConversion
 from tui.ui.widgets.table.columns import parse_upload_date
@@ -80,6 +81,8 @@ class RowEntry:
     """The upload date as unix seconds (drawn in the local zone), None when unreadable."""
     uploaded_raw: str
     deleted: bool
+    unread: bool = False
+    """Changed since the person last looked at it (tui/core/unread.py): the ID is bold."""
     key: SortKey = ()
     shown: bool = False
     uploaded_text: str = ""
@@ -168,6 +171,7 @@ def make_entry(row: ConversionRow) -> RowEntry:
         uploaded=uploaded,
         uploaded_raw="" if uploaded is not None else _clean(row.upload_date),
         deleted=row.deleted_at is not None or kind is StatusKind.DELETED,
+        unread=is_unread(row),
     )
 
 

@@ -34,6 +34,7 @@ from tui.ui.widgets.table.drawing import (
     PROBLEM,
     STALE,
     STATUS_CLASS,
+    UNREAD,
     clock_cells,
     draw_header,
     draw_message,
@@ -73,6 +74,7 @@ class TableView(ScrollView):
         STALE,
         CHECKING,
         PROBLEM,
+        UNREAD,
         f"{PREFIX}empty",
         *STATUS_CLASS.values(),
     }

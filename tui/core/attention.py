@@ -29,17 +29,20 @@ from collections.abc import Iterable
 from typing import Protocol
 
 from tui.core.statuses import StatusFacts, StatusKind, is_settled, read_status
-from tui.core.timeinstatus import StuckAfter, is_stuck
+from tui.core.timeinstatus import StuckAfter, is_stuck, parse_duration
 
 __all__ = [
     "DELETE_STALLED_AFTER",
+    "MAX_SNOOZE",
     "AttentionRow",
+    "MarkFacts",
     "count_needing_attention",
     "in_trouble",
     "is_acknowledged",
     "is_snoozed",
     "needs_attention",
     "quiet_ids",
+    "snooze_until",
 ]
 
 DELETE_STALLED_AFTER = 600.0
@@ -47,7 +50,22 @@ DELETE_STALLED_AFTER = 600.0
 alert rules' default)."""
 
 
-class AttentionRow(StatusFacts, Protocol):
+class MarkFacts(Protocol):
+    """What :func:`is_acknowledged` and :func:`is_snoozed` read of a row."""
+
+    @property
+    def last_checked(self) -> float | None: ...
+    @property
+    def last_changed(self) -> float | None: ...
+    @property
+    def last_problem(self) -> str | None: ...
+    @property
+    def acknowledged_at(self) -> float | None: ...
+    @property
+    def snoozed_until(self) -> float | None: ...
+
+
+class AttentionRow(MarkFacts, StatusFacts, Protocol):
     """What the rules read of a watched conversion (a ``WatchedConversion``)."""
 
     @property
@@ -57,24 +75,14 @@ class AttentionRow(StatusFacts, Protocol):
     @property
     def first_seen(self) -> float: ...
     @property
-    def last_checked(self) -> float | None: ...
-    @property
-    def last_changed(self) -> float | None: ...
-    @property
     def entered_seen(self) -> bool: ...
-    @property
-    def last_problem(self) -> str | None: ...
     @property
     def delete_requested_at(self) -> float | None: ...
     @property
     def deleted_at(self) -> float | None: ...
-    @property
-    def acknowledged_at(self) -> float | None: ...
-    @property
-    def snoozed_until(self) -> float | None: ...
 
 
-def is_acknowledged(row: AttentionRow) -> bool:
+def is_acknowledged(row: MarkFacts) -> bool:
     """Whether ``row`` is acknowledged and nothing new happened to it since (see the
     module docstring)."""
     at = row.acknowledged_at
@@ -86,7 +94,7 @@ def is_acknowledged(row: AttentionRow) -> bool:
                 and row.last_checked > at)
 
 
-def is_snoozed(row: AttentionRow, now: float) -> bool:
+def is_snoozed(row: MarkFacts, now: float) -> bool:
     """Whether ``row`` is snoozed at ``now`` (unix seconds)."""
     return row.snoozed_until is not None and now < row.snoozed_until
 
@@ -128,3 +136,16 @@ def quiet_ids(rows: Iterable[AttentionRow], now: float) -> set[int]:
     return {row.id for row in rows
             if (row.acknowledged_at is not None or row.snoozed_until is not None)
             and (is_acknowledged(row) or is_snoozed(row, now))}
+
+
+MAX_SNOOZE = 30 * 86400.0
+"""The longest snooze: a row silenced for longer is better unwatched."""
+
+
+def snooze_until(answer: str, now: float) -> float:
+    """When a snooze of ``answer`` ("30m", "2h", "1d", "1h30m") given at ``now`` ends.
+    Raises ValueError with one sentence a person can act on."""
+    seconds = parse_duration(answer.strip())
+    if seconds > MAX_SNOOZE:
+        raise ValueError(f"{answer.strip()!r} is too long: a snooze lasts 30 days at most")
+    return now + seconds

@@ -30,6 +30,8 @@ class HeaderInfo:
     following: str = ""
     watched: int = 0
     active: int = 0
+    #: Rows in trouble nobody acknowledged or snoozed (tui.core.attention).
+    attention: int = 0
 
 
 class MonitorHeader(Widget):
@@ -75,6 +77,10 @@ class MonitorHeader(Widget):
         right = Text(no_wrap=True)
         if info.key_masked:
             right.append(f"key {info.key_masked} · {info.key_source}", dim)
+        if info.attention:
+            right.append("  ")
+            verb = "needs" if info.attention == 1 else "need"
+            right.append(f" {info.attention} {verb} attention ", warning)
         right.append(f"  {info.active} active / {info.watched} watched ", dim)
         who = Text(no_wrap=True, overflow="ellipsis")
         if info.user or info.email:

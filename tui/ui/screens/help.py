@@ -50,8 +50,8 @@ MORE_LEGEND: tuple[tuple[str, str], ...] = (
     (f"{CHECKING_SYMBOL} Checking", "not answered for yet: no status known, counted apart"),
     (f"{PROBLEM_SYMBOL} Problem", "the last check failed, and why (the row keeps what it "
                                   "last knew); Enter shows more"),
-    (f"{ACKNOWLEDGED_MARK} Acknowledged", "taken on (k): no alerts, not in the \"need "
-                                          "attention\" count, until something new happens"),
+    (f"{ACKNOWLEDGED_MARK} Acked", "acknowledged (k): no alerts, not in the \"need "
+                                   "attention\" count, until something new happens"),
     (f"{SNOOZED_MARK} Snoozed", "quiet (K) until the time given, whatever happens"),
 )
 """Legend lines that are not statuses: (symbol and label, meaning)."""

@@ -13,6 +13,7 @@ import time
 from datetime import datetime
 
 from tui.core.attention import is_acknowledged, is_snoozed, snooze_until
+from tui.ui.key_names import key_for_action
 from tui.ui.screens.flows.host import MonitorHost, target_rows
 
 #: How many IDs a toast names; more are counted.
@@ -42,15 +43,14 @@ def toggle_acknowledged(host: MonitorHost) -> None:
     ids = [row.id for row in rows]
     if all(is_acknowledged(row) for row in rows):
         done = host.watching.unacknowledge(ids)
-        if done:
-            host.notify(f"Acknowledgement taken off {rows_named(done)}: it alerts again.",
-                        timeout=5, markup=False)
-        return
-    done = host.watching.acknowledge(ids)
+        said = f"Acknowledgement taken off {rows_named(done)}: it alerts again."
+    else:
+        done = host.watching.acknowledge(ids)
+        said = (f"Acknowledged {rows_named(done)}: no alerts until something new happens "
+                f"to it. {key_for_action(host.screen, 'acknowledge', 'k')} again takes it off.")
     if done:
-        host.notify(f"Acknowledged {rows_named(done)}: no alerts until something new "
-                    "happens to it. k again takes it off.", timeout=5, markup=False)
-    host.refresh_counts()
+        host.notify(said, timeout=5, markup=False)
+        host.refresh_counts()  # the "need attention" count, at once
 
 
 async def snooze(host: MonitorHost) -> None:

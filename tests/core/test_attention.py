@@ -16,6 +16,7 @@ from tui.core.attention import (
     is_snoozed,
     needs_attention,
     quiet_ids,
+    snooze_until,
 )
 from tui.core.audit import AuditLog
 from tui.core.timeinstatus import StuckAfter
@@ -164,3 +165,19 @@ def test_the_service_writes_audits_and_emits(tmp_path: Path) -> None:
         assert entries[1].detail is not None and entries[1].detail.startswith("until ")
         last = audit.last_for("acknowledge", 5)
         assert last is not None and last.at == NOW and audit.last_for("acknowledge", 9) is None
+
+
+@pytest.mark.parametrize(("answer", "seconds"), [("30m", 1800.0), (" 2h ", 7200.0),
+                                                 ("1d", 86400.0), ("1h30m", 5400.0)])
+def test_a_snooze_lasts_what_was_typed(answer: str, seconds: float) -> None:
+    assert snooze_until(answer, NOW) == NOW + seconds
+
+
+@pytest.mark.parametrize(("answer", "said"), [
+    ("soon", "'soon' is not a duration"), ("", "is not a duration"),
+    ("0m", "not a duration above zero"), ("31d", "'31d' is too long"),
+    ("99999999999d", "too long")])
+def test_a_bad_snooze_is_one_sentence(answer: str, said: str) -> None:
+    with pytest.raises(ValueError, match=said) as caught:
+        snooze_until(answer, NOW)
+    assert str(caught.value).count(". ") == 0  # one sentence

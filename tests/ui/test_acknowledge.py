@@ -208,6 +208,15 @@ async def test_snooze_of_marked_rows_and_a_bad_duration(
         [ack] = [e for e in session.audit.entries() if e.action == "acknowledge"]
         assert ack.ids == tuple(quiet)
 
+        # K with an empty answer ends their snooze; the acknowledgement stays.
+        await pilot.press("K")
+        await prompt_answer(pilot, "")
+        await wait_for(pilot, lambda: all(marker(app, i) == "ack" for i in quiet),
+                       what=lambda: f"snooze ended; line: {row_line(app, quiet[0])!r}")
+        assert all(row.snoozed_until is None for row in session.watchlist.all())
+        assert [e.ids for e in session.audit.entries() if e.action == "unsnooze"] == [
+            tuple(quiet)]
+
 
 async def test_another_processs_acknowledgement_shows_up(
         sandbox: SandboxServer, monitor_session: SessionFactory) -> None:

@@ -84,3 +84,5 @@ async def snooze(host: MonitorHost) -> None:
         host.notify(f"Snoozed {rows_named(done)} until {clock_text(until, now)}.",
                     timeout=5, markup=False)
         host.refresh_counts()
+        # When it ends the rows count again, though nothing else may change by then.
+        host.screen.set_timer(until - now + 1.0, host.refresh_counts)

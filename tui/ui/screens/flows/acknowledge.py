@@ -43,11 +43,14 @@ def toggle_acknowledged(host: MonitorHost) -> None:
     ids = [row.id for row in rows]
     if all(is_acknowledged(row) for row in rows):
         done = host.watching.unacknowledge(ids)
-        said = f"Acknowledgement taken off {rows_named(done)}: it alerts again."
+        said = (f"Acknowledgement taken off {rows_named(done)}: "
+                f"{'it alerts' if len(done) == 1 else 'they alert'} again.")
     else:
         done = host.watching.acknowledge(ids)
+        it = "it" if len(done) == 1 else "them"
+        key = key_for_action(host.screen, "acknowledge", "k")
         said = (f"Acknowledged {rows_named(done)}: no alerts until something new happens "
-                f"to it. {key_for_action(host.screen, 'acknowledge', 'k')} again takes it off.")
+                f"to {it}. {key} again takes it off.")
     if done:
         host.notify(said, timeout=5, markup=False)
         host.refresh_counts()  # the "need attention" count, at once

@@ -69,6 +69,7 @@ def test_csv_round_trip(tmp_path: Path) -> None:
         "time_in_status_is_minimum": "False", "time_in_status_from": "seen",
         "warning_count": "2", "warnings": "empty line 3\nünïcode ✓",
         "error_count": "1", "errors": "bad header", "note": "ticket 77",
+        "acknowledged_at": "", "snoozed_until": "",
     }
     assert second["file_name"] == "Zürich.xlsx"
     assert second["time_in_status_s"] == "42"  # no change seen: since first seen
@@ -90,6 +91,21 @@ def test_json_round_trip_keeps_lists_and_exact_text(tmp_path: Path) -> None:
     assert data[1]["time_in_status_s"] == 7  # from the recorded history
     assert data[1]["note"] is None and data[1]["last_checked"] is None
     assert set(data[0]) == set(COLUMNS)
+
+
+def test_acknowledged_and_snoozed_are_exported_while_they_hold(tmp_path: Path) -> None:
+    taken, new_since, snoozed, over = (
+        watched(1, status="Failed", last_changed=NOW - 60, acknowledged_at=NOW - 30),
+        watched(2, status="Failed", last_changed=NOW - 10, acknowledged_at=NOW - 30),
+        watched(3, status="Failed", snoozed_until=NOW + 3600),
+        watched(4, status="Failed", snoozed_until=NOW - 1))
+    target = tmp_path / "marks.json"
+    export_rows([taken, new_since, snoozed, over], target, now=NOW)
+    data = {item["id"]: item for item in json.loads(target.read_text(encoding="utf-8"))}
+    assert data[1]["acknowledged_at"] == "2023-11-14T22:22:50Z"
+    assert data[2]["acknowledged_at"] is None  # it failed again after the ack
+    assert data[3]["snoozed_until"] == "2023-11-14T23:23:20Z"
+    assert data[4]["snoozed_until"] is None and data[3]["acknowledged_at"] is None
 
 
 def test_explicit_format_wins_over_extension(tmp_path: Path) -> None:

@@ -169,3 +169,14 @@ def test_problem_summary() -> None:
     hostile = watched(1, last_problem="HTTP 500: \x1b]0;pwned\x07", problem_count=2)
     summary = problem_summary(hostile)
     assert summary is not None and "\x1b" not in summary and "\x07" not in summary
+
+
+def test_summary_says_acknowledged_and_snoozed_while_they_hold() -> None:
+    taken = _summary(status="Failed", last_changed=1360.0, acknowledged_at=1400.0,
+                     snoozed_until=1700.0)
+    assert "- Acknowledged: 1970-01-01 00:23 UTC" in taken
+    assert "- Snoozed until: 1970-01-01 00:28 UTC" in taken
+    # Failed again after the ack, and the snooze is over: neither is said.
+    news = _summary(status="Failed", last_changed=1500.0, acknowledged_at=1400.0,
+                    snoozed_until=1600.0)
+    assert "Acknowledged" not in news and "Snoozed" not in news

@@ -142,6 +142,19 @@ class AuditLog:
         return [AuditEntry(row[0], row[1], row[2], tuple(json.loads(row[3])), row[4], row[5],
                            row[6], row[7]) for row in rows]
 
+    def last_for(self, action: str, conversion_id: int) -> AuditEntry | None:
+        """The newest entry of ``action`` that names ``conversion_id`` (None: none)."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT seq, at, action, ids, outcome, profile, user, detail FROM audit "
+                "WHERE action = ? AND EXISTS (SELECT 1 FROM json_each(audit.ids) "
+                "WHERE value = ?) ORDER BY seq DESC LIMIT 1",
+                (action, int(conversion_id))).fetchone()
+        if row is None:
+            return None
+        return AuditEntry(row[0], row[1], row[2], tuple(json.loads(row[3])), row[4], row[5],
+                          row[6], row[7])
+
     def close(self) -> None:
         """Close the database."""
         with self._lock:

@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, Literal, Protocol
 
+from tui.core.attention import is_acknowledged, is_snoozed
 from tui.core.statuses import read_status
 from tui.core.timeinstatus import time_in_status
 from tui.core.triage import TriageRow, status_since, time_in_status_is_minimum
@@ -56,7 +57,7 @@ COLUMNS: Final = (
     "last_checked", "last_changed", "time_in_status_s", "time_in_status_is_minimum",
     "time_in_status_from",
     "warning_count", "warnings",
-    "error_count", "errors", "note",
+    "error_count", "errors", "note", "acknowledged_at", "snoozed_until",
 )
 """CSV header, in order. JSON objects have the same keys.
 
@@ -66,7 +67,9 @@ purged since (404); "Not found" for any other 404; empty when no answer came yet
 ``last_known_status`` is the last status the server gave (for "Not found": what it was
 before the 404, empty when it was never found). Since when a row answers 404 is not
 recorded: a "Not found" row has no time in status (a purged one: the time since Deleted,
-when that was seen)."""
+when that was seen). ``acknowledged_at`` and ``snoozed_until`` (UTC) are set while the mark
+holds (:mod:`tui.core.attention`): an acknowledgement something new has happened since,
+or a snooze already over, is left empty."""
 
 _FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
 _CSV_ENCODING: Final = "utf-8-sig"
@@ -151,6 +154,8 @@ def row_record(
         "error_count": len(row.errors),
         "errors": list(row.errors),
         "note": row.note,
+        "acknowledged_at": _iso(row.acknowledged_at) if is_acknowledged(row) else None,
+        "snoozed_until": _iso(row.snoozed_until) if is_snoozed(row, now) else None,
     }
 
 

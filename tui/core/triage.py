@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
+from tui.core.attention import is_acknowledged, is_snoozed
 from tui.core.statuses import StatusKind, read_status
 from tui.core.timeinstatus import StatusStart, time_in_status
 from tui.core.untrusted import printable
@@ -76,6 +77,10 @@ class TriageRow(Protocol):
     def entered_seen(self) -> bool: ...
     @property
     def not_found(self) -> bool: ...
+    @property
+    def acknowledged_at(self) -> float | None: ...
+    @property
+    def snoozed_until(self) -> float | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +224,21 @@ def _row_markdown(row: TriageRow, history: Sequence[tuple[str, float]], now: flo
     lines.extend(_messages("Warnings", row.warnings))
     if row.note:
         lines.append(f"- Note: {markdown_text(row.note)}")
+    lines.extend(_attention_lines(row, now))
+    return lines
+
+
+def _utc(stamp: float) -> str:
+    return datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _attention_lines(row: TriageRow, now: float) -> list[str]:
+    """Whether someone has taken the row on (acknowledged) or snoozed it, and till when."""
+    lines = []
+    if row.acknowledged_at is not None and is_acknowledged(row):
+        lines.append(f"- Acknowledged: {_utc(row.acknowledged_at)}")
+    if row.snoozed_until is not None and is_snoozed(row, now):
+        lines.append(f"- Snoozed until: {_utc(row.snoozed_until)}")
     return lines
 
 
@@ -228,7 +248,7 @@ def triage_markdown(
     now: float,
 ) -> str:
     """A Markdown triage summary of ``rows`` for a support ticket, one section per row."""
-    stamp = datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    stamp = _utc(now)
     count = f"{len(rows)} conversion" + ("" if len(rows) == 1 else "s")
     lines = [f"## Conversions triage: {count} ({stamp})"]
     for row in rows:

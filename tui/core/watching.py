@@ -1,8 +1,8 @@
 """The one owner of the watched conversions: :class:`WatchService`.
 
-The UI and the CLI watch, unwatch, note, delete, upload and mark read through it, never by
-writing the store and telling the table and the scheduler one by one. It holds the
-session's watchlist store, the audit log and, while it polls, the
+The UI and the CLI watch, unwatch, note, acknowledge, snooze, mark read, delete and upload
+through it, never by writing the store and telling the table and the scheduler one by one.
+It holds the session's watchlist store, the audit log and, while it polls, the
 :class:`~tui.core.poller.PollScheduler` (or, while another monitor holds the poller
 lock, a :class:`~tui.core.polling.following.WatchlistFollower`).
 
@@ -24,6 +24,7 @@ import logging
 import time
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from tui.core.audit import AuditLog, record_confirmed_deletions
@@ -272,6 +273,37 @@ class WatchService:
         self.watchlist.mark_read(unread, time.time() if at is None else at)
         self._emit(WatchChange(rows=self._read(unread)))
         return len(unread)
+
+    def acknowledge(self, ids: Iterable[int], *, at: float | None = None) -> list[int]:
+        """Acknowledge ``ids`` ("I have this one": no alerts, out of the "need attention"
+        count until something new happens to them; see :mod:`tui.core.attention`).
+        Audited; returns those watched."""
+        when = time.time() if at is None else at
+        done = self.watchlist.acknowledge(list(dict.fromkeys(ids)), when)
+        return self._after_mark(done, "acknowledge", "done (local only)", at=when)
+
+    def unacknowledge(self, ids: Iterable[int]) -> list[int]:
+        """Take the acknowledgement off ``ids`` (audited); returns those watched."""
+        done = self.watchlist.clear_acknowledged(list(dict.fromkeys(ids)))
+        return self._after_mark(done, "unacknowledge", "done (local only)")
+
+    def snooze(self, ids: Iterable[int], until: float | None) -> list[int]:
+        """Snooze ``ids`` until ``until`` (unix seconds; None ends the snooze): no alerts
+        and out of the "need attention" count until then. Audited; returns those watched."""
+        done = self.watchlist.snooze(list(dict.fromkeys(ids)), until)
+        if until is None:
+            return self._after_mark(done, "unsnooze", "done (local only)")
+        stamp = datetime.fromtimestamp(until, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        return self._after_mark(done, "snooze", "done (local only)", detail=f"until {stamp}")
+
+    def _after_mark(self, done: list[int], action: str, outcome: str, *,
+                    detail: str | None = None, at: float | None = None) -> list[int]:
+        """Audit a change of the attention marks of ``done`` and show their rows."""
+        if done:
+            self.audit.append(action, done, outcome, self._profile_name, self._user(),
+                              detail=detail, at=at)
+            self._emit(WatchChange(rows=self._read(done)))
+        return done
 
     async def delete(self, client: DeletingClient, ids: Sequence[int], *,
                      on_outcome: Callable[[DeleteResult], None] | None = None

@@ -4,7 +4,8 @@ through the terminal (OSC 9, 777, 99; wrapped for tmux), and the profile's hook.
 The rules, the burst merging and the bytes are core's (:mod:`tui.core.alerts`); this
 module feeds them what the poller reports and delivers what comes out. Server-wide alerts
 (the server failing, the key refused) get no toast: the banner says it on screen already;
-they ring, notify and run the hook like the others.
+they ring, notify and run the hook like the others. Rows a person acknowledged or
+snoozed (:mod:`tui.core.attention`) do not alert.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from tui.core.alerts.events import Alert, AlertKind
 from tui.core.alerts.hook import AlertHook
 from tui.core.alerts.settings import AlertSettings
 from tui.core.alerts.terminal import notification_bytes
+from tui.core.attention import quiet_ids
 from tui.core.clipboard import inside_tmux
 from tui.core.polling.types import Connectivity, ConnectivityState
 from tui.core.timeinstatus import StuckAfter
@@ -80,10 +82,11 @@ class Alerter:
         if connectivity is not None:
             self._connectivity = connectivity
         now = self._clock()
+        rows = list(rows)
         events = self._detector.observe(
             now=now, rows=rows, changes=changes, connectivity=self._connectivity,
             server_failing=_failing_sentence(self._connectivity),
-            acknowledged=acknowledged)
+            acknowledged=quiet_ids(rows, now).union(acknowledged))
         self._deliver(self._merger.offer(events, now))
 
     def wants(self, kind: AlertKind) -> bool:
@@ -97,9 +100,11 @@ class Alerter:
         if not self.enabled:
             return
         now = self._clock()
+        rows = None if rows is None else list(rows)
         events = [] if rows is None else self._detector.observe(
             now=now, rows=rows, connectivity=self._connectivity,
-            server_failing=_failing_sentence(self._connectivity), acknowledged=acknowledged)
+            server_failing=_failing_sentence(self._connectivity),
+            acknowledged=quiet_ids(rows, now).union(acknowledged))
         self._deliver(self._merger.offer(events, now) if events else self._merger.due(now))
 
     def forget(self, ids: Iterable[int]) -> None:

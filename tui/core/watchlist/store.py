@@ -396,6 +396,37 @@ class Watchlist:
         self._update_one(conversion_id, "last_problem = ?, last_problem_at = ?, "
                          "problem_count = problem_count + 1", (message, at))
 
+    # -- the user's attention marks -------------------------------------------------------
+
+    def _update_many(self, ids: Iterable[int], assignments: str,
+                     params: tuple[Any, ...] = ()) -> list[int]:
+        """One UPDATE of the watched rows among ``ids``, in one transaction; stamped with
+        the feed's next number (another monitor following the file sees it). Returns the
+        IDs that were watched."""
+        wanted = int_ids(ids)
+        payload = json.dumps(wanted)
+        with self._lock:
+            with self._transaction() as conn:
+                seq = self._next_seq(conn)
+                found = {value for (value,) in conn.execute(
+                    f"UPDATE watched SET {assignments}, changed_seq = ? "
+                    f"WHERE {sql.IN_IDS} RETURNING id", (*params, seq, payload))}
+            self._refresh(wanted)
+        return [value for value in wanted if value in found]
+
+    def acknowledge(self, ids: Iterable[int], at: float) -> list[int]:
+        """Mark ``ids`` acknowledged ("I have this one") at ``at``; returns those watched.
+        What that means for alerts and attention: :mod:`tui.core.attention`."""
+        return self._update_many(ids, "acknowledged_at = ?", (at,))
+
+    def clear_acknowledged(self, ids: Iterable[int]) -> list[int]:
+        """Take the acknowledgement off ``ids``; returns those watched."""
+        return self._update_many(ids, "acknowledged_at = NULL")
+
+    def snooze(self, ids: Iterable[int], until: float | None) -> list[int]:
+        """Snooze ``ids`` until ``until`` (None: end the snooze); returns those watched."""
+        return self._update_many(ids, "snoozed_until = ?", (until,))
+
     # -- polling ---------------------------------------------------------------------------
 
     def record_results(self, results: Sequence[PollResult]) -> RecordedResults:

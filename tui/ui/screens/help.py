@@ -20,6 +20,7 @@ from textual.widgets import Static
 from tui.core.filters import FILTER_TERMS
 from tui.core.paths import AppPaths
 from tui.core.statuses import CHECKING_SYMBOL, StatusKind, status_symbol
+from tui.ui.widgets.table.drawing import ACKNOWLEDGED_MARK, SNOOZED_MARK
 from tui.ui.widgets.table.rows import PROBLEM_SYMBOL
 
 __all__ = ["LEGEND", "UNREAD_LEGEND", "HelpKey", "HelpPaths", "HelpScreen", "keys_of_screen"]
@@ -50,6 +51,9 @@ MORE_LEGEND: tuple[tuple[str, str], ...] = (
     (f"{CHECKING_SYMBOL} Checking", "not answered for yet: no status known, counted apart"),
     (f"{PROBLEM_SYMBOL} Problem", "the last check failed, and why (the row keeps what it "
                                   "last knew); Enter shows more"),
+    (f"{ACKNOWLEDGED_MARK} Acked", "acknowledged (k): no alerts, not in the \"need "
+                                   "attention\" count, until something new happens"),
+    (f"{SNOOZED_MARK} Snoozed", "quiet (K) until the time given, whatever happens"),
 )
 """Legend lines that are not statuses: (symbol and label, meaning)."""
 

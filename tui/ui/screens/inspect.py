@@ -22,6 +22,7 @@ from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Input, Label, Static, TabbedContent, TabPane, Tabs, TextArea
 
+from tui.core.attention import is_acknowledged, is_snoozed
 from tui.core.clipboard import ClipboardCopy
 from tui.core.clockskew import describe_clock_skew, server_clock_ahead
 from tui.core.statuses import StatusReading, read_status, status_kind, status_symbol
@@ -42,6 +43,21 @@ def _when(stamp: float | None) -> str:
     if stamp is None:
         return "—"
     return datetime.fromtimestamp(stamp).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def attention_fields(row: WatchedConversion, now: float,
+                     by: str | None) -> list[tuple[str, str]]:
+    """The Acknowledged and Snoozed lines (none while neither mark is on)."""
+    fields = []
+    if row.acknowledged_at is not None:
+        who = f" (by {printable(by, limit=120)})" if by else ""
+        ended = "" if is_acknowledged(row) else (
+            "; something new happened since (a status change or a new problem): it "
+            "alerts again")
+        fields.append(("Acknowledged", f"{_when(row.acknowledged_at)}{who}{ended}"))
+    if row.snoozed_until is not None and is_snoozed(row, now):
+        fields.append(("Snoozed", f"until {_when(row.snoozed_until)}"))
+    return fields
 
 
 def _upload_date(text: str | None) -> str:
@@ -211,9 +227,11 @@ class InspectModal(ModalScreen[None]):
     SEARCH_KEYS = "typing searches · enter keep the search · esc clear it"
 
     def __init__(self, row: WatchedConversion, history: Sequence[tuple[str, float]], *,
-                 now: float | None = None, stuck_after: StuckAfter | None = None) -> None:
+                 now: float | None = None, stuck_after: StuckAfter | None = None,
+                 acknowledged_by: str | None = None) -> None:
         super().__init__()
         self.row = row
+        self._acknowledged_by = acknowledged_by
         self._stuck_after = stuck_after
         self.history = list(history)
         self._now = time.time() if now is None else now
@@ -287,6 +305,7 @@ class InspectModal(ModalScreen[None]):
              else _when(row.last_changed)),
             ("Warnings / errors", f"{len(row.warnings)} / {len(row.errors)}"),
             ("Note", printable(row.note or "—", limit=500)),
+            *attention_fields(row, self._now, self._acknowledged_by),
         ]
         if row.delete_requested_at:
             fields.append(("Delete requested", _when(row.delete_requested_at)))

@@ -28,6 +28,7 @@ from tui.core.watchlist import StatusChange, WatchedConversion
 from tui.ui.alerting import Alerter
 from tui.ui.screens.flows import (
     ROW_ACTION_BINDINGS,
+    acknowledge,
     add,
     filtering,
     guards,
@@ -314,11 +315,12 @@ class MonitorScreen(Screen[None]):
         self._counts_dirty = False
         filtering.show_counts(self)
 
-    def update_header(self, *, watched: int | None = None, active: int | None = None) -> None:
+    def update_header(self, *, watched: int | None = None, active: int | None = None,
+                      attention: int | None = None) -> None:
         """Show who the key belongs to, where it came from, paused, following, counts."""
         header = self.query_one(MonitorHeader)
         header.info = header_info(self, self.credentials, header.info, watched=watched,
-                                  active=active)
+                                  active=active, attention=attention)
 
     # ------------------------------------------------------- actions on rows
     @on(RowActivated)
@@ -364,6 +366,13 @@ class MonitorScreen(Screen[None]):
     @work(exclusive=True, group="note", exit_on_error=False)
     async def action_note(self) -> None:
         await note.edit_note(self)
+
+    def action_acknowledge(self) -> None:
+        acknowledge.toggle_acknowledged(self)
+
+    @work(exclusive=True, group="snooze", exit_on_error=False)
+    async def action_snooze(self) -> None:
+        await acknowledge.snooze(self)
 
     def action_audit_log(self) -> None:
         reading.show_audit_log(self)

@@ -32,6 +32,8 @@ class HeaderInfo:
     alerts_off: bool = False
     watched: int = 0
     active: int = 0
+    #: Rows in trouble nobody acknowledged or snoozed (tui.core.attention).
+    attention: int = 0
 
 
 class MonitorHeader(Widget):
@@ -74,10 +76,16 @@ class MonitorHeader(Widget):
             left.append(" ")
             left.append(f" following another monitor{who_polls} ", warning)
         # The right part (key and counts) always stays; the user's name gives way first.
+        counts = Text(no_wrap=True)
+        if info.attention:  # rows in trouble nobody took on (tui.core.attention)
+            counts.append("  ")
+            verb = "needs" if info.attention == 1 else "need"
+            counts.append(f" {info.attention} {verb} attention ", warning)
+        counts.append(f"  {info.active} active / {info.watched} watched ", dim)
         right = Text(no_wrap=True)
         if info.key_masked:
             right.append(f"key {info.key_masked} · {info.key_source}", dim)
-        right.append(f"  {info.active} active / {info.watched} watched ", dim)
+        right.append_text(counts)
         who = Text(no_wrap=True, overflow="ellipsis")
         if info.user or info.email:
             name = printable(info.user or "", limit=60)
@@ -92,8 +100,9 @@ class MonitorHeader(Widget):
         width = self.size.width
         room = width - left.cell_len - right.cell_len - 4
         if room < 8:
-            # Narrow: the state badges and the key matter more than the name.
-            line = left + Text("  ") + right
+            # Narrow: the state badges and the key matter more than the name; while rows
+            # need attention, that count and the others more than the key.
+            line = left + Text("  ") + (counts if info.attention else right)
             line.truncate(width, overflow="ellipsis")
             return line
         who.truncate(room, overflow="ellipsis")

@@ -21,6 +21,8 @@ ROW_ACTION_BINDINGS: list[Binding] = [
     Binding("C", "copy_triage", "Copy summary", id="monitor.copy_summary", show=False),
     Binding("e", "export", "Export", id="monitor.export"),
     Binding("n", "note", "Note", id="monitor.note", show=False),
+    Binding("k", "acknowledge", "Acknowledge", id="monitor.acknowledge", show=False),
+    Binding("K", "snooze", "Snooze", id="monitor.snooze", show=False),
     Binding("L", "audit_log", "Audit log", id="monitor.audit", show=False),
     Binding("u", "upload", "Upload", id="monitor.upload"),
 ]

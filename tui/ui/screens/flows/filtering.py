@@ -14,6 +14,7 @@ from rich.highlighter import Highlighter
 from rich.text import Text
 from textual.widgets import Input, Static, Tab, Tabs
 
+from tui.core.attention import count_needing_attention
 from tui.core.filters import FilterError, RowFilter, parse_filter
 from tui.ui.screens.flows.host import MonitorHost
 from tui.ui.views import VIEWS, VIEWS_BY_KEY, count_views
@@ -126,7 +127,8 @@ def show_counts(host: MonitorHost) -> None:
     """Recount the views: the tab labels, the summary strip, the header's counts."""
     screen = host.screen
     rows = list(host.table.rows.values())
-    counts = count_views(rows, time.time(), host.session.profile.stuck_after)
+    now = time.time()
+    counts = count_views(rows, now, host.session.profile.stuck_after)
     screen.query_one(SummaryStrip).show_rows(rows)
     tabs = screen.query_one(Tabs)
     for view in VIEWS:
@@ -137,4 +139,7 @@ def show_counts(host: MonitorHost) -> None:
         # Setting a label restarts the tab bar's underline animation: only on change.
         if tab.label_text != label:
             tab.label = label
-    host.update_header(watched=counts["all"], active=counts["active"])
+    profile = host.session.profile
+    attention = count_needing_attention(rows, now, profile.stuck_after,
+                                        profile.alerts.delete_stalled_after)
+    host.update_header(watched=counts["all"], active=counts["active"], attention=attention)

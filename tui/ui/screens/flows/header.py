@@ -9,7 +9,8 @@ from tui.ui.widgets.monitor_header import HeaderInfo
 
 
 def header_info(host: MonitorHost, credentials: Credentials, old: HeaderInfo, *,
-                watched: int | None = None, active: int | None = None) -> HeaderInfo:
+                watched: int | None = None, active: int | None = None,
+                attention: int | None = None) -> HeaderInfo:
     """The header now; the counts are kept from ``old`` unless given."""
     session, watching = host.session, host.watching
     profile = session.last_profile  # who the key belongs to, once the server said
@@ -36,4 +37,5 @@ def header_info(host: MonitorHost, credentials: Credentials, old: HeaderInfo, *,
         alerts_off=not session.profile.alerts.enabled,
         watched=old.watched if watched is None else watched,
         active=old.active if active is None else active,
+        attention=old.attention if attention is None else attention,
     )

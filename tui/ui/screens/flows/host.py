@@ -55,7 +55,8 @@ class MonitorHost(Protocol):
         """Recount the views and the header now."""
         ...
 
-    def update_header(self, *, watched: int | None = None, active: int | None = None) -> None:
+    def update_header(self, *, watched: int | None = None, active: int | None = None,
+                      attention: int | None = None) -> None:
         """Show again who the key belongs to, whether polling is paused, the counts."""
         ...
 

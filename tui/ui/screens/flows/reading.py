@@ -16,8 +16,12 @@ def inspect(host: MonitorHost, conversion_id: int) -> None:
     row = watchlist.get(conversion_id)
     if row is None:
         return
+    # Who acknowledged it: the audit log says (another monitor's ack too, same profile).
+    entry = (host.watching.audit.last_for("acknowledge", conversion_id)
+             if row.acknowledged_at is not None else None)
     host.app.push_screen(InspectModal(row, watchlist.history(conversion_id),
-                                      stuck_after=host.session.profile.stuck_after))
+                                      stuck_after=host.session.profile.stuck_after,
+                                      acknowledged_by=entry.user if entry else None))
     host.watching.mark_read([conversion_id])  # no write when it was read already
 
 

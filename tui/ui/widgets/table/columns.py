@@ -86,6 +86,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("file", "File", 20, 14, None, 60, flex=True),
     Column("type", "Type", 70, 4, None, 12),
     Column("status", "Status", 10, 12, None, 28),  # "? not found (was Processing)"
+    # Acknowledged or snoozed (k, K): only while some row is; kept long, it is 3 cells.
+    Column("attention", "Ack", 15, 3, 3, 3, only_filled=True),
     Column("problem", "Problem", 25, 12, None, 36, filled_priority=25, only_filled=True),
     Column("uploaded", "Uploaded", 80, 12, 12, 12),
     Column("in_status", "In status", 30, 9, 9, 9, "right"),

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
+from tui.core.attention import is_acknowledged, is_snoozed
 from tui.core.statuses import StatusKind
 from tui.core.timeinstatus import StatusStart, time_in_status
 from tui.ui.widgets.table.columns import (
@@ -30,9 +32,11 @@ from tui.ui.widgets.table.entries import RowEntry
 
 __all__ = [
     "ACCENTS",
+    "ACKNOWLEDGED_MARK",
     "CHECKING",
     "PREFIX",
     "PROBLEM",
+    "SNOOZED_MARK",
     "STATUS_CLASS",
     "UNREAD",
     "Clock",
@@ -54,10 +58,15 @@ ACCENTS: tuple[str, ...] = (*STATUS_CLASS.values(), STALE, CHECKING, PROBLEM, UN
 """Component classes that colour one cell's text on the row's own background."""
 MARK = "●"
 _BOLD = Style(bold=True)
+ACKNOWLEDGED_MARK = "ack"
+"""The Ack cell of a row a person took on (k); plain text: ✔ already means Completed."""
+SNOOZED_MARK = "zz"
+"""The Ack cell of a snoozed row (K), while the snooze lasts."""
 ARROW = {False: "▲", True: "▼"}
 
-Clock = tuple[str, str, bool, str]
-"""The cells that age: in status for, checked, checked is stale, uploaded."""
+Clock = tuple[str, str, bool, str, str]
+"""The cells that age: in status for, checked, checked is stale, uploaded, and the Ack
+cell (a snooze ends with the clock)."""
 
 
 # Rows the poller re-checks only slowly: their "Checked" ages against the settled interval.
@@ -94,7 +103,16 @@ def clock_cells(entry: RowEntry, now: int, today: datetime,
         in_status = format_at_most(reckoned.since, now)
     else:
         in_status = format_age(reckoned.since, now)
-    return (in_status, format_age(checked, now), stale, uploaded)
+    return (in_status, format_age(checked, now), stale, uploaded, attention_cell(row, now))
+
+
+def attention_cell(row: Any, now: float) -> str:
+    """The Ack cell: snoozed while it lasts, else acknowledged (tui.core.attention)."""
+    if row.snoozed_until is not None and is_snoozed(row, now):
+        return SNOOZED_MARK
+    if row.acknowledged_at is not None and is_acknowledged(row):
+        return ACKNOWLEDGED_MARK
+    return ""
 
 
 def _cell(entry: RowEntry, column: str, clock: Clock) -> tuple[str, str | None]:
@@ -109,6 +127,8 @@ def _cell(entry: RowEntry, column: str, clock: Clock) -> tuple[str, str | None]:
         return entry.status_text, CHECKING if entry.checking else STATUS_CLASS[entry.kind]
     if column == "problem":
         return entry.problem, PROBLEM
+    if column == "attention":
+        return clock[4], None
     if column == "uploaded":
         return clock[3], None
     if column == "in_status":

@@ -215,4 +215,7 @@ def sort_value(column: str, entry: RowEntry) -> tuple[Any, ...]:
         return _text_value(entry.note)
     if column == "problem":
         return _text_value(entry.problem)
+    if column == "attention":  # taken on or snoozed first, the latest first
+        marked = max(row.acknowledged_at or 0.0, row.snoozed_until or 0.0)
+        return _time_value(marked or None, -1.0)
     raise KeyError(column)

@@ -14,6 +14,7 @@ from typing import Any
 
 from rich.cells import cell_len
 
+from tui.core.attention import is_acknowledged
 from tui.core.filters import RowFilter, TextTest, parse_filter
 from tui.ui.widgets.table.columns import COLUMN_KEYS
 from tui.ui.widgets.table.entries import (
@@ -33,7 +34,7 @@ __all__ = ["PROBLEM_SYMBOL", "ConversionRow", "RowEntry", "RowsById", "RowsChang
 _IN_PLACE_LIMIT = 16
 
 #: Columns whose presence (or rank) depends on whether any row has text in them.
-_FILLABLE = ("note", "problem")
+_FILLABLE = ("note", "problem", "attention")
 
 
 ViewPredicate = Callable[[Any], bool]
@@ -158,6 +159,12 @@ class TableRows:
             filled["note"] += step
         if entry.problem:
             filled["problem"] += step
+        row = entry.row
+        # The Ack column: acknowledged or ever snoozed (read from the row alone, so the
+        # count goes down by what it went up; an ended snooze shows an empty cell).
+        if row.snoozed_until is not None or (row.acknowledged_at is not None
+                                             and is_acknowledged(row)):
+            filled["attention"] += step
 
     def _rebuild(self) -> None:
         passes = self._passes

@@ -1,0 +1,91 @@
+"""Acknowledge (``k``) and snooze (``K``) the marked rows, else the cursor's.
+
+An acknowledged row ("I have this one") does not alert and leaves the "need attention"
+count until something new happens to it; ``k`` on rows all acknowledged takes it off
+again. A snoozed row is quiet until the time given. The rules are core's
+(:mod:`tui.core.attention`); the writes, the audit and the redraw go through the
+service.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+from tui.core.attention import is_acknowledged, is_snoozed, snooze_until
+from tui.ui.key_names import key_for_action
+from tui.ui.screens.flows.host import MonitorHost, target_rows
+
+#: How many IDs a toast names; more are counted.
+NAMED = 3
+
+
+def rows_named(ids: list[int]) -> str:
+    """ "4512", "4512, 4513", or "5 rows"."""
+    if len(ids) <= NAMED:
+        return ", ".join(str(i) for i in ids)
+    return f"{len(ids)} rows"
+
+
+def clock_text(at: float, now: float) -> str:
+    """A local time as a person reads it: "14:00" today, "7 Dec 14:00" another day."""
+    when = datetime.fromtimestamp(at)
+    if when.date() == datetime.fromtimestamp(now).date():
+        return f"{when:%H:%M}"
+    return f"{when.day} {when:%b %H:%M}"
+
+
+def toggle_acknowledged(host: MonitorHost) -> None:
+    """Acknowledge the targets; when every one is acknowledged already, take it off."""
+    rows = target_rows(host)
+    if not rows:
+        return
+    ids = [row.id for row in rows]
+    if all(is_acknowledged(row) for row in rows):
+        done = host.watching.unacknowledge(ids)
+        said = (f"Acknowledgement taken off {rows_named(done)}: "
+                f"{'it alerts' if len(done) == 1 else 'they alert'} again.")
+    else:
+        done = host.watching.acknowledge(ids)
+        it = "it" if len(done) == 1 else "them"
+        key = key_for_action(host.screen, "acknowledge", "k")
+        said = (f"Acknowledged {rows_named(done)}: no alerts until something new happens "
+                f"to {it}. {key} again takes it off.")
+    if done:
+        host.notify(said, timeout=5, markup=False)
+        host.refresh_counts()  # the "need attention" count, at once
+
+
+async def snooze(host: MonitorHost) -> None:
+    """Ask how long, then snooze the targets (empty ends their snooze). A duration the
+    app cannot read: one sentence, nothing changed. Must run inside a worker."""
+    from tui.ui.screens.text_prompt import TextPromptModal
+    ids = host.table.targets()
+    if not ids:
+        return
+    title = f"Snooze {ids[0]}" if len(ids) == 1 else f"Snooze {len(ids)} marked rows"
+    answer = await host.app.push_screen_wait(TextPromptModal(
+        title, max_length=20,
+        hint='For how long: "30m", "2h", "1d" (30 days at most). No alerts and out of the '
+             '"need attention" count until then. Empty ends a snooze.'))
+    if answer is None:
+        return
+    now = time.time()
+    if not answer.strip():
+        snoozed = [row.id for row in target_rows(host) if is_snoozed(row, now)]
+        if snoozed and host.watching.snooze(snoozed, None):
+            host.notify(f"Snooze ended for {rows_named(snoozed)}.", timeout=5, markup=False)
+            host.refresh_counts()
+        return
+    try:
+        until = snooze_until(answer, now)
+    except ValueError as error:
+        host.notify(f"Not snoozed: {error}.", severity="error", timeout=8, markup=False)
+        return
+    done = host.watching.snooze(ids, until)
+    if done:
+        host.notify(f"Snoozed {rows_named(done)} until {clock_text(until, now)}.",
+                    timeout=5, markup=False)
+        host.refresh_counts()
+        # When it ends the rows count again, though nothing else may change by then.
+        host.screen.set_timer(until - now + 1.0, host.refresh_counts)

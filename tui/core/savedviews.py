@@ -26,16 +26,18 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from tui.core.filters import FilterError, RowFilter, parse_filter
 from tui.core.settings import dumps_toml
 
-__all__ = ["ProfileLayout", "SavedView", "TableLayout", "ViewsFile", "load_layouts",
-           "parse_layouts", "save_layouts"]
+__all__ = ["ProfileLayout", "SavedView", "TableLayout", "ViewsFile", "check_view_name",
+           "dumps_layouts", "lenient_filter", "load_layouts", "parse_layouts", "save_layouts"]
 
 #: Longest view name kept (a tab label, a palette entry).
 MAX_NAME = 40
@@ -108,6 +110,27 @@ def check_view_name(name: str) -> str | None:
            for char in name):
         return "A view name cannot hold control characters."
     return None
+
+
+def lenient_filter(source: str, *, clock: Callable[[], float] = time.time
+                   ) -> tuple[RowFilter, list[FilterError]]:
+    """The filter of ``source`` with each bad term left out, and the bad terms.
+
+    For the ``/`` box while typing (half a term must not blank the table) and for a saved
+    view whose filter names a status that no longer exists (it still opens, with a note).
+    Blanking a span keeps the other terms' positions, so each error's span still points
+    into ``source`` as written.
+    """
+    errors: list[FilterError] = []
+    text = source
+    for _ in range(len(source) + 1):  # each round blanks at least one character
+        try:
+            return parse_filter(text, clock=clock), errors
+        except FilterError as error:
+            errors.append(error)
+            end = max(error.end, error.start + 1)
+            text = text[:error.start] + " " * (end - error.start) + text[end:]
+    return parse_filter("", clock=clock), errors
 
 
 def _line_of(text: str, needle: str) -> int | None:

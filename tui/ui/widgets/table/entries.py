@@ -21,6 +21,7 @@ from tui.core.statuses import (
 from tui.core.timeinstatus import time_in_status
 from tui.core.untrusted import printable
 from tui.core.watchlist import WatchedConversion
+from tui.ui.widgets.table.choosable import column_for, extra_sort_value
 from tui.ui.widgets.table.columns import parse_upload_date
 
 __all__ = ["PROBLEM_SYMBOL", "ConversionRow", "RowEntry", "SortKey", "make_entry", "sort_value"]
@@ -211,4 +212,6 @@ def sort_value(column: str, entry: RowEntry) -> tuple[Any, ...]:
         return _text_value(entry.note)
     if column == "problem":
         return _text_value(entry.problem)
-    raise KeyError(column)
+    if column_for(column) is None:
+        raise KeyError(column)
+    return extra_sort_value(row, column)  # a chosen column: reference, metadata

@@ -54,3 +54,14 @@ def test_view_and_filter_together_is_a_usage_error(three: dict[str, int],
     with pytest.raises(SystemExit) as raised:
         run(capsys, "list", "--view", "A", "--filter", "type:csv")
     assert raised.value.code == 2
+
+
+def test_the_monitor_with_an_unknown_view_exits_2_before_starting(
+        env: object, capsys: pytest.CaptureFixture[str]) -> None:
+    save_views(SavedView("Failures", "status:failed"))
+    code, out, err = run(capsys, "--view", "Failurez")
+    assert (code, out) == (2, "")
+    assert err == ("conversions-tui: no saved view is called 'Failurez' in profile "
+                   "'default'.\n")
+    code, _, err = run(capsys, "--demo", "--view", "Failures")
+    assert code == 2 and "the demo keeps none" in err

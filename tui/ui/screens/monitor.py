@@ -42,6 +42,7 @@ from tui.ui.screens.flows.credentials import Credentials
 from tui.ui.screens.flows.delete import DeleteFlow
 from tui.ui.screens.flows.export import export_view
 from tui.ui.screens.flows.header import header_info
+from tui.ui.screens.flows.layouts import LayoutFlow
 from tui.ui.screens.flows.since import SinceFlow
 from tui.ui.screens.flows.unwatch import UnwatchFlow
 from tui.ui.screens.flows.upload import run_upload
@@ -51,7 +52,7 @@ from tui.ui.widgets.keys_footer import KeysFooter
 from tui.ui.widgets.monitor_header import MonitorHeader
 from tui.ui.widgets.summary_strip import SummaryStrip
 from tui.ui.widgets.table.conversions_table import ConversionsTable
-from tui.ui.widgets.table.messages import RowActivated
+from tui.ui.widgets.table.messages import RowActivated, SortChanged
 from tui.ui.workers import reported, work
 
 # Status-change toasts are gathered for this many seconds, then shown together.
@@ -87,6 +88,9 @@ class MonitorScreen(Screen[None]):
         Binding("p", "toggle_pause", "Pause", id="monitor.pause"),
         Binding("s", "cycle_sort", "Sort", id="monitor.sort"),
         Binding("S", "reverse_sort", "Reverse", id="monitor.reverse", show=False),
+        Binding("o", "pick_sort", "Sort by…", id="monitor.sort_by", show=False),
+        Binding("k", "choose_columns", "Columns", id="monitor.columns", show=False),
+        Binding("V", "save_view", "Save view", id="monitor.save_view", show=False),
         Binding("slash", "open_filter", "Filter", id="monitor.filter"),
         Binding("escape", "clear", "Clear", id="monitor.clear", show=False),
         *[
@@ -105,6 +109,7 @@ class MonitorScreen(Screen[None]):
         self.credentials = Credentials(self)
         self.deletion = DeleteFlow(self)
         self.unwatching = UnwatchFlow(self)
+        self.layouts = LayoutFlow(self)  # saved views, sort and columns (views.toml)
         self._view = "all"
         self._counts_dirty = False
         self._shown_profile: Profile | None = None
@@ -163,6 +168,7 @@ class MonitorScreen(Screen[None]):
         self.alerter = Alerter(self.app, profile.alerts, profile.stuck_after,
                                profile=profile.name, env=self.session.env)
         self.table.focus()
+        self.layouts.load()
         self._load_watchlist()
         self.update_header()
         self.set_interval(1.0, self._tick)
@@ -386,6 +392,26 @@ class MonitorScreen(Screen[None]):
     def action_reverse_sort(self) -> None:
         self.table.reverse_sort()
 
+    @work(exclusive=True, group="layout", exit_on_error=False)
+    async def action_pick_sort(self) -> None:
+        await self.layouts.pick_sort()
+
+    @work(exclusive=True, group="layout", exit_on_error=False)
+    async def action_choose_columns(self) -> None:
+        await self.layouts.choose_columns()
+
+    @work(exclusive=True, group="layout", exit_on_error=False)
+    async def action_save_view(self) -> None:
+        await self.layouts.save_view()
+
+    def saved_view_commands(self) -> list[Any]:
+        """Palette entries of the saved views and the sort columns (tui.ui.commands)."""
+        return self.layouts.palette_commands()
+
+    @on(SortChanged)
+    def _sort_changed(self) -> None:
+        self.layouts.sort_changed()  # kept across restarts
+
     def action_open_filter(self) -> None:
         filtering.open_filter(self, self.query_one("#filter", Input))
 
@@ -417,5 +443,8 @@ class MonitorScreen(Screen[None]):
     def _view_changed(self, event: Tabs.TabActivated) -> None:
         if event.tab is not None and event.tab.id is not None:
             key = event.tab.id.removeprefix("view-")
-            if filtering.show_view(self, key):
+            if self.layouts.open_tab(event.tab.id):  # a saved view: on All, its own filter
+                self._view = "all"
+            elif filtering.show_view(self, key):
+                self.layouts.left_saved_view()
                 self._view = key

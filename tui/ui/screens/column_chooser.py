@@ -10,7 +10,7 @@ things as they were. Each line says when the column drops as the terminal narrow
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from rich.text import Text
 from textual import on
@@ -41,7 +41,7 @@ class ColumnChooserModal(ModalScreen[tuple[str, ...] | None]):
     DEFAULT_CSS = """
     ColumnChooserModal { align: center middle; }
     ColumnChooserModal > Vertical {
-        width: 60; max-width: 100%; height: auto; max-height: 100%;
+        width: 66; max-width: 100%; height: auto; max-height: 100%;
         border: thick $primary; background: $surface; padding: 0 1;
     }
     ColumnChooserModal OptionList { height: auto; max-height: 18; }
@@ -55,10 +55,17 @@ class ColumnChooserModal(ModalScreen[tuple[str, ...] | None]):
         Binding("escape", "cancel", "Cancel", id="columns.cancel"),
     ]
 
-    def __init__(self, shown: Sequence[Column], hidden: Sequence[Column]) -> None:
+    def __init__(self, shown: Sequence[Column], hidden: Sequence[Column], *,
+                 filled: Collection[str] = (), fitting: Collection[str] | None = None,
+                 width: int = 0) -> None:
+        """``shown`` in order, then ``hidden``; ``filled``: columns some row has text in
+        (they may rank higher); ``fitting``: those that fit the table's ``width`` now."""
         super().__init__()
         self._columns: list[Column] = [*shown, *hidden]
         self._shown: set[str] = {column.key for column in shown}
+        self._filled = frozenset(filled)
+        self._fitting = None if fitting is None else frozenset(fitting)
+        self._width = width
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -72,14 +79,20 @@ class ColumnChooserModal(ModalScreen[tuple[str, ...] | None]):
         options.focus()
 
     def _options(self) -> list[Option]:
-        ranks = drop_order(c for c in self._columns if c.key in self._shown)
+        ranks = drop_order((c for c in self._columns if c.key in self._shown), self._filled)
+        title_width = max(len(column.title) for column in self._columns) + 2
+        key_width = max(len(column.key) for column in self._columns) + 2
         options = []
         for column in self._columns:
             shown = column.key in self._shown
-            line = Text.assemble("[x] " if shown else "[ ] ", (column.title, "bold"),
-                                 (f"  {column.key}", "dim"))
+            line = Text("[x] " if shown else "[ ] ")
+            line.append(column.title.ljust(title_width), "bold")
+            line.append(column.key.ljust(key_width), "dim")
             if shown:
-                line.append(f"  drops {_ordinal(ranks[column.key])}", "italic")
+                line.append(f"drops {_ordinal(ranks[column.key])}", "italic")
+                if self._fitting is not None and column.key not in self._fitting:
+                    line.append(f", off at {self._width} cells" if self._width else ", off now",
+                                "italic")
             options.append(Option(line, id=column.key))
         return options
 

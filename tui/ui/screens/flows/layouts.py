@@ -271,7 +271,9 @@ class LayoutFlow:
             column = column_for(METADATA_PREFIX + name)
             if column is not None and column.key not in keys:
                 others.append(column)
-        chosen = await self._host.app.push_screen_wait(ColumnChooserModal(shown, others))
+        chosen = await self._host.app.push_screen_wait(ColumnChooserModal(
+            shown, others, filled=table.filled_columns, fitting=table.shown_columns,
+            width=table.size.width))
         if chosen is None:
             return
         table.columns = chosen_columns(chosen)[0]

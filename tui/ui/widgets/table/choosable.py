@@ -11,7 +11,7 @@ nothing any more is left out and named, never an error.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from tui.core.untrusted import printable
@@ -67,9 +67,10 @@ def chosen_columns(keys: Sequence[str]) -> tuple[tuple[Column, ...], list[str]]:
     return tuple(columns), unknown
 
 
-def drop_order(columns: Iterable[Column]) -> dict[str, int]:
-    """Each column's place in the order columns drop when narrow (1 goes first)."""
-    ranked = sorted(columns, key=lambda column: -column.priority)
+def drop_order(columns: Iterable[Column], filled: Collection[str] = ()) -> dict[str, int]:
+    """Each column's place in the order columns drop when narrow (1 goes first), with
+    ``filled`` the columns some row has text in (a Note holding tickets ranks higher)."""
+    ranked = sorted(columns, key=lambda column: -column.priority_for(filled))
     return {column.key: place for place, column in enumerate(ranked, start=1)}
 
 

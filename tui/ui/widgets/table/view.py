@@ -157,6 +157,11 @@ class TableView(ScrollView):
             self.refresh()
 
     @property
+    def filled_columns(self) -> frozenset[str]:
+        """Keys of the columns some row has text in now (they may rank higher)."""
+        return self._rows.filled
+
+    @property
     def poll_interval(self) -> float:
         """Seconds between polls; "Checked" older than three of these is stale."""
         return self._poll_interval

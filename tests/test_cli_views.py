@@ -65,3 +65,16 @@ def test_the_monitor_with_an_unknown_view_exits_2_before_starting(
                    "'default'.\n")
     code, _, err = run(capsys, "--demo", "--view", "Failures")
     assert code == 2 and "the demo keeps none" in err
+
+
+def test_a_view_saved_on_a_tab_lists_that_tab_or_says_it_cannot(
+        three: dict[str, int], capsys: pytest.CaptureFixture[str]) -> None:
+    save_views(SavedView("F", "", base="failed"), SavedView("S", "type:json", base="stuck"))
+    assert run(capsys, "list", "--refresh")[0] == 1
+    code, out, err = run(capsys, "list", "--view", "F", "--json")
+    assert (code, err) == (1, "")
+    assert [r["id"] for r in json.loads(out)] == [three["failed"]]
+    code, out, err = run(capsys, "list", "--view", "S", "--json")
+    assert [r["id"] for r in json.loads(out)] == [three["failed"]]
+    assert err == ("conversions-tui list: view 'S' was saved on the 'stuck' tab; list "
+                   "applies its filter only.\n")

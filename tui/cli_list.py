@@ -251,6 +251,10 @@ def _output(opts: argparse.Namespace, records: list[dict[str, Any]]) -> None:
 
 
 # ---------------------------------------------------------------- list
+#: The monitor's tabs that the filter language says exactly (a saved view's ``base``).
+_BASE_FILTERS = {"failed": "status:failed", "warnings": "warn:>0"}
+
+
 def _saved_view_filter(paths: Any, profile: str, name: str, clock: Callable[[], float]
                        ) -> Any:
     """The filter of the saved view ``name`` (None: no such view), as the monitor opens it:
@@ -263,9 +267,15 @@ def _saved_view_filter(paths: Any, profile: str, name: str, clock: Callable[[], 
     view = views.layout(profile).view(name)
     if view is None:
         return None
-    rows_filter, errors = lenient_filter(view.filter, clock=clock)
+    text = view.filter
+    if view.base in _BASE_FILTERS:  # saved on a tab the filter language can say exactly
+        text = f"{_BASE_FILTERS[view.base]} {text}"
+    elif view.base != "all":
+        print(f"conversions-tui list: view {name!r} was saved on the {view.base!r} tab; "
+              "list applies its filter only.", file=sys.stderr)
+    rows_filter, errors = lenient_filter(text, clock=clock)
     for error in errors:
-        print(f"conversions-tui list: view {name!r}: {error.located(view.filter)} "
+        print(f"conversions-tui list: view {name!r}: {error.located(text)} "
               "(left out: the other terms apply)", file=sys.stderr)
     return rows_filter
 

@@ -22,7 +22,8 @@ _text = st.text(st.characters(exclude_categories=("Cs",)), max_size=30)
 _names = _text.filter(lambda name: check_view_name(name) is None)
 _layouts = st.builds(TableLayout, sort=_text.filter(bool), reverse=st.booleans(),
                      columns=st.lists(_text, max_size=5, unique=True).map(tuple))
-_views = st.builds(SavedView, name=_names, filter=_text, layout=_layouts)
+_views = st.builds(SavedView, name=_names, filter=_text, layout=_layouts,
+                   base=_text.filter(bool))
 _profiles = st.builds(
     ProfileLayout, table=_layouts,
     views=st.lists(_views, max_size=4, unique_by=lambda view: view.name).map(tuple))

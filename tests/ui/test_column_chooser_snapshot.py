@@ -18,7 +18,8 @@ from tui.ui.app import ConversionsApp
 from tui.ui.screens.column_chooser import ColumnChooserModal
 
 
-def test_column_chooser_80x24(snap_compare: SnapCompare, frozen_app: ConversionsApp) -> None:
+def test_column_chooser_80x24(snap_compare: SnapCompare,
+                              frozen_app: ConversionsApp) -> None:  # noqa: F811
     async def open_chooser(pilot: Pilot[Any]) -> None:
         await settle(pilot)
         await pilot.press("k")

@@ -118,7 +118,8 @@ async def test_a_saved_view_naming_a_column_or_status_gone_opens_with_a_note(
     session = monitor_session(ids=[b, a, done])
     save_layouts(session.paths.views_file, "test", ProfileLayout(views=(SavedView(
         "Old", "status:archived file:a-*", TableLayout("nosuch", False,
-                                                       ("id", "bogus", "status"))),)))
+                                                       ("id", "bogus", "status")),
+        base="gone-tab"),)))
     session.initial_view = "Old"
     app = ConversionsApp(session)
     async with app.run_test(size=SIZE) as pilot:
@@ -128,6 +129,8 @@ async def test_a_saved_view_naming_a_column_or_status_gone_opens_with_a_note(
         assert "column 'bogus' no longer exists" in note
         assert "sort column 'nosuch' no longer exists" in note
         assert "'status:archived'" in note
+        assert "the view 'gone-tab' it was saved on no longer exists (All)" in note
+        assert monitor(app).view_key == "all"
         await wait_for(pilot, lambda: table(app).visible_ids == [a],
                        what=lambda: f"the other term applies: {table(app).visible_ids}")
         assert table(app).shown_columns == ("id", "status")
@@ -166,3 +169,28 @@ async def test_the_column_chooser_hides_shows_metadata_reorders_and_persists(
         await wait_for(pilot, lambda: conversion in table(app).rows, what="the row loaded")
         assert table(app).shown_columns[:3] == ("id", "file", "meta:rowsRead")
         assert "type" not in table(app).shown_columns
+
+
+async def test_a_view_saved_on_a_built_in_tab_keeps_that_tab(
+        sandbox: SandboxServer, monitor_session: SessionFactory) -> None:
+    b, a, done = three(sandbox)
+    session = monitor_session(ids=[b, a, done])
+    app = ConversionsApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await first_poll(pilot, app, [b, a, done])
+        await pilot.press("p", "3")  # the Failed tab
+        await wait_for(pilot, lambda: table(app).visible_ids == [b, a],
+                       what=lambda: f"failed only: {table(app).visible_ids}")
+        await pilot.press("V")
+        await wait_for(pilot, lambda: isinstance(app.screen, TextPromptModal), what="prompt")
+        await pilot.press(*"Fails", "enter")
+        await wait_for(pilot, lambda: active_tab(app) == "Fails", what="the Fails tab")
+    stored = load_layouts(session.paths.views_file).layout("test").view("Fails")
+    assert stored is not None and (stored.base, stored.filter) == ("failed", "")
+    again = monitor_session()
+    again.initial_view = "Fails"
+    app = ConversionsApp(again)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: table(app).visible_ids == [b, a],
+                       what=lambda: f"the Failed tab under it: {table(app).visible_ids}")
+        assert monitor(app).view_key == "failed" and active_tab(app) == "Fails"

@@ -12,6 +12,7 @@ drop its comments)::
 
     [profiles.prod.views."Morning failures"]
     filter = "status:failed age:<1d"
+    base = "all"
     sort = "uploaded"
     reverse = false
     columns = ["id", "file", "status", "ref"]
@@ -54,11 +55,13 @@ class TableLayout:
 
 @dataclass(frozen=True)
 class SavedView:
-    """A named filter (the ``/`` language, as typed) with its sort and columns."""
+    """A named filter (the ``/`` language, as typed) with its sort and columns, over the
+    built-in view (tab) ``base`` it was saved on (``all``, ``failed``, ``stuck``, ...)."""
 
     name: str
     filter: str = ""
     layout: TableLayout = TableLayout()
+    base: str = "all"
 
 
 @dataclass(frozen=True)
@@ -194,7 +197,11 @@ class _Reader:
             if not isinstance(text, str):
                 self.warn(where, "filter", "not text; no filter")
                 text = ""
-            views.append(SavedView(view_name, text, self.layout(view_table, where)))
+            base = view_table.get("base", "all")
+            if not isinstance(base, str) or not base:
+                self.warn(where, "base", "not a view name; All")
+                base = "all"
+            views.append(SavedView(view_name, text, self.layout(view_table, where), base))
         return ProfileLayout(layout, tuple(views))
 
 
@@ -249,7 +256,8 @@ def dumps_layouts(profiles: Mapping[str, ProfileLayout]) -> str:
     for name, profile in profiles.items():
         table = _layout_table(profile.table)
         if profile.views:
-            table["views"] = {view.name: {"filter": view.filter, **_layout_table(view.layout)}
+            table["views"] = {view.name: {"filter": view.filter, "base": view.base,
+                                          **_layout_table(view.layout)}
                               for view in profile.views}
         data[name] = table
     return dumps_toml({"profiles": data} if data else {})

@@ -443,8 +443,9 @@ class MonitorScreen(Screen[None]):
     def _view_changed(self, event: Tabs.TabActivated) -> None:
         if event.tab is not None and event.tab.id is not None:
             key = event.tab.id.removeprefix("view-")
-            if self.layouts.open_tab(event.tab.id):  # a saved view: on All, its own filter
-                self._view = "all"
+            base = self.layouts.open_tab(event.tab.id)  # a saved view: its tab, its filter
+            if base is not None:
+                self._view = base
             elif filtering.show_view(self, key):
                 self.layouts.left_saved_view()
                 self._view = key

@@ -147,29 +147,36 @@ class LayoutFlow:
             table.sort_by(layout.sort, layout.reverse)
         return notes
 
-    def open_tab(self, tab_id: str) -> bool:
-        """Open the saved view of tab ``tab_id`` (False: not a saved view's tab)."""
+    def open_tab(self, tab_id: str) -> str | None:
+        """Open the saved view of tab ``tab_id``; the key of the built-in view it is over
+        (None: not a saved view's tab)."""
         name = self._tabs.get(tab_id)
         if name is None:
-            return False
+            return None
         view = self._layout.view(name)
         if view is None:
-            return False
+            return None
         self._open = name
         host = self._host
-        host.table.set_view(None)
+        base = view.base
+        notes: list[str] = []
+        if not filtering.show_view(host, base):
+            notes.append(f"the view {printable(base)!r} it was saved on no longer exists "
+                         "(All)")
+            base = "all"
+            filtering.show_view(host, base)
         box = host.screen.query_one("#filter", Input)
         box.value = view.filter
         box.set_class(bool(view.filter), "-shown")
         filtering.apply_filter(host, box)  # now, not on the Changed message
-        notes = self._apply(view.layout)
+        notes += self._apply(view.layout)
         _, errors = lenient_filter(view.filter)
         notes += [f"{error.located(view.filter)} (left out)" for error in errors]
         if notes:
             host.notify(f"View {name!r} opened; " + "; ".join(notes) + ".",
                         severity="warning", timeout=10, markup=False)
         host.table.focus()
-        return True
+        return base
 
     def left_saved_view(self) -> None:
         """A built-in view was chosen: back to the profile's sort and columns, and the
@@ -204,7 +211,8 @@ class LayoutFlow:
             return
         text = host.screen.query_one("#filter", Input).value.strip()
         replaced = self._layout.view(name) is not None
-        self._store(self._layout.with_view(SavedView(name, text, self._current())))
+        self._store(self._layout.with_view(SavedView(name, text, self._current(),
+                                                     host.view_key)))
         tabs = host.screen.query_one("#views", Tabs)
         tab = self._tab_of(name)
         if tab is None:

@@ -76,6 +76,8 @@ async def test_a_saved_view_is_a_tab_and_opens_after_a_restart_with_view(
         assert active_tab(app) == "Morning"
         assert table(app).sort_column == "file"
         assert monitor(app).query_one("#filter", Input).value == "status:failed"
+        titles = [c.title for c in monitor(app).saved_view_commands()]
+        assert "View: Morning" in titles and "Sort by: Status" in titles
         # Deleted from the palette's entry: its tab goes, All is shown.
         [delete] = [c for c in monitor(app).saved_view_commands()
                     if c.title == "Delete view: Morning"]

@@ -201,3 +201,20 @@ async def test_a_view_saved_on_a_built_in_tab_keeps_that_tab(
         await wait_for(pilot, lambda: table(app).visible_ids == [b, a],
                        what=lambda: f"the Failed tab under it: {table(app).visible_ids}")
         assert monitor(app).view_key == "failed" and active_tab(app) == "Fails"
+
+
+async def test_a_broken_views_file_is_a_warning_and_the_defaults(
+        sandbox: SandboxServer, monitor_session: SessionFactory) -> None:
+    done = sandbox.state.add_conversion(status="Completed", frozen=True)
+    session = monitor_session(ids=[done])
+    path = session.paths.views_file
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('[profiles.test]\nsort = "file\n', encoding="utf-8")
+    app = ConversionsApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: any(str(path) in n for n in notices(app)),
+                       what=lambda: f"a warning naming the file, among {notices(app)}")
+        [warning] = [n for n in notices(app) if str(path) in n]
+        assert "line 2" in warning and "not read" in warning
+        await first_poll(pilot, app, [done])
+        assert (table(app).sort_column, active_tab(app)[:3]) == ("id", "All")

@@ -86,6 +86,7 @@ def _monitor_parser() -> argparse.ArgumentParser:
                         help="no alerts this run: no bell, no desktop notification, no hook, "
                              "no alert toasts (the profile's [alerts] table is kept)")
     parser.add_argument("--theme", help="colour theme (or CONVERSIONS_THEME)")
+    parser.add_argument("--view", metavar="NAME", help="open the saved view NAME (saved with V)")
     parser.add_argument("--allow-insecure-http", action="store_true",
                         help="allow http:// to a host other than this machine")
     parser.add_argument("--version", action="version", version=f"conversions-tui {__version__}")
@@ -149,6 +150,8 @@ def _run_monitor(opts: argparse.Namespace) -> int:
         return _fail("not conversion IDs: " + "; ".join(invalid))
     theme = opts.theme or os.environ.get("CONVERSIONS_THEME")
     if opts.demo:
+        if opts.view is not None:
+            return _fail("--view opens a view saved in a profile; the demo keeps none.")
         return _run_demo(ids, theme=theme, read_only=opts.read_only, alerts=not opts.no_alerts)
 
     paths = AppPaths.default()
@@ -167,12 +170,19 @@ def _run_monitor(opts: argparse.Namespace) -> int:
                               ids=ids)
     except ConfigError as error:
         return _fail(str(error))
-    return _run_app(paths, config, profile, ids=ids, theme=theme, read_only=opts.read_only)
+    if opts.view is not None:
+        from tui.core.savedviews import load_layouts
+
+        if load_layouts(paths.views_file).layout(profile.name).view(opts.view) is None:
+            return _fail(f"no saved view is called {opts.view!r} in profile "
+                         f"{profile.name!r}.")
+    return _run_app(paths, config, profile, ids=ids, theme=theme, read_only=opts.read_only,
+                    view=opts.view)
 
 
 def _run_app(paths: AppPaths, config: AppConfig, profile: ProfileSettings, *, ids: list[int],
              theme: str | None, read_only: bool, demo: bool = False,
-             preset_key: ApiKey | None = None) -> int:
+             preset_key: ApiKey | None = None, view: str | None = None) -> int:
     from tui.core.session import SESSION_OPEN_ERRORS, MonitorSession
     from tui.ui.app import ConversionsApp
 
@@ -181,6 +191,7 @@ def _run_app(paths: AppPaths, config: AppConfig, profile: ProfileSettings, *, id
                                       preset_key=preset_key, initial_ids=ids)
     except SESSION_OPEN_ERRORS as error:
         return _fail(f"cannot open the watchlist of profile {profile.name!r}: {error}")
+    session.initial_view = view
     try:
         app = ConversionsApp(session, theme=theme or profile.theme or config.theme)
         app.run()

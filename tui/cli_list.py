@@ -1,12 +1,13 @@
 """``conversions-tui list`` and ``conversions-tui status``: the watchlist and the server's
 answers from the command line, for people and for scripts.
 
-    conversions-tui list [--profile P] [--filter EXPR] [--refresh] [--json | --csv]
+    conversions-tui list [--profile P] [--view NAME | --filter EXPR] [--refresh] [--json | --csv]
     conversions-tui status [--profile P] [--json] ID...
 
 ``list`` reads the profile's watchlist file (``--refresh`` checks every watched row
 against the API first and records the answers, as a poll would); ``--filter`` takes the
-filter language of the monitor's ``/`` box (:mod:`tui.core.filters`). ``status`` asks
+filter language of the monitor's ``/`` box (:mod:`tui.core.filters`), ``--view`` the
+filter of a view saved in the monitor (:mod:`tui.core.savedviews`). ``status`` asks
 the API about the IDs given, now (watched or not; nothing is added to the watchlist).
 Output: a plain table, or ``--json`` / ``--csv``; server text is written as sent, with
 control characters made visible (:func:`tui.core.untrusted.printable`).
@@ -35,9 +36,9 @@ LIST_EXITS = (
     (EXIT_WELL, "no row listed is Failed or stuck (also when none is listed)"),
     (EXIT_ATTENTION, "some rows listed are Failed, or stuck (in flight longer than the "
                      "profile's stuck_after, as the monitor's Stuck view)"),
-    (EXIT_ERROR, "a bad filter (the bad term is named), no API key or the server not "
-                 "answering (with --refresh), some rows could not be checked, or a usage "
-                 "or configuration problem"),
+    (EXIT_ERROR, "a bad filter (the bad term is named), no saved view of that name, no "
+                 "API key or the server not answering (with --refresh), some rows could "
+                 "not be checked, or a usage or configuration problem"),
 )
 STATUS_EXITS = (
     (EXIT_WELL, "every ID was found, none Failed nor stuck"),
@@ -250,6 +251,35 @@ def _output(opts: argparse.Namespace, records: list[dict[str, Any]]) -> None:
 
 
 # ---------------------------------------------------------------- list
+#: The monitor's tabs that the filter language says exactly (a saved view's ``base``).
+_BASE_FILTERS = {"failed": "status:failed", "warnings": "warn:>0"}
+
+
+def _saved_view_filter(paths: Any, profile: str, name: str, clock: Callable[[], float]
+                       ) -> Any:
+    """The filter of the saved view ``name`` (None: no such view), as the monitor opens it:
+    terms that no longer mean anything (a status word gone) are left out, with a note."""
+    from tui.core.savedviews import lenient_filter, load_layouts
+
+    views = load_layouts(paths.views_file)
+    for warning in views.warnings:
+        print(f"conversions-tui list: {warning}", file=sys.stderr)
+    view = views.layout(profile).view(name)
+    if view is None:
+        return None
+    text = view.filter
+    if view.base in _BASE_FILTERS:  # saved on a tab the filter language can say exactly
+        text = f"{_BASE_FILTERS[view.base]} {text}"
+    elif view.base != "all":
+        print(f"conversions-tui list: view {name!r} was saved on the {view.base!r} tab; "
+              "list applies its filter only.", file=sys.stderr)
+    rows_filter, errors = lenient_filter(text, clock=clock)
+    for error in errors:
+        print(f"conversions-tui list: view {name!r}: {error.located(text)} "
+              "(left out: the other terms apply)", file=sys.stderr)
+    return rows_filter
+
+
 def _audit_deletions(paths: Any, profile: str, recorded: Any) -> None:
     """Phase two of deletes asked for earlier, seen by this check: audited as confirmed."""
     from tui.core.audit import AuditLog, record_confirmed_deletions
@@ -268,8 +298,11 @@ def run_list(argv: list[str], *, env: Mapping[str, str] | None = None,
     parser = _parser("list", "List the profile's watched conversions (from its watchlist "
                              "file), those matching --filter; --refresh checks them against "
                              "the API first.", LIST_EXITS, _filter_epilog())
-    parser.add_argument("--filter", metavar="EXPR", default="",
+    chosen = parser.add_mutually_exclusive_group()
+    chosen.add_argument("--filter", metavar="EXPR", default="",
                         help="the monitor's / filter, e.g. 'status:failed age:>30m'")
+    chosen.add_argument("--view", metavar="NAME",
+                        help="the filter of a view saved in the monitor (V), by its name")
     parser.add_argument("--refresh", action="store_true",
                         help="check every watched conversion against the API first")
     _formats(parser, csv_too=True)
@@ -285,6 +318,11 @@ def run_list(argv: list[str], *, env: Mapping[str, str] | None = None,
     if isinstance(got, int):
         return got
     paths, profile = got
+    if opts.view is not None:
+        rows_filter = _saved_view_filter(paths, profile.name, opts.view, clock)
+        if rows_filter is None:
+            return _fail("list", f"no saved view is called {opts.view!r} in profile "
+                                 f"{profile.name!r}.")
 
     from tui.core.checknow import needs_attention
     from tui.core.watchlist import Watchlist, WatchlistError

@@ -90,6 +90,11 @@ class AppPaths:
         """The TOML configuration file."""
         return self.config_dir / "config.toml"
 
+    @property
+    def views_file(self) -> Path:
+        """Saved views, sort and columns per profile: written by the app (tui.core.savedviews)."""
+        return self.config_dir / "views.toml"
+
     def profile_data_dir(self, profile: str) -> Path:
         """The data folder of one profile (each profile keeps its own watchlist)."""
         return self.data_dir / "profiles" / safe_profile_name(profile)

@@ -77,6 +77,8 @@ class MonitorSession:
     read_only: bool = False
     preset_key: ApiKey | None = None
     initial_ids: list[int] = field(default_factory=list)
+    #: The saved view to open first (``--view NAME``; tui.core.savedviews), if any.
+    initial_view: str | None = None
     # repr=False: the environment may hold CONVERSIONS_API_KEY.
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ), repr=False)
     last_profile: Profile | None = None

@@ -278,6 +278,7 @@ class ConversionsApp(App[None]):
         """Which bindings are live together, screen by screen (for keymap checks)."""
         from tui.ui.screens.add_ids import AddIdsModal
         from tui.ui.screens.audit_view import AuditScreen
+        from tui.ui.screens.column_chooser import ColumnChooserModal, SortPickerModal
         from tui.ui.screens.confirm_delete import ConfirmDeleteModal
         from tui.ui.screens.first_run import FirstRunScreen
         from tui.ui.screens.help import HelpScreen
@@ -301,6 +302,8 @@ class ConversionsApp(App[None]):
             KeymapScope("API key", (app, KeyPromptModal)),
             KeymapScope("first run", (app, FirstRunScreen)),
             KeymapScope("help", (app, HelpScreen)),
+            KeymapScope("columns", (app, ColumnChooserModal)),
+            KeymapScope("sort by", (app, SortPickerModal)),
         ]
 
     def _check_keymap(self, config: AppConfig) -> list[str]:

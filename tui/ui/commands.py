@@ -101,9 +101,10 @@ def view_commands(screen: Screen[object]) -> list[PaletteCommand]:
     """The table's views, on a screen that has them."""
     if not hasattr(screen, "action_view"):
         return []
-    return [PaletteCommand(f"View: {view.label}", f"Show the {view.label} tab",
-                           partial(screen.app.run_action, f"view({view.key!r})", screen))
-            for view in VIEWS]
+    saved = getattr(screen, "saved_view_commands", None)  # saved views, sort columns
+    return [*(PaletteCommand(f"View: {view.label}", f"Show the {view.label} tab",
+                             partial(screen.app.run_action, f"view({view.key!r})", screen))
+              for view in VIEWS), *(saved() if callable(saved) else [])]
 
 
 def theme_commands(host: CommandHost, current: str) -> list[PaletteCommand]:

@@ -43,6 +43,7 @@ from tui.ui.screens.flows.credentials import Credentials
 from tui.ui.screens.flows.delete import DeleteFlow
 from tui.ui.screens.flows.export import export_view
 from tui.ui.screens.flows.header import header_info
+from tui.ui.screens.flows.layouts import LayoutFlow
 from tui.ui.screens.flows.problems import ProblemsFlow
 from tui.ui.screens.flows.since import SinceFlow
 from tui.ui.screens.flows.unread import UnreadFlow
@@ -54,7 +55,7 @@ from tui.ui.widgets.keys_footer import KeysFooter
 from tui.ui.widgets.monitor_header import MonitorHeader
 from tui.ui.widgets.summary_strip import SummaryStrip
 from tui.ui.widgets.table.conversions_table import ConversionsTable
-from tui.ui.widgets.table.messages import RowActivated
+from tui.ui.widgets.table.messages import RowActivated, SortChanged
 from tui.ui.workers import reported, work
 
 # Status-change toasts are gathered for this many seconds, then shown together.
@@ -90,6 +91,9 @@ class MonitorScreen(Screen[None]):
         Binding("p", "toggle_pause", "Pause", id="monitor.pause"),
         Binding("s", "cycle_sort", "Sort", id="monitor.sort"),
         Binding("S", "reverse_sort", "Reverse", id="monitor.reverse", show=False),
+        Binding("o", "pick_sort", "Sort by…", id="monitor.sort_by", show=False),
+        Binding("h", "choose_columns", "Columns", id="monitor.columns", show=False),
+        Binding("V", "save_view", "Save view", id="monitor.save_view", show=False),
         Binding("slash", "open_filter", "Filter", id="monitor.filter"),
         Binding("escape", "clear", "Clear", id="monitor.clear", show=False),
         Binding("M", "mark_all_read", "Mark all read", id="monitor.mark_all_read", show=False),
@@ -109,6 +113,7 @@ class MonitorScreen(Screen[None]):
         self.credentials = Credentials(self)
         self.deletion = DeleteFlow(self)
         self.unwatching = UnwatchFlow(self)
+        self.layouts = LayoutFlow(self)  # saved views, sort and columns (views.toml)
         self._view = "all"
         self._counts_dirty = False
         self._shown_profile: Profile | None = None
@@ -171,6 +176,7 @@ class MonitorScreen(Screen[None]):
         self.alerter = Alerter(self.app, profile.alerts, profile.stuck_after,
                                profile=profile.name, env=self.session.env)
         self.table.focus()
+        self.layouts.load()
         self._load_watchlist()
         self.update_header()
         self.set_interval(1.0, self._tick)
@@ -412,6 +418,26 @@ class MonitorScreen(Screen[None]):
     def action_reverse_sort(self) -> None:
         self.table.reverse_sort()
 
+    @work(exclusive=True, group="layout", exit_on_error=False)
+    async def action_pick_sort(self) -> None:
+        await self.layouts.pick_sort()
+
+    @work(exclusive=True, group="layout", exit_on_error=False)
+    async def action_choose_columns(self) -> None:
+        await self.layouts.choose_columns()
+
+    @work(exclusive=True, group="layout", exit_on_error=False)
+    async def action_save_view(self) -> None:
+        await self.layouts.save_view()
+
+    def saved_view_commands(self) -> list[Any]:
+        """Palette entries of the saved views and the sort columns (tui.ui.commands)."""
+        return self.layouts.palette_commands()
+
+    @on(SortChanged)
+    def _sort_changed(self) -> None:
+        self.layouts.sort_changed()  # kept across restarts
+
     def action_open_filter(self) -> None:
         filtering.open_filter(self, self.query_one("#filter", Input))
 
@@ -446,5 +472,10 @@ class MonitorScreen(Screen[None]):
     def _view_changed(self, event: Tabs.TabActivated) -> None:
         if event.tab is not None and event.tab.id is not None:
             key = event.tab.id.removeprefix("view-")
-            if self.problems.show_view(key) or filtering.show_view(self, key):
+            base = self.layouts.open_tab(event.tab.id)  # a saved view: its tab, its filter
+            if base is not None:
+                self.problems.show_view(base)  # leave the groups' list if it was shown
+                self._view = base
+            elif self.problems.show_view(key) or filtering.show_view(self, key):
+                self.layouts.left_saved_view()
                 self._view = key

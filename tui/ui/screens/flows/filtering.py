@@ -15,7 +15,8 @@ from rich.text import Text
 from textual.widgets import Input, Static, Tab, Tabs
 
 from tui.core.attention import count_needing_attention
-from tui.core.filters import FilterError, RowFilter, parse_filter
+from tui.core.filters import FilterError, RowFilter
+from tui.core.savedviews import lenient_filter
 from tui.ui.screens.flows.host import MonitorHost
 from tui.ui.views import VIEWS, VIEWS_BY_KEY, count_views
 from tui.ui.widgets.summary_strip import SummaryStrip
@@ -55,16 +56,8 @@ def without_bad_terms(source: str) -> tuple[RowFilter, FilterError | None]:
     text: the good terms apply, the bad one is named. Blanking a span keeps the others'
     positions, so the error's span still points into the text as typed.
     """
-    first: FilterError | None = None
-    text = source
-    for _ in range(len(source) + 1):  # each round blanks at least one character
-        try:
-            return parse_filter(text), first
-        except FilterError as error:
-            first = first or error
-            end = max(error.end, error.start + 1)
-            text = text[:error.start] + " " * (end - error.start) + text[end:]
-    return parse_filter(""), first
+    rows_filter, errors = lenient_filter(source)
+    return rows_filter, (errors[0] if errors else None)
 
 
 def apply_filter(host: MonitorHost, box: Input) -> None:

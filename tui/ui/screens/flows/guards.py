@@ -23,7 +23,7 @@ READ_ONLY_REFUSALS = {
     "upload": "Read-only profile: uploading is switched off.",
 }
 #: Bindings that open a prompt: keys typed in the same burst are typed into it.
-PROMPT_ACTIONS = frozenset({"add_ids", "note", "snooze", "upload"})
+PROMPT_ACTIONS = frozenset({"add_ids", "note", "snooze", "upload", "save_view"})
 #: Bindings after which a blind burst must not fire other bindings (nor be replayed).
 GUARDED_ACTIONS = frozenset({"delete_on_server", "export"})
 #: Keys that change rows the person may not see: they act only on a row in sight.

@@ -16,6 +16,7 @@ from textual import events
 from textual.binding import Binding, BindingType
 
 from tui.core.filters import RowFilter
+from tui.ui.widgets.table.choosable import column_for
 from tui.ui.widgets.table.columns import COLUMN_KEYS
 from tui.ui.widgets.table.messages import CursorMoved, MarksChanged, RowActivated, SortChanged
 from tui.ui.widgets.table.rows import ConversionRow, RowsById
@@ -206,7 +207,7 @@ class ConversionsTable(TableView, can_focus=True):
     def sort_by(self, column_key: str, reverse: bool | None = None) -> None:
         """Sort by ``column_key`` (one of COLUMN_KEYS). ``reverse=None`` keeps the
         direction when the column is unchanged and sorts a new column ascending."""
-        if column_key not in COLUMN_KEYS:
+        if column_for(column_key) is None:
             raise KeyError(column_key)
         if reverse is None:
             reverse = self._rows.reverse if column_key == self._rows.sort_column else False

@@ -19,6 +19,7 @@ from textual.strip import Strip
 from tui.core.attention import is_acknowledged, is_snoozed
 from tui.core.statuses import StatusKind
 from tui.core.timeinstatus import StatusStart, time_in_status
+from tui.ui.widgets.table.choosable import extra_cell
 from tui.ui.widgets.table.columns import (
     GUTTER,
     ColumnSlot,
@@ -139,7 +140,9 @@ def _cell(entry: RowEntry, column: str, clock: Clock) -> tuple[str, str | None]:
         return str(len(entry.row.errors) or ""), None
     if column == "checked":
         return clock[1], STALE if clock[2] else None
-    return entry.note, None
+    if column == "note":
+        return entry.note, None
+    return extra_cell(entry.row, column), None  # a chosen column: reference, metadata
 
 
 def draw_row(

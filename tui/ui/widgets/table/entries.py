@@ -22,6 +22,7 @@ from tui.core.timeinstatus import time_in_status
 from tui.core.unread import is_unread
 from tui.core.untrusted import printable
 from tui.core.watchlist import WatchedConversion
+from tui.ui.widgets.table.choosable import column_for, extra_sort_value
 from tui.ui.widgets.table.columns import parse_upload_date
 
 __all__ = ["PROBLEM_SYMBOL", "ConversionRow", "RowEntry", "SortKey", "make_entry", "sort_value"]
@@ -218,4 +219,6 @@ def sort_value(column: str, entry: RowEntry) -> tuple[Any, ...]:
     if column == "attention":  # taken on or snoozed first, the latest first
         marked = max(row.acknowledged_at or 0.0, row.snoozed_until or 0.0)
         return _time_value(marked or None, -1.0)
-    raise KeyError(column)
+    if column_for(column) is None:
+        raise KeyError(column)
+    return extra_sort_value(row, column)  # a chosen column: reference, metadata

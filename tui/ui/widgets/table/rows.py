@@ -16,7 +16,7 @@ from rich.cells import cell_len
 
 from tui.core.attention import is_acknowledged
 from tui.core.filters import RowFilter, TextTest, parse_filter
-from tui.ui.widgets.table.columns import COLUMN_KEYS
+from tui.ui.widgets.table.choosable import column_for
 from tui.ui.widgets.table.entries import (
     PROBLEM_SYMBOL,
     ConversionRow,
@@ -257,7 +257,7 @@ class TableRows:
 
     def sort_by(self, column: str, reverse: bool) -> None:
         """Order by ``column`` (a key of COLUMNS); ties are broken by id."""
-        if column not in COLUMN_KEYS:
+        if column_for(column) is None:
             raise KeyError(column)
         self.reverse = reverse
         if column != self.sort_column:

@@ -26,7 +26,7 @@ from textual.strip import Strip
 from textual.timer import Timer
 
 from tui.ui.textual_private import component_styles_identity
-from tui.ui.widgets.table.columns import CLOCK_STEP, ColumnSlot, layout_columns
+from tui.ui.widgets.table.columns import CLOCK_STEP, COLUMNS, Column, ColumnSlot, layout_columns
 from tui.ui.widgets.table.drawing import (
     ACCENTS,
     CHECKING,
@@ -110,6 +110,7 @@ class TableView(ScrollView):
         self._cursor_id: int | None = None
         self._marks: set[int] = set()
         self._slots: tuple[ColumnSlot, ...] = ()
+        self._columns: tuple[Column, ...] = COLUMNS  # chosen ones (tui.ui.screens.flows.columns)
         self._layout_for: tuple[int, tuple[tuple[str, int], ...], frozenset[str]] | None = None
         self._layout_dirty = True
         self._layout_generation = 0
@@ -143,6 +144,24 @@ class TableView(ScrollView):
     def now(self, provider: Callable[[], float]) -> None:
         self._now = provider
         self._repaint_all()
+
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        """The columns to show when they fit, left to right (the default: COLUMNS)."""
+        return self._columns
+
+    @columns.setter
+    def columns(self, columns: tuple[Column, ...]) -> None:
+        if columns != self._columns:
+            self._columns = columns
+            self._layout_for = None
+            self._layout_dirty = True
+            self.refresh()
+
+    @property
+    def filled_columns(self) -> frozenset[str]:
+        """Keys of the columns some row has text in now (they may rank higher)."""
+        return self._rows.filled
 
     @property
     def poll_interval(self) -> float:
@@ -227,7 +246,7 @@ class TableView(ScrollView):
         wants = tuple(sorted(self._rows.wants.items()))
         filled = self._rows.filled
         if self._layout_for != (width, wants, filled):
-            slots = layout_columns(width, dict(wants), filled=filled)
+            slots = layout_columns(width, dict(wants), self._columns, filled=filled)
             if slots != self._slots:
                 self._slots = slots
                 self._layout_generation += 1

@@ -473,7 +473,7 @@ def test_a_schema_1_file_opens_keeps_its_rows_and_learns_to_keep_unwatched(
         # Schema 4's attention marks start empty on an old row.
         assert (row.acknowledged_at, row.snoozed_until, row.read_at) == (None, None, None)
     conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,) == (4,)
+    assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,) == (5,)
     for table in ("watched", "unwatched"):
         columns = {name for (name,) in conn.execute(
             "SELECT name FROM pragma_table_info(?)", (table,))}

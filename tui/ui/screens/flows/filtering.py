@@ -15,6 +15,7 @@ from rich.text import Text
 from textual.widgets import Input, Static, Tab, Tabs
 
 from tui.core.filters import FilterError, RowFilter, parse_filter
+from tui.core.filters.messages import MessageIndex
 from tui.ui.screens.flows.host import MonitorHost
 from tui.ui.views import VIEWS, VIEWS_BY_KEY, count_views
 from tui.ui.widgets.summary_strip import SummaryStrip
@@ -47,7 +48,8 @@ def problem_text(source: str, error: FilterError) -> Text:
                          (" (left out: the other terms apply)", "dim"))
 
 
-def without_bad_terms(source: str) -> tuple[RowFilter, FilterError | None]:
+def without_bad_terms(source: str, messages: MessageIndex | None = None,
+                      ) -> tuple[RowFilter, FilterError | None]:
     """The filter of ``source`` with each bad term left out, and the first bad term.
 
     Half a term while typing must not blank the table nor leave it showing some earlier
@@ -58,7 +60,7 @@ def without_bad_terms(source: str) -> tuple[RowFilter, FilterError | None]:
     text = source
     for _ in range(len(source) + 1):  # each round blanks at least one character
         try:
-            return parse_filter(text), first
+            return parse_filter(text, messages=messages), first
         except FilterError as error:
             first = first or error
             end = max(error.end, error.start + 1)
@@ -71,7 +73,8 @@ def apply_filter(host: MonitorHost, box: Input) -> None:
     sentence under the box, and left out (the other terms apply)."""
     problem = host.screen.query_one(f"#{PROBLEM_ID}", Static)
     highlighter = box.highlighter if isinstance(box.highlighter, FilterHighlighter) else None
-    rows_filter, error = without_bad_terms(box.value)
+    # msg: asks the watchlist's FTS5 index (the table shows the watchlist's rows).
+    rows_filter, error = without_bad_terms(box.value, host.watching.watchlist)
     if error is not None:
         problem.update(problem_text(box.value, error))
     problem.set_class(error is not None, "-shown")

@@ -33,8 +33,8 @@ class MessageRow(Protocol):
 class MessageAnswer(Protocol):
     """The answer of one index search (``tui.core.watchlist.MessageMatches`` fits)."""
 
-    def answer(self, conversion_id: int) -> bool | None:
-        """Whether the row matched; None when the search's answer is out of date for it."""
+    def row_test(self, fallback: Callable[[Any], bool]) -> Callable[[Any], bool]:
+        """A test of a row by the answer; ``fallback`` for rows it is out of date for."""
         ...
 
 
@@ -74,16 +74,13 @@ def message_test(needles: Sequence[str],
 
     if index is None:
         return in_memory
-    searched: list[MessageAnswer | None] = []  # the search, once run
+    # The search runs on first use, not when parsed (the / box parses on each key).
+    chosen: list[Callable[[Any], bool]] = []
 
     def test(row: Any) -> bool:
-        if not searched:
-            # On first use, not when parsed: the / box parses on each key typed.
-            searched.append(index.message_matches(needles))
-        matches = searched[0]
-        if matches is None:
-            return in_memory(row)
-        found = matches.answer(row.id)
-        return in_memory(row) if found is None else found
+        if not chosen:
+            matches = index.message_matches(needles)
+            chosen.append(in_memory if matches is None else matches.row_test(in_memory))
+        return chosen[0](row)
 
     return test

@@ -1,21 +1,26 @@
-"""Every stored error and warning, one row each, and the SQLite FTS5 index that finds them.
+"""Every stored error and warning, and the SQLite FTS5 index that finds them.
 
 Schema 5. A row keeps the first :data:`MESSAGES_KEPT` errors and the first
-:data:`MESSAGES_KEPT` warnings it was sent (in its ``errors``/``warnings`` JSON and here,
-one ``messages`` row each), and how many there were (``errors_total``/``warnings_total``
-on the row). ``message_index`` is a contentless FTS5 table (rowid = ``messages.id``) over
-each message's text *case-folded by Python* (``str.casefold``), with the ``trigram``
-tokenizer, case-sensitive: a phrase query of a case-folded needle then finds exactly the
-messages that hold the needle as a substring, in any case, the same answer as
-``needle.casefold() in text.casefold()`` (what the in-memory ``msg:`` test does). A needle
-shorter than three characters has no trigram: the caller tests such needles in memory.
+:data:`MESSAGES_KEPT` warnings it was sent (in its ``errors``/``warnings`` JSON and, one
+row each, in ``messages``), and how many there were (``errors_total``/``warnings_total``
+on the row). Messages repeat across rows (one cause, many files), so each distinct text
+is stored once, in ``message_texts``, and ``messages`` points at it: the index then holds
+each text once, not once a row.
+
+``message_index`` is a contentless FTS5 table (rowid = ``message_texts.id``) over each
+text *case-folded by Python* (``str.casefold``), with the ``trigram`` tokenizer,
+case-sensitive: a phrase query of a case-folded needle finds exactly the texts that hold
+it as a substring, in any case; the same answer as ``needle.casefold() in
+text.casefold()``, the in-memory ``msg:`` test. A needle shorter than three characters
+has no trigram: the caller tests such needles in memory.
 
 Unwatched rows keep their messages with them (watching again brings them back); the
-messages go when the row itself does (kept aside longer than ``KEEP_UNWATCHED``).
+messages go when the row itself does (kept aside longer than ``KEEP_UNWATCHED``), and a
+text when no message points at it any more.
 
 A Python whose SQLite lacks FTS5 or the trigram tokenizer (SQLite < 3.34) still keeps the
-``messages`` table; :func:`index_ready` is then False and ``msg:`` searches in memory.
-A later open with a SQLite that has it builds the index from ``messages``.
+tables; :func:`index_ready` is then False and ``msg:`` searches in memory. A later open
+with a SQLite that has it builds the index from ``message_texts``.
 """
 
 from __future__ import annotations
@@ -24,10 +29,11 @@ import json
 import logging
 import sqlite3
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["MESSAGES_KEPT", "SHORTEST_NEEDLE", "bounded", "fts_phrases", "index_ready",
-           "install", "matching_ids", "rewrite"]
+__all__ = ["MESSAGES_KEPT", "SHORTEST_NEEDLE", "TextMatches", "bounded", "forget",
+           "fts_phrases", "index_ready", "install", "matching", "rewrite"]
 
 _log = logging.getLogger(__name__)
 
@@ -35,20 +41,28 @@ _log = logging.getLogger(__name__)
 MESSAGES_KEPT = 200
 #: The trigram index finds needles of at least this many characters (case-folded).
 SHORTEST_NEEDLE = 3
+#: Up to this many messages found, a search answers with the IDs of their rows; above
+#: it, with the texts found (reading every message that holds a common word costs more
+#: than testing each row's few messages against a set in memory).
+ID_ANSWER_LIMIT = 20_000
 
 # The one SQL function the index statements use: Python's own case folding, so that the
-# index and the in-memory test fold alike (SQLite's folding is ASCII-only or simpler).
+# index and the in-memory test fold alike (SQLite's folding is simpler).
 _FOLD = "tui_casefold"
 
-MESSAGES_TABLE = """
-CREATE TABLE IF NOT EXISTS messages (
+_TABLES = """
+CREATE TABLE IF NOT EXISTS message_texts (
     id INTEGER PRIMARY KEY,
+    text TEXT NOT NULL UNIQUE
+);
+CREATE TABLE IF NOT EXISTS messages (
     conversion_id INTEGER NOT NULL,
     kind TEXT NOT NULL CHECK (kind IN ('error', 'warning')),
     position INTEGER NOT NULL,
-    text TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS messages_by_conversion ON messages (conversion_id);
+    text_id INTEGER NOT NULL,
+    PRIMARY KEY (conversion_id, kind, position)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS messages_by_text ON messages (text_id, conversion_id);
 """
 _INDEX_TABLE = ("CREATE VIRTUAL TABLE message_index USING fts5(folded, content='', "
                 "tokenize='trigram case_sensitive 1')")
@@ -59,14 +73,11 @@ TOTAL_COLUMNS = tuple((table, column) for table in ("watched", "unwatched")
 _KINDS = (("error", "errors"), ("warning", "warnings"))
 # The rows' stored messages, one row each (the JSON lists hold the first MESSAGES_KEPT).
 _FROM_ROWS = " UNION ALL ".join(
-    f"SELECT r.id, '{kind}', CAST(e.key AS INTEGER), CAST(e.value AS TEXT) "
+    f"SELECT r.id AS conversion_id, '{kind}' AS kind, CAST(e.key AS INTEGER) AS position, "
+    f"CAST(e.value AS TEXT) AS text "
     f"FROM {table} AS r, json_each(r.{column}) AS e WHERE e.key < {MESSAGES_KEPT}"
     for table in ("watched", "unwatched") for kind, column in _KINDS)
-_IN_IDS = "conversion_id IN (SELECT value FROM json_each(?))"
-_UNINDEX = (f"INSERT INTO message_index (message_index, rowid, folded) "
-            f"SELECT 'delete', id, {_FOLD}(text) FROM messages WHERE {_IN_IDS}")
-_INDEX = (f"INSERT INTO message_index (rowid, folded) "
-          f"SELECT id, {_FOLD}(text) FROM messages WHERE {_IN_IDS}")
+_IN = "IN (SELECT value FROM json_each(?))"
 
 
 def _casefold(text: object) -> str:
@@ -120,11 +131,11 @@ def index_ready(conn: sqlite3.Connection) -> bool:
 
 
 def install(conn: sqlite3.Connection, *, back_fill: bool) -> bool:
-    """Inside the caller's transaction: the messages table and its index (when this
+    """Inside the caller's transaction: the message tables and their index (when this
     SQLite has FTS5 with trigrams), with ``back_fill`` the stored rows' messages first.
     Returns whether the index is there."""
     conn.create_function(_FOLD, 1, _casefold, deterministic=True)
-    for statement in MESSAGES_TABLE.split(";"):
+    for statement in _TABLES.split(";"):
         if statement.strip():
             conn.execute(statement)
     if back_fill:
@@ -132,7 +143,12 @@ def install(conn: sqlite3.Connection, *, back_fill: bool) -> bool:
             conn.execute(f"UPDATE {table} SET {column} = "
                          f"json_array_length({column.removesuffix('_total')})")
         _truncate_long_lists(conn)
-        conn.execute("INSERT INTO messages (conversion_id, kind, position, text) " + _FROM_ROWS)
+        conn.execute(f"CREATE TEMP TABLE found AS {_FROM_ROWS}")
+        conn.execute("INSERT OR IGNORE INTO message_texts (text) SELECT text FROM found")
+        conn.execute("INSERT INTO messages (conversion_id, kind, position, text_id) "
+                     "SELECT f.conversion_id, f.kind, f.position, t.id FROM found AS f "
+                     "JOIN message_texts AS t ON t.text = f.text")
+        conn.execute("DROP TABLE temp.found")
     if _has_index(conn):
         return True
     try:
@@ -145,7 +161,7 @@ def install(conn: sqlite3.Connection, *, back_fill: bool) -> bool:
         return False
     conn.execute("RELEASE message_index")
     conn.execute(f"INSERT INTO message_index (rowid, folded) SELECT id, {_FOLD}(text) "
-                 "FROM messages")
+                 "FROM message_texts")
     return True
 
 
@@ -162,39 +178,66 @@ def _truncate_long_lists(conn: sqlite3.Connection) -> None:
                  for value, text in long_rows])
 
 
-def rewrite(conn: sqlite3.Connection, rows: Iterable[tuple[int, Sequence[str],
-                                                            Sequence[str]]],
-            indexed: bool) -> None:
+def rewrite(conn: sqlite3.Connection,
+            rows: Iterable[tuple[int, Sequence[str], Sequence[str]]], indexed: bool) -> None:
     """Inside the caller's transaction: replace the stored messages of each
     ``(conversion id, errors, warnings)`` (each list already bounded)."""
     given = list(rows)
     if not given:
         return
     ids = json.dumps([value for value, _, _ in given])
-    if indexed:
-        # A contentless index forgets a row only when told its exact indexed text.
-        conn.execute(_UNINDEX, (ids,))
-    conn.execute(f"DELETE FROM messages WHERE {_IN_IDS}", (ids,))
+    old = [text_id for (text_id,) in conn.execute(
+        f"SELECT DISTINCT text_id FROM messages WHERE conversion_id {_IN}", (ids,))]
+    conn.execute(f"DELETE FROM messages WHERE conversion_id {_IN}", (ids,))
+    texts = list(dict.fromkeys(text for _, errors, warnings in given
+                               for text in (*errors, *warnings)))
+    encoded = json.dumps(texts, ensure_ascii=False)
+    known = dict(conn.execute(f"SELECT text, id FROM message_texts WHERE text {_IN}",
+                              (encoded,)))
+    for text in texts:
+        if text not in known:
+            (known[text],) = conn.execute("INSERT INTO message_texts (text) VALUES (?) "
+                                          "RETURNING id", (text,)).fetchone()
+            if indexed:
+                conn.execute("INSERT INTO message_index (rowid, folded) VALUES (?, ?)",
+                             (known[text], text.casefold()))
     conn.executemany(
-        "INSERT INTO messages (conversion_id, kind, position, text) VALUES (?, ?, ?, ?)",
-        [(value, kind, position, text)
+        "INSERT INTO messages (conversion_id, kind, position, text_id) VALUES (?, ?, ?, ?)",
+        [(value, kind, position, known[text])
          for value, errors, warnings in given
-         for kind, texts in (("error", errors), ("warning", warnings))
-         for position, text in enumerate(texts)])
+         for kind, listed in (("error", errors), ("warning", warnings))
+         for position, text in enumerate(listed)])
+    _drop_unused(conn, old, indexed)
+
+
+def _drop_unused(conn: sqlite3.Connection, text_ids: list[int], indexed: bool) -> None:
+    """Drop the texts among ``text_ids`` no message points at any more."""
+    if not text_ids:
+        return
+    unused = (f"SELECT t.id FROM message_texts AS t WHERE t.id {_IN} AND NOT EXISTS "
+              "(SELECT 1 FROM messages AS m WHERE m.text_id = t.id)")
+    payload = (json.dumps(text_ids),)
+    gone = [text_id for (text_id,) in conn.execute(unused, payload)]
+    if not gone:
+        return
+    gone_payload = (json.dumps(gone),)
     if indexed:
-        conn.execute(_INDEX, (ids,))
+        # A contentless index forgets a text only when told its exact indexed form.
+        conn.execute("INSERT INTO message_index (message_index, rowid, folded) "
+                     f"SELECT 'delete', id, {_FOLD}(text) FROM message_texts WHERE id {_IN}",
+                     gone_payload)
+    conn.execute(f"DELETE FROM message_texts WHERE id {_IN}", gone_payload)
 
 
 def forget(conn: sqlite3.Connection, ids_query: str, params: tuple[Any, ...],
            indexed: bool) -> None:
     """Inside the caller's transaction: drop the messages of the IDs ``ids_query``
-    selects (rows gone for good)."""
+    selects (rows gone for good), and the texts only they used."""
     where = f"conversion_id IN ({ids_query})"
-    if indexed:
-        conn.execute("INSERT INTO message_index (message_index, rowid, folded) "
-                     f"SELECT 'delete', id, {_FOLD}(text) FROM messages WHERE {where}",
-                     params)
+    old = [text_id for (text_id,) in conn.execute(
+        f"SELECT DISTINCT text_id FROM messages WHERE {where}", params)]
     conn.execute(f"DELETE FROM messages WHERE {where}", params)
+    _drop_unused(conn, old, indexed)
 
 
 def fts_phrases(needles: Sequence[str]) -> str:
@@ -204,11 +247,26 @@ def fts_phrases(needles: Sequence[str]) -> str:
     return " OR ".join('"' + needle.replace('"', '""') + '"' for needle in needles)
 
 
-def matching_ids(conn: sqlite3.Connection, needles: Sequence[str]) -> set[int]:
-    """IDs (watched or kept aside) with a stored message that holds one of ``needles``
-    (already case-folded, each at least :data:`SHORTEST_NEEDLE` characters long): one
-    FTS query."""
-    query = ("SELECT DISTINCT m.conversion_id FROM message_index "
-             "JOIN messages AS m ON m.id = message_index.rowid "
-             "WHERE message_index MATCH ?")
-    return {value for (value,) in conn.execute(query, (fts_phrases(needles),))}
+@dataclass(frozen=True, slots=True)
+class TextMatches:
+    """What one search found: the IDs of the rows (watched or kept aside) with a message
+    that matched, or (when that is many) the matching texts themselves (``ids`` None)."""
+
+    ids: frozenset[int] | None
+    texts: frozenset[str]
+
+
+def matching(conn: sqlite3.Connection, needles: Sequence[str]) -> TextMatches:
+    """The stored messages that hold one of ``needles`` (already case-folded, each at
+    least :data:`SHORTEST_NEEDLE` characters long): one FTS query over the distinct
+    texts, then the rows that use them (or, past :data:`ID_ANSWER_LIMIT`, the texts)."""
+    text_ids = json.dumps([text_id for (text_id,) in conn.execute(
+        "SELECT rowid FROM message_index WHERE message_index MATCH ?",
+        (fts_phrases(needles),))])
+    users = conn.execute(f"SELECT conversion_id FROM messages WHERE text_id {_IN} LIMIT ?",
+                         (text_ids, ID_ANSWER_LIMIT + 1)).fetchall()
+    if len(users) <= ID_ANSWER_LIMIT:
+        return TextMatches(frozenset(value for (value,) in users), frozenset())
+    texts = frozenset(text for (text,) in conn.execute(
+        f"SELECT text FROM message_texts WHERE id {_IN}", (text_ids,)))
+    return TextMatches(None, texts)

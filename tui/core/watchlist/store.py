@@ -434,7 +434,12 @@ class Watchlist:
                        for needle in folded)):
             return None
         with self._lock:
-            found = stored_messages.matching(self._conn, folded)
+            try:
+                found = stored_messages.matching(self._conn, folded)
+            except sqlite3.Error:
+                # The query is quoted so it cannot be bad; a damaged index must not
+                # fail the filter: the rows in memory still give the answer.
+                return None
             return MessageMatches(found, self._rewritten, self._rewrites)
 
     # -- user actions ----------------------------------------------------------------------

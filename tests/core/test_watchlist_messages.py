@@ -182,12 +182,24 @@ def test_a_search_that_finds_many_messages_answers_by_text(
         watchlist: Watchlist, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(stored, "ID_ANSWER_LIMIT", 2)
     watchlist.add([1, 2, 3, 4])
-    for value in (1, 2, 3):
-        failed(watchlist, value, errors=[f"row {value} is ambiguous"])
+    for value in (1, 2, 3):  # one text, three rows: too many rows to list
+        failed(watchlist, value, errors=["date is ambiguous"])
     failed(watchlist, 4, errors=["fine"])
     matches = watchlist.message_matches(["ambiguous"])
-    assert matches is not None and matches.ids is None  # too many to list: by text
+    assert matches is not None and matches.ids is None  # answered by the text found
     assert msg(watchlist, "msg:ambiguous") == [1, 2, 3]
+
+
+def test_a_search_that_finds_very_many_texts_tests_the_rows_in_memory(
+        watchlist: Watchlist, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(stored, "ID_ANSWER_LIMIT", 2)
+    watchlist.add([1, 2, 3, 4])
+    for value in (1, 2, 3):  # three distinct texts match
+        failed(watchlist, value, errors=[f"row {value} is ambiguous"])
+    failed(watchlist, 4, errors=["fine"])
+    assert watchlist.message_matches(["ambiguous"]) is None
+    assert msg(watchlist, "msg:ambiguous") == [1, 2, 3]
+    assert watchlist.message_matches(["row 2"]) is not None  # one text: the index answers
 
 
 # -- bounded storage -------------------------------------------------------------------

@@ -259,13 +259,18 @@ class TextMatches:
     texts: frozenset[str]
 
 
-def matching(conn: sqlite3.Connection, needles: Sequence[str]) -> TextMatches:
+def matching(conn: sqlite3.Connection, needles: Sequence[str]) -> TextMatches | None:
     """The stored messages that hold one of ``needles`` (already case-folded, each at
     least :data:`SHORTEST_NEEDLE` characters long): one FTS query over the distinct
-    texts, then the rows that use them (or, past :data:`ID_ANSWER_LIMIT`, the texts)."""
-    text_ids = json.dumps([text_id for (text_id,) in conn.execute(
-        "SELECT rowid FROM message_index WHERE message_index MATCH ?",
-        (fts_phrases(needles),))])
+    texts, then the rows that use them (or, past :data:`ID_ANSWER_LIMIT`, the texts).
+    None when more than :data:`ID_ANSWER_LIMIT` distinct texts match: testing the rows'
+    messages in memory is then quicker than reading them all from the file."""
+    found = [text_id for (text_id,) in conn.execute(
+        "SELECT rowid FROM message_index WHERE message_index MATCH ? LIMIT ?",
+        (fts_phrases(needles), ID_ANSWER_LIMIT + 1))]
+    if len(found) > ID_ANSWER_LIMIT:
+        return None  # a word in most of very many distinct texts: the rows are quicker
+    text_ids = json.dumps(found)
     users = f"SELECT conversion_id FROM messages WHERE text_id {_IN}"
     # Counted first, in SQLite: making Python rows of 20,000 users only to drop them
     # costs more than walking the index twice for the few.

@@ -427,7 +427,8 @@ class Watchlist:
     def message_matches(self, needles: Sequence[str]) -> MessageMatches | None:
         """Which rows have a stored error or warning holding one of ``needles`` (taken
         literally, in any case), from one FTS query; None when the index cannot answer
-        (no index here, or a needle shorter than three characters): test in memory."""
+        (no index here, a needle shorter than three characters, or one found in very many
+        distinct texts): test in memory."""
         folded = [needle.casefold() for needle in needles]
         if (not self._indexed or not folded
                 or any(len(needle) < stored_messages.SHORTEST_NEEDLE or "\x00" in needle
@@ -439,6 +440,8 @@ class Watchlist:
             except sqlite3.Error:
                 # The query is quoted so it cannot be bad; a damaged index must not
                 # fail the filter: the rows in memory still give the answer.
+                return None
+            if found is None:
                 return None
             return MessageMatches(found, self._rewritten, self._rewrites)
 

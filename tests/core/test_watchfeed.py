@@ -12,6 +12,7 @@ from pathlib import Path
 from tests.core.test_poller_unit import envelope as _envelope
 from tests.core.test_watchlist import _SCHEMA_1
 from tui.core.watchlist import PollResult, Watchlist, WatchlistChanges
+from tui.core.watchlist.schema import SCHEMA_VERSION
 
 
 def _ids(changes: WatchlistChanges) -> list[int]:
@@ -97,5 +98,5 @@ def test_an_older_file_gains_the_feed_and_keeps_its_rows(tmp_path: Path) -> None
         changes = here.changes_since(seq)
         assert [(row.id, row.note) for row in changes.rows] == [(48211, "INC-2")]
     conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone() == (3,)
+    assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,)
     conn.close()

@@ -197,13 +197,17 @@ def rewrite(conn: sqlite3.Connection,
     encoded = json.dumps(texts, ensure_ascii=False)
     known = dict(conn.execute(f"SELECT text, id FROM message_texts WHERE text {_IN}",
                               (encoded,)))
-    for text in texts:
-        if text not in known:
-            (known[text],) = conn.execute("INSERT INTO message_texts (text) VALUES (?) "
-                                          "RETURNING id", (text,)).fetchone()
-            if indexed:
-                conn.execute("INSERT INTO message_index (rowid, folded) VALUES (?, ?)",
-                             (known[text], text.casefold()))
+    new = [text for text in texts if text not in known]
+    if new:
+        # In bulk: the first poll of a pasted range brings thousands of new texts.
+        conn.executemany("INSERT INTO message_texts (text) VALUES (?)",
+                         [(text,) for text in new])
+        added = dict(conn.execute(f"SELECT text, id FROM message_texts WHERE text {_IN}",
+                                  (json.dumps(new, ensure_ascii=False),)))
+        known.update(added)
+        if indexed:
+            conn.execute(f"INSERT INTO message_index (rowid, folded) SELECT id, {_FOLD}(text) "
+                         f"FROM message_texts WHERE id {_IN}", (json.dumps(list(added.values())),))
     conn.executemany(
         "INSERT INTO messages (conversion_id, kind, position, text_id) VALUES (?, ?, ?, ?)",
         [(value, kind, position, known[text])

@@ -32,7 +32,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["MESSAGES_KEPT", "SHORTEST_NEEDLE", "TextMatches", "bounded", "forget",
+__all__ = ["MESSAGES_KEPT", "NOT_INDEXED", "SHORTEST_NEEDLE", "TextMatches", "bounded", "forget",
            "fts_phrases", "index_ready", "install", "matching", "rewrite"]
 
 _log = logging.getLogger(__name__)
@@ -81,8 +81,14 @@ _FROM_ROWS = " UNION ALL ".join(
 _IN = "IN (SELECT value FROM json_each(?))"
 
 
+#: What a NUL is indexed as: FTS5 reads text as C strings and would stop at the NUL. A
+#: needle holding either is searched in memory (where it answers exactly).
+NUL_STAND_IN = "\uffff"
+NOT_INDEXED = frozenset({"\x00", NUL_STAND_IN})
+
+
 def _casefold(text: object) -> str:
-    return str(text).casefold()
+    return str(text).casefold().replace("\x00", NUL_STAND_IN)
 
 
 def bounded(messages: Iterable[Any]) -> tuple[str, ...]:
@@ -151,6 +157,8 @@ def install(conn: sqlite3.Connection, *, back_fill: bool) -> bool:
                      "ORDER BY f.conversion_id, f.kind, f.position")
         conn.execute("DROP TABLE temp.found")
     conn.execute(_TEXT_USERS)
+    if back_fill:
+        _mend_nul_texts(conn)
     if _has_index(conn):
         return True
     try:
@@ -165,6 +173,17 @@ def install(conn: sqlite3.Connection, *, back_fill: bool) -> bool:
     conn.execute(f"INSERT INTO message_index (rowid, folded) SELECT id, {_FOLD}(text) "
                  "FROM message_texts")
     return True
+
+
+def _mend_nul_texts(conn: sqlite3.Connection) -> None:
+    """SQLite's json_each ends a text at a NUL (``\\u0000``): the rare rows with one
+    have their messages stored again from Python's reading of their JSON."""
+    has_nul = "instr(errors, '\\u0000') OR instr(warnings, '\\u0000')"
+    found = conn.execute(f"SELECT id, errors, warnings FROM watched WHERE {has_nul} "
+                         f"UNION ALL SELECT id, errors, warnings FROM unwatched WHERE {has_nul}"
+                         ).fetchall()
+    rewrite(conn, [(value, bounded(json.loads(errors)), bounded(json.loads(warnings)))
+                   for value, errors, warnings in found], indexed=False)
 
 
 def _truncate_long_lists(conn: sqlite3.Connection) -> None:
@@ -194,20 +213,19 @@ def rewrite(conn: sqlite3.Connection,
     conn.execute(f"DELETE FROM messages WHERE conversion_id {_IN}", (ids,))
     texts = list(dict.fromkeys(text for _, errors, warnings in given
                                for text in (*errors, *warnings)))
-    encoded = json.dumps(texts, ensure_ascii=False)
-    known = dict(conn.execute(f"SELECT text, id FROM message_texts WHERE text {_IN}",
-                              (encoded,)))
-    new = [text for text in texts if text not in known]
-    if new:
-        # In bulk: the first poll of a pasted range brings thousands of new texts.
-        conn.executemany("INSERT INTO message_texts (text) VALUES (?)",
-                         [(text,) for text in new])
-        added = dict(conn.execute(f"SELECT text, id FROM message_texts WHERE text {_IN}",
-                                  (json.dumps(new, ensure_ascii=False),)))
-        known.update(added)
-        if indexed:
-            conn.execute(f"INSERT INTO message_index (rowid, folded) SELECT id, {_FOLD}(text) "
-                         f"FROM message_texts WHERE id {_IN}", (json.dumps(list(added.values())),))
+    # Through a temporary table, in bulk (the first poll of a pasted range brings
+    # thousands of new texts), and bound as parameters: JSON would cut a text at a NUL.
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS batch_texts (text TEXT NOT NULL)")
+    conn.executemany("INSERT INTO temp.batch_texts (text) VALUES (?)",
+                     [(text,) for text in texts])
+    (newest,) = conn.execute("SELECT coalesce(max(id), 0) FROM message_texts").fetchone()
+    conn.execute("INSERT OR IGNORE INTO message_texts (text) SELECT text FROM temp.batch_texts")
+    if indexed:  # rowids go up from the largest: the new texts are those above it
+        conn.execute(f"INSERT INTO message_index (rowid, folded) SELECT id, {_FOLD}(text) "
+                     "FROM message_texts WHERE id > ?", (newest,))
+    known = dict(conn.execute("SELECT b.text, t.id FROM temp.batch_texts AS b "
+                              "JOIN message_texts AS t ON t.text = b.text"))
+    conn.execute("DELETE FROM temp.batch_texts")
     conn.executemany(
         "INSERT INTO messages (conversion_id, kind, position, text_id) VALUES (?, ?, ?, ?)",
         [(value, kind, position, known[text])

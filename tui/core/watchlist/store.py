@@ -431,7 +431,8 @@ class Watchlist:
         distinct texts): test in memory."""
         folded = [needle.casefold() for needle in needles]
         if (not self._indexed or not folded
-                or any(len(needle) < stored_messages.SHORTEST_NEEDLE or "\x00" in needle
+                or any(len(needle) < stored_messages.SHORTEST_NEEDLE
+                       or not stored_messages.NOT_INDEXED.isdisjoint(needle)
                        for needle in folded)):
             return None
         with self._lock:

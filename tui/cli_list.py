@@ -345,6 +345,8 @@ def run_list(argv: list[str], *, env: Mapping[str, str] | None = None,
                 [report.results[i] for i in ids if i in report.results])
             _audit_deletions(paths, profile.name, recorded)
             problems = report.problems
+        # Parsed again with the file at hand: msg: asks its FTS5 index.
+        rows_filter = parse_filter(opts.filter, clock=clock, messages=watchlist)
         rows = rows_filter.select(watchlist.all())
     finally:
         watchlist.close()

@@ -27,6 +27,7 @@ from tests.ui.conftest import (  # noqa: F401  (fixtures used by name)
     no_cursor_blink,
     wait_for,
 )
+from tui.core.watchlist.messages import MESSAGES_KEPT
 from tui.sandbox.runner import SandboxServer
 from tui.ui.app import ConversionsApp
 from tui.ui.screens.confirm_delete import ConfirmDeleteModal
@@ -256,7 +257,8 @@ async def test_inspect_modal_shows_every_tab_literally(
                 assert '{"k": {"k": {"k":' in texts["overview"]  # 200 levels, shown and cut
                 assert "[b]␛]52;c;ZXZpbA==␇" in texts["overview"]  # a hostile metadata key
                 assert texts["warnings"].splitlines()[0] == f"w0 {SHOWN}"
-                assert len(texts["warnings"].splitlines()) == 300
+                # The first 200 of the 300 sent are kept (the watchlist's bound).
+                assert len(texts["warnings"].splitlines()) == MESSAGES_KEPT == 200
                 assert "␛[2J␛[Hcleared?" in texts["errors"]
                 # The raw JSON: JSON's own escapes for C0, code points for the rest.
                 assert '"[link=http://evil]": "[bold red]x[/]' in texts["raw"]
@@ -349,7 +351,7 @@ async def test_inspect_of_a_one_megabyte_file_name_shows_every_tab(
         assert app.is_running
 
 
-async def test_inspect_of_100000_warnings_shows_them_all(
+async def test_inspect_of_100000_warnings_counts_them_all_and_shows_the_first_200(
         sandbox: SandboxServer, monitor_session: SessionFactory) -> None:  # noqa: F811
     many = sandbox.state.add_conversion(
         status="Completed", frozen=True, warnings=[f"w{i} {HOSTILE}" for i in range(100_000)])
@@ -362,7 +364,10 @@ async def test_inspect_of_100000_warnings_shows_them_all(
         assert isinstance(modal, InspectModal)
         label = modal.query_one(TabbedContent).get_tab("warnings").label
         assert str(label) == "Warnings (100000)", label
-        lines = modal.query_one("#warning-list", MessageList).text.splitlines()
-        assert len(lines) == 100_000 and lines[-1] == f"w99999 {SHOWN}", lines[-1:]
+        listing = modal.query_one("#warning-list", MessageList)
+        lines = listing.text.splitlines()
+        assert len(lines) == 200 and lines[-1] == f"w199 {SHOWN}", lines[-1:]
+        count = str(listing.query_one("#count", Static).content)
+        assert count == "first 200 of 100,000 warnings", count
         await _close_inspect(app, pilot)
         assert app.is_running

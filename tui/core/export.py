@@ -149,9 +149,9 @@ def row_record(
         # Which fact the time counts from: "seen" (the change), "upload" (in flight since
         # then, an upper bound) or "first_check" (a lower bound).
         "time_in_status_from": _start_of(row) if timed else None,
-        "warning_count": len(row.warnings),
+        "warning_count": row.warning_count,
         "warnings": list(row.warnings),
-        "error_count": len(row.errors),
+        "error_count": row.error_count,
         "errors": list(row.errors),
         "note": row.note,
         "acknowledged_at": _iso(row.acknowledged_at) if is_acknowledged(row) else None,

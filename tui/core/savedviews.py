@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from tui.core.filters import FilterError, RowFilter, parse_filter
+from tui.core.filters.messages import MessageIndex
 from tui.core.settings import dumps_toml
 
 __all__ = ["ProfileLayout", "SavedView", "TableLayout", "ViewsFile", "check_view_name",
@@ -115,7 +116,8 @@ def check_view_name(name: str) -> str | None:
     return None
 
 
-def lenient_filter(source: str, *, clock: Callable[[], float] = time.time
+def lenient_filter(source: str, *, clock: Callable[[], float] = time.time,
+                   messages: MessageIndex | None = None,
                    ) -> tuple[RowFilter, list[FilterError]]:
     """The filter of ``source`` with each bad term left out, and the bad terms.
 
@@ -128,7 +130,7 @@ def lenient_filter(source: str, *, clock: Callable[[], float] = time.time
     text = source
     for _ in range(len(source) + 1):  # each round blanks at least one character
         try:
-            return parse_filter(text, clock=clock), errors
+            return parse_filter(text, clock=clock, messages=messages), errors
         except FilterError as error:
             errors.append(error)
             end = max(error.end, error.start + 1)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tui.core.filters.errors import FilterError
+from tui.core.filters.messages import MessageIndex
 from tui.core.filters.terms import FIELD_NAMES, FIELDS, RowTest, compile_field
 from tui.core.filters.tokens import field_of, split_terms, split_values, unquote
 from tui.core.statuses import read_status
@@ -189,11 +190,13 @@ def _words_test(words: list[tuple[str, bool]]) -> RowTest:
     return test
 
 
-def parse_filter(source: str, *, clock: Callable[[], float] = time.time) -> RowFilter:
+def parse_filter(source: str, *, clock: Callable[[], float] = time.time,
+                 messages: MessageIndex | None = None) -> RowFilter:
     """Read ``source``; raises :class:`FilterError` (the first bad term) and nothing else.
 
     ``clock`` gives "now" for ``age:`` (read as each row is tested, so a filter kept
-    open all day stays right).
+    open all day stays right). ``messages``: the watchlist whose rows the filter runs
+    over; ``msg:`` then asks its FTS5 index (one query, on the first row tested).
     """
     tests: list[tuple[int, RowTest]] = []
     words: list[tuple[str, bool]] = []
@@ -220,7 +223,7 @@ def parse_filter(source: str, *, clock: Callable[[], float] = time.time) -> RowF
         if not value:
             raise FilterError(f"Give a value after {name}:, such as "
                               f"{_EXAMPLES[field_name]}.", term.start, term.end)
-        test = compile_field(field_name, term, split_values(value), clock)
+        test = compile_field(field_name, term, split_values(value), clock, messages)
         tests.append((cost, _negated(test) if negated else test))
         used.add(field_name)
     tests.sort(key=lambda item: item[0])  # cheap tests first: most rows stop there

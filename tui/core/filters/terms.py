@@ -14,7 +14,7 @@ from operator import attrgetter
 from typing import Any
 
 from tui.core.filters.errors import FilterError
-from tui.core.filters.messages import message_test
+from tui.core.filters.messages import MessageIndex, message_test
 from tui.core.filters.tokens import Piece, RawTerm
 from tui.core.statuses import (
     ACTIVE_STATUSES,
@@ -193,10 +193,12 @@ def attribute_hint(attribute: str) -> str:
             "data_source_type": "type:csv"}.get(attribute, "msg:\"not valid UTF-8\"")
 
 
-def _message(term: RawTerm, values: Sequence[Piece]) -> RowTest:
-    if any(not piece.text for piece in values):
-        raise _bad(term, 'Give a text after the colon, such as msg:"not valid UTF-8".')
-    return message_test([piece.text for piece in values])
+def _message(index: MessageIndex | None) -> Callable[[RawTerm, Sequence[Piece]], RowTest]:
+    def compile_message(term: RawTerm, values: Sequence[Piece]) -> RowTest:
+        if any(not piece.text for piece in values):
+            raise _bad(term, 'Give a text after the colon, such as msg:"not valid UTF-8".')
+        return message_test([piece.text for piece in values], index)
+    return compile_message
 
 
 # -- numbers: id, warn, err -------------------------------------------------------------
@@ -297,9 +299,9 @@ def _count(attribute: str) -> Callable[[RawTerm, Sequence[Piece]], RowTest]:
             [(low, high)] = intervals
 
             def one(row: Any) -> bool:
-                return low <= len(get(row)) <= high
+                return bool(low <= get(row) <= high)
             return one
-        return _within(intervals, lambda row: len(get(row)))
+        return _within(intervals, get)
     return compile_count
 
 
@@ -352,13 +354,15 @@ FIELD_NAMES = ("status", "type", "file", "note", "id", "age", "warn", "err", "ms
 
 
 def compile_field(name: str, term: RawTerm, values: Sequence[Piece],
-                  clock: Callable[[], float]) -> RowTest:
-    """The test of one ``name:values`` term (``name`` as in :data:`FIELDS`)."""
+                  clock: Callable[[], float], messages: MessageIndex | None = None) -> RowTest:
+    """The test of one ``name:values`` term (``name`` as in :data:`FIELDS`); ``msg:``
+    asks ``messages`` (the watchlist's index) where it can."""
     compilers: dict[str, Compiler] = {
-        "id": _id, "status": _status, "warn": _count("warnings"), "err": _count("errors"),
+        "id": _id, "status": _status, "warn": _count("warning_count"),
+        "err": _count("error_count"),
         "type": lambda t, v: _text_test(t, v, "data_source_type", exact=True),
         "file": lambda t, v: _text_test(t, v, "file_name", exact=False),
         "note": lambda t, v: _text_test(t, v, "note", exact=False),
-        "age": _age(clock), "msg": _message,
+        "age": _age(clock), "msg": _message(messages),
     }
     return compilers[name](term, values)

@@ -18,6 +18,7 @@ from types import MappingProxyType
 from typing import Any, Protocol
 
 from tui.api.models import StatusEnvelope
+from tui.core.watchlist.messages import bounded
 
 __all__ = [
     "DELETED_STATUS",
@@ -75,9 +76,23 @@ class WatchedConversion:
     acknowledged_at: float | None = None
     snoozed_until: float | None = None
     read_at: float | None = None
+    # How many errors and warnings the server sent: the row keeps the first
+    # MESSAGES_KEPT of each (0: as many as are kept; see error_count).
+    errors_total: int = 0
+    warnings_total: int = 0
     # Seen changing into its status (then ``last_changed`` is when); False when the status
     # is the one the first answer gave: the time in it counts from that answer, a bound.
     entered_seen: bool = False
+
+    @property
+    def error_count(self) -> int:
+        """How many errors the server sent (``errors`` holds the first ones)."""
+        return max(self.errors_total, len(self.errors))
+
+    @property
+    def warning_count(self) -> int:
+        """How many warnings the server sent (``warnings`` holds the first ones)."""
+        return max(self.warnings_total, len(self.warnings))
 
 
 _FIELDS = tuple(WatchedConversion.__dataclass_fields__)
@@ -248,8 +263,8 @@ class RowDecoder:
             (id_, file_name, data_source_type, status, upload_date, warnings, errors,
              metadata, first_seen, last_checked, last_changed, note, last_problem,
              problem_count, delete_requested_at, deleted_at, not_found, raw,
-             last_problem_at, acknowledged_at, snoozed_until, read_at,
-             entered_seen) = getter(row)
+             last_problem_at, acknowledged_at, snoozed_until, read_at, errors_total,
+             warnings_total, entered_seen) = getter(row)
             item = kind(
                 id=id_, file_name=file_name, data_source_type=share(data_source_type),
                 status=share(status), upload_date=share(upload_date),
@@ -259,7 +274,8 @@ class RowDecoder:
                 delete_requested_at=delete_requested_at, deleted_at=deleted_at,
                 not_found=bool(not_found), raw=raw, last_problem_at=last_problem_at,
                 acknowledged_at=acknowledged_at, snoozed_until=snoozed_until,
-                read_at=read_at, entered_seen=bool(entered_seen),
+                read_at=read_at, errors_total=errors_total, warnings_total=warnings_total,
+                entered_seen=bool(entered_seen),
             )
             if source is not None:
                 item._source = source  # type: ignore[attr-defined]
@@ -302,7 +318,8 @@ def result_params(row: WatchedConversion, seq: int) -> dict[str, Any]:
         "last_changed": row.last_changed, "last_problem": row.last_problem,
         "problem_count": row.problem_count, "deleted_at": row.deleted_at,
         "not_found": int(row.not_found), "raw": held_raw(row),
-        "last_problem_at": row.last_problem_at, "changed_seq": seq,
+        "last_problem_at": row.last_problem_at, "errors_total": row.error_count,
+        "warnings_total": row.warning_count, "changed_seq": seq,
     }
 
 
@@ -379,8 +396,11 @@ def apply_result(row: WatchedConversion, result: PollResult) -> None:
     if envelope is None:
         return
     row.not_found = False
-    row.warnings = tuple(str(item) for item in envelope.warnings)
-    row.errors = tuple(str(item) for item in envelope.errors)
+    # The first MESSAGES_KEPT of each are kept, with how many came.
+    row.warnings = bounded(envelope.warnings)
+    row.errors = bounded(envelope.errors)
+    row.warnings_total = len(envelope.warnings)
+    row.errors_total = len(envelope.errors)
     row.metadata = (MappingProxyType(dict(envelope.metadata)) if envelope.metadata
                     else _NO_METADATA)
     row.raw = _raw_text(envelope)

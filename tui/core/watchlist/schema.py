@@ -4,9 +4,12 @@ store runs. Statements name every column they read, so rows are decoded by name.
 Schema 2 added the ``unwatched`` table (rows set aside, kept for watching them again);
 schema 3 the change feed: a counter (table ``feed``) and the numbers stamped on rows
 (``changed_seq``, ``added_seq``, ``removed_seq``); schema 4 the user's attention marks
-(``acknowledged_at``, ``snoozed_until``, ``read_at``). A file of an older schema gains what it
-lacks, empty or zero (``read_at``: the time of the upgrade: every row seen), the first
-time it is opened; opening a current file writes nothing.
+(``acknowledged_at``, ``snoozed_until``, ``read_at``); schema 5 every error and warning
+stored one a row, bounded, with an FTS5 index, and each row's totals (``errors_total``,
+``warnings_total``; see :mod:`.messages`). A file of an older schema gains what it lacks,
+empty or zero (``read_at``: the time of the upgrade: every row seen), the first time it
+is opened (schema 5's messages back-filled from the rows' JSON lists, in the same
+transaction); opening a current file writes nothing.
 """
 
 from __future__ import annotations
@@ -16,9 +19,11 @@ import sqlite3
 import time
 from pathlib import Path
 
+from tui.core.watchlist import messages
+
 __all__ = ["SCHEMA_VERSION", "WatchlistError", "prepare"]
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 class WatchlistError(Exception):
@@ -30,7 +35,7 @@ class WatchlistError(Exception):
 STORED = ("id, file_name, data_source_type, status, upload_date, warnings, errors, metadata, "
           "first_seen, last_checked, last_changed, note, last_problem, problem_count, "
           "delete_requested_at, deleted_at, not_found, raw, last_problem_at, acknowledged_at, "
-          "snoozed_until, read_at")
+          "snoozed_until, read_at, errors_total, warnings_total")
 
 # The stored row's columns after its id, the same in both tables (in STORED's order).
 _ROW_COLUMNS = """
@@ -55,6 +60,8 @@ _ROW_COLUMNS = """
     acknowledged_at REAL,
     snoozed_until REAL,
     read_at REAL,
+    errors_total INTEGER NOT NULL DEFAULT 0,
+    warnings_total INTEGER NOT NULL DEFAULT 0,
 """
 # Schema 2: rows unwatched, kept as they were (their history stays in status_history) so
 # that watching the ID again brings the note and the history back.
@@ -110,7 +117,7 @@ UPDATE watched SET file_name = :file_name, data_source_type = :data_source_type,
     metadata = :metadata, last_checked = :last_checked, last_changed = :last_changed,
     last_problem = :last_problem, problem_count = :problem_count, deleted_at = :deleted_at,
     not_found = :not_found, raw = coalesce(:raw, raw), last_problem_at = :last_problem_at,
-    changed_seq = :changed_seq
+    errors_total = :errors_total, warnings_total = :warnings_total, changed_seq = :changed_seq
 WHERE id = :id
 """
 # Files made before the per-minute activity view lack this index; it is added on first use.
@@ -153,9 +160,10 @@ CHANGED_SINCE = (f"SELECT {LAZY_COLUMNS}, added_seq > ? AS added FROM watched "
 REMOVED_SINCE = "SELECT id FROM unwatched WHERE removed_seq > ?"
 
 
-def prepare(conn: sqlite3.Connection, path: Path) -> None:
+def prepare(conn: sqlite3.Connection, path: Path) -> bool:
     """Check the file's schema, set WAL, and bring an older file up to date (in one
-    transaction). Raises WatchlistError for a file made by a newer version."""
+    transaction). Raises WatchlistError for a file made by a newer version. Returns
+    whether the message index is there (see :mod:`.messages`)."""
     if os.name == "posix":
         try:
             os.chmod(path, 0o600)  # the -wal and -shm files take the same mode
@@ -168,7 +176,9 @@ def prepare(conn: sqlite3.Connection, path: Path) -> None:
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
     if version == SCHEMA_VERSION:
-        return  # opening must not write: that would void other windows' snapshots
+        # Opening must not write (that would void other windows' snapshots); only a file
+        # made where FTS5 was lacking gets its index now.
+        return messages.index_ready(conn)
     # One transaction: two processes opening a new file at once are fine (the second
     # waits, then finds the columns there). Every CREATE is "IF NOT EXISTS", so the same
     # statements bring a schema 1 or 2 file up to date without touching its rows.
@@ -179,6 +189,7 @@ def prepare(conn: sqlite3.Connection, path: Path) -> None:
                 conn.execute(statement)
         added = [(table, column, _ZERO) for table, column in _FEED_COLUMNS]
         added += [(table, column, "REAL") for table, column in _ATTENTION_COLUMNS]
+        added += [(table, column, _ZERO) for table, column in messages.TOTAL_COLUMNS]
         for table, column, kind in added:
             present = {name for (name,) in conn.execute(
                 "SELECT name FROM pragma_table_info(?)", (table,))}
@@ -191,8 +202,11 @@ def prepare(conn: sqlite3.Connection, path: Path) -> None:
         for statement in _FEED_SCHEMA.split(";"):
             if statement.strip():
                 conn.execute(statement)
+        # A file made before schema 5 has its rows' messages back-filled; a new one none.
+        indexed = messages.install(conn, back_fill=version < 5)
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+    return indexed

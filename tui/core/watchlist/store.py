@@ -12,13 +12,14 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from tui.core.watchlist import messages as stored_messages
 from tui.core.watchlist import schema as sql
 from tui.core.watchlist.reads import data_version, read_feed, status_changes
 from tui.core.watchlist.rows import (
@@ -35,10 +36,57 @@ from tui.core.watchlist.rows import (
 )
 from tui.core.watchlist.schema import WatchlistError, prepare
 
-__all__ = ["KEEP_UNWATCHED", "Watchlist"]
+__all__ = ["KEEP_UNWATCHED", "MessageMatches", "Watchlist"]
 
 #: Seconds an unwatched row is kept (with its note and history) for watching it again.
 KEEP_UNWATCHED = 90 * 86400.0
+
+
+class MessageMatches:
+    """The answer of one message search (:meth:`Watchlist.message_matches`), made into a
+    test of a row by :meth:`row_test`. A row whose messages this watchlist saw change
+    after the search is tested in memory instead."""
+
+    __slots__ = ("_at", "_count", "_found", "_rewritten")
+
+    def __init__(self, found: stored_messages.TextMatches, rewritten: Mapping[int, int],
+                 count: list[int]) -> None:
+        self._found = found
+        # The watchlist's own, live: rewrites after the search show in them.
+        self._rewritten = rewritten
+        self._count = count
+        self._at = count[0]
+
+    @property
+    def ids(self) -> frozenset[int] | None:
+        """The rows found, by ID (None: too many to list; :meth:`answer` tests texts)."""
+        return self._found.ids
+
+    def row_test(self, fallback: Callable[[Any], bool]) -> Callable[[Any], bool]:
+        """The answer as one test of a row, ``fallback`` (the in-memory test) for rows
+        whose messages changed since the search: what a filter calls 100,000 times, so
+        one function with everything it reads bound locally."""
+        marks, at, count = self._rewritten.get, self._at, self._count
+        ids = self._found.ids
+        if ids is not None:
+            def by_id(row: Any) -> bool:
+                if count[0] != at:  # something was rewritten since: this row?
+                    mark = marks(row.id)
+                    if mark is not None and mark > at:
+                        return fallback(row)
+                return row.id in ids
+            return by_id
+        # Many rows: each of the row's few messages is looked up among the texts found,
+        # in C (isdisjoint walks the tuple).
+        unmatched = self._found.texts.isdisjoint
+
+        def by_text(row: Any) -> bool:
+            if count[0] != at:
+                mark = marks(row.id)
+                if mark is not None and mark > at:
+                    return fallback(row)
+            return not (unmatched(row.errors) and unmatched(row.warnings))
+        return by_text
 
 
 class Watchlist:
@@ -69,6 +117,12 @@ class Watchlist:
         self._feed_seq = -1
         self._feed_version = -1
         self._seq_now = 0
+        # Message search: whether the file has its FTS index, and which rows' messages
+        # this connection saw rewritten, with when (a count of rewrites): an answer found
+        # before a row's rewrite does not hold for that row any more (MessageMatches).
+        self._indexed = False
+        self._rewrites = [0]  # a cell: searches' answers read it live
+        self._rewritten: dict[int, int] = {}
         try:
             # isolation_level=None: we open transactions ourselves (BEGIN IMMEDIATE), so
             # a batch is one transaction and readers in other processes never wait on it.
@@ -78,7 +132,7 @@ class Watchlist:
             raise WatchlistError(f"{self.path}: cannot be opened ({error})") from None
         try:
             with self._lock:
-                prepare(self._conn, self.path)
+                self._indexed = prepare(self._conn, self.path)
         except (sqlite3.DatabaseError, WatchlistError) as error:
             self._conn.close()
             if isinstance(error, WatchlistError):
@@ -134,7 +188,16 @@ class Watchlist:
         """Read the counter (and with ``seq``, what changed after it) in one snapshot."""
         changes, version = read_feed(self._conn, seq, self)
         self._feed_seq, self._feed_version, self._seq_now = changes.seq, version, changes.seq
+        # Rows another process wrote may have new messages: searched in memory from now.
+        self._mark_rewritten(row.id for row in changes.rows)
         return changes
+
+    def _mark_rewritten(self, ids: Iterable[int]) -> None:
+        """Note that the messages of ``ids`` changed now (call with the lock held)."""
+        marks = list(ids)
+        if marks:
+            self._rewrites[0] += 1
+            self._rewritten.update(dict.fromkeys(marks, self._rewrites[0]))
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -230,8 +293,9 @@ class Watchlist:
                                        (payload,)).rowcount
                 # Rows unwatched long ago go for good now, with their history.
                 expired = when - KEEP_UNWATCHED
-                conn.execute("DELETE FROM status_history WHERE id IN "
-                             "(SELECT id FROM unwatched WHERE unwatched_at < ?)", (expired,))
+                gone = "SELECT id FROM unwatched WHERE unwatched_at < ?"
+                conn.execute(f"DELETE FROM status_history WHERE id IN ({gone})", (expired,))
+                stored_messages.forget(conn, gone, (expired,), self._indexed)
                 conn.execute("DELETE FROM unwatched WHERE unwatched_at < ?", (expired,))
             self._refresh(wanted)
         return int(removed)
@@ -352,6 +416,36 @@ class Watchlist:
         except sqlite3.OperationalError:
             pass  # read-only or busy file: the query still works, by a scan
 
+    # -- message search --------------------------------------------------------------------
+
+    @property
+    def message_index(self) -> bool:
+        """Whether this file has its FTS5 message index (else ``msg:`` searches rows in
+        memory: this SQLite lacks FTS5 or its trigram tokenizer)."""
+        return self._indexed
+
+    def message_matches(self, needles: Sequence[str]) -> MessageMatches | None:
+        """Which rows have a stored error or warning holding one of ``needles`` (taken
+        literally, in any case), from one FTS query; None when the index cannot answer
+        (no index here, a needle shorter than three characters, or one found in very many
+        distinct texts): test in memory."""
+        folded = [needle.casefold() for needle in needles]
+        if (not self._indexed or not folded
+                or any(len(needle) < stored_messages.SHORTEST_NEEDLE
+                       or not stored_messages.NOT_INDEXED.isdisjoint(needle)
+                       for needle in folded)):
+            return None
+        with self._lock:
+            try:
+                found = stored_messages.matching(self._conn, folded)
+            except sqlite3.Error:
+                # The query is quoted so it cannot be bad; a damaged index must not
+                # fail the filter: the rows in memory still give the answer.
+                return None
+            if found is None:
+                return None
+            return MessageMatches(found, self._rewritten, self._rewrites)
+
     # -- user actions ----------------------------------------------------------------------
 
     def _update_one(self, conversion_id: int, assignments: str,
@@ -442,10 +536,16 @@ class Watchlist:
             with self._transaction() as conn:
                 # Fresh items, handed to nobody yet: the results are folded into them.
                 rows = self._read([result.id for result in results])
+                before = {value: (row.errors, row.warnings) for value, row in rows.items()}
                 changes = fold_results(rows, results)
                 seq = self._next_seq(conn)
                 conn.executemany(sql.UPDATE_RESULT,
                                  [result_params(row, seq) for row in rows.values()])
+                # Most polls change no message: only rows whose lists changed are rewritten.
+                rewritten = [(value, row.errors, row.warnings) for value, row in rows.items()
+                             if before[value] != (row.errors, row.warnings)]
+                stored_messages.rewrite(conn, rewritten, self._indexed)
+                self._mark_rewritten(value for value, _, _ in rewritten)
                 conn.executemany(
                     "INSERT INTO status_history (id, status, seen_at) VALUES (?, ?, ?)",
                     [(change.id, change.current, change.at) for change in changes])

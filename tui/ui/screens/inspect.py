@@ -130,9 +130,12 @@ class MessageList(Vertical):
 
     SHOWN_LINES = 2000
 
-    def __init__(self, messages: Sequence[str], *, what: str, one: str, id: str) -> None:
+    def __init__(self, messages: Sequence[str], *, what: str, one: str, id: str,
+                 total: int = 0) -> None:
         super().__init__(id=id)
         self._messages = messages
+        # How many the server sent: the watchlist keeps the first ones (``messages``).
+        self._total = max(total, len(messages))
         self._matches: Sequence[str] = messages
         self._what = what
         self._one = one
@@ -156,10 +159,14 @@ class MessageList(Vertical):
         if not shown:
             typed = printable(self.query_one(Input).value, limit=80)
             return f"No {self._what} match '{typed}'"
-        if shown == total:
+        if shown == total and self._total > total:
+            text = f"first {total:,} of {self._total:,} {self._what}"
+        elif shown == total:
             text = f"{total} {self._one if total == 1 else self._what}"
         else:
             text = f"{shown} of {total} {self._what}"
+            if self._total > total:
+                text += f" (the first {total:,} of {self._total:,} are kept)"
         if shown > self.SHOWN_LINES:
             text += f" (the first {self.SHOWN_LINES} shown: search to narrow)"
         return text
@@ -245,11 +252,12 @@ class InspectModal(ModalScreen[None]):
             with TabbedContent(id="tabs"):
                 with TabPane("Overview", id="overview"):
                     yield Static(self._overview(), classes="overview")
-                with TabPane(f"Warnings ({len(row.warnings)})", id="warnings"):
+                with TabPane(f"Warnings ({row.warning_count})", id="warnings"):
                     yield MessageList(row.warnings, what="warnings", one="warning",
-                                      id="warning-list")
-                with TabPane(f"Errors ({len(row.errors)})", id="errors"):
-                    yield MessageList(row.errors, what="errors", one="error", id="error-list")
+                                      id="warning-list", total=row.warning_count)
+                with TabPane(f"Errors ({row.error_count})", id="errors"):
+                    yield MessageList(row.errors, what="errors", one="error", id="error-list",
+                                      total=row.error_count)
                 with TabPane("History", id="history"):
                     yield TimelineBar(time_in_statuses(self.history, self._now), id="timeline")
                     yield Static(self._history_table(), classes="overview")
@@ -303,7 +311,7 @@ class InspectModal(ModalScreen[None]):
             ("Last checked", _when(row.last_checked)),
             ("Last changed", "— (not seen changing since the first check)" if minimum
              else _when(row.last_changed)),
-            ("Warnings / errors", f"{len(row.warnings)} / {len(row.errors)}"),
+            ("Warnings / errors", f"{row.warning_count} / {row.error_count}"),
             ("Note", printable(row.note or "—", limit=500)),
             *attention_fields(row, self._now, self._acknowledged_by),
         ]
@@ -393,7 +401,7 @@ class InspectModal(ModalScreen[None]):
             f"ID: {row.id}", f"File: {printable(row.file_name or '')}",
             f"Type: {printable(row.data_source_type or '')}",
             f"Status: {read_status(row).label(printable)}",
-            f"Warnings: {len(row.warnings)}", f"Errors: {len(row.errors)}",
+            f"Warnings: {row.warning_count}", f"Errors: {row.error_count}",
         ])
 
     # -------------------------------------------------------------- actions

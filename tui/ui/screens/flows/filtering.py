@@ -16,6 +16,7 @@ from textual.widgets import Input, Static, Tab, Tabs
 
 from tui.core.attention import count_needing_attention
 from tui.core.filters import FilterError, RowFilter
+from tui.core.filters.messages import MessageIndex
 from tui.core.savedviews import lenient_filter
 from tui.ui.screens.flows.host import MonitorHost
 from tui.ui.views import VIEWS, VIEWS_BY_KEY, count_views
@@ -49,14 +50,15 @@ def problem_text(source: str, error: FilterError) -> Text:
                          (" (left out: the other terms apply)", "dim"))
 
 
-def without_bad_terms(source: str) -> tuple[RowFilter, FilterError | None]:
+def without_bad_terms(source: str, messages: MessageIndex | None = None,
+                      ) -> tuple[RowFilter, FilterError | None]:
     """The filter of ``source`` with each bad term left out, and the first bad term.
 
     Half a term while typing must not blank the table nor leave it showing some earlier
     text: the good terms apply, the bad one is named. Blanking a span keeps the others'
     positions, so the error's span still points into the text as typed.
     """
-    rows_filter, errors = lenient_filter(source)
+    rows_filter, errors = lenient_filter(source, messages=messages)
     return rows_filter, (errors[0] if errors else None)
 
 
@@ -65,7 +67,8 @@ def apply_filter(host: MonitorHost, box: Input) -> None:
     sentence under the box, and left out (the other terms apply)."""
     problem = host.screen.query_one(f"#{PROBLEM_ID}", Static)
     highlighter = box.highlighter if isinstance(box.highlighter, FilterHighlighter) else None
-    rows_filter, error = without_bad_terms(box.value)
+    # msg: asks the watchlist's FTS5 index (the table shows the watchlist's rows).
+    rows_filter, error = without_bad_terms(box.value, host.watching.watchlist)
     if error is not None:
         problem.update(problem_text(box.value, error))
     problem.set_class(error is not None, "-shown")

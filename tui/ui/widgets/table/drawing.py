@@ -135,9 +135,9 @@ def _cell(entry: RowEntry, column: str, clock: Clock) -> tuple[str, str | None]:
     if column == "in_status":
         return clock[0], None
     if column == "warnings":
-        return str(len(entry.row.warnings) or ""), None
+        return str(entry.row.warning_count or ""), None
     if column == "errors":
-        return str(len(entry.row.errors) or ""), None
+        return str(entry.row.error_count or ""), None
     if column == "checked":
         return clock[1], STALE if clock[2] else None
     if column == "note":

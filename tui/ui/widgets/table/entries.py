@@ -209,9 +209,9 @@ def sort_value(column: str, entry: RowEntry) -> tuple[Any, ...]:
     if column == "checked":
         return _time_value(row.last_checked, -1.0)
     if column == "warnings":
-        return (0, len(row.warnings))
+        return (0, row.warning_count)
     if column == "errors":
-        return (0, len(row.errors))
+        return (0, row.error_count)
     if column == "note":
         return _text_value(entry.note)
     if column == "problem":

@@ -16,7 +16,7 @@ from rich.style import Style
 from textual.strip import Strip
 
 from tui.core.statuses import StatusKind
-from tui.core.timeinstatus import StatusStart, time_in_status
+from tui.core.timeinstatus import StatusStart
 from tui.ui.widgets.table.columns import (
     GUTTER,
     ColumnSlot,
@@ -82,7 +82,7 @@ def clock_cells(entry: RowEntry, now: int, today: datetime,
         uploaded = entry.uploaded_text
     limit = stale_after[1] if entry.kind in _SETTLED_KINDS else stale_after[0]
     stale = checked is not None and now - checked > limit
-    reckoned = time_in_status(row)
+    reckoned = entry.in_status  # reckoned once per change, not per row each second
     if reckoned is None:
         in_status = format_age(None, now)
     elif reckoned.start is StatusStart.FIRST_CHECK:

@@ -8,7 +8,8 @@ import time
 from textual.widgets import Input, Tab, Tabs
 
 from tui.ui.screens.flows.host import MonitorHost
-from tui.ui.views import VIEWS, VIEWS_BY_KEY, count_views
+from tui.ui.view_counts import ViewCounts
+from tui.ui.views import VIEWS, VIEWS_BY_KEY
 from tui.ui.widgets.summary_strip import SummaryStrip
 
 
@@ -49,12 +50,24 @@ def show_view(host: MonitorHost, key: str) -> bool:
     return True
 
 
+def view_counts(host: MonitorHost) -> ViewCounts:
+    """The table's counts per view and kind, kept per changed row (made at first use, and
+    made again when the profile's stuck thresholds change)."""
+    table = host.table
+    stuck_after = host.session.profile.stuck_after
+    counts = table.rows_watcher
+    if not isinstance(counts, ViewCounts) or counts.stuck_after != stuck_after:
+        counts = ViewCounts(stuck_after)
+        table.rows_watcher = counts  # counts the rows held now
+    return counts
+
+
 def show_counts(host: MonitorHost) -> None:
-    """Recount the views: the tab labels, the summary strip, the header's counts."""
+    """Show the views' counts: the tab labels, the summary strip, the header's counts."""
     screen = host.screen
-    rows = list(host.table.rows.values())
-    counts = count_views(rows, time.time(), host.session.profile.stuck_after)
-    screen.query_one(SummaryStrip).show_rows(rows)
+    kept = view_counts(host)
+    counts = kept.counts(time.time())
+    screen.query_one(SummaryStrip).show_counts(kept.kinds, checking=kept.checking)
     tabs = screen.query_one(Tabs)
     for view in VIEWS:
         label = f"{view.label} {counts[view.key]}"

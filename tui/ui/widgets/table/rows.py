@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from rich.cells import cell_len
 
@@ -25,8 +25,8 @@ from tui.ui.widgets.table.entries import (
 )
 from tui.ui.widgets.table.order import SortedKeys
 
-__all__ = ["PROBLEM_SYMBOL", "ConversionRow", "RowEntry", "RowsById", "RowsChange", "TableRows",
-           "make_entry"]
+__all__ = ["PROBLEM_SYMBOL", "ConversionRow", "RowEntry", "RowsById", "RowsChange",
+           "RowsWatcher", "TableRows", "make_entry"]
 
 #: Columns whose presence (or rank) depends on whether any row has text in them.
 _FILLABLE = ("note", "problem")
@@ -42,6 +42,16 @@ _MEASURED = (("file", "file"), ("type", "type"), ("status", "status_text"),
 def _cells(text: str) -> int:
     # isascii() first: cell_len is the cost here, and most names are ASCII.
     return len(text) if text.isascii() else cell_len(text)
+
+
+class RowsWatcher(Protocol):
+    """Told of every row the table gains, loses or replaces (counts kept per change)."""
+
+    def reset(self, rows: Iterable[Any]) -> None:
+        """The rows are now exactly ``rows``."""
+
+    def replace(self, old: Any | None, new: Any | None) -> None:
+        """One row changed: ``old`` (None: it is new) became ``new`` (None: removed)."""
 
 
 @dataclass(slots=True)
@@ -71,6 +81,18 @@ class TableRows:
         self.wants: dict[str, int] = {}
         """Widest content seen per content-sized column (for the layout)."""
         self._filled_rows: dict[str, int] = dict.fromkeys(_FILLABLE, 0)
+        self._watcher: RowsWatcher | None = None
+
+    @property
+    def watcher(self) -> RowsWatcher | None:
+        """Told of each change of the rows; set it and it is reset to the rows held."""
+        return self._watcher
+
+    @watcher.setter
+    def watcher(self, watcher: RowsWatcher | None) -> None:
+        self._watcher = watcher
+        if watcher is not None:
+            watcher.reset(entry.row for entry in self._entries.values())
 
     # -- reading -------------------------------------------------------------
     def __len__(self) -> int:
@@ -168,6 +190,8 @@ class TableRows:
             entry.key = self._key(entry)
             self._count_filled(entry, 1)
         self._rebuild()
+        if self._watcher is not None:
+            self._watcher.reset(entry.row for entry in self._entries.values())
 
     def upsert(self, rows: Iterable[ConversionRow]) -> RowsChange:
         """Add or replace rows; shown rows move only when their sort key changed."""
@@ -191,8 +215,11 @@ class TableRows:
                 self._count_filled(old, -1)
             self._count_filled(entry, 1)
         order = self._order
+        watcher = self._watcher
         for conversion_id, old in before.items():
             entry = entries[conversion_id]
+            if watcher is not None:
+                watcher.replace(None if old is None else old.row, entry.row)
             if old is not None and old.shown == entry.shown and old.key == entry.key:
                 continue
             reordered = True
@@ -210,6 +237,8 @@ class TableRows:
             if entry is None:
                 continue
             gone.append(conversion_id)
+            if self._watcher is not None:
+                self._watcher.replace(entry.row, None)
             self._count_filled(entry, -1)
             if entry.shown:
                 self._order.remove(entry.key)

@@ -5,18 +5,23 @@ monitor's steadiest cost. :class:`ViewCounts` is told each change instead (the o
 out, the new one in: the table does it, see ``TableRows.watcher``), so a change costs
 the same at 100,000 rows as at ten.
 
-Every view but Stuck depends on the row alone. Stuck also depends on the clock, but only
-one way: a row in a view's predicate past its threshold stays stuck until it changes, and
-each row in flight becomes stuck at a moment known when it arrives (when its time in
-status passes its status's threshold). Those moments wait in a heap; reading the counts
-takes out the ones that passed. A clock that went back (the system clock set back) is
-the one case that looks at every candidate again.
+Every view but Stuck depends on a few facts of the row alone: rows are counted by those
+facts (a few dozen distinct sets), and the views are summed from them when read. Stuck
+also depends on the clock, but only one way: an active row past its threshold stays stuck
+until it changes, and each one becomes stuck at a moment known when it arrives (when its
+time in status passes its status's threshold). Those moments wait in a sorted list (the
+rows loaded at once) and a heap (rows changed since); reading the counts takes out the
+ones that passed. A clock that went back (the system clock set back) is the one case
+that looks at every candidate again.
 """
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Mapping
+import math
+from bisect import bisect_right
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from tui.core.statuses import StatusKind, awaits_first_answer, read_status
 from tui.core.timeinstatus import StuckAfter, time_in_status
@@ -30,7 +35,34 @@ _STUCK = "stuck"
 _TIMELESS: list[tuple[str, Predicate]] = [
     (view.key, view.predicate) for view in VIEWS
     if view.predicate is not None and view.key != _STUCK]
-_ACTIVE: Predicate = dict(_TIMELESS)["active"]  # a row stuck is one active too long
+_ACTIVE = "active"  # a row stuck is one active too long
+
+# What the views but Stuck, and the kind, read of a row (see views.py and read_status):
+# rows with the same facts count alike, so rows are counted by their facts, and each
+# distinct set of facts is classified once. A view reading another field of the row must
+# add it here (the hypothesis test in tests/ui/test_view_counts.py compares with a recount).
+_Facts = tuple[str | None, bool, bool, bool, bool, bool]
+
+
+def _facts(row: WatchedConversion) -> _Facts:
+    return (row.status, row.not_found, row.deleted_at is None, row.last_checked is None,
+            not row.warnings, row.delete_requested_at is None)
+
+
+@dataclass(frozen=True, slots=True)
+class _Class:
+    """How rows with one set of facts count: their views, their kind (None: checking)."""
+
+    views: tuple[str, ...]
+    kind: StatusKind | None
+
+
+_NO_DUE = (math.nan, math.nan, math.nan)
+
+
+def _classify(row: WatchedConversion) -> _Class:
+    views = tuple(key for key, predicate in _TIMELESS if predicate(row, 0.0, 0.0))
+    return _Class(views, None if awaits_first_answer(row) else read_status(row).kind)
 
 
 class ViewCounts:
@@ -39,74 +71,89 @@ class ViewCounts:
 
     def __init__(self, stuck_after: StuckAfter | float) -> None:
         self.stuck_after = stuck_after
-        self._views: dict[str, int] = {}
-        self._kinds: dict[StatusKind, int] = {}
-        self._checking = 0
+        self._by_facts: dict[_Facts, int] = {}
+        self._classes: dict[_Facts, _Class] = {}  # how each set of facts held counts
         # Rows that are or will be stuck: id -> (the moment they become stuck, since when
-        # in the status, the threshold); those stuck now; the rest in a heap by that
-        # moment (stale heap items are skipped: their moment is no longer the id's).
+        # in the status, the threshold); those stuck now; the rest by that moment: those
+        # loaded at once in one sorted list (read from ``_loaded_from`` on), those that
+        # came since in a heap. Items whose moment is no longer their id's are stale.
         self._due: dict[int, tuple[float, float, float]] = {}
         self._stuck: set[int] = set()
+        self._loaded: list[tuple[float, int]] = []
+        self._loaded_from = 0
+        self._replaced_since_load = False
         self._waiting: list[tuple[float, int]] = []
         self._last_now = float("-inf")
-        self.reset(())
+        self._thresholds: dict[str | None, float] = {}
 
     # -- changing ----------------------------------------------------------------
     def reset(self, rows: Iterable[WatchedConversion]) -> None:
-        """Count exactly ``rows`` (a full count: at load, or when the thresholds change)."""
-        self._views = {view.key: 0 for view in VIEWS if view.key != _STUCK}
-        self._kinds = dict.fromkeys(StatusKind, 0)
-        self._checking = 0
+        """Count exactly ``rows`` (at load, or when the thresholds change)."""
+        by_facts: dict[_Facts, int] = {}
+        classes = self._classes = {}
         self._due = {}
         self._stuck = set()
         self._waiting = []
         self._last_now = float("-inf")
         for row in rows:
-            self._count(row, 1)
-            self._watch_stuck(row)
+            facts = _facts(row)
+            held = by_facts.get(facts)
+            if held is None:
+                held = 0
+                classes[facts] = _classify(row)
+            by_facts[facts] = held + 1
+            if _ACTIVE in classes[facts].views:
+                self._note_due(row)
+        self._by_facts = by_facts
+        self._loaded = sorted((due, i) for i, (due, _, _) in self._due.items())
+        self._loaded_from = 0
+        self._replaced_since_load = False
 
     def replace(self, old: WatchedConversion | None, new: WatchedConversion | None) -> None:
         """One row changed: ``old`` (None: it is new) became ``new`` (None: removed)."""
+        by_facts = self._by_facts
+        self._replaced_since_load = True
         if old is not None:
-            self._count(old, -1)
-            self._due.pop(old.id, None)
-            self._stuck.discard(old.id)
+            facts = _facts(old)
+            by_facts[facts] -= 1
+            if self._due.pop(old.id, None) is not None:
+                self._stuck.discard(old.id)
         if new is not None:
-            self._count(new, 1)
-            self._watch_stuck(new)
+            facts = _facts(new)
+            held = by_facts.get(facts)
+            if held is None:
+                held = 0
+                self._classes[facts] = _classify(new)
+            by_facts[facts] = held + 1
+            if _ACTIVE in self._classes[facts].views:
+                due = self._note_due(new)
+                if due is not None:  # stuck or not: the next reading says
+                    heapq.heappush(self._waiting, (due, new.id))
+                    if len(self._waiting) > 2 * len(self._due) + 1_000:
+                        self._rewait()
 
-    def _count(self, row: WatchedConversion, step: int) -> None:
-        views = self._views
-        views["all"] += step
-        for key, predicate in _TIMELESS:
-            if predicate(row, 0.0, 0.0):
-                views[key] += step
-        if awaits_first_answer(row):
-            self._checking += step
-        else:
-            self._kinds[read_status(row).kind] += step
-
-    def _watch_stuck(self, row: WatchedConversion) -> None:
-        """Note when ``row`` becomes stuck, if it can (in flight, with a time in status)."""
-        if not _ACTIVE(row, 0.0, 0.0):
-            return
+    def _note_due(self, row: WatchedConversion) -> float | None:
+        """Note when the active ``row`` turns stuck (None: it has no time in status)."""
         reckoned = time_in_status(row)
         if reckoned is None:
-            return
-        rule = self.stuck_after
-        threshold = rule.threshold(row.status) if isinstance(rule, StuckAfter) else rule
+            return None
+        threshold = self._thresholds.get(row.status)
+        if threshold is None:
+            rule = self.stuck_after
+            threshold = rule.threshold(row.status) if isinstance(rule, StuckAfter) else rule
+            if len(self._thresholds) < 256:  # status words are the server's: bounded
+                self._thresholds[row.status] = threshold
         since = reckoned.since
         due = since + threshold
         self._due[row.id] = (due, since, threshold)
-        heapq.heappush(self._waiting, (due, row.id))  # stuck or not: the next reading says
-        if len(self._waiting) > 2 * len(self._due) + 1_000:
-            self._rewait()
+        return due
 
     def _rewait(self) -> None:
-        """Rebuild the heap from the moments still current (drops stale items)."""
+        """Put every moment still current in the heap again (drops stale items)."""
         self._waiting = [(due, i) for i, (due, _, _) in self._due.items()
                          if i not in self._stuck]
         heapq.heapify(self._waiting)
+        self._loaded, self._loaded_from = [], 0
 
     # -- reading -----------------------------------------------------------------
     def counts(self, now: float) -> dict[str, int]:
@@ -116,26 +163,66 @@ class ViewCounts:
                            if now - since > threshold}
             self._rewait()
         self._last_now = now
-        waiting, due_by_id, stuck = self._waiting, self._due, self._stuck
+        self._take_stuck(now)
+        views = dict.fromkeys((view.key for view in VIEWS), 0)
+        by_facts, classes = self._by_facts, self._classes
+        for facts in [facts for facts, rows in by_facts.items() if not rows]:
+            del by_facts[facts], classes[facts]  # no row holds these facts any more
+        for facts, rows in by_facts.items():
+            views["all"] += rows
+            for key in classes[facts].views:
+                views[key] += rows
+        views[_STUCK] = len(self._stuck)
+        return views
+
+    def _take_stuck(self, now: float) -> None:
+        """Move the rows whose moment has come (by ``now``) into the stuck set."""
+        due_by_id, stuck = self._due, self._stuck
+        loaded, start = self._loaded, self._loaded_from
+        end = bisect_right(loaded, (now, math.inf))
+        # Far past their moment (a second: rounding is a millionth of one), in one go:
+        # after a load, tens of thousands of rows in flight for hours are stuck at once.
+        sure = max(start, bisect_right(loaded, (now - 1.0, math.inf)))
+        if self._replaced_since_load:
+            stuck.update(conversion_id for due, conversion_id in loaded[start:sure]
+                         if due_by_id.get(conversion_id, _NO_DUE)[0] == due)
+        else:  # nothing in the list went stale yet (the first reading after a load)
+            stuck.update(conversion_id for _, conversion_id in loaded[start:sure])
+        start = sure
+        for position in range(start, end):
+            due, conversion_id = loaded[position]
+            facts = due_by_id.get(conversion_id)
+            if facts is None or facts[0] != due:
+                continue  # the row changed or went since: a stale item
+            if not now - facts[1] > facts[2]:  # due rounded to now: not yet, nor the rest
+                end = position
+                break
+            stuck.add(conversion_id)
+        self._loaded_from = max(start, end)
+        waiting = self._waiting
         while waiting and waiting[0][0] <= now:
             due, conversion_id = heapq.heappop(waiting)
             facts = due_by_id.get(conversion_id)
             if facts is None or facts[0] != due:
-                continue  # the row changed or went since: a stale item
+                continue
             if now - facts[1] > facts[2]:  # exactly as is_stuck reckons it
                 stuck.add(conversion_id)
-            else:  # due rounded to now: not yet; nor is anything after it
+            else:
                 heapq.heappush(waiting, (due, conversion_id))
                 break
-        return {view.key: len(stuck) if view.key == _STUCK else self._views[view.key]
-                for view in VIEWS}
 
     @property
-    def kinds(self) -> Mapping[StatusKind, int]:
+    def kinds(self) -> dict[StatusKind, int]:
         """Rows per status kind (rows not answered for yet are in ``checking`` instead)."""
-        return self._kinds
+        kinds = dict.fromkeys(StatusKind, 0)
+        for facts, rows in self._by_facts.items():
+            kind = self._classes[facts].kind
+            if kind is not None:
+                kinds[kind] += rows
+        return kinds
 
     @property
     def checking(self) -> int:
         """Rows not answered for yet."""
-        return self._checking
+        return sum(rows for facts, rows in self._by_facts.items()
+                   if self._classes[facts].kind is None)

@@ -24,7 +24,7 @@ from tui.core.untrusted import printable
 from tui.core.watchlist import WatchedConversion
 
 __all__ = ["PROBLEM_SYMBOL", "ConversionRow", "RowEntry", "SortKey", "key_id", "make_entry",
-           "sort_key"]
+           "refill", "sort_key"]
 
 
 # Longer text is cut anyway when drawn; bounding it keeps width measurement cheap.
@@ -171,27 +171,42 @@ def _status_of(row: ConversionRow, checking: bool) -> _StatusCells:
 
 def make_entry(row: ConversionRow) -> RowEntry:
     """Prepare ``row`` for display: every server string goes through printable()."""
+    entry: RowEntry = object.__new__(RowEntry)
+    entry.key = ()
+    entry.shown = False
+    refill(entry, row)
+    return entry
+
+
+def refill(entry: RowEntry, row: ConversionRow) -> None:
+    """Make ``entry`` the entry of ``row`` (the same conversion, changed), in place.
+
+    In place, not a new entry: the entry loaded at start stays exempt from the collector
+    (tui/core/memory.py), and 1,000 changes leave no 1,000 new objects behind to trigger
+    young collections in the middle of a change. ``key`` and ``shown`` are the caller's.
+    """
     checking = awaits_first_answer(row)
     kind, word, status_text = _status_of(row, checking)
     uploaded = _uploaded_at(row.upload_date)
     cause = row.last_problem
     note = row.note
-    return RowEntry(
-        row=row,
-        version=next(_versions),
-        file=_clean(row.file_name),
-        type=_share(_clean(row.data_source_type)),
-        status_word=word,
-        status_text=status_text,
-        kind=kind,
-        note=_clean(note) if note else "",
-        problem=f"{PROBLEM_SYMBOL} {_clean(cause)}" if cause else "",
-        checking=checking,
-        uploaded=uploaded,
-        uploaded_raw="" if uploaded is not None else _clean(row.upload_date),
-        deleted=row.deleted_at is not None or kind is StatusKind.DELETED,
-        in_status=time_in_status(row, uploaded),
-    )
+    entry.row = row
+    entry.version = next(_versions)
+    entry.file = _clean(row.file_name)
+    entry.type = _share(_clean(row.data_source_type))
+    entry.status_word = word
+    entry.status_text = status_text
+    entry.kind = kind
+    entry.note = _clean(note) if note else ""
+    entry.problem = f"{PROBLEM_SYMBOL} {_clean(cause)}" if cause else ""
+    entry.checking = checking
+    entry.uploaded = uploaded
+    entry.uploaded_raw = "" if uploaded is not None else _clean(row.upload_date)
+    entry.deleted = row.deleted_at is not None or kind is StatusKind.DELETED
+    entry.in_status = time_in_status(row, uploaded)
+    entry.uploaded_text = ""
+    entry.uploaded_day = -1
+    entry.search_text = None
 
 
 def _text_value(text: str) -> tuple[int, str]:

@@ -21,6 +21,7 @@ from tui.ui.widgets.table.entries import (
     SortKey,
     key_id,
     make_entry,
+    refill,
     sort_key,
 )
 from tui.ui.widgets.table.order import SortedKeys
@@ -195,36 +196,41 @@ class TableRows:
 
     def upsert(self, rows: Iterable[ConversionRow]) -> RowsChange:
         """Add or replace rows; shown rows move only when their sort key changed."""
-        fresh = [make_entry(row) for row in rows]
-        self._measure(fresh)
-        reordered = False
-        changed: list[int] = []
         entries = self._entries
-        # Each touched id's entry from before this batch (None: new), its first sight only.
-        before: dict[int, RowEntry | None] = {}
-        for entry in fresh:
-            conversion_id = entry.row.id
+        changed: list[int] = []
+        touched: list[RowEntry] = []
+        # Each touched id's (sort key, shown, row) from before this batch (None: new), at
+        # its first sight only: an entry is refilled in place, and an id may come twice.
+        before: dict[int, tuple[SortKey, bool, Any] | None] = {}
+        for row in rows:
+            conversion_id = row.id
+            entry = entries.get(conversion_id)
+            if entry is None:
+                entry = entries[conversion_id] = make_entry(row)
+                before.setdefault(conversion_id, None)
+            else:
+                if conversion_id not in before:
+                    before[conversion_id] = (entry.key, entry.shown, entry.row)
+                self._count_filled(entry, -1)
+                refill(entry, row)
             entry.key = self._key(entry)
             entry.shown = self._passes(entry)
-            old = entries.get(conversion_id)
-            if conversion_id not in before:
-                before[conversion_id] = old
-            entries[conversion_id] = entry
-            changed.append(conversion_id)
-            if old is not None:
-                self._count_filled(old, -1)
             self._count_filled(entry, 1)
+            changed.append(conversion_id)
+            touched.append(entry)
+        self._measure(touched)
+        reordered = False
         order = self._order
         watcher = self._watcher
         for conversion_id, old in before.items():
             entry = entries[conversion_id]
             if watcher is not None:
-                watcher.replace(None if old is None else old.row, entry.row)
-            if old is not None and old.shown == entry.shown and old.key == entry.key:
+                watcher.replace(None if old is None else old[2], entry.row)
+            if old is not None and old[1] == entry.shown and old[0] == entry.key:
                 continue
             reordered = True
-            if old is not None and old.shown:
-                order.remove(old.key)
+            if old is not None and old[1]:
+                order.remove(old[0])
             if entry.shown:
                 order.add(entry.key)
         return RowsChange(reordered, changed)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from tui.core.watchlist import WatchedConversion
 from tui.ui.widgets.table import order as table_order
 from tui.ui.widgets.table.columns import COLUMN_KEYS
-from tui.ui.widgets.table.entries import key_id, make_entry, sort_key
+from tui.ui.widgets.table.entries import key_id, make_entry, reckon_in_status, sort_key
 from tui.ui.widgets.table.order import SortedKeys
 from tui.ui.widgets.table.rows import TableRows
 
@@ -135,8 +135,8 @@ def typed_value(column: str, entry: Any) -> tuple[Any, ...]:
         "type": lambda: text(entry.type),
         "status": lambda: (1, 0, "") if not entry.status_word else (0, 0, ""),
         "uploaded": lambda: when(entry.uploaded),
-        "in_status": lambda: when(None if entry.in_status is None else entry.in_status.since,
-                                  -1.0),
+        "in_status": lambda: when(None if reckon_in_status(entry) is None
+                                  else reckon_in_status(entry).since, -1.0),
         "checked": lambda: when(row.last_checked, -1.0),
         "warnings": lambda: (len(row.warnings),),
         "errors": lambda: (len(row.errors),),

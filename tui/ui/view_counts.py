@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import heapq
 import math
-from bisect import bisect_right
+from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -57,9 +57,6 @@ class _Class:
     kind: StatusKind | None
 
 
-_NO_DUE = (math.nan, math.nan, math.nan)
-
-
 def _classify(row: WatchedConversion) -> _Class:
     views = tuple(key for key, predicate in _TIMELESS if predicate(row, 0.0, 0.0))
     return _Class(views, None if awaits_first_answer(row) else read_status(row).kind)
@@ -73,15 +70,13 @@ class ViewCounts:
         self.stuck_after = stuck_after
         self._by_facts: dict[_Facts, int] = {}
         self._classes: dict[_Facts, _Class] = {}  # how each set of facts held counts
-        # Rows that are or will be stuck: id -> (the moment they become stuck, since when
-        # in the status, the threshold); those stuck now; the rest by that moment: those
-        # loaded at once in one sorted list (read from ``_loaded_from`` on), those that
-        # came since in a heap. Items whose moment is no longer their id's are stale.
-        self._due: dict[int, tuple[float, float, float]] = {}
+        # Rows that are or will be stuck: id -> the moment they become stuck; those stuck
+        # now; the rest by that moment: in one sorted list after a load (until the first
+        # reading), else in a heap. Items whose moment is no longer their id's are stale.
+        self._due: dict[int, float] = {}
         self._stuck: set[int] = set()
         self._loaded: list[tuple[float, int]] = []
-        self._loaded_from = 0
-        self._replaced_since_load = False
+        self._changed_since_load = False
         self._waiting: list[tuple[float, int]] = []
         self._last_now = float("-inf")
         self._thresholds: dict[str | None, float] = {}
@@ -105,14 +100,13 @@ class ViewCounts:
             if _ACTIVE in classes[facts].views:
                 self._note_due(row)
         self._by_facts = by_facts
-        self._loaded = sorted((due, i) for i, (due, _, _) in self._due.items())
-        self._loaded_from = 0
-        self._replaced_since_load = False
+        self._loaded = sorted((due, i) for i, due in self._due.items())
+        self._changed_since_load = False
 
     def replace(self, old: WatchedConversion | None, new: WatchedConversion | None) -> None:
         """One row changed: ``old`` (None: it is new) became ``new`` (None: removed)."""
         by_facts = self._by_facts
-        self._replaced_since_load = True
+        self._changed_since_load = True
         if old is not None:
             facts = _facts(old)
             by_facts[facts] -= 1
@@ -143,24 +137,23 @@ class ViewCounts:
             threshold = rule.threshold(row.status) if isinstance(rule, StuckAfter) else rule
             if len(self._thresholds) < 256:  # status words are the server's: bounded
                 self._thresholds[row.status] = threshold
-        since = reckoned.since
-        due = since + threshold
-        self._due[row.id] = (due, since, threshold)
+        # Stuck when now - since > threshold: rounding aside (a millionth of a second at
+        # these magnitudes), when now > due.
+        due = reckoned.since + threshold
+        self._due[row.id] = due
         return due
 
     def _rewait(self) -> None:
         """Put every moment still current in the heap again (drops stale items)."""
-        self._waiting = [(due, i) for i, (due, _, _) in self._due.items()
-                         if i not in self._stuck]
+        self._waiting = [(due, i) for i, due in self._due.items() if i not in self._stuck]
         heapq.heapify(self._waiting)
-        self._loaded, self._loaded_from = [], 0
+        self._loaded = []
 
     # -- reading -----------------------------------------------------------------
     def counts(self, now: float) -> dict[str, int]:
         """Rows per view key at ``now`` (unix seconds), in the order of VIEWS."""
         if now < self._last_now:  # the clock went back: who is stuck is decided anew
-            self._stuck = {i for i, (_, since, threshold) in self._due.items()
-                           if now - since > threshold}
+            self._stuck = {i for i, due in self._due.items() if now > due}
             self._rewait()
         self._last_now = now
         self._take_stuck(now)
@@ -176,40 +169,27 @@ class ViewCounts:
         return views
 
     def _take_stuck(self, now: float) -> None:
-        """Move the rows whose moment has come (by ``now``) into the stuck set."""
-        due_by_id, stuck = self._due, self._stuck
-        loaded, start = self._loaded, self._loaded_from
-        end = bisect_right(loaded, (now, math.inf))
-        # Far past their moment (a second: rounding is a millionth of one), in one go:
-        # after a load, tens of thousands of rows in flight for hours are stuck at once.
-        sure = max(start, bisect_right(loaded, (now - 1.0, math.inf)))
-        if self._replaced_since_load:
-            stuck.update(conversion_id for due, conversion_id in loaded[start:sure]
-                         if due_by_id.get(conversion_id, _NO_DUE)[0] == due)
-        else:  # nothing in the list went stale yet (the first reading after a load)
-            stuck.update(conversion_id for _, conversion_id in loaded[start:sure])
-        start = sure
-        for position in range(start, end):
-            due, conversion_id = loaded[position]
-            facts = due_by_id.get(conversion_id)
-            if facts is None or facts[0] != due:
-                continue  # the row changed or went since: a stale item
-            if not now - facts[1] > facts[2]:  # due rounded to now: not yet, nor the rest
-                end = position
-                break
-            stuck.add(conversion_id)
-        self._loaded_from = max(start, end)
-        waiting = self._waiting
-        while waiting and waiting[0][0] <= now:
-            due, conversion_id = heapq.heappop(waiting)
-            facts = due_by_id.get(conversion_id)
-            if facts is None or facts[0] != due:
-                continue
-            if now - facts[1] > facts[2]:  # exactly as is_stuck reckons it
-                stuck.add(conversion_id)
+        """Move the rows whose moment has passed (by ``now``) into the stuck set."""
+        loaded = self._loaded
+        if loaded:
+            # The first reading after a load: the rows in flight for long are stuck at
+            # once (tens of thousands after a day), in one go; none of them stale unless
+            # a row changed since the load (its id's moment is then another, or none).
+            end = bisect_left(loaded, (now, -math.inf))
+            due_by_id = self._due
+            if self._changed_since_load:
+                self._stuck.update(i for due, i in loaded[:end] if due_by_id.get(i) == due)
             else:
-                heapq.heappush(waiting, (due, conversion_id))
-                break
+                self._stuck.update(i for _, i in loaded[:end])
+            rest = [(due, i) for due, i in loaded[end:] if due_by_id.get(i) == due]
+            self._waiting += rest  # the rest wait in the heap: the list goes
+            heapq.heapify(self._waiting)
+            self._loaded = []
+        waiting, due_by_id, stuck = self._waiting, self._due, self._stuck
+        while waiting and waiting[0][0] < now:
+            due, conversion_id = heapq.heappop(waiting)
+            if due_by_id.get(conversion_id) == due:  # else: changed or gone since
+                stuck.add(conversion_id)
 
     @property
     def kinds(self) -> dict[StatusKind, int]:

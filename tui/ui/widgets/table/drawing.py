@@ -26,7 +26,7 @@ from tui.ui.widgets.table.columns import (
     format_at_most,
     format_uploaded,
 )
-from tui.ui.widgets.table.entries import RowEntry
+from tui.ui.widgets.table.entries import RowEntry, reckon_in_status
 
 __all__ = [
     "ACCENTS",
@@ -82,7 +82,7 @@ def clock_cells(entry: RowEntry, now: int, today: datetime,
         uploaded = entry.uploaded_text
     limit = stale_after[1] if entry.kind in _SETTLED_KINDS else stale_after[0]
     stale = checked is not None and now - checked > limit
-    reckoned = entry.in_status  # reckoned once per change, not per row each second
+    reckoned = reckon_in_status(entry)  # with the upload time read once per change
     if reckoned is None:
         in_status = format_age(None, now)
     elif reckoned.start is StatusStart.FIRST_CHECK:

@@ -24,7 +24,7 @@ from tui.core.untrusted import printable
 from tui.core.watchlist import WatchedConversion
 
 __all__ = ["PROBLEM_SYMBOL", "ConversionRow", "RowEntry", "SortKey", "key_id", "make_entry",
-           "refill", "sort_key"]
+           "reckon_in_status", "refill", "sort_key"]
 
 
 # Longer text is cut anyway when drawn; bounding it keeps width measurement cheap.
@@ -82,8 +82,6 @@ class RowEntry:
     """The upload date as unix seconds (drawn in the local zone), None when unreadable."""
     uploaded_raw: str
     deleted: bool
-    in_status: TimeInStatus | None
-    """Since when the row is in its status (it does not change as the clock runs)."""
     key: SortKey = ()
     shown: bool = False
     uploaded_text: str = ""
@@ -169,6 +167,12 @@ def _status_of(row: ConversionRow, checking: bool) -> _StatusCells:
     return cells
 
 
+def reckon_in_status(entry: RowEntry) -> TimeInStatus | None:
+    """Since when the entry's row is in its status, reckoned with the upload time the
+    entry already read (not kept: at 100,000 rows an object a row is megabytes)."""
+    return time_in_status(entry.row, entry.uploaded)
+
+
 def make_entry(row: ConversionRow) -> RowEntry:
     """Prepare ``row`` for display: every server string goes through printable()."""
     entry: RowEntry = object.__new__(RowEntry)
@@ -203,7 +207,6 @@ def refill(entry: RowEntry, row: ConversionRow) -> None:
     entry.uploaded = uploaded
     entry.uploaded_raw = "" if uploaded is not None else _clean(row.upload_date)
     entry.deleted = row.deleted_at is not None or kind is StatusKind.DELETED
-    entry.in_status = time_in_status(row, uploaded)
     entry.uploaded_text = ""
     entry.uploaded_day = -1
     entry.search_text = None
@@ -277,7 +280,7 @@ def sort_key(column: str, entry: RowEntry) -> SortKey:
     if column == "uploaded":
         return _time_key(entry.uploaded, conversion_id)
     if column == "in_status":
-        reckoned = entry.in_status
+        reckoned = reckon_in_status(entry)
         return _time_key(None if reckoned is None else reckoned.since, conversion_id, -1.0)
     if column == "checked":
         return _time_key(row.last_checked, conversion_id, -1.0)

@@ -36,6 +36,8 @@ NOT_AT_START = (
     "httpx",
     "tui.api.client",
     "tui.api.bounded",
+    # The keyring: the first screen needs no key (asked on the call's thread).
+    "keyring",
     # httpx's CLI and what only it needs
     "click",
     "pygments",

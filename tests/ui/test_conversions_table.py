@@ -16,7 +16,6 @@ from textual.theme import Theme
 from tests.ui.conftest import wait_for
 from tui.core.watchlist import WatchedConversion
 from tui.ui.widgets import STATUS_VARIABLE_DEFAULTS, ConversionsTable
-from tui.ui.widgets.table import rows as table_rows
 from tui.ui.widgets.table import view as table_view
 from tui.ui.widgets.table.columns import COLUMNS
 from tui.ui.widgets.table.rows import RowEntry, TableRows
@@ -694,17 +693,6 @@ def test_repeated_ids_in_a_batch_and_big_removals_keep_the_order_exact() -> None
     assert len(gone) == len(set(gone)) and not set(gone) & set(rows.entries)
     assert list(rows.shown_ids()) == expected()
     assert all(rows.index_of(i) == n for n, i in enumerate(expected()))
-
-
-@pytest.mark.parametrize("seed", range(30))
-def test_splicing_keys_in_and_out_equals_sorting_from_scratch(seed: int) -> None:
-    # Removals and insertions at the same place, at both ends, more than the list holds.
-    rng = random.Random(seed)
-    order = sorted({(rng.randrange(50), n) for n in range(rng.randrange(0, 120))})
-    gone = rng.sample(order, rng.randrange(0, len(order) + 1))
-    come = sorted({(rng.randrange(-5, 55), 1_000 + n) for n in range(rng.randrange(0, 80))})
-    expected = sorted((set(order) - set(gone)) | set(come))
-    assert table_rows._spliced(list(order), gone, come) == expected
 
 
 # -- rows not answered yet, problems, notes, the cursor after a resize ------------------

@@ -40,6 +40,7 @@ __all__ = [
     "in_trouble",
     "is_acknowledged",
     "is_snoozed",
+    "may_need_attention",
     "needs_attention",
     "quiet_ids",
     "snooze_until",
@@ -124,6 +125,22 @@ def in_trouble(row: AttentionRow, now: float, stuck_after: StuckAfter | float,
     if kind in _SETTLED or row.status is None:
         return False
     return is_stuck(row, now, stuck_after)
+
+
+def may_need_attention(row: AttentionRow) -> bool:
+    """Whether ``row`` can be in trouble at some time without changing (:func:`in_trouble`
+    is True for some ``now``): the rows worth keeping for the "need attention" count. At
+    100,000 rows mostly settled, the count then looks at a few, not every row."""
+    if row.last_problem is not None:
+        return True
+    if row.not_found or row.deleted_at is not None:
+        return False
+    kind = status_kind(row.status)
+    if kind is StatusKind.FAILED:
+        return True
+    if row.delete_requested_at is not None:
+        return kind is not StatusKind.DELETED
+    return row.status is not None and kind not in _SETTLED
 
 
 def needs_attention(row: AttentionRow, now: float, stuck_after: StuckAfter | float,

@@ -21,9 +21,6 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, NoReturn, TypeVar
 
-import keyring
-import keyring.errors
-
 __all__ = [
     "ENV_API_KEY",
     "SERVICE",
@@ -142,6 +139,8 @@ def _problem(error: BaseException | None, action: str, timeout: float,
         return (f"The keyring did not answer within {timeout:g} s (a locked Secret Service may "
                 f"be waiting for a password prompt): {then}; unlock the keyring or "
                 f"set {ENV_API_KEY}.")
+    import keyring.errors  # here, not at start (see CredentialStore._keyring)
+
     if isinstance(error, keyring.errors.NoKeyringError):
         return (f"No keyring backend is available (usual over SSH): {then}; set "
                 f"{ENV_API_KEY} or install and unlock a Secret Service to store it.")
@@ -211,7 +210,13 @@ class CredentialStore:
         return f"CredentialStore(service={self.service!r}, timeout={self.timeout!r})"
 
     def _keyring(self) -> Any:
-        return self._backend if self._backend is not None else keyring.get_keyring()
+        if self._backend is not None:
+            return self._backend
+        # Imported on the call's thread at first use, not at start: the monitor's first
+        # screen needs no key (issue 12), and a slow backend module cannot hold the UI.
+        import keyring
+
+        return keyring.get_keyring()
 
     # -- running calls -------------------------------------------------------------------
 
@@ -263,6 +268,8 @@ class CredentialStore:
 
     def _delete(self, profile: str) -> Callable[[], None]:
         def delete() -> None:
+            import keyring.errors
+
             try:
                 self._keyring().delete_password(self.service, profile)
             except keyring.errors.PasswordDeleteError:
@@ -337,6 +344,8 @@ class CredentialStore:
         """
 
         def remove() -> Removal:
+            import keyring.errors
+
             try:
                 self._keyring().delete_password(self.service, profile)
             except keyring.errors.PasswordDeleteError:

@@ -11,8 +11,8 @@ import os
 import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from tui.api.client import ConversionsClient
 from tui.api.errors import ApiError
 from tui.api.models import Profile, StatusEnvelope
 from tui.core.audit import AuditLog
@@ -22,6 +22,9 @@ from tui.core.paths import AppPaths
 from tui.core.polling.lock import PollerLock
 from tui.core.settings import AppConfig, ProfileSettings
 from tui.core.watchlist import Watchlist, WatchlistError
+
+if TYPE_CHECKING:  # the client (httpx) is imported when the first one is made
+    from tui.api.client import ConversionsClient
 
 __all__ = ["SESSION_OPEN_ERRORS", "MonitorSession", "ProfileTrackingSource"]
 
@@ -126,6 +129,8 @@ class MonitorSession:
     def open_client(self, key: ApiKey) -> ProfileTrackingSource:
         """A client for this profile's server with ``key``, wrapped to note the user."""
         verify: bool | str = self.profile.ca_bundle or True
+        from tui.api.client import ConversionsClient
+
         client = ConversionsClient(self.profile.base_url, key.reveal(), verify=verify,
                                    **client_bounds(self.profile))
         return ProfileTrackingSource(client, self)

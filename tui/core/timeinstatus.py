@@ -115,15 +115,27 @@ def parse_instant(value: str | None) -> float | None:
     return seconds if math.isfinite(seconds) else None
 
 
-def time_in_status(row: _Row) -> TimeInStatus | None:
-    """Since when ``row`` is in its status (None while it has no status yet)."""
+class _Unread(enum.Enum):
+    """The caller gave no upload time: read it from the row."""
+
+    UNREAD = "unread"
+
+
+def time_in_status(row: _Row, uploaded: float | _Unread | None = _Unread.UNREAD,
+                   ) -> TimeInStatus | None:
+    """Since when ``row`` is in its status (None while it has no status yet).
+
+    ``uploaded``: the row's ``upload_date`` already read with :func:`parse_instant` (the
+    table keeps it per row); without it, the text is read here when it is needed.
+    """
     if row.status is None:
         return None
     first_check = row.last_changed if row.last_changed is not None else row.first_seen
     if row.entered_seen:
         return TimeInStatus(first_check, StatusStart.SEEN)
     if _in_flight(row.status) is not None:
-        uploaded = parse_instant(row.upload_date)
+        if uploaded is _Unread.UNREAD:
+            uploaded = parse_instant(row.upload_date)
         # An upload after the first answer came is the server's clock running ahead:
         # then nothing better than the first check is known.
         if uploaded is not None and uploaded <= first_check:

@@ -9,7 +9,6 @@ Server text is passed through :func:`tui.core.untrusted.printable`.
 
 from __future__ import annotations
 
-from tui.api.bounded import describe_size
 from tui.api.errors import (
     AnswerTooLargeError,
     ApiError,
@@ -76,6 +75,8 @@ def describe_problem(error: BaseException) -> str:
     if isinstance(error, TransportError):
         text = transport_cause(error)
     elif isinstance(error, AnswerTooLargeError):
+        from tui.api.bounded import describe_size  # with httpx: not before a first check
+
         limit = getattr(error, "limit", 0)
         text = (f"answer larger than {describe_size(limit)}, cut off" if limit > 0
                 else "answer too large, cut off")

@@ -280,7 +280,7 @@ class MonitorScreen(Screen[None]):
         if not change.elsewhere and (change.added or change.removed):
             self.refresh_counts()  # the person's own add or unwatch: counted at once
         elif change.rows or change.removed or change.changes:
-            # Recounting every view is O(watched rows): once a second at most, not per batch.
+            # Shown once a second at most, not per batch (the counts are kept per change).
             self._counts_dirty = True
         if change.took_over:
             self.update_header()
@@ -295,7 +295,9 @@ class MonitorScreen(Screen[None]):
         """Once a second: recount the views if rows changed; announce what happened."""
         if self.watching.following:
             self.update_header()  # whose monitor polls may change (cheap when it did not)
-        if self._counts_dirty:
+        if self._counts_dirty or self._tick_count % ANNOUNCE_EVERY == 0:
+            # Also while nothing changes: rows turn stuck as time passes (cheap: the counts
+            # are kept per change, and only a changed label is redrawn).
             self.refresh_counts()
         self.problems.tick()
         self._tick_count += 1

@@ -14,12 +14,12 @@ from rich.highlighter import Highlighter
 from rich.text import Text
 from textual.widgets import Input, Static, Tab, Tabs
 
-from tui.core.attention import count_needing_attention
 from tui.core.filters import FilterError, RowFilter
 from tui.core.filters.messages import MessageIndex
 from tui.core.savedviews import lenient_filter
 from tui.ui.screens.flows.host import MonitorHost
-from tui.ui.views import VIEWS, VIEWS_BY_KEY, count_views
+from tui.ui.view_counts import ViewCounts
+from tui.ui.views import VIEWS, VIEWS_BY_KEY
 from tui.ui.widgets.summary_strip import SummaryStrip
 
 #: The line under the filter box that names a bad term (a Static, markup off).
@@ -119,13 +119,25 @@ def show_view(host: MonitorHost, key: str) -> bool:
     return True
 
 
+def view_counts(host: MonitorHost) -> ViewCounts:
+    """The table's counts per view and kind, kept per changed row (made at first use, and
+    made again when the profile's stuck thresholds change)."""
+    table = host.table
+    stuck_after = host.session.profile.stuck_after
+    counts = table.rows_watcher
+    if not isinstance(counts, ViewCounts) or counts.stuck_after != stuck_after:
+        counts = ViewCounts(stuck_after)
+        table.rows_watcher = counts  # counts the rows held now
+    return counts
+
+
 def show_counts(host: MonitorHost) -> None:
-    """Recount the views: the tab labels, the summary strip, the header's counts."""
+    """Show the views' counts: the tab labels, the summary strip, the header's counts."""
     screen = host.screen
-    rows = list(host.table.rows.values())
+    kept = view_counts(host)
     now = time.time()
-    counts = count_views(rows, now, host.session.profile.stuck_after)
-    screen.query_one(SummaryStrip).show_rows(rows)
+    counts = kept.counts(now)
+    screen.query_one(SummaryStrip).show_counts(kept.kinds, checking=kept.checking)
     tabs = screen.query_one(Tabs)
     for view in VIEWS:
         if not view.counts_rows:
@@ -136,6 +148,5 @@ def show_counts(host: MonitorHost) -> None:
         if tab.label_text != label:
             tab.label = label
     profile = host.session.profile
-    attention = count_needing_attention(rows, now, profile.stuck_after,
-                                        profile.alerts.delete_stalled_after)
+    attention = kept.needing_attention(now, profile.alerts.delete_stalled_after)
     host.update_header(watched=counts["all"], active=counts["active"], attention=attention)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal
 
 from rich.cells import cell_len, set_cell_size
@@ -27,7 +27,6 @@ __all__ = [
     "format_at_least",
     "format_uploaded",
     "layout_columns",
-    "parse_upload_date",
 ]
 
 Align = Literal["left", "right"]
@@ -240,23 +239,6 @@ def format_age(then: float | None, now: int) -> str:
     if hours < 24:
         return f"{hours}h {minutes % 60:02d}m"
     return f"{hours // 24}d {hours % 24:02d}h"
-
-
-def parse_upload_date(value: str | None) -> datetime | None:
-    """The server's upload date as a local datetime, or None when absent or unreadable.
-
-    A date without a zone is read as UTC (what the API sends); the result is in
-    the local zone because staff compare it with their clock.
-    """
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone()
 
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")

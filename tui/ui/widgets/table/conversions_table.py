@@ -19,7 +19,7 @@ from tui.core.filters import RowFilter
 from tui.ui.widgets.table.choosable import column_for
 from tui.ui.widgets.table.columns import COLUMN_KEYS
 from tui.ui.widgets.table.messages import CursorMoved, MarksChanged, RowActivated, SortChanged
-from tui.ui.widgets.table.rows import ConversionRow, RowsById
+from tui.ui.widgets.table.rows import ConversionRow, RowsById, RowsWatcher
 from tui.ui.widgets.table.view import STATUS_VARIABLE_DEFAULTS, TableView
 
 __all__ = ["STATUS_VARIABLE_DEFAULTS", "ConversionsTable"]
@@ -92,6 +92,15 @@ class ConversionsTable(TableView, can_focus=True):
     def rows(self) -> Mapping[int, Any]:
         """Every row (shown or not) by conversion id."""
         return RowsById(self._rows)
+
+    @property
+    def rows_watcher(self) -> RowsWatcher | None:
+        """Told of every row change (the view counts); setting it resets it to the rows."""
+        return self._rows.watcher
+
+    @rows_watcher.setter
+    def rows_watcher(self, watcher: RowsWatcher | None) -> None:
+        self._rows.watcher = watcher
 
     @property
     def visible_count(self) -> int:

@@ -18,7 +18,7 @@ from textual.strip import Strip
 
 from tui.core.attention import is_acknowledged, is_snoozed
 from tui.core.statuses import StatusKind
-from tui.core.timeinstatus import StatusStart, time_in_status
+from tui.core.timeinstatus import StatusStart
 from tui.ui.widgets.table.choosable import extra_cell
 from tui.ui.widgets.table.columns import (
     GUTTER,
@@ -29,7 +29,7 @@ from tui.ui.widgets.table.columns import (
     format_at_most,
     format_uploaded,
 )
-from tui.ui.widgets.table.entries import RowEntry
+from tui.ui.widgets.table.entries import RowEntry, reckon_in_status
 
 __all__ = [
     "ACCENTS",
@@ -95,7 +95,7 @@ def clock_cells(entry: RowEntry, now: int, today: datetime,
         uploaded = entry.uploaded_text
     limit = stale_after[1] if entry.kind in _SETTLED_KINDS else stale_after[0]
     stale = checked is not None and now - checked > limit
-    reckoned = time_in_status(row)
+    reckoned = reckon_in_status(entry)  # with the upload time read once per change
     if reckoned is None:
         in_status = format_age(None, now)
     elif reckoned.start is StatusStart.FIRST_CHECK:

@@ -6,6 +6,7 @@ values), so scrolling and repainting never touch server text again. No Textual h
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 from itertools import count
 from typing import Any
@@ -18,14 +19,14 @@ from tui.core.statuses import (
     read_status,
     status_symbol,
 )
-from tui.core.timeinstatus import time_in_status
+from tui.core.timeinstatus import TimeInStatus, parse_instant, time_in_status
 from tui.core.unread import is_unread
 from tui.core.untrusted import printable
 from tui.core.watchlist import WatchedConversion
 from tui.ui.widgets.table.choosable import column_for, extra_sort_value
-from tui.ui.widgets.table.columns import parse_upload_date
 
-__all__ = ["PROBLEM_SYMBOL", "ConversionRow", "RowEntry", "SortKey", "make_entry", "sort_value"]
+__all__ = ["PROBLEM_SYMBOL", "ConversionRow", "RowEntry", "SortKey", "key_id", "make_entry",
+           "reckon_in_status", "refill", "sort_key"]
 
 
 # Longer text is cut anyway when drawn; bounding it keeps width measurement cheap.
@@ -51,7 +52,8 @@ PROBLEM_SYMBOL = "⚠"
 ConversionRow = WatchedConversion
 
 
-SortKey = tuple[Any, ...]
+SortKey = int | tuple[Any, ...]
+"""A row's place in one column's order (see :func:`sort_key`)."""
 
 _versions = count(1)
 
@@ -136,89 +138,169 @@ def _uploaded_at(text: str | None) -> float | None:
         return None
     if text in _upload_seconds:
         return _upload_seconds[text]
-    parsed = parse_upload_date(text)
-    seconds = None if parsed is None else parsed.timestamp()
+    seconds = parse_instant(text)
     if len(_upload_seconds) >= _SHARED_LIMIT:
         _upload_seconds.clear()
     _upload_seconds[text] = seconds
     return seconds
 
 
-def make_entry(row: ConversionRow) -> RowEntry:
-    """Prepare ``row`` for display: every server string goes through printable()."""
+# What the status cells are, by the facts they are read from: a change of 1,000 rows
+# carries a handful of distinct statuses, each read, sanitised and worded once.
+_StatusCells = tuple[StatusKind, str, str]
+_status_cells: dict[tuple[str | None, bool, bool], _StatusCells] = {}
+
+
+def _status_of(row: ConversionRow, checking: bool) -> _StatusCells:
+    """(kind, status word, status cell text) of ``row``."""
+    facts = (row.status, row.not_found, checking)
+    found = _status_cells.get(facts)
+    if found is not None:
+        return found
     reading = read_status(row)
     kind = reading.kind
     word = _share(reading.label(_clean))
-    file, type_, note = _clean(row.file_name), _share(_clean(row.data_source_type)), \
-        _clean(row.note)
-    uploaded = _uploaded_at(row.upload_date)
-    cause = _clean(row.last_problem)
-    checking = awaits_first_answer(row)
     if checking:
-        status_text = _share(f"{CHECKING_SYMBOL} {CHECKING_WORD}")
+        text = _share(f"{CHECKING_SYMBOL} {CHECKING_WORD}")
     else:
-        status_text = _share(f"{status_symbol(kind)} {word or '—'}")
-    return RowEntry(
-        row=row,
-        version=next(_versions),
-        file=file,
-        type=type_,
-        status_word=word,
-        status_text=status_text,
-        kind=kind,
-        note=note,
-        problem=f"{PROBLEM_SYMBOL} {cause}" if cause else "",
-        checking=checking,
-        uploaded=uploaded,
-        uploaded_raw="" if uploaded is not None else _clean(row.upload_date),
-        deleted=row.deleted_at is not None or kind is StatusKind.DELETED,
-        unread=is_unread(row),
-    )
+        text = _share(f"{status_symbol(kind)} {word or '—'}")
+    cells = (kind, word, text)
+    if len(_status_cells) >= _SHARED_LIMIT:  # server words are untrusted: bounded
+        _status_cells.clear()
+    _status_cells[facts] = cells
+    return cells
+
+
+def reckon_in_status(entry: RowEntry) -> TimeInStatus | None:
+    """Since when the entry's row is in its status, reckoned with the upload time the
+    entry already read (not kept: at 100,000 rows an object a row is megabytes)."""
+    return time_in_status(entry.row, entry.uploaded)
+
+
+def make_entry(row: ConversionRow) -> RowEntry:
+    """Prepare ``row`` for display: every server string goes through printable()."""
+    entry: RowEntry = object.__new__(RowEntry)
+    entry.key = ()
+    entry.shown = False
+    refill(entry, row)
+    return entry
+
+
+def refill(entry: RowEntry, row: ConversionRow) -> None:
+    """Make ``entry`` the entry of ``row`` (the same conversion, changed), in place.
+
+    In place, not a new entry: the entry loaded at start stays exempt from the collector
+    (tui/core/memory.py), and 1,000 changes leave no 1,000 new objects behind to trigger
+    young collections in the middle of a change. ``key`` and ``shown`` are the caller's.
+    """
+    checking = awaits_first_answer(row)
+    kind, word, status_text = _status_of(row, checking)
+    uploaded = _uploaded_at(row.upload_date)
+    cause = row.last_problem
+    note = row.note
+    entry.row = row
+    entry.version = next(_versions)
+    entry.file = _clean(row.file_name)
+    entry.type = _share(_clean(row.data_source_type))
+    entry.status_word = word
+    entry.status_text = status_text
+    entry.kind = kind
+    entry.note = _clean(note) if note else ""
+    entry.problem = f"{PROBLEM_SYMBOL} {_clean(cause)}" if cause else ""
+    entry.checking = checking
+    entry.uploaded = uploaded
+    entry.uploaded_raw = "" if uploaded is not None else _clean(row.upload_date)
+    entry.deleted = row.deleted_at is not None or kind is StatusKind.DELETED
+    entry.uploaded_text = ""
+    entry.uploaded_day = -1
+    entry.search_text = None
+    entry.unread = is_unread(row)
 
 
 def _text_value(text: str) -> tuple[int, str]:
     return (0, text.casefold()) if text else (1, "")
 
 
-def _time_value(value: float | None, sign: float = 1.0) -> tuple[int, float]:
-    return (1, 0.0) if value is None else (0, sign * value)
+# Numeric sort keys are one int each, not a tuple: at 100,000 rows a binary search
+# compares keys scattered in memory, and one int costs a fraction of a tuple of three
+# (a tuple is three objects to fetch, an int one). Layout, high bits to low:
+# [missing flag][the value as an order-preserving 64-bit number][the id, _ID_BITS].
+_ID_BITS = 66
+_ID_OFFSET = 1 << (_ID_BITS - 1)  # any id within +-2**65 (the API's are 1 .. 2**63-1)
+_ID_MASK = (1 << _ID_BITS) - 1
+_VALUE_BITS = 64
+_MISSING = 1 << (_VALUE_BITS + _ID_BITS)
+_DOUBLE = struct.Struct("<d")
+_INT64 = struct.Struct("<q")
+_SIGN_BITS = (1 << 63) - 1
 
 
-def sort_value(column: str, entry: RowEntry) -> tuple[Any, ...]:
-    """The typed sort value of ``entry`` in ``column`` (missing values sort last).
+def _ordered_bits(value: float) -> int:
+    """``value`` as an int in [0, 2**64) that orders exactly as the floats do."""
+    bits: int = _INT64.unpack(_DOUBLE.pack(value + 0.0))[0]  # + 0.0: -0.0 sorts as 0.0
+    return (bits ^ _SIGN_BITS if bits < 0 else bits) + (1 << 63)
+
+
+def _id_part(conversion_id: int) -> int:
+    return conversion_id + _ID_OFFSET
+
+
+def _time_key(value: float | None, conversion_id: int, sign: float = 1.0) -> int:
+    if value is None:
+        return _MISSING + _id_part(conversion_id)
+    return (_ordered_bits(sign * value) << _ID_BITS) + _id_part(conversion_id)
+
+
+def _count_key(count: int, conversion_id: int) -> int:
+    return (count << _ID_BITS) + _id_part(conversion_id)
+
+
+def key_id(key: SortKey) -> int:
+    """The conversion id a sort key (from :func:`sort_key`) belongs to."""
+    if isinstance(key, int):
+        return (key & _ID_MASK) - _ID_OFFSET
+    conversion_id: int = key[-1]
+    return conversion_id
+
+
+def sort_key(column: str, entry: RowEntry) -> SortKey:
+    """The unique sort key of ``entry`` in ``column``: by the column's typed value, missing
+    values last, ties by id. Keys of one column compare with each other only.
 
     Durations sort by the negated start time, which orders them exactly like the
     duration itself but does not change as the clock runs: no re-sort per tick.
     """
     row = entry.row
+    conversion_id: int = row.id
     if column == "id":
-        return (0, row.id)
+        return _id_part(conversion_id)
     if column == "file":
-        return _text_value(entry.file)
+        return (*_text_value(entry.file), conversion_id)
     if column == "type":
-        return _text_value(entry.type)
+        return (*_text_value(entry.type), conversion_id)
     if column == "status":
         if not entry.status_word:
-            return (1, 0, "")
-        return (0, _STATUS_RANK[entry.kind], entry.status_word.casefold())
+            return (1, 0, "", conversion_id)
+        return (0, _STATUS_RANK[entry.kind], entry.status_word.casefold(), conversion_id)
     if column == "uploaded":
-        return _time_value(entry.uploaded)
+        return _time_key(entry.uploaded, conversion_id)
     if column == "in_status":
-        reckoned = time_in_status(row)
-        return _time_value(None if reckoned is None else reckoned.since, -1.0)
+        reckoned = reckon_in_status(entry)
+        return _time_key(None if reckoned is None else reckoned.since, conversion_id, -1.0)
     if column == "checked":
-        return _time_value(row.last_checked, -1.0)
+        return _time_key(row.last_checked, conversion_id, -1.0)
     if column == "warnings":
-        return (0, row.warning_count)
+        return _count_key(row.warning_count, conversion_id)
     if column == "errors":
-        return (0, row.error_count)
+        return _count_key(row.error_count, conversion_id)
     if column == "note":
-        return _text_value(entry.note)
+        return (*_text_value(entry.note), conversion_id)
     if column == "problem":
-        return _text_value(entry.problem)
+        return (*_text_value(entry.problem), conversion_id)
     if column == "attention":  # taken on or snoozed first, the latest first
         marked = max(row.acknowledged_at or 0.0, row.snoozed_until or 0.0)
-        return _time_value(marked or None, -1.0)
+        return _time_key(marked or None, conversion_id, -1.0)
     if column_for(column) is None:
         raise KeyError(column)
-    return extra_sort_value(row, column)  # a chosen column: reference, metadata
+    # A chosen column (reference, metadata): its value, then the id.
+    return (*extra_sort_value(row, column), conversion_id)

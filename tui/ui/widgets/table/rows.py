@@ -7,10 +7,9 @@ as a :class:`RowEntry` (entries.py): sanitised once, with its sort key.
 
 from __future__ import annotations
 
-from bisect import bisect_left, insort
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from rich.cells import cell_len
 
@@ -22,16 +21,15 @@ from tui.ui.widgets.table.entries import (
     ConversionRow,
     RowEntry,
     SortKey,
+    key_id,
     make_entry,
-    sort_value,
+    refill,
+    sort_key,
 )
+from tui.ui.widgets.table.order import SortedKeys
 
-__all__ = ["PROBLEM_SYMBOL", "ConversionRow", "RowEntry", "RowsById", "RowsChange", "TableRows",
-           "make_entry"]
-
-# Up to this many keys to take out or put in, the sorted list is edited in place (each
-# edit moves the list's tail in memory); above it, it is copied once, in slices.
-_IN_PLACE_LIMIT = 16
+__all__ = ["PROBLEM_SYMBOL", "ConversionRow", "RowEntry", "RowsById", "RowsChange",
+           "RowsWatcher", "TableRows", "make_entry"]
 
 #: Columns whose presence (or rank) depends on whether any row has text in them.
 _FILLABLE = ("note", "problem", "attention")
@@ -49,6 +47,16 @@ def _cells(text: str) -> int:
     return len(text) if text.isascii() else cell_len(text)
 
 
+class RowsWatcher(Protocol):
+    """Told of every row the table gains, loses or replaces (counts kept per change)."""
+
+    def reset(self, rows: Iterable[Any]) -> None:
+        """The rows are now exactly ``rows``."""
+
+    def replace(self, old: Any | None, new: Any | None) -> None:
+        """One row changed: ``old`` (None: it is new) became ``new`` (None: removed)."""
+
+
 @dataclass(slots=True)
 class RowsChange:
     """What an update did: ``reordered`` when rows moved, appeared or vanished."""
@@ -60,14 +68,15 @@ class RowsChange:
 class TableRows:
     """All rows by id, and the shown ones (filter and view applied) in sort order.
 
-    Shown rows are kept as a list of unique sort keys (the id is the last part),
-    always ascending; a reversed sort only reverses how indexes are read, so a
-    change moves one row with a binary search instead of re-sorting everything.
+    Shown rows are kept as unique sort keys (the id is the last part), always
+    ascending, in a :class:`SortedKeys` (blocks of about a thousand keys); a reversed
+    sort only reverses how indexes are read. A change moves its row with two binary
+    searches and an edit of one block: its cost does not grow with the rows.
     """
 
     def __init__(self) -> None:
         self._entries: dict[int, RowEntry] = {}
-        self._order: list[SortKey] = []
+        self._order = SortedKeys()
         self._filter = ""
         self._row_test: ViewPredicate | None = None
         self._text_test: TextTest | None = None
@@ -77,6 +86,18 @@ class TableRows:
         self.wants: dict[str, int] = {}
         """Widest content seen per content-sized column (for the layout)."""
         self._filled_rows: dict[str, int] = dict.fromkeys(_FILLABLE, 0)
+        self._watcher: RowsWatcher | None = None
+
+    @property
+    def watcher(self) -> RowsWatcher | None:
+        """Told of each change of the rows; set it and it is reset to the rows held."""
+        return self._watcher
+
+    @watcher.setter
+    def watcher(self, watcher: RowsWatcher | None) -> None:
+        self._watcher = watcher
+        if watcher is not None:
+            watcher.reset(entry.row for entry in self._entries.values())
 
     # -- reading -------------------------------------------------------------
     def __len__(self) -> int:
@@ -110,23 +131,21 @@ class TableRows:
     def id_at(self, index: int) -> int:
         """The conversion id at display ``index`` (0 is the top row)."""
         position = len(self._order) - 1 - index if self.reverse else index
-        key = self._order[position]
-        conversion_id: int = key[-1]
-        return conversion_id
+        return key_id(self._order[position])
 
     def index_of(self, conversion_id: int) -> int | None:
         """The display index of ``conversion_id``, or None when it is not shown."""
         entry = self._entries.get(conversion_id)
         if entry is None or not entry.shown:
             return None
-        position = bisect_left(self._order, entry.key)
+        position = self._order.index(entry.key)
         return len(self._order) - 1 - position if self.reverse else position
 
     def shown_ids(self) -> Iterator[int]:
         """Shown conversion ids in display order."""
         keys = reversed(self._order) if self.reverse else iter(self._order)
         for key in keys:
-            yield key[-1]
+            yield key_id(key)
 
     # -- changing ------------------------------------------------------------
     def _passes(self, entry: RowEntry) -> bool:
@@ -138,7 +157,7 @@ class TableRows:
         return self._view is None or bool(self._view(entry.row))
 
     def _key(self, entry: RowEntry) -> SortKey:
-        return (*sort_value(self.sort_column, entry), entry.row.id)
+        return sort_key(self.sort_column, entry)
 
     def _measure(self, entries: Collection[RowEntry]) -> None:
         wants = self.wants
@@ -173,8 +192,7 @@ class TableRows:
             entry.shown = passes(entry)
             if entry.shown:
                 order.append(entry.key)
-        order.sort()
-        self._order = order
+        self._order.reset(order)
 
     def set_rows(self, rows: Iterable[ConversionRow]) -> None:
         """Replace every row."""
@@ -186,57 +204,63 @@ class TableRows:
             entry.key = self._key(entry)
             self._count_filled(entry, 1)
         self._rebuild()
+        if self._watcher is not None:
+            self._watcher.reset(entry.row for entry in self._entries.values())
 
     def upsert(self, rows: Iterable[ConversionRow]) -> RowsChange:
         """Add or replace rows; shown rows move only when their sort key changed."""
-        fresh = [make_entry(row) for row in rows]
-        self._measure(fresh)
-        reordered = False
-        changed: list[int] = []
         entries = self._entries
-        # Each touched id's entry from before this batch (None: new), its first sight only.
-        before: dict[int, RowEntry | None] = {}
-        for entry in fresh:
-            conversion_id = entry.row.id
+        changed: list[int] = []
+        touched: list[RowEntry] = []
+        # Each touched id's (sort key, shown, row) from before this batch (None: new), at
+        # its first sight only: an entry is refilled in place, and an id may come twice.
+        before: dict[int, tuple[SortKey, bool, Any] | None] = {}
+        for row in rows:
+            conversion_id = row.id
+            entry = entries.get(conversion_id)
+            if entry is None:
+                entry = entries[conversion_id] = make_entry(row)
+                before.setdefault(conversion_id, None)
+            else:
+                if conversion_id not in before:
+                    before[conversion_id] = (entry.key, entry.shown, entry.row)
+                self._count_filled(entry, -1)
+                refill(entry, row)
             entry.key = self._key(entry)
             entry.shown = self._passes(entry)
-            old = entries.get(conversion_id)
-            if conversion_id not in before:
-                before[conversion_id] = old
-            entries[conversion_id] = entry
-            changed.append(conversion_id)
-            if old is not None:
-                self._count_filled(old, -1)
             self._count_filled(entry, 1)
-        gone: list[SortKey] = []
-        come: list[SortKey] = []
+            changed.append(conversion_id)
+            touched.append(entry)
+        self._measure(touched)
+        reordered = False
+        order = self._order
+        watcher = self._watcher
         for conversion_id, old in before.items():
             entry = entries[conversion_id]
-            if old is not None and old.shown == entry.shown and old.key == entry.key:
+            if watcher is not None:
+                watcher.replace(None if old is None else old[2], entry.row)
+            if old is not None and old[1] == entry.shown and old[0] == entry.key:
                 continue
             reordered = True
-            if old is not None and old.shown:
-                gone.append(old.key)
+            if old is not None and old[1]:
+                order.remove(old[0])
             if entry.shown:
-                come.append(entry.key)
-        if gone or come:
-            self._order = _spliced(self._order, gone, come)
+                order.add(entry.key)
         return RowsChange(reordered, changed)
 
     def remove(self, ids: Iterable[int]) -> list[int]:
         """Forget rows; returns the ids that were there."""
         gone: list[int] = []
-        keys: list[SortKey] = []
         for conversion_id in ids:
             entry = self._entries.pop(conversion_id, None)
             if entry is None:
                 continue
             gone.append(conversion_id)
+            if self._watcher is not None:
+                self._watcher.replace(entry.row, None)
             self._count_filled(entry, -1)
             if entry.shown:
-                keys.append(entry.key)
-        if keys:
-            self._order = _spliced(self._order, keys, [])
+                self._order.remove(entry.key)
         return gone
 
     def set_filter(self, rows_filter: str | RowFilter) -> None:
@@ -265,48 +289,6 @@ class TableRows:
             for entry in self._entries.values():
                 entry.key = self._key(entry)
             self._rebuild()
-
-
-def _spliced(order: list[SortKey], gone: list[SortKey],
-             come: list[SortKey]) -> list[SortKey]:
-    """``order`` (ascending, unique keys) without the keys ``gone`` and with ``come``.
-
-    Cost: a binary search per key, plus one copy of the list in slices (done in C) when
-    there are many: 1,000 changes among 100,000 rows take a few milliseconds, where
-    filtering and re-sorting the whole list took tens.
-    """
-    if len(gone) + len(come) <= _IN_PLACE_LIMIT:
-        for key in gone:
-            del order[bisect_left(order, key)]
-        for key in come:
-            insort(order, key)
-        return order
-    # Positions in ``order``: where each key goes out, and where each new one goes in
-    # (before the key there); one pass then copies the runs between them.
-    out = sorted(bisect_left(order, key) for key in gone)
-    come = sorted(come)
-    into = [bisect_left(order, key) for key in come]
-    result: list[SortKey] = []
-    start = taken = put = 0
-    while taken < len(out) or put < len(come):
-        if put < len(come) and (taken == len(out) or into[put] <= out[taken]):
-            position = into[put]
-            result += order[start:position]
-            # Every key that goes in at this place, at once: changes often land together
-            # (sorted by "In status", every changed row goes to the top).
-            first = put
-            put += 1
-            while put < len(come) and into[put] == position:
-                put += 1
-            result += come[first:put]
-            start = position
-        else:
-            position = out[taken]
-            result += order[start:position]
-            taken += 1
-            start = position + 1
-    result += order[start:]
-    return result
 
 
 class RowsById(Mapping[int, Any]):

@@ -1,0 +1,98 @@
+"""A follower's view of the change feed: LISTEN, then read the rows named in one batch."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from tui.core.teamstore.changes import parse_payload
+from tui.core.teamstore.store import TeamStore
+from tui.core.watchlist.rows import WatchedConversion
+
+__all__ = ["ChangeBatch", "ChangeReader"]
+
+
+@dataclass(frozen=True)
+class ChangeBatch:
+    """What other apps wrote: rows changed (as they are now), IDs no longer watched.
+    ``caught_up``: read by the change counter after a reconnection, since notifications
+    sent while the connection was down are lost."""
+
+    rows: Mapping[int, WatchedConversion] = field(default_factory=dict)
+    removed: frozenset[int] = frozenset()
+    caught_up: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.rows or self.removed)
+
+
+class ChangeReader:
+    """Listens on the store's channel on a dedicated connection (outside the pool).
+
+    :meth:`wait` blocks up to a timeout for the first notification, takes every other
+    one already queued, and reads all the rows they name in one query. A lost connection
+    is reopened on the next call, and what was missed is read by the change counter.
+    """
+
+    def __init__(self, store: TeamStore) -> None:
+        self._store = store
+        self._conn: psycopg.Connection[Any] | None = None
+        self.seq = 0
+        self._listen()
+
+    def __repr__(self) -> str:
+        return f"ChangeReader({self._store!r})"
+
+    def _listen(self) -> None:
+        conn = self._store.connect_listener()
+        with self._store.failing("listen for changes"):
+            conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._store.channel)))
+        self._conn = conn
+        # Read after LISTEN: any write with a later number is notified to us.
+        self.seq = self._store.feed_seq()
+
+    def wait(self, timeout: float) -> ChangeBatch:
+        """The changes notified within ``timeout`` seconds (an empty batch if none).
+        Raises :class:`TeamStoreError` when the database cannot be reached."""
+        if self._conn is None or self._conn.closed:
+            return self._catch_up()
+        changed: set[int] = set()
+        removed: set[int] = set()
+        try:
+            for notice in self._conn.notifies(timeout=timeout, stop_after=1):
+                self._take(notice.payload, changed, removed)
+            for notice in self._conn.notifies(timeout=0):
+                self._take(notice.payload, changed, removed)
+        except psycopg.Error:
+            self.close()
+            return self._catch_up()
+        if not changed and not removed:
+            return ChangeBatch()
+        seq = self._store.feed_seq()
+        rows = self._store.get_many(changed | removed)
+        self.seq = max(self.seq, seq)
+        return ChangeBatch(rows=rows, removed=frozenset((changed | removed) - rows.keys()))
+
+    @staticmethod
+    def _take(payload: str, changed: set[int], removed: set[int]) -> None:
+        more_changed, more_removed = parse_payload(payload)
+        changed |= more_changed
+        removed |= more_removed
+
+    def _catch_up(self) -> ChangeBatch:
+        since = self.seq
+        self._listen()
+        changes = self._store.changes_since(since)
+        self.seq = max(self.seq, changes.seq)
+        return ChangeBatch(rows={row.id: row for row in changes.rows},
+                           removed=frozenset(changes.removed), caught_up=True)
+
+    def close(self) -> None:
+        """Stop listening (the connection is closed)."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None

@@ -84,30 +84,34 @@ class TeamStore:
         self.channel = channel_for(base_url)
         self._kwargs = address.connect_kwargs(f"{APP_NAME_PREFIX} {person or '?'}")
         self._secret = self._kwargs.get("password") or address.password_hint()
+        # The first connection is made directly: a refused login or an unreachable server
+        # fails at once with its reason (a pool would retry until its timeout and say only
+        # that it timed out). It checks or brings up the schema, then the pool opens.
+        try:
+            first = psycopg.connect(address.url, autocommit=True,
+                                    connect_timeout=max(1, round(connect_timeout)),
+                                    **self._kwargs)
+        except psycopg.Error as error:
+            raise TeamStoreError(self._unreachable(error)) from None
+        with first, self._failing("set up the team database"):
+            self._check_schema(first, migrate_schema)
         self._pool = ConnectionPool(
             address.url, kwargs=self._kwargs, min_size=1, max_size=max_connections,
             open=False, name="teamstore", timeout=connect_timeout)
-        try:
-            self._pool.open(wait=True, timeout=connect_timeout)
-        except Exception as error:
-            self._pool.close()
-            raise TeamStoreError(self._unreachable(error)) from None
-        try:
-            with self._failing("set up the team database"), self._pool.connection() as conn:
-                conn.autocommit = True
-                if migrate_schema:
-                    migrate(conn)
-                else:
-                    version = schema_version(conn)
-                    if version > SCHEMA_VERSION:
-                        raise TeamStoreError(newer_schema_message(version))
-                    if version < SCHEMA_VERSION:
-                        raise TeamStoreError(
-                            f"The team database has schema {version}, older than this "
-                            f"app's {SCHEMA_VERSION}: run conversions-tui team migrate.")
-        except BaseException:
-            self._pool.close()
-            raise
+        self._pool.open(wait=False)
+
+    @staticmethod
+    def _check_schema(conn: psycopg.Connection[Any], migrate_schema: bool) -> None:
+        if migrate_schema:
+            migrate(conn)
+            return
+        version = schema_version(conn)
+        if version > SCHEMA_VERSION:
+            raise TeamStoreError(newer_schema_message(version))
+        if version < SCHEMA_VERSION:
+            raise TeamStoreError(
+                f"The team database has schema {version}, older than this app's "
+                f"{SCHEMA_VERSION}: run conversions-tui team migrate.")
 
     def __repr__(self) -> str:
         return f"TeamStore({self.address.display!r}, profile={self.base_url!r})"

@@ -1,0 +1,117 @@
+"""The change feed against a real PostgreSQL: NOTIFY on every write, one batch per read."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import psycopg
+
+from tests.waiting import until_sync
+from tui.core.teamstore import ChangeBatch, ChangeReader, TeamStore
+from tui.core.teamstore.changes import MAX_PAYLOAD, parse_payload, payloads
+from tui.core.watchlist import WatchedConversion
+
+Opener = Callable[..., TeamStore]
+
+
+def test_payloads_stay_under_the_limit_and_name_every_id() -> None:
+    changed = list(range(2**62, 2**62 + 5000))  # 19 digits each: several payloads
+    removed = [7, 8]
+    texts = payloads(changed, removed)
+    assert len(texts) > 5
+    assert all(len(text.encode()) <= MAX_PAYLOAD for text in texts)
+    seen_changed: set[int] = set()
+    seen_removed: set[int] = set()
+    for text in texts:
+        more_changed, more_removed = parse_payload(text)
+        seen_changed |= more_changed
+        seen_removed |= more_removed
+    assert seen_changed == set(changed) and seen_removed == set(removed)
+
+
+def test_unreadable_payloads_are_ignored() -> None:
+    for text in ("", "x 1,2", "c", "c -1,abc,0,99999999999999999999", "r 1;DROP"):
+        changed, removed = parse_payload(text)
+        assert not changed and not removed, text
+
+
+def _collect(reader: ChangeReader, done: Callable[[ChangeBatch], bool]) -> ChangeBatch:
+    """Wait (in a loop) until the batches read so far satisfy ``done``; all of them merged."""
+    rows: dict[int, WatchedConversion] = {}
+    removed: set[int] = set()
+    caught_up = False
+
+    def merged() -> ChangeBatch:
+        return ChangeBatch(rows=dict(rows), removed=frozenset(removed), caught_up=caught_up)
+
+    def step() -> bool:
+        nonlocal caught_up
+        batch = reader.wait(0.2)
+        rows.update(batch.rows)
+        removed.update(batch.removed)
+        removed.difference_update(batch.rows)
+        caught_up = caught_up or batch.caught_up
+        return done(merged())
+
+    until_sync(step, lambda: f"changes read: rows {sorted(rows)}, removed {sorted(removed)}",
+               step=0)
+    return merged()
+
+
+def test_a_follower_reads_a_colleagues_writes(open_store: Opener) -> None:
+    dana, sam = open_store("dana"), open_store("sam")
+    reader = ChangeReader(sam)
+    try:
+        dana.watch([1, 2, 3], note="T-9")
+        batch = _collect(reader, lambda b: set(b.rows) == {1, 2, 3})
+        assert {row.note for row in batch.rows.values()} == {"T-9"}
+        dana.unwatch([2])
+        dana.set_note([1], "T-10")
+        batch = _collect(reader, lambda b: 2 in b.removed and 1 in b.rows)
+        assert batch.rows[1].note == "T-10"
+    finally:
+        reader.close()
+
+
+def test_a_big_write_arrives_whole_in_chunks(open_store: Opener) -> None:
+    dana, sam = open_store("dana"), open_store("sam")
+    reader = ChangeReader(sam)
+    ids = list(range(10**15, 10**15 + 3000))  # 16 digits: about 51 kB of IDs
+    try:
+        dana.watch(ids)
+        batch = _collect(reader, lambda b: len(b.rows) == len(ids))
+        assert set(batch.rows) == set(ids)
+    finally:
+        reader.close()
+
+
+def test_other_profiles_are_not_heard(open_store: Opener) -> None:
+    staging = open_store(base_url="https://staging.example.com")
+    production = open_store()
+    reader = ChangeReader(production)
+    try:
+        staging.watch([1])
+        production.watch([2])  # written after: once it is read, staging's was delivered
+        batch = _collect(reader, lambda b: 2 in b.rows)
+        assert set(batch.rows) == {2}
+    finally:
+        reader.close()
+
+
+def test_a_reader_whose_connection_dies_catches_up(open_store: Opener,
+                                                   team_database: str) -> None:
+    dana, sam = open_store("dana"), open_store("sam")
+    dana.watch([1])
+    reader = ChangeReader(sam)
+    try:
+        with psycopg.connect(team_database, autocommit=True) as admin:
+            killed = admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE query ILIKE 'LISTEN%%' AND datname = current_database()").fetchall()
+        assert killed == [(True,)]
+        dana.set_note([1], "while you were away")  # its notification goes nowhere
+        dana.watch([4])
+        batch = _collect(reader, lambda b: b.caught_up and {1, 4} <= set(b.rows))
+        assert batch.rows[1].note == "while you were away"
+    finally:
+        reader.close()

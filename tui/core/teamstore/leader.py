@@ -26,12 +26,12 @@ from tui.core.teamstore.store import APP_NAME_PREFIX
 
 __all__ = ["LeaderInfo", "LeaderLock", "lock_key"]
 
-_LEADER_PREFIX = f"{APP_NAME_PREFIX} leader "
+LEADER_PREFIX = f"{APP_NAME_PREFIX} leader "
 # TCP keepalives: a leader whose server vanished (cable, crash) finds out in about 25 s
 # at the latest, even with no query running.
 _KEEPALIVES: dict[str, Any] = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5,
                "keepalives_count": 3}
-_HOLDER = """
+HOLDER_QUERY = """
 SELECT a.pid, a.application_name, a.backend_start, host(a.client_addr)
 FROM pg_locks AS l JOIN pg_stat_activity AS a ON a.pid = l.pid
 WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
@@ -97,7 +97,7 @@ class LeaderLock:
         if self._held and self.still_held():
             return True
         if self._conn is None or self._conn.closed:
-            self._conn = self._connect(_LEADER_PREFIX + self.who)
+            self._conn = self._connect(LEADER_PREFIX + self.who)
         try:
             row = self._conn.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()
         except psycopg.Error:
@@ -130,7 +130,7 @@ class LeaderLock:
             f"{APP_NAME_PREFIX} {self.who}")
         high, low = (self.key >> 32) & 0xFFFFFFFF, self.key & 0xFFFFFFFF
         try:
-            row = conn.execute(_HOLDER, (high, low)).fetchone()
+            row = conn.execute(HOLDER_QUERY, (high, low)).fetchone()
         except psycopg.Error as error:
             raise TeamStoreError(f"Could not ask the team database {self.address.display} "
                                  f"who polls ({first_line(error)}).") from None
@@ -140,7 +140,7 @@ class LeaderLock:
         if row is None:
             return None
         pid, name, since, client = row
-        who = name[len(_LEADER_PREFIX):] if name.startswith(_LEADER_PREFIX) else name
+        who = name[len(LEADER_PREFIX):] if name.startswith(LEADER_PREFIX) else name
         return LeaderInfo(who=who or "?", backend_pid=int(pid), since=since,
                           client_addr=client)
 

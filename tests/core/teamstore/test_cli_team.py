@@ -1,0 +1,81 @@
+"""``conversions-tui team init | migrate | status`` against a real PostgreSQL."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+
+import psycopg
+import pytest
+
+from tests.core.teamstore.conftest import BASE_URL, address_of
+from tui.cli_team import run_team
+from tui.core.teamstore import SCHEMA_VERSION, LeaderLock, TeamStore
+
+
+def _run(argv: list[str], env: dict[str, str] | None = None) -> tuple[int, str]:
+    out = io.StringIO()
+    code = run_team(argv, env=env or {}, out=out)
+    return code, out.getvalue()
+
+
+def test_init_creates_the_tables_once(store_url: str) -> None:
+    code, said = _run(["--store", store_url, "init"])
+    assert code == 0 and f"tables created (schema {SCHEMA_VERSION})" in said
+    code, said = _run(["init"], env={"CONVERSIONS_STORE": store_url})
+    assert code == 0 and "nothing to do" in said
+    code, said = _run(["--store", store_url, "migrate"])
+    assert code == 0 and "nothing to do" in said
+
+
+def test_status_names_members_rows_and_the_poller(
+        store_url: str, open_store: Callable[..., TeamStore]) -> None:
+    code, said = _run(["--store", store_url, "status"])
+    assert code == 0 and "not set up: run conversions-tui team init" in said
+    dana = open_store("dana")
+    dana.watch([1, 2, 3])
+    open_store("sam", base_url="https://staging.example.com").watch([9])
+    lock = LeaderLock(address_of(store_url), BASE_URL, "dana@desk1")
+    try:
+        assert lock.try_acquire()
+        code, said = _run(["--store", store_url, "status"])
+    finally:
+        lock.release()
+    assert code == 0, said
+    lines = said.splitlines()
+    assert lines[0].endswith(f"schema {SCHEMA_VERSION}")
+    assert "dana (" in lines[1] and "sam (" in lines[1] and "leader dana@desk1 (1)" in lines[1]
+    assert f"profile  {BASE_URL}: 3 watched, polled by dana@desk1" in lines
+    assert "profile  https://staging.example.com: 1 watched, nobody polls" in lines
+
+
+def test_a_newer_schema_is_refused_in_one_sentence(
+        store_url: str, team_database: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _run(["--store", store_url, "init"])[0] == 0
+    with psycopg.connect(team_database) as conn:
+        conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (SCHEMA_VERSION + 1,))
+    code, _ = _run(["--store", store_url, "migrate"])
+    err = capsys.readouterr().err
+    assert code == 1 and "newer than this app's" in err and "Traceback" not in err
+    code, said = _run(["--store", store_url, "status"])
+    assert code == 0 and "upgrade conversions-tui" in said
+
+
+def test_no_store_or_a_password_in_it_is_a_usage_error(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert _run(["status"])[0] == 2
+    assert "no team store named" in capsys.readouterr().err
+    assert _run(["--store", "postgresql://u:Canary-991@h/db", "status"])[0] == 2
+    err = capsys.readouterr().err
+    assert "holds a password" in err and "Canary-991" not in err
+
+
+def test_an_unreachable_server_is_one_sentence(capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    code, _ = _run(["--store", f"postgresql://u@127.0.0.1:{port}/db", "status"])
+    err = capsys.readouterr().err
+    assert code == 1 and "cannot be reached" in err and len(err.strip().splitlines()) == 1

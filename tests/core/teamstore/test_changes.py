@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 import psycopg
 
+from tests.core.teamstore.conftest import BASE_URL
 from tests.waiting import until_sync
 from tui.core.teamstore import ChangeBatch, ChangeReader, TeamStore
-from tui.core.teamstore.changes import MAX_PAYLOAD, parse_payload, payloads
+from tui.core.teamstore.changes import (
+    MAX_PAYLOAD,
+    Notice,
+    parse_payload,
+    payloads,
+    write_key,
+)
 from tui.core.watchlist import WatchedConversion
 
 Opener = Callable[..., TeamStore]
@@ -17,22 +25,25 @@ Opener = Callable[..., TeamStore]
 def test_payloads_stay_under_the_limit_and_name_every_id() -> None:
     changed = list(range(2**62, 2**62 + 5000))  # 19 digits each: several payloads
     removed = [7, 8]
-    texts = payloads(changed, removed)
+    texts = payloads(123456, changed, removed)
     assert len(texts) > 5
     assert all(len(text.encode()) <= MAX_PAYLOAD for text in texts)
-    seen_changed: set[int] = set()
-    seen_removed: set[int] = set()
+    notice = Notice()
     for text in texts:
-        more_changed, more_removed = parse_payload(text)
-        seen_changed |= more_changed
-        seen_removed |= more_removed
-    assert seen_changed == set(changed) and seen_removed == set(removed)
+        parse_payload(text, notice)
+    assert notice.changed == set(changed) and notice.removed == set(removed)
+    assert notice.seq == 123456
+
+
+def test_a_write_without_ids_still_says_its_number() -> None:
+    assert parse_payload(payloads(9)[0]).seq == 9
 
 
 def test_unreadable_payloads_are_ignored() -> None:
-    for text in ("", "x 1,2", "c", "c -1,abc,0,99999999999999999999", "r 1;DROP"):
-        changed, removed = parse_payload(text)
-        assert not changed and not removed, text
+    for text in ("", "x1 1,2", "c", "c 1", "cx 1", "c1" + "0" * 30 + " 5",
+                 "c5 -1,abc,0,99999999999999999999", "r5 1;DROP"):
+        notice = parse_payload(text)
+        assert not notice.changed and not notice.removed, text
 
 
 def _collect(reader: ChangeReader, done: Callable[[ChangeBatch], bool]) -> ChangeBatch:
@@ -115,3 +126,38 @@ def test_a_reader_whose_connection_dies_catches_up(open_store: Opener,
         assert batch.rows[1].note == "while you were away"
     finally:
         reader.close()
+
+
+def test_the_feed_number_counts_only_committed_writes(open_store: Opener,
+                                                      team_database: str) -> None:
+    store = open_store()
+    store.watch([1])
+    before = store.feed_seq()
+    assert before > 0
+    with psycopg.connect(team_database) as conn:  # a write in flight: numbered, uncommitted
+        conn.execute("SELECT nextval('change_seq')")
+        assert store.feed_seq() == before
+
+
+def test_a_profiles_writes_take_turns(open_store: Opener, team_database: str) -> None:
+    """Writes commit in the order of their numbers: a second one waits for the first."""
+    store = open_store()
+    key = write_key(BASE_URL)
+    high, low = (key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF
+    with psycopg.connect(team_database) as first:
+        first.execute("SELECT pg_advisory_xact_lock(%s)", (key,))  # a write in flight
+        done: list[list[int]] = []
+        second = threading.Thread(target=lambda: done.append(store.watch([5])))
+        second.start()
+        try:
+            def waiting() -> list[tuple[object, ...]]:
+                return first.execute(
+                    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
+                    "AND classid = %s::bigint::oid AND objid = %s::bigint::oid",
+                    (high, low)).fetchall()
+            until_sync(waiting, "a second write waiting for the first's lock")
+            assert done == []
+        finally:
+            first.commit()
+            second.join()
+    assert done == [[5]]

@@ -9,7 +9,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from tui.core.teamstore.changes import parse_payload
+from tui.core.teamstore.changes import Notice, parse_payload
 from tui.core.teamstore.store import TeamStore
 from tui.core.watchlist.rows import WatchedConversion
 
@@ -36,6 +36,7 @@ class ChangeReader:
     :meth:`wait` blocks up to a timeout for the first notification, takes every other
     one already queued, and reads all the rows they name in one query. A lost connection
     is reopened on the next call, and what was missed is read by the change counter.
+    Make it before reading the rows at start: every write after that is then notified.
     """
 
     def __init__(self, store: TeamStore) -> None:
@@ -52,36 +53,29 @@ class ChangeReader:
         with self._store.failing("listen for changes"):
             conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._store.channel)))
         self._conn = conn
-        # Read after LISTEN: any write with a later number is notified to us.
-        self.seq = self._store.feed_seq()
+        # Read after LISTEN: any write committed later is notified to us.
+        if not self.seq:
+            self.seq = self._store.feed_seq()
 
     def wait(self, timeout: float) -> ChangeBatch:
         """The changes notified within ``timeout`` seconds (an empty batch if none).
         Raises :class:`TeamStoreError` when the database cannot be reached."""
         if self._conn is None or self._conn.closed:
             return self._catch_up()
-        changed: set[int] = set()
-        removed: set[int] = set()
+        notice = Notice(seq=self.seq)
         try:
-            for notice in self._conn.notifies(timeout=timeout, stop_after=1):
-                self._take(notice.payload, changed, removed)
-            for notice in self._conn.notifies(timeout=0):
-                self._take(notice.payload, changed, removed)
+            for message in self._conn.notifies(timeout=timeout, stop_after=1):
+                parse_payload(message.payload, notice)
+            for message in self._conn.notifies(timeout=0):
+                parse_payload(message.payload, notice)
         except psycopg.Error:
             self.close()
             return self._catch_up()
-        if not changed and not removed:
-            return ChangeBatch()
-        seq = self._store.feed_seq()
-        rows = self._store.get_many(changed | removed)
-        self.seq = max(self.seq, seq)
-        return ChangeBatch(rows=rows, removed=frozenset((changed | removed) - rows.keys()))
-
-    @staticmethod
-    def _take(payload: str, changed: set[int], removed: set[int]) -> None:
-        more_changed, more_removed = parse_payload(payload)
-        changed |= more_changed
-        removed |= more_removed
+        named = notice.changed | notice.removed
+        rows = self._store.get_many(named) if named else {}
+        # Every write up to this number has been taken (they are notified in order).
+        self.seq = max(self.seq, notice.seq)
+        return ChangeBatch(rows=rows, removed=frozenset(named - rows.keys()))
 
     def _catch_up(self) -> ChangeBatch:
         since = self.seq

@@ -22,7 +22,7 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from tui.core.teamstore.address import StoreAddress
-from tui.core.teamstore.changes import channel_for, payloads
+from tui.core.teamstore.changes import channel_for, payloads, write_key
 from tui.core.teamstore.errors import TeamStoreError, first_line
 from tui.core.teamstore.migrations import (
     SCHEMA_VERSION,
@@ -82,6 +82,7 @@ class TeamStore:
         self.base_url = base_url
         self.person = person
         self.channel = channel_for(base_url)
+        self._write_key = write_key(base_url)
         self._kwargs = address.connect_kwargs(f"{APP_NAME_PREFIX} {person or '?'}")
         self._secret = self._kwargs.get("password") or address.password_hint()
         # The first connection is made directly: a refused login or an unreachable server
@@ -140,15 +141,18 @@ class TeamStore:
 
     @contextlib.contextmanager
     def _write(self, action: str) -> Iterator[tuple[psycopg.Connection[Any], int]]:
-        """One write transaction and its change number."""
+        """One write transaction and its change number. The profile's writes take turns
+        (a lock held to the commit), so they commit in the order of their numbers, which a
+        reader relies on to catch up (see :mod:`.changes`)."""
         with self._failing(action), self._pool.connection() as conn, conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._write_key,))
             row = conn.execute("SELECT nextval('change_seq')").fetchone()
             assert row is not None
             yield conn, int(row[0])
 
-    def _notify(self, conn: psycopg.Connection[Any], changed: Iterable[int] = (),
+    def _notify(self, conn: psycopg.Connection[Any], seq: int, changed: Iterable[int] = (),
                 removed: Iterable[int] = ()) -> None:
-        for payload in payloads(changed, removed):
+        for payload in payloads(seq, changed, removed):
             conn.execute("SELECT pg_notify(%s, %s)", (self.channel, payload))
 
     def _read(self, conn: psycopg.Connection[Any], ids: Sequence[int],
@@ -202,7 +206,7 @@ class TeamStore:
                     [(self.base_url, value, when, note or None,
                       self.person if note else None, when if note else None, self.person,
                       seq, seq) for value in added])
-            self._notify(conn, changed=wanted if note else added)
+            self._notify(conn, seq, changed=wanted if note else added)
         return added
 
     def unwatch(self, ids: Iterable[int], *, at: float | None = None) -> int:
@@ -220,7 +224,7 @@ class TeamStore:
                 (when, self.person, seq, self.base_url, wanted)).rowcount
             conn.execute("DELETE FROM watched WHERE profile = %s AND id = ANY(%s)",
                          (self.base_url, wanted))
-            self._notify(conn, removed=wanted)
+            self._notify(conn, seq, removed=wanted)
         return int(moved)
 
     def _mark(self, action: str, assignments: str, params: Sequence[Any],
@@ -231,7 +235,7 @@ class TeamStore:
                          "WHERE profile = %s AND id = ANY(%s)",
                          (*params, seq, self.base_url, wanted))
             rows = self._read(conn, wanted)
-            self._notify(conn, changed=rows)
+            self._notify(conn, seq, changed=rows)
         return rows
 
     def set_note(self, ids: Iterable[int], note: str | None,
@@ -281,7 +285,7 @@ class TeamStore:
                          "changed_seq = %s WHERE profile = %s AND id = ANY(%s)",
                          (when, self.person, seq, self.base_url, mine))
             accepted = self._read(conn, mine)
-            self._notify(conn, changed=accepted)
+            self._notify(conn, seq, changed=accepted)
         return DeleteRequests(accepted, refused)
 
     def record_results(self, results: Sequence[PollResult]) -> RecordedResults:
@@ -301,7 +305,7 @@ class TeamStore:
                     "VALUES (%s, %s, %s, %s)",
                     [(self.base_url, change.id, change.current, change.at)
                      for change in changes])
-            self._notify(conn, changed=rows)
+            self._notify(conn, seq, changed=rows)
         return RecordedResults(changes, rows)
 
     def audit(self, action: str, ids: Iterable[int], outcome: str, detail: str | None = None,
@@ -339,17 +343,24 @@ class TeamStore:
             return {row[0]: dict(zip(names[1:], row[1:], strict=True)) for row in cursor}
 
     def feed_seq(self) -> int:
-        """The change counter's last number (0 before any write)."""
+        """The number of the profile's last committed write (0 before any)."""
         with self._failing("read the change counter"), self._pool.connection() as conn:
-            row = conn.execute("SELECT last_value, is_called FROM change_seq").fetchone()
-            return int(row[0]) if row and row[1] else 0
+            return self._committed_seq(conn)
+
+    def _committed_seq(self, conn: psycopg.Connection[Any]) -> int:
+        # Not the sequence's last value: that counts writes not committed yet.
+        row = conn.execute(
+            "SELECT greatest((SELECT max(changed_seq) FROM watched WHERE profile = %s), "
+            "(SELECT max(removed_seq) FROM unwatched WHERE profile = %s), 0)",
+            (self.base_url, self.base_url)).fetchone()
+        return int(row[0]) if row else 0
 
     def changes_since(self, seq: int) -> WatchlistChanges:
         """Rows written and IDs removed after change number ``seq`` (catching up after a
-        lost connection, when notifications were missed)."""
+        lost connection, when notifications were missed), read in one snapshot."""
         with self._failing("read changes"), self._pool.connection() as conn:
-            top = conn.execute("SELECT last_value, is_called FROM change_seq").fetchone()
-            now = int(top[0]) if top and top[1] else 0
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            now = self._committed_seq(conn)
             rows = list(decode_rows(conn.execute(
                 f"SELECT {COLUMNS} FROM watched WHERE profile = %s AND changed_seq > %s",
                 (self.base_url, seq))))

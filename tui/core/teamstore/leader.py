@@ -22,15 +22,11 @@ import psycopg
 
 from tui.core.teamstore.address import StoreAddress
 from tui.core.teamstore.errors import TeamStoreError, first_line
-from tui.core.teamstore.store import APP_NAME_PREFIX
+from tui.core.teamstore.store import APP_NAME_PREFIX, KEEPALIVES
 
 __all__ = ["LeaderInfo", "LeaderLock", "lock_key"]
 
 LEADER_PREFIX = f"{APP_NAME_PREFIX} leader "
-# TCP keepalives: a leader whose server vanished (cable, crash) finds out in about 25 s
-# at the latest, even with no query running.
-_KEEPALIVES: dict[str, Any] = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5,
-               "keepalives_count": 3}
 HOLDER_QUERY = """
 SELECT a.pid, a.application_name, a.backend_start, host(a.client_addr)
 FROM pg_locks AS l JOIN pg_stat_activity AS a ON a.pid = l.pid
@@ -79,7 +75,7 @@ class LeaderLock:
         try:
             return psycopg.connect(self.address.url, autocommit=True,
                                    connect_timeout=max(1, round(self._connect_timeout)),
-                                   **_KEEPALIVES, **kwargs)
+                                   **KEEPALIVES, **kwargs)
         except psycopg.Error as error:
             secret = kwargs.get("password") or self.address.password_hint()
             raise TeamStoreError(

@@ -42,7 +42,12 @@ from tui.core.watchlist.rows import (
     result_params,
 )
 
-__all__ = ["APP_NAME_PREFIX", "DeleteRequests", "TeamStore"]
+__all__ = ["APP_NAME_PREFIX", "KEEPALIVES", "DeleteRequests", "TeamStore"]
+
+# TCP keepalives: a server that vanished (cable, crash) is noticed in about 25 s at the
+# latest, even by an idle connection.
+KEEPALIVES: dict[str, Any] = {"keepalives": 1, "keepalives_idle": 10,
+                               "keepalives_interval": 5, "keepalives_count": 3}
 
 APP_NAME_PREFIX = "conversions-tui"
 """Every connection's ``application_name`` starts so (``team status`` counts members)."""
@@ -83,6 +88,7 @@ class TeamStore:
         self.person = person
         self.channel = channel_for(base_url)
         self._write_key = write_key(base_url)
+        self._connect_timeout = max(1, round(connect_timeout))
         self._kwargs = address.connect_kwargs(f"{APP_NAME_PREFIX} {person or '?'}")
         self._secret = self._kwargs.get("password") or address.password_hint()
         # The first connection is made directly: a refused login or an unreachable server
@@ -90,15 +96,18 @@ class TeamStore:
         # that it timed out). It checks or brings up the schema, then the pool opens.
         try:
             first = psycopg.connect(address.url, autocommit=True,
-                                    connect_timeout=max(1, round(connect_timeout)),
-                                    **self._kwargs)
+                                    connect_timeout=self._connect_timeout, **self._kwargs)
         except psycopg.Error as error:
             raise TeamStoreError(self._unreachable(error)) from None
         with first, self._failing("set up the team database"):
             self._check_schema(first, migrate_schema)
+        # check: a connection the server closed (restart, pg_terminate_backend) is
+        # replaced when taken, not handed out to fail.
         self._pool = ConnectionPool(
-            address.url, kwargs=self._kwargs, min_size=1, max_size=max_connections,
-            open=False, name="teamstore", timeout=connect_timeout)
+            address.url, kwargs={**self._kwargs, **KEEPALIVES,
+                                 "connect_timeout": self._connect_timeout},
+            min_size=1, max_size=max_connections, open=False, name="teamstore",
+            timeout=connect_timeout, check=ConnectionPool.check_connection)
         self._pool.open(wait=False)
 
     @staticmethod
@@ -130,14 +139,16 @@ class TeamStore:
             yield
         except TeamStoreError:
             raise
+        except psycopg.OperationalError as error:
+            # The server is gone, shutting down or unreachable (the pool's timeout and
+            # closure are OperationalErrors too).
+            raise TeamStoreError(
+                f"Could not {action}: the team database {self.address.display} cannot be "
+                f"reached ({first_line(error, self._secret)}).") from None
         except psycopg.Error as error:
             raise TeamStoreError(
                 f"Could not {action} in the team database {self.address.display} "
                 f"({first_line(error, self._secret)}).") from None
-        except Exception as error:  # the pool's own timeouts and closures
-            if type(error).__module__.startswith("psycopg_pool"):
-                raise TeamStoreError(self._unreachable(error)) from None
-            raise
 
     @contextlib.contextmanager
     def _write(self, action: str) -> Iterator[tuple[psycopg.Connection[Any], int]]:
@@ -395,8 +406,11 @@ class TeamStore:
 
     def connect_listener(self) -> psycopg.Connection[Any]:
         """A new dedicated connection (autocommit), outside the pool, for LISTEN."""
-        with self._failing("connect"):
-            return psycopg.connect(self.address.url, autocommit=True, **self._kwargs)
+        try:
+            return psycopg.connect(self.address.url, autocommit=True, **KEEPALIVES,
+                                   connect_timeout=self._connect_timeout, **self._kwargs)
+        except psycopg.Error as error:
+            raise TeamStoreError(self._unreachable(error)) from None
 
     def failing(self, action: str) -> contextlib.AbstractContextManager[None]:
         """The store's error translation, for its helpers (reader, leader lock)."""

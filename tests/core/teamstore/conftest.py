@@ -8,9 +8,17 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from tests.fixtures.postgres import PostgresServer, postgres_server, team_database
-from tui.core.teamstore import StoreAddress, TeamStore, resolve_store_address
+from tests.waiting import until_sync
+from tui.core.teamstore import (
+    ChangeBatch,
+    ChangeReader,
+    StoreAddress,
+    TeamStore,
+    resolve_store_address,
+)
+from tui.core.watchlist import WatchedConversion
 
-__all__ = ["open_store", "postgres_server", "store_url", "team_database"]
+__all__ = ["collect_changes", "open_store", "postgres_server", "store_url", "team_database"]
 
 BASE_URL = "https://api.example.com"
 
@@ -42,3 +50,26 @@ def open_store(store_url: str) -> Iterator[Callable[..., TeamStore]]:
     yield opener
     for store in opened:
         store.close()
+
+
+def collect_changes(reader: ChangeReader, done: Callable[[ChangeBatch], bool]) -> ChangeBatch:
+    """Wait (in a loop) until the batches read so far satisfy ``done``; all of them merged."""
+    rows: dict[int, WatchedConversion] = {}
+    removed: set[int] = set()
+    caught_up = False
+
+    def merged() -> ChangeBatch:
+        return ChangeBatch(rows=dict(rows), removed=frozenset(removed), caught_up=caught_up)
+
+    def step() -> bool:
+        nonlocal caught_up
+        batch = reader.wait(0.2)
+        rows.update(batch.rows)
+        removed.update(batch.removed)
+        removed.difference_update(batch.rows)
+        caught_up = caught_up or batch.caught_up
+        return done(merged())
+
+    until_sync(step, lambda: f"changes read: rows {sorted(rows)}, removed {sorted(removed)}",
+               step=0)
+    return merged()

@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 import psycopg
 
-from tests.core.teamstore.conftest import BASE_URL
+from tests.core.teamstore.conftest import BASE_URL, collect_changes
 from tests.waiting import until_sync
-from tui.core.teamstore import ChangeBatch, ChangeReader, TeamStore
+from tui.core.teamstore import ChangeReader, TeamStore
 from tui.core.teamstore.changes import (
     MAX_PAYLOAD,
     Notice,
@@ -17,7 +17,6 @@ from tui.core.teamstore.changes import (
     payloads,
     write_key,
 )
-from tui.core.watchlist import WatchedConversion
 
 Opener = Callable[..., TeamStore]
 
@@ -46,39 +45,16 @@ def test_unreadable_payloads_are_ignored() -> None:
         assert not notice.changed and not notice.removed, text
 
 
-def _collect(reader: ChangeReader, done: Callable[[ChangeBatch], bool]) -> ChangeBatch:
-    """Wait (in a loop) until the batches read so far satisfy ``done``; all of them merged."""
-    rows: dict[int, WatchedConversion] = {}
-    removed: set[int] = set()
-    caught_up = False
-
-    def merged() -> ChangeBatch:
-        return ChangeBatch(rows=dict(rows), removed=frozenset(removed), caught_up=caught_up)
-
-    def step() -> bool:
-        nonlocal caught_up
-        batch = reader.wait(0.2)
-        rows.update(batch.rows)
-        removed.update(batch.removed)
-        removed.difference_update(batch.rows)
-        caught_up = caught_up or batch.caught_up
-        return done(merged())
-
-    until_sync(step, lambda: f"changes read: rows {sorted(rows)}, removed {sorted(removed)}",
-               step=0)
-    return merged()
-
-
 def test_a_follower_reads_a_colleagues_writes(open_store: Opener) -> None:
     dana, sam = open_store("dana"), open_store("sam")
     reader = ChangeReader(sam)
     try:
         dana.watch([1, 2, 3], note="T-9")
-        batch = _collect(reader, lambda b: set(b.rows) == {1, 2, 3})
+        batch = collect_changes(reader, lambda b: set(b.rows) == {1, 2, 3})
         assert {row.note for row in batch.rows.values()} == {"T-9"}
         dana.unwatch([2])
         dana.set_note([1], "T-10")
-        batch = _collect(reader, lambda b: 2 in b.removed and 1 in b.rows)
+        batch = collect_changes(reader, lambda b: 2 in b.removed and 1 in b.rows)
         assert batch.rows[1].note == "T-10"
     finally:
         reader.close()
@@ -90,7 +66,7 @@ def test_a_big_write_arrives_whole_in_chunks(open_store: Opener) -> None:
     ids = list(range(10**15, 10**15 + 3000))  # 16 digits: about 51 kB of IDs
     try:
         dana.watch(ids)
-        batch = _collect(reader, lambda b: len(b.rows) == len(ids))
+        batch = collect_changes(reader, lambda b: len(b.rows) == len(ids))
         assert set(batch.rows) == set(ids)
     finally:
         reader.close()
@@ -103,7 +79,7 @@ def test_other_profiles_are_not_heard(open_store: Opener) -> None:
     try:
         staging.watch([1])
         production.watch([2])  # written after: once it is read, staging's was delivered
-        batch = _collect(reader, lambda b: 2 in b.rows)
+        batch = collect_changes(reader, lambda b: 2 in b.rows)
         assert set(batch.rows) == {2}
     finally:
         reader.close()
@@ -122,7 +98,7 @@ def test_a_reader_whose_connection_dies_catches_up(open_store: Opener,
         assert killed == [(True,)]
         dana.set_note([1], "while you were away")  # its notification goes nowhere
         dana.watch([4])
-        batch = _collect(reader, lambda b: b.caught_up and {1, 4} <= set(b.rows))
+        batch = collect_changes(reader, lambda b: b.caught_up and {1, 4} <= set(b.rows))
         assert batch.rows[1].note == "while you were away"
     finally:
         reader.close()

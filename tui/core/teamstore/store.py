@@ -412,6 +412,17 @@ class TeamStore:
         except psycopg.Error as error:
             raise TeamStoreError(self._unreachable(error)) from None
 
+    def writing(self, action: str,
+                ) -> contextlib.AbstractContextManager[tuple[psycopg.Connection[Any], int]]:
+        """One write transaction and its change number, for the package's helpers (the
+        import); they stamp rows with the number and call :meth:`notify` before the end."""
+        return self._write(action)
+
+    def notify(self, conn: psycopg.Connection[Any], seq: int, changed: Iterable[int] = (),
+               removed: Iterable[int] = ()) -> None:
+        """Notify the profile's channel of write ``seq`` (inside its transaction)."""
+        self._notify(conn, seq, changed, removed)
+
     def failing(self, action: str) -> contextlib.AbstractContextManager[None]:
         """The store's error translation, for its helpers (reader, leader lock)."""
         return self._failing(action)

@@ -19,9 +19,24 @@ from typing import Any
 
 from tui.core.teamstore.errors import TeamStoreError
 
-__all__ = ["ENV_STORE", "KEYRING_SERVICE", "StoreAddress", "resolve_store_address"]
+__all__ = [
+    "APP_NAME_PREFIX",
+    "ENV_STORE",
+    "KEEPALIVES",
+    "KEYRING_SERVICE",
+    "StoreAddress",
+    "resolve_store_address",
+]
 
 ENV_STORE = "CONVERSIONS_STORE"
+
+# TCP keepalives: a server that vanished (cable, crash) is noticed in about 25 s at the
+# latest, even by an idle connection.
+KEEPALIVES: dict[str, Any] = {"keepalives": 1, "keepalives_idle": 10,
+                               "keepalives_interval": 5, "keepalives_count": 3}
+
+APP_NAME_PREFIX = "conversions-tui"
+"""Every connection's ``application_name`` starts so (``team status`` counts members)."""
 KEYRING_SERVICE = "conversions-tui-store"
 _SCHEMES = ("postgresql://", "postgres://")
 # A keyring that hangs (a locked Secret Service waiting for a prompt) must not hang the app:

@@ -20,9 +20,8 @@ from typing import Any
 
 import psycopg
 
-from tui.core.teamstore.address import StoreAddress
+from tui.core.teamstore.address import APP_NAME_PREFIX, KEEPALIVES, StoreAddress
 from tui.core.teamstore.errors import TeamStoreError, first_line
-from tui.core.teamstore.store import APP_NAME_PREFIX, KEEPALIVES
 
 __all__ = ["LeaderInfo", "LeaderLock", "lock_key"]
 

@@ -1,4 +1,5 @@
-"""Reading the team store's rows into :class:`WatchedConversion`, by column name."""
+"""The team store's row columns and statements, and reading rows into
+:class:`WatchedConversion` by column name."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import psycopg
 
 from tui.core.watchlist.rows import WatchedConversion
 
-__all__ = ["COLUMNS", "decode_rows"]
+__all__ = ["COLUMNS", "KEPT", "UPDATE_RESULT", "decode_rows"]
 
 _FIELDS = tuple(name for name in WatchedConversion.__dataclass_fields__
                 if name != "entered_seen")
@@ -21,6 +22,23 @@ COLUMNS = ", ".join(_FIELDS) + (
     ", EXISTS (SELECT 1 FROM status_history AS h WHERE h.profile = watched.profile "
     "AND h.id = watched.id AND h.status <> watched.status) AS entered_seen")
 """Every field of a :class:`WatchedConversion`, selected from ``watched``."""
+
+UPDATE_RESULT = """
+UPDATE watched SET file_name = %(file_name)s, data_source_type = %(data_source_type)s,
+    status = %(status)s, upload_date = %(upload_date)s, warnings = %(warnings)s,
+    errors = %(errors)s, metadata = %(metadata)s, last_checked = %(last_checked)s,
+    last_changed = %(last_changed)s, last_problem = %(last_problem)s,
+    problem_count = %(problem_count)s, deleted_at = %(deleted_at)s,
+    not_found = %(not_found)s, raw = coalesce(%(raw)s, raw),
+    last_problem_at = %(last_problem_at)s, changed_seq = %(changed_seq)s
+WHERE profile = %(profile)s AND id = %(id)s
+"""
+# The stored columns moved between watched and unwatched (all but profile, id and seqs).
+KEPT = ("file_name, data_source_type, status, upload_date, warnings, errors, metadata, "
+        "first_seen, last_checked, last_changed, note, last_problem, problem_count, "
+        "delete_requested_at, deleted_at, not_found, raw, last_problem_at, acknowledged_at, "
+        "snoozed_until, read_at, added_by, note_by, note_at, acknowledged_by, "
+        "delete_requested_by")
 
 
 def decode_rows(cursor: psycopg.Cursor[Any]) -> Iterator[WatchedConversion]:

@@ -12,11 +12,10 @@ from typing import Any
 
 import psycopg
 
-from tui.core.teamstore.address import StoreAddress
+from tui.core.teamstore.address import APP_NAME_PREFIX, StoreAddress
 from tui.core.teamstore.errors import TeamStoreError, first_line
 from tui.core.teamstore.leader import HOLDER_QUERY, LEADER_PREFIX, lock_key
 from tui.core.teamstore.migrations import SCHEMA_VERSION, migrate, schema_version
-from tui.core.teamstore.store import APP_NAME_PREFIX
 
 __all__ = ["ProfileStatus", "TeamStatus", "migrate_database", "read_status"]
 

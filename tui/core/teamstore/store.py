@@ -21,7 +21,7 @@ from typing import Any
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from tui.core.teamstore.address import StoreAddress
+from tui.core.teamstore.address import APP_NAME_PREFIX, KEEPALIVES, StoreAddress
 from tui.core.teamstore.changes import channel_for, payloads, write_key
 from tui.core.teamstore.errors import TeamStoreError, first_line
 from tui.core.teamstore.migrations import (
@@ -30,7 +30,7 @@ from tui.core.teamstore.migrations import (
     newer_schema_message,
     schema_version,
 )
-from tui.core.teamstore.rows import COLUMNS, decode_rows
+from tui.core.teamstore.rows import COLUMNS, KEPT, UPDATE_RESULT, decode_rows
 from tui.core.watchlist.rows import (
     PollResult,
     RecordedResults,
@@ -42,27 +42,7 @@ from tui.core.watchlist.rows import (
     result_params,
 )
 
-__all__ = ["APP_NAME_PREFIX", "KEEPALIVES", "DeleteRequests", "TeamStore"]
-
-# TCP keepalives: a server that vanished (cable, crash) is noticed in about 25 s at the
-# latest, even by an idle connection.
-KEEPALIVES: dict[str, Any] = {"keepalives": 1, "keepalives_idle": 10,
-                               "keepalives_interval": 5, "keepalives_count": 3}
-
-APP_NAME_PREFIX = "conversions-tui"
-"""Every connection's ``application_name`` starts so (``team status`` counts members)."""
-
-_UPDATE_RESULT = """
-UPDATE watched SET file_name = %(file_name)s, data_source_type = %(data_source_type)s,
-    status = %(status)s, upload_date = %(upload_date)s, warnings = %(warnings)s,
-    errors = %(errors)s, metadata = %(metadata)s, last_checked = %(last_checked)s,
-    last_changed = %(last_changed)s, last_problem = %(last_problem)s,
-    problem_count = %(problem_count)s, deleted_at = %(deleted_at)s,
-    not_found = %(not_found)s, raw = coalesce(%(raw)s, raw),
-    last_problem_at = %(last_problem_at)s, changed_seq = %(changed_seq)s
-WHERE profile = %(profile)s AND id = %(id)s
-"""
-
+__all__ = ["DeleteRequests", "TeamStore"]
 
 @dataclass(frozen=True)
 class DeleteRequests:
@@ -198,8 +178,8 @@ class TeamStore:
                 (self.base_url, wanted))}
             added = [value for value in wanted if value not in present]
             conn.execute(
-                f"INSERT INTO watched (profile, id, {_KEPT}, changed_seq, added_seq) "
-                f"SELECT profile, id, {_KEPT}, %s, %s FROM unwatched "
+                f"INSERT INTO watched (profile, id, {KEPT}, changed_seq, added_seq) "
+                f"SELECT profile, id, {KEPT}, %s, %s FROM unwatched "
                 "WHERE profile = %s AND id = ANY(%s) ON CONFLICT DO NOTHING",
                 (seq, seq, self.base_url, added))
             conn.execute("DELETE FROM unwatched WHERE profile = %s AND id = ANY(%s)",
@@ -229,8 +209,8 @@ class TeamStore:
             conn.execute("DELETE FROM unwatched WHERE profile = %s AND id = ANY(%s)",
                          (self.base_url, wanted))
             moved = conn.execute(
-                f"INSERT INTO unwatched (profile, id, {_KEPT}, unwatched_at, unwatched_by, "
-                f"removed_seq) SELECT profile, id, {_KEPT}, %s, %s, %s FROM watched "
+                f"INSERT INTO unwatched (profile, id, {KEPT}, unwatched_at, unwatched_by, "
+                f"removed_seq) SELECT profile, id, {KEPT}, %s, %s, %s FROM watched "
                 "WHERE profile = %s AND id = ANY(%s)",
                 (when, self.person, seq, self.base_url, wanted)).rowcount
             conn.execute("DELETE FROM watched WHERE profile = %s AND id = ANY(%s)",
@@ -308,7 +288,7 @@ class TeamStore:
             rows = self._read(conn, [result.id for result in results], lock=True)
             changes = fold_results(rows, results)
             with conn.cursor() as cursor:
-                cursor.executemany(_UPDATE_RESULT, [
+                cursor.executemany(UPDATE_RESULT, [
                     {**result_params(row, seq), "not_found": row.not_found,
                      "profile": self.base_url} for row in rows.values()])
                 cursor.executemany(
@@ -426,11 +406,3 @@ class TeamStore:
     def failing(self, action: str) -> contextlib.AbstractContextManager[None]:
         """The store's error translation, for its helpers (reader, leader lock)."""
         return self._failing(action)
-
-
-# The stored columns moved between watched and unwatched (all but profile, id and seqs).
-_KEPT = ("file_name, data_source_type, status, upload_date, warnings, errors, metadata, "
-         "first_seen, last_checked, last_changed, note, last_problem, problem_count, "
-         "delete_requested_at, deleted_at, not_found, raw, last_problem_at, acknowledged_at, "
-         "snoozed_until, read_at, added_by, note_by, note_at, acknowledged_by, "
-         "delete_requested_by")

@@ -9,7 +9,9 @@ import sys
 from pathlib import Path
 
 import psycopg
+import pytest
 
+from tests.fixtures import postgres as postgres_fixture
 from tests.fixtures.postgres import PostgresServer
 from tests.waiting import until_sync
 
@@ -62,3 +64,18 @@ def test_no_server_outlives_a_killed_test_run(postgres_server: PostgresServer) -
         if run.poll() is None:
             run.kill()
             run.wait()
+
+
+def test_without_postgresql_the_tests_skip_saying_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(postgres_fixture, "find_bin_dir", lambda: None)
+    with pytest.raises(pytest.skip.Exception, match=r"needs PostgreSQL .*installed by \.ci/run"):
+        postgres_fixture.start_server()
+
+
+def test_postgresql_is_found_under_the_debian_folder(monkeypatch: pytest.MonkeyPatch,
+                                                     tmp_path: Path) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # not on PATH: the versioned folder is found
+    found = postgres_fixture.find_bin_dir()
+    if not list(Path("/usr/lib/postgresql").glob("*/bin/initdb")):
+        pytest.skip("no /usr/lib/postgresql/*/bin/initdb on this machine")
+    assert found is not None and found.parent.parent == Path("/usr/lib/postgresql")

@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # heavy imports happen only when a command needs them
     from tui.core.paths import AppPaths
     from tui.core.settings import AppConfig, ProfileSettings
 
-SUBCOMMANDS = ("sandbox", "login", "logout", "watch", "upload")
+SUBCOMMANDS = ("sandbox", "login", "logout", "watch", "upload", "team")
 DEMO_SEED_COUNT = 60
 
 
@@ -73,7 +73,7 @@ def _monitor_parser() -> argparse.ArgumentParser:
         prog="conversions-tui",
         description="Monitor and triage conversions of the Conversions API.",
         epilog=exit_codes_epilog(MONITOR_EXITS, "subcommands: sandbox, login, logout, watch, "
-                                 "upload (conversions-tui SUBCOMMAND --help)"),
+                                 "upload, team (conversions-tui SUBCOMMAND --help)"),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("ids", nargs="*", help="conversion IDs or ranges to add to the watchlist")
@@ -102,6 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "logout": _logout,
             "watch": _watch,
             "upload": _upload,
+            "team": _team,
         }
         return handlers[args[0]](args[1:])
     try:
@@ -259,6 +260,12 @@ def _upload(argv: list[str]) -> int:
     from tui.cli_upload import run_upload
 
     return run_upload(argv)
+
+
+def _team(argv: list[str]) -> int:
+    from tui.cli_team import run_team
+
+    return run_team(argv)
 
 
 def _run_sandbox(argv: list[str]) -> int:

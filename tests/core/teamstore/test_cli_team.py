@@ -1,4 +1,4 @@
-"""``conversions-tui team init | migrate | status`` against a real PostgreSQL."""
+"""``conversions-tui team init | migrate | status | import`` against a real PostgreSQL."""
 
 from __future__ import annotations
 
@@ -9,8 +9,11 @@ import psycopg
 import pytest
 
 from tests.core.teamstore.conftest import BASE_URL, address_of
+from tui.cli import main
 from tui.cli_team import run_team
+from tui.core.paths import AppPaths
 from tui.core.teamstore import SCHEMA_VERSION, LeaderLock, TeamStore
+from tui.core.watchlist import Watchlist
 
 
 def _run(argv: list[str], env: dict[str, str] | None = None) -> tuple[int, str]:
@@ -79,3 +82,41 @@ def test_an_unreachable_server_is_one_sentence(capsys: pytest.CaptureFixture[str
     code, _ = _run(["--store", f"postgresql://u@127.0.0.1:{port}/db", "status"])
     err = capsys.readouterr().err
     assert code == 1 and "cannot be reached" in err and len(err.strip().splitlines()) == 1
+
+
+def _configure(store_url: str, base_url: str = BASE_URL) -> AppPaths:
+    """A config whose default profile ``prod`` names the team store."""
+    paths = AppPaths.default()
+    paths.ensure("prod")
+    paths.config_file.write_text(f'default_profile = "prod"\n[profiles.prod]\n'
+                                 f'base_url = "{base_url}"\nstore = "{store_url}"\n')
+    return paths
+
+
+def test_the_profiles_store_is_used_and_team_is_a_subcommand(
+        store_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    _configure(store_url)
+    assert main(["team", "init"]) == 0
+    assert f"tables created (schema {SCHEMA_VERSION})" in capsys.readouterr().out
+    assert main(["team", "--profile", "prod", "status"]) == 0
+    assert "profiles none" in capsys.readouterr().out
+    assert main(["team", "--profile", "nope", "status"]) == 2
+    assert "nope" in capsys.readouterr().err
+
+
+def test_import_copies_the_profiles_watchlist_once(
+        store_url: str, open_store: Callable[..., TeamStore],
+        capsys: pytest.CaptureFixture[str]) -> None:
+    paths = _configure(store_url)
+    assert main(["team", "import"]) == 2  # no watchlist yet: nothing made, nothing copied
+    assert "nothing to import" in capsys.readouterr().err
+    assert not paths.watchlist_db("prod").exists()
+    with Watchlist(paths.watchlist_db("prod")) as mine:
+        mine.add([5, 6], note="TICKET-9")
+    assert main(["team", "import", "--as", "dana"]) == 0
+    assert "2 rows added, 0 already watched" in capsys.readouterr().out
+    assert main(["team", "import", "--as", "dana"]) == 0
+    assert "0 rows added, 2 already watched" in capsys.readouterr().out
+    team = open_store("sam")
+    assert [(row.id, row.note) for row in team.all()] == [(5, "TICKET-9"), (6, "TICKET-9")]
+    assert team.signatures([5])[5]["added_by"] == "dana"

@@ -54,7 +54,8 @@ from tui.api.errors import (
 from tui.api.models import StatusEnvelope
 from tui.core.polling.problems import describe_problem, no_access_problem, transport_cause
 from tui.core.untrusted import printable
-from tui.core.watchlist import PollResult, Watchlist
+from tui.core.watchlist import PollResult
+from tui.core.watchstore import WatchStore
 
 __all__ = [
     "DeleteOutcome",
@@ -268,7 +269,7 @@ def _result_of_error(conversion_id: int, error: ApiError, at: float,
 class _BulkDelete:
     """One bulk delete: a few workers take IDs in order until none are left."""
 
-    def __init__(self, client: DeletingClient, watchlist: Watchlist, audit: AuditTrail, *,
+    def __init__(self, client: DeletingClient, watchlist: WatchStore, audit: AuditTrail, *,
                  profile_name: str, user: str | None,
                  on_outcome: Callable[[DeleteResult], None] | None,
                  clock: Callable[[], float]) -> None:
@@ -372,7 +373,7 @@ def _unique_ids(ids: Iterable[int]) -> list[int]:
 
 async def delete_conversions(
     client: DeletingClient,
-    watchlist: Watchlist,
+    watchlist: WatchStore,
     audit: AuditTrail,
     ids: Sequence[int],
     *,

@@ -37,7 +37,8 @@ from tui.core.polling.following import FOLLOW_INTERVAL, WatchlistFollower
 from tui.core.polling.lock import LockHolder, PollerLock
 from tui.core.polling.scheduler import PollScheduler
 from tui.core.polling.types import Connectivity, PollSettings, PollUpdate, StatusSource
-from tui.core.watchlist import StatusChange, WatchedConversion, Watchlist
+from tui.core.watchlist import StatusChange, WatchedConversion
+from tui.core.watchstore import WatchStore
 
 if TYPE_CHECKING:
     from tui.core.session import MonitorSession
@@ -101,7 +102,7 @@ _TASKS: set[asyncio.Task[None]] = set()
 class WatchService:
     """Owns the watched conversions of one watchlist file (see the module docstring)."""
 
-    def __init__(self, watchlist: Watchlist, audit: AuditLog, *, profile_name: str,
+    def __init__(self, watchlist: WatchStore, audit: AuditLog, *, profile_name: str,
                  user: Callable[[], str | None] = lambda: None,
                  on_change: Callable[[WatchChange], None] | None = None,
                  poller_lock: PollerLock | None = None,

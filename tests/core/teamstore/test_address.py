@@ -94,7 +94,7 @@ def test_the_password_from_pgpassword_is_used_and_never_shown(
     address = resolve_store_address(canary_role)
     assert address is not None
     with TeamStore(address, "https://api.example.com", "dana") as store:
-        store.watch([1])
+        store.add([1])
         said = _everything_said(store, caplog)
     assert CANARY not in said
 
@@ -108,7 +108,7 @@ def test_the_password_from_the_keyring_is_used(canary_role: str,
     assert address is not None
     memory_keyring.set_password(KEYRING_SERVICE, address.display, CANARY)
     with TeamStore(address, "https://api.example.com", "dana") as store:
-        assert store.watch([2]) == [2]
+        assert store.add([2]) == [2]
         assert CANARY not in repr(store) + str(store.address)
 
 
@@ -122,7 +122,7 @@ def test_the_password_from_pgpass_is_used(canary_role: str, tmp_path: Path,
     address = resolve_store_address(canary_role)
     assert address is not None
     with TeamStore(address, "https://api.example.com", "dana") as store:
-        assert store.watch([3]) == [3]
+        assert store.add([3]) == [3]
 
 
 def test_a_wrong_password_is_one_sentence_without_it(

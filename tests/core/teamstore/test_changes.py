@@ -49,11 +49,11 @@ def test_a_follower_reads_a_colleagues_writes(open_store: Opener) -> None:
     dana, sam = open_store("dana"), open_store("sam")
     reader = ChangeReader(sam)
     try:
-        dana.watch([1, 2, 3], note="T-9")
+        dana.add([1, 2, 3], note="T-9")
         batch = collect_changes(reader, lambda b: set(b.rows) == {1, 2, 3})
         assert {row.note for row in batch.rows.values()} == {"T-9"}
-        dana.unwatch([2])
-        dana.set_note([1], "T-10")
+        dana.remove([2])
+        dana.set_notes([1], "T-10")
         batch = collect_changes(reader, lambda b: 2 in b.removed and 1 in b.rows)
         assert batch.rows[1].note == "T-10"
     finally:
@@ -65,7 +65,7 @@ def test_a_big_write_arrives_whole_in_chunks(open_store: Opener) -> None:
     reader = ChangeReader(sam)
     ids = list(range(10**15, 10**15 + 3000))  # 16 digits: about 51 kB of IDs
     try:
-        dana.watch(ids)
+        dana.add(ids)
         batch = collect_changes(reader, lambda b: len(b.rows) == len(ids))
         assert set(batch.rows) == set(ids)
     finally:
@@ -77,8 +77,8 @@ def test_other_profiles_are_not_heard(open_store: Opener) -> None:
     production = open_store()
     reader = ChangeReader(production)
     try:
-        staging.watch([1])
-        production.watch([2])  # written after: once it is read, staging's was delivered
+        staging.add([1])
+        production.add([2])  # written after: once it is read, staging's was delivered
         batch = collect_changes(reader, lambda b: 2 in b.rows)
         assert set(batch.rows) == {2}
     finally:
@@ -88,7 +88,7 @@ def test_other_profiles_are_not_heard(open_store: Opener) -> None:
 def test_a_reader_whose_connection_dies_catches_up(open_store: Opener,
                                                    team_database: str) -> None:
     dana, sam = open_store("dana"), open_store("sam")
-    dana.watch([1])
+    dana.add([1])
     reader = ChangeReader(sam)
     try:
         with psycopg.connect(team_database, autocommit=True) as admin:
@@ -96,8 +96,8 @@ def test_a_reader_whose_connection_dies_catches_up(open_store: Opener,
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                 "WHERE query ILIKE 'LISTEN%%' AND datname = current_database()").fetchall()
         assert killed == [(True,)]
-        dana.set_note([1], "while you were away")  # its notification goes nowhere
-        dana.watch([4])
+        dana.set_notes([1], "while you were away")  # its notification goes nowhere
+        dana.add([4])
         batch = collect_changes(reader, lambda b: b.caught_up and {1, 4} <= set(b.rows))
         assert batch.rows[1].note == "while you were away"
     finally:
@@ -107,7 +107,7 @@ def test_a_reader_whose_connection_dies_catches_up(open_store: Opener,
 def test_the_feed_number_counts_only_committed_writes(open_store: Opener,
                                                       team_database: str) -> None:
     store = open_store()
-    store.watch([1])
+    store.add([1])
     before = store.feed_seq()
     assert before > 0
     with psycopg.connect(team_database) as conn:  # a write in flight: numbered, uncommitted
@@ -123,7 +123,7 @@ def test_a_profiles_writes_take_turns(open_store: Opener, team_database: str) ->
     with psycopg.connect(team_database) as first:
         first.execute("SELECT pg_advisory_xact_lock(%s)", (key,))  # a write in flight
         done: list[list[int]] = []
-        second = threading.Thread(target=lambda: done.append(store.watch([5])))
+        second = threading.Thread(target=lambda: done.append(store.add([5])))
         second.start()
         try:
             def waiting() -> list[tuple[object, ...]]:

@@ -36,8 +36,8 @@ def test_status_names_members_rows_and_the_poller(
     code, said = _run(["--store", store_url, "status"])
     assert code == 0 and "not set up: run conversions-tui team init" in said
     dana = open_store("dana")
-    dana.watch([1, 2, 3])
-    open_store("sam", base_url="https://staging.example.com").watch([9])
+    dana.add([1, 2, 3])
+    open_store("sam", base_url="https://staging.example.com").add([9])
     lock = LeaderLock(address_of(store_url), BASE_URL, "dana@desk1")
     try:
         assert lock.try_acquire()

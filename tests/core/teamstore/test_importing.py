@@ -25,8 +25,8 @@ def _status(conversion_id: int, status: str) -> StatusEnvelope:
 
 def test_rows_notes_and_history_come_over_once(open_store: Opener, tmp_path: Path) -> None:
     dana, sam = open_store("dana"), open_store("sam")
-    sam.watch([3], note="team's own note")
-    sam.watch([4])
+    sam.add([3], note="team's own note")
+    sam.add([4])
     reader = ChangeReader(sam)
     with Watchlist(tmp_path / "mine.sqlite3") as mine:
         mine.add([1, 2], note="TICKET-7", at=5.0)

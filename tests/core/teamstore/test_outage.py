@@ -39,13 +39,13 @@ def test_a_stopped_server_is_a_sentence_and_the_store_comes_back(
     reader = ChangeReader(store)
     lock = LeaderLock(address_of(url), BASE_URL, "dana@desk1", connect_timeout=3)
     try:
-        store.watch([1])
+        store.add([1])
         assert lock.try_acquire()
         own_server.pause()
 
         with pytest.raises(TeamStoreError, match=r"Could not watch conversions: the team "
                            r"database .* cannot be reached") as caught:
-            store.watch([2])
+            store.add([2])
         message = str(caught.value)
         assert "\n" not in message and "Traceback" not in message
         assert own_server.url("x").split("/")[2].split("@")[1] in message  # says which server
@@ -54,7 +54,7 @@ def test_a_stopped_server_is_a_sentence_and_the_store_comes_back(
             reader.wait(0)
 
         own_server.resume()
-        until_sync(lambda: _works(lambda: store.watch([2])),
+        until_sync(lambda: _works(lambda: store.add([2])),
                    "the store writing again after the server came back")
         assert [row.id for row in store.all()] == [1, 2]
         until_sync(lock.try_acquire, lambda: f"the lock's holder: {lock.holder()}")
@@ -70,10 +70,10 @@ def test_a_terminated_pool_connection_is_replaced(own_server: PostgresServer) ->
     dbname = own_server.create_database()
     store = TeamStore(address_of(own_server.url(dbname)), BASE_URL, "dana")
     try:
-        store.watch([1])
+        store.add([1])
         with psycopg.connect(own_server.conninfo(dbname), autocommit=True) as admin:
             admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                           "WHERE datname = current_database() AND pid <> pg_backend_pid()")
-        assert store.watch([2]) == [2]  # the pool checks a connection before lending it
+        assert store.add([2]) == [2]  # the pool checks a connection before lending it
     finally:
         store.close()

@@ -58,18 +58,18 @@ def test_an_older_schema_without_migrating_says_to_migrate(open_store: Opener,
 def test_rows_are_scoped_by_profile_base_url(open_store: Opener) -> None:
     production = open_store(base_url=BASE_URL)
     staging = open_store(base_url="https://staging.example.com")
-    assert production.watch([1, 2, 3]) == [1, 2, 3]
-    assert staging.watch([3, 4]) == [3, 4]
+    assert production.add([1, 2, 3]) == [1, 2, 3]
+    assert staging.add([3, 4]) == [3, 4]
     assert [row.id for row in production.all()] == [1, 2, 3]
     assert [row.id for row in staging.all()] == [3, 4]
-    staging.unwatch([3])
+    staging.remove([3])
     assert 3 in production.get_many([3])
 
 
 def test_notes_acknowledgements_and_adds_are_signed(open_store: Opener) -> None:
     dana, sam = open_store("dana"), open_store("sam")
-    dana.watch([10, 11], note="TICKET-1", at=100.0)
-    sam.set_note([11], "TICKET-2", at=200.0)
+    dana.add([10, 11], note="TICKET-1", at=100.0)
+    sam.set_notes([11], "TICKET-2", at=200.0)
     sam.acknowledge([10], at=300.0)
     signed = dana.signatures([10, 11])
     assert signed[10] == {"added_by": "dana", "note_by": "dana", "note_at": 100.0,
@@ -81,7 +81,7 @@ def test_notes_acknowledgements_and_adds_are_signed(open_store: Opener) -> None:
 
 def test_a_delete_a_colleague_requested_is_refused_with_their_name(open_store: Opener) -> None:
     dana, sam = open_store("dana"), open_store("sam")
-    dana.watch([1, 2])
+    dana.add([1, 2])
     first = sam.request_delete([1], at=1000.0)
     assert set(first.accepted) == {1} and not first.refused
     second = dana.request_delete([1, 2], at=2000.0)
@@ -93,12 +93,12 @@ def test_a_delete_a_colleague_requested_is_refused_with_their_name(open_store: O
 
 def test_unwatched_rows_come_back_with_note_and_history(open_store: Opener) -> None:
     store = open_store()
-    store.watch([5], note="keep")
+    store.add([5], note="keep")
     store.record_results([PollResult(5, 10.0, _status(5, "Queued"))])
     store.record_results([PollResult(5, 20.0, _status(5, "Completed"))])
-    assert store.unwatch([5, 6]) == 1
+    assert store.remove([5, 6]) == 1
     assert store.all() == []
-    assert store.watch([5]) == [5]
+    assert store.add([5]) == [5]
     row = store.get_many([5])[5]
     assert (row.note, row.status, row.warnings) == ("keep", "Completed", ("slow",))
     assert row.entered_seen is True
@@ -107,7 +107,7 @@ def test_unwatched_rows_come_back_with_note_and_history(open_store: Opener) -> N
 
 def test_poll_results_fold_as_in_the_sqlite_watchlist(open_store: Opener) -> None:
     store = open_store()
-    store.watch([1, 2, 3])
+    store.add([1, 2, 3])
     recorded = store.record_results([
         PollResult(1, 10.0, _status(1, "Processing")),
         PollResult(2, 10.0, not_found=True),
@@ -132,5 +132,5 @@ def test_audit_entries_name_the_person(open_store: Opener) -> None:
 def test_bad_ids_are_refused_before_the_database(open_store: Opener) -> None:
     store = open_store()
     with pytest.raises(ValueError, match="not a conversion ID"):
-        store.watch([0])
+        store.add([0])
     assert store.all() == []

@@ -12,7 +12,7 @@ import psycopg
 
 from tui.core.watchlist.rows import WatchedConversion
 
-__all__ = ["COLUMNS", "KEPT", "UPDATE_RESULT", "decode_rows"]
+__all__ = ["CHANGES_IN_WINDOW", "COLUMNS", "KEPT", "UPDATE_RESULT", "decode_rows"]
 
 _FIELDS = tuple(name for name in WatchedConversion.__dataclass_fields__
                 if name != "entered_seen")
@@ -32,6 +32,18 @@ UPDATE watched SET file_name = %(file_name)s, data_source_type = %(data_source_t
     not_found = %(not_found)s, raw = coalesce(%(raw)s, raw),
     last_problem_at = %(last_problem_at)s, changed_seq = %(changed_seq)s
 WHERE profile = %(profile)s AND id = %(id)s
+"""
+# Status changes of the profile's watched rows in a window of time, each with the status
+# recorded before it (one seek per change on the by-ID index; seq breaks ties of time).
+CHANGES_IN_WINDOW = """
+SELECT h.id AS id,
+       (SELECT p.status FROM status_history AS p
+        WHERE p.profile = h.profile AND p.id = h.id AND (p.seen_at, p.seq) < (h.seen_at, h.seq)
+        ORDER BY p.seen_at DESC, p.seq DESC LIMIT 1) AS previous,
+       h.status AS current, h.seen_at AS at, h.seq AS seq
+FROM status_history AS h
+WHERE h.profile = %(profile)s AND h.seen_at >= %(start)s AND h.seen_at < %(end)s
+  AND EXISTS (SELECT 1 FROM watched AS w WHERE w.profile = h.profile AND w.id = h.id)
 """
 # The stored columns moved between watched and unwatched (all but profile, id and seqs).
 KEPT = ("file_name, data_source_type, status, upload_date, warnings, errors, metadata, "

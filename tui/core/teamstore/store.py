@@ -4,7 +4,8 @@ The same rows as the SQLite watchlist (decoded into :class:`WatchedConversion`),
 by the profile's base URL, with who did what. Every write is one transaction that takes a
 number from the change counter, stamps the rows with it, and notifies the profile's
 channel with the IDs (see :mod:`.changes`), so every other app on the database sees it.
-Connections come from a small pool; a dedicated one listens (:class:`ChangeReader`).
+Connections come from a small pool (:mod:`.connection`); a dedicated one listens
+(:class:`ChangeReader`).
 
 Every database failure surfaces as :class:`TeamStoreError`, one sentence, without the
 password (see :mod:`.errors`).
@@ -12,28 +13,23 @@ password (see :mod:`.errors`).
 
 from __future__ import annotations
 
-import contextlib
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import psycopg
-from psycopg_pool import ConnectionPool
-
-from tui.core.teamstore.address import APP_NAME_PREFIX, KEEPALIVES, StoreAddress
-from tui.core.teamstore.changes import channel_for, payloads, write_key
-from tui.core.teamstore.errors import TeamStoreError, first_line
-from tui.core.teamstore.migrations import (
-    SCHEMA_VERSION,
-    migrate,
-    newer_schema_message,
-    schema_version,
+from tui.core.teamstore.connection import TeamConnection
+from tui.core.teamstore.rows import (
+    CHANGES_IN_WINDOW,
+    COLUMNS,
+    KEPT,
+    UPDATE_RESULT,
+    decode_rows,
 )
-from tui.core.teamstore.rows import COLUMNS, KEPT, UPDATE_RESULT, decode_rows
 from tui.core.watchlist.rows import (
     PollResult,
     RecordedResults,
+    StatusChange,
     WatchedConversion,
     WatchlistChanges,
     checked_ids,
@@ -53,120 +49,17 @@ class DeleteRequests:
     refused: Mapping[int, tuple[str | None, float]] = field(default_factory=dict)
 
 
-class TeamStore:
+class TeamStore(TeamConnection):
     """One profile's watched rows in a shared PostgreSQL database.
 
     ``person`` is who this app acts for (profile e-mail or OS user): it is written with
     every note, acknowledgement, delete request, add and audit entry.
     """
 
-    def __init__(self, address: StoreAddress, base_url: str, person: str | None, *,
-                 max_connections: int = 4, connect_timeout: float = 10.0,
-                 migrate_schema: bool = True) -> None:
-        self.address = address
-        self.base_url = base_url
-        self.person = person
-        self.channel = channel_for(base_url)
-        self._write_key = write_key(base_url)
-        self._connect_timeout = max(1, round(connect_timeout))
-        self._kwargs = address.connect_kwargs(f"{APP_NAME_PREFIX} {person or '?'}")
-        self._secret = self._kwargs.get("password") or address.password_hint()
-        # The first connection is made directly: a refused login or an unreachable server
-        # fails at once with its reason (a pool would retry until its timeout and say only
-        # that it timed out). It checks or brings up the schema, then the pool opens.
-        try:
-            first = psycopg.connect(address.url, autocommit=True,
-                                    connect_timeout=self._connect_timeout, **self._kwargs)
-        except psycopg.Error as error:
-            raise TeamStoreError(self._unreachable(error)) from None
-        with first, self._failing("set up the team database"):
-            self._check_schema(first, migrate_schema)
-        # check: a connection the server closed (restart, pg_terminate_backend) is
-        # replaced when taken, not handed out to fail.
-        self._pool = ConnectionPool(
-            address.url, kwargs={**self._kwargs, **KEEPALIVES,
-                                 "connect_timeout": self._connect_timeout},
-            min_size=1, max_size=max_connections, open=False, name="teamstore",
-            timeout=connect_timeout, check=ConnectionPool.check_connection)
-        self._pool.open(wait=False)
-
-    @staticmethod
-    def _check_schema(conn: psycopg.Connection[Any], migrate_schema: bool) -> None:
-        if migrate_schema:
-            migrate(conn)
-            return
-        version = schema_version(conn)
-        if version > SCHEMA_VERSION:
-            raise TeamStoreError(newer_schema_message(version))
-        if version < SCHEMA_VERSION:
-            raise TeamStoreError(
-                f"The team database has schema {version}, older than this app's "
-                f"{SCHEMA_VERSION}: run conversions-tui team migrate.")
-
-    def __repr__(self) -> str:
-        return f"TeamStore({self.address.display!r}, profile={self.base_url!r})"
-
-    def _unreachable(self, error: BaseException) -> str:
-        detail = first_line(error, self._secret) if isinstance(error, psycopg.Error) else (
-            "no connection within the timeout")
-        return (f"The team database {self.address.display} cannot be reached ({detail}): "
-                "check the address, the password source and that the server is up.")
-
-    @contextlib.contextmanager
-    def _failing(self, action: str) -> Iterator[None]:
-        """Turn driver errors into one sentence that says what we were doing."""
-        try:
-            yield
-        except TeamStoreError:
-            raise
-        except psycopg.OperationalError as error:
-            # The server is gone, shutting down or unreachable (the pool's timeout and
-            # closure are OperationalErrors too).
-            raise TeamStoreError(
-                f"Could not {action}: the team database {self.address.display} cannot be "
-                f"reached ({first_line(error, self._secret)}).") from None
-        except psycopg.Error as error:
-            raise TeamStoreError(
-                f"Could not {action} in the team database {self.address.display} "
-                f"({first_line(error, self._secret)}).") from None
-
-    @contextlib.contextmanager
-    def _write(self, action: str) -> Iterator[tuple[psycopg.Connection[Any], int]]:
-        """One write transaction and its change number. The profile's writes take turns
-        (a lock held to the commit), so they commit in the order of their numbers, which a
-        reader relies on to catch up (see :mod:`.changes`)."""
-        with self._failing(action), self._pool.connection() as conn, conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._write_key,))
-            row = conn.execute("SELECT nextval('change_seq')").fetchone()
-            assert row is not None
-            yield conn, int(row[0])
-
-    def _notify(self, conn: psycopg.Connection[Any], seq: int, changed: Iterable[int] = (),
-                removed: Iterable[int] = ()) -> None:
-        for payload in payloads(seq, changed, removed):
-            conn.execute("SELECT pg_notify(%s, %s)", (self.channel, payload))
-
-    def _read(self, conn: psycopg.Connection[Any], ids: Sequence[int],
-              lock: bool = False) -> dict[int, WatchedConversion]:
-        cursor = conn.execute(
-            f"SELECT {COLUMNS} FROM watched WHERE profile = %s AND id = ANY(%s)"
-            + (" FOR UPDATE" if lock else ""), (self.base_url, list(ids)))
-        return {row.id: row for row in decode_rows(cursor)}
-
-    def close(self) -> None:
-        """Close every connection of the pool."""
-        self._pool.close()
-
-    def __enter__(self) -> TeamStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     # Writes: each returns what it wrote, as stored now.
 
-    def watch(self, ids: Iterable[int], *, note: str | None = None,
-              at: float | None = None) -> list[int]:
+    def add(self, ids: Iterable[int], *, note: str | None = None,
+            at: float | None = None) -> list[int]:
         """Watch ``ids`` (for the whole team); the IDs not watched before, in order. An ID
         unwatched before comes back with its note and history; ``note`` goes on every row
         of ``ids`` that has none."""
@@ -200,7 +93,7 @@ class TeamStore:
             self._notify(conn, seq, changed=wanted if note else added)
         return added
 
-    def unwatch(self, ids: Iterable[int], *, at: float | None = None) -> int:
+    def remove(self, ids: Iterable[int], *, at: float | None = None) -> int:
         """Stop watching ``ids`` for the team (rows kept aside with their history); how
         many were watched."""
         wanted = int_ids(ids)
@@ -229,31 +122,65 @@ class TeamStore:
             self._notify(conn, seq, changed=rows)
         return rows
 
-    def set_note(self, ids: Iterable[int], note: str | None,
-                 at: float | None = None) -> dict[int, WatchedConversion]:
-        """Set (or clear, with None or "") the note of ``ids``, signed by this person."""
+    def _mark_ids(self, action: str, assignments: str, params: Sequence[Any],
+                  ids: Iterable[int]) -> list[int]:
+        wanted = int_ids(ids)
+        rows = self._mark(action, assignments, params, wanted)
+        return [value for value in wanted if value in rows]
+
+    def set_note(self, conversion_id: int, note: str | None, at: float | None = None) -> None:
+        """Attach a note to one row (None or "" removes it), signed by this person."""
+        self.set_notes([conversion_id], note, at)
+
+    def set_notes(self, ids: Iterable[int], note: str | None,
+                  at: float | None = None) -> dict[int, WatchedConversion]:
+        """Set (or clear, with None or "") the note of ``ids`` in one write, signed by this
+        person; the rows as stored now."""
         when = time.time() if at is None else at
         text = note or None
         return self._mark("save the note", "note = %s, note_by = %s, note_at = %s",
                           (text, self.person if text else None, when if text else None), ids)
 
-    def acknowledge(self, ids: Iterable[int], at: float | None = None,
-                    ) -> dict[int, WatchedConversion]:
-        """Mark ``ids`` acknowledged ("I have this one") by this person."""
+    def acknowledge(self, ids: Iterable[int], at: float | None = None) -> list[int]:
+        """Mark ``ids`` acknowledged ("I have this one") by this person; those watched."""
         when = time.time() if at is None else at
-        return self._mark("acknowledge", "acknowledged_at = %s, acknowledged_by = %s",
-                          (when, self.person), ids)
+        return self._mark_ids("acknowledge", "acknowledged_at = %s, acknowledged_by = %s",
+                              (when, self.person), ids)
 
-    def snooze(self, ids: Iterable[int], until: float | None,
-               ) -> dict[int, WatchedConversion]:
-        """Snooze ``ids`` until ``until`` (None: wake them)."""
-        return self._mark("snooze", "snoozed_until = %s", (until,), ids)
+    def clear_acknowledged(self, ids: Iterable[int]) -> list[int]:
+        """Take the acknowledgement off ``ids``; those watched."""
+        return self._mark_ids("take the acknowledgement off",
+                              "acknowledged_at = NULL, acknowledged_by = NULL", (), ids)
 
-    def mark_read(self, ids: Iterable[int], at: float | None = None,
-                  ) -> dict[int, WatchedConversion]:
-        """Mark ``ids`` read."""
+    def snooze(self, ids: Iterable[int], until: float | None) -> list[int]:
+        """Snooze ``ids`` until ``until`` (None: wake them); those watched."""
+        return self._mark_ids("snooze", "snoozed_until = %s", (until,), ids)
+
+    def mark_read(self, ids: Iterable[int], at: float | None = None) -> int:
+        """Mark ``ids`` read at ``at``; ``read_at`` never goes back (a look stamped
+        earlier, by an app with a slower clock, changes nothing). How many were watched."""
         when = time.time() if at is None else at
-        return self._mark("mark read", "read_at = %s", (when,), ids)
+        return len(self._mark_ids("mark read",
+                                  "read_at = greatest(coalesce(read_at, %s), %s)",
+                                  (when, when), ids))
+
+    def mark_delete_requested(self, conversion_id: int, at: float) -> None:
+        """Record that the server accepted this person's delete; a later 404 then means
+        "Deleted" (see :meth:`request_delete` for the claim made before asking)."""
+        self._mark("record the delete request",
+                   "delete_requested_at = %s, delete_requested_by = %s",
+                   (at, self.person), [conversion_id])
+
+    def clear_delete_requested(self, conversion_id: int) -> None:
+        """Forget a delete request (the server refused it, e.g. 409 while Processing)."""
+        self._mark("forget the delete request",
+                   "delete_requested_at = NULL, delete_requested_by = NULL", (),
+                   [conversion_id])
+
+    def record_problem(self, conversion_id: int, message: str, at: float) -> None:
+        """Count a failed check; the last known data stays as it was."""
+        self._mark("record the problem", "last_problem = %s, last_problem_at = %s, "
+                   "problem_count = problem_count + 1", (message, at), [conversion_id])
 
     def request_delete(self, ids: Iterable[int], at: float | None = None) -> DeleteRequests:
         """Mark ``ids`` as being deleted by this person. Rows a colleague is already
@@ -316,6 +243,17 @@ class TeamStore:
         with self._failing("read conversions"), self._pool.connection() as conn:
             return self._read(conn, int_ids(ids))
 
+    def get(self, conversion_id: int) -> WatchedConversion | None:
+        """One watched row, or None."""
+        return self.get_many([conversion_id]).get(conversion_id)
+
+    def head(self, count: int) -> list[WatchedConversion]:
+        """The first ``count`` watched rows by ID (the first screen of a long list)."""
+        with self._failing("read the watchlist"), self._pool.connection() as conn:
+            return list(decode_rows(conn.execute(
+                f"SELECT {COLUMNS} FROM watched WHERE profile = %s ORDER BY id LIMIT %s",
+                (self.base_url, max(count, 0)))))
+
     def all(self) -> list[WatchedConversion]:
         """Every watched row of the profile, by ID."""
         with self._failing("read the watchlist"), self._pool.connection() as conn:
@@ -332,19 +270,6 @@ class TeamStore:
                 (self.base_url, int_ids(ids)))
             names = [column.name for column in cursor.description or ()]
             return {row[0]: dict(zip(names[1:], row[1:], strict=True)) for row in cursor}
-
-    def feed_seq(self) -> int:
-        """The number of the profile's last committed write (0 before any)."""
-        with self._failing("read the change counter"), self._pool.connection() as conn:
-            return self._committed_seq(conn)
-
-    def _committed_seq(self, conn: psycopg.Connection[Any]) -> int:
-        # Not the sequence's last value: that counts writes not committed yet.
-        row = conn.execute(
-            "SELECT greatest((SELECT max(changed_seq) FROM watched WHERE profile = %s), "
-            "(SELECT max(removed_seq) FROM unwatched WHERE profile = %s), 0)",
-            (self.base_url, self.base_url)).fetchone()
-        return int(row[0]) if row else 0
 
     def changes_since(self, seq: int) -> WatchlistChanges:
         """Rows written and IDs removed after change number ``seq`` (catching up after a
@@ -371,6 +296,24 @@ class TeamStore:
                 "SELECT status, seen_at FROM status_history WHERE profile = %s AND id = %s "
                 "ORDER BY seen_at, seq", (self.base_url, conversion_id))]
 
+    def changes_between(self, start: float, end: float) -> list[StatusChange]:
+        """Every recorded status change of a watched row with ``start <= at < end``,
+        oldest first (``previous`` None: the first status seen after adding)."""
+        return self._changes(start, end, transitions=False)
+
+    def transitions_between(self, start: float, end: float) -> list[StatusChange]:
+        """As :meth:`changes_between`, only changes from one status to another."""
+        return self._changes(start, end, transitions=True)
+
+    def _changes(self, start: float, end: float, *, transitions: bool) -> list[StatusChange]:
+        where = " WHERE previous IS NOT NULL" if transitions else ""
+        with self._failing("read the history"), self._pool.connection() as conn:
+            return [StatusChange(int(value), previous, current, at) for value, previous,
+                    current, at in conn.execute(
+                        f"SELECT id, previous, current, at FROM ({CHANGES_IN_WINDOW}) AS c"
+                        f"{where} ORDER BY at, seq",
+                        {"profile": self.base_url, "start": start, "end": end})]
+
     def audit_entries(self, limit: int = 100) -> list[dict[str, Any]]:
         """The newest audit entries of the profile, newest first."""
         with self._failing("read the audit log"), self._pool.connection() as conn:
@@ -380,29 +323,9 @@ class TeamStore:
             names = [column.name for column in cursor.description or ()]
             return [dict(zip(names, row, strict=True)) for row in cursor]
 
-    def connection(self) -> contextlib.AbstractContextManager[psycopg.Connection[Any]]:
-        """A pooled connection (for the change reader's batch reads and ``team status``)."""
-        return self._pool.connection()
 
-    def connect_listener(self) -> psycopg.Connection[Any]:
-        """A new dedicated connection (autocommit), outside the pool, for LISTEN."""
-        try:
-            return psycopg.connect(self.address.url, autocommit=True, **KEEPALIVES,
-                                   connect_timeout=self._connect_timeout, **self._kwargs)
-        except psycopg.Error as error:
-            raise TeamStoreError(self._unreachable(error)) from None
+if TYPE_CHECKING:
+    from tui.core.watchstore import WatchStore
 
-    def writing(self, action: str,
-                ) -> contextlib.AbstractContextManager[tuple[psycopg.Connection[Any], int]]:
-        """One write transaction and its change number, for the package's helpers (the
-        import); they stamp rows with the number and call :meth:`notify` before the end."""
-        return self._write(action)
-
-    def notify(self, conn: psycopg.Connection[Any], seq: int, changed: Iterable[int] = (),
-               removed: Iterable[int] = ()) -> None:
-        """Notify the profile's channel of write ``seq`` (inside its transaction)."""
-        self._notify(conn, seq, changed, removed)
-
-    def failing(self, action: str) -> contextlib.AbstractContextManager[None]:
-        """The store's error translation, for its helpers (reader, leader lock)."""
-        return self._failing(action)
+    def _is_a_watch_store(store: TeamStore) -> WatchStore:
+        return store  # mypy checks that the team store serves the watch service

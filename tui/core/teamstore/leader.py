@@ -51,6 +51,10 @@ class LeaderInfo:
     since: datetime | None
     client_addr: str | None
 
+    def describe(self) -> str:
+        """``user@host``: what the header says ("following dana@desk-3")."""
+        return self.who
+
 
 class LeaderLock:
     """The poller's lock for one base URL on a team database; never blocks."""

@@ -25,6 +25,7 @@ class ChangeBatch:
     rows: Mapping[int, WatchedConversion] = field(default_factory=dict)
     removed: frozenset[int] = frozenset()
     caught_up: bool = False
+    added: frozenset[int] = frozenset()  # those of ``rows`` (re)added since the last batch
 
     def __bool__(self) -> bool:
         return bool(self.rows or self.removed)
@@ -44,6 +45,15 @@ class ChangeReader:
         self._conn: psycopg.Connection[Any] | None = None
         self.seq = 0
         self._listen()
+
+    def catch_up(self, since: int) -> ChangeBatch:
+        """What was written after change number ``since`` (before this reader listened),
+        read by the counter; the next :meth:`wait` goes on from there."""
+        changes = self._store.changes_since(since)
+        self.seq = max(self.seq, changes.seq)
+        return ChangeBatch(rows={row.id: row for row in changes.rows},
+                           removed=frozenset(changes.removed), caught_up=True,
+                           added=changes.added)
 
     def __repr__(self) -> str:
         return f"ChangeReader({self._store!r})"
@@ -73,9 +83,11 @@ class ChangeReader:
             return self._catch_up()
         named = notice.changed | notice.removed
         rows = self._store.get_many(named) if named else {}
+        added = self._store.added_since(rows, self.seq) if rows else set()
         # Every write up to this number has been taken (they are notified in order).
         self.seq = max(self.seq, notice.seq)
-        return ChangeBatch(rows=rows, removed=frozenset(named - rows.keys()))
+        return ChangeBatch(rows=rows, removed=frozenset(named - rows.keys()),
+                           added=frozenset(added))
 
     def _catch_up(self) -> ChangeBatch:
         since = self.seq
@@ -83,7 +95,8 @@ class ChangeReader:
         changes = self._store.changes_since(since)
         self.seq = max(self.seq, changes.seq)
         return ChangeBatch(rows={row.id: row for row in changes.rows},
-                           removed=frozenset(changes.removed), caught_up=True)
+                           removed=frozenset(changes.removed), caught_up=True,
+                           added=changes.added)
 
     def close(self) -> None:
         """Stop listening (the connection is closed)."""

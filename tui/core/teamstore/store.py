@@ -243,6 +243,13 @@ class TeamStore(TeamConnection):
         with self._failing("read conversions"), self._pool.connection() as conn:
             return self._read(conn, int_ids(ids))
 
+    def added_since(self, ids: Iterable[int], seq: int) -> set[int]:
+        """Which of ``ids`` were (re)added after change number ``seq``."""
+        with self._failing("read conversions"), self._pool.connection() as conn:
+            return {value for (value,) in conn.execute(
+                "SELECT id FROM watched WHERE profile = %s AND id = ANY(%s) "
+                "AND added_seq > %s", (self.base_url, int_ids(ids), seq))}
+
     def get(self, conversion_id: int) -> WatchedConversion | None:
         """One watched row, or None."""
         return self.get_many([conversion_id]).get(conversion_id)

@@ -148,6 +148,7 @@ class WatchService:
         return cls(session.watchlist, session.audit, profile_name=profile.name, user=user,
                    on_change=on_change, poller_lock=session.poller_lock,
                    settings=PollSettings.from_profile(profile), spawn=spawn,
+                   follower=session.follower,
                    # Takeover within two poll intervals, however short the profile's.
                    follow_interval=max(0.1, min(FOLLOW_INTERVAL, profile.poll_interval)))
 

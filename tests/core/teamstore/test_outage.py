@@ -4,14 +4,19 @@ so the session's stays up for the other tests)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
 
 from tests.core.teamstore.conftest import BASE_URL, address_of
+from tests.core.teamstore.test_team_watching import TeamApp
 from tests.fixtures.postgres import PostgresServer, start_server
-from tests.waiting import until_sync
+from tests.waiting import until, until_sync
+from tui.api.client import ConversionsClient
+from tui.core.polling.types import Connectivity, ConnectivityState
 from tui.core.teamstore import ChangeReader, LeaderLock, TeamStore, TeamStoreError
+from tui.sandbox.runner import SandboxServer
 
 
 @pytest.fixture(scope="module")
@@ -77,3 +82,59 @@ def test_a_terminated_pool_connection_is_replaced(own_server: PostgresServer) ->
         assert store.add([2]) == [2]  # the pool checks a connection before lending it
     finally:
         store.close()
+
+
+def _banner(app: TeamApp) -> Connectivity | None:
+    said = [c.connectivity for c in app.changes if c.connectivity is not None]
+    return said[-1] if said else None
+
+
+async def test_two_apps_ride_out_a_database_outage(
+        own_server: PostgresServer, sandbox: SandboxServer, tmp_path: Path) -> None:
+    """Stopped mid-run: each app shows one offline banner with the database's sentence,
+    keeps its rows, refuses a note in a sentence; started again: the banner goes, one app
+    polls, and a note goes through."""
+    url = own_server.url(own_server.create_database())
+    conv = sandbox.state.add_conversion(status="Processing", frozen=True)
+    async with ConversionsClient(sandbox.base_url, sandbox.api_key, timeout=10) as client:
+        dana = TeamApp(url, sandbox.base_url, "dana", tmp_path)
+        sam = TeamApp(url, sandbox.base_url, "sam", tmp_path)
+        try:
+            for app in (dana, sam):
+                app.service.load()
+                app.service.set_client(client)
+            dana.service.watch([conv])
+            await until(lambda: sam.last(conv) is not None, sam.said)
+            own_server.pause()
+            try:
+                def offline(app: TeamApp) -> bool:
+                    banner = _banner(app)
+                    return (banner is not None and banner.state is ConnectivityState.OFFLINE
+                            and "team database" in banner.message)
+
+                await until(lambda: offline(dana) and offline(sam),
+                            lambda: f"dana {_banner(dana)}, sam {_banner(sam)}")
+                await until(lambda: dana.service.scheduler is None,
+                            "the leader stops polling when its lead is gone")
+                with pytest.raises(TeamStoreError, match="cannot be reached") as refused:
+                    sam.service.set_note([conv], "TICKET-1")
+                assert "\n" not in str(refused.value)
+                assert not any(c.removed for c in dana.changes + sam.changes)  # rows stay
+            finally:
+                own_server.resume()
+
+            def online(app: TeamApp) -> bool:
+                banner = _banner(app)
+                return banner is not None and banner.state is ConnectivityState.ONLINE
+
+            await until(lambda: online(dana) and online(sam),
+                        lambda: f"dana {_banner(dana)}, sam {_banner(sam)}")
+            await until(lambda: sam.service.scheduler is not None, sam.said)
+            assert dana.service.scheduler is None and dana.service.following
+            await until(lambda: _works(lambda: sam.service.set_note([conv], "TICKET-2")),
+                        "a note is taken again once the database is back")
+            await until(lambda: (row := dana.last(conv)) is not None
+                        and row.note == "TICKET-2", dana.said)
+        finally:
+            await sam.close()
+            await dana.close()

@@ -6,11 +6,17 @@ once, with its reason), checks or brings up the schema, then a small pool opens.
 driver error becomes one :class:`TeamStoreError` sentence that says what was being done,
 without the password. A write is one transaction that takes the next change number, with
 the profile's writes taking turns so they commit in number order (see :mod:`.changes`).
+
+While the database cannot be reached, calls fail at once with a sentence (nothing waits
+for the pool's timeout on the event loop), for a while that doubles up to
+:data:`AWAY_RETRY_MAX`; then a call may try again. A new listening connection (the
+follower's, made in a worker thread) that succeeds ends it at once.
 """
 
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Self
 
@@ -29,7 +35,12 @@ from tui.core.teamstore.migrations import (
 from tui.core.teamstore.rows import COLUMNS, decode_rows
 from tui.core.watchlist.rows import WatchedConversion
 
-__all__ = ["TeamConnection"]
+__all__ = ["AWAY_RETRY_MAX", "POOL_WAIT", "TeamConnection"]
+
+AWAY_RETRY_MAX = 30.0
+"""Seconds at most that calls fail at once, without trying, after the database was away."""
+POOL_WAIT = 5.0
+"""Seconds at most to wait for a pooled connection (the server stopped: not 10 s a call)."""
 
 
 class TeamConnection:
@@ -47,6 +58,9 @@ class TeamConnection:
         self._connect_timeout = max(1, round(connect_timeout))
         self._kwargs = address.connect_kwargs(f"{APP_NAME_PREFIX} {person or '?'}")
         self._secret = self._kwargs.get("password") or address.password_hint()
+        self._away_since: float | None = None  # unix time the database went away
+        self._away_for = 0.0  # seconds calls fail at once, doubling while it stays away
+        self._try_at = 0.0  # monotonic time a call may try again
         # The first connection is made directly: a refused login or an unreachable server
         # fails at once with its reason (a pool would retry until its timeout and say only
         # that it timed out). It checks or brings up the schema, then the pool opens.
@@ -63,7 +77,7 @@ class TeamConnection:
             address.url, kwargs={**self._kwargs, **KEEPALIVES,
                                  "connect_timeout": self._connect_timeout},
             min_size=1, max_size=max_connections, open=False, name="teamstore",
-            timeout=connect_timeout, check=ConnectionPool.check_connection)
+            timeout=min(connect_timeout, POOL_WAIT), check=ConnectionPool.check_connection)
         self._pool.open(wait=False)
 
     @staticmethod
@@ -88,9 +102,34 @@ class TeamConnection:
         return (f"The team database {self.address.display} cannot be reached ({detail}): "
                 "check the address, the password source and that the server is up.")
 
+    @property
+    def away_since(self) -> float | None:
+        """Since when (unix time) the database cannot be reached; None while it can."""
+        return self._away_since
+
+    def _went_away(self) -> None:
+        if self._away_since is None:
+            self._away_since, self._away_for = time.time(), 1.0
+        else:
+            self._away_for = min(self._away_for * 2, AWAY_RETRY_MAX)
+        self._try_at = time.monotonic() + self._away_for
+
+    def _came_back(self) -> None:
+        self._away_since = None
+
+    def _refuse_while_away(self, action: str) -> None:
+        since = self._away_since
+        if since is not None and time.monotonic() < self._try_at:
+            raise TeamStoreError(
+                f"Could not {action}: the team database {self.address.display} cannot be "
+                f"reached since {time.strftime('%H:%M', time.localtime(since))}; nothing was "
+                "changed, and the app reconnects by itself.")
+
     @contextlib.contextmanager
     def _failing(self, action: str) -> Iterator[None]:
-        """Turn driver errors into one sentence that says what we were doing."""
+        """Turn driver errors into one sentence that says what we were doing; while the
+        database is away, refuse at once."""
+        self._refuse_while_away(action)
         try:
             yield
         except TeamStoreError:
@@ -98,6 +137,7 @@ class TeamConnection:
         except psycopg.OperationalError as error:
             # The server is gone, shutting down or unreachable (the pool's timeout and
             # closure are OperationalErrors too).
+            self._went_away()
             raise TeamStoreError(
                 f"Could not {action}: the team database {self.address.display} cannot be "
                 f"reached ({first_line(error, self._secret)}).") from None
@@ -105,6 +145,8 @@ class TeamConnection:
             raise TeamStoreError(
                 f"Could not {action} in the team database {self.address.display} "
                 f"({first_line(error, self._secret)}).") from None
+        if self._away_since is not None:
+            self._came_back()
 
     @contextlib.contextmanager
     def _write(self, action: str) -> Iterator[tuple[psycopg.Connection[Any], int]]:
@@ -159,10 +201,13 @@ class TeamConnection:
     def connect_listener(self) -> psycopg.Connection[Any]:
         """A new dedicated connection (autocommit), outside the pool, for LISTEN."""
         try:
-            return psycopg.connect(self.address.url, autocommit=True, **KEEPALIVES,
+            conn = psycopg.connect(self.address.url, autocommit=True, **KEEPALIVES,
                                    connect_timeout=self._connect_timeout, **self._kwargs)
         except psycopg.Error as error:
+            self._went_away()
             raise TeamStoreError(self._unreachable(error)) from None
+        self._came_back()
+        return conn
 
     def writing(self, action: str,
                 ) -> contextlib.AbstractContextManager[tuple[psycopg.Connection[Any], int]]:

@@ -10,8 +10,10 @@ connection was terminated): it must stop polling then, since another app may pol
 passes on what the leader and the others write, as the change feed notifies it
 (:class:`~tui.core.teamstore.reader.ChangeReader`: notifications carry IDs, the rows are
 read in one batch). Database calls run in a worker thread, so a slow or unreachable server
-never holds the event loop; while the database cannot be reached it tries again with
-backoff (the rows on screen stay as they were).
+never holds the event loop; while the database cannot be reached it says so once (an
+offline :class:`~tui.core.polling.types.Connectivity`: the banner, with the database's
+sentence), keeps the rows on screen as they were, and tries again with backoff; back, it
+clears the banner and reads what it missed by the change counter.
 """
 
 from __future__ import annotations
@@ -119,6 +121,7 @@ class TeamFollower:
         self._reader: ChangeReader | None = None
         self.holder: PollerHolder | None = None
         self.problem: str | None = None  # why the database cannot be followed now
+        self._away_since: float | None = None
 
     def __repr__(self) -> str:
         return f"TeamFollower({self._store!r})"
@@ -138,11 +141,15 @@ class TeamFollower:
                         return
                     retry = self._interval
                 except TeamStoreError as error:
-                    # The database is away: what is on screen stays; try again, slower.
-                    if self.problem != str(error):
+                    # The database is away: what is on screen stays (one banner says so);
+                    # try again, slower.
+                    if self.problem is None:
                         log.warning("following the team store: %s", error)
+                        self._away_since = time.time()
                     self.problem = str(error)
                     self._close_reader()
+                    self._tell(Connectivity(ConnectivityState.OFFLINE, self._away_since,
+                                            time.time() + retry, self.problem))
                     await self._pause(retry)
                     retry = min(retry * 2, _RETRY_MAX)
         finally:
@@ -154,6 +161,8 @@ class TeamFollower:
         if await asyncio.to_thread(self._lock.try_acquire):
             if self._reader is not None:
                 self._pass_on(await asyncio.to_thread(self._reader.wait, 0))
+            if self.problem is not None:  # the poller says how it stands from now on
+                self._tell(Connectivity(ConnectivityState.ONLINE, None))
             return True
         self.holder = await asyncio.to_thread(self._lock.holder) or self.holder
         if self._reader is None:
@@ -162,16 +171,24 @@ class TeamFollower:
             self._pass_on(await asyncio.to_thread(self._reader.catch_up, self._since))
         batch = await asyncio.to_thread(self._reader.wait, self._interval)
         self._since = self._reader.seq
-        self.problem = None
+        if self.problem is not None:  # back: the banner goes
+            self.problem = None
+            self._tell(Connectivity(ConnectivityState.ONLINE, None))
         self._pass_on(batch)
         return False
 
     def _pass_on(self, batch: ChangeBatch) -> None:
         if not batch:
             return
-        update = PollUpdate(rows=list(batch.rows.values()), changes=[],
-                            connectivity=Connectivity(ConnectivityState.ONLINE, None),
-                            removed=sorted(batch.removed), added=sorted(batch.added))
+        self._send(PollUpdate(rows=list(batch.rows.values()), changes=[],
+                              connectivity=Connectivity(ConnectivityState.ONLINE, None),
+                              removed=sorted(batch.removed), added=sorted(batch.added)))
+
+    def _tell(self, connectivity: Connectivity) -> None:
+        """Only where things stand (the banner): no rows change."""
+        self._send(PollUpdate(rows=[], changes=[], connectivity=connectivity))
+
+    def _send(self, update: PollUpdate) -> None:
         try:
             self._on_update(update)
         except Exception:

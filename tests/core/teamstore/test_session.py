@@ -103,3 +103,42 @@ def test_an_unreachable_team_store_is_one_sentence(sandbox: SandboxServer) -> No
                  env={"CONVERSIONS_STORE": f"postgresql://dana@127.0.0.1:{port}/team"})
     said = str(caught.value)
     assert "cannot be reached" in said and "\n" not in said
+
+
+API_CANARY = "canary-api-key-5e1d0b"
+
+
+async def test_the_api_key_is_nowhere_in_the_team_database(
+        sandbox: SandboxServer, store_url: str, team_database: str) -> None:
+    """A monitor polls, notes and deletes with a canary key: no table, and no connection's
+    name, holds it."""
+    import psycopg
+
+    sandbox.api_key = API_CANARY
+    conv, gone = (sandbox.state.add_conversion(status="Failed", frozen=True) for _ in range(2))
+    running = Running(_session(sandbox.base_url, store_url))
+    client = running.session.open_client(ApiKey(API_CANARY))
+    try:
+        running.service.load()
+        running.service.set_client(client)
+        running.service.watch([conv, gone], note="TICKET-3")
+        await until(lambda: all((row := running.session.watchlist.get(i)) is not None
+                                and row.status == "Failed" for i in (conv, gone)),
+                    "both rows checked")
+        summary = await running.service.delete(client.client, [gone])
+        assert [result.id for result in summary.requested] == [gone], summary
+        deleting = running.session.watchlist.get(gone)
+        assert deleting is None or deleting.delete_requested_at is not None
+        with psycopg.connect(team_database) as conn:
+            tables = [name for (name,) in conn.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")]
+            dumped = [text for table in tables for (text,) in conn.execute(
+                f"SELECT row_to_json(t)::text FROM {table} AS t")]
+            names = [name for (name,) in conn.execute(
+                "SELECT application_name FROM pg_stat_activity")]
+        assert any("TICKET-3" in text for text in dumped)  # the dump holds what was written
+        assert not [text for text in dumped if API_CANARY in text]
+        assert not [name for name in names if API_CANARY in name]
+    finally:
+        await client.aclose()
+        await running.close()

@@ -402,8 +402,8 @@ def _logout(argv: list[str]) -> int:
 
 def _watch(argv: list[str]) -> int:
     from tui.core.audit import AuditLog
+    from tui.core.session import SESSION_OPEN_ERRORS, open_watch_store
     from tui.core.watching import WatchService
-    from tui.core.watchlist import Watchlist
 
     def arguments(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("ids", nargs="+", help="IDs, ranges or text")
@@ -420,7 +420,11 @@ def _watch(argv: list[str]) -> int:
     if not ids:
         return _fail("no conversion ID given, nothing added. Not IDs: " + "; ".join(invalid))
     paths.ensure(profile.name)
-    watchlist = Watchlist(paths.watchlist_db(profile.name))
+    try:
+        # The team's store when the profile names one: a monitor following it shows them.
+        watchlist = open_watch_store(paths, profile)
+    except SESSION_OPEN_ERRORS as error:
+        return _fail(f"cannot open the watchlist of profile {profile.name!r}: {error}")
     try:
         audit = AuditLog(paths.audit_db(profile.name))
         try:

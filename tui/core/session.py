@@ -28,7 +28,7 @@ from tui.core.settings import AppConfig, ProfileSettings
 from tui.core.watchlist import Watchlist, WatchlistError
 from tui.core.watchstore import WatchStore
 
-__all__ = ["SESSION_OPEN_ERRORS", "MonitorSession", "ProfileTrackingSource"]
+__all__ = ["SESSION_OPEN_ERRORS", "MonitorSession", "ProfileTrackingSource", "open_watch_store"]
 
 # What MonitorSession.open may raise for a folder or database the user can fix: shown as a
 # sentence, never a traceback.
@@ -97,6 +97,18 @@ def _open_team_store(profile: ProfileSettings, env: Mapping[str, str],
     lead = TeamLeadership(LeaderLock(address, profile.base_url,
                                      f"{person or '?'}@{socket.gethostname()}"))
     return store, lead, team_follower
+
+
+def open_watch_store(paths: AppPaths, profile: ProfileSettings,
+                     env: Mapping[str, str] | None = None) -> WatchStore:
+    """The profile's store for a command without a poller (``watch``): the team's when
+    the profile or ``CONVERSIONS_STORE`` names one, else its own SQLite watchlist.
+    Raises WatchlistError (one sentence) when it cannot be opened."""
+    team = _open_team_store(profile, dict(os.environ) if env is None else env)
+    if team is not None:
+        return team[0]
+    paths.ensure(profile.name)
+    return Watchlist(paths.watchlist_db(profile.name))
 
 
 @dataclass

@@ -120,3 +120,27 @@ def test_import_copies_the_profiles_watchlist_once(
     team = open_store("sam")
     assert [(row.id, row.note) for row in team.all()] == [(5, "TICKET-9"), (6, "TICKET-9")]
     assert team.signatures([5])[5]["added_by"] == "dana"
+
+
+def test_watch_on_a_team_profile_adds_to_the_team_store(
+        store_url: str, open_store: Callable[..., TeamStore],
+        capsys: pytest.CaptureFixture[str]) -> None:
+    paths = _configure(store_url)
+    assert main(["watch", "41", "42", "--note", "TICKET-5"]) == 0
+    assert "Watching 2 more in profile 'prod'" in capsys.readouterr().out
+    assert [(row.id, row.note) for row in open_store("sam").all()] == [
+        (41, "TICKET-5"), (42, "TICKET-5")]
+    assert not paths.watchlist_db("prod").exists()  # not this machine's own file
+
+
+def test_watch_on_an_unreachable_team_store_is_one_sentence(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    _configure(f"postgresql://dana@127.0.0.1:{port}/team")
+    assert main(["watch", "41"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot be reached" in err and len(err.strip().splitlines()) == 1

@@ -36,7 +36,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from tui.api.errors import (
     ApiError,
@@ -58,6 +58,7 @@ from tui.core.watchlist import PollResult
 from tui.core.watchstore import WatchStore
 
 __all__ = [
+    "DeleteClaims",
     "DeleteOutcome",
     "DeleteResult",
     "DeleteSummary",
@@ -84,6 +85,22 @@ class AuditTrail(Protocol):
     def append(self, action: str, ids: Sequence[int], outcome: str, profile: str,
                user: str | None, detail: str | None = None,
                at: float | None = None) -> object: ...
+
+
+@runtime_checkable
+class DeleteClaims(Protocol):
+    """A store shared by a team, where a colleague may be deleting a row already (the
+    team store). A delete is claimed before it is sent, so two people never both send
+    it; a claim whose delete was not accepted is given back."""
+
+    def claim_delete(self, conversion_id: int, at: float) -> tuple[str | None, float] | None:
+        """Claim the delete of a watched row: None when it is ours now, else who asked
+        first and when (unix seconds)."""
+        ...
+
+    def release_delete(self, conversion_id: int) -> None:
+        """Give a claim back (the server did not accept the delete)."""
+        ...
 
 
 class DeleteOutcome(StrEnum):
@@ -291,6 +308,14 @@ class _BulkDelete:
             return result
         row = self.watchlist.get(conversion_id)
         requested_before = row is not None and row.delete_requested_at is not None
+        claimed = False
+        if row is not None and isinstance(self.watchlist, DeleteClaims):
+            colleague = self.watchlist.claim_delete(conversion_id, self.clock())
+            if colleague is not None:
+                result = _colleague_deleting(conversion_id, *colleague, self.clock())
+                self.finish(result)
+                return result
+            claimed = not requested_before
         not_found = False
         gone: StatusEnvelope | None = None
         try:
@@ -318,6 +343,11 @@ class _BulkDelete:
                           "marked for deletion; watching until it shows Deleted")
                 result = DeleteResult(conversion_id, DeleteOutcome.REQUESTED, reason,
                                       self.clock())
+        if claimed and result.outcome is not DeleteOutcome.REQUESTED:
+            # Not accepted: the claim goes back before the answer is recorded (a 404 after
+            # a delete request would read as Deleted).
+            assert isinstance(self.watchlist, DeleteClaims)
+            self.watchlist.release_delete(conversion_id)
         self.apply(result, watched=row is not None, not_found=not_found, gone=gone)
         self.finish(result)
         return result
@@ -354,6 +384,15 @@ class _BulkDelete:
             # Raising here would cancel deletes already on the wire, leaving them unknown.
             if self.callback_error is None:
                 self.callback_error = error
+
+
+def _colleague_deleting(conversion_id: int, who: str | None, since: float,
+                        at: float) -> DeleteResult:
+    """Not sent: a colleague asked first (their name is text from the team database)."""
+    name = printable(who, limit=60) if who else "a colleague"
+    when = time.strftime("%H:%M", time.localtime(since))
+    return DeleteResult(conversion_id, DeleteOutcome.REFUSED,
+                        f"{name} is already deleting it (asked at {when}); not sent", at)
 
 
 def _own_answer(conversion_id: int, envelope: object) -> StatusEnvelope | None:

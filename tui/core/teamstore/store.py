@@ -206,6 +206,15 @@ class TeamStore(TeamConnection):
             self._notify(conn, seq, changed=accepted)
         return DeleteRequests(accepted, refused)
 
+    def claim_delete(self, conversion_id: int, at: float) -> tuple[str | None, float] | None:
+        """Claim the delete of one row before sending it (see :meth:`request_delete`):
+        None when it is ours now, else who asked first and when."""
+        return self.request_delete([conversion_id], at).refused.get(conversion_id)
+
+    def release_delete(self, conversion_id: int) -> None:
+        """Give a claim back: the server did not accept the delete."""
+        self.clear_delete_requested(conversion_id)
+
     def record_results(self, results: Sequence[PollResult]) -> RecordedResults:
         """Store a batch of poll results (the leader's); the status changes and the rows
         written, as for the SQLite watchlist."""
@@ -332,7 +341,11 @@ class TeamStore(TeamConnection):
 
 
 if TYPE_CHECKING:
+    from tui.core.deletion import DeleteClaims
     from tui.core.watchstore import WatchStore
 
     def _is_a_watch_store(store: TeamStore) -> WatchStore:
         return store  # mypy checks that the team store serves the watch service
+
+    def _claims_deletes(store: TeamStore) -> DeleteClaims:
+        return store  # ... and that the deleter asks it before sending a delete

@@ -11,13 +11,13 @@ import getpass
 import os
 import socket
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from tui.api.client import ConversionsClient
 from tui.api.errors import ApiError
 from tui.api.models import Profile, StatusEnvelope
-from tui.core.audit import AuditLog
+from tui.core.audit import AuditLog, AuditTrail
 from tui.core.clientbounds import client_bounds
 from tui.core.credentials import ApiKey, CredentialStore, KeySource, ResolvedKey
 from tui.core.paths import AppPaths
@@ -76,14 +76,25 @@ def _person() -> str | None:
         return None
 
 
-def _open_team_store(profile: ProfileSettings, env: Mapping[str, str],
-                     ) -> tuple[WatchStore, Leadership, FollowerFactory] | None:
-    """The team store the profile (or ``CONVERSIONS_STORE``) names, with its leader lock
-    and follower; None for the SQLite watchlist. Its failures come as a WatchlistError,
-    one sentence (psycopg loads only here, for a profile that uses it)."""
+@dataclass(frozen=True)
+class _TeamParts:
+    """A team store and what goes with it: its leader lock, its follower, and its shared
+    audit log (around this machine's file, kept for when the database is away)."""
+
+    store: WatchStore
+    lead: Leadership
+    follower: FollowerFactory
+    audit: Callable[[AuditLog], AuditTrail]
+
+
+def _open_team_store(profile: ProfileSettings, env: Mapping[str, str]) -> _TeamParts | None:
+    """The team store the profile (or ``CONVERSIONS_STORE``) names, with its leader lock,
+    follower and audit log; None for the SQLite watchlist. Its failures come as a
+    WatchlistError, one sentence (psycopg loads only here, for a profile that uses it)."""
     if not (profile.store or env.get("CONVERSIONS_STORE")):
         return None
     from tui.core.teamstore import LeaderLock, TeamStore, TeamStoreError, resolve_store_address
+    from tui.core.teamstore.audit import TeamAudit
     from tui.core.teamstore.following import TeamLeadership, team_follower
 
     try:
@@ -96,7 +107,7 @@ def _open_team_store(profile: ProfileSettings, env: Mapping[str, str],
         raise WatchlistError(str(error)) from None
     lead = TeamLeadership(LeaderLock(address, profile.base_url,
                                      f"{person or '?'}@{socket.gethostname()}"))
-    return store, lead, team_follower
+    return _TeamParts(store, lead, team_follower, lambda local: TeamAudit(store, local))
 
 
 def open_watch_store(paths: AppPaths, profile: ProfileSettings,
@@ -106,7 +117,7 @@ def open_watch_store(paths: AppPaths, profile: ProfileSettings,
     Raises WatchlistError (one sentence) when it cannot be opened."""
     team = _open_team_store(profile, dict(os.environ) if env is None else env)
     if team is not None:
-        return team[0]
+        return team.store
     paths.ensure(profile.name)
     return Watchlist(paths.watchlist_db(profile.name))
 
@@ -119,7 +130,7 @@ class MonitorSession:
     config: AppConfig
     profile: ProfileSettings
     watchlist: WatchStore
-    audit: AuditLog
+    audit: AuditTrail
     credentials: CredentialStore = field(default_factory=CredentialStore)
     demo: bool = False
     read_only: bool = False
@@ -157,15 +168,15 @@ class MonitorSession:
         paths.ensure(profile.name)
         env = dict(os.environ) if env is None else env
         team = _open_team_store(profile, env)
-        watchlist: WatchStore = (team[0] if team is not None
+        watchlist: WatchStore = (team.store if team is not None
                                  else Watchlist(paths.watchlist_db(profile.name)))
         try:
-            audit = AuditLog(paths.audit_db(profile.name))
+            local = AuditLog(paths.audit_db(profile.name))
         except BaseException:
             watchlist.close()
             raise
+        audit = team.audit(local) if team is not None else local
         session = cls(
-
             paths=paths,
             config=config,
             profile=profile,
@@ -178,7 +189,7 @@ class MonitorSession:
             env=env,
         )
         if team is not None:
-            session._poller_lock, session.follower = team[1], team[2]
+            session._poller_lock, session.follower = team.lead, team.follower
         return session
 
     async def resolve_key(self) -> ResolvedKey:

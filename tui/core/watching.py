@@ -25,7 +25,7 @@ from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from tui.core.audit import AuditLog, record_confirmed_deletions
+from tui.core.audit import AuditTrail, record_confirmed_deletions
 from tui.core.deletion import (
     DeleteOutcome,
     DeleteResult,
@@ -108,7 +108,7 @@ _TASKS: set[asyncio.Task[None]] = set()
 class WatchService:
     """Owns the watched conversions of one watchlist file (see the module docstring)."""
 
-    def __init__(self, watchlist: WatchStore, audit: AuditLog, *, profile_name: str,
+    def __init__(self, watchlist: WatchStore, audit: AuditTrail, *, profile_name: str,
                  user: Callable[[], str | None] = lambda: None,
                  on_change: Callable[[WatchChange], None] | None = None,
                  poller_lock: Leadership | None = None,

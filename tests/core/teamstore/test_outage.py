@@ -14,8 +14,10 @@ from tests.core.teamstore.test_team_watching import TeamApp
 from tests.fixtures.postgres import PostgresServer, start_server
 from tests.waiting import until, until_sync
 from tui.api.client import ConversionsClient
+from tui.core.audit import AuditLog
 from tui.core.polling.types import Connectivity, ConnectivityState
 from tui.core.teamstore import ChangeReader, LeaderLock, TeamStore, TeamStoreError
+from tui.core.teamstore.audit import TeamAudit
 from tui.sandbox.runner import SandboxServer
 
 
@@ -138,3 +140,28 @@ async def test_two_apps_ride_out_a_database_outage(
         finally:
             await sam.close()
             await dana.close()
+
+
+def test_an_audit_entry_made_while_the_database_is_away_is_kept_here(
+        own_server: PostgresServer, tmp_path: Path) -> None:
+    url = own_server.url(own_server.create_database())
+    store = TeamStore(address_of(url), BASE_URL, "dana", connect_timeout=3)
+    audit = TeamAudit(store, AuditLog(tmp_path / "audit.sqlite3"))
+    try:
+        audit.append("watch", [1], "done", "work", None)
+        own_server.pause()
+        try:
+            until_sync(lambda: _works(lambda: store.feed_seq()) is False,
+                       "the store notices the server is gone")
+            kept = audit.append("delete", [1], "requested", "work", "dana@example.com",
+                                detail="marked for deletion")
+            assert kept.detail == ("marked for deletion; team database unreachable: kept on "
+                                   "this machine")
+            assert [e.action for e in audit.entries()] == ["delete"]  # this machine's
+        finally:
+            own_server.resume()
+        until_sync(lambda: _works(lambda: store.feed_seq()), "the store is back")
+        assert [e.action for e in audit.entries()] == ["watch"]  # the team's again
+    finally:
+        audit.close()
+        store.close()

@@ -17,6 +17,7 @@ from tui.core.paths import AppPaths
 from tui.core.session import MonitorSession
 from tui.core.settings import AppConfig, ProfileSettings
 from tui.core.teamstore import TeamStore
+from tui.core.teamstore.audit import TeamAudit
 from tui.core.watching import WatchChange, WatchService
 from tui.core.watchlist import Watchlist, WatchlistError
 from tui.sandbox.runner import SandboxServer
@@ -142,3 +143,21 @@ async def test_the_api_key_is_nowhere_in_the_team_database(
     finally:
         await client.aclose()
         await running.close()
+
+
+def test_the_audit_log_of_a_team_profile_is_the_teams(
+        sandbox: SandboxServer, store_url: str) -> None:
+    mine, theirs = (_session(sandbox.base_url, store_url) for _ in range(2))
+    try:
+        service = WatchService.for_session(mine)
+        service.watch([71, 72])
+        service.unwatch([72])
+        entries = theirs.audit.entries()
+        assert [(e.action, e.ids, e.outcome) for e in entries] == [
+            ("unwatch", (72,), "done (local only)")]
+        assert entries[0].user == getpass.getuser()
+        assert isinstance(mine.audit, TeamAudit)
+        assert mine.audit.fallback.entries() == []  # nothing kept on this machine
+    finally:
+        theirs.close()
+        mine.close()

@@ -236,14 +236,16 @@ class TeamStore(TeamConnection):
         return RecordedResults(changes, rows)
 
     def audit(self, action: str, ids: Iterable[int], outcome: str, detail: str | None = None,
-              at: float | None = None) -> None:
-        """Append one audit entry, signed by this person."""
+              at: float | None = None) -> int:
+        """Append one audit entry, signed by this person; its number."""
         when = time.time() if at is None else at
         with self._failing("write the audit log"), self._pool.connection() as conn:
-            conn.execute("INSERT INTO audit (profile, at, person, action, ids, outcome, "
-                         "detail) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                         (self.base_url, when, self.person, action,
-                          ",".join(str(value) for value in int_ids(ids)), outcome, detail))
+            row = conn.execute(
+                "INSERT INTO audit (profile, at, person, action, ids, outcome, detail) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING seq",
+                (self.base_url, when, self.person, action,
+                 ",".join(str(value) for value in int_ids(ids)), outcome, detail)).fetchone()
+        return int(row[0]) if row else 0
 
     # Reads.
 
@@ -334,7 +336,7 @@ class TeamStore(TeamConnection):
         """The newest audit entries of the profile, newest first."""
         with self._failing("read the audit log"), self._pool.connection() as conn:
             cursor = conn.execute(
-                "SELECT at, person, action, ids, outcome, detail FROM audit "
+                "SELECT seq, at, person, action, ids, outcome, detail FROM audit "
                 "WHERE profile = %s ORDER BY seq DESC LIMIT %s", (self.base_url, limit))
             names = [column.name for column in cursor.description or ()]
             return [dict(zip(names, row, strict=True)) for row in cursor]

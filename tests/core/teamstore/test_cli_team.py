@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -14,6 +15,7 @@ from tui.cli_team import run_team
 from tui.core.paths import AppPaths
 from tui.core.teamstore import SCHEMA_VERSION, LeaderLock, TeamStore
 from tui.core.watchlist import Watchlist
+from tui.sandbox.runner import SandboxServer
 
 
 def _run(argv: list[str], env: dict[str, str] | None = None) -> tuple[int, str]:
@@ -144,3 +146,36 @@ def test_watch_on_an_unreachable_team_store_is_one_sentence(
     assert main(["watch", "41"]) == 2
     err = capsys.readouterr().err
     assert "cannot be reached" in err and len(err.strip().splitlines()) == 1
+
+
+def test_upload_on_a_team_profile_watches_the_accepted_in_the_team_store(
+        store_url: str, sandbox: SandboxServer, open_store: Callable[..., TeamStore],
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONVERSIONS_STORE", store_url)
+    monkeypatch.setenv("CONVERSIONS_BASE_URL", sandbox.base_url)
+    monkeypatch.setenv("CONVERSIONS_API_KEY", sandbox.api_key)
+    data = tmp_path / "orders.csv"
+    data.write_bytes(b"id,value\n1,2\n")
+    assert main(["upload", str(data), "--ref", "T-77"]) == 0
+    rows = open_store("sam", base_url=sandbox.base_url).all()
+    assert len(rows) == 1 and rows[0].note == "T-77 (uploaded)"
+
+
+def test_upload_on_an_unreachable_team_store_sends_nothing(
+        sandbox: SandboxServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("CONVERSIONS_STORE", f"postgresql://dana@127.0.0.1:{port}/team")
+    monkeypatch.setenv("CONVERSIONS_BASE_URL", sandbox.base_url)
+    monkeypatch.setenv("CONVERSIONS_API_KEY", sandbox.api_key)
+    data = tmp_path / "orders.csv"
+    data.write_bytes(b"id,value\n1,2\n")
+    posts_before = sandbox.state.stats.by_route.get("POST /v1/conversions", 0)
+    assert main(["upload", str(data)]) == 2
+    err = capsys.readouterr().err
+    assert "cannot be reached" in err and "nothing was sent" in err
+    assert sandbox.state.stats.by_route.get("POST /v1/conversions", 0) == posts_before

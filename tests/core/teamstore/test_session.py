@@ -161,3 +161,21 @@ def test_the_audit_log_of_a_team_profile_is_the_teams(
     finally:
         theirs.close()
         mine.close()
+
+
+def test_the_team_audit_names_who_acknowledged_a_row(
+        sandbox: SandboxServer, store_url: str) -> None:
+    session = _session(sandbox.base_url, store_url)
+    try:
+        audit = session.audit
+        assert isinstance(audit, TeamAudit)
+        audit.append("acknowledge", [5, 15], "done", "prod", None)
+        audit.append("acknowledge", [51], "done", "prod", None)
+        audit.append("unwatch", [5], "done (local only)", "prod", None)
+        found = audit.last_for("acknowledge", 5)
+        assert found is not None and found.ids == (5, 15)
+        assert found.user == getpass.getuser()
+        assert audit.last_for("acknowledge", 1) is None  # 15 and 51 do not name 1 or 5
+        assert audit.last_for("snooze", 5) is None
+    finally:
+        session.close()

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from tui.core.audit import AuditEntry, AuditLog
 from tui.core.teamstore.errors import TeamStoreError
@@ -56,10 +57,22 @@ class TeamAudit:
             found = self.store.audit_entries(1000 if limit is None else max(limit, 0))
         except TeamStoreError:
             return self.fallback.entries(limit)
-        return [AuditEntry(int(item["seq"]), float(item["at"]), str(item["action"]),
-                           tuple(int(part) for part in str(item["ids"]).split(",") if part),
-                           str(item["outcome"]), self.store.base_url, item["person"],
-                           item["detail"]) for item in found]
+        return [self._entry(item) for item in found]
+
+    def last_for(self, action: str, conversion_id: int) -> AuditEntry | None:
+        """The team's newest entry of ``action`` naming ``conversion_id`` (who
+        acknowledged a row, say); None: none, or the database cannot be reached."""
+        try:
+            found = self.store.audit_entries(1, action=action, naming=conversion_id)
+        except TeamStoreError:
+            return None
+        return self._entry(found[0]) if found else None
+
+    def _entry(self, item: Mapping[str, Any]) -> AuditEntry:
+        return AuditEntry(int(item["seq"]), float(item["at"]), str(item["action"]),
+                          tuple(int(part) for part in str(item["ids"]).split(",") if part),
+                          str(item["outcome"]), self.store.base_url, item["person"],
+                          item["detail"])
 
     def close(self) -> None:
         """Close this machine's file (the store is the session's to close)."""

@@ -332,12 +332,20 @@ class TeamStore(TeamConnection):
                         f"{where} ORDER BY at, seq",
                         {"profile": self.base_url, "start": start, "end": end})]
 
-    def audit_entries(self, limit: int = 100) -> list[dict[str, Any]]:
-        """The newest audit entries of the profile, newest first."""
+    def audit_entries(self, limit: int = 100, *, action: str | None = None,
+                      naming: int | None = None) -> list[dict[str, Any]]:
+        """The newest audit entries of the profile, newest first; only ``action``'s, and
+        only those naming the ID ``naming``, when given."""
+        where, params = "profile = %s", [self.base_url]
+        if action is not None:
+            where, params = where + " AND action = %s", [*params, action]
+        if naming is not None:
+            where += " AND %s::text = ANY(string_to_array(ids, ','))"
+            params = [*params, str(int(naming))]
         with self._failing("read the audit log"), self._pool.connection() as conn:
             cursor = conn.execute(
                 "SELECT seq, at, person, action, ids, outcome, detail FROM audit "
-                "WHERE profile = %s ORDER BY seq DESC LIMIT %s", (self.base_url, limit))
+                f"WHERE {where} ORDER BY seq DESC LIMIT %s", (*params, limit))
             names = [column.name for column in cursor.description or ()]
             return [dict(zip(names, row, strict=True)) for row in cursor]
 

@@ -124,9 +124,10 @@ def test_poll_results_fold_as_in_the_sqlite_watchlist(open_store: Opener) -> Non
 
 def test_audit_entries_name_the_person(open_store: Opener) -> None:
     store = open_store("sam")
-    store.audit("delete", [4, 5], "requested", at=50.0)
-    assert store.audit_entries() == [{"at": 50.0, "person": "sam", "action": "delete",
-                                      "ids": "4,5", "outcome": "requested", "detail": None}]
+    seq = store.audit("delete", [4, 5], "requested", at=50.0)
+    assert store.audit_entries() == [{"seq": seq, "at": 50.0, "person": "sam",
+                                      "action": "delete", "ids": "4,5", "outcome": "requested",
+                                      "detail": None}]
 
 
 def test_bad_ids_are_refused_before_the_database(open_store: Opener) -> None:

@@ -261,6 +261,12 @@ class TeamStore(TeamConnection):
                 "SELECT id FROM watched WHERE profile = %s AND id = ANY(%s) "
                 "AND added_seq > %s", (self.base_url, int_ids(ids), seq))}
 
+    def message_matches(self, needles: Sequence[str]) -> None:
+        """The ``msg:`` filter's index (the SQLite watchlist's FTS): none here, so the
+        filter tests the rows in memory (always None)."""
+        del needles
+        return None
+
     def get(self, conversion_id: int) -> WatchedConversion | None:
         """One watched row, or None."""
         return self.get_many([conversion_id]).get(conversion_id)

@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # heavy imports happen only when a command needs them
     from tui.core.paths import AppPaths
     from tui.core.settings import AppConfig, ProfileSettings
 
-SUBCOMMANDS = ("sandbox", "login", "logout", "watch", "upload", "list", "status")
+SUBCOMMANDS = ("sandbox", "login", "logout", "watch", "upload", "list", "status", "team")
 DEMO_SEED_COUNT = 60
 
 
@@ -73,7 +73,8 @@ def _monitor_parser() -> argparse.ArgumentParser:
         prog="conversions-tui",
         description="Monitor and triage conversions of the Conversions API.",
         epilog=exit_codes_epilog(MONITOR_EXITS, "subcommands: sandbox, login, logout, watch, "
-                                 "upload, list, status (conversions-tui SUBCOMMAND --help)"),
+                                 "upload, list, status, team (conversions-tui SUBCOMMAND "
+                                 "--help)"),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("ids", nargs="*", help="conversion IDs or ranges to add to the watchlist")
@@ -105,6 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "upload": _upload,
             "list": _list,
             "status": _status,
+            "team": _team,
         }
         return handlers[args[0]](args[1:])
     try:
@@ -284,6 +286,10 @@ def _status(argv: list[str]) -> int:
     from tui.cli_list import run_status
 
     return run_status(argv)
+def _team(argv: list[str]) -> int:
+    from tui.cli_team import run_team
+
+    return run_team(argv)
 
 
 def _run_sandbox(argv: list[str]) -> int:
@@ -420,8 +426,8 @@ def _logout(argv: list[str]) -> int:
 
 def _watch(argv: list[str]) -> int:
     from tui.core.audit import AuditLog
+    from tui.core.session import SESSION_OPEN_ERRORS, open_watch_store
     from tui.core.watching import WatchService
-    from tui.core.watchlist import Watchlist
 
     def arguments(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("ids", nargs="+", help="IDs, ranges or text")
@@ -438,7 +444,11 @@ def _watch(argv: list[str]) -> int:
     if not ids:
         return _fail("no conversion ID given, nothing added. Not IDs: " + "; ".join(invalid))
     paths.ensure(profile.name)
-    watchlist = Watchlist(paths.watchlist_db(profile.name))
+    try:
+        # The team's store when the profile names one: a monitor following it shows them.
+        watchlist = open_watch_store(paths, profile)
+    except SESSION_OPEN_ERRORS as error:
+        return _fail(f"cannot open the watchlist of profile {profile.name!r}: {error}")
     try:
         audit = AuditLog(paths.audit_db(profile.name))
         try:

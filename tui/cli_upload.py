@@ -25,7 +25,7 @@ import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from tui.api.client import ConversionsClient
 from tui.cli_help import exit_codes_epilog
@@ -52,6 +52,9 @@ from tui.core.upload.plan import (
 from tui.core.upload.retry import RetryPlan, plan_retry
 from tui.core.upload.run import UploadProgress
 from tui.core.upload.uploader import DEFAULT_BATCH_BYTES, MAX_BATCH_RECORDS, Uploader
+
+if TYPE_CHECKING:
+    from tui.core.watchstore import WatchStore
 
 __all__ = ["exit_code", "run_upload"]
 
@@ -186,14 +189,18 @@ def _same_file(one: Path, other: Path) -> bool:
 
 
 async def _send(plan: UploadPlan, opts: argparse.Namespace, profile: ProfileSettings,
-                key: ApiKey, paths: AppPaths, progress: _ProgressPrinter) -> UploadOutcome:
+                key: ApiKey, paths: AppPaths, progress: _ProgressPrinter,
+                watchlist: WatchStore) -> UploadOutcome:
+    """Send the plan; accepted IDs go to ``watchlist`` (closed at the end)."""
     from tui.core.audit import AuditLog
     from tui.core.watching import WatchService
-    from tui.core.watchlist import Watchlist
 
     paths.ensure(profile.name)
-    watchlist = Watchlist(paths.watchlist_db(profile.name))
-    audit = AuditLog(paths.audit_db(profile.name))
+    try:
+        audit = AuditLog(paths.audit_db(profile.name))
+    except BaseException:
+        watchlist.close()
+        raise
     audit.redact(key)
     try:
         async with ConversionsClient(profile.base_url, key.reveal(),
@@ -403,17 +410,28 @@ def run_upload(argv: list[str], *, env: Mapping[str, str] | None = None) -> int:
         hint = f" ({resolved.problem})" if resolved.problem else ""
         return _fail(f"no API key for profile {profile.name!r}: set {ENV_API_KEY} or run "
                      f"`conversions-tui login`{hint}")
+    from tui.core.session import SESSION_OPEN_ERRORS, open_watch_store
+
+    try:
+        # Where accepted IDs go (the team's store on a team profile): opened before
+        # anything is sent, so a store that cannot be opened loses nothing.
+        watchlist = open_watch_store(paths, profile, env)
+    except SESSION_OPEN_ERRORS as error:
+        return _fail(f"cannot open the watchlist of profile {profile.name!r} ({error}); "
+                     "nothing was sent")
     if retry is not None:
         try:
             # Before anything goes: a retry that dies half way must still be known as sent.
             retry.mark_sending([item.path for item in plan.items], time.time())
         except (OSError, ValueError) as error:
+            watchlist.close()
             why = error.strerror if isinstance(error, OSError) and error.strerror else error
             return _fail(f"the retry cannot be recorded in {retry.report} ({why}); nothing "
                          "was sent, so that no file can be sent twice")
     progress = _ProgressPrinter(sys.stderr)
     try:
-        outcome = asyncio.run(_send(plan, opts, profile, resolved.key, paths, progress))
+        outcome = asyncio.run(_send(plan, opts, profile, resolved.key, paths, progress,
+                                    watchlist))
     except (KeyboardInterrupt, asyncio.CancelledError):
         progress.finish()
         marked = (f"; {retry.report} marks the retried files as being sent, so a later "

@@ -20,6 +20,7 @@ from tui.core.settings import (
     ProfileNotConfigured,
     ProfileSettings,
     check_base_url,
+    config_to_dict,
     dumps_toml,
     load_config,
     resolve_profile,
@@ -336,3 +337,26 @@ def test_allow_insecure_http_flag_admits_a_remote_http_url() -> None:
     profile = resolve_profile(AppConfig(), profile=None, base_url="http://10.1.2.3:8080",
                               env={}, allow_insecure_http=True)
     assert profile.base_url == "http://10.1.2.3:8080" and profile.allow_insecure_http
+
+
+def test_a_profile_names_its_team_store(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, '[profiles.prod]\nbase_url = "https://api.example.com"\n'
+                               'store = "postgresql://dana@db.example.com:5432/team"\n'))
+    assert config.warnings == []
+    assert config.profiles["prod"].store == "postgresql://dana@db.example.com:5432/team"
+    assert tomllib.loads(dumps_toml(config_to_dict(config)))["profiles"]["prod"]["store"] == (
+        "postgresql://dana@db.example.com:5432/team")
+    assert load_config(write(tmp_path, '[profiles.prod]\nbase_url = "https://a.example"\n')
+                       ).profiles["prod"].store is None
+
+
+@pytest.mark.parametrize(("store", "said"), [
+    ("postgresql://dana:Canary-4471@db.example.com/team", "holds a password"),
+    ("mysql://dana@db.example.com/team", "not a PostgreSQL address"),
+])
+def test_a_bad_store_is_refused_without_quoting_it(tmp_path: Path, store: str, said: str) -> None:
+    path = write(tmp_path, f'[profiles.prod]\nbase_url = "https://a.example"\nstore = "{store}"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert said in str(caught.value) and "[profiles.prod]" in str(caught.value)
+    assert "Canary" not in str(caught.value) and "mysql" not in str(caught.value)

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from tui.core.credentials import ApiKey
 from tui.core.watchlist import DELETED_STATUS
@@ -31,7 +31,7 @@ from tui.core.watchlist import DELETED_STATUS
 if TYPE_CHECKING:
     from tui.core.watchlist import StatusChange, WatchedConversion
 
-__all__ = ["AuditEntry", "AuditLog", "acting_user", "record_confirmed_deletions"]
+__all__ = ["AuditEntry", "AuditLog", "AuditTrail", "acting_user", "record_confirmed_deletions"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS audit (
@@ -70,6 +70,29 @@ class AuditEntry:
     profile: str
     user: str | None
     detail: str | None
+
+
+class AuditTrail(Protocol):
+    """Where the watch service and the monitor record and read actions: this machine's
+    :class:`AuditLog`, or a team store's shared one (``tui.core.teamstore.audit``)."""
+
+    def append(self, action: str, ids: Sequence[int], outcome: str, profile: str,
+               user: str | None, detail: str | None = None,
+               at: float | None = None) -> AuditEntry:
+        """Record one action and return it."""
+        ...
+
+    def entries(self, limit: int | None = None) -> list[AuditEntry]:
+        """Recorded actions, newest first."""
+        ...
+
+    def last_for(self, action: str, conversion_id: int) -> AuditEntry | None:
+        """The newest entry of ``action`` that names ``conversion_id`` (None: none)."""
+        ...
+
+    def close(self) -> None:
+        """Let go of the log."""
+        ...
 
 
 class AuditLog:
@@ -168,7 +191,7 @@ class AuditLog:
         self.close()
 
 
-def record_confirmed_deletions(audit: AuditLog, changes: Iterable[StatusChange],
+def record_confirmed_deletions(audit: AuditTrail, changes: Iterable[StatusChange],
                                rows: Iterable[WatchedConversion], *, profile: str,
                                user: str | None) -> list[int]:
     """Record phase two of the deletes this profile asked for: the status turned Deleted,

@@ -36,7 +36,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from tui.api.errors import (
     ApiError,
@@ -54,9 +54,11 @@ from tui.api.errors import (
 from tui.api.models import StatusEnvelope
 from tui.core.polling.problems import describe_problem, no_access_problem, transport_cause
 from tui.core.untrusted import printable
-from tui.core.watchlist import PollResult, Watchlist
+from tui.core.watchlist import PollResult
+from tui.core.watchstore import WatchStore
 
 __all__ = [
+    "DeleteClaims",
     "DeleteOutcome",
     "DeleteResult",
     "DeleteSummary",
@@ -83,6 +85,22 @@ class AuditTrail(Protocol):
     def append(self, action: str, ids: Sequence[int], outcome: str, profile: str,
                user: str | None, detail: str | None = None,
                at: float | None = None) -> object: ...
+
+
+@runtime_checkable
+class DeleteClaims(Protocol):
+    """A store shared by a team, where a colleague may be deleting a row already (the
+    team store). A delete is claimed before it is sent, so two people never both send
+    it; a claim whose delete was not accepted is given back."""
+
+    def claim_delete(self, conversion_id: int, at: float) -> tuple[str | None, float] | None:
+        """Claim the delete of a watched row: None when it is ours now, else who asked
+        first and when (unix seconds)."""
+        ...
+
+    def release_delete(self, conversion_id: int) -> None:
+        """Give a claim back (the server did not accept the delete)."""
+        ...
 
 
 class DeleteOutcome(StrEnum):
@@ -268,7 +286,7 @@ def _result_of_error(conversion_id: int, error: ApiError, at: float,
 class _BulkDelete:
     """One bulk delete: a few workers take IDs in order until none are left."""
 
-    def __init__(self, client: DeletingClient, watchlist: Watchlist, audit: AuditTrail, *,
+    def __init__(self, client: DeletingClient, watchlist: WatchStore, audit: AuditTrail, *,
                  profile_name: str, user: str | None,
                  on_outcome: Callable[[DeleteResult], None] | None,
                  clock: Callable[[], float]) -> None:
@@ -290,6 +308,14 @@ class _BulkDelete:
             return result
         row = self.watchlist.get(conversion_id)
         requested_before = row is not None and row.delete_requested_at is not None
+        claimed = False
+        if row is not None and isinstance(self.watchlist, DeleteClaims):
+            colleague = self.watchlist.claim_delete(conversion_id, self.clock())
+            if colleague is not None:
+                result = _colleague_deleting(conversion_id, *colleague, self.clock())
+                self.finish(result)
+                return result
+            claimed = not requested_before
         not_found = False
         gone: StatusEnvelope | None = None
         try:
@@ -317,6 +343,11 @@ class _BulkDelete:
                           "marked for deletion; watching until it shows Deleted")
                 result = DeleteResult(conversion_id, DeleteOutcome.REQUESTED, reason,
                                       self.clock())
+        if claimed and result.outcome is not DeleteOutcome.REQUESTED:
+            # Not accepted: the claim goes back before the answer is recorded (a 404 after
+            # a delete request would read as Deleted).
+            assert isinstance(self.watchlist, DeleteClaims)
+            self.watchlist.release_delete(conversion_id)
         self.apply(result, watched=row is not None, not_found=not_found, gone=gone)
         self.finish(result)
         return result
@@ -355,6 +386,15 @@ class _BulkDelete:
                 self.callback_error = error
 
 
+def _colleague_deleting(conversion_id: int, who: str | None, since: float,
+                        at: float) -> DeleteResult:
+    """Not sent: a colleague asked first (their name is text from the team database)."""
+    name = printable(who, limit=60) if who else "a colleague"
+    when = time.strftime("%H:%M", time.localtime(since))
+    return DeleteResult(conversion_id, DeleteOutcome.REFUSED,
+                        f"{name} is already deleting it (asked at {when}); not sent", at)
+
+
 def _own_answer(conversion_id: int, envelope: object) -> StatusEnvelope | None:
     """``envelope`` when it is about ``conversion_id`` (a 410 carries the conversion)."""
     if not isinstance(envelope, StatusEnvelope) or envelope.payload is None:
@@ -372,7 +412,7 @@ def _unique_ids(ids: Iterable[int]) -> list[int]:
 
 async def delete_conversions(
     client: DeletingClient,
-    watchlist: Watchlist,
+    watchlist: WatchStore,
     audit: AuditTrail,
     ids: Sequence[int],
     *,

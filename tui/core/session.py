@@ -7,26 +7,31 @@ widgets and testable without a screen.
 
 from __future__ import annotations
 
+import getpass
 import os
+import socket
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from tui.api.errors import ApiError
 from tui.api.models import Profile, StatusEnvelope
-from tui.core.audit import AuditLog
+from tui.core.audit import AuditLog, AuditTrail
 from tui.core.clientbounds import client_bounds
 from tui.core.credentials import ApiKey, CredentialStore, KeySource, ResolvedKey
 from tui.core.paths import AppPaths
+from tui.core.polling.following import WatchlistFollower
+from tui.core.polling.leadership import FollowerFactory, Leadership
 from tui.core.polling.lock import PollerLock
 from tui.core.settings import AppConfig, ProfileSettings
 from tui.core.watchlist import Watchlist, WatchlistError
+from tui.core.watchstore import WatchStore
 
 if TYPE_CHECKING:  # the client (httpx) is imported when the first one is made
     from tui.api.client import ConversionsClient
 
-__all__ = ["SESSION_OPEN_ERRORS", "MonitorSession", "ProfileTrackingSource"]
+__all__ = ["SESSION_OPEN_ERRORS", "MonitorSession", "ProfileTrackingSource", "open_watch_store"]
 
 # What MonitorSession.open may raise for a folder or database the user can fix: shown as a
 # sentence, never a traceback.
@@ -66,6 +71,60 @@ class ProfileTrackingSource:
         await self._client.aclose()
 
 
+def _person() -> str | None:
+    """Who this app acts for in a team store: the OS user."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (a bare container)
+        return None
+
+
+@dataclass(frozen=True)
+class _TeamParts:
+    """A team store and what goes with it: its leader lock, its follower, and its shared
+    audit log (around this machine's file, kept for when the database is away)."""
+
+    store: WatchStore
+    lead: Leadership
+    follower: FollowerFactory
+    audit: Callable[[AuditLog], AuditTrail]
+
+
+def _open_team_store(profile: ProfileSettings, env: Mapping[str, str]) -> _TeamParts | None:
+    """The team store the profile (or ``CONVERSIONS_STORE``) names, with its leader lock,
+    follower and audit log; None for the SQLite watchlist. Its failures come as a
+    WatchlistError, one sentence (psycopg loads only here, for a profile that uses it)."""
+    if not (profile.store or env.get("CONVERSIONS_STORE")):
+        return None
+    from tui.core.teamstore import LeaderLock, TeamStore, TeamStoreError, resolve_store_address
+    from tui.core.teamstore.audit import TeamAudit
+    from tui.core.teamstore.following import TeamLeadership, team_follower
+
+    try:
+        address = resolve_store_address(profile.store, environ=env)
+        if address is None:
+            return None
+        person = _person()
+        store = TeamStore(address, profile.base_url, person)
+    except TeamStoreError as error:
+        raise WatchlistError(str(error)) from None
+    lead = TeamLeadership(LeaderLock(address, profile.base_url,
+                                     f"{person or '?'}@{socket.gethostname()}"))
+    return _TeamParts(store, lead, team_follower, lambda local: TeamAudit(store, local))
+
+
+def open_watch_store(paths: AppPaths, profile: ProfileSettings,
+                     env: Mapping[str, str] | None = None) -> WatchStore:
+    """The profile's store for a command without a poller (``watch``): the team's when
+    the profile or ``CONVERSIONS_STORE`` names one, else its own SQLite watchlist.
+    Raises WatchlistError (one sentence) when it cannot be opened."""
+    team = _open_team_store(profile, dict(os.environ) if env is None else env)
+    if team is not None:
+        return team.store
+    paths.ensure(profile.name)
+    return Watchlist(paths.watchlist_db(profile.name))
+
+
 @dataclass
 class MonitorSession:
     """Everything one run of the app needs; built by the CLI, used by the UI."""
@@ -73,8 +132,8 @@ class MonitorSession:
     paths: AppPaths
     config: AppConfig
     profile: ProfileSettings
-    watchlist: Watchlist
-    audit: AuditLog
+    watchlist: WatchStore
+    audit: AuditTrail
     credentials: CredentialStore = field(default_factory=CredentialStore)
     demo: bool = False
     read_only: bool = False
@@ -85,29 +144,44 @@ class MonitorSession:
     # repr=False: the environment may hold CONVERSIONS_API_KEY.
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ), repr=False)
     last_profile: Profile | None = None
-    _poller_lock: PollerLock | None = field(default=None, init=False, repr=False)
+    # A team store's: its advisory lock and the follower that LISTENs (open() sets them).
+    follower: FollowerFactory = field(default=WatchlistFollower, repr=False)
+    _poller_lock: Leadership | None = field(default=None, init=False, repr=False)
 
     @property
-    def poller_lock(self) -> PollerLock:
-        """The lock that makes this monitor the one that polls its watchlist file."""
+    def poller_lock(self) -> Leadership:
+        """What makes this monitor the one that polls its store: a lock file beside the
+        watchlist file, or a team store's advisory lock."""
         if self._poller_lock is None:
+            assert isinstance(self.watchlist, Watchlist)
             self._poller_lock = PollerLock(self.watchlist.path)
         return self._poller_lock
+
+    @property
+    def team_store(self) -> str | None:
+        """``user@host:port/db`` of the team store this session uses, or None (SQLite)."""
+        return None if isinstance(self.watchlist, Watchlist) else str(
+            getattr(self.watchlist, "address", "?"))
 
     @classmethod
     def open(cls, paths: AppPaths, config: AppConfig, profile: ProfileSettings, *,
              demo: bool = False, read_only: bool = False, preset_key: ApiKey | None = None,
              initial_ids: list[int] | None = None,
              env: Mapping[str, str] | None = None) -> MonitorSession:
-        """Create the profile's folders and open its watchlist and audit log."""
+        """Create the profile's folders and open its store (the SQLite watchlist, or the
+        team's PostgreSQL store the profile or ``CONVERSIONS_STORE`` names) and audit log."""
         paths.ensure(profile.name)
-        watchlist = Watchlist(paths.watchlist_db(profile.name))
+        env = dict(os.environ) if env is None else env
+        team = _open_team_store(profile, env)
+        watchlist: WatchStore = (team.store if team is not None
+                                 else Watchlist(paths.watchlist_db(profile.name)))
         try:
-            audit = AuditLog(paths.audit_db(profile.name))
+            local = AuditLog(paths.audit_db(profile.name))
         except BaseException:
             watchlist.close()
             raise
-        return cls(
+        audit = team.audit(local) if team is not None else local
+        session = cls(
             paths=paths,
             config=config,
             profile=profile,
@@ -117,8 +191,11 @@ class MonitorSession:
             read_only=read_only or profile.read_only,
             preset_key=preset_key,
             initial_ids=list(initial_ids or []),
-            env=dict(os.environ) if env is None else env,
+            env=env,
         )
+        if team is not None:
+            session._poller_lock, session.follower = team.lead, team.follower
+        return session
 
     async def resolve_key(self) -> ResolvedKey:
         """The key to use: the preset (demo), else env, else keyring (off-thread, bounded)."""

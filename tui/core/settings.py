@@ -96,6 +96,9 @@ class ProfileSettings(BaseModel):
     theme: str | None = None
     # [profiles.NAME.alerts]: read by tui.core.alerts.settings (bad keys warn, never refuse).
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+    # The team's PostgreSQL store (postgresql://user@host:5432/db, never a password; see
+    # tui.core.teamstore.address); None: this person's own SQLite watchlist.
+    store: str | None = None
 
     @field_validator("ca_bundle")
     @classmethod
@@ -107,6 +110,25 @@ class ProfileSettings(BaseModel):
         if not path.is_file():
             raise ValueError(f"ca_bundle {str(path)!r} is not a readable file")
         return str(path)
+
+    @field_validator("store")
+    @classmethod
+    def _store_has_no_password(cls, value: str | None) -> str | None:
+        # The full check (and the reading of the address) is the team store's; this one
+        # only refuses early what must never sit in a config file. The message never
+        # quotes the value: it may hold a password.
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("store is not a PostgreSQL address: write it as "
+                             "postgresql://user@host:5432/dbname")
+        authority = value.partition("://")[2].partition("/")[0]
+        if ":" in authority.rpartition("@")[0]:
+            raise ValueError("store holds a password, which must not be in the config file: "
+                             "remove it and set PGPASSWORD, add it to ~/.pgpass, or store it "
+                             "in the keyring (service conversions-tui-store)")
+        return value
 
     @field_validator("stuck_after", mode="before")
     @classmethod

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from tui.core.audit import AuditLog, record_confirmed_deletions
+from tui.core.audit import AuditTrail, record_confirmed_deletions
 from tui.core.deletion import (
     DeleteOutcome,
     DeleteResult,
@@ -36,11 +36,18 @@ from tui.core.deletion import (
     delete_conversions,
 )
 from tui.core.polling.following import FOLLOW_INTERVAL, WatchlistFollower
-from tui.core.polling.lock import LockHolder, PollerLock
+from tui.core.polling.leadership import (
+    Follower,
+    FollowerFactory,
+    Leadership,
+    LosableLeadership,
+    PollerHolder,
+)
 from tui.core.polling.scheduler import PollScheduler
 from tui.core.polling.types import Connectivity, PollSettings, PollUpdate, StatusSource
 from tui.core.unread import is_unread
-from tui.core.watchlist import StatusChange, WatchedConversion, Watchlist
+from tui.core.watchlist import StatusChange, WatchedConversion
+from tui.core.watchstore import WatchStore
 
 if TYPE_CHECKING:
     from tui.core.session import MonitorSession
@@ -104,13 +111,14 @@ _TASKS: set[asyncio.Task[None]] = set()
 class WatchService:
     """Owns the watched conversions of one watchlist file (see the module docstring)."""
 
-    def __init__(self, watchlist: Watchlist, audit: AuditLog, *, profile_name: str,
+    def __init__(self, watchlist: WatchStore, audit: AuditTrail, *, profile_name: str,
                  user: Callable[[], str | None] = lambda: None,
                  on_change: Callable[[WatchChange], None] | None = None,
-                 poller_lock: PollerLock | None = None,
+                 poller_lock: Leadership | None = None,
                  settings: PollSettings | None = None,
                  follow_interval: float = FOLLOW_INTERVAL,
-                 spawn: Spawn | None = None) -> None:
+                 spawn: Spawn | None = None,
+                 follower: FollowerFactory = WatchlistFollower) -> None:
         self.watchlist = watchlist
         self.audit = audit
         self._profile_name = profile_name
@@ -122,7 +130,8 @@ class WatchService:
         self._spawn = spawn if spawn is not None else _spawn_task
         self._client: StatusSource | None = None
         self._scheduler: PollScheduler | None = None
-        self._follower: WatchlistFollower | None = None
+        self._follower: Follower | None = None
+        self._make_follower = follower  # a team store's follows its database
         # Unwatched through this service (until added again): late answers are dropped.
         self._unwatched: set[int] = set()
         self._loaded_seq = 0  # the file's change feed number when the rows were read
@@ -142,6 +151,7 @@ class WatchService:
         return cls(session.watchlist, session.audit, profile_name=profile.name, user=user,
                    on_change=on_change, poller_lock=session.poller_lock,
                    settings=PollSettings.from_profile(profile), spawn=spawn,
+                   follower=session.follower,
                    # Takeover within two poll intervals, however short the profile's.
                    follow_interval=max(0.1, min(FOLLOW_INTERVAL, profile.poll_interval)))
 
@@ -157,7 +167,7 @@ class WatchService:
         return self._follower is not None
 
     @property
-    def poller_holder(self) -> LockHolder | None:
+    def poller_holder(self) -> PollerHolder | None:
         """Who polls this file while this service follows (as the lock file says)."""
         return self._follower.holder if self._follower is not None else None
 
@@ -366,11 +376,24 @@ class WatchService:
         self._scheduler = PollScheduler(client, self.watchlist, self._settings,
                                         on_update=self._polled)
         self._spawn(self._scheduler.run(), "poller")
+        if isinstance(self._lock, LosableLeadership):
+            self._spawn(self._keep_lead(self._lock, self._scheduler), "leadership")
+
+    async def _keep_lead(self, lock: LosableLeadership, scheduler: PollScheduler) -> None:
+        """A lead lost without being released (the team database cut the session): stop
+        polling at once (another app polls now) and follow."""
+        if not await lock.until_lost() or self._scheduler is not scheduler:
+            return
+        scheduler.stop()
+        self._scheduler = None
+        log.warning("lost the poller's lead: following from now on")
+        self._follow()
+        self._emit(WatchChange())
 
     def _follow(self) -> None:
         """Another monitor polls this file: pass on what it writes; take over when it goes."""
         assert self._lock is not None
-        self._follower = WatchlistFollower(
+        self._follower = self._make_follower(
             self.watchlist, self._lock, since=self._loaded_seq, on_update=self._polled,
             on_lead=self._take_over, interval=self._follow_interval)
         self._spawn(self._follower.run(), "follower")

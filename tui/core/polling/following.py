@@ -19,7 +19,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 
-from tui.core.polling.lock import LockHolder, PollerLock
+from tui.core.polling.leadership import Leadership, PollerHolder
 from tui.core.polling.types import Connectivity, ConnectivityState, PollUpdate, WatchlistStore
 
 __all__ = ["FOLLOW_INTERVAL", "WatchlistFollower"]
@@ -33,7 +33,7 @@ FOLLOW_INTERVAL = 1.0
 class WatchlistFollower:
     """Follows the watchlist file while another monitor polls (see the module docstring)."""
 
-    def __init__(self, watchlist: WatchlistStore, lock: PollerLock, *, since: int,
+    def __init__(self, watchlist: WatchlistStore, lock: Leadership, *, since: int,
                  on_update: Callable[[PollUpdate], None], on_lead: Callable[[], None],
                  interval: float = FOLLOW_INTERVAL) -> None:
         self._watchlist = watchlist
@@ -43,7 +43,7 @@ class WatchlistFollower:
         self._on_lead = on_lead
         self._interval = interval
         self._stopped = asyncio.Event()
-        self.holder: LockHolder | None = lock.holder()
+        self.holder: PollerHolder | None = lock.holder()
 
     def stop(self) -> None:
         """Stop following (the lock is not tried again)."""

@@ -1,0 +1,57 @@
+"""A person's SQLite watchlist imported into the team store: rows, notes, history."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.core.teamstore.conftest import collect_changes
+from tui.api.models import StatusEnvelope
+from tui.core.teamstore import ChangeReader, TeamStore
+from tui.core.teamstore.importing import ImportReport, import_watchlist
+from tui.core.watchlist import PollResult, Watchlist
+
+Opener = Callable[..., TeamStore]
+
+
+def _status(conversion_id: int, status: str) -> StatusEnvelope:
+    body = {"profile": None, "payload": {"id": conversion_id, "status": status,
+                                         "fileName": f"f{conversion_id}.csv"},
+            "errors": ["bad row 3"], "hasErrors": True, "warnings": [], "hasWarnings": False,
+            "metadata": {}}
+    return StatusEnvelope.from_wire(json.dumps(body))
+
+
+def test_rows_notes_and_history_come_over_once(open_store: Opener, tmp_path: Path) -> None:
+    dana, sam = open_store("dana"), open_store("sam")
+    sam.add([3], note="team's own note")
+    sam.add([4])
+    reader = ChangeReader(sam)
+    with Watchlist(tmp_path / "mine.sqlite3") as mine:
+        mine.add([1, 2], note="TICKET-7", at=5.0)
+        mine.add([3, 4], note="mine", at=5.0)
+        mine.record_results([PollResult(1, 10.0, _status(1, "Processing"))])
+        mine.record_results([PollResult(1, 20.0, _status(1, "Failed"))])
+
+        report = import_watchlist(dana, mine, at=30.0)
+        assert report == ImportReport(added=2, already=2, notes=1, history=2)
+        assert import_watchlist(dana, mine, at=31.0) == ImportReport(
+            added=0, already=4, notes=0, history=0)
+
+    rows = sam.get_many([1, 2, 3, 4])
+    assert (rows[1].status, rows[1].file_name, rows[1].errors, rows[1].note) == (
+        "Failed", "f1.csv", ("bad row 3",), "TICKET-7")
+    assert rows[1].entered_seen is True and rows[1].first_seen == 5.0
+    assert rows[3].note == "team's own note"  # the team's note is kept
+    assert rows[4].note == "mine"  # a note the team lacked is filled in
+    assert sam.history(1) == [("Processing", 10.0), ("Failed", 20.0)]
+    signed = sam.signatures([1, 3])
+    assert (signed[1]["added_by"], signed[1]["note_by"]) == ("dana", "dana")
+    assert signed[3]["added_by"] == "sam"
+    assert sam.audit_entries()[0]["action"] == "import"
+    try:
+        batch = collect_changes(reader, lambda b: {1, 2, 4} <= set(b.rows))
+        assert 3 not in batch.rows  # unchanged by the import: not notified
+    finally:
+        reader.close()

@@ -1,0 +1,225 @@
+"""The team store's connections: :class:`TeamConnection`, the plumbing under
+:class:`~tui.core.teamstore.store.TeamStore`.
+
+The first connection is made directly (a refused login or an unreachable server fails at
+once, with its reason), checks or brings up the schema, then a small pool opens. Every
+driver error becomes one :class:`TeamStoreError` sentence that says what was being done,
+without the password. A write is one transaction that takes the next change number, with
+the profile's writes taking turns so they commit in number order (see :mod:`.changes`).
+
+While the database cannot be reached, calls fail at once with a sentence (nothing waits
+for the pool's timeout on the event loop), for a while that doubles up to
+:data:`AWAY_RETRY_MAX`; then a call may try again. A new listening connection (the
+follower's, made in a worker thread) that succeeds ends it at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Self
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from tui.core.teamstore.address import APP_NAME_PREFIX, KEEPALIVES, StoreAddress
+from tui.core.teamstore.changes import channel_for, payloads, write_key
+from tui.core.teamstore.errors import TeamStoreError, first_line
+from tui.core.teamstore.migrations import (
+    SCHEMA_VERSION,
+    migrate,
+    newer_schema_message,
+    schema_version,
+)
+from tui.core.teamstore.rows import COLUMNS, decode_rows
+from tui.core.watchlist.rows import WatchedConversion
+
+__all__ = ["AWAY_RETRY_MAX", "POOL_WAIT", "TeamConnection"]
+
+AWAY_RETRY_MAX = 30.0
+"""Seconds at most that calls fail at once, without trying, after the database was away."""
+POOL_WAIT = 5.0
+"""Seconds at most to wait for a pooled connection (the server stopped: not 10 s a call)."""
+
+
+class TeamConnection:
+    """A pool of connections to one team database, for one profile (``base_url``), on
+    behalf of ``person``; its rows are :class:`~tui.core.teamstore.store.TeamStore`'s."""
+
+    def __init__(self, address: StoreAddress, base_url: str, person: str | None, *,
+                 max_connections: int = 4, connect_timeout: float = 10.0,
+                 migrate_schema: bool = True) -> None:
+        self.address = address
+        self.base_url = base_url
+        self.person = person
+        self.channel = channel_for(base_url)
+        self._write_key = write_key(base_url)
+        self._connect_timeout = max(1, round(connect_timeout))
+        self._kwargs = address.connect_kwargs(f"{APP_NAME_PREFIX} {person or '?'}")
+        self._secret = self._kwargs.get("password") or address.password_hint()
+        self._away_since: float | None = None  # unix time the database went away
+        self._away_for = 0.0  # seconds calls fail at once, doubling while it stays away
+        self._try_at = 0.0  # monotonic time a call may try again
+        # The first connection is made directly: a refused login or an unreachable server
+        # fails at once with its reason (a pool would retry until its timeout and say only
+        # that it timed out). It checks or brings up the schema, then the pool opens.
+        try:
+            first = psycopg.connect(address.url, autocommit=True,
+                                    connect_timeout=self._connect_timeout, **self._kwargs)
+        except psycopg.Error as error:
+            raise TeamStoreError(self._unreachable(error)) from None
+        with first, self._failing("set up the team database"):
+            self._check_schema(first, migrate_schema)
+        # check: a connection the server closed (restart, pg_terminate_backend) is
+        # replaced when taken, not handed out to fail.
+        self._pool = ConnectionPool(
+            address.url, kwargs={**self._kwargs, **KEEPALIVES,
+                                 "connect_timeout": self._connect_timeout},
+            min_size=1, max_size=max_connections, open=False, name="teamstore",
+            timeout=min(connect_timeout, POOL_WAIT), check=ConnectionPool.check_connection)
+        self._pool.open(wait=False)
+
+    @staticmethod
+    def _check_schema(conn: psycopg.Connection[Any], migrate_schema: bool) -> None:
+        if migrate_schema:
+            migrate(conn)
+            return
+        version = schema_version(conn)
+        if version > SCHEMA_VERSION:
+            raise TeamStoreError(newer_schema_message(version))
+        if version < SCHEMA_VERSION:
+            raise TeamStoreError(
+                f"The team database has schema {version}, older than this app's "
+                f"{SCHEMA_VERSION}: run conversions-tui team migrate.")
+
+    def __repr__(self) -> str:
+        return f"TeamStore({self.address.display!r}, profile={self.base_url!r})"
+
+    def _unreachable(self, error: BaseException) -> str:
+        detail = first_line(error, self._secret) if isinstance(error, psycopg.Error) else (
+            "no connection within the timeout")
+        return (f"The team database {self.address.display} cannot be reached ({detail}): "
+                "check the address, the password source and that the server is up.")
+
+    @property
+    def away_since(self) -> float | None:
+        """Since when (unix time) the database cannot be reached; None while it can."""
+        return self._away_since
+
+    def _went_away(self) -> None:
+        if self._away_since is None:
+            self._away_since, self._away_for = time.time(), 1.0
+        else:
+            self._away_for = min(self._away_for * 2, AWAY_RETRY_MAX)
+        self._try_at = time.monotonic() + self._away_for
+
+    def _came_back(self) -> None:
+        self._away_since = None
+
+    def _refuse_while_away(self, action: str) -> None:
+        since = self._away_since
+        if since is not None and time.monotonic() < self._try_at:
+            raise TeamStoreError(
+                f"Could not {action}: the team database {self.address.display} cannot be "
+                f"reached since {time.strftime('%H:%M', time.localtime(since))}; nothing was "
+                "changed, and the app reconnects by itself.")
+
+    @contextlib.contextmanager
+    def _failing(self, action: str) -> Iterator[None]:
+        """Turn driver errors into one sentence that says what we were doing; while the
+        database is away, refuse at once."""
+        self._refuse_while_away(action)
+        try:
+            yield
+        except TeamStoreError:
+            raise
+        except psycopg.OperationalError as error:
+            # The server is gone, shutting down or unreachable (the pool's timeout and
+            # closure are OperationalErrors too).
+            self._went_away()
+            raise TeamStoreError(
+                f"Could not {action}: the team database {self.address.display} cannot be "
+                f"reached ({first_line(error, self._secret)}).") from None
+        except psycopg.Error as error:
+            raise TeamStoreError(
+                f"Could not {action} in the team database {self.address.display} "
+                f"({first_line(error, self._secret)}).") from None
+        if self._away_since is not None:
+            self._came_back()
+
+    @contextlib.contextmanager
+    def _write(self, action: str) -> Iterator[tuple[psycopg.Connection[Any], int]]:
+        """One write transaction and its change number. The profile's writes take turns
+        (a lock held to the commit), so they commit in the order of their numbers, which a
+        reader relies on to catch up (see :mod:`.changes`)."""
+        with self._failing(action), self._pool.connection() as conn, conn.transaction():
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._write_key,))
+            row = conn.execute("SELECT nextval('change_seq')").fetchone()
+            assert row is not None
+            yield conn, int(row[0])
+
+    def _notify(self, conn: psycopg.Connection[Any], seq: int, changed: Iterable[int] = (),
+                removed: Iterable[int] = ()) -> None:
+        for payload in payloads(seq, changed, removed):
+            conn.execute("SELECT pg_notify(%s, %s)", (self.channel, payload))
+
+    def _read(self, conn: psycopg.Connection[Any], ids: Sequence[int],
+              lock: bool = False) -> dict[int, WatchedConversion]:
+        cursor = conn.execute(
+            f"SELECT {COLUMNS} FROM watched WHERE profile = %s AND id = ANY(%s)"
+            + (" FOR UPDATE" if lock else ""), (self.base_url, list(ids)))
+        return {row.id: row for row in decode_rows(cursor)}
+
+    def close(self) -> None:
+        """Close every connection of the pool."""
+        self._pool.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def feed_seq(self) -> int:
+        """The number of the profile's last committed write (0 before any)."""
+        with self._failing("read the change counter"), self._pool.connection() as conn:
+            return self._committed_seq(conn)
+
+    def _committed_seq(self, conn: psycopg.Connection[Any]) -> int:
+        # Not the sequence's last value: that counts writes not committed yet.
+        row = conn.execute(
+            "SELECT greatest((SELECT max(changed_seq) FROM watched WHERE profile = %s), "
+            "(SELECT max(removed_seq) FROM unwatched WHERE profile = %s), 0)",
+            (self.base_url, self.base_url)).fetchone()
+        return int(row[0]) if row else 0
+
+    def connection(self) -> contextlib.AbstractContextManager[psycopg.Connection[Any]]:
+        """A pooled connection (for the change reader's batch reads and ``team status``)."""
+        return self._pool.connection()
+
+    def connect_listener(self) -> psycopg.Connection[Any]:
+        """A new dedicated connection (autocommit), outside the pool, for LISTEN."""
+        try:
+            conn = psycopg.connect(self.address.url, autocommit=True, **KEEPALIVES,
+                                   connect_timeout=self._connect_timeout, **self._kwargs)
+        except psycopg.Error as error:
+            self._went_away()
+            raise TeamStoreError(self._unreachable(error)) from None
+        self._came_back()
+        return conn
+
+    def writing(self, action: str,
+                ) -> contextlib.AbstractContextManager[tuple[psycopg.Connection[Any], int]]:
+        """One write transaction and its change number, for the package's helpers (the
+        import); they stamp rows with the number and call :meth:`notify` before the end."""
+        return self._write(action)
+
+    def notify(self, conn: psycopg.Connection[Any], seq: int, changed: Iterable[int] = (),
+               removed: Iterable[int] = ()) -> None:
+        """Notify the profile's channel of write ``seq`` (inside its transaction)."""
+        self._notify(conn, seq, changed, removed)
+
+    def failing(self, action: str) -> contextlib.AbstractContextManager[None]:
+        """The store's error translation, for its helpers (reader, leader lock)."""
+        return self._failing(action)

@@ -1,0 +1,105 @@
+"""A follower's view of the change feed: LISTEN, then read the rows named in one batch."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from tui.core.teamstore.changes import Notice, parse_payload
+from tui.core.teamstore.store import TeamStore
+from tui.core.watchlist.rows import WatchedConversion
+
+__all__ = ["ChangeBatch", "ChangeReader"]
+
+
+@dataclass(frozen=True)
+class ChangeBatch:
+    """What other apps wrote: rows changed (as they are now), IDs no longer watched.
+    ``caught_up``: read by the change counter after a reconnection, since notifications
+    sent while the connection was down are lost."""
+
+    rows: Mapping[int, WatchedConversion] = field(default_factory=dict)
+    removed: frozenset[int] = frozenset()
+    caught_up: bool = False
+    added: frozenset[int] = frozenset()  # those of ``rows`` (re)added since the last batch
+
+    def __bool__(self) -> bool:
+        return bool(self.rows or self.removed)
+
+
+class ChangeReader:
+    """Listens on the store's channel on a dedicated connection (outside the pool).
+
+    :meth:`wait` blocks up to a timeout for the first notification, takes every other
+    one already queued, and reads all the rows they name in one query. A lost connection
+    is reopened on the next call, and what was missed is read by the change counter.
+    Make it before reading the rows at start: every write after that is then notified.
+    """
+
+    def __init__(self, store: TeamStore) -> None:
+        self._store = store
+        self._conn: psycopg.Connection[Any] | None = None
+        self.seq = 0
+        self._listen()
+
+    def catch_up(self, since: int) -> ChangeBatch:
+        """What was written after change number ``since`` (before this reader listened),
+        read by the counter; the next :meth:`wait` goes on from there."""
+        changes = self._store.changes_since(since)
+        self.seq = max(self.seq, changes.seq)
+        return ChangeBatch(rows={row.id: row for row in changes.rows},
+                           removed=frozenset(changes.removed), caught_up=True,
+                           added=changes.added)
+
+    def __repr__(self) -> str:
+        return f"ChangeReader({self._store!r})"
+
+    def _listen(self) -> None:
+        conn = self._store.connect_listener()
+        with self._store.failing("listen for changes"):
+            conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._store.channel)))
+        self._conn = conn
+        # Read after LISTEN: any write committed later is notified to us.
+        if not self.seq:
+            self.seq = self._store.feed_seq()
+
+    def wait(self, timeout: float) -> ChangeBatch:
+        """The changes notified within ``timeout`` seconds (an empty batch if none).
+        Raises :class:`TeamStoreError` when the database cannot be reached."""
+        if self._conn is None or self._conn.closed:
+            return self._catch_up()
+        notice = Notice(seq=self.seq)
+        try:
+            for message in self._conn.notifies(timeout=timeout, stop_after=1):
+                parse_payload(message.payload, notice)
+            for message in self._conn.notifies(timeout=0):
+                parse_payload(message.payload, notice)
+        except psycopg.Error:
+            self.close()
+            return self._catch_up()
+        named = notice.changed | notice.removed
+        rows = self._store.get_many(named) if named else {}
+        added = self._store.added_since(rows, self.seq) if rows else set()
+        # Every write up to this number has been taken (they are notified in order).
+        self.seq = max(self.seq, notice.seq)
+        return ChangeBatch(rows=rows, removed=frozenset(named - rows.keys()),
+                           added=frozenset(added))
+
+    def _catch_up(self) -> ChangeBatch:
+        since = self.seq
+        self._listen()
+        changes = self._store.changes_since(since)
+        self.seq = max(self.seq, changes.seq)
+        return ChangeBatch(rows={row.id: row for row in changes.rows},
+                           removed=frozenset(changes.removed), caught_up=True,
+                           added=changes.added)
+
+    def close(self) -> None:
+        """Stop listening (the connection is closed)."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None

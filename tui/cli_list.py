@@ -256,9 +256,10 @@ _BASE_FILTERS = {"failed": "status:failed", "warnings": "warn:>0"}
 
 
 def _saved_view_filter(paths: Any, profile: str, name: str, clock: Callable[[], float]
-                       ) -> Any:
-    """The filter of the saved view ``name`` (None: no such view), as the monitor opens it:
-    terms that no longer mean anything (a status word gone) are left out, with a note."""
+                       ) -> str | None:
+    """The filter text of the saved view ``name`` (None: no such view), as the monitor
+    opens it: terms that no longer mean anything (a status word gone) are named in a note
+    here, and left out when the text is parsed (``lenient_filter``)."""
     from tui.core.savedviews import lenient_filter, load_layouts
 
     views = load_layouts(paths.views_file)
@@ -273,11 +274,11 @@ def _saved_view_filter(paths: Any, profile: str, name: str, clock: Callable[[], 
     elif view.base != "all":
         print(f"conversions-tui list: view {name!r} was saved on the {view.base!r} tab; "
               "list applies its filter only.", file=sys.stderr)
-    rows_filter, errors = lenient_filter(text, clock=clock)
+    _, errors = lenient_filter(text, clock=clock)
     for error in errors:
         print(f"conversions-tui list: view {name!r}: {error.located(text)} "
               "(left out: the other terms apply)", file=sys.stderr)
-    return rows_filter
+    return text
 
 
 def _audit_deletions(paths: Any, profile: str, recorded: Any) -> None:
@@ -318,9 +319,10 @@ def run_list(argv: list[str], *, env: Mapping[str, str] | None = None,
     if isinstance(got, int):
         return got
     paths, profile = got
+    view_text: str | None = None
     if opts.view is not None:
-        rows_filter = _saved_view_filter(paths, profile.name, opts.view, clock)
-        if rows_filter is None:
+        view_text = _saved_view_filter(paths, profile.name, opts.view, clock)
+        if view_text is None:
             return _fail("list", f"no saved view is called {opts.view!r} in profile "
                                  f"{profile.name!r}.")
 
@@ -346,7 +348,12 @@ def run_list(argv: list[str], *, env: Mapping[str, str] | None = None,
             _audit_deletions(paths, profile.name, recorded)
             problems = report.problems
         # Parsed again with the file at hand: msg: asks its FTS5 index.
-        rows_filter = parse_filter(opts.filter, clock=clock, messages=watchlist)
+        if view_text is not None:
+            from tui.core.savedviews import lenient_filter
+
+            rows_filter, _ = lenient_filter(view_text, clock=clock, messages=watchlist)
+        else:
+            rows_filter = parse_filter(opts.filter, clock=clock, messages=watchlist)
         rows = rows_filter.select(watchlist.all())
     finally:
         watchlist.close()

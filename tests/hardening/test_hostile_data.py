@@ -162,6 +162,10 @@ async def test_table_header_and_toast_show_hostile_text_literally(
     app = ConversionsApp(session)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: polled(app, ids), what="every row polled")
+        # Before a row fails: then "1 needs attention" takes room from the name and company.
+        header = monitor_of(app).query_one(MonitorHeader).render().plain
+        assert "[red]Mal[/]␛]52;c;ZXZpbA==␇" in header and "<U+202E>yrolla␀" in header
+        assert "42" in header  # the company, a number, as text
         control.post(f"/conversions/{failing}/status", json={"status": "Failed"})
         await wait_for(pilot, lambda: any("failed" in m for m in notices(app)),
                        what=lambda: f"the failure toast (toasts: {notices(app)})")
@@ -173,9 +177,6 @@ async def test_table_header_and_toast_show_hostile_text_literally(
         assert "12345" in numbers and " 7 " in numbers, numbers  # numbers shown as text
         assert "HHHH" in row_text(app, ids["huge"])
         assert "[blink]Weird␛]52" in row_text(app, ids["word"])  # the status column is narrow
-        header = monitor_of(app).query_one(MonitorHeader).render().plain
-        assert "[red]Mal[/]␛]52;c;ZXZpbA==␇" in header and "<U+202E>yrolla␀" in header
-        assert "42" in header  # the company, a number, as text
         failed = [m for m in notices(app) if "failed" in m]
         assert failed and str(failing) in failed[0] and SHOWN[:30] in failed[0], failed
         width = table(app).scrollable_content_region.width

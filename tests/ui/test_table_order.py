@@ -138,10 +138,12 @@ def typed_value(column: str, entry: Any) -> tuple[Any, ...]:
         "in_status": lambda: when(None if reckon_in_status(entry) is None
                                   else reckon_in_status(entry).since, -1.0),
         "checked": lambda: when(row.last_checked, -1.0),
-        "warnings": lambda: (len(row.warnings),),
-        "errors": lambda: (len(row.errors),),
+        "warnings": lambda: (row.warning_count,),
+        "errors": lambda: (row.error_count,),
         "note": lambda: text(entry.note),
         "problem": lambda: text(entry.problem),
+        "attention": lambda: when(max(row.acknowledged_at or 0.0, row.snoozed_until or 0.0)
+                                  or None, -1.0),
     }[column]()
 
 

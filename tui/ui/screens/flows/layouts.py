@@ -39,6 +39,7 @@ from tui.ui.widgets.table.choosable import (
     metadata_keys,
 )
 from tui.ui.widgets.table.columns import COLUMNS
+from tui.ui.workers import reported
 
 if TYPE_CHECKING:
     from tui.ui.commands import PaletteCommand
@@ -108,7 +109,7 @@ class LayoutFlow:
             self._host.notify("Table layout: " + "; ".join(notes) + ".", severity="warning",
                               markup=False)
         wanted = self._host.session.initial_view
-        self._host.screen.run_worker(self._add_tabs(wanted), group="layout-tabs")
+        self._host.screen.run_worker(reported(self._add_tabs(wanted)), group="layout-tabs")
 
     async def _add_tabs(self, wanted: str | None) -> None:
         tabs = self._host.screen.query_one("#views", Tabs)
@@ -290,7 +291,7 @@ class LayoutFlow:
         self._keep(TableLayout(table.sort_column, table.sort_reverse, chosen))
 
     def _run_delete(self, name: str) -> None:
-        self._host.screen.run_worker(self.delete_view(name), group="layout-delete")
+        self._host.screen.run_worker(reported(self.delete_view(name)), group="layout-delete")
 
     # --------------------------------------------------------------- palette
     def palette_commands(self) -> list[PaletteCommand]:

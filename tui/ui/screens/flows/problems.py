@@ -16,6 +16,7 @@ are redrawn at most once a second, on the monitor's tick.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 from textual import events
 from textual.widget import Widget
@@ -28,6 +29,7 @@ from tui.ui.screens.flows import ROW_ACTION_BINDINGS
 from tui.ui.screens.flows.host import MonitorHost
 from tui.ui.textual_private import bindings_with_keymap
 from tui.ui.widgets.problems_list import ProblemsBreadcrumb, ProblemsList
+from tui.ui.workers import reported
 
 __all__ = ["GROUP_ACTIONS", "PROBLEMS_VIEW", "ProblemsFlow"]
 
@@ -87,7 +89,7 @@ class ProblemsFlow:
     def load(self, rows: list[WatchedConversion]) -> None:
         """Index the loaded rows (in a thread: masking a large watchlist takes a while)."""
         self._pending = []
-        self._host.screen.run_worker(lambda: self._build(rows), thread=True,
+        self._host.screen.run_worker(reported(partial(self._build, rows)), thread=True,
                                      group="problems", exit_on_error=False)
 
     def _build(self, rows: list[WatchedConversion]) -> None:

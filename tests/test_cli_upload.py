@@ -229,7 +229,7 @@ class _Terminal(io.StringIO):
 
 def test_a_terminal_gets_a_bar_redrawn_in_place() -> None:
     stream = _Terminal()
-    printer = cli_upload._ProgressPrinter(stream)
+    printer = cli_upload.ProgressPrinter(stream)
     for finished in (0, 5, 10):
         printer(UploadProgress(state="sending", total_records=10, total_bytes=10 * 2**20,
                                finished_records=finished, sent_records=finished,
@@ -300,7 +300,7 @@ def test_one_size_format_for_cli_and_app(size: int, shown: str) -> None:
 
 def test_the_terminal_bar_shows_small_sizes_in_bytes() -> None:
     stream = _Terminal()
-    cli_upload._ProgressPrinter(stream)(UploadProgress(
+    cli_upload.ProgressPrinter(stream)(UploadProgress(
         state="sent", total_records=1, total_bytes=13, finished_records=1, sent_records=1,
         sent_bytes=13, accepted_records=1, accepted_bytes=13, rejected_records=0,
         rejected_bytes=0, batches_posted=1, batches_planned=1))

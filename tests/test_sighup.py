@@ -174,18 +174,18 @@ def test_terminal_gone_exits_promptly(demo: DemoInPty) -> None:
 
 def test_a_hard_exit_still_runs_the_cleanups_first(monkeypatch: pytest.MonkeyPatch,
                                                    tmp_path: Path) -> None:
-    import tui.ui.app as app_module
+    import tui.ui.hangup as hangup
 
-    monkeypatch.setattr(app_module, "_HARD_EXIT_CLEANUPS", [])
+    monkeypatch.setattr(hangup, "_HARD_EXIT_CLEANUPS", [])
     exits: list[int] = []
-    monkeypatch.setattr(app_module.os, "_exit", exits.append)
+    monkeypatch.setattr(hangup.os, "_exit", exits.append)
     folder = tmp_path / "conversions-tui-demo-x"
     folder.mkdir()
 
     def broken() -> None:
         raise OSError("already gone")
 
-    app_module.on_hard_exit(broken)  # one failing does not stop the others
-    app_module.on_hard_exit(lambda: shutil.rmtree(folder))
-    app_module._exit_hard_after(0, 129)
+    hangup.on_hard_exit(broken)  # one failing does not stop the others
+    hangup.on_hard_exit(lambda: shutil.rmtree(folder))
+    hangup._exit_hard_after(0, 129)
     assert not folder.exists() and exits == [129]

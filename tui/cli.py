@@ -8,8 +8,6 @@ sentence each, never a traceback for a mistake the user can fix.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import getpass
 import os
 import shutil
 import sys
@@ -20,6 +18,9 @@ from typing import TYPE_CHECKING
 
 from tui import __version__
 from tui.cli_help import exit_codes_epilog
+from tui.cli_keys import EXIT_KEY_NOT_STORED as EXIT_KEY_NOT_STORED  # tests and docs name it here
+from tui.cli_keys import login, logout
+from tui.cli_profile import fail, profile_for
 
 if TYPE_CHECKING:  # heavy imports happen only when a command needs them
     from tui.core.credentials import ApiKey
@@ -30,11 +31,6 @@ SUBCOMMANDS = ("sandbox", "login", "logout", "watch", "upload", "list", "status"
 DEMO_SEED_COUNT = 60
 
 
-def _fail(message: str, code: int = 2) -> int:
-    print(f"conversions-tui: {message}", file=sys.stderr)
-    return code
-
-
 #: Exit codes, per command, as ``--help`` shows them (the README repeats them).
 MONITOR_EXITS = (
     (0, "the monitor was closed normally"),
@@ -42,30 +38,11 @@ MONITOR_EXITS = (
         "a watchlist that cannot be opened"),
     (130, "interrupted (Ctrl-C)"),
 )
-LOGIN_EXITS = (
-    (0, "the key was checked and stored in the OS keyring"),
-    (1, "the server refused the key, or could not be asked"),
-    (2, "usage or configuration problem, or no key typed"),
-    (3, "the key is good but there is no usable keyring to store it in: use "
-        "CONVERSIONS_API_KEY instead, as the message says"),
-)
-LOGOUT_EXITS = (
-    (0, "the key was removed, or none was stored (also when there is no keyring at all)"),
-    (1, "the keyring could not be asked (locked, not answering)"),
-    (2, "usage or configuration problem"),
-)
 WATCH_EXITS = (
     (0, "every argument gave IDs (added, or already watched)"),
     (1, "some arguments gave no ID (listed on stderr); the IDs of the others were added"),
     (2, "no argument gave an ID (nothing added), or a usage or configuration problem"),
 )
-
-
-EXIT_KEY_NOT_STORED = 3
-_NO_KEYRING_USE_ENV = (
-    "To use the key without a keyring, put it in the environment of the shell you run "
-    "conversions-tui from: `read -rs CONVERSIONS_API_KEY && export CONVERSIONS_API_KEY` "
-    "(paste the key, then Enter; it is not echoed nor kept in the shell history).")
 
 
 def _monitor_parser() -> argparse.ArgumentParser:
@@ -100,8 +77,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args and args[0] in SUBCOMMANDS:
         handlers: dict[str, Callable[[list[str]], int]] = {
             "sandbox": _run_sandbox,
-            "login": _login,
-            "logout": _logout,
+            "login": login,
+            "logout": logout,
             "watch": _watch,
             "upload": _upload,
             "list": _list,
@@ -149,11 +126,11 @@ def _run_monitor(opts: argparse.Namespace) -> int:
 
     ids, invalid = _parse_ids(opts.ids)
     if invalid:
-        return _fail("not conversion IDs: " + "; ".join(invalid))
+        return fail("not conversion IDs: " + "; ".join(invalid))
     theme = opts.theme or os.environ.get("CONVERSIONS_THEME")
     if opts.demo:
         if opts.view is not None:
-            return _fail("--view opens a view saved in a profile; the demo keeps none.")
+            return fail("--view opens a view saved in a profile; the demo keeps none.")
         return _run_demo(ids, theme=theme, read_only=opts.read_only, alerts=not opts.no_alerts)
 
     paths = AppPaths.default()
@@ -171,12 +148,12 @@ def _run_monitor(opts: argparse.Namespace) -> int:
         return _run_first_run(paths, str(error), theme=theme, read_only=opts.read_only,
                               ids=ids)
     except ConfigError as error:
-        return _fail(str(error))
+        return fail(str(error))
     if opts.view is not None:
         from tui.core.savedviews import load_layouts
 
         if load_layouts(paths.views_file).layout(profile.name).view(opts.view) is None:
-            return _fail(f"no saved view is called {opts.view!r} in profile "
+            return fail(f"no saved view is called {opts.view!r} in profile "
                          f"{profile.name!r}.")
     return _run_app(paths, config, profile, ids=ids, theme=theme, read_only=opts.read_only,
                     view=opts.view)
@@ -192,7 +169,7 @@ def _run_app(paths: AppPaths, config: AppConfig, profile: ProfileSettings, *, id
         session = MonitorSession.open(paths, config, profile, demo=demo, read_only=read_only,
                                       preset_key=preset_key, initial_ids=ids)
     except SESSION_OPEN_ERRORS as error:
-        return _fail(f"cannot open the watchlist of profile {profile.name!r}: {error}")
+        return fail(f"cannot open the watchlist of profile {profile.name!r}: {error}")
     session.initial_view = view
     try:
         app = ConversionsApp(session, theme=theme or profile.theme or config.theme)
@@ -223,7 +200,7 @@ def _run_demo(ids: list[int], *, theme: str | None, read_only: bool, alerts: boo
     try:
         from tui.sandbox.runner import SandboxServer
     except ImportError:
-        return _fail("the demo needs the sandbox extra: pip install 'conversions-tui[sandbox]'")
+        return fail("the demo needs the sandbox extra: pip install 'conversions-tui[sandbox]'")
     from tui.cli_demo import DemoColleague
     from tui.core.alerts.settings import AlertSettings, ChannelSwitches
     from tui.core.credentials import ApiKey
@@ -296,132 +273,8 @@ def _run_sandbox(argv: list[str]) -> int:
     try:
         from tui.sandbox.cli import run_sandbox
     except ImportError:
-        return _fail("the sandbox needs its extra: pip install 'conversions-tui[sandbox]'")
+        return fail("the sandbox needs its extra: pip install 'conversions-tui[sandbox]'")
     return run_sandbox(argv)
-
-
-def _profile_for(argv: list[str], prog: str, extra: Callable[[argparse.ArgumentParser], object],
-                 *, description: str, exits: Sequence[tuple[int, str]],
-                 ) -> tuple[argparse.Namespace, AppPaths, AppConfig, ProfileSettings] | int:
-    from tui.core.paths import AppPaths
-    from tui.core.settings import ConfigError, load_config, resolve_profile
-
-    parser = argparse.ArgumentParser(prog=f"conversions-tui {prog}", description=description,
-                                     epilog=exit_codes_epilog(exits),
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--profile", help="profile name (or CONVERSIONS_PROFILE)")
-    parser.add_argument("--base-url", help="API base URL (or CONVERSIONS_BASE_URL)")
-    parser.add_argument("--allow-insecure-http", action="store_true",
-                        help="allow http:// to a host other than this machine")
-    extra(parser)
-    opts = parser.parse_args(argv)
-    paths = AppPaths.default()
-    try:
-        config = load_config(paths.config_file)
-        profile = resolve_profile(config, profile=opts.profile, base_url=opts.base_url,
-                                  env=os.environ, allow_insecure_http=opts.allow_insecure_http)
-    except ConfigError as error:
-        return _fail(str(error))
-    for warning in config.warnings:  # a bad value was replaced by its default: say so
-        print(f"conversions-tui {prog}: {warning}", file=sys.stderr)
-    return opts, paths, config, profile
-
-
-def _login(argv: list[str]) -> int:
-    from tui.api.client import ConversionsClient
-    from tui.api.errors import ApiError, AuthenticationError, NotFoundError
-    from tui.core.clientbounds import client_bounds
-    from tui.core.credentials import ApiKey, CredentialStore
-
-    got = _profile_for(argv, "login", lambda p: None, exits=LOGIN_EXITS,
-                       description="Check an API key with the server and store it in the OS "
-                                   "keyring for the profile.")
-    if isinstance(got, int):
-        return got
-    _opts, _paths, _config, profile = got
-    try:
-        if sys.stdin.isatty():
-            secret = getpass.getpass(
-                f"API key for profile {profile.name!r} ({profile.base_url}): ")
-        else:
-            # Piped in (`pass show prod | conversions-tui login`): nothing to hide from a
-            # screen, and getpass would warn that it cannot turn echo off.
-            secret = sys.stdin.readline()
-            if not secret:
-                raise EOFError
-    except (EOFError, KeyboardInterrupt):
-        return _fail("no key given")
-    if not secret.strip():
-        return _fail("the key is empty")
-    key = ApiKey(secret.strip())
-
-    async def check() -> str:
-        # Any authenticated answer carries the profile, a 404 for ID 1 included.
-        async with ConversionsClient(profile.base_url, key.reveal(),
-                                     **client_bounds(profile)) as client:
-            try:
-                envelope = await client.get_status(1)
-                who = envelope.profile
-            except NotFoundError as error:
-                who = error.envelope.profile if error.envelope else None
-            except AuthenticationError:
-                raise
-            except ApiError as error:
-                if error.envelope is None or error.envelope.profile is None:
-                    raise
-                who = error.envelope.profile
-        if who is None:
-            return "the key was accepted"
-        name = " ".join(p for p in (who.first_name, who.last_name) if p)
-        return f"the key belongs to {name} <{who.email}> ({who.company})"
-
-    try:
-        described = asyncio.run(check())
-    except AuthenticationError:
-        return _fail("the server refused this key (401); nothing was stored", 1)
-    except ApiError as error:
-        return _fail(f"could not check the key: {error}", 1)
-    from tui.core.untrusted import printable
-
-    print(printable(described, limit=300))
-    # A command that exits cannot keep the key "for this session": say it was not stored.
-    store = CredentialStore(then="it was not stored")
-    problem = store.save_sync(profile.name, key)
-    if problem is None:
-        # A keyring that takes keys and forgets them (the "null" backend) stores nothing.
-        back = store.resolve_sync(profile.name, {})
-        if back.key != key:
-            problem = back.problem or ("This keyring takes keys without keeping them (a "
-                                       "'null' backend?): it was not stored.")
-    if problem:
-        _fail(f"the key is good, but {problem[0].lower()}{problem[1:]}")
-        print(_NO_KEYRING_USE_ENV, file=sys.stderr)
-        return EXIT_KEY_NOT_STORED
-    print(f"Stored in the OS keyring for profile {profile.name!r} (key {key.masked}).")
-    return 0
-
-
-def _logout(argv: list[str]) -> int:
-    from tui.core.credentials import CredentialStore, Removal
-
-    got = _profile_for(argv, "logout", lambda p: None, exits=LOGOUT_EXITS,
-                       description="Remove the profile's API key from the OS keyring.")
-    if isinstance(got, int):
-        return got
-    _opts, _paths, _config, profile = got
-    removal = CredentialStore(then="nothing was removed").remove_sync(profile.name)
-    if isinstance(removal, str):
-        return _fail(removal, 1)
-    said = {
-        Removal.REMOVED: f"Removed the key of profile {profile.name!r} from the OS keyring.",
-        Removal.NOTHING_STORED: f"No key was stored for profile {profile.name!r} in the OS "
-                                "keyring: nothing to remove.",
-        Removal.NO_KEYRING: f"No keyring is available here, so no key can be stored for "
-                            f"profile {profile.name!r}: nothing to remove. (A key in "
-                            "CONVERSIONS_API_KEY is removed with `unset CONVERSIONS_API_KEY`.)",
-    }
-    print(said[removal])
-    return 0
 
 
 def _watch(argv: list[str]) -> int:
@@ -433,7 +286,7 @@ def _watch(argv: list[str]) -> int:
         parser.add_argument("ids", nargs="+", help="IDs, ranges or text")
         parser.add_argument("--note", help="a note (a ticket number) for those without one")
 
-    got = _profile_for(argv, "watch", arguments,
+    got = profile_for(argv, "watch", arguments,
                        exits=WATCH_EXITS,
                        description="Add conversion IDs to the profile's watchlist (the "
                                    "monitor polls them).")
@@ -442,13 +295,13 @@ def _watch(argv: list[str]) -> int:
     opts, paths, _config, profile = got
     ids, invalid = _parse_ids(opts.ids)
     if not ids:
-        return _fail("no conversion ID given, nothing added. Not IDs: " + "; ".join(invalid))
+        return fail("no conversion ID given, nothing added. Not IDs: " + "; ".join(invalid))
     paths.ensure(profile.name)
     try:
         # The team's store when the profile names one: a monitor following it shows them.
         watchlist = open_watch_store(paths, profile)
     except SESSION_OPEN_ERRORS as error:
-        return _fail(f"cannot open the watchlist of profile {profile.name!r}: {error}")
+        return fail(f"cannot open the watchlist of profile {profile.name!r}: {error}")
     try:
         audit = AuditLog(paths.audit_db(profile.name))
         try:

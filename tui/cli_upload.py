@@ -25,10 +25,17 @@ import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING
 
 from tui.api.client import ConversionsClient
 from tui.cli_help import exit_codes_epilog
+from tui.cli_upload_summary import (
+    ProgressPrinter,
+    already_json,
+    already_lines,
+    say,
+    summary_lines,
+)
 from tui.core.clientbounds import client_bounds
 from tui.core.credentials import ENV_API_KEY, ApiKey, CredentialStore
 from tui.core.paths import AppPaths
@@ -40,17 +47,14 @@ from tui.core.settings import (
     load_config,
     resolve_profile,
 )
-from tui.core.untrusted import printable
-from tui.core.upload.outcome import FileOutcome, UploadOutcome
+from tui.core.upload.outcome import UploadOutcome
 from tui.core.upload.plan import (
     DATA_SOURCE_TYPES,
     UploadPlan,
-    file_size,
     plan_files,
     plan_upload,
 )
 from tui.core.upload.retry import RetryPlan, plan_retry
-from tui.core.upload.run import UploadProgress
 from tui.core.upload.uploader import DEFAULT_BATCH_BYTES, MAX_BATCH_RECORDS, Uploader
 
 if TYPE_CHECKING:
@@ -69,7 +73,6 @@ UPLOAD_EXITS = (
                            "retried and accepted (or its retry's outcome is unknown); add "
                            "--force to send them again"),
 )
-_LISTED = 20  # files named per outcome in the summary; the report has them all
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -111,59 +114,9 @@ def exit_code(outcome: UploadOutcome) -> int:
     return EXIT_SOME_NOT if outcome.accepted else EXIT_NONE
 
 
-def _say(stream: TextIO, message: str) -> None:
-    print(message, file=stream, flush=True)
-
-
 def _fail(message: str) -> int:
-    _say(sys.stderr, f"conversions-tui upload: {message}")
+    say(sys.stderr, f"conversions-tui upload: {message}")
     return EXIT_NONE
-
-
-class _ProgressPrinter:
-    """A bar redrawn in place on a terminal; a line per batch when stderr is a file or pipe."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self._stream = stream
-        self._tty = stream.isatty()
-        self._last_batches = -1
-        self._drawn = False
-
-    def __call__(self, step: UploadProgress) -> None:
-        if self._tty:
-            self._draw(step)
-        elif step.state == "waiting":
-            _say(self._stream, f"rate limited: waiting {step.wait_seconds or 0:.0f} s")
-        elif step.batches_posted != self._last_batches and step.state in ("sent", "done",
-                                                                          "stopped"):
-            self._last_batches = step.batches_posted
-            if step.batches_posted:
-                _say(self._stream, self._line(step))
-
-    @staticmethod
-    def _line(step: UploadProgress) -> str:
-        return (f"batch {step.batches_posted}/{max(step.batches_planned, step.batches_posted)}: "
-                f"{step.finished_records}/{step.total_records} files done, "
-                f"{step.accepted_records} accepted, {step.rejected_records} rejected "
-                f"({file_size(step.sent_bytes)} of {file_size(step.total_bytes)} sent)")
-
-    def _draw(self, step: UploadProgress) -> None:
-        width = 24
-        done = step.finished_records / step.total_records if step.total_records else 1.0
-        bar = "#" * round(width * done) + "." * (width - round(width * done))
-        extra = f" waiting {step.wait_seconds or 0:.0f} s" if step.state == "waiting" else ""
-        sent = f"{file_size(step.sent_bytes)}/{file_size(step.total_bytes)}"
-        self._stream.write(f"\r[{bar}] {step.finished_records}/{step.total_records} files, "
-                           f"{step.accepted_records} accepted, {step.rejected_records} "
-                           f"rejected, {sent}{extra}\x1b[K")
-        self._stream.flush()
-        self._drawn = True
-
-    def finish(self) -> None:
-        """End the bar's line so the summary starts on a fresh one."""
-        if self._drawn:
-            self._stream.write("\n")
-            self._stream.flush()
 
 
 def _plan(opts: argparse.Namespace) -> tuple[UploadPlan, RetryPlan | None]:
@@ -189,7 +142,7 @@ def _same_file(one: Path, other: Path) -> bool:
 
 
 async def _send(plan: UploadPlan, opts: argparse.Namespace, profile: ProfileSettings,
-                key: ApiKey, paths: AppPaths, progress: _ProgressPrinter,
+                key: ApiKey, paths: AppPaths, progress: ProgressPrinter,
                 watchlist: WatchStore) -> UploadOutcome:
     """Send the plan; accepted IDs go to ``watchlist`` (closed at the end)."""
     from tui.core.audit import AuditLog
@@ -232,7 +185,7 @@ class _CtrlC:
             self._task.cancel()
             return
         self._uploader.cancel()
-        _say(sys.stderr, "\nStopping after the batch in flight (Ctrl-C again to stop now).")
+        say(sys.stderr, "\nStopping after the batch in flight (Ctrl-C again to stop now).")
 
     def __enter__(self) -> _CtrlC:
         try:
@@ -245,66 +198,6 @@ class _CtrlC:
     def __exit__(self, *exc_info: object) -> None:
         if self._installed:
             self._loop.remove_signal_handler(signal.SIGINT)
-
-
-def _already_lines(retry: RetryPlan | None) -> list[str]:
-    if retry is None or not retry.already:
-        return []
-    lines = [f"Not sent again: an earlier --retry of {retry.report} already sent "
-             f"{'it' if len(retry.already) == 1 else 'them'} (add --force to send again):"]
-    lines += [f"  {printable(str(done.path))}: {done.describe()}"
-              for done in retry.already[:_LISTED]]
-    if len(retry.already) > _LISTED:
-        lines.append(f"  … and {len(retry.already) - _LISTED} more (see {retry.report})")
-    return lines
-
-
-def _already_json(retry: RetryPlan | None) -> list[dict[str, object]]:
-    return [{"path": str(done.path), "outcome": done.outcome, "id": done.conversion_id,
-             "at": done.at} for done in (retry.already if retry is not None else [])]
-
-
-def _summary(outcome: UploadOutcome, profile: str, report: Path | None) -> list[str]:
-    counts = outcome.counts()
-    total = len(outcome.results) + len(outcome.invalid)
-    ref = f" (ref {printable(outcome.reference, limit=200)})" if outcome.reference else ""
-    lines = [f"{counts['accepted']} of {total} files accepted in profile "
-             f"{printable(profile)!r}{ref}: "
-             + ", ".join(f"{n} {word.replace('_', ' ')}" for word, n in counts.items() if n)]
-    if outcome.accepted_ids:
-        shown = outcome.accepted_ids[:_LISTED * 5]
-        more = len(outcome.accepted_ids) - len(shown)
-        lines.append("New IDs (watched): " + ", ".join(map(str, shown))
-                     + (f" and {more} more" if more else ""))
-    headings = {
-        FileOutcome.REJECTED: "Rejected by the server:",
-        FileOutcome.UNKNOWN: "Outcome unknown (may have been created; NOT sent again):",
-        FileOutcome.FAILED: "Failed (not processed; safe to retry):",
-        FileOutcome.NOT_SENT: "Not sent:",
-    }
-    for kind, heading in headings.items():
-        results = [r for r in outcome.results if r.outcome is kind]
-        if not results:
-            continue
-        lines.append(heading)
-        for result in results[:_LISTED]:
-            why = "; ".join(result.reasons)
-            lines.append(f"  {printable(str(result.item.path))}"
-                         + (f": {printable(why, limit=300)}" if why else ""))
-        if len(results) > _LISTED:
-            lines.append(f"  … and {len(results) - _LISTED} more (see the report)")
-    if outcome.invalid:
-        lines.append("Left out before sending:")
-        lines += [f"  {printable(str(r.path))}: {r.reason}" for r in outcome.invalid[:_LISTED]]
-        if len(outcome.invalid) > _LISTED:
-            lines.append(f"  … and {len(outcome.invalid) - _LISTED} more (see the report)")
-    lines += [printable(problem, limit=500) for problem in outcome.problems]
-    if outcome.stopped_reason:
-        lines.append("Stopped: " + printable(outcome.stopped_reason, limit=500))
-    if report is not None:
-        lines.append(f"Report of the files not accepted: {report} "
-                     f"(upload them again with --retry {report})")
-    return lines
 
 
 def _report_path(opts: argparse.Namespace, outcome: UploadOutcome, paths: AppPaths) -> Path | None:
@@ -326,7 +219,7 @@ def _record_retry(retry: RetryPlan | None, outcome: UploadOutcome,
         retry.record(outcome, time.time(), report)
     except (OSError, ValueError) as error:
         why = error.strerror if isinstance(error, OSError) and error.strerror else error
-        _say(sys.stderr, f"conversions-tui upload: the results of this retry could not be "
+        say(sys.stderr, f"conversions-tui upload: the results of this retry could not be "
                          f"recorded in {retry.report} ({why}); its files are marked as being "
                          "sent there, so a later --retry leaves them out unless --force")
 
@@ -338,23 +231,23 @@ def _finish(outcome: UploadOutcome, opts: argparse.Namespace, paths: AppPaths,
         try:
             outcome.save_report(report)
         except OSError as error:
-            _say(sys.stderr, f"conversions-tui upload: the report could not be written to "
+            say(sys.stderr, f"conversions-tui upload: the report could not be written to "
                              f"{report} ({error.strerror or error})")
             report = None
     _record_retry(retry, outcome, report)
-    summary = _already_lines(retry) + _summary(outcome, profile, report)
+    summary = already_lines(retry) + summary_lines(outcome, profile, report)
     if opts.json:
         document = outcome.as_json()
         document["profile"] = profile
         document["report"] = str(report) if report is not None else None
-        document["already_retried"] = _already_json(retry)
+        document["already_retried"] = already_json(retry)
         document["exit_code"] = exit_code(outcome)
         print(json.dumps(document, ensure_ascii=False, indent=2))
         for line in summary:
-            _say(sys.stderr, line)
+            say(sys.stderr, line)
     else:
         for line in summary:
-            _say(sys.stdout, line)
+            say(sys.stdout, line)
     return exit_code(outcome)
 
 
@@ -372,12 +265,12 @@ def run_upload(argv: list[str], *, env: Mapping[str, str] | None = None) -> int:
         profile = resolve_profile(config, profile=opts.profile, base_url=opts.base_url, env=env)
         check_base_url(profile.base_url, opts.allow_insecure_http or profile.allow_insecure_http)
     except ProfileNotConfigured as error:
-        _say(sys.stderr, str(error))
+        say(sys.stderr, str(error))
         return EXIT_NONE
     except ConfigError as error:
         return _fail(str(error))
     for warning in config.warnings:  # a bad value was replaced by its default: say so
-        _say(sys.stderr, warning)
+        say(sys.stderr, warning)
     if opts.ref is not None and len(opts.ref.strip()) > 200:
         return _fail("the reference (--ref) is longer than 200 characters")
     if opts.force and opts.retry is None:
@@ -391,17 +284,17 @@ def run_upload(argv: list[str], *, env: Mapping[str, str] | None = None) -> int:
     except (ValueError, OSError) as error:
         return _fail(str(error))
     if not plan.items and not plan.rejected and retry is not None and retry.already:
-        for line in _already_lines(retry):
-            _say(sys.stderr, line)
-        _say(sys.stderr, "conversions-tui upload: nothing sent.")
+        for line in already_lines(retry):
+            say(sys.stderr, line)
+        say(sys.stderr, "conversions-tui upload: nothing sent.")
         if opts.json:
             document = UploadOutcome(reference=opts.ref).as_json()
             document.update(profile=profile.name, report=None,
-                            already_retried=_already_json(retry), exit_code=EXIT_ALREADY_RETRIED)
+                            already_retried=already_json(retry), exit_code=EXIT_ALREADY_RETRIED)
             print(json.dumps(document, ensure_ascii=False, indent=2))
         return EXIT_ALREADY_RETRIED
     if not plan.items:
-        _say(sys.stderr, "conversions-tui upload: nothing to upload.")
+        say(sys.stderr, "conversions-tui upload: nothing to upload.")
         return _finish(UploadOutcome(invalid=plan.rejected, reference=opts.ref), opts, paths,
                        profile.name, retry)
     # A command that exits keeps no key "for this session": the sentence says what is true.
@@ -428,7 +321,7 @@ def run_upload(argv: list[str], *, env: Mapping[str, str] | None = None) -> int:
             why = error.strerror if isinstance(error, OSError) and error.strerror else error
             return _fail(f"the retry cannot be recorded in {retry.report} ({why}); nothing "
                          "was sent, so that no file can be sent twice")
-    progress = _ProgressPrinter(sys.stderr)
+    progress = ProgressPrinter(sys.stderr)
     try:
         outcome = asyncio.run(_send(plan, opts, profile, resolved.key, paths, progress,
                                     watchlist))

@@ -123,7 +123,7 @@ async def test_k_acknowledges_a_failed_row_until_something_new_happens(
 async def test_an_acknowledged_stuck_row_does_not_alert(
         sandbox: SandboxServer, monitor_session: SessionFactory,
         terminal: list[str], monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
-    monkeypatch.setattr("tui.ui.screens.monitor.ALERT_SWEEP_EVERY", 1)
+    monkeypatch.setattr("tui.ui.screens.flows.changes.ALERT_SWEEP_EVERY", 1)
     state = sandbox.state
     taken, other = (state.add_conversion(status="Processing", frozen=True,
                                          file_name=f"hung{i}.csv") for i in range(2))

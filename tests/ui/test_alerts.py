@@ -133,7 +133,7 @@ async def test_quiet_hours_and_no_alerts(
 async def test_a_stuck_row_alerts_once_from_its_upload_time(
         sandbox: SandboxServer, monitor_session: SessionFactory,
         terminal: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("tui.ui.screens.monitor.ALERT_SWEEP_EVERY", 1)
+    monkeypatch.setattr("tui.ui.screens.flows.changes.ALERT_SWEEP_EVERY", 1)
     state = sandbox.state
     hung = state.add_conversion(status="Processing", frozen=True, file_name="hung.csv")
     session = with_alerts(monitor_session(ids=[hung]), AlertSettings(),

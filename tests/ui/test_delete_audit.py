@@ -19,7 +19,7 @@ from tests.ui.test_triage_actions import (
 from tui.sandbox.demo_data import DEMO_PROFILE
 from tui.sandbox.runner import SandboxServer
 from tui.ui.app import ConversionsApp
-from tui.ui.screens.monitor import ANNOUNCE_EVERY
+from tui.ui.screens.flows.changes import ANNOUNCE_EVERY
 
 SIZE = (120, 36)
 OWNER = str(DEMO_PROFILE["email"])
@@ -120,7 +120,7 @@ async def test_a_delete_someone_else_did_first_is_told_once_as_already_deleted(
         await wait_for(pilot, lambda: any(mine in m and "confirmed by the server" in m
                                           for m in toasts()), timeout=60,
                        what=lambda: f"a toast saying {mine!r}; shown: {toasts()}")
-        await wait_for(pilot, lambda: not screen._pending_changes, timeout=60,
+        await wait_for(pilot, lambda: not screen.changes.pending, timeout=60,
                        what="every status change announced")
         await pilot.pause()
         shown = toasts()
@@ -156,8 +156,8 @@ async def test_a_confirmation_waits_for_the_outcome_toast_of_its_delete(
         state.advance(6)
         await wait_for(pilot, lambda: status_of(app, conv) == "Deleted", timeout=60,
                        what="a poll sees Deleted")
-        ticks = screen._tick_count
-        await wait_for(pilot, lambda: screen._tick_count >= ticks + 2 * ANNOUNCE_EVERY,
+        ticks = screen.changes.ticks
+        await wait_for(pilot, lambda: screen.changes.ticks >= ticks + 2 * ANNOUNCE_EVERY,
                        timeout=60, what="two announcements' worth of ticks")
         assert not [m for m in seen if "confirmed" in m], seen
         screen.deleting.discard(conv)  # the delete's outcome toast is out

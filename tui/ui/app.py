@@ -5,10 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 import os
-import signal
-import threading
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +25,8 @@ from tui.core.settings import AppConfig, ConfigError
 from tui.core.untrusted import printable
 from tui.ui.clipboard import copy_to_terminal_clipboard
 from tui.ui.commands import ConversionsCommands, ThemeChoice, ThemeCommands
+from tui.ui.hangup import install_hangup_handlers
+from tui.ui.hangup import on_hard_exit as on_hard_exit  # the CLI's demo registers here
 from tui.ui.keymap import KeymapScope, check_keymap
 from tui.ui.screens.monitor import MonitorScreen
 from tui.ui.textual_private import forget_styles_cache, remember_clipboard, show_on_exit_and_close
@@ -51,27 +50,6 @@ if TYPE_CHECKING:
 # (issue 12: <= 1.0 s from spawn). tests/ui/test_lazy_imports.py keeps it so.
 
 log = logging.getLogger(__name__)
-
-EXIT_GRACE_SECONDS = 3.0
-
-_HARD_EXIT_CLEANUPS: list[Callable[[], object]] = []
-
-
-def on_hard_exit(cleanup: Callable[[], object]) -> None:
-    """Run ``cleanup`` if a hung exit after a hangup has to be cut short (no ``finally``
-    runs then): for what must not stay behind, such as the demo's throwaway folder."""
-    _HARD_EXIT_CLEANUPS.append(cleanup)
-
-
-def _exit_hard_after(seconds: float, code: int) -> None:
-    time.sleep(seconds)
-    for cleanup in list(_HARD_EXIT_CLEANUPS):
-        try:
-            cleanup()
-        except Exception:  # exiting regardless; nothing to report it to
-            pass
-    os._exit(code)
-
 
 def _screen_title(screen: Screen[Any]) -> str:
     words = type(screen).__name__.removesuffix("Screen").removesuffix("Modal")
@@ -334,7 +312,7 @@ class ConversionsApp(App[None]):
     def on_mount(self) -> None:
         for problem in self._startup_problems:
             self.notify(problem, severity="warning", timeout=15, markup=False)
-        self._install_signal_handlers()
+        install_hangup_handlers(self)  # SSH dropped: exit promptly (tui/ui/hangup.py)
         # A monitor left open all day: give glibc's freed heap pages back now and then
         # (tui/core/memory.py says why), off the event loop: it walks the whole heap.
         self.set_interval(MEMORY_RELEASE_EVERY, self._release_memory, name="release-memory")
@@ -370,30 +348,6 @@ class ConversionsApp(App[None]):
                         f"{error}", severity="error", markup=False, timeout=30)
             return
         self.push_screen(MonitorScreen(self.session))
-
-    def _install_signal_handlers(self) -> None:
-        # SSH dropped: SIGHUP. Exit promptly; the watchlist is committed per batch,
-        # so nothing is lost, and no process stays behind.
-        import asyncio
-
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGHUP, signal.SIGTERM):
-            try:
-                loop.add_signal_handler(sig, self._exit_on_signal)
-            except (NotImplementedError, RuntimeError, ValueError):  # not main thread / Windows
-                pass
-
-    def _exit_on_signal(self) -> None:
-        self.exit(return_code=129)
-        # If the terminal is gone or stuck (a dead SSH link, output blocked), the
-        # orderly exit can hang writing the screen restore. The databases are
-        # committed per batch (WAL), so a hard exit after a grace period loses nothing.
-        # (Not in headless runs: there the "process" is a test runner.)
-        if self.is_headless:
-            return
-        watchdog = threading.Thread(target=_exit_hard_after, args=(EXIT_GRACE_SECONDS, 129),
-                                    name="exit-watchdog", daemon=True)
-        watchdog.start()
 
     def copy_to_clipboard(self, text: str) -> None:
         """OSC 52 as Textual does, but wrapped for tmux and capped (see tui.core.clipboard)."""

@@ -10,6 +10,9 @@ with its time.
 - :mod:`.rows`: the typed rows (:class:`WatchedConversion`, decoded by column name) and
   how a poll result folds into one;
 - :mod:`.store`: :class:`Watchlist`, reads and writes;
+- :mod:`.connection`: what it is built on: the connection, transactions, the feed's
+  counter and the in-memory snapshot;
+- :mod:`.matches`: a message search's answer as a test of a row;
 - :mod:`.reads`: the change feed another process follows, and the status history.
 """
 

@@ -18,13 +18,11 @@ from textual.screen import Screen
 from textual.widgets import Input, Static, Tab, Tabs
 from textual.worker import Worker, WorkerState
 
-from tui.api.models import Profile
 from tui.core.memory import exempt_loaded_objects, readmit_exempt_objects
 from tui.core.polling.scheduler import PollScheduler
 from tui.core.session import MonitorSession, ProfileTrackingSource
-from tui.core.statuses import is_settled
 from tui.core.watching import WatchChange, WatchService
-from tui.core.watchlist import StatusChange, WatchedConversion
+from tui.core.watchlist import WatchedConversion
 from tui.ui.alerting import Alerter
 from tui.ui.screens.flows import (
     ROW_ACTION_BINDINGS,
@@ -38,7 +36,7 @@ from tui.ui.screens.flows import (
     reading,
     refresh,
 )
-from tui.ui.screens.flows.announce import announce
+from tui.ui.screens.flows.changes import ChangeFlow
 from tui.ui.screens.flows.credentials import Credentials
 from tui.ui.screens.flows.delete import DeleteFlow
 from tui.ui.screens.flows.export import export_view
@@ -57,11 +55,6 @@ from tui.ui.widgets.summary_strip import SummaryStrip
 from tui.ui.widgets.table.conversions_table import ConversionsTable
 from tui.ui.widgets.table.messages import RowActivated, SortChanged
 from tui.ui.workers import reported, work
-
-# Status-change toasts are gathered for this many seconds, then shown together.
-ANNOUNCE_EVERY = 3
-#: Every this many seconds, every row in flight is looked at for stuck and stalled deletes.
-ALERT_SWEEP_EVERY = 15
 
 
 class MonitorScreen(Screen[None]):
@@ -115,18 +108,16 @@ class MonitorScreen(Screen[None]):
         self.unwatching = UnwatchFlow(self)
         self.layouts = LayoutFlow(self)  # saved views, sort and columns (views.toml)
         self._view = "all"
-        self._counts_dirty = False
-        self._shown_profile: Profile | None = None
-        self._pending_changes: list[StatusChange] = []
-        self._tick_count = 0
         self._polling_started = False
         self._hint_done = False
-        self._closing = False  # unmounting: the poller's last flush is not shown
         self.alerter: Alerter | None = None  # made on mount (it needs the app)
         # When the person last looked, for "since you last looked" after a gap.
         self.since = SinceFlow(self)
         self.problems = ProblemsFlow(self)  # the Problems view: failures grouped by cause
         self.unread = UnreadFlow(self)  # bold IDs: changed since you last looked
+        # Each change of the service shown; the once-a-second tick.
+        self.changes = ChangeFlow(self, credentials=self.credentials, deletion=self.deletion,
+                                  problems=self.problems, unwatching=self.unwatching)
 
     # ------------------------------------------------- what the flows see
     @property
@@ -179,7 +170,7 @@ class MonitorScreen(Screen[None]):
         self.layouts.load()
         self._load_watchlist()
         self.update_header()
-        self.set_interval(1.0, self._tick)
+        self.set_interval(1.0, self.changes.tick)
         # Polling starts once the stored rows are shown (see _show_rows): a slow first
         # load must not replace fresher poll results with older stored ones.
 
@@ -218,7 +209,7 @@ class MonitorScreen(Screen[None]):
     async def on_unmount(self) -> None:
         # Stop polling (another monitor on the file may poll at once) and close the
         # connection pool (only a replaced client was closed).
-        self._closing = True
+        self.changes.closing = True
         self.since.closing()
         readmit_exempt_objects()
         self.watching.stop()
@@ -250,78 +241,12 @@ class MonitorScreen(Screen[None]):
 
     # ---------------------------------------------------------------- changes
     def _apply_change(self, change: WatchChange) -> None:
-        """Show one change of the watched rows (a poll's, another process's, or one made
-        here through the service): the table follows the service, it keeps no list."""
-        if self._closing:
-            return
-        table = self.table
-        if change.rows:
-            table.upsert(list(change.rows))
-        self.problems.rows_changed(change.rows, change.removed)
-        if change.removed:
-            if change.elsewhere:  # unwatched elsewhere (another window, the demo's colleague)
-                self.unwatching.say_unwatched_elsewhere(change.removed)
-            table.remove_rows(change.removed)  # their marks go with them
-        if change.connectivity is not None:
-            self.query_one(ConnectivityBanner).connectivity = change.connectivity
-            self.credentials.connectivity_changed(change.connectivity)
-        if self.alerter is not None:
-            # Alerts are rules over the same message: a row failed, the server failing, a
-            # refused key (stuck and stalled deletes also on the tick, as time passes).
-            if change.removed:
-                self.alerter.forget(change.removed)
-            self.alerter.observe(rows=change.rows, changes=change.changes,
-                                 connectivity=change.connectivity)
-        self._pending_changes.extend(change.changes)
-        if change.changes or (change.rows and self.watching.following):
-            # Throttled: one read per few s. A follower's updates carry no changes, but the
-            # rows the polling monitor wrote may hold some: the history says.
-            self.query_one(SummaryStrip).activity_changed()
-        if not change.elsewhere and (change.added or change.removed):
-            self.refresh_counts()  # the person's own add or unwatch: counted at once
-        elif change.rows or change.removed or change.changes:
-            # Shown once a second at most, not per batch (the counts are kept per change).
-            self._counts_dirty = True
-        if change.took_over:
-            self.update_header()
-            self.notify("The other monitor stopped: this one checks the watchlist now.",
-                        timeout=6, markup=False)
-        if self.session.last_profile is not self._shown_profile:
-            # Whose key this is shows as soon as the first answer says so.
-            self._shown_profile = self.session.last_profile
-            self.update_header()
+        """Show one change of the watched rows (see :class:`ChangeFlow`)."""
+        self.changes.apply(change)
 
-    def _tick(self) -> None:
-        """Once a second: recount the views if rows changed; announce what happened."""
-        if self.watching.following:
-            self.update_header()  # whose monitor polls may change (cheap when it did not)
-        if self._counts_dirty or self._tick_count % ANNOUNCE_EVERY == 0:
-            # Also while nothing changes: rows turn stuck as time passes (cheap: the counts
-            # are kept per change, and only a changed label is redrawn).
-            self.refresh_counts()
-        self.problems.tick()
-        self._tick_count += 1
-        if self.alerter is not None:
-            # Held bursts come out once a second; every row is looked at now and then for
-            # what time alone sets off (stuck, a delete that does not finish).
-            everyone = self._tick_count % ALERT_SWEEP_EVERY == 0
-            self.alerter.tick(self._rows_in_flight() if everyone else None)
-        if self._tick_count % ANNOUNCE_EVERY == 0 and self._pending_changes:
-            changes, self._pending_changes = self._pending_changes, []
-            # A few seconds' worth in one toast per kind; confirmations of a delete still
-            # being sent are told after its outcome toast.
-            self._pending_changes.extend(announce(self, changes, self.deleting))
-
-    def _rows_in_flight(self) -> list[WatchedConversion]:
-        """Rows whose status may still change by itself (or whose delete is awaited)."""
-        return [row for row in self.table.rows.values()
-                if not is_settled(row.status) or row.delete_requested_at is not None]
-
-    # ------------------------------------------------------------- summaries
     def refresh_counts(self) -> None:
         """Recount the views (tab labels, summary strip, header) now."""
-        self._counts_dirty = False
-        filtering.show_counts(self)
+        self.changes.refresh_counts()
 
     def update_header(self, *, watched: int | None = None, active: int | None = None,
                       attention: int | None = None) -> None:

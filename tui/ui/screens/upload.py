@@ -18,8 +18,6 @@ The modal dismisses with the last :class:`UploadOutcome`, or None when nothing w
 
 from __future__ import annotations
 
-import os
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -48,15 +46,10 @@ from tui.core.upload.plan import DATA_SOURCE_TYPES, UploadPlan
 from tui.core.upload.run import UploadProgress
 from tui.core.upload.uploader import MAX_BATCH_RECORDS, MAX_REFERENCE, Uploader
 from tui.core.watching import WatchService
-from tui.ui.screens.text_prompt import QuestionModal, TextPromptModal
+from tui.ui.screens.text_prompt import QuestionModal
 from tui.ui.screens.upload_preview import UploadPreviewTable, file_size
-from tui.ui.screens.upload_results import (
-    UploadResultsTable,
-    progress_lines,
-    retry_label,
-    retryable_count,
-    summary_lines,
-)
+from tui.ui.screens.upload_report import default_report, save_report
+from tui.ui.screens.upload_results import UploadResultsPane, progress_lines
 from tui.ui.screens.upload_selection import UploadSelection
 from tui.ui.widgets.upload_files import PathSuggester, UploadFileTree, shown_folder
 from tui.ui.workers import work
@@ -190,14 +183,7 @@ class UploadModal(ModalScreen[UploadOutcome | None]):
                     with Horizontal(classes="buttons"):
                         yield Button("Cancel after this batch", id="stop", variant="warning",
                                      compact=True)
-                with Vertical(id="results"):
-                    yield Static("", id="result-summary", markup=False)
-                    yield UploadResultsTable(id="result-table", base=self._browse_from)
-                    yield Static("", id="result-detail", markup=False)
-                    with Horizontal(classes="buttons"):
-                        yield Button("Save report", id="save", compact=True)
-                        yield Button("Retry rejected", id="retry", compact=True)
-                        yield Button("Close", id="done", variant="primary", compact=True)
+                yield UploadResultsPane(id="results", base=self._browse_from)
             yield Static("", id="keys", markup=False)
 
     def on_mount(self) -> None:
@@ -370,30 +356,14 @@ class UploadModal(ModalScreen[UploadOutcome | None]):
     # --------------------------------------------------------------- results
     def _show_results(self, outcome: UploadOutcome) -> None:
         self.outcome = outcome
-        lines = summary_lines(outcome)
-        summary = self.query_one("#result-summary", Static)
-        summary.update("\n".join(lines))
-        summary.set_class(outcome.stopped_by == "auth", "-problem")
-        self.query_one(UploadResultsTable).show(outcome)
-        retry = self.query_one("#retry", Button)
-        retry.label = retry_label(outcome)
-        retry.disabled = retryable_count(outcome) == 0
-        self.query_one("#save", Button).disabled = not (outcome.results or outcome.invalid)
+        pane = self.query_one(UploadResultsPane)
+        pane.show(outcome)
         self._switch("results")
-        self._show_result_detail()
+        pane.show_detail()
         self.query_one("#done", Button).focus()
         if outcome.stopped_by == "auth":
             self.notify("An API key is needed: nothing more was sent.", severity="error",
                         markup=False, timeout=10)
-
-    @on(DataTable.RowHighlighted, "#result-table")
-    def _show_result_detail(self) -> None:
-        table = self.query_one(UploadResultsTable)
-        text = ""
-        if table.row_count and 0 <= table.cursor_row < len(table.details):
-            path, why = table.details[table.cursor_row]
-            text = shown_folder(path) + (f": {why}" if why else "")
-        self.query_one("#result-detail", Static).update(Text(printable(text, limit=600)))
 
     @on(Button.Pressed, "#retry")
     def _retry(self) -> None:
@@ -414,37 +384,10 @@ class UploadModal(ModalScreen[UploadOutcome | None]):
     def _save_pressed(self) -> None:
         self._save_report()
 
-    def _default_report(self) -> str:
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        folder = self.session.paths.state_dir / "upload-reports"
-        return shown_folder(folder / f"upload-{stamp}.jsonl")
-
     @work(exclusive=True, group="upload-report", exit_on_error=False)
     async def _save_report(self) -> None:
-        outcome = self.outcome
-        if outcome is None:
-            return
-        answer = await self.app.push_screen_wait(TextPromptModal(
-            "Save the report of the files not accepted (JSON Lines) to:",
-            value=self._default_report(),
-            hint="~ is your home folder. Nothing is overwritten without asking."))
-        if not answer or not answer.strip():
-            return
-        path = Path(os.path.expanduser(answer.strip()))
-        if path.exists():
-            replace = await self.app.push_screen_wait(QuestionModal(
-                f"{printable(str(path))} exists. Replace it?", yes="Replace", no="Keep it"))
-            if not replace:
-                self.notify("Report not saved; the file was not touched.", markup=False)
-                return
-        try:
-            lines = outcome.save_report(path)
-        except OSError as error:
-            self.notify(f"The report could not be written to {path}: "
-                        f"{error.strerror or error}", severity="error", markup=False,
-                        timeout=10)
-            return
-        self.notify(f"Report saved: {lines} files to {printable(str(path))}", markup=False)
+        if self.outcome is not None:
+            await save_report(self, self.outcome, default_report(self.session.paths.state_dir))
 
     # ------------------------------------------------------------------ close
     @on(Button.Pressed, "#close")

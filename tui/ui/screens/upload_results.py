@@ -9,16 +9,19 @@ from __future__ import annotations
 from pathlib import Path
 
 from rich.text import Text
-from textual.widgets import DataTable
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, DataTable, Static
 
 from tui.core.untrusted import printable
 from tui.core.upload.outcome import RETRYABLE, FileOutcome, UploadOutcome
 from tui.core.upload.run import UploadProgress
 from tui.ui.screens.upload_preview import file_size
-from tui.ui.widgets.upload_files import shown_file
+from tui.ui.widgets.upload_files import shown_file, shown_folder
 
-__all__ = ["UploadResultsTable", "progress_lines", "retry_label", "retryable_count",
-           "summary_lines"]
+__all__ = ["UploadResultsPane", "UploadResultsTable", "progress_lines", "retry_label",
+           "retryable_count", "summary_lines"]
 
 _IDS_SHOWN = 40
 _STYLE = {
@@ -129,3 +132,43 @@ class UploadResultsTable(DataTable[Text]):
         self.add_row(Text(shown_file(path, self._base)), Text(word, style=style),
                      Text(conversion_id, justify="right"), Text(printable(shown, limit=120)),
                      key=str(len(self.details)))
+
+
+class UploadResultsPane(Vertical):
+    """The upload modal's last pane: the summary, every file's fate, the highlighted
+    file's reasons in full, and the buttons (the modal handles their presses)."""
+
+    def __init__(self, *, base: Path, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._base = base
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="result-summary", markup=False)
+        yield UploadResultsTable(id="result-table", base=self._base)
+        yield Static("", id="result-detail", markup=False)
+        with Horizontal(classes="buttons"):
+            yield Button("Save report", id="save", compact=True)
+            yield Button("Retry rejected", id="retry", compact=True)
+            yield Button("Close", id="done", variant="primary", compact=True)
+
+    def show(self, outcome: UploadOutcome) -> None:
+        """Fill the pane with ``outcome``: summary, table, what the buttons can do."""
+        lines = summary_lines(outcome)
+        summary = self.query_one("#result-summary", Static)
+        summary.update("\n".join(lines))
+        summary.set_class(outcome.stopped_by == "auth", "-problem")
+        self.query_one(UploadResultsTable).show(outcome)
+        retry = self.query_one("#retry", Button)
+        retry.label = retry_label(outcome)
+        retry.disabled = retryable_count(outcome) == 0
+        self.query_one("#save", Button).disabled = not (outcome.results or outcome.invalid)
+
+    @on(DataTable.RowHighlighted, "#result-table")
+    def show_detail(self) -> None:
+        """The highlighted file's folder and reasons, in full, under the table."""
+        table = self.query_one(UploadResultsTable)
+        text = ""
+        if table.row_count and 0 <= table.cursor_row < len(table.details):
+            path, why = table.details[table.cursor_row]
+            text = shown_folder(path) + (f": {why}" if why else "")
+        self.query_one("#result-detail", Static).update(Text(printable(text, limit=600)))

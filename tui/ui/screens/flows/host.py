@@ -11,6 +11,7 @@ from textual.screen import Screen
 from tui.core.session import MonitorSession, ProfileTrackingSource
 from tui.core.watching import WatchService
 from tui.core.watchlist import WatchedConversion
+from tui.ui.alerting import Alerter
 from tui.ui.widgets.table.conversions_table import ConversionsTable
 
 
@@ -20,6 +21,8 @@ class MonitorHost(Protocol):
     session: MonitorSession
     #: The one owner of the watched rows: every change a flow makes goes through it.
     watching: WatchService
+    #: The alert rules over the same changes (None until the screen is mounted).
+    alerter: Alerter | None
 
     @property
     def app(self) -> App[object]:

@@ -20,10 +20,10 @@ from tui.ui.widgets.table.choosable import column_for
 from tui.ui.widgets.table.columns import COLUMN_KEYS
 from tui.ui.widgets.table.messages import CursorMoved, MarksChanged, RowActivated, SortChanged
 from tui.ui.widgets.table.rows import ConversionRow, RowsById, RowsWatcher
+from tui.ui.widgets.table.styles import TABLE_CSS
 from tui.ui.widgets.table.view import STATUS_VARIABLE_DEFAULTS, TableView
 
 __all__ = ["STATUS_VARIABLE_DEFAULTS", "ConversionsTable"]
-
 
 
 class ConversionsTable(TableView, can_focus=True):
@@ -33,43 +33,8 @@ class ConversionsTable(TableView, can_focus=True):
     ``tui.core.watchlist.WatchedConversion``; the row key is the conversion id.
     """
 
-    DEFAULT_CSS = """
-    ConversionsTable {
-        width: 1fr;
-        height: 1fr;
-        background: $surface;
-        color: $foreground;
-        overflow-x: hidden;
-        overflow-y: auto;
-        & > .conversions-table--header { background: $panel; color: $foreground;
-                                         text-style: bold; }
-        & > .conversions-table--cursor {
-            background: $block-cursor-blurred-background;
-            color: $block-cursor-blurred-foreground;
-            text-style: $block-cursor-blurred-text-style;
-        }
-        &:focus > .conversions-table--cursor {
-            background: $block-cursor-background;
-            color: $block-cursor-foreground;
-            text-style: $block-cursor-text-style;
-        }
-        & > .conversions-table--marked { background: $accent 25%; }
-        & > .conversions-table--deleted-row { color: $text-disabled; }
-        & > .conversions-table--stale { color: $status-stale; text-style: italic; }
-        & > .conversions-table--checking { color: $status-unknown; text-style: italic; }
-        & > .conversions-table--problem { color: $status-stale; }
-        & > .conversions-table--unread { color: $accent; text-style: bold; }
-        & > .conversions-table--empty { color: $text-muted; text-style: italic; }
-        & > .conversions-table--status-queued { color: $status-queued; }
-        & > .conversions-table--status-processing { color: $status-processing; }
-        & > .conversions-table--status-completed { color: $status-completed; }
-        & > .conversions-table--status-failed { color: $status-failed; text-style: bold; }
-        & > .conversions-table--status-deleting { color: $status-deleting; }
-        & > .conversions-table--status-deleted { color: $status-deleted; }
-        & > .conversions-table--status-not-found { color: $status-not-found; }
-        & > .conversions-table--status-unknown { color: $status-unknown; }
-    }
-    """
+    # How each part the drawing names (header, cursor, marks, statuses) looks: styles.py.
+    DEFAULT_CSS = TABLE_CSS
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "cursor_up", "Up", show=False, id="cursor-up"),

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from tui.core.alerts.events import AlertKind
 from tui.core.alerts.quiet import QuietHours
 from tui.core.alerts.settings import AlertSettings, ChannelSwitches, parse_alert_settings
+from tui.core.config_file import config_to_dict
 from tui.core.settings import (
-    config_to_dict,
     dumps_toml,
     load_config,
     parse_config,

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tui.core.config_file import config_to_dict, save_config
 from tui.core.paths import AppPaths
 from tui.core.settings import (
     AppConfig,
@@ -20,11 +21,9 @@ from tui.core.settings import (
     ProfileNotConfigured,
     ProfileSettings,
     check_base_url,
-    config_to_dict,
     dumps_toml,
     load_config,
     resolve_profile,
-    save_config,
 )
 
 EXAMPLE = """\

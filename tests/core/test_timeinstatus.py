@@ -11,8 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tui.core.config_file import config_to_dict
 from tui.core.export import export_rows
-from tui.core.settings import config_to_dict, dumps_toml, load_config, parse_config
+from tui.core.settings import dumps_toml, load_config, parse_config
 from tui.core.timeinstatus import (
     StatusStart,
     StuckAfter,

@@ -31,10 +31,11 @@ from tests.ui.test_monitor_snapshots import (
     load_rows,
     settle,
 )
+from tui.core.config_file import save_config
 from tui.core.credentials import ApiKey
 from tui.core.paths import AppPaths
 from tui.core.session import MonitorSession
-from tui.core.settings import AppConfig, ProfileSettings, load_config, save_config
+from tui.core.settings import AppConfig, ProfileSettings, load_config
 from tui.core.statuses import StatusKind
 from tui.sandbox.runner import SandboxServer
 from tui.ui.app import ConversionsApp, SetupNeeded

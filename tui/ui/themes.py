@@ -41,7 +41,8 @@ from typing import Any
 from textual.app import App
 from textual.filter import Monochrome, NoColor
 
-from tui.core.settings import load_config, save_config
+from tui.core.config_file import save_config
+from tui.core.settings import load_config
 from tui.ui.textual_private import replace_line_filters
 from tui.ui.theme_file import FileTheme, ThemeFile, ThemeFileError, parse_theme
 

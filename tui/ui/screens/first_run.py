@@ -16,8 +16,9 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Static
 
+from tui.core.config_file import save_config
 from tui.core.paths import AppPaths
-from tui.core.settings import AppConfig, ConfigError, ProfileSettings, save_config
+from tui.core.settings import AppConfig, ConfigError, ProfileSettings
 from tui.ui.screens.text_prompt import QuestionModal
 from tui.ui.workers import work
 

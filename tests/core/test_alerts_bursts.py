@@ -98,3 +98,24 @@ def test_the_first_alert_gathers_what_comes_in_the_next_seconds() -> None:
 def test_gather_must_fit_in_the_window() -> None:
     with pytest.raises(ValueError, match="gather"):
         BurstMerger(window=60.0, gather=60.0)
+
+
+def test_rows_taken_on_while_an_alert_gathers_are_left_out_of_it() -> None:
+    # A person acknowledges 48220 in the two seconds its alert waits for more: the alert
+    # names only the others; had it held nothing else, nothing goes out.
+    merger = BurstMerger(gather=2.0)
+    merger.offer([failed(48220, 0.0), failed(48219, 0.0)], now=0.0)
+    merger.offer([AlertEvent(S, None, "Server failing", 0.5)], now=0.5)
+    merger.drop([48220])
+    alerts = merger.due(2.5)
+    assert [(a.kind, a.ids) for a in alerts] == [(F, (48219,)), (S, ())]
+    merger.offer([failed(7, 3.0)], now=3.0)
+    merger.drop([7])
+    assert merger.due(61.0) == []  # the window held only the row taken on
+
+
+def test_an_alert_gathering_only_rows_taken_on_gives_nothing() -> None:
+    merger = BurstMerger(gather=2.0)
+    merger.offer([failed(48220, 0.0)], now=0.0)
+    merger.drop([48220])
+    assert merger.due(2.0) == [] and merger.held() == 0

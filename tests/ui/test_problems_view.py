@@ -142,8 +142,9 @@ async def test_enter_opens_the_rows_marked_and_escape_goes_back(
         await group_open(pilot, app, groups["dates"])
         assert sorted(table(app).marked_ids) == sorted(groups["dates"])
         crumb = monitor(app).query_one(ProblemsBreadcrumb)
-        assert crumb.display and str(crumb.content).startswith(
-            "Problems › 3 × error: Row N: date '…' is ambiguous   (3 marked;"), crumb.content
+        assert crumb.display and str(crumb.content) == (
+            "esc: back · Problems › 3 × error (3 marked): Row N: date '…' is ambiguous"
+        ), crumb.content
         await wait_for(pilot, lambda: table(app).has_focus, what="the table focused")
         await pilot.press("escape")
         await wait_for(pilot, lambda: listing(app).display and listing(app).has_focus,

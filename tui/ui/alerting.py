@@ -111,6 +111,11 @@ class Alerter:
         """``ids`` are no longer watched."""
         self._detector.forget(ids)
 
+    def quiet(self, ids: Iterable[int]) -> None:
+        """A person acknowledged or snoozed ``ids``: alerts still gathering leave them out
+        (later ones do already: the rows say so)."""
+        self._merger.drop(ids)
+
     async def aclose(self) -> None:
         """Stop hooks still running (on the way out)."""
         if self._hook is not None:

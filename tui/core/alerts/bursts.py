@@ -115,8 +115,9 @@ class BurstMerger:
         for kind, window in list(self._windows.items()):
             if window.first_until is not None:
                 if now >= window.first_until:  # the first alert, with what came along
-                    alerts.append(merge_events(kind, window.held, span=None,
-                                               named_ids=self.named_ids))
+                    if window.held:  # (none: every row in it was taken on meanwhile)
+                        alerts.append(merge_events(kind, window.held, span=None,
+                                                   named_ids=self.named_ids))
                     window.held, window.first_until = [], None
                 continue
             if now < window.ends:
@@ -128,6 +129,16 @@ class BurstMerger:
                                        named_ids=self.named_ids))
             self._windows[kind] = _Window(now + self.window)
         return alerts
+
+    def drop(self, ids: Iterable[int]) -> None:
+        """Forget the held events about ``ids``: a person took them on (acknowledged or
+        snoozed them) while their alert was still gathering, so it must not name them."""
+        gone = set(ids)
+        if not gone:
+            return
+        for window in self._windows.values():
+            window.held = [event for event in window.held
+                           if event.conversion_id is None or event.conversion_id not in gone]
 
     def next_due(self) -> float | None:
         """When :meth:`due` has held events to give out next (None: nothing is held)."""

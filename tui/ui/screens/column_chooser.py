@@ -152,7 +152,7 @@ class SortPickerModal(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         arrow = " ▼" if self._reverse else " ▲"
         with Vertical():
-            yield Label("Sort by (the current column again: reverse)")
+            yield Label("Sort by (the same column: reverse)")
             yield OptionList(*[
                 Option(Text(column.title + (arrow if column.key == self._current else "")),
                        id=column.key) for column in self._columns], id="sort-columns")

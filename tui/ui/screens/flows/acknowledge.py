@@ -52,6 +52,8 @@ def toggle_acknowledged(host: MonitorHost) -> None:
         said = (f"Acknowledged {rows_named(done)}: no alerts until something new happens "
                 f"to {it}. {key} again takes it off.")
     if done:
+        if host.alerter is not None and not all(is_acknowledged(row) for row in rows):
+            host.alerter.quiet(done)  # an alert still gathering must not name them
         host.notify(said, timeout=5, markup=False)
         host.refresh_counts()  # the "need attention" count, at once
 
@@ -84,6 +86,8 @@ async def snooze(host: MonitorHost) -> None:
         return
     done = host.watching.snooze(ids, until)
     if done:
+        if host.alerter is not None:
+            host.alerter.quiet(done)  # an alert still gathering must not name them
         host.notify(f"Snoozed {rows_named(done)} until {clock_text(until, now)}.",
                     timeout=5, markup=False)
         host.refresh_counts()

@@ -201,8 +201,9 @@ class LayoutFlow:
         name = await host.app.push_screen_wait(TextPromptModal(
             "Save this view as", value=self._open or "", max_length=MAX_NAME,
             hint="The filter, sort and columns shown now, as a tab after the built-in "
-                 "views (and `list --view NAME` on the command line). A name in use is "
-                 "replaced."))
+                 "views (and \"list --view NAME\" on the command line). A name in use is "
+                 "replaced." + (" The demo forgets its views when it closes."
+                                if host.session.demo else "")))
         if name is None:
             return
         name = name.strip()
@@ -222,7 +223,9 @@ class LayoutFlow:
             tab = new.id
         self._open = name  # shown already; the tab's activation (if any) opens it again
         tabs.active = tab or ""
-        host.notify(f"View {name!r} {'replaced' if replaced else 'saved'}.", markup=False)
+        until = " (until the demo closes: it keeps no views)" if host.session.demo else ""
+        host.notify(f"View {name!r} {'replaced' if replaced else 'saved'}{until}.",
+                    markup=False)
 
     async def delete_view(self, name: str) -> None:
         """Delete the saved view ``name`` and its tab (back to All when it was shown)."""

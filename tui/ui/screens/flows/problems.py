@@ -207,8 +207,9 @@ class ProblemsFlow:
         marked = len(self._host.table.marked_ids)
         text = printable(key.text, limit=200)
         # The marks are what the keys act on: a filter set before may have left some out.
-        self._crumb.update(f"Problems › {count:,} × {key.kind.value}: {text}   "
-                           f"({marked:,} marked; esc: back to the groups)")
+        # The way back first: at 80 columns a long message would push it out of sight.
+        self._crumb.update(f"esc: back · Problems › {count:,} × {key.kind.value} "
+                           f"({marked:,} marked): {text}")
         self._crumb.add_class("-shown")
 
     def _show_list(self, shown: bool, *, table_too: bool = False) -> None:

@@ -7,6 +7,7 @@ import time
 from tui.core.clipboard import ClipboardCopy
 from tui.ui.clipboard import copy_to_terminal_clipboard
 from tui.ui.screens.flows.host import MonitorHost, target_rows
+from tui.ui.screens.flows.refusals import saved
 
 
 def inspect(host: MonitorHost, conversion_id: int) -> None:
@@ -22,7 +23,8 @@ def inspect(host: MonitorHost, conversion_id: int) -> None:
     host.app.push_screen(InspectModal(row, watchlist.history(conversion_id),
                                       stuck_after=host.session.profile.stuck_after,
                                       acknowledged_by=entry.user if entry else None))
-    host.watching.mark_read([conversion_id])  # no write when it was read already
+    # No write when it was read already; refused, the row stays unread.
+    saved(host, lambda: host.watching.mark_read([conversion_id]))
 
 
 def copy_ids(host: MonitorHost) -> None:

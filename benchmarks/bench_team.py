@@ -92,7 +92,8 @@ class App:
         assert address is not None
         self.store = TeamStore(address, base_url, person)
         self.audit = AuditLog(folder / f"{person}.audit")
-        self.lead = TeamLeadership(LeaderLock(address, base_url, f"{person}@bench"))
+        self.lead = TeamLeadership(LeaderLock(address, base_url, f"{person}@bench"),
+                                   store=self.store)
         self.seen: dict[tuple[int, str], float] = {}  # (id, status or note) -> first seen
         self.tasks: list[asyncio.Task[None]] = []
         self.service = WatchService(

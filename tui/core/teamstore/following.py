@@ -114,7 +114,11 @@ class TeamLeadership:
                     if bell is not None:
                         bell.close()
                         bell = None
-                    await asyncio.sleep(retry)
+                    # In steps: a leader that stops meanwhile ends this at once.
+                    waited = 0.0
+                    while waited < retry and running():
+                        await asyncio.sleep(self._interval)
+                        waited += self._interval
                     retry = min(retry * 2, _RETRY_MAX)
         finally:
             if bell is not None:
@@ -190,17 +194,18 @@ class TeamFollower:
     async def _step(self) -> bool:
         """One look: True when the lead is ours now (what the last leader wrote is passed
         on first); else pass on what was written within one interval."""
+        if self._reader is None:
+            # Listening first: after an outage the store answers again before the lead is
+            # taken (a poller that started while the store still refused would stop).
+            self._reader = await asyncio.to_thread(ChangeReader, self._store)
+            # Written after the rows on screen were read and before LISTEN: by number.
+            self._pass_on(await asyncio.to_thread(self._reader.catch_up, self._since))
         if await asyncio.to_thread(self._lock.try_acquire):
-            if self._reader is not None:
-                self._pass_on(await asyncio.to_thread(self._reader.wait, 0))
+            self._pass_on(await asyncio.to_thread(self._reader.wait, 0))
             if self.problem is not None:  # the poller says how it stands from now on
                 self._tell(Connectivity(ConnectivityState.ONLINE, None))
             return True
         self.holder = await asyncio.to_thread(self._lock.holder) or self.holder
-        if self._reader is None:
-            self._reader = await asyncio.to_thread(ChangeReader, self._store)
-            # Written after the rows on screen were read and before LISTEN: by number.
-            self._pass_on(await asyncio.to_thread(self._reader.catch_up, self._since))
         batch = await asyncio.to_thread(self._reader.wait, self._interval)
         self._since = self._reader.seq
         if self.problem is not None:  # back: the banner goes

@@ -30,7 +30,8 @@ STORE_FAULTS: tuple[tuple[str, str], ...] = (
      "An action meanwhile (note, acknowledge, snooze, unwatch, delete, mark read) is "
      "refused at once with one toast, \"Not saved: Could not save the note: the team "
      "database … cannot be reached since 10:42; nothing was changed, and the app "
-     "reconnects by itself. Try again when the banner is gone.\", never silently lost; "
+     "reconnects by itself. Try again when the banner is gone.\" (a note typed is "
+     "given back in it), never silently lost; "
      "an audit entry made meanwhile goes to this machine's file, saying so. Back: the "
      "banner goes and what was missed is read by the change counter."),
     ("Leader killed (SIGKILL)",

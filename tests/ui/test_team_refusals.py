@@ -85,7 +85,9 @@ async def test_a_refused_team_write_is_one_clear_toast_and_changes_nothing(
             title, message = await refused(pilot, app, 1)
             assert title == "Not saved"
             assert "team database" in message and "cannot be reached" in message, message
-            assert message.endswith("Try again when the banner is gone."), message
+            # The note typed is given back, so it need not be remembered.
+            assert message.endswith("Try again when the banner is gone. Your text: INC-7"), \
+                message
             assert "\n" not in message and "Traceback" not in message
             assert grid.rows[watched].note is None  # nothing shown that was not saved
 

@@ -26,4 +26,4 @@ async def edit_note(host: MonitorHost) -> None:
     if note is None:
         return
     text = note.strip() or None
-    saved(host, lambda: host.watching.set_note(ids, text))
+    saved(host, lambda: host.watching.set_note(ids, text), typed=text)

@@ -24,26 +24,33 @@ REFUSAL_TOAST_SECONDS = 12.0
 TRY_AGAIN = "Try again when the banner is gone."
 
 
-def refusal_sentence(error: StoreRefused) -> str:
-    """The store's sentence (printable, one line), then what to do."""
+def refusal_sentence(error: StoreRefused, typed: str | None = None) -> str:
+    """The store's sentence (printable, one line), then what to do; ``typed`` (a note the
+    person wrote) is given back, so it can be written again rather than remembered."""
     sentence = printable(str(error), limit=300).strip()
     if sentence and not sentence.endswith("."):
         sentence += "."
-    return f"{sentence} {TRY_AGAIN}".strip()
+    said = f"{sentence} {TRY_AGAIN}".strip()
+    if typed:
+        said += f" Your text: {printable(typed, limit=200)}"
+    return said
 
 
-def tell_refused(host: MonitorHost, error: StoreRefused, title: str = "Not saved") -> None:
+def tell_refused(host: MonitorHost, error: StoreRefused, title: str = "Not saved",
+                 typed: str | None = None) -> None:
     """One toast for a refused write."""
-    host.notify(refusal_sentence(error), title=title, severity="error",
+    host.notify(refusal_sentence(error, typed), title=title, severity="error",
                 timeout=REFUSAL_TOAST_SECONDS, markup=False)
 
 
-def saved(host: MonitorHost, write: Callable[[], T], title: str = "Not saved") -> T | None:
-    """``write()``'s answer, or None after telling that the store refused it."""
+def saved(host: MonitorHost, write: Callable[[], T], title: str = "Not saved",
+          typed: str | None = None) -> T | None:
+    """``write()``'s answer, or None after telling that the store refused it (and giving
+    back ``typed``, the text the person wrote for it)."""
     try:
         return write()
     except StoreRefused as error:
-        tell_refused(host, error, title)
+        tell_refused(host, error, title, typed)
         return None
 
 

@@ -12,7 +12,13 @@ one event loop against that store, each for ``--seconds``. Prints, beside the ta
 
 * the API's request rate with N apps against one app's (target: within 10 %);
 * a status change the leader sees, until every follower has it (target: <= 1 s);
-* a note written by a follower, until every other app has it (target: <= 1 s).
+* a note written by a follower, until every other app has it (target: <= 1 s);
+* the leader killed with SIGKILL, ``--takeover`` headless app processes
+  (tests/fixtures/team_app.py) on the store: from the kill to the first request of the
+  new leader (target: within two poll intervals), and each status once in the history
+  and each delete confirmed once in the audit (no losses, no duplicates);
+* the first screen with ``--watched`` rows in PostgreSQL, from spawning the app in a pty
+  to the first frame showing them, as ``bench_monitor.py`` measures it (target <= 1.5 s).
 """
 
 from __future__ import annotations
@@ -20,13 +26,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import glob
+import itertools
 import json
 import logging
 import os
 import pwd
 import shutil
+import signal
 import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -34,6 +43,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
+import bench_monitor
 import harness
 
 from tui.api.client import ConversionsClient
@@ -45,6 +55,9 @@ from tui.core.watching import WatchChange, WatchService
 from tui.core.watchlist import PollResult
 from tui.sandbox.runner import SandboxServer
 
+APP = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "team_app.py"
+TAKEOVER_INTERVAL = 5.0  # the poll interval of the takeover's processes
+FIRST_SCREEN_TARGET_S = 1.5
 RATE_TOLERANCE = 0.10
 LATENCY_TARGET_S = 1.0
 SAMPLES = 5
@@ -78,6 +91,14 @@ class PostgreSQL:
                     capture_output=True, check=True)
         self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
+    def new_database(self, name: str) -> str:
+        """A fresh database on this server; its address."""
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {name}".encode())
+        return self.url.rsplit("/", 1)[0] + "/" + name
+
     def stop(self) -> None:
         harness.run([*self.run_as, str(self.bin / "pg_ctl"), "stop", "-m", "immediate",
                      "-D", str(self.folder / "data")], capture_output=True)
@@ -92,7 +113,8 @@ class App:
         assert address is not None
         self.store = TeamStore(address, base_url, person)
         self.audit = AuditLog(folder / f"{person}.audit")
-        self.lead = TeamLeadership(LeaderLock(address, base_url, f"{person}@bench"))
+        self.lead = TeamLeadership(LeaderLock(address, base_url, f"{person}@bench"),
+                                   store=self.store)
         self.seen: dict[tuple[int, str], float] = {}  # (id, status or note) -> first seen
         self.tasks: list[asyncio.Task[None]] = []
         self.service = WatchService(
@@ -210,6 +232,139 @@ def _fill(sandbox: SandboxServer, url: str, watched: int, active: int) -> list[i
     return busy
 
 
+class AppProcess:
+    """A headless app process (tests/fixtures/team_app.py) and the roles it printed."""
+
+    def __init__(self, folder: Path, sandbox: SandboxServer, url: str, person: str) -> None:
+        self.process = harness.popen(
+            [sys.executable, str(APP), str(folder / person), sandbox.base_url,
+             sandbox.api_key, url, person, str(TAKEOVER_INTERVAL)],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            env={**os.environ, "USER": person, "LOGNAME": person})
+        self.roles: list[tuple[str, float]] = []
+
+    def read_roles(self) -> None:
+        """Read the lines printed so far (non-blocking)."""
+        import select
+
+        stdout = self.process.stdout
+        assert stdout is not None
+        while select.select([stdout], [], [], 0)[0]:
+            line = stdout.readline()
+            if not line:
+                return
+            role, at = line.split()
+            self.roles.append((role, float(at)))
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def _wait_sync(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + 60
+    while not condition():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"never happened: {what}")
+        time.sleep(0.005)
+
+
+def takeover(sandbox: SandboxServer, url: str, busy: list[int], count: int,
+             folder: Path) -> tuple[float, bool, str]:
+    """``count`` app processes; the leader killed with SIGKILL: seconds from the kill to
+    the new leader's first request, whether history and audit hold each change once,
+    and what was checked."""
+    address = resolve_store_address(url, environ={})
+    assert address is not None
+    state = sandbox.state
+    # Not the rows the latency samples changed already (settled: polled rarely).
+    going, changing = busy[-1], busy[SAMPLES:SAMPLES + 20]
+    with TeamStore(address, sandbox.base_url, "bench") as team:
+        team.mark_delete_requested(going, time.time())
+        apps = [AppProcess(folder, sandbox, url, f"k{n}") for n in range(count)]
+        try:
+            def roles_known() -> bool:
+                for app in apps:
+                    app.read_roles()
+                return all(app.roles for app in apps)
+
+            _wait_sync(roles_known, "every process leading or following")
+            leaders = [a for a in apps if a.roles[-1][0] == "lead"]
+            assert len(leaders) == 1, [a.roles for a in apps]
+            leader = leaders[0]
+            _wait_sync(lambda: all(team.history(i) for i in busy[:5]), "the first polls")
+            leader.process.send_signal(signal.SIGKILL)
+            leader.process.wait()
+            killed, before = time.monotonic(), state.stats.total
+            # Only a new leader can see these.
+            for conversion in changing:
+                state.set_status(conversion, "Completed", frozen=True)
+            state.set_status(going, "Deleted", frozen=True)
+            _wait_sync(lambda: state.stats.total > before, "a request after the kill")
+            resumed = time.monotonic() - killed
+
+            def settled() -> bool:
+                return all([s for s, _ in team.history(i)][-1:] == ["Completed"]
+                           for i in changing) and len(team.audit_entries(
+                               action="delete", naming=going)) >= 1
+
+            _wait_sync(settled, "the changes after the kill recorded")
+            time.sleep(2 * TAKEOVER_INTERVAL)  # more polling: duplicates would show now
+            histories = {i: [s for s, _ in team.history(i)] for i in busy}
+            doubled = [i for i, seen in histories.items()
+                       if any(a == b for a, b in itertools.pairwise(seen))]
+            lost = [i for i in changing if histories[i] != ["Processing", "Completed"]]
+            confirmed = team.audit_entries(action="delete", naming=going)
+            clean = not doubled and not lost and len(confirmed) == 1
+            said = (f"{len(busy)} histories, {len(doubled)} with a status twice, "
+                    f"{len(lost)} of {len(changing)} changes lost; delete confirmed "
+                    f"{len(confirmed)} time(s)")
+            return resumed, clean, said
+        finally:
+            for app in apps:
+                app.stop()
+
+
+def fill_for_screen(url: str, base_url: str, rows: int) -> None:
+    """``rows`` watched in the team store with recorded answers, as bench_monitor's."""
+    from tui.api.models import StatusEnvelope
+
+    address = resolve_store_address(url, environ={})
+    assert address is not None
+    statuses = ("Completed", "Failed", "Completed", "Processing", "Queued", "Completed")
+    first = bench_monitor.FIRST_ID
+    now = time.time()
+    with TeamStore(address, base_url, "setup") as store:
+        ids = list(range(first, first + rows))
+        store.add(ids)
+        for start in range(0, rows, 1000):
+            store.record_results([PollResult(i, now, StatusEnvelope.from_wire(json.dumps({
+                "errors": [], "warnings": [], "metadata": {},
+                "payload": {"id": i, "fileName": f"invoices_{i - first:05d}.csv",
+                            "dataSourceType": "Csv", "uploadDate": "2026-11-27T09:00:00Z",
+                            "status": statuses[(i - first) % len(statuses)]}})))
+                for i in ids[start:start + 1000]])
+
+
+def first_screen(url: str, sandbox: SandboxServer, rows: int, folder: Path) -> float:
+    """Seconds from spawning the app (its team store in PostgreSQL) to its first frame
+    showing the watched rows (bench_monitor's pty and clock)."""
+    fill_for_screen(url, sandbox.base_url, rows)
+    script = Path(sys.executable).parent / "conversions-tui"
+    env = {**os.environ, "TERM": "xterm-256color", "COLORTERM": "truecolor",
+           "CONVERSIONS_STORE": url, "CONVERSIONS_BASE_URL": sandbox.base_url,
+           "CONVERSIONS_API_KEY": sandbox.api_key, "BENCH_MONITOR_ROWS": str(rows)}
+    for name in ("CONFIG", "DATA", "STATE", "CACHE"):
+        env[f"XDG_{name}_HOME"] = str(folder / f"screen-{name.lower()}")
+    result = bench_monitor.run_app(script, env, folder / "marks.json")
+    return result["first_rows"] - result["spawned"]
+
+
 def _figure(values: list[float]) -> str:
     if not values:
         return "n/a"
@@ -239,6 +394,24 @@ async def measure(args: argparse.Namespace) -> int:
                 print(f"  leader's change on every follower: {_figure(changes)}; "
                       f"a follower's note on every other app: {_figure(notes)} "
                       f"(target <= {LATENCY_TARGET_S:g} s: {'ok' if fast else 'MISSED'})")
+            if args.takeover:
+                resumed, clean, said = takeover(sandbox, server.url, active, args.takeover,
+                                                Path(folder))
+                limit = 2 * TAKEOVER_INTERVAL
+                ok &= resumed <= limit and clean
+                print(f"SIGKILL of the leader, {args.takeover} app processes: polling resumed "
+                      f"after {resumed:.2f} s (target <= 2 intervals = {limit:g} s: "
+                      f"{'ok' if resumed <= limit else 'MISSED'}); {said} "
+                      f"({'ok' if clean else 'MISSED'})")
+            if args.first_screen:
+                # Apart from the rows above: a database of its own.
+                screen = first_screen(server.new_database("first_screen"), sandbox,
+                                      args.watched, Path(folder))
+                fast = screen <= FIRST_SCREEN_TARGET_S
+                ok &= fast
+                print(f"first screen, {args.watched:,} watched in PostgreSQL, from spawn: "
+                      f"{screen:.2f} s (target <= {FIRST_SCREEN_TARGET_S:g} s: "
+                      f"{'ok' if fast else 'MISSED'})")
     finally:
         sandbox.stop()
         server.stop()
@@ -253,6 +426,10 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each run")
     parser.add_argument("--apps", type=int, nargs="+", default=[2, 5],
                         help="numbers of apps to run together")
+    parser.add_argument("--takeover", type=int, default=5,
+                        help="app processes for the SIGKILL takeover (0: skip it)")
+    parser.add_argument("--no-first-screen", dest="first_screen", action="store_false",
+                        help="skip the first screen from spawn")
     args = parser.parse_args()
     if args.active > args.watched or args.active < SAMPLES:
         parser.error(f"--active must be between {SAMPLES} and --watched")

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.hardening.store_faults import render_store_faults
+
 WRITE_ENV = "CONVERSIONS_WRITE_RELIABILITY"
 DOC_PATH = Path(__file__).resolve().parents[2] / "docs" / "reliability.md"
 
@@ -90,6 +92,7 @@ class FaultMatrix:
         if self.gaps:
             lines += ["", "## Gaps", ""]
             lines += [f"- {text}" for text in self.gaps]
+        lines += ["", *render_store_faults()]
         lines += ["", "## What was shown, per fault", ""]
         for key in self.order:
             row = self.rows[key]

@@ -50,3 +50,40 @@ async def test_a_team_monitor_follows_the_leader_then_takes_over(
     finally:
         other_app.release()
         colleague.close()
+
+
+async def test_inspect_says_who_noted_and_asked_to_delete_a_team_row(
+        sandbox: SandboxServer, monitor_session: SessionFactory,
+        postgres_server: PostgresServer, team_database: str) -> None:
+    from datetime import datetime
+
+    from textual.widgets import Static
+
+    from tests.ui.test_triage_actions import on_screen, plain
+    from tui.ui.screens.inspect import InspectModal
+
+    url = postgres_server.url(team_database.rsplit("dbname=", 1)[1].split()[0])
+    address = resolve_store_address(url, environ={})
+    assert address is not None
+    watched = sandbox.state.add_conversion(status="Processing", frozen=True)
+    dana, sam = TeamStore(address, sandbox.base_url, "dana"), TeamStore(
+        address, sandbox.base_url, "sam")
+    noted_at = datetime.now().replace(hour=10, minute=42, second=0).timestamp()
+    try:
+        dana.add([watched])
+        dana.set_note(watched, "INC-5120", at=noted_at)
+        sam.request_delete([watched], at=noted_at + 120)
+        session = monitor_session(env={"CONVERSIONS_STORE": url})
+        app = ConversionsApp(session)
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: watched in table(app).rows, timeout=TIMEOUT,
+                           what="the team's row")
+            table(app).move_cursor(watched)
+            await pilot.press("enter")
+            modal: InspectModal = await on_screen(pilot, InspectModal)
+            overview = " ".join(plain(modal.query_one(".overview", Static).content).split())
+            assert "note by dana 10:42" in overview, overview
+            assert "delete requested by sam 10:44" in overview, overview
+    finally:
+        dana.close()
+        sam.close()

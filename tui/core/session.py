@@ -109,7 +109,7 @@ def _open_team_store(profile: ProfileSettings, env: Mapping[str, str]) -> _TeamP
     except TeamStoreError as error:
         raise WatchlistError(str(error)) from None
     lead = TeamLeadership(LeaderLock(address, profile.base_url,
-                                     f"{person or '?'}@{socket.gethostname()}"))
+                                     f"{person or '?'}@{socket.gethostname()}"), store=store)
     return _TeamParts(store, lead, team_follower, lambda local: TeamAudit(store, local))
 
 

@@ -16,12 +16,15 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from tui.core.attention import is_acknowledged, is_snoozed
 from tui.core.statuses import StatusKind, read_status
 from tui.core.timeinstatus import StatusStart, time_in_status
 from tui.core.untrusted import printable
+
+if TYPE_CHECKING:
+    from tui.core.signatures import Signatures
 
 __all__ = [
     "MAX_MESSAGES",
@@ -250,12 +253,18 @@ def triage_markdown(
     rows: Sequence[TriageRow],
     history_by_id: Mapping[int, Sequence[tuple[str, float]]],
     now: float,
+    signatures: Mapping[int, Signatures] | None = None,
 ) -> str:
-    """A Markdown triage summary of ``rows`` for a support ticket, one section per row."""
+    """A Markdown triage summary of ``rows`` for a support ticket, one section per row
+    (with who noted, acknowledged or asked to delete it, when ``signatures`` say)."""
     stamp = _utc(now)
     count = f"{len(rows)} conversion" + ("" if len(rows) == 1 else "s")
     lines = [f"## Conversions triage: {count} ({stamp})"]
     for row in rows:
         lines.append("")
         lines.extend(_row_markdown(row, history_by_id.get(row.id, ()), now))
+        signed = (signatures or {}).get(row.id)
+        who = signed.sentences(now, clock=_utc) if signed else []
+        if who:
+            lines.append(f"- Who: {markdown_text('; '.join(who))}")
     return "\n".join(lines) + "\n"

@@ -42,6 +42,7 @@ from tui.core.polling.leadership import (
     Leadership,
     LosableLeadership,
     PollerHolder,
+    WriteNotices,
 )
 from tui.core.polling.scheduler import PollScheduler
 from tui.core.polling.types import Connectivity, PollSettings, PollUpdate, StatusSource
@@ -378,6 +379,12 @@ class WatchService:
         self._spawn(self._scheduler.run(), "poller")
         if isinstance(self._lock, LosableLeadership):
             self._spawn(self._keep_lead(self._lock, self._scheduler), "leadership")
+        if isinstance(self._lock, WriteNotices):
+            scheduler = self._scheduler
+            self._spawn(self._lock.notify_writes(scheduler.look_at_store,
+                                                 lambda: self._scheduler is scheduler
+                                                 and not scheduler.stopped),
+                        "write notices")
 
     async def _keep_lead(self, lock: LosableLeadership, scheduler: PollScheduler) -> None:
         """A lead lost without being released (the team database cut the session): stop

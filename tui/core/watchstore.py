@@ -28,7 +28,16 @@ from tui.core.watchlist.rows import (
     WatchlistChanges,
 )
 
-__all__ = ["WatchStore"]
+__all__ = ["StoreRefused", "WatchStore"]
+
+
+class StoreRefused(Exception):
+    """A store refused a read or a write it could not do now (the team database away, a
+    lost connection): ``str(error)`` is one sentence for the user, and nothing was changed.
+
+    The team store's :class:`~tui.core.teamstore.TeamStoreError` is one; the UI catches this
+    base so it need not import the team store's package (which loads psycopg).
+    """
 
 
 class WatchStore(Protocol):

@@ -17,6 +17,7 @@ from tui.core.teamstore.changes import (
     payloads,
     write_key,
 )
+from tui.core.teamstore.reader import ChangeBell
 
 Opener = Callable[..., TeamStore]
 
@@ -137,3 +138,17 @@ def test_a_profiles_writes_take_turns(open_store: Opener, team_database: str) ->
             first.commit()
             second.join()
     assert done == [[5]]
+
+
+def test_the_leaders_bell_rings_for_a_colleagues_write_not_for_its_own(
+        open_store: Callable[..., TeamStore]) -> None:
+    dana, sam = open_store("dana"), open_store("sam")
+    bell = ChangeBell(dana)
+    try:
+        dana.add([1])
+        dana.set_note(1, "mine")
+        assert bell.wait(0.2) is False  # its own echoes: nothing to read
+        sam.set_note(1, "theirs")
+        until_sync(lambda: bell.wait(0.2), "the bell ringing for sam's note")
+    finally:
+        bell.close()

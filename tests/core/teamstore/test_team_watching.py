@@ -33,7 +33,8 @@ class TeamApp:
         # A leader that lost its session waits out the test before it may lead again: the
         # other app is the one to take over.
         self.lead = TeamLeadership(LeaderLock(address, base_url, f"{person}@desk"),
-                                   check_interval=0.05, yield_after_loss=WAIT_BOUND)
+                                   check_interval=0.05, yield_after_loss=WAIT_BOUND,
+                                   store=self.store)
         self.changes: list[WatchChange] = []
         self.tasks: list[asyncio.Task[None]] = []
         self.service = WatchService(
@@ -138,4 +139,24 @@ async def test_a_leader_whose_session_is_cut_steps_down_and_the_other_takes_over
     # Polling goes on, from sam: a change on the server reaches both.
     sandbox.state.set_status(conv, "Completed")
     await until(lambda: (row := dana.last(conv)) is not None and row.status == "Completed",
+                dana.said)
+
+
+async def test_the_leader_hears_a_colleagues_note_by_listen_not_by_its_next_look(
+        two: tuple[TeamApp, TeamApp], sandbox: SandboxServer, client: ConversionsClient,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # The feed's fallback look an hour away: only the notification can bring the note.
+    monkeypatch.setattr("tui.core.polling.feed.WATCHLIST_SYNC_INTERVAL", 3600.0)
+    dana, sam = two
+    conv = sandbox.state.add_conversion(status="Processing", frozen=True)
+    dana.service.watch([conv])
+    dana.service.load()
+    dana.service.set_client(client)
+    sam.service.load()
+    sam.service.set_client(client)
+    assert dana.service.scheduler is not None and sam.service.following
+    await until(lambda: (row := dana.last(conv)) is not None and row.status == "Processing",
+                dana.said)
+    sam.service.set_note([conv], "TICKET-77")
+    await until(lambda: (row := dana.last(conv)) is not None and row.note == "TICKET-77",
                 dana.said)

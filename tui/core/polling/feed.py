@@ -46,7 +46,7 @@ class WatchlistFeed:
         self._poke = poke
         self._loop: asyncio.AbstractEventLoop | None = None
         self._seq = 0  # the change feed's number at the last look
-        self._handle: asyncio.TimerHandle | None = None
+        self._handle: asyncio.Handle | None = None
 
     def load(self, loop: asyncio.AbstractEventLoop | None) -> None:
         """Track every stored row, then look at the feed every interval on ``loop``."""
@@ -60,6 +60,15 @@ class WatchlistFeed:
         for row in rows:
             if row.id not in self._queue:
                 self._track(row, now)
+
+    def look_now(self) -> None:
+        """Look at the feed at once (the store said another app wrote), not at the next
+        tick; the every-second look stays as the fallback. On the loop's thread only."""
+        if self._loop is None:
+            return
+        if self._handle is not None:
+            self._handle.cancel()
+        self._handle = self._loop.call_soon(self._sync)
 
     def stop(self) -> None:
         """Stop looking at the feed (until the next :meth:`load`)."""

@@ -14,7 +14,8 @@ from typing import Protocol, runtime_checkable
 from tui.core.polling.types import PollUpdate
 from tui.core.watchstore import WatchStore
 
-__all__ = ["Follower", "FollowerFactory", "Leadership", "LosableLeadership", "PollerHolder"]
+__all__ = ["Follower", "FollowerFactory", "Leadership", "LosableLeadership", "PollerHolder",
+           "WriteNotices"]
 
 
 class PollerHolder(Protocol):
@@ -48,6 +49,18 @@ class LosableLeadership(Leadership, Protocol):
 
     async def until_lost(self) -> bool:
         """Return when not held any more: True when lost, False when released."""
+        ...
+
+
+@runtime_checkable
+class WriteNotices(Leadership, Protocol):
+    """A leadership whose store tells when another app wrote (a team store's LISTEN), so
+    the leader reads others' notes at once instead of at its next one-second look."""
+
+    async def notify_writes(self, on_write: Callable[[], None],
+                            running: Callable[[], bool]) -> None:
+        """Call ``on_write`` (on the loop) each time another app writes, while
+        ``running()``; never raises for the store being away (it tries again)."""
         ...
 
 

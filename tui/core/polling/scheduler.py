@@ -65,6 +65,7 @@ class PollScheduler:
         self._stats = PollStats()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._running = False
+        self._stop_asked = False
         self._link = Link(settings, clock, wall_clock, self._rng)
         self._updates = UpdateBatcher(
             watchlist, settings, on_update, self._stats, clock,
@@ -139,7 +140,18 @@ class PollScheduler:
         Called before :meth:`run` starts, it makes that run return at once.
         """
         self._sender.stopped = True
+        self._stop_asked = True
         self._poke()
+
+    @property
+    def stopped(self) -> bool:
+        """Whether :meth:`stop` was called (it stays so once the run has ended)."""
+        return self._stop_asked
+
+    def look_at_store(self) -> None:
+        """Read what other apps wrote to the store now (a team store's notification),
+        rather than at the next one-second look."""
+        self._feed.look_now()
 
     def pause(self) -> None:
         """Stop automatic polling (explicit :meth:`refresh` still works)."""

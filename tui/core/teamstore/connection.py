@@ -39,6 +39,7 @@ __all__ = ["AWAY_RETRY_MAX", "POOL_WAIT", "TeamConnection"]
 
 AWAY_RETRY_MAX = 30.0
 """Seconds at most that calls fail at once, without trying, after the database was away."""
+_OWN_SEQS_KEPT = 4096
 POOL_WAIT = 5.0
 """Seconds at most to wait for a pooled connection (the server stopped: not 10 s a call)."""
 
@@ -61,6 +62,8 @@ class TeamConnection:
         self._away_since: float | None = None  # unix time the database went away
         self._away_for = 0.0  # seconds calls fail at once, doubling while it stays away
         self._try_at = 0.0  # monotonic time a call may try again
+        # Change numbers of this pool's own writes: a leader's LISTEN skips their echo.
+        self._own_seqs: set[int] = set()
         # The first connection is made directly: a refused login or an unreachable server
         # fails at once with its reason (a pool would retry until its timeout and say only
         # that it timed out). It checks or brings up the schema, then the pool opens.
@@ -157,7 +160,19 @@ class TeamConnection:
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._write_key,))
             row = conn.execute("SELECT nextval('change_seq')").fetchone()
             assert row is not None
-            yield conn, int(row[0])
+            seq = int(row[0])
+            self._remember_own(seq)
+            yield conn, seq
+
+    def _remember_own(self, seq: int) -> None:
+        own = self._own_seqs
+        if len(own) >= _OWN_SEQS_KEPT:  # the oldest half: their echoes are long read
+            own = self._own_seqs = {value for value in own if value > seq - _OWN_SEQS_KEPT // 2}
+        own.add(seq)
+
+    def wrote(self, seq: int) -> bool:
+        """Whether change number ``seq`` is one of this store's own writes (recent ones)."""
+        return seq in self._own_seqs
 
     def _notify(self, conn: psycopg.Connection[Any], seq: int, changed: Iterable[int] = (),
                 removed: Iterable[int] = ()) -> None:

@@ -9,10 +9,12 @@ that came from the driver is scrubbed of the password first (see :func:`scrubbed
 
 from __future__ import annotations
 
+from tui.core.watchstore import StoreRefused
+
 __all__ = ["TeamStoreError", "scrubbed"]
 
 
-class TeamStoreError(Exception):
+class TeamStoreError(StoreRefused):
     """The team store cannot do what was asked; ``str(error)`` is one sentence for the user."""
 
 

@@ -27,7 +27,7 @@ from tui.core.polling.leadership import Follower, Leadership, PollerHolder
 from tui.core.polling.types import Connectivity, ConnectivityState, PollUpdate
 from tui.core.teamstore.errors import TeamStoreError
 from tui.core.teamstore.leader import LeaderInfo, LeaderLock
-from tui.core.teamstore.reader import ChangeBatch, ChangeReader
+from tui.core.teamstore.reader import ChangeBatch, ChangeBell, ChangeReader
 from tui.core.teamstore.store import TeamStore
 from tui.core.watchstore import WatchStore
 
@@ -49,8 +49,11 @@ class TeamLeadership:
 
     def __init__(self, lock: LeaderLock, *, check_interval: float = LEAD_CHECK_INTERVAL,
                  yield_after_loss: float = 2 * LEAD_CHECK_INTERVAL,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 store: TeamStore | None = None) -> None:
         self.lock = lock
+        # The store whose change feed the leader LISTENs to (None: the one-second look only).
+        self._store = store
         self._interval = check_interval
         self._released = asyncio.Event()
         # A leader whose session was cut most likely has the network trouble: the others
@@ -87,6 +90,39 @@ class TeamLeadership:
         """Give the lead up (the session closes: another app may take it at once)."""
         self._released.set()
         self.lock.release()
+
+    async def notify_writes(self, on_write: Callable[[], None],
+                            running: Callable[[], bool]) -> None:
+        """While leading: call ``on_write`` as soon as another app writes (a note, an
+        acknowledgement, an unwatch), so it is polled and shown at once rather than at
+        the feed's next one-second look. The database away: try again with backoff (the
+        one-second look goes on meanwhile, failing quietly too)."""
+        if self._store is None:
+            return
+        bell: ChangeBell | None = None
+        retry = self._interval
+        try:
+            while running():
+                try:
+                    if bell is None:
+                        bell = await asyncio.to_thread(ChangeBell, self._store)
+                    if await asyncio.to_thread(bell.wait, self._interval) and running():
+                        on_write()
+                    retry = self._interval
+                except TeamStoreError as error:
+                    log.info("the leader cannot listen for changes now: %s", error)
+                    if bell is not None:
+                        bell.close()
+                        bell = None
+                    # In steps: a leader that stops meanwhile ends this at once.
+                    waited = 0.0
+                    while waited < retry and running():
+                        await asyncio.sleep(self._interval)
+                        waited += self._interval
+                    retry = min(retry * 2, _RETRY_MAX)
+        finally:
+            if bell is not None:
+                bell.close()
 
     async def until_lost(self) -> bool:
         """Check every interval that the lead is still held; True once it is lost, False
@@ -158,17 +194,18 @@ class TeamFollower:
     async def _step(self) -> bool:
         """One look: True when the lead is ours now (what the last leader wrote is passed
         on first); else pass on what was written within one interval."""
+        if self._reader is None:
+            # Listening first: after an outage the store answers again before the lead is
+            # taken (a poller that started while the store still refused would stop).
+            self._reader = await asyncio.to_thread(ChangeReader, self._store)
+            # Written after the rows on screen were read and before LISTEN: by number.
+            self._pass_on(await asyncio.to_thread(self._reader.catch_up, self._since))
         if await asyncio.to_thread(self._lock.try_acquire):
-            if self._reader is not None:
-                self._pass_on(await asyncio.to_thread(self._reader.wait, 0))
+            self._pass_on(await asyncio.to_thread(self._reader.wait, 0))
             if self.problem is not None:  # the poller says how it stands from now on
                 self._tell(Connectivity(ConnectivityState.ONLINE, None))
             return True
         self.holder = await asyncio.to_thread(self._lock.holder) or self.holder
-        if self._reader is None:
-            self._reader = await asyncio.to_thread(ChangeReader, self._store)
-            # Written after the rows on screen were read and before LISTEN: by number.
-            self._pass_on(await asyncio.to_thread(self._reader.catch_up, self._since))
         batch = await asyncio.to_thread(self._reader.wait, self._interval)
         self._since = self._reader.seq
         if self.problem is not None:  # back: the banner goes

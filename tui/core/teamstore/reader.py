@@ -13,7 +13,7 @@ from tui.core.teamstore.changes import Notice, parse_payload
 from tui.core.teamstore.store import TeamStore
 from tui.core.watchlist.rows import WatchedConversion
 
-__all__ = ["ChangeBatch", "ChangeReader"]
+__all__ = ["ChangeBatch", "ChangeBell", "ChangeReader"]
 
 
 @dataclass(frozen=True)
@@ -97,6 +97,52 @@ class ChangeReader:
         return ChangeBatch(rows={row.id: row for row in changes.rows},
                            removed=frozenset(changes.removed), caught_up=True,
                            added=changes.added)
+
+    def close(self) -> None:
+        """Stop listening (the connection is closed)."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+class ChangeBell:
+    """The leader's ear on the change feed: LISTENs on a dedicated connection and tells
+    when *another* app wrote (its own writes' echoes are skipped by their numbers), so
+    the poller reads the feed at once; it reads no rows itself (the poller's feed does).
+    """
+
+    def __init__(self, store: TeamStore) -> None:
+        self._store = store
+        self._conn: psycopg.Connection[Any] | None = None
+        self._listen()
+
+    def __repr__(self) -> str:
+        return f"ChangeBell({self._store!r})"
+
+    def _listen(self) -> None:
+        conn = self._store.connect_listener()
+        with self._store.failing("listen for changes"):
+            conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._store.channel)))
+        self._conn = conn
+
+    def wait(self, timeout: float) -> bool:
+        """Whether another app wrote within ``timeout`` seconds. After a lost connection
+        it listens again and says True (what was missed is for the feed to read).
+        Raises :class:`TeamStoreError` when the database cannot be reached."""
+        if self._conn is None or self._conn.closed:
+            self._listen()
+            return True
+        seqs: list[int] = []
+        try:
+            for message in self._conn.notifies(timeout=timeout, stop_after=1):
+                seqs.append(parse_payload(message.payload).seq)
+            for message in self._conn.notifies(timeout=0):
+                seqs.append(parse_payload(message.payload).seq)
+        except psycopg.Error:
+            self.close()
+            return True
+        # Seq 0: a payload that is not ours to read (any client may notify the channel).
+        return any(seq and not self._store.wrote(seq) for seq in seqs)
 
     def close(self) -> None:
         """Stop listening (the connection is closed)."""

@@ -25,6 +25,7 @@ from textual.widgets import Input, Label, Static, TabbedContent, TabPane, Tabs, 
 from tui.core.attention import is_acknowledged, is_snoozed
 from tui.core.clipboard import ClipboardCopy
 from tui.core.clockskew import describe_clock_skew, server_clock_ahead
+from tui.core.signatures import Signatures
 from tui.core.statuses import StatusReading, read_status, status_kind, status_symbol
 from tui.core.timeinstatus import StatusStart, StuckAfter, is_stuck, time_in_status
 from tui.core.triage import (
@@ -136,9 +137,12 @@ class InspectModal(ModalScreen[None]):
 
     def __init__(self, row: WatchedConversion, history: Sequence[tuple[str, float]], *,
                  now: float | None = None, stuck_after: StuckAfter | None = None,
-                 acknowledged_by: str | None = None) -> None:
+                 acknowledged_by: str | None = None,
+                 signatures: Signatures | None = None) -> None:
         super().__init__()
         self.row = row
+        #: Who noted, acknowledged, asked to delete and added it (team store, audit log).
+        self.signatures = signatures
         self._acknowledged_by = acknowledged_by
         self._stuck_after = stuck_after
         self.history = list(history)
@@ -216,6 +220,9 @@ class InspectModal(ModalScreen[None]):
             ("Note", printable(row.note or "—", limit=500)),
             *attention_fields(row, self._now, self._acknowledged_by),
         ]
+        who = self.signatures.sentences(self._now) if self.signatures else []
+        if who:
+            fields.append(("Who", " · ".join(who)))
         if row.delete_requested_at:
             fields.append(("Delete requested", _when(row.delete_requested_at)))
         if row.deleted_at:

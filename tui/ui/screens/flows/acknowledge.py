@@ -15,6 +15,7 @@ from datetime import datetime
 from tui.core.attention import is_acknowledged, is_snoozed, snooze_until
 from tui.ui.key_names import key_for_action
 from tui.ui.screens.flows.host import MonitorHost, target_rows
+from tui.ui.screens.flows.refusals import saved
 
 #: How many IDs a toast names; more are counted.
 NAMED = 3
@@ -42,11 +43,15 @@ def toggle_acknowledged(host: MonitorHost) -> None:
         return
     ids = [row.id for row in rows]
     if all(is_acknowledged(row) for row in rows):
-        done = host.watching.unacknowledge(ids)
+        done = saved(host, lambda: host.watching.unacknowledge(ids))
+        if done is None:
+            return
         said = (f"Acknowledgement taken off {rows_named(done)}: "
                 f"{'it alerts' if len(done) == 1 else 'they alert'} again.")
     else:
-        done = host.watching.acknowledge(ids)
+        done = saved(host, lambda: host.watching.acknowledge(ids))
+        if done is None:
+            return
         it = "it" if len(done) == 1 else "them"
         key = key_for_action(host.screen, "acknowledge", "k")
         said = (f"Acknowledged {rows_named(done)}: no alerts until something new happens "
@@ -75,7 +80,7 @@ async def snooze(host: MonitorHost) -> None:
     now = time.time()
     if not answer.strip():
         snoozed = [row.id for row in target_rows(host) if is_snoozed(row, now)]
-        if snoozed and host.watching.snooze(snoozed, None):
+        if snoozed and saved(host, lambda: host.watching.snooze(snoozed, None)):
             host.notify(f"Snooze ended for {rows_named(snoozed)}.", timeout=5, markup=False)
             host.refresh_counts()
         return
@@ -84,7 +89,7 @@ async def snooze(host: MonitorHost) -> None:
     except ValueError as error:
         host.notify(f"Not snoozed: {error}.", severity="error", timeout=8, markup=False)
         return
-    done = host.watching.snooze(ids, until)
+    done = saved(host, lambda: host.watching.snooze(ids, until))
     if done:
         if host.alerter is not None:
             host.alerter.quiet(done)  # an alert still gathering must not name them

@@ -13,6 +13,7 @@ from textual.notifications import SeverityLevel
 from tui.core.deletion import DeleteOutcome, DeleteResult, describe
 from tui.core.untrusted import printable
 from tui.ui.screens.flows.host import MonitorHost, target_rows
+from tui.ui.screens.flows.refusals import saved_async
 from tui.ui.views import VIEWS_BY_KEY
 
 if TYPE_CHECKING:
@@ -68,9 +69,13 @@ class DeleteFlow:
         ids = [row.id for row in rows]
         self.deleting.update(ids)
         try:
-            summary = await host.watching.delete(source.client, ids, on_outcome=on_outcome)
+            summary = await saved_async(
+                host, lambda: host.watching.delete(source.client, ids, on_outcome=on_outcome),
+                title="Delete stopped" if len(ids) > 1 else "Not deleted")
         finally:
             self.deleting.difference_update(ids)
+        if summary is None:  # the store refused it: its toast said so
+            return
         severity: SeverityLevel = "information" if not problems else (
             "warning" if summary.requested else "error")
         details = ("\n" + "\n".join(problems[:LISTED_PROBLEMS])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tui.ui.screens.flows.host import MonitorHost
+from tui.ui.screens.flows.refusals import saved
 
 NOTE_MAX = 200
 
@@ -24,4 +25,5 @@ async def edit_note(host: MonitorHost) -> None:
              "the filter, exported. Empty removes it."))
     if note is None:
         return
-    host.watching.set_note(ids, note.strip() or None)
+    text = note.strip() or None
+    saved(host, lambda: host.watching.set_note(ids, text), typed=text)

@@ -7,22 +7,30 @@ import time
 from tui.core.clipboard import ClipboardCopy
 from tui.ui.clipboard import copy_to_terminal_clipboard
 from tui.ui.screens.flows.host import MonitorHost, target_rows
+from tui.ui.screens.flows.refusals import saved
 
 
 def inspect(host: MonitorHost, conversion_id: int) -> None:
     """Open Inspect on one watched conversion, with its history; it is read now."""
+    from tui.core.signatures import signatures_of
     from tui.ui.screens.inspect import InspectModal
     watchlist = host.session.watchlist
-    row = watchlist.get(conversion_id)
+    row = saved(host, lambda: watchlist.get(conversion_id), title="Not shown")
     if row is None:
         return
-    # Who acknowledged it: the audit log says (another monitor's ack too, same profile).
-    entry = (host.watching.audit.last_for("acknowledge", conversion_id)
-             if row.acknowledged_at is not None else None)
-    host.app.push_screen(InspectModal(row, watchlist.history(conversion_id),
+    history = saved(host, lambda: watchlist.history(conversion_id), title="Not shown")
+    if history is None:
+        return
+    # Who did what: the team store signs its rows; a person's file has the audit log
+    # (another monitor's ack too, same profile).
+    signed = signatures_of(watchlist, host.watching.audit, [row]).get(conversion_id)
+    acknowledger = signed.acknowledged if signed else None
+    host.app.push_screen(InspectModal(row, history,
                                       stuck_after=host.session.profile.stuck_after,
-                                      acknowledged_by=entry.user if entry else None))
-    host.watching.mark_read([conversion_id])  # no write when it was read already
+                                      acknowledged_by=acknowledger.who if acknowledger else None,
+                                      signatures=signed))
+    # No write when it was read already; refused, the row stays unread.
+    saved(host, lambda: host.watching.mark_read([conversion_id]))
 
 
 def copy_ids(host: MonitorHost) -> None:
@@ -40,8 +48,15 @@ def copy_triage(host: MonitorHost) -> None:
     rows = target_rows(host)
     if not rows:
         return
-    history = {row.id: host.session.watchlist.history(row.id) for row in rows}
-    copy = ClipboardCopy(triage_markdown(rows, history, time.time()), "triage summary")
+    from tui.core.signatures import signatures_of
+    watchlist = host.session.watchlist
+    history = saved(host, lambda: {row.id: watchlist.history(row.id) for row in rows},
+                    title="Not copied")
+    if history is None:
+        return
+    signed = signatures_of(watchlist, host.watching.audit, rows)
+    copy = ClipboardCopy(triage_markdown(rows, history, time.time(), signed),
+                         "triage summary")
     if copy_to_terminal_clipboard(host.app, copy.text):
         host.notify(copy.description(), timeout=3)
 

@@ -19,6 +19,7 @@ from textual.timer import Timer
 
 from tui.core.unread import unread_ids
 from tui.ui.screens.flows.host import MonitorHost
+from tui.ui.screens.flows.refusals import saved
 
 #: Seconds the cursor rests on a row after a key before that row counts as looked at.
 REST = 1.0
@@ -54,7 +55,9 @@ class UnreadFlow:
         rows = table.rows
         ids = unread_ids(row for row in (rows.get(i) for i in table.visible_ids)
                          if row is not None)
-        marked = self._host.watching.mark_read(ids) if ids else 0
+        marked = saved(self._host, lambda: self._host.watching.mark_read(ids)) if ids else 0
+        if marked is None:
+            return
         if marked:
             self._host.notify(f"Marked {marked:,} read", timeout=3, markup=False)
         else:
@@ -83,4 +86,5 @@ class UnreadFlow:
             return
         conversion_id = table.cursor_id
         if conversion_id is not None:
-            self._host.watching.mark_read([conversion_id])
+            # In a timer: a refusal must not end the app; the row stays unread.
+            saved(self._host, lambda: self._host.watching.mark_read([conversion_id]))

@@ -14,6 +14,7 @@ from textual.notifications import Notification
 
 from tui.ui.key_names import key_for_action
 from tui.ui.screens.flows.host import MonitorHost
+from tui.ui.screens.flows.refusals import saved
 from tui.ui.toasts import post, withdraw
 
 #: Seconds during which an unwatch can be undone with ``z``.
@@ -62,7 +63,9 @@ class UnwatchFlow:
                 self.question(ids), yes=f"Unwatch {len(ids)}"))
             if not sure:
                 return
-        removed = host.watching.unwatch(ids)
+        removed = saved(host, lambda: host.watching.unwatch(ids))
+        if removed is None:
+            return
         now = self._forget_old()
         key = key_for_action(host.screen, "undo_unwatch", "z")
         what = str(ids[0]) if len(ids) == 1 else f"{removed} conversions"
@@ -94,12 +97,15 @@ class UnwatchFlow:
                         f"(or add the IDs again with {add}: their notes and history come "
                         "back).", markup=False, timeout=6)
             return
-        batch = self.batches.pop()
+        batch = self.batches[-1]
         if batch.toast is not None:
             # Its "press z to undo" is no longer true, and must not sit beside the
             # next one if the same row is unwatched again.
             withdraw(host.app, batch.toast)
-        added = host.watching.undo_unwatch(batch.ids)
+        added = saved(host, lambda: host.watching.undo_unwatch(batch.ids))
+        if added is None:
+            return  # kept: z can undo it once the store is back
+        self.batches.pop()
         if not added:  # added again meanwhile (a, an upload): nothing left to bring back
             host.notify("Nothing to undo: watched again already.", markup=False, timeout=4)
             return

@@ -23,7 +23,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Coroutine, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -45,9 +44,10 @@ from tui.core.polling.leadership import (
     WriteNotices,
 )
 from tui.core.polling.scheduler import PollScheduler
-from tui.core.polling.types import Connectivity, PollSettings, PollUpdate, StatusSource
+from tui.core.polling.types import PollSettings, PollUpdate, StatusSource
 from tui.core.unread import is_unread
-from tui.core.watchlist import StatusChange, WatchedConversion
+from tui.core.watch_change import Spawn, WatchChange
+from tui.core.watchlist import WatchedConversion
 from tui.core.watchstore import WatchStore
 
 if TYPE_CHECKING:
@@ -56,31 +56,6 @@ if TYPE_CHECKING:
 __all__ = ["Spawn", "WatchChange", "WatchService"]
 
 log = logging.getLogger(__name__)
-
-#: Runs a background coroutine under a name (the UI passes its worker runner).
-Spawn = Callable[[Coroutine[Any, Any, None], str], None]
-
-
-@dataclass(frozen=True, slots=True)
-class WatchChange:
-    """One change to the watched conversions, for the screen to apply.
-
-    ``rows``: rows to show as they are now (new or changed); ``removed``: IDs no longer
-    watched; ``added``: IDs (re)added; ``changes``: status changes a poll saw (for
-    toasts); ``connectivity``: where polling stands (None: not changed by this one).
-    ``elsewhere``: the IDs in ``removed`` / ``added`` were unwatched / added by another
-    process (the file said so), not through this service. ``took_over``: the monitor
-    that polled this file stopped and this service polls from now on.
-    """
-
-    rows: tuple[WatchedConversion, ...] = ()
-    removed: tuple[int, ...] = ()
-    added: tuple[int, ...] = ()
-    changes: tuple[StatusChange, ...] = ()
-    connectivity: Connectivity | None = None
-    elsewhere: bool = False
-    took_over: bool = False
-
 
 class _UploadSink:
     """What the uploader writes to: each batch's accepted IDs go through the service."""

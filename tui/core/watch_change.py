@@ -1,0 +1,37 @@
+"""The one message type the watch service (:mod:`tui.core.watching`) sends the screen,
+:class:`WatchChange`, and how it runs background work (:data:`Spawn`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from tui.core.polling.types import Connectivity
+from tui.core.watchlist import StatusChange, WatchedConversion
+
+__all__ = ["Spawn", "WatchChange"]
+
+#: Runs a background coroutine under a name (the UI passes its worker runner).
+Spawn = Callable[[Coroutine[Any, Any, None], str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class WatchChange:
+    """One change to the watched conversions, for the screen to apply.
+
+    ``rows``: rows to show as they are now (new or changed); ``removed``: IDs no longer
+    watched; ``added``: IDs (re)added; ``changes``: status changes a poll saw (for
+    toasts); ``connectivity``: where polling stands (None: not changed by this one).
+    ``elsewhere``: the IDs in ``removed`` / ``added`` were unwatched / added by another
+    process (the file said so), not through this service. ``took_over``: the monitor
+    that polled this file stopped and this service polls from now on.
+    """
+
+    rows: tuple[WatchedConversion, ...] = ()
+    removed: tuple[int, ...] = ()
+    added: tuple[int, ...] = ()
+    changes: tuple[StatusChange, ...] = ()
+    connectivity: Connectivity | None = None
+    elsewhere: bool = False
+    took_over: bool = False

@@ -4,7 +4,7 @@ failures grouped by cause, a group's rows, and the row actions on a whole group.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from tests.ui.test_triage_actions import (
 )
 from tests.waiting import WAIT_BOUND
 from tui.core.problems import ProblemIndex, ProblemKind
-from tui.core.watchlist import WatchedConversion
+from tui.core.watchlist.grouping import StoredGroups
 from tui.sandbox.runner import SandboxServer
 from tui.ui.app import ConversionsApp
 from tui.ui.screens.confirm_delete import ConfirmDeleteModal
@@ -261,9 +261,9 @@ async def test_the_list_says_it_is_grouping_until_the_first_index_is_built(
     class SlowIndex(ProblemIndex):
         """The first indexing of a large watchlist, held until the test lets it go."""
 
-        def set_rows(self, rows: Iterable[WatchedConversion]) -> None:
+        def seed(self, stored: StoredGroups) -> None:
             release.wait(WAIT_BOUND)
-            super().set_rows(rows)
+            super().seed(stored)
 
     monkeypatch.setattr(problems_flow, "ProblemIndex", SlowIndex)
     groups = fill(sandbox)

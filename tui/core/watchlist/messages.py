@@ -32,6 +32,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tui.core.watchlist import grouping
+
 __all__ = ["MESSAGES_KEPT", "NOT_INDEXED", "SHORTEST_NEEDLE", "TextMatches", "bounded", "forget",
            "fts_phrases", "index_ready", "install", "matching", "rewrite"]
 
@@ -53,7 +55,8 @@ _FOLD = "tui_casefold"
 _TABLES = """
 CREATE TABLE IF NOT EXISTS message_texts (
     id INTEGER PRIMARY KEY,
-    text TEXT NOT NULL UNIQUE
+    text TEXT NOT NULL UNIQUE,
+    masked_id INTEGER
 );
 CREATE TABLE IF NOT EXISTS messages (
     conversion_id INTEGER NOT NULL,
@@ -122,6 +125,7 @@ def index_ready(conn: sqlite3.Connection) -> bool:
     An index missing from a schema 5 file (made where FTS5 was lacking) is built now,
     when this SQLite can (one transaction); opening a file that has it writes nothing."""
     conn.create_function(_FOLD, 1, _casefold, deterministic=True)
+    grouping.register(conn)
     if _has_index(conn):
         return True
     try:
@@ -145,6 +149,7 @@ def install(conn: sqlite3.Connection, *, back_fill: bool) -> bool:
     for statement in _TABLES.split(";"):
         if statement.strip():
             conn.execute(statement)
+    grouping.install(conn)
     if back_fill:
         # A total of 0 means "as many as the list holds" (WatchedConversion.error_count):
         # only rows with more than are kept get theirs, not every row rewritten.
@@ -220,6 +225,7 @@ def rewrite(conn: sqlite3.Connection,
                      [(text,) for text in texts])
     (newest,) = conn.execute("SELECT coalesce(max(id), 0) FROM message_texts").fetchone()
     conn.execute("INSERT OR IGNORE INTO message_texts (text) SELECT text FROM temp.batch_texts")
+    grouping.fill_masks(conn, newest)  # each new text masked once, now (schema 6)
     if indexed:  # rowids go up from the largest: the new texts are those above it
         conn.execute(f"INSERT INTO message_index (rowid, folded) SELECT id, {_FOLD}(text) "
                      "FROM message_texts WHERE id > ?", (newest,))

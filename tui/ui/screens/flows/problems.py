@@ -8,13 +8,16 @@ confirmation, unwatch, acknowledge) acts on the whole group through the same cod
 anywhere else. A row action pressed on the list itself first opens the highlighted group,
 so the person sees exactly the rows it will act on.
 
-The groups are kept by a :class:`~tui.core.problems.ProblemIndex` that follows the watched
-rows as they change (only changed rows are masked again); the list and the tab's count
-are redrawn at most once a second, on the monitor's tick.
+The groups are kept by a :class:`~tui.core.problems.ProblemIndex`, seeded at load from the
+groups the watchlist file keeps (one query: each text was masked when stored), then
+following the watched rows as they change (only changed rows are masked again); the list
+and the tab's count are redrawn at most once a second, on the monitor's tick.
 """
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 from collections.abc import Sequence
 
 from textual import events
@@ -30,6 +33,8 @@ from tui.ui.textual_private import bindings_with_keymap
 from tui.ui.widgets.problems_list import ProblemsBreadcrumb, ProblemsList
 
 __all__ = ["GROUP_ACTIONS", "PROBLEMS_VIEW", "ProblemsFlow"]
+
+_log = logging.getLogger(__name__)
 
 PROBLEMS_VIEW = "problems"
 """The key of the Problems view (tui/ui/views.py)."""
@@ -85,14 +90,21 @@ class ProblemsFlow:
 
     # ------------------------------------------------------------- following rows
     def load(self, rows: list[WatchedConversion]) -> None:
-        """Index the loaded rows (in a thread: masking a large watchlist takes a while)."""
+        """Index the loaded rows, from the groups the file keeps (in a thread: the query
+        reads the file)."""
         self._pending = []
         self._host.screen.run_worker(lambda: self._build(rows), thread=True,
                                      group="problems", exit_on_error=False)
 
     def _build(self, rows: list[WatchedConversion]) -> None:
         index = ProblemIndex()
-        index.set_rows(rows)
+        try:
+            # The groups and the rows of one moment; changes since are in _pending.
+            index.seed(self._host.watching.watchlist.stored_groups())
+        except sqlite3.Error as error:  # a damaged file: the rows in hand still group
+            _log.warning("the stored groups could not be read (%s): masking every "
+                         "message instead", error)
+            index.set_rows(rows)
         try:
             self._host.app.call_from_thread(self._built, index)
         except RuntimeError:
@@ -156,7 +168,7 @@ class ProblemsFlow:
         table = self._host.table
         index_of = self  # the index may be replaced (first build): read it at each call
         self.open_group_key = key
-        table.set_view(lambda row: key in index_of.index.keys_of(row),
+        table.set_view(lambda row: index_of.index.has(key, row),
                        empty_message="No row has this problem any more (esc: the groups)")
         table.clear_marks()
         table.mark_all_visible()

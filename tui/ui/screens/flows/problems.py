@@ -59,8 +59,10 @@ class ProblemsFlow:
         self.index = ProblemIndex()
         self.open_group_key: ProblemKey | None = None
         self._active = False  # the Problems tab is the view shown
-        # Changes that arrive while the first index is built in a thread, applied after.
-        self._pending: list[tuple[Sequence[WatchedConversion], Sequence[int]]] | None = None
+        # Changes that arrive until the first index is built in a thread, applied after
+        # (None once built). Not None from the start: the tab chosen before the rows are
+        # loaded says it is grouping, not that there are no problems.
+        self._pending: list[tuple[Sequence[WatchedConversion], Sequence[int]]] | None = []
         self._drawn_generation = -1
         self._shown_count: int | None = None
 
@@ -92,7 +94,10 @@ class ProblemsFlow:
     def load(self, rows: list[WatchedConversion]) -> None:
         """Index the loaded rows, from the groups the file keeps (in a thread: the query
         reads the file)."""
-        self._pending = []
+        if self._pending is None:
+            self._pending = []
+        if self._active and self.open_group_key is None:
+            self._show_groups()  # "grouping…" until built, also if shown before
         self._host.screen.run_worker(lambda: self._build(rows), thread=True,
                                      group="problems", exit_on_error=False)
 

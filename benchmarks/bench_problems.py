@@ -122,6 +122,7 @@ def back_to_schema_5(path: Path) -> None:
     conn.execute("BEGIN")
     conn.execute("DROP TABLE problems")
     conn.execute("DROP TABLE masked_texts")
+    conn.execute("DROP INDEX message_texts_by_mask")
     conn.execute("ALTER TABLE message_texts DROP COLUMN masked_id")
     conn.execute("PRAGMA user_version = 5")
     conn.execute("COMMIT")
@@ -213,7 +214,7 @@ def measure(args: argparse.Namespace, path: Path) -> int:
         # record_results of a batch of new texts, and the part of it spent masking them
         # and refreshing the groups of the rows (the two steps timed inside it).
         recorded, grouping_part = [], []
-        real = grouping.fill_masks, grouping.refresh_problems
+        real = grouping.fill_masks, grouping.refresh_problems, grouping.drop_unused_masks
         spent = [0.0]
 
         def clocked(step: Callable[..., None]) -> Callable[..., None]:
@@ -223,7 +224,8 @@ def measure(args: argparse.Namespace, path: Path) -> int:
                 spent[0] += (time.perf_counter() - started) * 1000
             return run
 
-        grouping.fill_masks, grouping.refresh_problems = map(clocked, real)
+        grouping.fill_masks, grouping.refresh_problems, grouping.drop_unused_masks = map(
+            clocked, real)
         try:
             for round_number in range(args.rounds):
                 answers = results(batch_rows(args, 50 + round_number), 2e9 + round_number)
@@ -231,7 +233,7 @@ def measure(args: argparse.Namespace, path: Path) -> int:
                 recorded.append(timed(lambda answers=answers: watchlist.record_results(answers)))
                 grouping_part.append(spent[0])
         finally:
-            grouping.fill_masks, grouping.refresh_problems = real
+            grouping.fill_masks, grouping.refresh_problems, grouping.drop_unused_masks = real
     groups = len(in_memory)
     total = args.rows * args.messages
     print(f"grouping failures: {args.rows:,} watched, {total:,} messages, {groups:,} groups "

@@ -133,6 +133,7 @@ def make_schema_5(path: Path) -> None:
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("DROP TABLE problems")
     conn.execute("DROP TABLE masked_texts")
+    conn.execute("DROP INDEX message_texts_by_mask")
     conn.execute("ALTER TABLE message_texts DROP COLUMN masked_id")
     conn.execute("PRAGMA user_version = 5")
     conn.close()
@@ -175,3 +176,15 @@ def test_a_schema_4_file_gets_messages_masks_and_groups_in_one_go(tmp_path: Path
         assert_same_as_masking_every_row(index, watchlist)
         assert index.ids_of(ProblemKey(ProblemKind.ERROR, "Row N: bad '…'")) == {1, 2}
         assert index.ids_of(ProblemKey(ProblemKind.WARNING, "a NUL \x00 N")) == {1}
+
+
+def test_texts_and_masks_no_row_has_any_more_are_dropped(tmp_path: Path) -> None:
+    path = tmp_path / "w.sqlite3"
+    with Watchlist(path) as watchlist:
+        watchlist.add([1, 2])
+        watchlist.record_results([answer(1, "Failed", 1.0, errors=["Row 1: bad", "Odd one"]),
+                                  answer(2, "Failed", 1.0, errors=["Row 2: bad"])])
+        watchlist.record_results([answer(1, "Failed", 2.0, errors=["Row 3: bad"])])
+    with sqlite3.connect(path) as conn:
+        assert sorted(text for (text,) in conn.execute("SELECT text FROM masked_texts")) == [
+            "Row N: bad"]  # "Odd one" went with the last text that had it

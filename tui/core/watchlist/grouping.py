@@ -16,6 +16,7 @@ changed (their messages, their status, watched or not), in the write's transacti
 from __future__ import annotations
 
 import functools
+import json
 import re
 import sqlite3
 from collections.abc import Callable, Mapping
@@ -25,8 +26,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from tui.core.watchlist.rows import WatchedConversion
 
-__all__ = ["GROUP_COUNTS", "GROUP_MEMBERS", "StoredGroups", "fill_masks", "in_problems", "install",
-           "mask_message", "refresh_problems", "register"]
+__all__ = ["GROUP_COUNTS", "GROUP_MEMBERS", "StoredGroups", "back_fill", "drop_unused_masks",
+           "fill_masks", "in_problems", "install", "mask_message", "refresh_problems",
+           "register"]
 
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"|‘[^’]*’|“[^”]*”")
 # A number standing on its own (not part of a word such as "UTF-8", "ISO8601" or "row_2"):
@@ -91,6 +93,8 @@ CREATE TABLE IF NOT EXISTS problems (
 ) WITHOUT ROWID
 """
 _BY_ROW = "CREATE INDEX IF NOT EXISTS problems_by_row ON problems (conversion_id)"
+# Which texts have a mask: a mask no text has any more is dropped (drop_unused_masks).
+_BY_MASK = "CREATE INDEX IF NOT EXISTS message_texts_by_mask ON message_texts (masked_id)"
 _IN = "IN (SELECT value FROM json_each(?))"
 
 #: Every group: (kind, masked text, how many watched rows), counted over the index.
@@ -119,6 +123,7 @@ def install(conn: sqlite3.Connection) -> None:
         if statement.strip():
             conn.execute(statement)
     conn.execute(_BY_ROW)
+    conn.execute(_BY_MASK)
 
 
 def fill_masks(conn: sqlite3.Connection, after: int = 0) -> None:
@@ -136,6 +141,24 @@ def fill_masks(conn: sqlite3.Connection, after: int = 0) -> None:
                  "JOIN masked_texts AS k ON k.text = b.masked WHERE b.id = message_texts.id) "
                  "WHERE id IN (SELECT id FROM temp.batch_masks)")
     conn.execute("DELETE FROM temp.batch_masks")
+
+
+def back_fill(conn: sqlite3.Connection) -> None:
+    """Inside the caller's transaction (a file made before schema 6): mask every text
+    that has no mask, and make every row's groups."""
+    conn.execute("DROP INDEX IF EXISTS message_texts_by_mask")  # made once, after
+    fill_masks(conn)
+    conn.execute(_BY_MASK)
+    refresh_problems(conn, None)
+
+
+def drop_unused_masks(conn: sqlite3.Connection, masked_ids: list[int | None]) -> None:
+    """Inside the caller's transaction: drop the masks among ``masked_ids`` no stored
+    text has any more (called once texts are dropped)."""
+    if masked_ids:
+        conn.execute(f"DELETE FROM masked_texts WHERE id {_IN} AND NOT EXISTS "
+                     "(SELECT 1 FROM message_texts AS t WHERE t.masked_id = masked_texts.id)",
+                     (json.dumps([value for value in masked_ids if value is not None]),))
 
 
 def _insert_problems(where: str) -> str:

@@ -257,7 +257,10 @@ def _drop_unused(conn: sqlite3.Connection, text_ids: list[int], indexed: bool) -
         conn.execute("INSERT INTO message_index (message_index, rowid, folded) "
                      f"SELECT 'delete', id, {_FOLD}(text) FROM message_texts WHERE id {_IN}",
                      gone_payload)
+    masks = [masked_id for (masked_id,) in conn.execute(
+        f"SELECT DISTINCT masked_id FROM message_texts WHERE id {_IN}", gone_payload)]
     conn.execute(f"DELETE FROM message_texts WHERE id {_IN}", gone_payload)
+    grouping.drop_unused_masks(conn, masks)
 
 
 def forget(conn: sqlite3.Connection, ids_query: str, params: tuple[Any, ...],

@@ -208,8 +208,7 @@ def prepare(conn: sqlite3.Connection, path: Path) -> bool:
         # A file made before schema 5 has its rows' messages back-filled; a new one none.
         indexed = messages.install(conn, back_fill=version < 5)
         # A file made before schema 6 has every text masked and its groups made now.
-        grouping.fill_masks(conn)
-        grouping.refresh_problems(conn, None)
+        grouping.back_fill(conn)
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     except BaseException:
         conn.execute("ROLLBACK")

@@ -135,7 +135,7 @@ def fill_masks(conn: sqlite3.Connection, after: int = 0) -> None:
     conn.execute("CREATE TEMP TABLE IF NOT EXISTS batch_masks "
                  "(id INTEGER PRIMARY KEY, masked TEXT NOT NULL)")
     conn.execute(f"INSERT INTO temp.batch_masks (id, masked) SELECT id, {_MASK}(text) "
-                 "FROM message_texts WHERE id > ? AND masked_id IS NULL", (after,))
+                 "FROM message_texts WHERE id > ? AND masked_id IS NULL ORDER BY id", (after,))
     conn.execute("INSERT OR IGNORE INTO masked_texts (text) SELECT masked FROM temp.batch_masks")
     conn.execute("UPDATE message_texts SET masked_id = (SELECT k.id FROM temp.batch_masks AS b "
                  "JOIN masked_texts AS k ON k.text = b.masked WHERE b.id = message_texts.id) "

@@ -30,6 +30,7 @@ from tui.core.watchlist.grouping import StoredGroups
 from tui.sandbox.runner import SandboxServer
 from tui.ui.app import ConversionsApp
 from tui.ui.screens.confirm_delete import ConfirmDeleteModal
+from tui.ui.screens.flows import loading
 from tui.ui.screens.flows import problems as problems_flow
 from tui.ui.screens.monitor import MonitorScreen
 from tui.ui.views import VIEWS
@@ -272,6 +273,34 @@ async def test_the_list_says_it_is_grouping_until_the_first_index_is_built(
         async with app.run_test(size=SIZE) as pilot:
             await pilot.press(PROBLEMS_KEY)
             await wait_for(pilot, lambda: lines(app) == [
+                "Grouping the failures of the watched conversions…"],
+                what=lambda: f"the list says it is grouping (saw {lines(app)})")
+            release.set()
+            await wait_for(pilot, lambda: len(listing(app).shown_keys) == 4,
+                           what=lambda: f"the four groups (saw {lines(app)})")
+    finally:
+        release.set()
+
+
+async def test_the_tab_chosen_before_the_rows_are_loaded_says_it_is_grouping(
+        sandbox: SandboxServer, monitor_session: SessionFactory,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    release = threading.Event()
+    real_load = loading.load_watchlist
+
+    def slow_load(host: Any, show_rows: Any) -> None:
+        """A long watchlist still being read, until the test lets it go."""
+        release.wait(WAIT_BOUND)
+        real_load(host, show_rows)
+
+    monkeypatch.setattr(loading, "load_watchlist", slow_load)
+    groups = fill(sandbox)
+    app = ConversionsApp(monitor_session(ids=every(groups)))
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press(PROBLEMS_KEY)
+            # Not "no problems": nothing is known yet.
+            await wait_for(pilot, lambda: listing(app).has_focus and lines(app) == [
                 "Grouping the failures of the watched conversions…"],
                 what=lambda: f"the list says it is grouping (saw {lines(app)})")
             release.set()

@@ -455,19 +455,24 @@ class Watchlist:
         """The Problems view's groups as the file holds them (one indexed ``GROUP BY``,
         each text masked when it was stored), with the watched rows as they were when
         counted: a view seeds its :class:`~tui.core.problems.ProblemIndex` from them
-        instead of masking every message of every row."""
+        instead of masking every message of every row. Raises WatchlistError when the
+        file cannot answer (damaged, closed)."""
         with self._lock:
             # One read transaction: the counts and the rows are of one moment (the
             # snapshot is read again inside it if another process wrote since).
-            self._conn.execute("BEGIN")
             try:
-                counts = [(kind, text, count) for kind, text, count
-                          in self._conn.execute(grouping.GROUP_COUNTS)]
-                self.all()
-                assert self._snapshot is not None
-                rows = dict(self._snapshot)
-            finally:
-                self._conn.execute("COMMIT")
+                self._conn.execute("BEGIN")
+                try:
+                    counts = [(kind, text, count) for kind, text, count
+                              in self._conn.execute(grouping.GROUP_COUNTS)]
+                    self.all()
+                    assert self._snapshot is not None
+                    rows = dict(self._snapshot)
+                finally:
+                    self._conn.execute("COMMIT")
+            except sqlite3.Error as error:
+                raise WatchlistError(f"{self.path}: the stored groups cannot be read "
+                                     f"({error})") from None
         return grouping.StoredGroups(counts, rows, self.group_members)
 
     def group_members(self, kind: str, masked: str) -> frozenset[int]:

@@ -17,7 +17,6 @@ and the tab's count are redrawn at most once a second, on the monitor's tick.
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Sequence
 
 from textual import events
@@ -26,7 +25,7 @@ from textual.widgets import Input, Tab, Tabs
 
 from tui.core.problems import ProblemIndex, ProblemKey
 from tui.core.untrusted import printable
-from tui.core.watchlist import WatchedConversion
+from tui.core.watchlist import WatchedConversion, WatchlistError
 from tui.ui.screens.flows import ROW_ACTION_BINDINGS
 from tui.ui.screens.flows.host import MonitorHost
 from tui.ui.textual_private import bindings_with_keymap
@@ -106,7 +105,7 @@ class ProblemsFlow:
         try:
             # The groups and the rows of one moment; changes since are in _pending.
             index.seed(self._host.watching.watchlist.stored_groups())
-        except sqlite3.Error as error:  # a damaged file: the rows in hand still group
+        except WatchlistError as error:  # a damaged file: the rows in hand still group
             _log.warning("the stored groups could not be read (%s): masking every "
                          "message instead", error)
             index.set_rows(rows)

@@ -5,7 +5,8 @@ Schema 5. A row keeps the first :data:`MESSAGES_KEPT` errors and the first
 row each, in ``messages``), and how many there were (``errors_total``/``warnings_total``
 on the row). Messages repeat across rows (one cause, many files), so each distinct text
 is stored once, in ``message_texts``, and ``messages`` points at it: the index then holds
-each text once, not once a row.
+each text once, not once a row. Schema 6 gives each text its mask (``masked_id``, see
+:mod:`.grouping`), made when the text is first stored.
 
 ``message_index`` is a contentless FTS5 table (rowid = ``message_texts.id``) over each
 text *case-folded by Python* (``str.casefold``), with the ``trigram`` tokenizer,

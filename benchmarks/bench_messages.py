@@ -62,6 +62,9 @@ def write_schema_4(path: Path, count: int, distinct: int = 10_000, seed: int = 1
     conn.execute("BEGIN")
     conn.execute("DROP TABLE message_index")
     conn.execute("DROP TABLE messages")
+    conn.execute("DROP TABLE message_texts")
+    conn.execute("DROP TABLE problems")  # schema 6's
+    conn.execute("DROP TABLE masked_texts")
     for table in ("watched", "unwatched"):
         for column in ("errors_total", "warnings_total"):
             conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")

@@ -475,7 +475,7 @@ def test_a_schema_1_file_opens_keeps_its_rows_and_learns_to_keep_unwatched(
         assert (row.acknowledged_at, row.snoozed_until) == (None, None)
         assert row.read_at is not None and row.read_at >= row.last_changed
     conn = sqlite3.connect(path)
-    assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,) == (5,)
+    assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,) == (6,)
     for table in ("watched", "unwatched"):
         columns = {name for (name,) in conn.execute(
             "SELECT name FROM pragma_table_info(?)", (table,))}

@@ -61,6 +61,8 @@ def make_schema_4(path: Path, rows: dict[int, tuple[list[str], list[str]]]) -> N
     conn.execute("DROP TABLE message_index")
     conn.execute("DROP TABLE messages")
     conn.execute("DROP TABLE message_texts")
+    conn.execute("DROP TABLE problems")  # schema 6's
+    conn.execute("DROP TABLE masked_texts")
     for table in ("watched", "unwatched"):
         for column in ("errors_total", "warnings_total"):
             conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
@@ -96,7 +98,7 @@ def test_a_schema_4_file_gets_its_messages_back_filled_and_old_rows_are_found(
         assert (len(long_row.errors), long_row.error_count) == (200, 250)
         assert long_row.errors == tuple(many[:200])
     with sqlite3.connect(path) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,) == (5,)
+        assert conn.execute("PRAGMA user_version").fetchone() == (SCHEMA_VERSION,) == (6,)
     assert stored_texts(path, 3, "error") == many[:200]
     assert stored_texts(path, 5, "warning") == ["a NUL \x00 then more"]
     with sqlite3.connect(path) as conn:  # nothing cut short at the NUL is left behind

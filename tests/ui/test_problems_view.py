@@ -4,7 +4,7 @@ failures grouped by cause, a group's rows, and the row actions on a whole group.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +26,11 @@ from tests.ui.test_triage_actions import (
 )
 from tests.waiting import WAIT_BOUND
 from tui.core.problems import ProblemIndex, ProblemKind
-from tui.core.watchlist import WatchedConversion
+from tui.core.watchlist.grouping import StoredGroups
 from tui.sandbox.runner import SandboxServer
 from tui.ui.app import ConversionsApp
 from tui.ui.screens.confirm_delete import ConfirmDeleteModal
+from tui.ui.screens.flows import loading
 from tui.ui.screens.flows import problems as problems_flow
 from tui.ui.screens.monitor import MonitorScreen
 from tui.ui.views import VIEWS
@@ -262,9 +263,9 @@ async def test_the_list_says_it_is_grouping_until_the_first_index_is_built(
     class SlowIndex(ProblemIndex):
         """The first indexing of a large watchlist, held until the test lets it go."""
 
-        def set_rows(self, rows: Iterable[WatchedConversion]) -> None:
+        def seed(self, stored: StoredGroups) -> None:
             release.wait(WAIT_BOUND)
-            super().set_rows(rows)
+            super().seed(stored)
 
     monkeypatch.setattr(problems_flow, "ProblemIndex", SlowIndex)
     groups = fill(sandbox)
@@ -273,6 +274,34 @@ async def test_the_list_says_it_is_grouping_until_the_first_index_is_built(
         async with app.run_test(size=SIZE) as pilot:
             await pilot.press(PROBLEMS_KEY)
             await wait_for(pilot, lambda: lines(app) == [
+                "Grouping the failures of the watched conversions…"],
+                what=lambda: f"the list says it is grouping (saw {lines(app)})")
+            release.set()
+            await wait_for(pilot, lambda: len(listing(app).shown_keys) == 4,
+                           what=lambda: f"the four groups (saw {lines(app)})")
+    finally:
+        release.set()
+
+
+async def test_the_tab_chosen_before_the_rows_are_loaded_says_it_is_grouping(
+        sandbox: SandboxServer, monitor_session: SessionFactory,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    release = threading.Event()
+    real_load = loading.load_watchlist
+
+    def slow_load(host: Any, show_rows: Any) -> None:
+        """A long watchlist still being read, until the test lets it go."""
+        release.wait(WAIT_BOUND)
+        real_load(host, show_rows)
+
+    monkeypatch.setattr(loading, "load_watchlist", slow_load)
+    groups = fill(sandbox)
+    app = ConversionsApp(monitor_session(ids=every(groups)))
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press(PROBLEMS_KEY)
+            # Not "no problems": nothing is known yet.
+            await wait_for(pilot, lambda: listing(app).has_focus and lines(app) == [
                 "Grouping the failures of the watched conversions…"],
                 what=lambda: f"the list says it is grouping (saw {lines(app)})")
             release.set()

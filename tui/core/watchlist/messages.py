@@ -5,7 +5,8 @@ Schema 5. A row keeps the first :data:`MESSAGES_KEPT` errors and the first
 row each, in ``messages``), and how many there were (``errors_total``/``warnings_total``
 on the row). Messages repeat across rows (one cause, many files), so each distinct text
 is stored once, in ``message_texts``, and ``messages`` points at it: the index then holds
-each text once, not once a row.
+each text once, not once a row. Schema 6 gives each text its mask (``masked_id``, see
+:mod:`.grouping`), made when the text is first stored.
 
 ``message_index`` is a contentless FTS5 table (rowid = ``message_texts.id``) over each
 text *case-folded by Python* (``str.casefold``), with the ``trigram`` tokenizer,
@@ -32,6 +33,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tui.core.watchlist import grouping
+
 __all__ = ["MESSAGES_KEPT", "NOT_INDEXED", "SHORTEST_NEEDLE", "TextMatches", "bounded", "forget",
            "fts_phrases", "index_ready", "install", "matching", "rewrite"]
 
@@ -53,7 +56,8 @@ _FOLD = "tui_casefold"
 _TABLES = """
 CREATE TABLE IF NOT EXISTS message_texts (
     id INTEGER PRIMARY KEY,
-    text TEXT NOT NULL UNIQUE
+    text TEXT NOT NULL UNIQUE,
+    masked_id INTEGER
 );
 CREATE TABLE IF NOT EXISTS messages (
     conversion_id INTEGER NOT NULL,
@@ -122,6 +126,7 @@ def index_ready(conn: sqlite3.Connection) -> bool:
     An index missing from a schema 5 file (made where FTS5 was lacking) is built now,
     when this SQLite can (one transaction); opening a file that has it writes nothing."""
     conn.create_function(_FOLD, 1, _casefold, deterministic=True)
+    grouping.register(conn)
     if _has_index(conn):
         return True
     try:
@@ -145,6 +150,7 @@ def install(conn: sqlite3.Connection, *, back_fill: bool) -> bool:
     for statement in _TABLES.split(";"):
         if statement.strip():
             conn.execute(statement)
+    grouping.install(conn)
     if back_fill:
         # A total of 0 means "as many as the list holds" (WatchedConversion.error_count):
         # only rows with more than are kept get theirs, not every row rewritten.
@@ -170,8 +176,10 @@ def install(conn: sqlite3.Connection, *, back_fill: bool) -> bool:
         _say_unavailable(error)
         return False
     conn.execute("RELEASE message_index")
+    # In rowid order (FTS5 adds ascending rowids far quicker): without the ORDER BY,
+    # SQLite reads the narrower index on the text, in the texts' order.
     conn.execute(f"INSERT INTO message_index (rowid, folded) SELECT id, {_FOLD}(text) "
-                 "FROM message_texts")
+                 "FROM message_texts ORDER BY id")
     return True
 
 
@@ -220,9 +228,10 @@ def rewrite(conn: sqlite3.Connection,
                      [(text,) for text in texts])
     (newest,) = conn.execute("SELECT coalesce(max(id), 0) FROM message_texts").fetchone()
     conn.execute("INSERT OR IGNORE INTO message_texts (text) SELECT text FROM temp.batch_texts")
+    grouping.fill_masks(conn, newest)  # each new text masked once, now (schema 6)
     if indexed:  # rowids go up from the largest: the new texts are those above it
         conn.execute(f"INSERT INTO message_index (rowid, folded) SELECT id, {_FOLD}(text) "
-                     "FROM message_texts WHERE id > ?", (newest,))
+                     "FROM message_texts WHERE id > ? ORDER BY id", (newest,))
     known = dict(conn.execute("SELECT b.text, t.id FROM temp.batch_texts AS b "
                               "JOIN message_texts AS t ON t.text = b.text"))
     conn.execute("DELETE FROM temp.batch_texts")
@@ -251,7 +260,10 @@ def _drop_unused(conn: sqlite3.Connection, text_ids: list[int], indexed: bool) -
         conn.execute("INSERT INTO message_index (message_index, rowid, folded) "
                      f"SELECT 'delete', id, {_FOLD}(text) FROM message_texts WHERE id {_IN}",
                      gone_payload)
+    masks = [masked_id for (masked_id,) in conn.execute(
+        f"SELECT DISTINCT masked_id FROM message_texts WHERE id {_IN}", gone_payload)]
     conn.execute(f"DELETE FROM message_texts WHERE id {_IN}", gone_payload)
+    grouping.drop_unused_masks(conn, masks)
 
 
 def forget(conn: sqlite3.Connection, ids_query: str, params: tuple[Any, ...],

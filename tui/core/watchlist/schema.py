@@ -6,10 +6,13 @@ schema 3 the change feed: a counter (table ``feed``) and the numbers stamped on 
 (``changed_seq``, ``added_seq``, ``removed_seq``); schema 4 the user's attention marks
 (``acknowledged_at``, ``snoozed_until``, ``read_at``); schema 5 every error and warning
 stored one a row, bounded, with an FTS5 index, and each row's totals (``errors_total``,
-``warnings_total``; see :mod:`.messages`). A file of an older schema gains what it lacks,
+``warnings_total``; see :mod:`.messages`); schema 6 each stored text masked once
+(``message_texts.masked_id``, ``masked_texts``) and the Problems view's groups kept in
+``problems`` (see :mod:`.grouping`). A file of an older schema gains what it lacks,
 empty or zero (``read_at``: the time of the upgrade: every row seen), the first time it
 is opened (schema 5's messages back-filled from the rows' JSON lists, in the same
-transaction); opening a current file writes nothing.
+transaction; schema 6's masks and groups made from the stored texts and rows); opening a
+current file writes nothing.
 """
 
 from __future__ import annotations
@@ -19,11 +22,11 @@ import sqlite3
 import time
 from pathlib import Path
 
-from tui.core.watchlist import messages
+from tui.core.watchlist import grouping, messages
 
 __all__ = ["SCHEMA_VERSION", "WatchlistError", "prepare"]
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 class WatchlistError(Exception):
@@ -204,6 +207,8 @@ def prepare(conn: sqlite3.Connection, path: Path) -> bool:
                 conn.execute(statement)
         # A file made before schema 5 has its rows' messages back-filled; a new one none.
         indexed = messages.install(conn, back_fill=version < 5)
+        # A file made before schema 6 has every text masked and its groups made now.
+        grouping.back_fill(conn)
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
     except BaseException:
         conn.execute("ROLLBACK")

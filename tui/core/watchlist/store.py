@@ -16,6 +16,7 @@ from itertools import islice
 from types import TracebackType
 from typing import Any
 
+from tui.core.watchlist import grouping
 from tui.core.watchlist import messages as stored_messages
 from tui.core.watchlist import schema as sql
 from tui.core.watchlist.connection import WatchlistConnection
@@ -32,6 +33,7 @@ from tui.core.watchlist.rows import (
     int_ids,
     result_params,
 )
+from tui.core.watchlist.schema import WatchlistError
 
 __all__ = ["KEEP_UNWATCHED", "MessageMatches", "Watchlist"]
 
@@ -103,6 +105,7 @@ class Watchlist(WatchlistConnection):
                     "INSERT OR IGNORE INTO watched (id, first_seen, note, changed_seq, "
                     "added_seq) VALUES (?, ?, ?, ?, ?)",
                     [(value, first_seen, note or None, seq, seq) for value in added])
+                grouping.refresh_problems(conn, payload)  # rows brought back: their groups
             self._refresh(wanted if note else added)
         return added
 
@@ -122,6 +125,7 @@ class Watchlist(WatchlistConnection):
                              (self._next_seq(conn), payload))
                 removed = conn.execute(f"DELETE FROM watched WHERE {sql.IN_IDS}",
                                        (payload,)).rowcount
+                grouping.refresh_problems(conn, payload)  # unwatched: in no group
                 # Rows unwatched long ago go for good now, with their history.
                 expired = when - KEEP_UNWATCHED
                 gone = "SELECT id FROM unwatched WHERE unwatched_at < ?"
@@ -266,6 +270,36 @@ class Watchlist(WatchlistConnection):
                 return None
             return MessageMatches(found, self._rewritten, self._rewrites)
 
+    # -- failures grouped by cause -----------------------------------------------------------
+
+    def stored_groups(self) -> grouping.StoredGroups:
+        """The Problems view's groups as the file holds them (each text masked when
+        stored), with the watched rows as counted (one read transaction: one moment), to
+        seed a :class:`~tui.core.problems.ProblemIndex` without masking every message.
+        Raises WatchlistError when the file cannot answer (damaged, closed)."""
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN")
+                try:
+                    counts = [(kind, text, count) for kind, text, count
+                              in self._conn.execute(grouping.GROUP_COUNTS)]
+                    self.all()
+                    assert self._snapshot is not None
+                    rows = dict(self._snapshot)
+                finally:
+                    self._conn.execute("COMMIT")
+            except sqlite3.Error as error:
+                raise WatchlistError(f"{self.path}: the stored groups cannot be read "
+                                     f"({error})") from None
+        return grouping.StoredGroups(counts, rows, self.group_members)
+
+    def group_members(self, kind: str, masked: str) -> frozenset[int]:
+        """The watched rows in the group of ``kind`` ("error" or "warning") and masked
+        text ``masked``, as the file holds it now."""
+        with self._lock:
+            return frozenset(value for (value,) in self._conn.execute(
+                grouping.GROUP_MEMBERS, (kind, masked)))
+
     # -- user actions ----------------------------------------------------------------------
 
     def _update_one(self, conversion_id: int, assignments: str,
@@ -356,15 +390,21 @@ class Watchlist(WatchlistConnection):
             with self._transaction() as conn:
                 # Fresh items, handed to nobody yet: the results are folded into them.
                 rows = self._read([result.id for result in results])
-                before = {value: (row.errors, row.warnings) for value, row in rows.items()}
+                before = {value: (row.errors, row.warnings, grouping.in_problems(row))
+                          for value, row in rows.items()}
                 changes = fold_results(rows, results)
                 seq = self._next_seq(conn)
                 conn.executemany(sql.UPDATE_RESULT,
                                  [result_params(row, seq) for row in rows.values()])
                 # Most polls change no message: only rows whose lists changed are rewritten.
                 rewritten = [(value, row.errors, row.warnings) for value, row in rows.items()
-                             if before[value] != (row.errors, row.warnings)]
+                             if before[value][:2] != (row.errors, row.warnings)]
                 stored_messages.rewrite(conn, rewritten, self._indexed)
+                # The groups of rows whose messages changed, or that left or joined them.
+                regroup = [value for value, row in rows.items() if before[value] != (
+                    row.errors, row.warnings, grouping.in_problems(row))]
+                if regroup:
+                    grouping.refresh_problems(conn, json.dumps(regroup))
                 self._mark_rewritten(value for value, _, _ in rewritten)
                 conn.executemany(
                     "INSERT INTO status_history (id, status, seen_at) VALUES (?, ?, ?)",

@@ -8,13 +8,15 @@ confirmation, unwatch, acknowledge) acts on the whole group through the same cod
 anywhere else. A row action pressed on the list itself first opens the highlighted group,
 so the person sees exactly the rows it will act on.
 
-The groups are kept by a :class:`~tui.core.problems.ProblemIndex` that follows the watched
-rows as they change (only changed rows are masked again); the list and the tab's count
-are redrawn at most once a second, on the monitor's tick.
+The groups are kept by a :class:`~tui.core.problems.ProblemIndex`, seeded at load from the
+groups the watchlist file keeps (one query: each text was masked when stored), then
+following the watched rows as they change (only changed rows are masked again); the list
+and the tab's count are redrawn at most once a second, on the monitor's tick.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from functools import partial
 
@@ -24,7 +26,7 @@ from textual.widgets import Input, Tab, Tabs
 
 from tui.core.problems import ProblemIndex, ProblemKey
 from tui.core.untrusted import printable
-from tui.core.watchlist import WatchedConversion
+from tui.core.watchlist import WatchedConversion, WatchlistError
 from tui.ui.screens.flows import ROW_ACTION_BINDINGS
 from tui.ui.screens.flows.host import MonitorHost
 from tui.ui.textual_private import bindings_with_keymap
@@ -32,6 +34,8 @@ from tui.ui.widgets.problems_list import ProblemsBreadcrumb, ProblemsList
 from tui.ui.workers import reported
 
 __all__ = ["GROUP_ACTIONS", "PROBLEMS_VIEW", "ProblemsFlow"]
+
+_log = logging.getLogger(__name__)
 
 PROBLEMS_VIEW = "problems"
 """The key of the Problems view (tui/ui/views.py)."""
@@ -56,8 +60,10 @@ class ProblemsFlow:
         self.index = ProblemIndex()
         self.open_group_key: ProblemKey | None = None
         self._active = False  # the Problems tab is the view shown
-        # Changes that arrive while the first index is built in a thread, applied after.
-        self._pending: list[tuple[Sequence[WatchedConversion], Sequence[int]]] | None = None
+        # Changes that arrive until the first index is built in a thread, applied after
+        # (None once built). Not None from the start: the tab chosen before the rows are
+        # loaded says it is grouping, not that there are no problems.
+        self._pending: list[tuple[Sequence[WatchedConversion], Sequence[int]]] | None = []
         self._drawn_generation = -1
         self._shown_count: int | None = None
 
@@ -87,14 +93,29 @@ class ProblemsFlow:
 
     # ------------------------------------------------------------- following rows
     def load(self, rows: list[WatchedConversion]) -> None:
-        """Index the loaded rows (in a thread: masking a large watchlist takes a while)."""
-        self._pending = []
+        """Index the loaded rows, from the groups the file keeps (in a thread: the query
+        reads the file)."""
+        if self._pending is None:
+            self._pending = []
+        if self._active and self.open_group_key is None:
+            self._show_groups()  # "grouping…" until built, also if shown before
         self._host.screen.run_worker(reported(partial(self._build, rows)), thread=True,
                                      group="problems", exit_on_error=False)
 
     def _build(self, rows: list[WatchedConversion]) -> None:
         index = ProblemIndex()
-        index.set_rows(rows)
+        # The team store (PostgreSQL) keeps no groups: its rows are masked here.
+        stored_groups = getattr(self._host.watching.watchlist, "stored_groups", None)
+        try:
+            if stored_groups is None:
+                index.set_rows(rows)
+            else:
+                # The groups and the rows of one moment; changes since are in _pending.
+                index.seed(stored_groups())
+        except WatchlistError as error:  # a damaged file: the rows in hand still group
+            _log.warning("the stored groups could not be read (%s): masking every "
+                         "message instead", error)
+            index.set_rows(rows)
         try:
             self._host.app.call_from_thread(self._built, index)
         except RuntimeError:
@@ -158,7 +179,7 @@ class ProblemsFlow:
         table = self._host.table
         index_of = self  # the index may be replaced (first build): read it at each call
         self.open_group_key = key
-        table.set_view(lambda row: key in index_of.index.keys_of(row),
+        table.set_view(lambda row: index_of.index.has(key, row),
                        empty_message="No row has this problem any more (esc: the groups)")
         table.clear_marks()
         table.mark_all_visible()

@@ -13,7 +13,7 @@ from tui.core.settings import AppConfig, ProfileSettings
 from tui.core.timeinstatus import StuckAfter
 from tui.core.toml_writer import dumps_toml
 
-__all__ = ["config_to_dict", "save_config"]
+__all__ = ["config_to_dict", "save_config", "write_private_text"]
 
 def _profile_table(settings: ProfileSettings) -> dict[str, Any]:
     # Keep what the user set and what differs from the default; leave the rest implicit.
@@ -44,7 +44,12 @@ def config_to_dict(config: AppConfig) -> dict[str, Any]:
 
 def save_config(path: Path, config: AppConfig) -> None:
     """Write the config atomically (temp file then rename), readable by the user only."""
-    text = dumps_toml(config_to_dict(config))
+    write_private_text(path, dumps_toml(config_to_dict(config)))
+
+
+def write_private_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (a temp file beside it, synced, then renamed
+    over it), readable by the user only; the folder is made (private) if missing."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

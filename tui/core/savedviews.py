@@ -26,7 +26,6 @@ that name the file and, where it is known, the line.
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 import tomllib
 from collections.abc import Callable, Mapping
@@ -34,6 +33,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from tui.core.config_file import write_private_text
 from tui.core.filters import FilterError, RowFilter, parse_filter
 from tui.core.filters.messages import MessageIndex
 from tui.core.settings import dumps_toml
@@ -277,17 +277,5 @@ def save_layouts(path: Path, profile: str, layout: ProfileLayout) -> None:
         os.replace(path, path.with_name(path.name + ".bad"))
     profiles = dict(current.profiles)
     profiles[profile] = layout
-    text = dumps_layouts(profiles)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as temp:
-            temp.write(text)
-        os.replace(temp_name, path)
-    except BaseException:
-        try:
-            os.unlink(temp_name)
-        except OSError:
-            pass
-        raise
+    write_private_text(path, dumps_layouts(profiles))
 

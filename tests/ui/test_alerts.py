@@ -234,3 +234,26 @@ async def test_a_bad_value_in_the_config_is_said_at_start(
         await wait_for(pilot, lambda: any(
             m.startswith("config.toml: line 4: alerts quiet_hours") for _s, m in notices(app)),
             what=lambda: f"the warning; toasts: {notices(app)}")
+
+
+async def test_since_you_last_looked_tells_a_stuck_row_though_nothing_is_unread(
+        sandbox: SandboxServer, monitor_session: SessionFactory,
+        terminal: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    # Stuck is not news for the unread marks (no Changed view to point at): the summary
+    # is told all the same, without pointing at that view.
+    monkeypatch.setattr("tui.ui.screens.flows.since.SINCE_AFTER", 0.1)
+    stuck = sandbox.state.add_conversion(status="Processing", frozen=True)
+    session = monitor_session(ids=[stuck])
+    for status, hours in (("Queued", 6), ("Processing", 5)):
+        session.watchlist.record_results([PollResult(
+            stuck, time.time() - hours * 3600, StatusEnvelope.from_wire(json.dumps({
+                "payload": {"id": stuck, "status": status, "fileName": "x.csv"}}).encode()))])
+    LastLooked(session.paths.state_dir / "test" / "last_looked.json").write(
+        time.time() - 5.5 * 3600)
+    app = ConversionsApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: any("Since you last looked" in m
+                                          for _s, m in notices(app)),
+                       what=lambda: f"the summary; toasts: {notices(app)}")
+        [summary] = [m for _s, m in notices(app) if "Since you last looked" in m]
+    assert "1 stuck" in summary and "Changed view" not in summary, summary

@@ -30,6 +30,18 @@ class View:
     #: False: the tab's count is not a count of rows (Problems counts groups; its flow
     #: writes the label, tui/ui/screens/flows/problems.py).
     counts_rows: bool = True
+    #: The tab's name on a narrow screen (None: the label), so every tab fits 80 columns.
+    short: str | None = None
+
+
+NARROW_TABS = 100
+"""Below this many columns the tabs use their short names."""
+
+
+def tab_label(view: View, count: str, width: int) -> str:
+    """The tab of ``view`` with its ``count``, short when the screen is ``width`` < 100."""
+    name = view.short if width < NARROW_TABS and view.short else view.label
+    return f"{name} {count}"
 
 
 def _active(row: WatchedConversion, now: float, stuck_after: StuckAfter | float) -> bool:
@@ -68,13 +80,14 @@ def _changed(row: WatchedConversion, now: float, stuck_after: StuckAfter | float
 VIEWS: tuple[View, ...] = (
     View("all", "All", None),
     View("active", "Active", _active, "Nothing in flight: every watched conversion has settled"),
-    View("failed", "Failed", _failed, "No failed conversions"),
-    View("warnings", "Warnings", _warnings, "No conversions with warnings"),
+    View("failed", "Failed", _failed, "No failed conversions", short="Fail"),
+    View("warnings", "Warnings", _warnings, "No conversions with warnings", short="Warn"),
     View("stuck", "Stuck", _stuck, "Nothing stuck"),
-    View("deleting", "Deleting", _deleting, "Nothing being deleted"),
+    View("deleting", "Deleting", _deleting, "Nothing being deleted", short="Del"),
     View("changed", "Changed", _changed, "Nothing changed since you last looked"),
     # Failures grouped by cause: its tab shows a list of groups, not rows.
-    View("problems", "Problems", None, "No failures or warnings", counts_rows=False),
+    View("problems", "Problems", None, "No failures or warnings", counts_rows=False,
+         short="Probs"),
 )
 VIEWS_BY_KEY = {view.key: view for view in VIEWS}
 

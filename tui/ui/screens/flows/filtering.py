@@ -19,7 +19,7 @@ from tui.core.filters.messages import MessageIndex
 from tui.core.savedviews import lenient_filter
 from tui.ui.screens.flows.host import MonitorHost
 from tui.ui.view_counts import ViewCounts
-from tui.ui.views import VIEWS, VIEWS_BY_KEY
+from tui.ui.views import VIEWS, VIEWS_BY_KEY, tab_label
 from tui.ui.widgets.summary_strip import SummaryStrip
 
 #: The line under the filter box that names a bad term (a Static, markup off).
@@ -115,7 +115,10 @@ def show_view(host: MonitorHost, key: str) -> bool:
     else:
         table.set_view(lambda row: predicate(row, time.time(), stuck_after),
                        empty_message=view.empty)
-    table.focus()
+    # To the table, unless the person is typing in the filter: the first tab's activation
+    # comes late on a busy machine, and must not take the keys typed after "/" away.
+    if not isinstance(host.screen.focused, Input):
+        table.focus()
     return True
 
 
@@ -139,11 +142,13 @@ def show_counts(host: MonitorHost) -> None:
     counts = kept.counts(now)
     screen.query_one(SummaryStrip).show_counts(kept.kinds, checking=kept.checking)
     tabs = screen.query_one(Tabs)
+    width = screen.size.width
     for view in VIEWS:
-        if not view.counts_rows:
-            continue  # its own flow writes its count
-        label = f"{view.label} {counts[view.key]}"
         tab = tabs.query_one(f"#view-{view.key}", Tab)
+        if view.counts_rows:
+            label = tab_label(view, str(counts[view.key]), width)
+        else:  # its own flow writes its count; its name follows the width here
+            label = tab_label(view, tab.label_text.rpartition(" ")[2], width)
         # Setting a label restarts the tab bar's underline animation: only on change.
         if tab.label_text != label:
             tab.label = label

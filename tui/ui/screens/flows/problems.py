@@ -30,6 +30,7 @@ from tui.core.watchlist import WatchedConversion, WatchlistError
 from tui.ui.screens.flows import ROW_ACTION_BINDINGS
 from tui.ui.screens.flows.host import MonitorHost
 from tui.ui.textual_private import bindings_with_keymap
+from tui.ui.views import VIEWS_BY_KEY, tab_label
 from tui.ui.widgets.problems_list import ProblemsBreadcrumb, ProblemsList
 from tui.ui.workers import reported
 
@@ -65,7 +66,7 @@ class ProblemsFlow:
         # loaded says it is grouping, not that there are no problems.
         self._pending: list[tuple[Sequence[WatchedConversion], Sequence[int]]] | None = []
         self._drawn_generation = -1
-        self._shown_count: int | None = None
+        self._shown_label: str | None = None
 
     # ----------------------------------------------------------------- widgets
     def make_list(self) -> ProblemsList:
@@ -147,11 +148,12 @@ class ProblemsFlow:
     def redraw(self) -> None:
         """Draw the groups and the tab's count now."""
         self._drawn_generation = self.index.generation
-        count = len(self.index)
-        if count != self._shown_count:
-            self._shown_count = count
+        label = tab_label(VIEWS_BY_KEY[PROBLEMS_VIEW], f"{len(self.index):,}",
+                          self._host.screen.size.width)
+        if label != self._shown_label:  # a new label restarts the tab bar's underline
+            self._shown_label = label
             tab = self._host.screen.query_one(Tabs).query_one(f"#view-{PROBLEMS_VIEW}", Tab)
-            tab.label = f"Problems {count:,}"
+            tab.label = label
         if self._active and self.open_group_key is None:
             self._show_groups()
         elif self.open_group_key is not None:

@@ -22,6 +22,7 @@ from tui.ui.workers import reported
 #: Seconds after the start before the summary is told: the first checks of the rows in
 #: flight have come back by then.
 SINCE_AFTER = 10.0
+FIRST_CHECK_TRIES = 6  # times SINCE_AFTER: how long the summary waits for the first checks
 #: The file is written at most this often while keys are pressed.
 WRITE_EVERY = 60.0
 
@@ -44,8 +45,22 @@ class SinceFlow:
         previous = self._looked.read()
         self._last_key = time.time()
         if previous is not None and self._last_key - previous >= GAP:
-            wait = max(SINCE_AFTER, 2 * self._host.session.profile.poll_interval)
-            self._host.screen.set_timer(wait, lambda: self._tell(previous))
+            self._after_first_checks(previous, self._last_key, tries=FIRST_CHECK_TRIES)
+
+    def _after_first_checks(self, since: float, started: float, tries: int) -> None:
+        """Tell what changed since ``since`` once a check made after ``started`` is back
+        (a slow server or a busy machine: wait again, a few times, then tell anyway)."""
+        wait = max(SINCE_AFTER, 2 * self._host.session.profile.poll_interval)
+
+        def due() -> None:
+            rows = self._host.table.rows.values()
+            checked = any((row.last_checked or 0.0) >= started for row in rows)
+            if checked or tries <= 1 or not rows:
+                self._tell(since)
+            else:
+                self._after_first_checks(since, started, tries - 1)
+
+        self._host.screen.set_timer(wait, due)
 
     def key_pressed(self) -> None:
         """A key: after a long quiet, tell what changed; note the time (a file write, at
@@ -78,8 +93,10 @@ class SinceFlow:
         summary = summarize_since(since, now, changes, {row.id: row for row in rows},
                                   host.session.profile.stuck_after)
         sentence = summary.sentence(now)
-        if sentence is not None and changed_key is not None and any(map(is_unread, rows)):
+        if sentence is None:
+            return
+        if changed_key is not None and any(map(is_unread, rows)):
             # What finished meanwhile carries unread marks: the Changed view lists it.
             sentence += f". Press {changed_key} for the Changed view"
-            host.app.call_from_thread(host.notify, sentence, title="While you were away",
-                                      timeout=30, markup=False)
+        host.app.call_from_thread(host.notify, sentence, title="While you were away",
+                                  timeout=30, markup=False)

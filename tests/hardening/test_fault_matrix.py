@@ -636,6 +636,13 @@ async def test_fault(case: FaultCase, sandbox: SandboxServer, tmp_path: Path,
                     f"{len(run.faulty)}; other rows checked during the fault: "
                     f"{len(run.others_checked)} of {len(run.truth) - len(run.faulty)}"),
                     pause=lambda: run.observe(0.05))
+            wanted = case.banner_state
+            if wanted is not None and case.shown_in.startswith("banner") and not TIMED:
+                # Likewise the banner: a loaded machine may make fewer checks in the window
+                # than the banner's share needs: watch on until it shows.
+                await until(lambda: wanted.value in run.banner_states, lambda: (
+                    f"the {wanted.value} banner (seen: {run.banner_states})"),
+                    pause=lambda: run.observe(0.05))
             run.note_clearing(deadline=3 * case.timeout)
             await case.switch_off(run)
             kinds = {kind: count - kinds_before.get(kind, 0)

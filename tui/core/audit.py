@@ -76,6 +76,10 @@ class AuditTrail(Protocol):
     """Where the watch service and the monitor record and read actions: this machine's
     :class:`AuditLog`, or a team store's shared one (``tui.core.teamstore.audit``)."""
 
+    def redact(self, key: ApiKey) -> None:
+        """Mask ``key`` in every text recorded from now on (it never reaches the log)."""
+        ...
+
     def append(self, action: str, ids: Sequence[int], outcome: str, profile: str,
                user: str | None, detail: str | None = None,
                at: float | None = None) -> AuditEntry:

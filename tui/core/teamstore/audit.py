@@ -5,6 +5,8 @@
 for. While the database cannot be reached, an action already done (a delete sent to the
 server) must not go unrecorded: the entry goes to this machine's own audit file instead,
 saying so, and :meth:`TeamAudit.entries` shows that file while the database is away.
+A key given to :meth:`TeamAudit.redact` is masked before any text leaves this process,
+for the database and for that file alike.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tui.core.audit import AuditEntry, AuditLog
+from tui.core.credentials import ApiKey
 from tui.core.teamstore.errors import TeamStoreError
 from tui.core.teamstore.store import TeamStore
 
@@ -31,9 +34,21 @@ class TeamAudit:
     def __init__(self, store: TeamStore, fallback: AuditLog) -> None:
         self.store = store
         self.fallback = fallback
+        self._secrets: list[tuple[str, str]] = []
 
     def __repr__(self) -> str:
         return f"TeamAudit({self.store!r})"
+
+    def redact(self, key: ApiKey) -> None:
+        """Mask ``key`` wherever it would appear in an entry, in the team's database and
+        in this machine's file (an upload's texts quote the server, which may echo it)."""
+        self._secrets.append((key.reveal(), key.masked))
+        self.fallback.redact(key)
+
+    def _clean(self, text: str) -> str:
+        for secret, masked in self._secrets:
+            text = text.replace(secret, masked)
+        return text
 
     def append(self, action: str, ids: Sequence[int], outcome: str, profile: str,
                user: str | None, detail: str | None = None,
@@ -41,6 +56,8 @@ class TeamAudit:
         """Record one action in the team store (signed by its person); on this machine's
         file when the database cannot be reached."""
         when = time.time() if at is None else at
+        action, outcome = self._clean(action), self._clean(outcome)
+        detail = None if detail is None else self._clean(detail)
         try:
             seq = self.store.audit(action, ids, outcome, detail, when)
         except TeamStoreError as error:

@@ -100,7 +100,10 @@ def summary_lines(outcome: UploadOutcome, profile: str, report: Path | None) -> 
     if outcome.accepted_ids:
         shown = outcome.accepted_ids[:LISTED * 5]
         more = len(outcome.accepted_ids) - len(shown)
-        lines.append("New IDs (watched): " + ", ".join(map(str, shown))
+        # Stopped while recording (the team's database gone): the last batch is not watched.
+        watched = ("not all watched, see Stopped" if outcome.stopped_by == "recording"
+                   else "watched")
+        lines.append(f"New IDs ({watched}): " + ", ".join(map(str, shown))
                      + (f" and {more} more" if more else ""))
     headings = {
         FileOutcome.REJECTED: "Rejected by the server:",

@@ -462,6 +462,11 @@ async def test_a_watchlist_that_cannot_be_written_stops_before_the_next_batch(
     # The IDs are not lost: they are in the outcome and in the reason shown.
     for conversion_id in outcome.accepted_ids:
         assert str(conversion_id) in (outcome.stopped_reason or "")
+    # And the audit log has them, saying why they are not watched.
+    assert [(e["ids"], e["detail"]) for e in audit.entries] == [
+        (sorted(outcome.accepted_ids),
+         "not added to the watchlist: [Errno 28] No space left on device")]
+    assert "(in the audit log)" in (outcome.stopped_reason or "")
     assert _posts(sandbox) == 1
 
 

@@ -65,15 +65,23 @@ class UploadRecords:
 
     def accepted(self, run: UploadRun, ids: list[int], total: int, number: int) -> None:
         """Watchlist and audit log, before the next batch; a failure here stops the run."""
+        words = run.batch_words(len(ids), total, number)
         try:
             if ids:
                 self._watchlist.add(ids, note=reference_note(run.reference))
         except Exception as error:
+            # The server has them: the audit log still says so (a team's falls back to
+            # this machine's file while its database is away), then the run stops.
+            audited = " (in the audit log)"
+            try:
+                self.append(run, ids, words, f"not added to the watchlist: {error}")
+            except RunStopped:
+                audited = " (not in the audit log either)"
             raise RunStopped(f"The accepted IDs could not be added to the watchlist "
                              f"({type(error).__name__}: {error}); stopped so that nothing "
-                             f"goes unrecorded. New IDs: {', '.join(map(str, ids))}.",
-                             "recording") from None
-        self.append(run, ids, run.batch_words(len(ids), total, number))
+                             f"goes unrecorded. New IDs: {', '.join(map(str, ids))}"
+                             f"{audited}.", "recording") from None
+        self.append(run, ids, words)
 
     def lost(self, run: UploadRun, items: list[UploadItem], number: int,
              error: ApiError) -> None:

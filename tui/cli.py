@@ -278,9 +278,9 @@ def _run_sandbox(argv: list[str]) -> int:
 
 
 def _watch(argv: list[str]) -> int:
-    from tui.core.audit import AuditLog
-    from tui.core.session import SESSION_OPEN_ERRORS, open_watch_store
+    from tui.core.session import SESSION_OPEN_ERRORS, open_audit, open_watch_store
     from tui.core.watching import WatchService
+    from tui.core.watchstore import StoreRefused
 
     def arguments(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("ids", nargs="+", help="IDs, ranges or text")
@@ -303,7 +303,8 @@ def _watch(argv: list[str]) -> int:
     except SESSION_OPEN_ERRORS as error:
         return fail(f"cannot open the watchlist of profile {profile.name!r}: {error}")
     try:
-        audit = AuditLog(paths.audit_db(profile.name))
+        # The team's audit log on a team profile, as the monitor's.
+        audit = open_audit(paths, profile, watchlist)
         try:
             # The one way rows are watched; a monitor open on the file shows them.
             note = opts.note.strip() if opts.note and opts.note.strip() else None
@@ -311,6 +312,8 @@ def _watch(argv: list[str]) -> int:
                 ids, note=note)
         finally:
             audit.close()
+    except StoreRefused as error:  # the team's database gone since it was opened
+        return fail(str(error))
     finally:
         watchlist.close()
     print(f"Watching {len(added)} more in profile {profile.name!r}"

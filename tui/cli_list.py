@@ -4,8 +4,9 @@ answers from the command line, for people and for scripts.
     conversions-tui list [--profile P] [--view NAME | --filter EXPR] [--refresh] [--json | --csv]
     conversions-tui status [--profile P] [--json] ID...
 
-``list`` reads the profile's watchlist file (``--refresh`` checks every watched row
-against the API first and records the answers, as a poll would); ``--filter`` takes the
+``list`` reads the profile's watchlist (its file, or the team's store on a team profile;
+``--refresh`` checks every watched row against the API first and records the answers, as a
+poll would, a delete seen done audited in the profile's audit trail); ``--filter`` takes the
 filter language of the monitor's ``/`` box (:mod:`tui.core.filters`), ``--view`` the
 filter of a view saved in the monitor (:mod:`tui.core.savedviews`). ``status`` asks
 the API about the IDs given, now (watched or not; nothing is added to the watchlist).
@@ -281,15 +282,20 @@ def _saved_view_filter(paths: Any, profile: str, name: str, clock: Callable[[], 
     return text
 
 
-def _audit_deletions(paths: Any, profile: str, recorded: Any) -> None:
-    """Phase two of deletes asked for earlier, seen by this check: audited as confirmed."""
-    from tui.core.audit import AuditLog, record_confirmed_deletions
+def _audit_deletions(paths: Any, profile: Any, store: Any, recorded: Any) -> None:
+    """Phase two of deletes asked for earlier, seen by this check: audited as confirmed
+    (in the team's audit log on a team profile, as the monitor's poller would)."""
+    from tui.core.audit import record_confirmed_deletions
+    from tui.core.session import open_audit
 
     if not any(row.delete_requested_at is not None for row in recorded.rows.values()):
         return
-    with AuditLog(paths.audit_db(profile)) as audit:
-        record_confirmed_deletions(audit, recorded, recorded.rows.values(), profile=profile,
-                                   user=None)
+    audit = open_audit(paths, profile, store)
+    try:
+        record_confirmed_deletions(audit, recorded, recorded.rows.values(),
+                                   profile=profile.name, user=None)
+    finally:
+        audit.close()
 
 
 def run_list(argv: list[str], *, env: Mapping[str, str] | None = None,
@@ -297,8 +303,9 @@ def run_list(argv: list[str], *, env: Mapping[str, str] | None = None,
     """Run ``conversions-tui list`` with ``argv`` (without the word ``list``)."""
     env = os.environ if env is None else env
     parser = _parser("list", "List the profile's watched conversions (from its watchlist "
-                             "file), those matching --filter; --refresh checks them against "
-                             "the API first.", LIST_EXITS, _filter_epilog())
+                             "file, or the team's store), those matching --filter; --refresh "
+                             "checks them against the API first.", LIST_EXITS,
+                     _filter_epilog())
     chosen = parser.add_mutually_exclusive_group()
     chosen.add_argument("--filter", metavar="EXPR", default="",
                         help="the monitor's / filter, e.g. 'status:failed age:>30m'")
@@ -327,17 +334,19 @@ def run_list(argv: list[str], *, env: Mapping[str, str] | None = None,
                                  f"{profile.name!r}.")
 
     from tui.core.checknow import needs_attention
-    from tui.core.watchlist import Watchlist, WatchlistError
+    from tui.core.session import SESSION_OPEN_ERRORS, open_watch_store
+    from tui.core.watchstore import StoreRefused
 
     paths.ensure(profile.name)
     try:
-        watchlist = Watchlist(paths.watchlist_db(profile.name))
-    except (WatchlistError, OSError) as error:
+        # The team's store on a team profile: the rows the monitor shows.
+        watchlist = open_watch_store(paths, profile, env)
+    except SESSION_OPEN_ERRORS as error:
         return _fail("list", f"cannot open the watchlist of profile {profile.name!r}: {error}")
     problems: dict[int, str] = {}
     try:
         if opts.refresh:
-            ids = watchlist.ids()
+            ids = [row.id for row in watchlist.all()]  # (a team store has no ids())
             report = _check("list", profile, ids, env)
             if isinstance(report, int):
                 return report
@@ -345,7 +354,7 @@ def run_list(argv: list[str], *, env: Mapping[str, str] | None = None,
             # and a delete asked for here and now seen done is audited, as the poller does.
             recorded = watchlist.record_results(
                 [report.results[i] for i in ids if i in report.results])
-            _audit_deletions(paths, profile.name, recorded)
+            _audit_deletions(paths, profile, watchlist, recorded)
             problems = report.problems
         # Parsed again with the file at hand: msg: asks its FTS5 index.
         if view_text is not None:
@@ -355,6 +364,8 @@ def run_list(argv: list[str], *, env: Mapping[str, str] | None = None,
         else:
             rows_filter = parse_filter(opts.filter, clock=clock, messages=watchlist)
         rows = rows_filter.select(watchlist.all())
+    except StoreRefused as error:  # the team's database gone since it was opened
+        return _fail("list", str(error))
     finally:
         watchlist.close()
     now = clock()

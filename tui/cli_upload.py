@@ -145,16 +145,16 @@ async def _send(plan: UploadPlan, opts: argparse.Namespace, profile: ProfileSett
                 key: ApiKey, paths: AppPaths, progress: ProgressPrinter,
                 watchlist: WatchStore) -> UploadOutcome:
     """Send the plan; accepted IDs go to ``watchlist`` (closed at the end)."""
-    from tui.core.audit import AuditLog
+    from tui.core.session import open_audit
     from tui.core.watching import WatchService
 
-    paths.ensure(profile.name)
     try:
-        audit = AuditLog(paths.audit_db(profile.name))
+        # The team's audit log on a team profile (signed by the person), as the monitor's.
+        audit = open_audit(paths, profile, watchlist)
     except BaseException:
         watchlist.close()
         raise
-    audit.redact(key)
+    audit.redact(key)  # before anything is recorded, in the team's database as here
     try:
         async with ConversionsClient(profile.base_url, key.reveal(),
                                      verify=profile.ca_bundle or True,

@@ -31,7 +31,8 @@ from tui.core.watchstore import WatchStore
 if TYPE_CHECKING:  # the client (httpx) is imported when the first one is made
     from tui.api.client import ConversionsClient
 
-__all__ = ["SESSION_OPEN_ERRORS", "MonitorSession", "ProfileTrackingSource", "open_watch_store"]
+__all__ = ["SESSION_OPEN_ERRORS", "MonitorSession", "ProfileTrackingSource", "open_audit",
+           "open_watch_store"]
 
 # What MonitorSession.open may raise for a folder or database the user can fix: shown as a
 # sentence, never a traceback.
@@ -123,6 +124,21 @@ def open_watch_store(paths: AppPaths, profile: ProfileSettings,
         return team.store
     paths.ensure(profile.name)
     return Watchlist(paths.watchlist_db(profile.name))
+
+
+def open_audit(paths: AppPaths, profile: ProfileSettings, store: WatchStore) -> AuditTrail:
+    """The audit trail of a command that acts on ``store`` (``watch``, ``upload``, ``list
+    --refresh``): the team's shared log, signed by its person, when ``store`` is a team
+    store (this machine's file kept under it for while the database is away), else the
+    profile's own file. The caller closes it (the store stays the caller's)."""
+    paths.ensure(profile.name)
+    local = AuditLog(paths.audit_db(profile.name))
+    if isinstance(store, Watchlist):
+        return local
+    from tui.core.teamstore import TeamStore
+    from tui.core.teamstore.audit import TeamAudit
+
+    return TeamAudit(store, local) if isinstance(store, TeamStore) else local
 
 
 @dataclass

@@ -220,7 +220,9 @@ class MonitorSession:
         return await self.credentials.resolve(self.profile.name, self.env)
 
     def open_client(self, key: ApiKey) -> ProfileTrackingSource:
-        """A client for this profile's server with ``key``, wrapped to note the user."""
+        """A client for this profile's server with ``key``, wrapped to note the user (the
+        audit log masks ``key`` from now on: the team's database never holds it)."""
+        self.audit.redact(key)
         verify: bool | str = self.profile.ca_bundle or True
         from tui.api.client import ConversionsClient
 

@@ -272,3 +272,20 @@ def test_list_refresh_with_the_database_gone_mid_check_is_one_sentence(
     assert stopped and code == 2
     assert "cannot be reached" in err and "Traceback" not in err, err
     assert len(err.strip().splitlines()) == 1, err
+
+
+async def test_the_monitors_audit_masks_the_key_its_clients_use(
+        sandbox: SandboxServer, store_url: str, team_database: str) -> None:
+    monitor = _monitor(sandbox, store_url)
+    client = monitor.open_client(ApiKey(CANARY))
+    try:
+        # An upload in the monitor refused by the server: the entry names the files.
+        entry = monitor.audit.append("upload", [], "refused as a whole (HTTP 400)", "prod",
+                                     None, detail=f"Files: orders-{CANARY}.csv")
+    finally:
+        await client.aclose()
+        monitor.close()
+    assert entry.detail == f"Files: orders-{ApiKey(CANARY).masked}.csv"
+    dumped = _dump(team_database)
+    assert any("orders-" in text for text in dumped)
+    assert not [text for text in dumped if CANARY in text]

@@ -4,12 +4,11 @@ answers from the command line, for people and for scripts.
     conversions-tui list [--profile P] [--view NAME | --filter EXPR] [--refresh] [--json | --csv]
     conversions-tui status [--profile P] [--json] ID...
 
-``list`` reads the profile's watchlist (its file, or the team's store on a team profile;
-``--refresh`` checks every watched row against the API first and records the answers, as a
-poll would, a delete seen done audited in the profile's audit trail); ``--filter`` takes the
-filter language of the monitor's ``/`` box (:mod:`tui.core.filters`), ``--view`` the
-filter of a view saved in the monitor (:mod:`tui.core.savedviews`). ``status`` asks
-the API about the IDs given, now (watched or not; nothing is added to the watchlist).
+``list`` reads the profile's watchlist, its file or a team's store (``--refresh`` checks
+every row against the API first and records the answers, audit included, as a poll would);
+``--filter`` takes the filter language of the monitor's ``/`` box (:mod:`tui.core.filters`),
+``--view`` the filter of a view saved in the monitor (:mod:`tui.core.savedviews`). ``status``
+asks the API about the IDs given, now (watched or not; nothing is added to the watchlist).
 Output: a plain table, or ``--json`` / ``--csv``; server text is written as sent, with
 control characters made visible (:func:`tui.core.untrusted.printable`).
 
@@ -285,27 +284,25 @@ def _saved_view_filter(paths: Any, profile: str, name: str, clock: Callable[[], 
 def _audit_deletions(paths: Any, profile: Any, store: Any, recorded: Any) -> None:
     """Phase two of deletes asked for earlier, seen by this check: audited as confirmed
     (in the team's audit log on a team profile, as the monitor's poller would)."""
+    from contextlib import closing
+
     from tui.core.audit import record_confirmed_deletions
     from tui.core.session import open_audit
 
     if not any(row.delete_requested_at is not None for row in recorded.rows.values()):
         return
-    audit = open_audit(paths, profile, store)
-    try:
+    with closing(open_audit(paths, profile, store)) as audit:
         record_confirmed_deletions(audit, recorded, recorded.rows.values(),
                                    profile=profile.name, user=None)
-    finally:
-        audit.close()
 
 
 def run_list(argv: list[str], *, env: Mapping[str, str] | None = None,
              clock: Callable[[], float] = time.time) -> int:
     """Run ``conversions-tui list`` with ``argv`` (without the word ``list``)."""
     env = os.environ if env is None else env
-    parser = _parser("list", "List the profile's watched conversions (from its watchlist "
-                             "file, or the team's store), those matching --filter; --refresh "
-                             "checks them against the API first.", LIST_EXITS,
-                     _filter_epilog())
+    parser = _parser("list", "List the profile's watched conversions (its watchlist file "
+                             "or team store), those matching --filter; --refresh checks them "
+                             "against the API first.", LIST_EXITS, _filter_epilog())
     chosen = parser.add_mutually_exclusive_group()
     chosen.add_argument("--filter", metavar="EXPR", default="",
                         help="the monitor's / filter, e.g. 'status:failed age:>30m'")

@@ -108,8 +108,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def exit_code(outcome: UploadOutcome) -> int:
-    """0 when every file was accepted, 1 when some were, 2 when none was."""
-    if outcome.all_accepted:
+    """0 when every file was accepted (and recorded), 1 when some were, or all were but
+    the last batch could not be recorded (a script must not take them as watched), 2 when
+    none was."""
+    if outcome.all_accepted and outcome.stopped_by != "recording":
         return EXIT_ALL_ACCEPTED
     return EXIT_SOME_NOT if outcome.accepted else EXIT_NONE
 

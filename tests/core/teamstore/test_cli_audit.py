@@ -205,9 +205,9 @@ def test_upload_with_the_database_gone_mid_run_keeps_the_entry_here(
     assert stopped and _posts(sandbox) == 1
     accepted = [i for i in sandbox.state.ids() if i not in sandbox.state.seeded_ids()]
     assert len(accepted) == 1, accepted
-    # Said at once, with the ID the server gave (which the server has: exit 0), and kept
-    # in this machine's audit file.
-    assert code == 0 and "Traceback" not in out + err
+    # Said at once, with the ID the server gave, and kept in this machine's audit file; not
+    # exit 0, since a script must not take the ID as watched.
+    assert code == 1 and "Traceback" not in out + err
     assert f"New IDs (not all watched, see Stopped): {accepted[0]}" in out, out
     assert "Stopped: The accepted IDs could not be added to the watchlist" in out, out
     assert f"New IDs: {accepted[0]} (in the audit log)" in out, out

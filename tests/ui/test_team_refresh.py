@@ -5,12 +5,14 @@ checked here and said; an empty selection and the database away are told, not si
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tests.fixtures.postgres import PostgresServer, postgres_server, start_server, team_database
 from tests.ui.conftest import SessionFactory, wait_for
-from tests.ui.test_monitor import SIZE, header_text, status_of, table
+from tests.ui.test_monitor import SIZE, header_text, monitor, status_of, table
+from tests.waiting import WAIT_BOUND, until
 from tui.core.teamstore import LeaderLock, TeamStore, resolve_store_address
 from tui.sandbox.runner import SandboxServer
 from tui.ui.app import ConversionsApp
@@ -74,6 +76,46 @@ async def test_r_on_a_follower_asks_the_leader_then_checks_here_when_it_does_not
     finally:
         other_app.release()
         colleague.close()
+
+
+async def test_r_on_a_follower_is_checked_by_the_leading_app_and_shown(
+        sandbox: SandboxServer, monitor_session: SessionFactory,
+        postgres_server: PostgresServer, team_database: str, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.core.teamstore.test_asking import App
+    from tui.api.client import ConversionsClient
+
+    # The follower never checks itself in this test: what it shows is the leader's check.
+    monkeypatch.setattr("tui.core.polling.asking.MIN_ANSWER_WAIT", 10 * WAIT_BOUND)
+    url = _url(postgres_server, team_database)
+    state = sandbox.state
+    # Settled: the leader re-checks it every 10 minutes, unless asked.
+    watched = state.add_conversion(status="Completed", frozen=True, file_name="a.csv")
+    dana = App(url, sandbox.base_url, "dana", tmp_path)
+    async with ConversionsClient(sandbox.base_url, sandbox.api_key, timeout=10) as client:
+        try:
+            dana.store.add([watched])
+            dana.start(client)
+            assert dana.service.scheduler is not None
+            await until(lambda: (row := dana.last(watched)) is not None
+                        and row.status == "Completed", dana.said)
+            app = ConversionsApp(monitor_session(env={"CONVERSIONS_STORE": url}))
+            async with app.run_test(size=SIZE) as pilot:
+                await wait_for(pilot, lambda: "following another monitor (dana@desk)"
+                               in header_text(app) and status_of(app, watched) == "Completed",
+                               timeout=TIMEOUT, what="the header and the leader's check")
+                state.set_status(watched, "Failed", frozen=True)
+                table(app).move_cursor(watched)
+                await pilot.press("r")
+                await wait_for(pilot, lambda: "Asked the monitor of dana@desk to check 1 "
+                               "conversion; the results show here." in _notices(app),
+                               timeout=TIMEOUT, what=lambda: f"the ask said; {_notices(app)}")
+                await wait_for(pilot, lambda: status_of(app, watched) == "Failed",
+                               timeout=TIMEOUT, what=lambda: f"the leader's answer shown: "
+                               f"status {status_of(app, watched)}; {_notices(app)}")
+                assert not any("here (" in n for n in _notices(app))
+        finally:
+            await dana.close()
 
 
 async def test_r_with_nothing_selected_on_a_follower_says_so(
@@ -184,3 +226,15 @@ def test_each_outcome_of_a_followers_r_is_one_plain_sentence() -> None:
     # A holder's name comes from the database: shown literally, without control characters.
     odd = check_news_sentence(CheckNews(asked="dana\x1b[31m@host[b]", count=1))
     assert "\x1b" not in odd and "[b]" in odd
+
+
+async def test_r_with_nothing_selected_on_the_polling_monitor_says_so(
+        sandbox: SandboxServer, monitor_session: SessionFactory) -> None:
+    app = ConversionsApp(monitor_session())  # a personal watchlist, empty: it polls
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: monitor(app).watching.scheduler is not None,
+                       what="polling started")
+        await pilot.press("r")
+        await wait_for(pilot, lambda: NOTHING_SELECTED in _notices(app),
+                       what=lambda: f"the empty selection said; {_notices(app)}")
+        assert not any(n.startswith("Checking") for n in _notices(app))

@@ -331,10 +331,8 @@ class WatchService:
         """While following (:attr:`can_ask`): ask the leader to check ``ids`` now (None:
         all), else check a few here (:class:`~tui.core.polling.asking.FollowerChecks`)."""
         if isinstance(self._follower, AskingFollower) and self._client is not None:
-            update = await self._asks.run(self._follower, ids, self._client, self.watchlist,
-                                          on_news)
-            if update is not None:
-                self._polled(update)
+            await self._asks.run(self._follower, ids, self._client, self.watchlist, on_news,
+                                 self._polled)
 
     def pause(self) -> None:
         """Pause automatic polling."""

@@ -160,11 +160,13 @@ class FollowerChecks:
 
     async def run(self, follower: AskingFollower, ids: Sequence[int] | None,
                   client: StatusClient, store: WatchStore,
-                  on_news: Callable[[CheckNews], None]) -> PollUpdate | None:
+                  on_news: Callable[[CheckNews], None],
+                  on_checked: Callable[[PollUpdate], None]) -> None:
         """Ask the leader to check ``ids`` (None: every watched row); if nobody leads, or
         it does not answer in time, check what :attr:`budget` allows here. ``on_news``
-        hears what was done (once asked, once checked here); returns what was recorded
-        here, to show. Raises the store's ``StoreRefused`` while it is away."""
+        hears what was done (once asked, once checked here), after ``on_checked`` got
+        what was recorded here (to show). Raises the store's ``StoreRefused`` while it
+        is away."""
         given = None if ids is None else list(dict.fromkeys(ids))
         ask = await follower.ask_leader(given)
         watched = ask.watched
@@ -174,17 +176,17 @@ class FollowerChecks:
                          else len(given) - len(watched))
         if watched == []:
             on_news(news)
-            return None
+            return
         if ask.holder is not None:
             news = replace(news, asked=ask.holder.describe())
             on_news(news)
             if await ask.answered(self.answer_within):
-                return None
+                return
         here = await check_here(client, store, watched, self.budget)
+        if here.recorded:
+            # Its changes are toasted and a confirmed delete audited here, as a leader's.
+            on_checked(PollUpdate(rows=list(here.recorded.rows.values()),
+                                  changes=list(here.recorded),
+                                  connectivity=Connectivity(ConnectivityState.ONLINE, None)))
         on_news(replace(news, unanswered=ask.holder is not None, checked_here=here.checked,
                         waiting=here.waiting, problem=here.problem))
-        if not here.recorded:
-            return None
-        # Its changes are toasted and a confirmed delete audited here, as a leader's are.
-        return PollUpdate(rows=list(here.recorded.rows.values()), changes=list(here.recorded),
-                          connectivity=Connectivity(ConnectivityState.ONLINE, None))

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -10,10 +11,19 @@ from typing import Any
 from tui.core.polling.types import Connectivity
 from tui.core.watchlist import StatusChange, WatchedConversion
 
-__all__ = ["Spawn", "WatchChange"]
+__all__ = ["Spawn", "WatchChange", "spawn_task"]
 
 #: Runs a background coroutine under a name (the UI passes its worker runner).
 Spawn = Callable[[Coroutine[Any, Any, None], str], None]
+
+_TASKS: set[asyncio.Task[None]] = set()
+
+
+def spawn_task(coro: Coroutine[Any, Any, None], name: str) -> None:
+    """Without a UI: a task on the running loop, kept referenced until it ends."""
+    task = asyncio.get_running_loop().create_task(coro, name=name)
+    _TASKS.add(task)
+    task.add_done_callback(_TASKS.discard)
 
 
 @dataclass(frozen=True, slots=True)

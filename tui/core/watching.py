@@ -19,12 +19,11 @@ Runs on one event loop (the app's); the CLI uses it without a poller at all.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
-from collections.abc import Callable, Coroutine, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from tui.core.audit import AuditTrail, record_confirmed_deletions
 from tui.core.deletion import (
@@ -34,6 +33,7 @@ from tui.core.deletion import (
     DeletingClient,
     delete_conversions,
 )
+from tui.core.polling.asking import AskingFollower, CheckNews, FollowerChecks
 from tui.core.polling.following import FOLLOW_INTERVAL, WatchlistFollower
 from tui.core.polling.leadership import (
     Follower,
@@ -46,7 +46,7 @@ from tui.core.polling.leadership import (
 from tui.core.polling.scheduler import PollScheduler
 from tui.core.polling.types import PollSettings, PollUpdate, StatusSource
 from tui.core.unread import is_unread
-from tui.core.watch_change import Spawn, WatchChange
+from tui.core.watch_change import Spawn, WatchChange, spawn_task
 from tui.core.watchlist import WatchedConversion
 from tui.core.watchstore import WatchStore
 
@@ -74,16 +74,6 @@ class _UploadSink:
         return added
 
 
-def _spawn_task(coro: Coroutine[Any, Any, None], name: str) -> None:
-    """Without a UI: a task on the running loop, kept referenced until it ends."""
-    task = asyncio.get_running_loop().create_task(coro, name=name)
-    _TASKS.add(task)
-    task.add_done_callback(_TASKS.discard)
-
-
-_TASKS: set[asyncio.Task[None]] = set()
-
-
 class WatchService:
     """Owns the watched conversions of one watchlist file (see the module docstring)."""
 
@@ -94,7 +84,8 @@ class WatchService:
                  settings: PollSettings | None = None,
                  follow_interval: float = FOLLOW_INTERVAL,
                  spawn: Spawn | None = None,
-                 follower: FollowerFactory = WatchlistFollower) -> None:
+                 follower: FollowerFactory = WatchlistFollower,
+                 answer_within: float | None = None) -> None:
         self.watchlist = watchlist
         self.audit = audit
         self._profile_name = profile_name
@@ -103,11 +94,12 @@ class WatchService:
         self._lock = poller_lock
         self._settings = settings if settings is not None else PollSettings()
         self._follow_interval = follow_interval
-        self._spawn = spawn if spawn is not None else _spawn_task
+        self._spawn = spawn if spawn is not None else spawn_task
         self._client: StatusSource | None = None
         self._scheduler: PollScheduler | None = None
         self._follower: Follower | None = None
         self._make_follower = follower  # a team store's follows its database
+        self._asks = FollowerChecks(answer_within, self._settings.interval)  # r, following
         # Unwatched through this service (until added again): late answers are dropped.
         self._unwatched: set[int] = set()
         self._loaded_seq = 0  # the file's change feed number when the rows were read
@@ -141,6 +133,11 @@ class WatchService:
     def following(self) -> bool:
         """True while another monitor polls this file and this one follows it."""
         return self._follower is not None
+
+    @property
+    def can_ask(self) -> bool:
+        """True while following a leader that can be asked to check rows now (a team's)."""
+        return isinstance(self._follower, AskingFollower)
 
     @property
     def poller_holder(self) -> PollerHolder | None:
@@ -329,6 +326,14 @@ class WatchService:
         if self._scheduler is not None:
             self._scheduler.refresh(ids)
 
+    async def ask_check(self, ids: Sequence[int] | None,
+                        on_news: Callable[[CheckNews], None]) -> None:
+        """While following (:attr:`can_ask`): ask the leader to check ``ids`` now (None:
+        all), else check a few here (:class:`~tui.core.polling.asking.FollowerChecks`)."""
+        if isinstance(self._follower, AskingFollower) and self._client is not None:
+            await self._asks.run(self._follower, ids, self._client, self.watchlist, on_news,
+                                 self._polled)
+
     def pause(self) -> None:
         """Pause automatic polling."""
         if self._scheduler is not None:
@@ -358,7 +363,8 @@ class WatchService:
             scheduler = self._scheduler
             self._spawn(self._lock.notify_writes(scheduler.look_at_store,
                                                  lambda: self._scheduler is scheduler
-                                                 and not scheduler.stopped),
+                                                 and not scheduler.stopped,
+                                                 on_ask=scheduler.refresh),
                         "write notices")
 
     async def _keep_lead(self, lock: LosableLeadership, scheduler: PollScheduler) -> None:

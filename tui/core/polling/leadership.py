@@ -8,7 +8,7 @@ team's PostgreSQL store has an advisory lock and a follower that LISTENs
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol, runtime_checkable
 
 from tui.core.polling.types import PollUpdate
@@ -58,9 +58,12 @@ class WriteNotices(Leadership, Protocol):
     the leader reads others' notes at once instead of at its next one-second look."""
 
     async def notify_writes(self, on_write: Callable[[], None],
-                            running: Callable[[], bool]) -> None:
-        """Call ``on_write`` (on the loop) each time another app writes, while
-        ``running()``; never raises for the store being away (it tries again)."""
+                            running: Callable[[], bool],
+                            on_ask: Callable[[Sequence[int] | None], None] | None = None
+                            ) -> None:
+        """Call ``on_write`` (on the loop) each time another app writes, and ``on_ask``
+        with the IDs a follower asks to check now (None: all), while ``running()``; never
+        raises for the store being away (it tries again)."""
         ...
 
 

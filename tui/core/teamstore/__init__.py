@@ -8,6 +8,7 @@ The SQLite watchlist stays the default; a profile with ``store = "postgresql://.
 - :mod:`.migrations`: the versioned schema;
 - :mod:`.store`: :class:`TeamStore`, the rows, scoped by profile base URL, signed by person;
 - :mod:`.changes` and :mod:`.reader`: the change feed (NOTIFY on write, a LISTENing reader);
+- :mod:`.asking`: a follower asks the leader to check rows now (its ``r``);
 - :mod:`.leader`: :class:`LeaderLock`, one poller per base URL (an advisory lock);
 - :mod:`.importing`: a person's SQLite watchlist copied into the team store, once;
 - :mod:`.status`: what ``conversions-tui team status`` reports.

@@ -10,6 +10,11 @@ Writes of one profile are serialised (a transaction-level advisory lock), so the
 and are notified, in the order of their numbers: a reader that has taken the notification
 of write N has taken every earlier one. Notifications sent while a reader's connection was
 down are lost; it then catches up by the number (rows stamped after the last N it took).
+
+A follower's ``r`` / ``R`` asks the leader to check rows at once on a second channel of the
+profile (:func:`ask_channel_for`): ``q 12,13`` (check 12 and 13; split like the changes)
+or ``q *`` (check every watched row, without naming 10,000 IDs). Only the leader listens
+there; it hands what it hears to its scheduler (see :func:`ask_payloads`).
 """
 
 from __future__ import annotations
@@ -18,7 +23,8 @@ import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-__all__ = ["MAX_PAYLOAD", "Notice", "channel_for", "parse_payload", "payloads", "write_key"]
+__all__ = ["MAX_PAYLOAD", "CheckAsk", "Notice", "ask_channel_for", "ask_payloads",
+           "channel_for", "parse_ask", "parse_payload", "payloads", "write_key"]
 
 MAX_PAYLOAD = 7900
 """Bytes per notification payload, under PostgreSQL's limit of 8000."""
@@ -27,6 +33,11 @@ MAX_PAYLOAD = 7900
 def channel_for(base_url: str) -> str:
     """The channel of one profile (its base URL hashed: channel names are short idents)."""
     return "conversions_" + hashlib.sha256(base_url.encode()).hexdigest()[:24]
+
+
+def ask_channel_for(base_url: str) -> str:
+    """The channel where followers ask the leader of one profile to check rows now."""
+    return "conversions_ask_" + hashlib.sha256(base_url.encode()).hexdigest()[:24]
 
 
 def write_key(base_url: str) -> int:
@@ -79,3 +90,38 @@ def parse_payload(text: str, into: Notice | None = None) -> Notice:
             target.add(int(part))
     notice.seq = max(notice.seq, int(number))
     return notice
+
+
+_EVERY = "q *"
+
+
+def ask_payloads(ids: Iterable[int] | None) -> list[str]:
+    """The payloads asking the leader to check ``ids`` now (None: every watched row), each
+    under :data:`MAX_PAYLOAD` bytes; none for no IDs."""
+    if ids is None:
+        return [_EVERY]
+    return list(_chunks("q", ids))
+
+
+@dataclass
+class CheckAsk:
+    """What asks to check said, merged: the IDs, or ``everything``."""
+
+    ids: set[int] = field(default_factory=set)
+    everything: bool = False
+
+    def __bool__(self) -> bool:
+        return self.everything or bool(self.ids)
+
+
+def parse_ask(text: str, into: CheckAsk | None = None) -> CheckAsk:
+    """Add what one ask says to ``into`` (a new :class:`CheckAsk` by default); anything
+    unreadable is ignored (any client of the database may notify the channel)."""
+    ask = CheckAsk() if into is None else into
+    if text == _EVERY:
+        ask.everything = True
+    elif text.startswith("q "):
+        for part in text[2:].split(","):
+            if part.isdigit() and len(part) <= 19 and 0 < int(part) < 2**63:
+                ask.ids.add(int(part))
+    return ask

@@ -21,10 +21,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from tui.core.polling.leadership import Follower, Leadership, PollerHolder
 from tui.core.polling.types import Connectivity, ConnectivityState, PollUpdate
+from tui.core.teamstore.asking import SentAsk, read_asked, send_ask
 from tui.core.teamstore.errors import TeamStoreError
 from tui.core.teamstore.leader import LeaderInfo, LeaderLock
 from tui.core.teamstore.reader import ChangeBatch, ChangeBell, ChangeReader
@@ -92,10 +93,13 @@ class TeamLeadership:
         self.lock.release()
 
     async def notify_writes(self, on_write: Callable[[], None],
-                            running: Callable[[], bool]) -> None:
+                            running: Callable[[], bool],
+                            on_ask: Callable[[Sequence[int] | None], None] | None = None
+                            ) -> None:
         """While leading: call ``on_write`` as soon as another app writes (a note, an
         acknowledgement, an unwatch), so it is polled and shown at once rather than at
-        the feed's next one-second look. The database away: try again with backoff (the
+        the feed's next one-second look; ``on_ask`` with the IDs a follower asks to check
+        now (None: every watched row). The database away: try again with backoff (the
         one-second look goes on meanwhile, failing quietly too)."""
         if self._store is None:
             return
@@ -106,8 +110,11 @@ class TeamLeadership:
                 try:
                     if bell is None:
                         bell = await asyncio.to_thread(ChangeBell, self._store)
-                    if await asyncio.to_thread(bell.wait, self._interval) and running():
+                    heard = await asyncio.to_thread(bell.hear, self._interval)
+                    if heard.wrote and running():
                         on_write()
+                    if heard.asked and on_ask is not None and running():
+                        on_ask(None if heard.asked.everything else sorted(heard.asked.ids))
                     retry = self._interval
                 except TeamStoreError as error:
                     log.info("the leader cannot listen for changes now: %s", error)
@@ -158,6 +165,7 @@ class TeamFollower:
         self.holder: PollerHolder | None = None
         self.problem: str | None = None  # why the database cannot be followed now
         self._away_since: float | None = None
+        self._asks: list[SentAsk] = []  # sent to the leader, awaiting its first check
 
     def __repr__(self) -> str:
         return f"TeamFollower({self._store!r})"
@@ -214,7 +222,27 @@ class TeamFollower:
         self._pass_on(batch)
         return False
 
+    async def ask_leader(self, ids: Sequence[int] | None) -> SentAsk:
+        """Ask the leader to check the watched ones of ``ids`` now (None: every row); see
+        :mod:`~tui.core.teamstore.asking`. Nobody leading: nothing is sent (the ask's
+        ``holder`` is None). Raises :class:`TeamStoreError` while the database is away."""
+        watched, baseline = await asyncio.to_thread(read_asked, self._store, ids)
+        holder = await asyncio.to_thread(self._lock.holder)
+        if holder is None or watched == []:  # nobody to ask, or nothing watched to ask for
+            return SentAsk(None, watched, baseline, lambda ask: None)
+        # Listening for the answer before asking: it may come back before the send returns.
+        sent = SentAsk(holder, watched, baseline, self._asks.remove)
+        self._asks.append(sent)
+        try:
+            await asyncio.to_thread(send_ask, self._store, watched)
+        except BaseException:
+            self._asks.remove(sent)
+            raise
+        return sent
+
     def _pass_on(self, batch: ChangeBatch) -> None:
+        for ask in self._asks:
+            ask.see(batch.rows.values())
         if not batch:
             return
         self._send(PollUpdate(rows=list(batch.rows.values()), changes=[],

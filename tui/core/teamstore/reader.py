@@ -9,11 +9,17 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-from tui.core.teamstore.changes import Notice, parse_payload
+from tui.core.teamstore.changes import (
+    CheckAsk,
+    Notice,
+    ask_channel_for,
+    parse_ask,
+    parse_payload,
+)
 from tui.core.teamstore.store import TeamStore
 from tui.core.watchlist.rows import WatchedConversion
 
-__all__ = ["ChangeBatch", "ChangeBell", "ChangeReader"]
+__all__ = ["ChangeBatch", "ChangeBell", "ChangeReader", "Heard"]
 
 
 @dataclass(frozen=True)
@@ -105,14 +111,25 @@ class ChangeReader:
             self._conn = None
 
 
+@dataclass(frozen=True)
+class Heard:
+    """What the leader's bell heard: whether another app wrote, and what followers asked
+    to check now (see :func:`~tui.core.teamstore.changes.ask_payloads`)."""
+
+    wrote: bool = False
+    asked: CheckAsk = field(default_factory=CheckAsk)
+
+
 class ChangeBell:
     """The leader's ear on the change feed: LISTENs on a dedicated connection and tells
     when *another* app wrote (its own writes' echoes are skipped by their numbers), so
     the poller reads the feed at once; it reads no rows itself (the poller's feed does).
+    It also hears the followers' asks to check rows now (the profile's ask channel).
     """
 
     def __init__(self, store: TeamStore) -> None:
         self._store = store
+        self._asks = ask_channel_for(store.base_url)
         self._conn: psycopg.Connection[Any] | None = None
         self._listen()
 
@@ -123,26 +140,41 @@ class ChangeBell:
         conn = self._store.connect_listener()
         with self._store.failing("listen for changes"):
             conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._store.channel)))
+            conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self._asks)))
         self._conn = conn
 
     def wait(self, timeout: float) -> bool:
-        """Whether another app wrote within ``timeout`` seconds. After a lost connection
-        it listens again and says True (what was missed is for the feed to read).
+        """Whether another app wrote within ``timeout`` seconds (asks heard meanwhile are
+        dropped: the leader uses :meth:`hear`)."""
+        return self.hear(timeout).wrote
+
+    def hear(self, timeout: float) -> Heard:
+        """What came within ``timeout`` seconds: another app's write, followers' asks.
+        After a lost connection it listens again and says "wrote" (what was missed is for
+        the feed to read; an ask sent meanwhile is lost, and its follower checks itself).
         Raises :class:`TeamStoreError` when the database cannot be reached."""
         if self._conn is None or self._conn.closed:
             self._listen()
-            return True
+            return Heard(wrote=True)
         seqs: list[int] = []
+        asked = CheckAsk()
         try:
             for message in self._conn.notifies(timeout=timeout, stop_after=1):
-                seqs.append(parse_payload(message.payload).seq)
+                self._take(message, seqs, asked)
             for message in self._conn.notifies(timeout=0):
-                seqs.append(parse_payload(message.payload).seq)
+                self._take(message, seqs, asked)
         except psycopg.Error:
             self.close()
-            return True
+            return Heard(wrote=True, asked=asked)
         # Seq 0: a payload that is not ours to read (any client may notify the channel).
-        return any(seq and not self._store.wrote(seq) for seq in seqs)
+        return Heard(wrote=any(seq and not self._store.wrote(seq) for seq in seqs),
+                     asked=asked)
+
+    def _take(self, message: psycopg.Notify, seqs: list[int], asked: CheckAsk) -> None:
+        if message.channel == self._asks:
+            parse_ask(message.payload, asked)
+        else:
+            seqs.append(parse_payload(message.payload).seq)
 
     def close(self) -> None:
         """Stop listening (the connection is closed)."""

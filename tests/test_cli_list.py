@@ -198,3 +198,25 @@ def test_status_waits_out_rate_limits_and_names_an_id_it_could_not_check(
     assert code == 2
     assert f"could not check 1 of 2 conversions (the first, {ids[0]}: HTTP 403" in err, err
     assert str(ids[1]) in out and "Completed" in out
+
+
+@pytest.mark.parametrize("argv", [["list"], ["list", "--json"], ["status", "--json"]])
+def test_a_reader_that_stops_reading_ends_the_command_quietly(
+        three: dict[str, int], argv: list[str]) -> None:
+    """``list | head`` and ``status ... | true``: the pipe closes before the output is
+    written; the command ends with the shell's SIGPIPE code and no traceback."""
+    import os
+    import subprocess
+    import sys
+
+    if argv[0] == "status":
+        argv = [*argv, *map(str, three.values())]
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # nobody reads: the first write fails with EPIPE
+    try:
+        done = subprocess.run([sys.executable, "-m", "tui", *argv], stdout=write_end,
+                              stderr=subprocess.PIPE, text=True, check=False)
+    finally:
+        os.close(write_end)
+    assert done.returncode == 141, done.stderr
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr

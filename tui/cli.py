@@ -85,11 +85,26 @@ def main(argv: Sequence[str] | None = None) -> int:
             "status": _status,
             "team": _team,
         }
-        return handlers[args[0]](args[1:])
+        try:
+            return handlers[args[0]](args[1:])
+        except BrokenPipeError:
+            return _reader_went_away()
     try:
         return _run_monitor(_monitor_parser().parse_args(args))
     except KeyboardInterrupt:
         return 130
+
+
+def _reader_went_away() -> int:
+    """The command's output was piped into something that stopped reading (``| head``):
+    end quietly, as other command-line tools do, with the shell's code for SIGPIPE."""
+    try:
+        # What is still buffered must not fail again when Python flushes at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is no file (in-process callers)
+        pass
+    return 141
 
 
 # ------------------------------------------------------------------ monitor

@@ -1,6 +1,13 @@
-"""The team database away under a leader's poller: one log line with the database's
-sentence, not a traceback (bench_team.py's outage found three: the feed's look, the
-recording of results and their read-back each logged the whole TeamStoreError stack).
+"""What bench_team.py's outage (PostgreSQL stopped for 30 s under app processes) found:
+
+* the database away under a leader's poller logged three TeamStoreError stacks (the
+  feed's look, the recording of results, their read-back): one line with the database's
+  sentence now;
+* the store's pool kept retrying its connections on its own, with a backoff doubling
+  without a cap (psycopg_pool's), so after half a minute away its next try could come half
+  a minute after the server was back, and every call meanwhile failed: a follower showed
+  the banner for 40 s after the restart. The pool now gives its own tries up soon, and
+  the next call connects.
 
 Its own server, stopped mid-test, so the session's stays up for the other tests."""
 
@@ -17,7 +24,7 @@ import pytest
 
 from tests.core.teamstore.conftest import BASE_URL, address_of
 from tests.fixtures.postgres import PostgresServer, start_server
-from tests.waiting import until
+from tests.waiting import until, until_sync
 from tui.api.models import StatusEnvelope
 from tui.core.polling.feed import WatchlistFeed
 from tui.core.polling.queue import PollQueue
@@ -29,7 +36,7 @@ from tui.core.polling.types import (
     PollUpdate,
 )
 from tui.core.polling.updates import UpdateBatcher
-from tui.core.teamstore import TeamStore
+from tui.core.teamstore import ChangeReader, TeamStore, TeamStoreError
 from tui.core.watchlist import PollResult
 
 
@@ -89,3 +96,39 @@ async def test_the_database_away_is_logged_as_its_sentence_without_a_traceback(
         assert "team database" in record.getMessage()
         assert "cannot be reached" in record.getMessage()
     assert sent and sent[-1].rows == []  # the update still went out, with nothing to show
+
+
+def test_the_store_connects_again_as_soon_as_the_server_is_back(
+        own_server: PostgresServer) -> None:
+    url = own_server.url(own_server.create_database())
+    store = TeamStore(address_of(url), BASE_URL, "dana", connect_timeout=3)
+    reader: ChangeReader | None = None
+
+    def pool() -> dict[str, int]:
+        return store._pool.get_stats()  # psycopg_pool's own counters
+
+    def backed_off() -> bool:
+        # Each connection the pool is still after has failed five times (its next try
+        # is 16 s after the last: the old pool's), or the pool has given them all up.
+        stats = pool()
+        return stats["pool_size"] == 0 or (
+            stats.get("connections_errors", 0) >= 5 * stats["pool_size"])
+
+    try:
+        store.add([1])
+        own_server.pause()
+        try:
+            with pytest.raises(TeamStoreError, match="cannot be reached"):
+                store.add([2])  # the pool finds its connection gone and tries for more
+            until_sync(backed_off, lambda: f"the pool: {pool()}")
+        finally:
+            own_server.resume()
+        # What the follower does when it tries again: a listening connection of its own,
+        # then the change counter and the rows through the pool.
+        reader = ChangeReader(store)
+        assert store.add([2]) == [2], pool()
+        assert [row.id for row in store.all()] == [1, 2]
+    finally:
+        if reader is not None:
+            reader.close()
+        store.close()

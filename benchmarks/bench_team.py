@@ -412,7 +412,8 @@ async def measure(args: argparse.Namespace) -> int:
     try:
         with tempfile.TemporaryDirectory() as folder:
             active = _fill(sandbox, server.url, args.watched, args.active)
-            print(f"{args.watched:,} watched, {args.active} active, {args.seconds:g} s a run")
+            runs = f", {args.seconds:g} s a run" if args.apps else ""
+            print(f"{args.watched:,} watched, {args.active} active{runs}")
             if args.apps:
                 one, _, _ = await _run(1, args, sandbox, server.url, active, Path(folder))
                 print(f"1 app:  {one:7.1f} requests/s")

@@ -2,7 +2,8 @@
 """Team mode (issue 15): several monitors on one PostgreSQL team store poll like one.
 
 Run: ``.venv/bin/python benchmarks/bench_team.py [--watched 10000] [--active 100]
-[--seconds 20] [--apps 2 5]``
+[--seconds 20] [--apps 2 5] [--takeover 5] [--outage 5] [--outage-seconds 30]``
+(about 3 minutes; ``--outage 2 5`` adds a minute and a half)
 
 Starts PostgreSQL in a temporary folder (Debian's ``initdb`` and ``pg_ctl``, as the
 ``postgres`` user when run as root) and a sandbox in this process, watches ``--watched``
@@ -17,6 +18,15 @@ one event loop against that store, each for ``--seconds``. Prints, beside the ta
   (tests/fixtures/team_app.py) on the store: from the kill to the first request of the
   new leader (target: within two poll intervals), and each status once in the history
   and each delete confirmed once in the audit (no losses, no duplicates);
+* PostgreSQL stopped for ``--outage-seconds`` (``pg_ctl stop -m fast``) under each count
+  of ``--outage`` headless app processes, on a database of their own, then started again
+  (benchmarks/team_outage.py): every process alive, no traceback on its stderr; the
+  banner shown on each, and gone; no API request while nobody can hold the lead (target
+  0); from the server back, polling resumed, the statuses changed meanwhile on every
+  process, and each banner gone (target: the longest retry, 30 s, + two intervals); a
+  note written then on every other process (target <= 1 s); history and audit kept, each
+  change once, the delete confirmed once; and, with no target, the longest hold of an
+  app's event loop;
 * the first screen with ``--watched`` rows in PostgreSQL, from spawning the app in a pty
   to the first frame showing them, as ``bench_monitor.py`` measures it (target <= 1.5 s).
 """
@@ -45,6 +55,7 @@ from typing import Any
 
 import bench_monitor
 import harness
+import team_outage
 
 from tui.api.client import ConversionsClient
 from tui.core.audit import AuditLog
@@ -56,7 +67,8 @@ from tui.core.watchlist import PollResult
 from tui.sandbox.runner import SandboxServer
 
 APP = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "team_app.py"
-TAKEOVER_INTERVAL = 5.0  # the poll interval of the takeover's processes
+TAKEOVER_INTERVAL = 5.0  # the poll interval of the takeover's and outage's processes
+RETRY_MAX_S = 30.0  # a follower's longest wait between tries (teamstore/following.py)
 FIRST_SCREEN_TARGET_S = 1.5
 RATE_TOLERANCE = 0.10
 LATENCY_TARGET_S = 1.0
@@ -84,12 +96,32 @@ class PostgreSQL:
         data = str(self.folder / "data")
         harness.run([*self.run_as, str(self.bin / "initdb"), "-D", data, "-U", "postgres",
                      "--auth=trust", "--no-sync"], capture_output=True, check=True)
-        harness.run([*self.run_as, str(self.bin / "pg_ctl"), "start", "-w", "-D", data,
-                     "-l", str(self.folder / "log"), "-o",
+        self.resume()
+        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def pause(self) -> None:
+        """Stop the server as the test fixture does (``-m fast``: sessions are cut);
+        :meth:`resume` starts it again on the same port."""
+        harness.run([*self.run_as, str(self.bin / "pg_ctl"), "stop", "-m", "fast", "-w",
+                     "-D", str(self.folder / "data")], capture_output=True, check=True)
+
+    def resume(self) -> None:
+        """Start the server (again) and return once it accepts connections."""
+        harness.run([*self.run_as, str(self.bin / "pg_ctl"), "start", "-w",
+                     "-D", str(self.folder / "data"), "-l", str(self.folder / "log"), "-o",
                      f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 "
                      "-c fsync=off -c synchronous_commit=off"],
                     capture_output=True, check=True)
-        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def is_ready(self) -> bool:
+        """Whether the server accepts connections now."""
+        import psycopg
+
+        try:
+            with psycopg.connect(self.url, connect_timeout=5):
+                return True
+        except psycopg.OperationalError:
+            return False
 
     def new_database(self, name: str) -> str:
         """A fresh database on this server; its address."""
@@ -380,9 +412,11 @@ async def measure(args: argparse.Namespace) -> int:
     try:
         with tempfile.TemporaryDirectory() as folder:
             active = _fill(sandbox, server.url, args.watched, args.active)
-            print(f"{args.watched:,} watched, {args.active} active, {args.seconds:g} s a run")
-            one, _, _ = await _run(1, args, sandbox, server.url, active, Path(folder))
-            print(f"1 app:  {one:7.1f} requests/s")
+            runs = f", {args.seconds:g} s a run" if args.apps else ""
+            print(f"{args.watched:,} watched, {args.active} active{runs}")
+            if args.apps:
+                one, _, _ = await _run(1, args, sandbox, server.url, active, Path(folder))
+                print(f"1 app:  {one:7.1f} requests/s")
             for count in args.apps:
                 rate, changes, notes = await _run(count, args, sandbox, server.url, active,
                                                   Path(folder))
@@ -403,6 +437,12 @@ async def measure(args: argparse.Namespace) -> int:
                       f"after {resumed:.2f} s (target <= 2 intervals = {limit:g} s: "
                       f"{'ok' if resumed <= limit else 'MISSED'}); {said} "
                       f"({'ok' if clean else 'MISSED'})")
+            for count in args.outage:
+                outage_url = server.new_database(f"outage_{count}")
+                busy = _fill(sandbox, outage_url, args.watched, args.active)
+                ok &= team_outage.outage(server, sandbox, outage_url, busy, count,
+                                         Path(folder), seconds=args.outage_seconds,
+                                         interval=TAKEOVER_INTERVAL, retry_max=RETRY_MAX_S)
             if args.first_screen:
                 # Apart from the rows above: a database of its own.
                 screen = first_screen(server.new_database("first_screen"), sandbox,
@@ -418,19 +458,24 @@ async def measure(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
-def main() -> int:
-    """Parse the arguments and run the benchmark."""
+def main(argv: list[str] | None = None) -> int:
+    """Parse the arguments (``argv``, else the command line's) and run the benchmark."""
     parser = harness.parser(__file__, __doc__)
     parser.add_argument("--watched", type=int, default=10_000, help="watched conversions")
     parser.add_argument("--active", type=int, default=100, help="of them, in flight")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each run")
-    parser.add_argument("--apps", type=int, nargs="+", default=[2, 5],
-                        help="numbers of apps to run together")
+    parser.add_argument("--apps", type=int, nargs="*", default=[2, 5],
+                        help="numbers of apps to run together (none: skip the rates)")
     parser.add_argument("--takeover", type=int, default=5,
                         help="app processes for the SIGKILL takeover (0: skip it)")
+    parser.add_argument("--outage", type=int, nargs="*", default=[5],
+                        help="numbers of app processes under which PostgreSQL is stopped "
+                             "(none: skip it)")
+    parser.add_argument("--outage-seconds", type=float, default=30.0,
+                        help="how long PostgreSQL stays stopped")
     parser.add_argument("--no-first-screen", dest="first_screen", action="store_false",
                         help="skip the first screen from spawn")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.active > args.watched or args.active < SAMPLES:
         parser.error(f"--active must be between {SAMPLES} and --watched")
     harness.stop_on_signals()

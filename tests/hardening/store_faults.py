@@ -33,7 +33,18 @@ STORE_FAULTS: tuple[tuple[str, str], ...] = (
      "reconnects by itself. Try again when the banner is gone.\" (a note typed is "
      "given back in it), never silently lost; "
      "an audit entry made meanwhile goes to this machine's file, saying so. Back: the "
-     "banner goes and what was missed is read by the change counter."),
+     "banner goes and what was missed is read by the change counter. Measured with "
+     "PostgreSQL stopped for 30 s under two and five app processes on 10,000 watched "
+     "(`bench_team.py`, 5 s interval, a loaded machine): no process crashed or printed a "
+     "traceback; each showed the banner, within 4.9 s of the stop; no API request went "
+     "out while nobody could hold the lead; from the server back, polling resumed after "
+     "1.5 to 2.1 s, every banner was gone after at most 5.8 s and the statuses changed "
+     "meanwhile were on every process after 6.3 to 6.9 s (bound: the longest retry, 30 s, "
+     "+ two intervals), a note written then was on the others within 0.03 s; the history "
+     "and audit from before were kept, each change around the outage recorded once and a "
+     "delete confirmed once. Gap: the leader's first store call after the server stops "
+     "waits for a pooled connection on the event loop, up to 5 s (the screen does not "
+     "answer meanwhile; measured: about 5 s in five runs of six)."),
     ("Leader killed (SIGKILL)",
      "PostgreSQL ends the killed app's session and with it the advisory lock; a follower "
      "takes the lead at its next try (every poll interval, at most every second) and "

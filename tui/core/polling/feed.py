@@ -20,6 +20,7 @@ from tui.core.polling.types import PollSettings, WatchlistStore
 from tui.core.polling.updates import UpdateBatcher
 from tui.core.statuses import is_settled
 from tui.core.watchlist import WatchedConversion
+from tui.core.watchstore import StoreRefused
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,9 @@ class WatchlistFeed:
         self._handle = self._loop.call_later(WATCHLIST_SYNC_INTERVAL, self._sync)
         try:
             changes = self._watchlist.changes_since(self._seq)
+        except StoreRefused as error:  # the team database away: its sentence says it all
+            log.warning("could not read the watchlist's changes: %s", error)
+            return
         except Exception:  # a busy or broken file: polling goes on, the next look retries
             log.exception("could not read the watchlist's changes")
             return

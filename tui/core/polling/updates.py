@@ -21,6 +21,7 @@ from tui.core.polling.types import (
     WatchlistStore,
 )
 from tui.core.watchlist import PollResult, StatusChange, WatchedConversion
+from tui.core.watchstore import StoreRefused
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +122,8 @@ class UpdateBatcher:
                 recorded = self._watchlist.record_results(batch)
                 changes = list(recorded)
                 self._stats.results_recorded += len(batch)
+            except StoreRefused as error:  # the team database away: nothing written
+                log.warning("could not record %d poll results: %s", len(batch), error)
             except Exception:  # a full disk must not stop the monitor
                 log.exception("could not record %d poll results", len(batch))
             ids = list(dict.fromkeys(result.id for result in batch))
@@ -153,6 +156,9 @@ class UpdateBatcher:
                     return [found[i] for i in ids if found.get(i) is not None]
                 return [row for row in found if row is not None]
             return [row for row in map(self._watchlist.get, ids) if row is not None]
+        except StoreRefused as error:
+            log.warning("could not read back %d watched rows: %s", len(ids), error)
+            return []
         except Exception:
             log.exception("could not read back %d watched rows", len(ids))
             return []

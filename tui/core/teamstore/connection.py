@@ -75,12 +75,16 @@ class TeamConnection:
         with first, self._failing("set up the team database"):
             self._check_schema(first, migrate_schema)
         # check: a connection the server closed (restart, pg_terminate_backend) is
-        # replaced when taken, not handed out to fail.
+        # replaced when taken, not handed out to fail. reconnect_timeout: the pool's own
+        # tries back off without a cap (1, 2, 4 … 32 s), so after half a minute away its
+        # next one could come half a minute after the server is back; given up soon
+        # instead, the next call that needs a connection tries at once.
         self._pool = ConnectionPool(
             address.url, kwargs={**self._kwargs, **KEEPALIVES,
                                  "connect_timeout": self._connect_timeout},
             min_size=1, max_size=max_connections, open=False, name="teamstore",
-            timeout=min(connect_timeout, POOL_WAIT), check=ConnectionPool.check_connection)
+            timeout=min(connect_timeout, POOL_WAIT), check=ConnectionPool.check_connection,
+            reconnect_timeout=POOL_WAIT)
         self._pool.open(wait=False)
 
     @staticmethod

@@ -79,7 +79,14 @@ async def test_help_is_always_in_the_footer(
         # A click on it opens help, as a click on any footer key presses it.
         pinned = app.screen.query_one(PinnedKeys)
         assert pinned.key_at(1) == "question_mark"
-        await pilot.click(PinnedKeys, offset=(2, 0))
+        # A press that lands while the footer redoes its keys (the bindings changed on a
+        # busy machine) is dropped, not a crash (test_mouse_guard.py): press again then,
+        # as a person would.
+        for _ in range(20):
+            if isinstance(app.screen, HelpScreen):
+                break
+            await pilot.click(PinnedKeys, offset=(2, 0))
+            await pilot.pause()
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
 
 

@@ -109,7 +109,10 @@ class ConversionsApp(App[None]):
         if (isinstance(event, events.Key) and not event.is_forwarded
                 and self.typeahead.hold_at_app(event)):
             return
+        if isinstance(event, events.MouseDown) and lands_on_a_removed_widget(self, event):
+            return
         await super().on_event(event)
+
 
     # ------------------------------------------------------------- themes
     @property
@@ -377,3 +380,17 @@ class ConversionsApp(App[None]):
         report = Group(traceback, Text("conversions-tui stopped after an internal error; "
                                        "the watchlist is saved."))
         show_on_exit_and_close(self, report)
+
+
+def lands_on_a_removed_widget(app: App[Any], event: events.MouseDown) -> bool:
+    """Whether a mouse press lands on a widget just taken off the screen (the footer
+    redoes its keys when the bindings change) before the screen was drawn again.
+
+    Textual's text selection then reads the removed widget's parent (None) and the app
+    crashes; the press is dropped instead, and the next one lands on what is shown.
+    """
+    try:
+        widget, _ = app.screen.get_widget_and_offset_at(event.x, event.y)
+    except Exception:  # no screen yet, or nothing there: Textual's own handling applies
+        return False
+    return widget is not None and not isinstance(widget, Screen) and widget.parent is None

@@ -12,6 +12,7 @@ import time
 
 from tui.core.paths import safe_profile_name
 from tui.core.since import GAP, LastLooked, summarize_since
+from tui.core.statuses import is_settled
 from tui.core.unread import is_unread
 from tui.core.watchlist import WatchedConversion
 from tui.ui.screens.flows.hint import key_of
@@ -48,13 +49,18 @@ class SinceFlow:
             self._after_first_checks(previous, self._last_key, tries=FIRST_CHECK_TRIES)
 
     def _after_first_checks(self, since: float, started: float, tries: int) -> None:
-        """Tell what changed since ``since`` once a check made after ``started`` is back
-        (a slow server or a busy machine: wait again, a few times, then tell anyway)."""
+        """Tell what changed since ``since`` once every row in flight was checked after
+        ``started`` (a slow server or a busy machine: wait again, a few times, then tell
+        anyway)."""
         wait = max(SINCE_AFTER, 2 * self._host.session.profile.poll_interval)
 
         def due() -> None:
             rows = self._host.table.rows.values()
-            checked = any((row.last_checked or 0.0) >= started for row in rows)
+            # Every row in flight when the app started is checked again: one unchecked row
+            # would be counted stuck for the hours the app was closed (settled rows are
+            # checked slowly and their stored status is already right).
+            checked = all((row.last_checked or 0.0) >= started for row in rows
+                          if not is_settled(row.status))
             if checked or tries <= 1 or not rows:
                 self._tell(since)
             else:

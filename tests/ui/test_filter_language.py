@@ -93,7 +93,9 @@ async def test_an_id_range_then_ctrl_a_then_x_unwatches_exactly_that_range(
                        what="every row loaded")
         await pilot.press("slash", *"id:48200-48300", "enter")
         await wait_for(pilot, lambda: table(app).visible_ids == inside,
-                       what=lambda: f"the range shown ({table(app).visible_count} rows)")
+                       what=lambda: f"the range shown ({table(app).visible_count} rows; the "
+                                    f"box holds {app.screen.query_one('#filter', Input).value!r}"
+                                    f", focus on {app.screen.focused!r})")
         await pilot.press("ctrl+a")
         await wait_for(pilot, lambda: table(app).marked_ids == tuple(inside),
                        what=lambda: f"the range marked ({len(table(app).marked_ids)})")

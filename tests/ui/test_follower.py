@@ -8,11 +8,23 @@ tests/e2e/test_two_monitors.py does the same with two real processes and SIGKILL
 
 from __future__ import annotations
 
+import json
 import os
 import socket
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
 
 from tests.ui.conftest import SessionFactory, wait_for
+from tests.ui.test_alerts import with_alerts
 from tests.ui.test_monitor import SIZE, header_text, monitor, status_of, table
+from tui.api.models import StatusEnvelope
+from tui.core.alerts.hook import AlertHook
+from tui.core.alerts.settings import AlertSettings, ChannelSwitches
 from tui.core.polling.lock import PollerLock
 from tui.core.watchlist import PollResult, Watchlist
 from tui.sandbox.runner import SandboxServer
@@ -86,5 +98,43 @@ async def test_a_second_monitor_follows_the_file_then_polls_once_the_first_is_go
                            what="the takeover and a check of its own")
             assert monitor(app).scheduler is not None
             assert session.poller_lock.held
+    finally:
+        other_monitor.release()
+
+
+async def test_a_follower_tells_its_person_but_leaves_the_hook_to_the_poller(
+        sandbox: SandboxServer, monitor_session: SessionFactory,
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Two monitors on one watchlist: the failure is a toast on both, the hook runs once
+    (on the one that polls; tests/ui/test_alerts.py shows the poller's)."""
+    sent: list[Mapping[str, Any]] = []
+    monkeypatch.setattr(AlertHook, "send", lambda hook, event, on_problem: sent.append(event))
+    state = sandbox.state
+    watched = state.add_conversion(status="Processing", frozen=True, file_name="a.csv")
+    session = with_alerts(monitor_session(ids=[watched]), AlertSettings(
+        hook=(sys.executable, str(tmp_path / "hook.py")),
+        channels=ChannelSwitches(False, False, False, False)))
+    other_monitor = PollerLock(session.watchlist.path)
+    assert other_monitor.try_acquire()
+    app = ConversionsApp(session)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: "following another monitor" in header_text(app),
+                           timeout=TIMEOUT, what="the header")
+            def answer(status: str) -> PollResult:
+                return PollResult(watched, time.time(), StatusEnvelope.from_wire(json.dumps(
+                    {"payload": {"id": watched, "status": status, "fileName": "a.csv"}}
+                ).encode()))
+
+            with Watchlist(session.watchlist.path) as leader_file:
+                leader_file.record_results([answer("Processing")])
+            await wait_for(pilot, lambda: status_of(app, watched) == "Processing",
+                           timeout=TIMEOUT, what="the poller's first answer shown")
+            with Watchlist(session.watchlist.path) as leader_file:
+                leader_file.record_results([answer("Failed")])
+            await wait_for(pilot, lambda: any("failed" in n for n in _notices(app)),
+                           timeout=TIMEOUT, what=lambda: f"the toast; {_notices(app)}")
+            assert monitor(app).watching.following
+            assert sent == [], sent
     finally:
         other_monitor.release()

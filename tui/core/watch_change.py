@@ -4,14 +4,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from tui.core.polling.types import Connectivity
 from tui.core.watchlist import StatusChange, WatchedConversion
 
-__all__ = ["Spawn", "WatchChange", "spawn_task"]
+__all__ = ["Spawn", "WatchChange", "changes_seen", "spawn_task"]
 
 #: Runs a background coroutine under a name (the UI passes its worker runner).
 Spawn = Callable[[Coroutine[Any, Any, None], str], None]
@@ -45,3 +45,19 @@ class WatchChange:
     connectivity: Connectivity | None = None
     elsewhere: bool = False
     took_over: bool = False
+
+
+def changes_seen(before: Mapping[int, WatchedConversion],
+                 rows: Iterable[WatchedConversion]) -> tuple[StatusChange, ...]:
+    """The status changes between the rows as shown (``before``) and as written by the
+    monitor that polls (``rows``): a follower's updates carry rows, not changes, and its
+    person is told of a failure as the poller's is. A row not shown before, or shown
+    without a status, is no change (its first answer is not news)."""
+    seen: list[StatusChange] = []
+    for row in rows:
+        old = before.get(row.id)
+        if old is None or old.status is None or old.status == row.status:
+            continue
+        at = row.last_changed or row.last_checked or 0.0
+        seen.append(StatusChange(row.id, old.status, row.status, at))
+    return tuple(seen)

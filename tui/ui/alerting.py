@@ -5,7 +5,8 @@ The rules, the burst merging and the bytes are core's (:mod:`tui.core.alerts`); 
 module feeds them what the poller reports and delivers what comes out. Server-wide alerts
 (the server failing, the key refused) get no toast: the banner says it on screen already;
 they ring, notify and run the hook like the others. Rows a person acknowledged or
-snoozed (:mod:`tui.core.attention`) do not alert.
+snoozed (:mod:`tui.core.attention`) do not alert. Every monitor on a watchlist tells its
+own person, but only the one that polls runs the hook.
 """
 
 from __future__ import annotations
@@ -49,8 +50,12 @@ class Alerter:
 
     def __init__(self, app: App[Any], settings: AlertSettings, stuck_after: StuckAfter, *,
                  profile: str, env: Mapping[str, str] | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time,
+                 runs_hook: Callable[[], bool] = lambda: True) -> None:
         self._app = app
+        # Only the monitor that polls runs the hook: two monitors on one watchlist (a
+        # team's, or one file) would otherwise page the team twice for one failure.
+        self._runs_hook = runs_hook
         self._settings = settings
         self._profile = profile
         self._env = dict(os.environ) if env is None else dict(env)
@@ -136,7 +141,7 @@ class Alerter:
                                           identifier=f"conversions-tui-{next(self._numbers)}")
             if sequence:
                 write_to_terminal(self._app, sequence.decode("utf-8", errors="replace"))
-            if self._hook is not None:
+            if self._hook is not None and self._runs_hook():
                 self._hook.send(alert.to_json(profile=self._profile), self._hook_problem)
 
     def _hook_problem(self, message: str) -> None:

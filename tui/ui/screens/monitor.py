@@ -165,7 +165,8 @@ class MonitorScreen(Screen[None]):
     def on_mount(self) -> None:
         profile = self.session.profile
         self.alerter = Alerter(self.app, profile.alerts, profile.stuck_after,
-                               profile=profile.name, env=self.session.env)
+                               profile=profile.name, env=self.session.env,
+                               runs_hook=lambda: not self.watching.following)
         self.table.focus()
         self.layouts.load()
         self._load_watchlist()

@@ -7,8 +7,11 @@ that turns a change into what the screen shows: rows, banner, alerts, counts, to
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from tui.api.models import Profile
 from tui.core.statuses import is_settled
+from tui.core.watch_change import changes_seen
 from tui.core.watching import WatchChange
 from tui.core.watchlist import StatusChange, WatchedConversion
 from tui.ui.screens.flows import filtering
@@ -53,6 +56,9 @@ class ChangeFlow:
         host = self._host
         screen = host.screen
         table = host.table
+        if change.rows and not change.changes and host.watching.following:
+            # The poller's writes carry no changes: those seen against the rows shown now.
+            change = replace(change, changes=changes_seen(table.rows, change.rows))
         if change.rows:
             table.upsert(list(change.rows))
         self._problems.rows_changed(change.rows, change.removed)

@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 import pytest
-from textual.widgets import Input
+from textual.widgets import Input, Static
 
 from tests.ui.conftest import SessionFactory, quiet_window, wait_for
 from tests.ui.test_alerts import terminal, with_alerts  # noqa: F401 (a fixture)
@@ -153,6 +153,63 @@ async def prompt_answer(pilot: Any, text: str) -> TextPromptModal:
     return prompt
 
 
+def refused_text(prompt: TextPromptModal) -> str:
+    """The sentence under the prompt's field ("" while none shows)."""
+    error = prompt.query_one("#error", Static)
+    return str(error.content) if error.has_class("-refused") and error.display else ""
+
+
+async def refusal(pilot: Any, prompt: TextPromptModal) -> str:
+    """Wait for the prompt to refuse its answer; it must still be open."""
+    await wait_for(pilot, lambda: refused_text(prompt) or pilot.app.screen is not prompt,
+                   what=lambda: f"a sentence under the field; prompt: {modal_text(prompt)!r}")
+    assert pilot.app.screen is prompt, "the prompt closed on a bad answer"
+    return refused_text(prompt)
+
+
+async def test_a_bad_snooze_duration_keeps_the_prompt_open_to_correct(
+        sandbox: SandboxServer, monitor_session: SessionFactory) -> None:
+    row = sandbox.state.add_conversion(status="Processing", frozen=True)
+    session = monitor_session(ids=[row])
+    app = ConversionsApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await first_poll(pilot, app, [row])
+        assert table(app).move_cursor(row)
+        await pilot.press("K")
+        prompt: TextPromptModal = await on_screen(pilot, TextPromptModal, "the snooze prompt")
+        field = prompt.query_one(Input)
+        for typed, why in [("5x", "'5x' is not a duration"), ("0", "'0' is not a duration"),
+                           ("99d", "30 days at most"), ("", "none of these rows is snoozed")]:
+            field.value = ""
+            await pilot.press(*typed, "enter")
+            said = await refusal(pilot, prompt)
+            assert why in said, said
+            assert field.value == typed, f"the text typed is kept: {field.value!r}"
+            assert said.endswith(".") and said.count(". ") == 0, f"one sentence: {said!r}"
+        # Editing the text takes the sentence away: it was about the old text.
+        await pilot.press("1")
+        await wait_for(pilot, lambda: not refused_text(prompt),
+                       what=lambda: f"the sentence gone; it says {refused_text(prompt)!r}")
+        assert session.watchlist.get(row).snoozed_until is None  # type: ignore[union-attr]
+        assert not [e for e in session.audit.entries() if e.action == "snooze"]
+
+        # escape still cancels, nothing snoozed.
+        await pilot.press("escape")
+        await on_screen(pilot, MonitorScreen)
+        assert session.watchlist.get(row).snoozed_until is None  # type: ignore[union-attr]
+
+        # A good answer after a bad one snoozes.
+        await pilot.press("K")
+        prompt = await on_screen(pilot, TextPromptModal, "the snooze prompt again")
+        await pilot.press(*"30x", "enter")
+        await refusal(pilot, prompt)
+        await pilot.press("backspace", "m", "enter")
+        await on_screen(pilot, MonitorScreen)
+        await wait_for(pilot, lambda: marker(app, row) == "zz", what="the row snoozed")
+        until = session.watchlist.get(row).snoozed_until  # type: ignore[union-attr]
+        assert until is not None and 1700 < until - time.time() <= 1800
+
+
 async def test_snooze_of_marked_rows_and_a_bad_duration(
         sandbox: SandboxServer, monitor_session: SessionFactory,
         terminal: list[str]) -> None:  # noqa: F811
@@ -170,15 +227,12 @@ async def test_snooze_of_marked_rows_and_a_bad_duration(
         assert "Snooze 2 marked rows" in modal_text(prompt)
         prompt.query_one(Input).value = "soon"
         await pilot.press("enter")
-        await on_screen(pilot, MonitorScreen)
-        await wait_for(pilot, lambda: any("Not snoozed" in t for t in toasts(app)),
-                       what=lambda: f"the message; toasts: {toasts(app)}")
-        [said] = [t for t in toasts(app) if "Not snoozed" in t]
+        said = await refusal(pilot, prompt)
         assert "'soon' is not a duration" in said and '"15m"' in said
         assert all(row.snoozed_until is None for row in session.watchlist.all())
         assert not [e for e in session.audit.entries() if e.action == "snooze"]
 
-        await pilot.press("K")
+        # Corrected in the same prompt.
         await prompt_answer(pilot, "2h")
         await wait_for(pilot, lambda: all(marker(app, i) == "zz" for i in quiet),
                        what="both marked rows snoozed")

@@ -7,7 +7,8 @@ answers from the command line, for people and for scripts.
 ``list`` reads the profile's watchlist file (``--refresh`` checks every watched row
 against the API first and records the answers, as a poll would); ``--filter`` takes the
 filter language of the monitor's ``/`` box (:mod:`tui.core.filters`), ``--view`` the
-filter of a view saved in the monitor (:mod:`tui.core.savedviews`). ``status`` asks
+filter of a view saved in the monitor (:mod:`tui.core.savedviews`), in its sort (the
+table's key, :mod:`tui.core.roworder`; without a view, by ID). ``status`` asks
 the API about the IDs given, now (watched or not; nothing is added to the watchlist).
 Output: a plain table, or ``--json`` / ``--csv``; server text is written as sent, with
 control characters made visible (:func:`tui.core.untrusted.printable`).
@@ -25,9 +26,12 @@ import os
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui.cli_help import exit_codes_epilog
+
+if TYPE_CHECKING:
+    from tui.core.savedviews import TableLayout
 
 __all__ = ["LIST_EXITS", "STATUS_EXITS", "run_list", "run_status"]
 
@@ -255,11 +259,12 @@ def _output(opts: argparse.Namespace, records: list[dict[str, Any]]) -> None:
 _BASE_FILTERS = {"failed": "status:failed", "warnings": "warn:>0"}
 
 
-def _saved_view_filter(paths: Any, profile: str, name: str, clock: Callable[[], float]
-                       ) -> str | None:
-    """The filter text of the saved view ``name`` (None: no such view), as the monitor
-    opens it: terms that no longer mean anything (a status word gone) are named in a note
-    here, and left out when the text is parsed (``lenient_filter``)."""
+def _saved_view(paths: Any, profile: str, name: str, clock: Callable[[], float]
+                ) -> tuple[str, TableLayout] | None:
+    """The filter text and the layout (its sort) of the saved view ``name`` (None: no
+    such view), as the monitor opens it: terms that no longer mean anything (a status
+    word gone) are named in a note here, and left out when the text is parsed
+    (``lenient_filter``)."""
     from tui.core.savedviews import lenient_filter, load_layouts
 
     views = load_layouts(paths.views_file)
@@ -278,7 +283,23 @@ def _saved_view_filter(paths: Any, profile: str, name: str, clock: Callable[[], 
     for error in errors:
         print(f"conversions-tui list: view {name!r}: {error.located(text)} "
               "(left out: the other terms apply)", file=sys.stderr)
-    return text
+    return text, view.layout
+
+
+def _in_view_order(rows: list[Any], name: str, layout: TableLayout) -> list[Any]:
+    """``rows`` in the order the monitor's table shows the view in: its sort column and
+    direction, by the table's own key; a column gone sorts by ID, with a note (as the
+    monitor does)."""
+    from tui.core.roworder import sorted_rows
+    from tui.core.untrusted import printable
+
+    try:
+        return sorted_rows(rows, layout.sort, layout.reverse)
+    except KeyError:
+        print(f"conversions-tui list: view {name!r}: sort column "
+              f"{printable(layout.sort, limit=40)!r} no longer exists (sorted by ID)",
+              file=sys.stderr)
+        return sorted(rows, key=lambda row: row.id)
 
 
 def _audit_deletions(paths: Any, profile: str, recorded: Any) -> None:
@@ -303,7 +324,8 @@ def run_list(argv: list[str], *, env: Mapping[str, str] | None = None,
     chosen.add_argument("--filter", metavar="EXPR", default="",
                         help="the monitor's / filter, e.g. 'status:failed age:>30m'")
     chosen.add_argument("--view", metavar="NAME",
-                        help="the filter of a view saved in the monitor (V), by its name")
+                        help="a view saved in the monitor (V), by its name: its filter, "
+                             "in its sort")
     parser.add_argument("--refresh", action="store_true",
                         help="check every watched conversion against the API first")
     _formats(parser, csv_too=True)
@@ -319,10 +341,10 @@ def run_list(argv: list[str], *, env: Mapping[str, str] | None = None,
     if isinstance(got, int):
         return got
     paths, profile = got
-    view_text: str | None = None
+    view: tuple[str, TableLayout] | None = None
     if opts.view is not None:
-        view_text = _saved_view_filter(paths, profile.name, opts.view, clock)
-        if view_text is None:
+        view = _saved_view(paths, profile.name, opts.view, clock)
+        if view is None:
             return _fail("list", f"no saved view is called {opts.view!r} in profile "
                                  f"{profile.name!r}.")
 
@@ -348,13 +370,15 @@ def run_list(argv: list[str], *, env: Mapping[str, str] | None = None,
             _audit_deletions(paths, profile.name, recorded)
             problems = report.problems
         # Parsed again with the file at hand: msg: asks its FTS5 index.
-        if view_text is not None:
+        if view is not None:
             from tui.core.savedviews import lenient_filter
 
-            rows_filter, _ = lenient_filter(view_text, clock=clock, messages=watchlist)
+            rows_filter, _ = lenient_filter(view[0], clock=clock, messages=watchlist)
         else:
             rows_filter = parse_filter(opts.filter, clock=clock, messages=watchlist)
         rows = rows_filter.select(watchlist.all())
+        if view is not None:
+            rows = _in_view_order(rows, opts.view, view[1])
     finally:
         watchlist.close()
     now = clock()

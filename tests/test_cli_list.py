@@ -8,10 +8,12 @@ import csv
 import io
 import json
 import socket
+import time
 
 import pytest
 
 from tui.cli import main
+from tui.core.audit import AuditLog
 from tui.core.paths import AppPaths
 from tui.core.watchlist import Watchlist
 from tui.sandbox.runner import SandboxServer
@@ -198,3 +200,25 @@ def test_status_waits_out_rate_limits_and_names_an_id_it_could_not_check(
     assert code == 2
     assert f"could not check 1 of 2 conversions (the first, {ids[0]}: HTTP 403" in err, err
     assert str(ids[1]) in out and "Completed" in out
+
+
+def test_list_says_who_acknowledged_in_the_last_column(
+        three: dict[str, int], capsys: pytest.CaptureFixture[str]) -> None:
+    run(capsys, "list", "--refresh")
+    paths = AppPaths.default()
+    with Watchlist(paths.watchlist_db("default")) as watchlist:
+        watchlist.acknowledge([three["failed"]], time.time())
+    with AuditLog(paths.audit_db("default")) as audit:
+        audit.append("acknowledge", [three["failed"]], "ok", "default", "dana@example.com")
+    code, out, _ = run(capsys, "list", "--csv")
+    assert code == 1  # Failed, acknowledged or not
+    [header, *rows] = list(csv.reader(io.StringIO(out)))
+    # The export's columns of before, list's own two, then what the export gained since.
+    assert header[-5:] == ["acknowledged_at", "snoozed_until", "stuck", "problem",
+                           "acknowledged_by"]
+    by_id = {int(row[0]): dict(zip(header, row, strict=True)) for row in rows}
+    assert by_id[three["failed"]]["acknowledged_by"] == "dana@example.com"
+    assert by_id[three["done"]]["acknowledged_by"] == ""
+    code, out, _ = run(capsys, "list", "--json", "--filter", f"id:{three['failed']}")
+    [record] = json.loads(out)
+    assert record["acknowledged_by"] == "dana@example.com" and record["acknowledged_at"]

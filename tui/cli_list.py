@@ -154,14 +154,16 @@ def _say_problems(command: str, problems: Mapping[int, str], total: int) -> None
 
 
 # ---------------------------------------------------------------- output
-def _records(rows: Sequence[Any], now: float, stuck_after: Any) -> list[dict[str, Any]]:
-    """Each row as export writes it, plus ``stuck`` and ``problem``; texts made safe."""
+def _records(rows: Sequence[Any], now: float, stuck_after: Any,
+             signed: Mapping[int, Any] | None = None) -> list[dict[str, Any]]:
+    """Each row as export writes it, plus ``stuck`` and ``problem``; texts made safe.
+    ``signed``: who did what to them (``signatures_of``), when known."""
     from tui.core.checknow import is_stuck_now
     from tui.core.export import row_record
 
     records = []
     for row in rows:
-        record = row_record(row, now)
+        record = row_record(row, now, signed=(signed or {}).get(row.id))
         record["stuck"] = is_stuck_now(row, now, stuck_after)
         record["problem"] = row.last_problem
         records.append({key: _safe(value) for key, value in record.items()})
@@ -183,9 +185,11 @@ def _write_json(records: list[dict[str, Any]]) -> None:
 
 
 def _write_csv(records: list[dict[str, Any]]) -> None:
-    from tui.core.export import COLUMNS, spreadsheet_safe
+    from tui.core.export import ADDED_COLUMNS, COLUMNS, spreadsheet_safe
 
-    columns = (*COLUMNS, "stuck", "problem")
+    # Columns the export gained later come after list's own: none moves.
+    columns = (*(c for c in COLUMNS if c not in ADDED_COLUMNS), "stuck", "problem",
+               *ADDED_COLUMNS)
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(columns)
     for record in records:
@@ -313,6 +317,23 @@ def _audit_deletions(paths: Any, profile: str, recorded: Any) -> None:
                                    user=None)
 
 
+def _acknowledgers(paths: Any, profile: str, rows: Sequence[Any]) -> Mapping[int, Any]:
+    """Who acknowledged ``rows`` (the audit log's user), for ``acknowledged_by``; an audit
+    log that cannot be read gives nothing: who did it is extra, never worth a failure."""
+    import sqlite3
+
+    from tui.core.audit import AuditLog
+    from tui.core.signatures import signatures_of
+
+    if not any(row.acknowledged_at is not None for row in rows):
+        return {}
+    try:
+        with AuditLog(paths.audit_db(profile)) as audit:
+            return signatures_of(None, audit, rows)
+    except (OSError, sqlite3.Error):
+        return {}
+
+
 def run_list(argv: list[str], *, env: Mapping[str, str] | None = None,
              clock: Callable[[], float] = time.time) -> int:
     """Run ``conversions-tui list`` with ``argv`` (without the word ``list``)."""
@@ -382,7 +403,8 @@ def run_list(argv: list[str], *, env: Mapping[str, str] | None = None,
     finally:
         watchlist.close()
     now = clock()
-    _output(opts, _records(rows, now, profile.stuck_after))
+    _output(opts, _records(rows, now, profile.stuck_after,
+                           _acknowledgers(paths, profile.name, rows)))
     if problems:
         _say_problems("list", problems, len(problems) + len(rows))
         return EXIT_ERROR

@@ -4,7 +4,9 @@ new change that makes a row count again."""
 
 from __future__ import annotations
 
+import csv
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,11 +17,13 @@ from tests.ui.test_alerts import terminal, with_alerts  # noqa: F401 (a fixture)
 from tests.ui.test_monitor import header_text
 from tests.ui.test_triage_actions import (
     envelope,
+    export_to,
     first_poll,
     mark,
     modal_text,
     on_screen,
     plain,
+    read_csv,
     row_line,
     status_of,
     table,
@@ -291,3 +295,38 @@ async def test_another_processs_acknowledgement_shows_up(
         await wait_for(pilot, lambda: "need" not in header_text(app), timeout=TIMEOUT,
                        what=lambda: f"the count gone; header: {header_text(app)!r}")
         assert {"id", "file", "status", "attention"} <= set(table(app).shown_columns)
+
+
+async def test_the_export_says_who_acknowledged_and_when_and_the_snooze(
+        sandbox: SandboxServer, monitor_session: SessionFactory, tmp_path: Path) -> None:
+    state = sandbox.state
+    taken, snoozed, other = (state.add_conversion(status="Failed", frozen=True,
+                                                  file_name=f"f{i}.csv") for i in range(3))
+    session = monitor_session(ids=[taken, snoozed, other])
+    app = ConversionsApp(session)
+    target = tmp_path / "triage.csv"
+    async with app.run_test(size=SIZE) as pilot:
+        await first_poll(pilot, app, [taken, snoozed, other])
+        # The key's owner is known once an answer said it: the audit signs with it.
+        await wait_for(pilot, lambda: session.last_profile is not None, what="the owner")
+        assert table(app).move_cursor(taken)
+        await pilot.press("k")
+        await wait_for(pilot, lambda: marker(app, taken) == "ack", what="acknowledged")
+        assert table(app).move_cursor(snoozed)
+        await pilot.press("K")
+        await prompt_answer(pilot, "2h")
+        await wait_for(pilot, lambda: marker(app, snoozed) == "zz", what="snoozed")
+        [entry] = [e for e in session.audit.entries() if e.action == "acknowledge"]
+        assert entry.user
+
+        await export_to(pilot, target)
+        await wait_for(pilot, target.exists, what="the CSV written")
+        with target.open(encoding="utf-8-sig", newline="") as handle:
+            header = next(csv.reader(handle))
+        assert header[-3:] == ["acknowledged_at", "snoozed_until", "acknowledged_by"]
+        rows = {int(r["id"]): r for r in read_csv(target)}
+    assert rows[taken]["acknowledged_by"] == entry.user
+    assert rows[taken]["acknowledged_at"].endswith("Z")
+    assert rows[snoozed]["snoozed_until"].endswith("Z")
+    assert rows[snoozed]["acknowledged_by"] == rows[other]["acknowledged_by"] == ""
+    assert rows[other]["acknowledged_at"] == rows[other]["snoozed_until"] == ""

@@ -29,6 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from tui.cli_help import exit_codes_epilog
+from tui.cli_list_view import in_view_order, saved_view
 
 if TYPE_CHECKING:
     from tui.core.savedviews import TableLayout
@@ -259,53 +260,6 @@ def _output(opts: argparse.Namespace, records: list[dict[str, Any]]) -> None:
 
 
 # ---------------------------------------------------------------- list
-#: The monitor's tabs that the filter language says exactly (a saved view's ``base``).
-_BASE_FILTERS = {"failed": "status:failed", "warnings": "warn:>0"}
-
-
-def _saved_view(paths: Any, profile: str, name: str, clock: Callable[[], float]
-                ) -> tuple[str, TableLayout] | None:
-    """The filter text and the layout (its sort) of the saved view ``name`` (None: no
-    such view), as the monitor opens it: terms that no longer mean anything (a status
-    word gone) are named in a note here, and left out when the text is parsed
-    (``lenient_filter``)."""
-    from tui.core.savedviews import lenient_filter, load_layouts
-
-    views = load_layouts(paths.views_file)
-    for warning in views.warnings:
-        print(f"conversions-tui list: {warning}", file=sys.stderr)
-    view = views.layout(profile).view(name)
-    if view is None:
-        return None
-    text = view.filter
-    if view.base in _BASE_FILTERS:  # saved on a tab the filter language can say exactly
-        text = f"{_BASE_FILTERS[view.base]} {text}"
-    elif view.base != "all":
-        print(f"conversions-tui list: view {name!r} was saved on the {view.base!r} tab; "
-              "list applies its filter only.", file=sys.stderr)
-    _, errors = lenient_filter(text, clock=clock)
-    for error in errors:
-        print(f"conversions-tui list: view {name!r}: {error.located(text)} "
-              "(left out: the other terms apply)", file=sys.stderr)
-    return text, view.layout
-
-
-def _in_view_order(rows: list[Any], name: str, layout: TableLayout) -> list[Any]:
-    """``rows`` in the order the monitor's table shows the view in: its sort column and
-    direction, by the table's own key; a column gone sorts by ID, with a note (as the
-    monitor does)."""
-    from tui.core.roworder import sorted_rows
-    from tui.core.untrusted import printable
-
-    try:
-        return sorted_rows(rows, layout.sort, layout.reverse)
-    except KeyError:
-        print(f"conversions-tui list: view {name!r}: sort column "
-              f"{printable(layout.sort, limit=40)!r} no longer exists (sorted by ID)",
-              file=sys.stderr)
-        return sorted(rows, key=lambda row: row.id)
-
-
 def _audit_deletions(paths: Any, profile: str, recorded: Any) -> None:
     """Phase two of deletes asked for earlier, seen by this check: audited as confirmed."""
     from tui.core.audit import AuditLog, record_confirmed_deletions
@@ -364,7 +318,7 @@ def run_list(argv: list[str], *, env: Mapping[str, str] | None = None,
     paths, profile = got
     view: tuple[str, TableLayout] | None = None
     if opts.view is not None:
-        view = _saved_view(paths, profile.name, opts.view, clock)
+        view = saved_view(paths, profile.name, opts.view, clock)
         if view is None:
             return _fail("list", f"no saved view is called {opts.view!r} in profile "
                                  f"{profile.name!r}.")
@@ -399,7 +353,7 @@ def run_list(argv: list[str], *, env: Mapping[str, str] | None = None,
             rows_filter = parse_filter(opts.filter, clock=clock, messages=watchlist)
         rows = rows_filter.select(watchlist.all())
         if view is not None:
-            rows = _in_view_order(rows, opts.view, view[1])
+            rows = in_view_order(rows, opts.view, view[1])
     finally:
         watchlist.close()
     now = clock()

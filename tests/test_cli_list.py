@@ -8,10 +8,12 @@ import csv
 import io
 import json
 import socket
+import time
 
 import pytest
 
 from tui.cli import main
+from tui.core.audit import AuditLog
 from tui.core.paths import AppPaths
 from tui.core.watchlist import Watchlist
 from tui.sandbox.runner import SandboxServer
@@ -220,3 +222,25 @@ def test_a_reader_that_stops_reading_ends_the_command_quietly(
         os.close(write_end)
     assert done.returncode == 141, done.stderr
     assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr
+
+
+def test_list_says_who_acknowledged_in_the_last_column(
+        three: dict[str, int], capsys: pytest.CaptureFixture[str]) -> None:
+    run(capsys, "list", "--refresh")
+    paths = AppPaths.default()
+    with Watchlist(paths.watchlist_db("default")) as watchlist:
+        watchlist.acknowledge([three["failed"]], time.time())
+    with AuditLog(paths.audit_db("default")) as audit:
+        audit.append("acknowledge", [three["failed"]], "ok", "default", "dana@example.com")
+    code, out, _ = run(capsys, "list", "--csv")
+    assert code == 1  # Failed, acknowledged or not
+    [header, *rows] = list(csv.reader(io.StringIO(out)))
+    # The export's columns of before, list's own two, then what the export gained since.
+    assert header[-5:] == ["acknowledged_at", "snoozed_until", "stuck", "problem",
+                           "acknowledged_by"]
+    by_id = {int(row[0]): dict(zip(header, row, strict=True)) for row in rows}
+    assert by_id[three["failed"]]["acknowledged_by"] == "dana@example.com"
+    assert by_id[three["done"]]["acknowledged_by"] == ""
+    code, out, _ = run(capsys, "list", "--json", "--filter", f"id:{three['failed']}")
+    [record] = json.loads(out)
+    assert record["acknowledged_by"] == "dana@example.com" and record["acknowledged_at"]

@@ -9,7 +9,7 @@ import pytest
 
 from tests.test_cli_list import env, run, three
 from tui.core.paths import AppPaths
-from tui.core.savedviews import ProfileLayout, SavedView, save_layouts
+from tui.core.savedviews import ProfileLayout, SavedView, TableLayout, save_layouts
 
 __all__ = ["env", "three"]  # fixtures used by name below
 
@@ -78,3 +78,43 @@ def test_a_view_saved_on_a_tab_lists_that_tab_or_says_it_cannot(
     assert [r["id"] for r in json.loads(out)] == [three["failed"]]
     assert err == ("conversions-tui list: view 'S' was saved on the 'stuck' tab; list "
                    "applies its filter only.\n")
+
+
+def listed(capsys: pytest.CaptureFixture[str], *argv: str) -> list[int]:
+    code, out, err = run(capsys, "list", *argv, "--json")
+    assert code in (0, 1), err
+    return [r["id"] for r in json.loads(out)]
+
+
+def test_list_view_lists_in_the_views_saved_sort(three: dict[str, int],
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """The order the monitor's table shows the view in: its column, its direction."""
+    done, failed, hostile = three["done"], three["failed"], three["hostile"]
+    save_views(SavedView("By file", layout=TableLayout("file", False)),
+               SavedView("By file, reversed", layout=TableLayout("file", True)),
+               SavedView("Triage", layout=TableLayout("status", False)),
+               SavedView("Triage, reversed", layout=TableLayout("status", True)),
+               SavedView("Most errors", "status:failed,completed",
+                         layout=TableLayout("errors", True)))
+    assert run(capsys, "list", "--refresh")[0] == 1
+    # The hostile name is drawn "pay␛[31mroll…": after "payroll-march.csv" by the table.
+    assert listed(capsys, "--view", "By file") == [done, hostile, failed]
+    assert listed(capsys, "--view", "By file, reversed") == [failed, hostile, done]
+    # By status: Failed first (what needs a person), ties by ID.
+    assert listed(capsys, "--view", "Triage") == [failed, done, hostile]
+    assert listed(capsys, "--view", "Triage, reversed") == [hostile, done, failed]
+    assert listed(capsys, "--view", "Most errors") == [failed, hostile, done]
+    # Without a view: by ID, whatever was saved.
+    assert listed(capsys, "--filter", "") == [done, failed, hostile]
+    code, out, _ = run(capsys, "list", "--view", "By file")  # the plain table too
+    assert code == 1
+    assert [int(line.split()[0]) for line in out.splitlines()[1:]] == [done, hostile, failed]
+
+
+def test_list_view_sorted_by_a_column_gone_lists_by_id_with_a_note(
+        three: dict[str, int], capsys: pytest.CaptureFixture[str]) -> None:
+    save_views(SavedView("Old", layout=TableLayout("priority", True)))
+    code, out, err = run(capsys, "list", "--view", "Old", "--json")
+    assert code == 0 and [r["id"] for r in json.loads(out)] == sorted(three.values())
+    assert err == ("conversions-tui list: view 'Old': sort column 'priority' no longer "
+                   "exists (sorted by ID)\n")

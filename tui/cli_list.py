@@ -7,8 +7,9 @@ answers from the command line, for people and for scripts.
 ``list`` reads the profile's watchlist, its file or a team's store (``--refresh`` checks
 every row against the API first and records the answers, audit included, as a poll would);
 ``--filter`` takes the filter language of the monitor's ``/`` box (:mod:`tui.core.filters`),
-``--view`` the filter of a view saved in the monitor (:mod:`tui.core.savedviews`). ``status``
-asks the API about the IDs given, now (watched or not; nothing is added to the watchlist).
+``--view`` the filter of a view saved in the monitor (:mod:`tui.core.savedviews`), in its
+sort (the table's key, :mod:`tui.core.roworder`; without a view, by ID). ``status`` asks
+the API about the IDs given, now (watched or not; nothing is added to the watchlist).
 Output: a plain table, or ``--json`` / ``--csv``; server text is written as sent, with
 control characters made visible (:func:`tui.core.untrusted.printable`).
 
@@ -25,9 +26,13 @@ import os
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui.cli_help import exit_codes_epilog
+from tui.cli_list_view import in_view_order, saved_view
+
+if TYPE_CHECKING:
+    from tui.core.savedviews import TableLayout
 
 __all__ = ["LIST_EXITS", "STATUS_EXITS", "run_list", "run_status"]
 
@@ -150,14 +155,16 @@ def _say_problems(command: str, problems: Mapping[int, str], total: int) -> None
 
 
 # ---------------------------------------------------------------- output
-def _records(rows: Sequence[Any], now: float, stuck_after: Any) -> list[dict[str, Any]]:
-    """Each row as export writes it, plus ``stuck`` and ``problem``; texts made safe."""
+def _records(rows: Sequence[Any], now: float, stuck_after: Any,
+             signed: Mapping[int, Any] | None = None) -> list[dict[str, Any]]:
+    """Each row as export writes it, plus ``stuck`` and ``problem``; texts made safe.
+    ``signed``: who did what to them (``signatures_of``), when known."""
     from tui.core.checknow import is_stuck_now
     from tui.core.export import row_record
 
     records = []
     for row in rows:
-        record = row_record(row, now)
+        record = row_record(row, now, signed=(signed or {}).get(row.id))
         record["stuck"] = is_stuck_now(row, now, stuck_after)
         record["problem"] = row.last_problem
         records.append({key: _safe(value) for key, value in record.items()})
@@ -179,9 +186,11 @@ def _write_json(records: list[dict[str, Any]]) -> None:
 
 
 def _write_csv(records: list[dict[str, Any]]) -> None:
-    from tui.core.export import COLUMNS, spreadsheet_safe
+    from tui.core.export import ADDED_COLUMNS, COLUMNS, spreadsheet_safe
 
-    columns = (*COLUMNS, "stuck", "problem")
+    # Columns the export gained later come after list's own: none moves.
+    columns = (*(c for c in COLUMNS if c not in ADDED_COLUMNS), "stuck", "problem",
+               *ADDED_COLUMNS)
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(columns)
     for record in records:
@@ -251,36 +260,6 @@ def _output(opts: argparse.Namespace, records: list[dict[str, Any]]) -> None:
 
 
 # ---------------------------------------------------------------- list
-#: The monitor's tabs that the filter language says exactly (a saved view's ``base``).
-_BASE_FILTERS = {"failed": "status:failed", "warnings": "warn:>0"}
-
-
-def _saved_view_filter(paths: Any, profile: str, name: str, clock: Callable[[], float]
-                       ) -> str | None:
-    """The filter text of the saved view ``name`` (None: no such view), as the monitor
-    opens it: terms that no longer mean anything (a status word gone) are named in a note
-    here, and left out when the text is parsed (``lenient_filter``)."""
-    from tui.core.savedviews import lenient_filter, load_layouts
-
-    views = load_layouts(paths.views_file)
-    for warning in views.warnings:
-        print(f"conversions-tui list: {warning}", file=sys.stderr)
-    view = views.layout(profile).view(name)
-    if view is None:
-        return None
-    text = view.filter
-    if view.base in _BASE_FILTERS:  # saved on a tab the filter language can say exactly
-        text = f"{_BASE_FILTERS[view.base]} {text}"
-    elif view.base != "all":
-        print(f"conversions-tui list: view {name!r} was saved on the {view.base!r} tab; "
-              "list applies its filter only.", file=sys.stderr)
-    _, errors = lenient_filter(text, clock=clock)
-    for error in errors:
-        print(f"conversions-tui list: view {name!r}: {error.located(text)} "
-              "(left out: the other terms apply)", file=sys.stderr)
-    return text
-
-
 def _audit_deletions(paths: Any, profile: Any, store: Any, recorded: Any) -> None:
     """Phase two of deletes asked for earlier, seen by this check: audited as confirmed
     (in the team's audit log on a team profile, as the monitor's poller would)."""
@@ -307,13 +286,15 @@ def run_list(argv: list[str], *, env: Mapping[str, str] | None = None,
     chosen.add_argument("--filter", metavar="EXPR", default="",
                         help="the monitor's / filter, e.g. 'status:failed age:>30m'")
     chosen.add_argument("--view", metavar="NAME",
-                        help="the filter of a view saved in the monitor (V), by its name")
+                        help="a view saved in the monitor (V), by its name: its filter, "
+                             "in its sort")
     parser.add_argument("--refresh", action="store_true",
                         help="check every watched conversion against the API first")
     _formats(parser, csv_too=True)
     opts = parser.parse_args(argv)
 
     from tui.core.filters import FilterError, parse_filter
+    from tui.core.signatures import acknowledgers
 
     try:
         rows_filter = parse_filter(opts.filter, clock=clock)
@@ -323,10 +304,10 @@ def run_list(argv: list[str], *, env: Mapping[str, str] | None = None,
     if isinstance(got, int):
         return got
     paths, profile = got
-    view_text: str | None = None
+    view: tuple[str, TableLayout] | None = None
     if opts.view is not None:
-        view_text = _saved_view_filter(paths, profile.name, opts.view, clock)
-        if view_text is None:
+        view = saved_view(paths, profile.name, opts.view, clock)
+        if view is None:
             return _fail("list", f"no saved view is called {opts.view!r} in profile "
                                  f"{profile.name!r}.")
 
@@ -354,19 +335,22 @@ def run_list(argv: list[str], *, env: Mapping[str, str] | None = None,
             _audit_deletions(paths, profile, watchlist, recorded)
             problems = report.problems
         # Parsed again with the file at hand: msg: asks its FTS5 index.
-        if view_text is not None:
+        if view is not None:
             from tui.core.savedviews import lenient_filter
 
-            rows_filter, _ = lenient_filter(view_text, clock=clock, messages=watchlist)
+            rows_filter, _ = lenient_filter(view[0], clock=clock, messages=watchlist)
         else:
             rows_filter = parse_filter(opts.filter, clock=clock, messages=watchlist)
         rows = rows_filter.select(watchlist.all())
+        if view is not None:
+            rows = in_view_order(rows, opts.view, view[1])
+        signed = acknowledgers(watchlist, paths.audit_db(profile.name), rows)
     except StoreRefused as error:  # the team's database gone since it was opened
         return _fail("list", str(error))
     finally:
         watchlist.close()
     now = clock()
-    _output(opts, _records(rows, now, profile.stuck_after))
+    _output(opts, _records(rows, now, profile.stuck_after, signed))
     if problems:
         _say_problems("list", problems, len(problems) + len(rows))
         return EXIT_ERROR

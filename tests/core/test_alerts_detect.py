@@ -198,3 +198,43 @@ def test_a_failure_says_its_first_error_and_a_stale_row_is_not_stuck() -> None:
     assert detector.observe(now=now, rows=[stale]) == []
     assert detector.observe(now=now, rows=[row(id=9, entered_seen=True,
                                                last_changed=at("10:00"))]) != []
+
+
+def test_trouble_known_at_start_alerts_again_only_once_it_changes() -> None:
+    """A restart: rows stored stuck or with a delete not finishing alerted in the run
+    before (or the since summary tells them); rows fine at the start alert as ever."""
+    detector = AlertDetector(stuck_after=StuckAfter(30 * MIN), delete_stalled_after=10 * MIN)
+    stuck = row(id=1, upload_date="2026-12-06T03:00:00Z", last_changed=None)
+    stalled = row(id=2, status="DeletionPending", delete_requested_at=at("09:00"))
+    fine = row(id=3, last_changed=at("09:50"), entered_seen=True)  # stuck at 10:20
+    unanswered = row(id=4, status=None, last_checked=None, last_changed=None)
+    failed = row(id=5, status="Failed")
+    detector.known_at_start([stuck, stalled, fine, unanswered, failed], at("10:00"))
+    # The first answers say the same: nothing is news. Later sweeps neither.
+    assert detector.observe(now=at("10:00"), rows=[stuck, stalled, fine, failed]) == []
+    assert detector.observe(now=at("10:15"), rows=[stuck, stalled, fine]) == []
+    # Newly stuck after the start: alerts. A first answer found stuck: alerts, as ever.
+    ancient = row(id=4, upload_date="2026-12-06T03:00:00Z", last_changed=None)
+    events = detector.observe(now=at("10:21"), rows=[stuck, stalled, fine, ancient])
+    assert sorted(e.conversion_id for e in events if e.kind is AlertKind.STUCK) == [3, 4]
+    # A change: the stuck row moves on and sticks again; a new delete request stalls.
+    moved = row(id=1, status="Queued", last_changed=at("10:30"), entered_seen=True)
+    asked_again = row(id=2, status="DeletionPending", delete_requested_at=at("10:30"))
+    assert detector.observe(now=at("10:31"), rows=[moved, asked_again]) == []
+    events = detector.observe(now=at("11:05"), rows=[moved, asked_again])
+    assert sorted((e.kind.value, e.conversion_id) for e in events) == [
+        ("delete_stalled", 2), ("stuck", 1)]
+    # A new failure after the start alerts; the one stored before never did.
+    [event] = detector.observe(now=at("11:10"), changes=[
+        StatusChange(1, "Queued", "Failed", at("11:10"))])
+    assert event.kind is AlertKind.FAILED and event.conversion_id == 1
+
+
+def test_trouble_over_by_the_start_is_not_remembered() -> None:
+    detector = AlertDetector(stuck_after=StuckAfter(30 * MIN), delete_stalled_after=10 * MIN)
+    deleted = row(id=2, status="Deleted", delete_requested_at=at("09:00"))
+    recent = row(id=3, status="DeletionPending", delete_requested_at=at("09:55"))
+    detector.known_at_start([deleted, recent], at("10:00"))
+    # The delete asked at 09:55 was not yet late at the start: it alerts when it is.
+    [event] = detector.observe(now=at("10:06"), rows=[recent])
+    assert event.kind is AlertKind.DELETE_STALLED and event.conversion_id == 3

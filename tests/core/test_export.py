@@ -18,6 +18,7 @@ from tui.core.export import (
     export_rows,
     spreadsheet_safe,
 )
+from tui.core.signatures import Signature, Signatures
 from tui.core.watchlist import WatchedConversion
 
 NOW = 1_700_000_600.0
@@ -69,7 +70,7 @@ def test_csv_round_trip(tmp_path: Path) -> None:
         "time_in_status_is_minimum": "False", "time_in_status_from": "seen",
         "warning_count": "2", "warnings": "empty line 3\nünïcode ✓",
         "error_count": "1", "errors": "bad header", "note": "ticket 77",
-        "acknowledged_at": "", "snoozed_until": "",
+        "acknowledged_at": "", "snoozed_until": "", "acknowledged_by": "",
     }
     assert second["file_name"] == "Zürich.xlsx"
     assert second["time_in_status_s"] == "42"  # no change seen: since first seen
@@ -106,6 +107,33 @@ def test_acknowledged_and_snoozed_are_exported_while_they_hold(tmp_path: Path) -
     assert data[2]["acknowledged_at"] is None  # it failed again after the ack
     assert data[3]["snoozed_until"] == "2023-11-14T23:23:20Z"
     assert data[4]["snoozed_until"] is None and data[3]["acknowledged_at"] is None
+
+
+def test_who_acknowledged_is_the_last_column_while_the_acknowledgement_holds(
+        tmp_path: Path) -> None:
+    # The columns of before keep their names and places; the new one comes last.
+    assert COLUMNS[:20] == (
+        "id", "file_name", "data_source_type", "status", "purged", "last_known_status",
+        "upload_date", "first_seen", "last_checked", "last_changed", "time_in_status_s",
+        "time_in_status_is_minimum", "time_in_status_from", "warning_count", "warnings",
+        "error_count", "errors", "note", "acknowledged_at", "snoozed_until")
+    assert COLUMNS[20:] == ("acknowledged_by",)
+    taken, new_since, unsigned = (
+        watched(1, status="Failed", last_changed=NOW - 60, acknowledged_at=NOW - 30),
+        watched(2, status="Failed", last_changed=NOW - 10, acknowledged_at=NOW - 30),
+        watched(3, status="Failed", last_changed=NOW - 60, acknowledged_at=NOW - 30))
+    signed = {i: Signatures(acknowledged=Signature("=dana", NOW - 30)) for i in (1, 2)}
+    target = tmp_path / "marks.csv"
+    export_rows([taken, new_since, unsigned], target, now=NOW, signatures=signed)
+    rows = {int(r["id"]): r for r in read_csv(target)}
+    assert rows[1]["acknowledged_by"] == "'=dana"  # a formula start is made inert
+    assert rows[1]["acknowledged_at"] == "2023-11-14T22:22:50Z"
+    assert rows[2]["acknowledged_by"] == ""  # it failed again after the ack
+    assert rows[3]["acknowledged_by"] == "" and rows[3]["acknowledged_at"]  # who: unknown
+    as_json = tmp_path / "marks.json"
+    export_rows([taken], as_json, now=NOW, signatures=signed)
+    [record] = json.loads(as_json.read_text(encoding="utf-8"))
+    assert list(record)[-1] == "acknowledged_by" and record["acknowledged_by"] == "=dana"
 
 
 def test_explicit_format_wins_over_extension(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tui.core.roworder import sorted_rows
 from tui.core.watchlist import WatchedConversion
 from tui.ui.widgets.table import order as table_order
 from tui.ui.widgets.table.columns import COLUMN_KEYS
@@ -187,6 +188,18 @@ def test_random_upserts_and_removals_keep_the_order_of_a_fresh_sort(
     assert list(table.shown_ids()) == expected
     assert [table.id_at(n) for n in range(len(expected))] == expected
     assert [table.index_of(i) for i in expected] == list(range(len(expected)))
+
+
+@given(st.lists(rows_strategy, max_size=40, unique_by=lambda r: r.id),
+       st.sampled_from([*COLUMN_KEYS, "ref", "profile", "meta:rowsRead"]), st.booleans())
+@settings(max_examples=150)
+def test_core_row_order_is_the_tables_order(
+        rows: list[WatchedConversion], column: str, reverse: bool) -> None:
+    """``list --view`` (core, from rows alone) orders rows exactly as the table does."""
+    table = TableRows()
+    table.set_rows(rows)
+    table.sort_by(column, reverse)
+    assert [r.id for r in sorted_rows(rows, column, reverse)] == list(table.shown_ids())
 
 
 def test_emptied_blocks_at_either_end_merge_with_their_neighbour(small_blocks: None) -> None:

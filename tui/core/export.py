@@ -28,7 +28,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 
 from tui.core.attention import is_acknowledged, is_snoozed
 from tui.core.statuses import read_status
@@ -36,7 +36,11 @@ from tui.core.timeinstatus import time_in_status
 from tui.core.triage import TriageRow, status_since, time_in_status_is_minimum
 from tui.core.untrusted import printable
 
+if TYPE_CHECKING:  # signatures read the audit log: not needed to write a file
+    from tui.core.signatures import Signatures
+
 __all__ = [
+    "ADDED_COLUMNS",
     "COLUMNS",
     "ExportFolderMissing",
     "ExportFormat",
@@ -51,6 +55,10 @@ __all__ = [
 
 ExportFormat = Literal["csv", "json"]
 
+ADDED_COLUMNS: Final = ("acknowledged_by",)
+"""Columns added since: last, so no column moves (``list --csv`` writes them after its own
+``stuck`` and ``problem``)."""
+
 COLUMNS: Final = (
     "id", "file_name", "data_source_type", "status", "purged", "last_known_status",
     "upload_date", "first_seen",
@@ -58,6 +66,7 @@ COLUMNS: Final = (
     "time_in_status_from",
     "warning_count", "warnings",
     "error_count", "errors", "note", "acknowledged_at", "snoozed_until",
+    *ADDED_COLUMNS,
 )
 """CSV header, in order. JSON objects have the same keys.
 
@@ -69,7 +78,9 @@ before the 404, empty when it was never found). Since when a row answers 404 is 
 recorded: a "Not found" row has no time in status (a purged one: the time since Deleted,
 when that was seen). ``acknowledged_at`` and ``snoozed_until`` (UTC) are set while the mark
 holds (:mod:`tui.core.attention`): an acknowledgement something new has happened since,
-or a snooze already over, is left empty."""
+or a snooze already over, is left empty. ``acknowledged_by``: who, beside
+``acknowledged_at``, when known (:func:`tui.core.signatures.signatures_of`: a team store
+signs its rows; a person's own file has the audit log's user, the key's owner)."""
 
 _FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
 _CSV_ENCODING: Final = "utf-8-sig"
@@ -127,10 +138,14 @@ def _iso(timestamp: float | None) -> str | None:
 
 
 def row_record(
-    row: TriageRow, now: float, history: Sequence[tuple[str, float]] = ()
+    row: TriageRow, now: float, history: Sequence[tuple[str, float]] = (),
+    signed: Signatures | None = None,
 ) -> dict[str, Any]:
-    """One row as plain data (the JSON object; CSV flattens its lists)."""
+    """One row as plain data (the JSON object; CSV flattens its lists); ``signed``: who
+    did what to it (:func:`tui.core.signatures.signatures_of`), when known."""
     reading = read_status(row)
+    acknowledged = is_acknowledged(row)
+    acknowledger = signed.acknowledged if signed is not None and acknowledged else None
     timed = reading.timed  # since when a row answers 404 is not recorded
     return {
         "id": row.id,
@@ -154,8 +169,9 @@ def row_record(
         "error_count": row.error_count,
         "errors": list(row.errors),
         "note": row.note,
-        "acknowledged_at": _iso(row.acknowledged_at) if is_acknowledged(row) else None,
+        "acknowledged_at": _iso(row.acknowledged_at) if acknowledged else None,
         "snoozed_until": _iso(row.snoozed_until) if is_snoozed(row, now) else None,
+        "acknowledged_by": acknowledger.who if acknowledger is not None else None,
     }
 
 
@@ -220,6 +236,7 @@ def export_rows(
     *,
     now: float | None = None,
     history_by_id: Mapping[int, Sequence[tuple[str, float]]] | None = None,
+    signatures: Mapping[int, Signatures] | None = None,
 ) -> ExportResult:
     """Write ``rows`` to ``path`` (``~`` expanded) as CSV or JSON, atomically.
 
@@ -227,12 +244,15 @@ def export_rows(
     when the file exists and ``overwrite`` is False, :class:`ExportFolderMissing` when
     its folder does not exist, :class:`UnknownExportFormat`, ``IsADirectoryError``
     when the path is a folder, and other ``OSError`` (permissions, full disk).
-    ``history_by_id`` (``Watchlist.history``) makes ``time_in_status_s`` exact.
+    ``history_by_id`` (``Watchlist.history``) makes ``time_in_status_s`` exact;
+    ``signatures`` (:func:`tui.core.signatures.signatures_of`) fill ``acknowledged_by``.
     """
     target, chosen = _checked_target(path, fmt, overwrite)
     moment = time.time() if now is None else now
     histories = history_by_id or {}
-    records = [row_record(row, moment, histories.get(row.id, ())) for row in rows]
+    signed = signatures or {}
+    records = [row_record(row, moment, histories.get(row.id, ()), signed.get(row.id))
+               for row in rows]
     content = export_text(records, chosen)
     _write_atomically(target, content, _CSV_ENCODING if chosen == "csv" else "utf-8",
                       overwrite=overwrite)

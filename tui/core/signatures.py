@@ -10,9 +10,10 @@ nothing rather than an error: who did it is extra, never worth a failed Inspect.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from tui.core.audit import AuditTrail
@@ -20,7 +21,7 @@ from tui.core.untrusted import printable
 from tui.core.watchlist.rows import WatchedConversion
 from tui.core.watchstore import StoreRefused
 
-__all__ = ["Signature", "Signatures", "SignedStore", "signatures_of"]
+__all__ = ["Signature", "Signatures", "SignedStore", "acknowledgers", "signatures_of"]
 
 
 @dataclass(frozen=True)
@@ -114,3 +115,23 @@ def signatures_of(store: object, audit: AuditTrail | None,
                 delete_requested=_signed(delete.user, row.delete_requested_at)
                 if delete else None)
     return found
+
+
+def acknowledgers(store: object, audit_file: Path,
+                  rows: Sequence[WatchedConversion]) -> dict[int, Signatures]:
+    """Who acknowledged ``rows`` (``list``'s ``acknowledged_by``): a team store's
+    signatures, else the user in the audit log at ``audit_file``. A log that cannot be
+    read gives nothing: who did it is extra, never worth a failure."""
+    import sqlite3
+
+    from tui.core.audit import AuditLog
+
+    if not any(row.acknowledged_at is not None for row in rows):
+        return {}
+    if isinstance(store, SignedStore):
+        return signatures_of(store, None, rows)
+    try:
+        with AuditLog(audit_file) as audit:
+            return signatures_of(None, audit, rows)
+    except (OSError, sqlite3.Error):
+        return {}

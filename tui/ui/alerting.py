@@ -94,6 +94,12 @@ class Alerter:
             acknowledged=quiet_ids(rows, now).union(acknowledged))
         self._deliver(self._merger.offer(events, now))
 
+    def known_at_start(self, rows: Iterable[WatchedConversion]) -> None:
+        """The stored rows, shown before any poll of this run: the trouble they are in
+        already (stuck, a delete not finishing) alerted before the restart, or the
+        since-you-last-looked summary tells it; it alerts again only once it changes."""
+        self._detector.known_at_start(rows, self._clock())
+
     def wants(self, kind: AlertKind) -> bool:
         """Whether alerts of ``kind`` are on."""
         return self._settings.wants(kind)

@@ -5,6 +5,13 @@ Fed what the poller reports (its rows, status changes and connectivity) and the 
 so each thing alerts once: a row that fails, once per change into Failed; a stuck row,
 once until its status changes; a delete that does not finish, once per delete request;
 a failing server or a refused key, once per spell. Acknowledged rows never alert.
+
+What was so before the monitor started is not news (as the unread marks hold a first
+answer is not): :meth:`AlertDetector.known_at_start` takes the rows as stored, and a row
+stuck or with a delete not finishing then alerted in the run before (or the since-you-
+last-looked summary tells it); it alerts again only once it changes: its status moves
+(stuck again later), a new delete is asked for. A failure alerts on a change into Failed
+seen in this run, so a row stored as Failed never does.
 """
 
 from __future__ import annotations
@@ -77,6 +84,20 @@ class AlertDetector:
         events += self._server(connectivity, server_failing, now)
         return [event for event in events if event.kind in self.rules]
 
+    def known_at_start(self, rows: Iterable[WatchedConversion], now: float) -> None:
+        """The rows as stored when the monitor starts (before any answer of this run):
+        those stuck or with a delete not finishing at ``now`` are remembered as alerted
+        (see the module docstring). Rows never answered yet are left to their first
+        answers, as ever."""
+        for row in rows:
+            asked = row.delete_requested_at
+            if asked is None:
+                if (not row.not_found and row.deleted_at is None
+                        and is_stuck(row, now, self.stuck_after)):
+                    self._stuck[row.id] = row.status
+            elif (now - asked > self.delete_stalled_after and not _delete_finished(row)):
+                self._stalled[row.id] = asked
+
     def forget(self, ids: Iterable[int]) -> None:
         """Drop what is remembered of rows no longer watched."""
         for conversion_id in ids:
@@ -135,9 +156,7 @@ class AlertDetector:
         events = []
         for row in rows:
             asked = row.delete_requested_at
-            finished = (row.not_found or row.deleted_at is not None
-                        or status_kind(row.status) is StatusKind.DELETED)
-            if asked is None or finished:
+            if asked is None or _delete_finished(row):
                 self._stalled.pop(row.id, None)
                 continue
             if now - asked <= self.delete_stalled_after or self._stalled.get(row.id) == asked:
@@ -169,6 +188,11 @@ class AlertDetector:
                                      printable(server_failing, limit=200), now))
         self._server_failing = bool(server_failing)
         return events
+
+
+def _delete_finished(row: WatchedConversion) -> bool:
+    return (row.not_found or row.deleted_at is not None
+            or status_kind(row.status) is StatusKind.DELETED)
 
 
 class _Spell:

@@ -27,6 +27,8 @@ from tui.core.untrusted import printable
 from tui.core.watchlist import DELETED_STATUS, WatchedConversion
 
 LISTED = 12
+#: Lines the list of rows takes at most, and at least when the terminal is short.
+LIST_HEIGHT, MIN_LIST_HEIGHT = 14, 3
 
 
 def describe_row(row: WatchedConversion) -> str:
@@ -114,7 +116,7 @@ class ConfirmDeleteModal(ModalScreen[bool]):
         border: thick $error; background: $surface; padding: 0 1;
     }
     ConfirmDeleteModal #title { text-style: bold; color: $error; }
-    ConfirmDeleteModal #targets { height: auto; max-height: 14; }
+    ConfirmDeleteModal #targets { height: auto; max-height: 14; }  /* LIST_HEIGHT */
     ConfirmDeleteModal #explain { color: $text-muted; height: auto; }
     ConfirmDeleteModal #busy { color: $warning; height: auto; }
     ConfirmDeleteModal #outside { color: $warning; text-style: bold; height: auto; }
@@ -131,6 +133,7 @@ class ConfirmDeleteModal(ModalScreen[bool]):
         self.targets = (targets if isinstance(targets, DeleteTargets)
                         else DeleteTargets.of(targets))
         self.rows = list(self.targets.rows)
+        self._list_height = LIST_HEIGHT
 
     @property
     def needs_typed_count(self) -> bool:
@@ -140,7 +143,7 @@ class ConfirmDeleteModal(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         count = len(self.rows)
         what = "this conversion" if count == 1 else f"these {count} conversions"
-        with Vertical():
+        with Vertical(id="dialog"):
             yield Label(f"Delete {what} on the server?", id="title")
             targets = self.targets
             if count > 1:
@@ -182,6 +185,29 @@ class ConfirmDeleteModal(ModalScreen[bool]):
 
     def on_mount(self) -> None:
         self.query_one("#cancel", Button).focus()
+        # Fitted again when the terminal or what the dialog holds changes size (the
+        # sentence under the count box comes and goes).
+        self.watch(self.query_one("#dialog", Vertical), "virtual_size", self._refit)
+
+    def on_resize(self) -> None:
+        self._refit()
+
+    def _refit(self) -> None:
+        self.call_after_refresh(self._fit_list)  # once the new sizes are laid out
+
+    def _fit_list(self) -> None:
+        """Shorten the list of rows (it scrolls) so that everything below it, the count
+        box and the buttons above all, stays on a short terminal (80x24 with a dozen
+        rows cut the buttons off)."""
+        dialog = self.query_one("#dialog", Vertical)
+        targets = self.query_one("#targets", VerticalScroll)
+        others = sum(child.outer_size.height for child in dialog.children
+                     if child is not targets and child.display)
+        room = self.size.height - dialog.gutter.height - others
+        fitted = max(MIN_LIST_HEIGHT, min(LIST_HEIGHT, room))
+        if fitted != self._list_height:
+            self._list_height = fitted
+            targets.styles.max_height = fitted
 
     def on_key(self, event: events.Key) -> None:
         # "type 5 to confirm" must work as read, whatever has the focus: a digit typed

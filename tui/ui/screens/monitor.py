@@ -181,6 +181,8 @@ class MonitorScreen(Screen[None]):
 
     def _show_rows(self, rows: list[WatchedConversion], _elapsed: float) -> None:
         self.table.set_rows(rows)
+        if self.alerter is not None:  # what was so before the start is not news
+            self.alerter.known_at_start(rows)
         self.problems.load(rows)
         if len(rows) >= loading.FREEZE_FROM_ROWS:
             # Every row is loaded: no later collection walks them again (tui/core/memory.py).

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -9,9 +11,16 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
+#: Reads an answer before the prompt closes: None when it will do, else one sentence
+#: saying what is wrong (shown under the field; the prompt stays open with the text).
+AnswerCheck = Callable[[str], str | None]
+
 
 class TextPromptModal(ModalScreen[str | None]):
-    """Ask for one line of text (a note, a path); dismisses with it, or None on escape."""
+    """Ask for one line of text (a note, a path); dismisses with it, or None on escape.
+
+    With ``check``, an answer it refuses keeps the prompt open: its sentence shows under
+    the field and the typed text stays, to be corrected (escape still cancels)."""
 
     DEFAULT_CSS = """
     TextPromptModal { align: center middle; }
@@ -20,13 +29,16 @@ class TextPromptModal(ModalScreen[str | None]):
         background: $surface; padding: 0 1;
     }
     TextPromptModal #hint { color: $text-muted; height: auto; }
+    TextPromptModal #error { color: $error; height: auto; display: none; }
+    TextPromptModal #error.-refused { display: block; }
     """
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="text_prompt.cancel")]
 
     def __init__(self, title: str, *, value: str = "", hint: str = "",
-                 max_length: int = 0) -> None:
+                 max_length: int = 0, check: AnswerCheck | None = None) -> None:
         super().__init__()
+        self._check = check
         self._title = title
         self._value = value
         self._hint = hint
@@ -36,6 +48,7 @@ class TextPromptModal(ModalScreen[str | None]):
         with Vertical():
             yield Label(self._title, markup=False)
             yield Input(value=self._value, max_length=self._max_length, id="value")
+            yield Static("", id="error", markup=False)
             if self._hint:
                 yield Static(self._hint, id="hint", markup=False)
 
@@ -44,7 +57,18 @@ class TextPromptModal(ModalScreen[str | None]):
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value)
+        refused = self._check(event.value) if self._check is not None else None
+        error = self.query_one("#error", Static)
+        if refused is None:
+            self.dismiss(event.value)
+            return
+        error.update(refused)
+        error.add_class("-refused")
+
+    @on(Input.Changed)
+    def _changed(self) -> None:
+        # The sentence was about the text as it was: once edited, it no longer applies.
+        self.query_one("#error", Static).remove_class("-refused")
 
     def action_cancel(self) -> None:
         self.dismiss(None)

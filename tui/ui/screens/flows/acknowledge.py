@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from tui.core.attention import is_acknowledged, is_snoozed, snooze_until
 from tui.ui.key_names import key_for_action
 from tui.ui.screens.flows.host import MonitorHost, target_rows
 from tui.ui.screens.flows.refusals import saved
+
+if TYPE_CHECKING:  # the prompt itself is imported when first opened
+    from tui.ui.screens.text_prompt import AnswerCheck
 
 #: How many IDs a toast names; more are counted.
 NAMED = 3
@@ -63,16 +67,36 @@ def toggle_acknowledged(host: MonitorHost) -> None:
         host.refresh_counts()  # the "need attention" count, at once
 
 
+def snooze_check(any_snoozed: bool) -> AnswerCheck:
+    """What the snooze prompt refuses, in one sentence under the field: a duration the
+    app cannot read, or an empty answer when none of the rows is snoozed (empty only
+    ends a snooze)."""
+    def check(answer: str) -> str | None:
+        if not answer.strip():
+            if any_snoozed:
+                return None
+            return ('Type how long, such as "30m", "2h" or "1d": empty only ends a '
+                    "snooze, and none of these rows is snoozed.")
+        try:
+            snooze_until(answer, time.time())
+        except ValueError as error:
+            return f"{str(error)[:1].upper()}{str(error)[1:]}."
+        return None
+    return check
+
+
 async def snooze(host: MonitorHost) -> None:
     """Ask how long, then snooze the targets (empty ends their snooze). A duration the
-    app cannot read: one sentence, nothing changed. Must run inside a worker."""
+    app cannot read keeps the prompt open, saying why under the field, with the text
+    kept to correct. Must run inside a worker."""
     from tui.ui.screens.text_prompt import TextPromptModal
     ids = host.table.targets()
     if not ids:
         return
     title = f"Snooze {ids[0]}" if len(ids) == 1 else f"Snooze {len(ids)} marked rows"
+    any_snoozed = any(is_snoozed(row, time.time()) for row in target_rows(host))
     answer = await host.app.push_screen_wait(TextPromptModal(
-        title, max_length=20,
+        title, max_length=20, check=snooze_check(any_snoozed),
         hint='For how long: "30m", "2h", "1d" (30 days at most). No alerts and out of the '
              '"need attention" count until then. Empty ends a snooze.'))
     if answer is None:
@@ -86,7 +110,7 @@ async def snooze(host: MonitorHost) -> None:
         return
     try:
         until = snooze_until(answer, now)
-    except ValueError as error:
+    except ValueError as error:  # the prompt checked it; kept for safety's sake
         host.notify(f"Not snoozed: {error}.", severity="error", timeout=8, markup=False)
         return
     done = saved(host, lambda: host.watching.snooze(ids, until))

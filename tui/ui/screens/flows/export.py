@@ -56,8 +56,8 @@ async def run_export(screen: Screen[Any], write: Writer, *, what: str, stem: str
 
 
 async def export_view(host: MonitorHost) -> None:
-    """Export the marked rows, else every row of the view (with their history).
-    Must run inside a worker."""
+    """Export the marked rows, else every row of the view (with their history and who
+    acknowledged them). Must run inside a worker."""
     table = host.table
     marked = table.marked_ids
     ids = list(marked) if marked else table.visible_ids
@@ -69,8 +69,12 @@ async def export_view(host: MonitorHost) -> None:
 
     def write(path: Path, overwrite: bool) -> ExportResult:
         from tui.core.export import export_rows
+        from tui.core.signatures import signatures_of
         history = {row.id: watchlist.history(row.id) for row in rows}
-        return export_rows(rows, path, overwrite=overwrite, history_by_id=history)
+        # Who acknowledged: the team store's signature, else the audit log's user.
+        signed = signatures_of(watchlist, host.watching.audit, rows)
+        return export_rows(rows, path, overwrite=overwrite, history_by_id=history,
+                           signatures=signed)
 
     what = f"{len(rows)} marked rows" if marked else f"this view ({len(rows)} rows)"
     await run_export(host.screen, write, what=what, stem="conversions")

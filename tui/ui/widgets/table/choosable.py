@@ -11,16 +11,16 @@ nothing any more is left out and named, never an error.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
+from tui.core.roworder import METADATA_PREFIX, extra_sort_value, metadata_text
 from tui.core.untrusted import printable
 from tui.ui.widgets.table.columns import COLUMN_KEYS, COLUMNS, Column
 
 __all__ = ["EXTRA_COLUMNS", "METADATA_PREFIX", "chosen_columns", "column_for",
            "drop_order", "extra_cell", "extra_sort_value", "metadata_keys"]
 
-METADATA_PREFIX = "meta:"
 #: Columns hidden until chosen. Their priorities (drop order when narrow) come after
 #: every built-in column's: a chosen extra goes first when the terminal is narrow.
 EXTRA_COLUMNS: tuple[Column, ...] = (
@@ -86,16 +86,6 @@ def metadata_keys(rows: Iterable[Any], limit: int = 20) -> list[str]:
     return sorted(keys)[:limit]
 
 
-def _metadata_text(metadata: Mapping[str, Any], key: str) -> str:
-    value = metadata.get(key)
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return printable(text, limit=200)
-
-
 def _profile_text(row: Any) -> str:
     """Who the envelope says the key belongs to (its email), read from the stored raw."""
     try:
@@ -113,32 +103,12 @@ def _profile_text(row: Any) -> str:
 def extra_cell(row: Any, key: str) -> str:
     """The text of an extra column's cell for ``row`` (sanitised: server text)."""
     if key == "ref":
-        return _metadata_text(row.metadata, "externalReference")
+        return metadata_text(row.metadata, "externalReference")
     if key == "profile":
         return _profile_text(row)
     if key.startswith(METADATA_PREFIX):
-        return _metadata_text(row.metadata, key.removeprefix(METADATA_PREFIX))
+        return metadata_text(row.metadata, key.removeprefix(METADATA_PREFIX))
     return ""
-
-
-def extra_sort_value(row: Any, key: str) -> tuple[Any, ...]:
-    """The sort value of an extra column: numbers as numbers, text in any case; empty last.
-
-    Not by Profile: it is read from each row's stored envelope (a read of the file per
-    row, seconds at 100,000 rows), and one watchlist's rows answer for one key's owner.
-    """
-    value: Any
-    if key == "profile":
-        return (2, 0, "")
-    if key.startswith(METADATA_PREFIX):
-        value = row.metadata.get(key.removeprefix(METADATA_PREFIX))
-    else:
-        value = extra_cell(row, key)
-    if isinstance(value, bool) or value is None or value == "":
-        return (2, 0, "")
-    if isinstance(value, int | float):
-        return (0, value, "")
-    return (1, 0, str(value).casefold())
 
 
 #: Columns offered to sort by (and any ``meta:KEY``): not Profile (see extra_sort_value).

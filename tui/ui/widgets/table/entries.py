@@ -2,15 +2,25 @@
 
 Everything shown is prepared when a row arrives (sanitised with :func:`printable`, sort
 values), so scrolling and repainting never touch server text again. No Textual here.
+The sort key itself is core's (:mod:`tui.core.roworder`): ``list --view`` orders rows
+with the same one; a :class:`RowEntry` is its ``Sortable``.
 """
 
 from __future__ import annotations
 
-import struct
 from dataclasses import dataclass
 from itertools import count
 from typing import Any
 
+from tui.core.roworder import (
+    PROBLEM_SYMBOL,
+    SortKey,
+    cell_text,
+    key_id,
+    problem_text,
+    reckon_in_status,
+    sort_key,
+)
 from tui.core.statuses import (
     CHECKING_SYMBOL,
     CHECKING_WORD,
@@ -19,41 +29,18 @@ from tui.core.statuses import (
     read_status,
     status_symbol,
 )
-from tui.core.timeinstatus import TimeInStatus, parse_instant, time_in_status
+from tui.core.timeinstatus import parse_instant
 from tui.core.unread import is_unread
-from tui.core.untrusted import printable
 from tui.core.watchlist import WatchedConversion
-from tui.ui.widgets.table.choosable import column_for, extra_sort_value
 
 __all__ = ["PROBLEM_SYMBOL", "ConversionRow", "RowEntry", "SortKey", "key_id", "make_entry",
            "reckon_in_status", "refill", "sort_key"]
 
 
-# Longer text is cut anyway when drawn; bounding it keeps width measurement cheap.
-_TEXT_LIMIT = 300
-
-# Triage order when sorting by status: what needs a person comes first.
-_STATUS_RANK: dict[StatusKind, int] = {
-    StatusKind.FAILED: 0,
-    StatusKind.NOT_FOUND: 1,
-    StatusKind.UNKNOWN: 2,
-    StatusKind.PROCESSING: 3,
-    StatusKind.QUEUED: 4,
-    StatusKind.DELETING: 5,
-    StatusKind.COMPLETED: 6,
-    StatusKind.DELETED: 7,
-}
-
-PROBLEM_SYMBOL = "⚠"
-"""Leads the Problem cell: the row's last check failed (readable without colour)."""
-
 # What the table reads from a row: the watchlist's own record (duck-typed rows with
 # the same attributes work too; nothing checks the type at run time).
 ConversionRow = WatchedConversion
 
-
-SortKey = int | tuple[Any, ...]
-"""A row's place in one column's order (see :func:`sort_key`)."""
 
 _versions = count(1)
 
@@ -108,10 +95,7 @@ class RowEntry:
         return text
 
 
-def _clean(value: object) -> str:
-    if value is None:
-        return ""
-    return printable(value if isinstance(value, str) else str(value), limit=_TEXT_LIMIT)
+_clean = cell_text
 
 
 # Texts many rows share (types, status words and cells): one string each, not one a row.
@@ -171,12 +155,6 @@ def _status_of(row: ConversionRow, checking: bool) -> _StatusCells:
     return cells
 
 
-def reckon_in_status(entry: RowEntry) -> TimeInStatus | None:
-    """Since when the entry's row is in its status, reckoned with the upload time the
-    entry already read (not kept: at 100,000 rows an object a row is megabytes)."""
-    return time_in_status(entry.row, entry.uploaded)
-
-
 def make_entry(row: ConversionRow) -> RowEntry:
     """Prepare ``row`` for display: every server string goes through printable()."""
     entry: RowEntry = object.__new__(RowEntry)
@@ -206,7 +184,7 @@ def refill(entry: RowEntry, row: ConversionRow) -> None:
     entry.status_text = status_text
     entry.kind = kind
     entry.note = _clean(note) if note else ""
-    entry.problem = f"{PROBLEM_SYMBOL} {_clean(cause)}" if cause else ""
+    entry.problem = problem_text(cause)
     entry.checking = checking
     entry.uploaded = uploaded
     entry.uploaded_raw = "" if uploaded is not None else _clean(row.upload_date)
@@ -215,92 +193,3 @@ def refill(entry: RowEntry, row: ConversionRow) -> None:
     entry.uploaded_day = -1
     entry.search_text = None
     entry.unread = is_unread(row)
-
-
-def _text_value(text: str) -> tuple[int, str]:
-    return (0, text.casefold()) if text else (1, "")
-
-
-# Numeric sort keys are one int each, not a tuple: at 100,000 rows a binary search
-# compares keys scattered in memory, and one int costs a fraction of a tuple of three
-# (a tuple is three objects to fetch, an int one). Layout, high bits to low:
-# [missing flag][the value as an order-preserving 64-bit number][the id, _ID_BITS].
-_ID_BITS = 66
-_ID_OFFSET = 1 << (_ID_BITS - 1)  # any id within +-2**65 (the API's are 1 .. 2**63-1)
-_ID_MASK = (1 << _ID_BITS) - 1
-_VALUE_BITS = 64
-_MISSING = 1 << (_VALUE_BITS + _ID_BITS)
-_DOUBLE = struct.Struct("<d")
-_INT64 = struct.Struct("<q")
-_SIGN_BITS = (1 << 63) - 1
-
-
-def _ordered_bits(value: float) -> int:
-    """``value`` as an int in [0, 2**64) that orders exactly as the floats do."""
-    bits: int = _INT64.unpack(_DOUBLE.pack(value + 0.0))[0]  # + 0.0: -0.0 sorts as 0.0
-    return (bits ^ _SIGN_BITS if bits < 0 else bits) + (1 << 63)
-
-
-def _id_part(conversion_id: int) -> int:
-    return conversion_id + _ID_OFFSET
-
-
-def _time_key(value: float | None, conversion_id: int, sign: float = 1.0) -> int:
-    if value is None:
-        return _MISSING + _id_part(conversion_id)
-    return (_ordered_bits(sign * value) << _ID_BITS) + _id_part(conversion_id)
-
-
-def _count_key(count: int, conversion_id: int) -> int:
-    return (count << _ID_BITS) + _id_part(conversion_id)
-
-
-def key_id(key: SortKey) -> int:
-    """The conversion id a sort key (from :func:`sort_key`) belongs to."""
-    if isinstance(key, int):
-        return (key & _ID_MASK) - _ID_OFFSET
-    conversion_id: int = key[-1]
-    return conversion_id
-
-
-def sort_key(column: str, entry: RowEntry) -> SortKey:
-    """The unique sort key of ``entry`` in ``column``: by the column's typed value, missing
-    values last, ties by id. Keys of one column compare with each other only.
-
-    Durations sort by the negated start time, which orders them exactly like the
-    duration itself but does not change as the clock runs: no re-sort per tick.
-    """
-    row = entry.row
-    conversion_id: int = row.id
-    if column == "id":
-        return _id_part(conversion_id)
-    if column == "file":
-        return (*_text_value(entry.file), conversion_id)
-    if column == "type":
-        return (*_text_value(entry.type), conversion_id)
-    if column == "status":
-        if not entry.status_word:
-            return (1, 0, "", conversion_id)
-        return (0, _STATUS_RANK[entry.kind], entry.status_word.casefold(), conversion_id)
-    if column == "uploaded":
-        return _time_key(entry.uploaded, conversion_id)
-    if column == "in_status":
-        reckoned = reckon_in_status(entry)
-        return _time_key(None if reckoned is None else reckoned.since, conversion_id, -1.0)
-    if column == "checked":
-        return _time_key(row.last_checked, conversion_id, -1.0)
-    if column == "warnings":
-        return _count_key(row.warning_count, conversion_id)
-    if column == "errors":
-        return _count_key(row.error_count, conversion_id)
-    if column == "note":
-        return (*_text_value(entry.note), conversion_id)
-    if column == "problem":
-        return (*_text_value(entry.problem), conversion_id)
-    if column == "attention":  # taken on or snoozed first, the latest first
-        marked = max(row.acknowledged_at or 0.0, row.snoozed_until or 0.0)
-        return _time_key(marked or None, conversion_id, -1.0)
-    if column_for(column) is None:
-        raise KeyError(column)
-    # A chosen column (reference, metadata): its value, then the id.
-    return (*extra_sort_value(row, column), conversion_id)

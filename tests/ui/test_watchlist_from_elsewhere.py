@@ -127,3 +127,25 @@ async def test_rows_this_monitor_unwatched_are_not_said_to_be_unwatched_elsewher
             assert set(table(app).rows) == {stays}
     finally:
         other_monitor.release()
+
+
+async def test_in_the_demo_the_colleague_is_named_not_elsewhere(
+        sandbox: SandboxServer, monitor_session: SessionFactory) -> None:
+    """A newcomer's first minutes in the demo: rows vanishing "elsewhere" confused; the
+    demo plays a colleague, and says so."""
+    ids = [sandbox.state.add_conversion(status="Completed") for _ in range(2)]
+    session = monitor_session(ids=ids)
+    session.demo = True
+    app = ConversionsApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await first_poll(pilot, app, ids)
+        with Watchlist(session.watchlist.path) as colleague:
+            colleague.remove([ids[0]])
+        await wait_for(pilot, lambda: any("demo's colleague" in str(n.message)
+                                          for n in app._notifications), timeout=TIMEOUT,
+                       what=lambda: f"the colleague's toast; toasts: "
+                                    f"{[n.message for n in app._notifications]}")
+        [said] = [str(n.message) for n in app._notifications if "colleague" in n.message]
+        assert said.startswith(f"1 conversion was unwatched by the demo's colleague (a second "
+                               f"person the demo plays): {ids[0]} — a is how to add it back"), said
+        assert "elsewhere" not in said

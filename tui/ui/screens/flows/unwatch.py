@@ -128,12 +128,18 @@ class UnwatchFlow:
         sentence = unwatched_elsewhere_sentence(
             ids, marked=sum(1 for i in ids if i in marked),
             noted=sum(1 for i in ids if table.rows[i].note),
-            add_key=key_for_action(host.screen, "add_ids", "a"))
-        host.notify(sentence, markup=False, timeout=15)
+            add_key=key_for_action(host.screen, "add_ids", "a"),
+            # The demo plays a colleague tidying the list: said so, not a mystery.
+            by=DEMO_COLLEAGUE if host.session.demo else ELSEWHERE)
+        host.notify(sentence, markup=False, timeout=8 if host.session.demo else 15)
+
+
+ELSEWHERE = "elsewhere (another monitor or the CLI)"
+DEMO_COLLEAGUE = "by the demo's colleague (a second person the demo plays)"
 
 
 def unwatched_elsewhere_sentence(ids: Sequence[int], *, marked: int, noted: int,
-                                 add_key: str) -> str:
+                                 add_key: str, by: str = ELSEWHERE) -> str:
     """"3 conversions were unwatched elsewhere (…): 48211, 48219, 48239 (2 were marked) —
     a is how to add them back; …": at most :data:`NAMED_UNWATCHED` IDs named."""
     count = len(ids)
@@ -151,5 +157,5 @@ def unwatched_elsewhere_sentence(ids: Sequence[int], *, marked: int, noted: int,
         if noted:
             notable.append(f"{noted} {'has' if noted == 1 else 'have'} a note")
         extra = f" ({', '.join(notable)})" if notable else ""
-    return (f"{what} unwatched elsewhere (another monitor or the CLI): {named}{extra} — "
+    return (f"{what} unwatched {by}: {named}{extra} — "
             f"{add_key} is how to add {them} back; {kept}.")

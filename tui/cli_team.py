@@ -74,12 +74,11 @@ def _profile(name: str | None, env: Mapping[str, str], paths: AppPaths,
     try:
         return resolve_profile(config, profile=name, base_url=None, env=env)
     except ProfileNotConfigured:
-        asked = name or env.get("CONVERSIONS_PROFILE")
-        if asked:
-            known = ", ".join(repr(known) for known in sorted(config.profiles))
+        if name:  # asked for by name (--profile): say it is not there, and what is
+            known = ", ".join(repr(each) for each in sorted(config.profiles))
             where = config.path or "the config file"
             raise ConfigError(
-                f"there is no profile {asked!r} in {where}"
+                f"there is no profile {name!r} in {where}"
                 + (f"; the profiles there: {known}." if known else ": it has no profiles."),
                 path=config.path) from None
         return None

@@ -69,7 +69,7 @@ class UnwatchFlow:
         now = self._forget_old()
         key = key_for_action(host.screen, "undo_unwatch", "z")
         what = str(ids[0]) if len(ids) == 1 else f"{removed} conversions"
-        scope = ("Local only" if host.watching.team_store is None
+        scope = ("Local only" if host.session.team_store is None
                  else "Unwatched for the whole team")
         toast = post(host.app, f"Unwatched {what} — press {key} to undo (for a minute). "
                      f"{scope}: nothing was deleted on the server.",
@@ -81,7 +81,7 @@ class UnwatchFlow:
         from tui.ui.screens.confirm_delete import describe_row
         table = self._host.table
         rows = [row for row in (table.rows.get(i) for i in ids) if row is not None]
-        which = ("the local watchlist" if self._host.watching.team_store is None
+        which = ("the local watchlist" if self._host.session.team_store is None
                  else "the team's watchlist (for everyone)")
         lines = [f"Stop watching {len(ids)} conversions? This only changes {which}: "
                  "nothing is deleted on the server.", ""]

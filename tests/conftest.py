@@ -35,6 +35,7 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if _IN_CI el
 _OUR_ENV = (
     "CONVERSIONS_API_KEY",
     "CONVERSIONS_BASE_URL",
+    "CONVERSIONS_PERSON",
     "CONVERSIONS_PROFILE",
     "CONVERSIONS_THEME",
     "NO_COLOR",

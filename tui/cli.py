@@ -294,6 +294,7 @@ def _run_sandbox(argv: list[str]) -> int:
 
 def _watch(argv: list[str]) -> int:
     from tui.core.session import SESSION_OPEN_ERRORS, open_audit, open_watch_store
+    from tui.core.untrusted import printable
     from tui.core.watching import WatchService
     from tui.core.watchstore import StoreRefused
 
@@ -331,7 +332,10 @@ def _watch(argv: list[str]) -> int:
         return fail(str(error))
     finally:
         watchlist.close()
-    print(f"Watching {len(added)} more in profile {profile.name!r}"
+    # Where they went: on a team profile, the team's database (its address, no password).
+    team = getattr(watchlist, "address", None)
+    where = f" in the team database {printable(str(team), limit=200)}" if team else ""
+    print(f"Watching {len(added)} more in profile {profile.name!r}{where}"
           f" ({len(ids) - len(added)} already watched).")
     if invalid:
         print("Not IDs: " + "; ".join(invalid), file=sys.stderr)

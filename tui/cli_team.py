@@ -4,8 +4,8 @@
                                                             database
     conversions-tui team [--store URL] [--profile P] migrate  bring the tables up to this
                                                             app's schema
-    conversions-tui team [--store URL] [--profile P] status   schema, members connected,
-                                                            rows and poller per profile
+    conversions-tui team [--store URL] [--profile P] status   schema, monitors connected
+                                                            (who polls), rows per profile
     conversions-tui team [--store URL] [--profile P] import   copy the profile's own SQLite
                                                             watchlist into the team store
 
@@ -18,7 +18,6 @@ never comes from there: ``PGPASSWORD``, ``~/.pgpass`` or the keyring (see
 from __future__ import annotations
 
 import argparse
-import getpass
 import os
 import sys
 from collections.abc import Mapping
@@ -53,7 +52,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--profile", help="profile name (or CONVERSIONS_PROFILE): its store, "
                         "and for import its watchlist and base URL")
     parser.add_argument("--as", dest="person", help="import: who the rows are signed by "
-                        "(default: the OS user)")
+                        "(default: CONVERSIONS_PERSON, the profile's person, the OS user)")
+    parser.add_argument("--grant", action="append", default=[], metavar="ROLE",
+                        help="init, migrate: let ROLE (a person's role) read and write the "
+                        "app's tables and sequences (repeatable)")
     parser.add_argument("action", choices=("init", "migrate", "status", "import"))
     return parser
 
@@ -66,14 +68,19 @@ def _profile(name: str | None, env: Mapping[str, str], paths: AppPaths,
              ) -> ProfileSettings | None:
     """The profile named (or the default one), None when none is configured; raises
     ``ConfigError`` for a config that cannot be used."""
-    from tui.core.settings import ProfileNotConfigured, load_config, resolve_profile
+    from tui.core.settings import ConfigError, ProfileNotConfigured, load_config, resolve_profile
 
     config = load_config(paths.config_file)
     try:
         return resolve_profile(config, profile=name, base_url=None, env=env)
     except ProfileNotConfigured:
-        if name:
-            raise
+        if name:  # asked for by name (--profile): say it is not there, and what is
+            known = ", ".join(repr(each) for each in sorted(config.profiles))
+            where = config.path or "the config file"
+            raise ConfigError(
+                f"there is no profile {name!r} in {where}"
+                + (f"; the profiles there: {known}." if known else ": it has no profiles."),
+                path=config.path) from None
         return None
 
 
@@ -88,19 +95,27 @@ def run_team(argv: list[str], *, env: Mapping[str, str] | None = None,
     stdout = sys.stdout if out is None else out
     opts = _parser().parse_args(argv)
     paths = AppPaths.default() if paths is None else paths
+    if opts.grant and opts.action not in ("init", "migrate"):
+        _say(sys.stderr, "--grant goes with init or migrate.")
+        return EXIT_USAGE
     try:
         profile = _profile(opts.profile, env, paths)
     except ConfigError as error:
         _say(sys.stderr, str(error))
         return EXIT_USAGE
     # Imported here: psycopg loads only when a team command runs.
+    from tui.core.session import person_for
     from tui.core.teamstore import TeamStoreError, resolve_store_address
     from tui.core.teamstore.migrations import SCHEMA_VERSION
     from tui.core.teamstore.status import migrate_database, read_status
 
     try:
-        address = resolve_store_address(opts.store or (profile.store if profile else None),
-                                        environ=env)
+        if opts.store:  # the flag wins over CONVERSIONS_STORE and the profile
+            address = resolve_store_address(opts.store, environ={}, source="--store")
+        else:
+            address = resolve_store_address(
+                profile.store if profile else None, environ=env,
+                source=f"the store of profile {profile.name!r}" if profile else "the store")
     except TeamStoreError as error:
         _say(sys.stderr, str(error))
         return EXIT_USAGE
@@ -117,8 +132,9 @@ def run_team(argv: list[str], *, env: Mapping[str, str] | None = None,
                 _say(sys.stderr, "import needs a profile (--profile, CONVERSIONS_PROFILE or "
                      "default_profile): its watchlist is what is copied.")
                 return EXIT_USAGE
-            return _import(stdout, address, profile, paths, opts.person or _os_user())
-        before, after = migrate_database(address)
+            return _import(stdout, address, profile, paths,
+                           opts.person or person_for(profile, env))
+        before, after = migrate_database(address, opts.grant)
     except TeamStoreError as error:
         _say(sys.stderr, str(error))
         return EXIT_FAILED
@@ -130,14 +146,10 @@ def run_team(argv: list[str], *, env: Mapping[str, str] | None = None,
               "PGPASSWORD, ~/.pgpass or the keyring).", file=stdout)
     else:
         print(f"{address.display}: migrated from schema {before} to {after}.", file=stdout)
+    for role in opts.grant:
+        print(f"{address.display}: role {printable(role, limit=80)!r} may now read and "
+              "write the app's tables (run this again after a migrate).", file=stdout)
     return EXIT_OK
-
-
-def _os_user() -> str | None:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):  # no name for this uid (a bare container)
-        return None
 
 
 def _import(out: TextIO, address: StoreAddress, profile: ProfileSettings, paths: AppPaths,
@@ -158,6 +170,10 @@ def _import(out: TextIO, address: StoreAddress, profile: ProfileSettings, paths:
         _say(sys.stderr, f"cannot open the watchlist of profile {profile.name!r}: {error}")
         return EXIT_FAILED
     try:
+        if not watchlist.all():  # as a missing one: most likely the wrong profile
+            _say(sys.stderr, f"profile {profile.name!r} watches nothing ({source}): "
+                 "nothing to import.")
+            return EXIT_USAGE
         with TeamStore(address, profile.base_url, person) as store:
             report = import_watchlist(store, watchlist)
     finally:
@@ -166,7 +182,20 @@ def _import(out: TextIO, address: StoreAddress, profile: ProfileSettings, paths:
           f"({printable(profile.base_url, limit=200)}): {report.added} rows added, "
           f"{report.already} already watched by the team, {report.notes} notes filled in, "
           f"{report.history} history entries.", file=out)
+    if report.notes_kept_the_teams:
+        kept = report.notes_kept_the_teams
+        print(f"{len(kept)} of your notes differed from the team's, which was kept: "
+              f"{_some(kept)} (your notes stay in your own watchlist).", file=out)
+    if report.marks_carried:
+        print(f"{len(report.marks_carried)} acknowledgements or snoozes carried over to "
+              f"rows the team had without one: {_some(report.marks_carried)}.", file=out)
     return EXIT_OK
+
+
+def _some(ids: tuple[int, ...], shown: int = 5) -> str:
+    """The first few IDs, and how many more."""
+    head = ", ".join(str(value) for value in ids[:shown])
+    return head + (f" and {len(ids) - shown} more" if len(ids) > shown else "")
 
 
 def _print_status(out: TextIO, status: TeamStatus, app_schema: int) -> None:
@@ -178,9 +207,15 @@ def _print_status(out: TextIO, status: TeamStatus, app_schema: int) -> None:
     elif status.schema > app_schema:
         schema += f" (newer than this app's {app_schema}: upgrade conversions-tui)"
     print(f"store    {status.address}, {schema}", file=out)
-    members = ", ".join(f"{printable(name, limit=80)} ({count})"
-                        for name, count in status.members) or "none"
-    print(f"members  {members}", file=out)
+    monitors = ", ".join(printable(monitor.who, limit=80)
+                         + (" (polls)" if monitor.polls else "")
+                         for monitor in status.monitors) or "none"
+    print(f"monitors {monitors}", file=out)
+    if status.connections:
+        total = sum(count for _, count in status.connections)
+        each = ", ".join(f"{printable(person, limit=80)} {count}"
+                         for person, count in status.connections)
+        print(f"connections {total} ({each})", file=out)
     if not status.profiles:
         print("profiles none", file=out)
     for profile in status.profiles:

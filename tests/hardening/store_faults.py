@@ -19,8 +19,8 @@ STORE_FAULTS_INTRO = (
 STORE_FAULTS: tuple[tuple[str, str], ...] = (
     ("Database unreachable at start",
      "The app does not start: one sentence and no traceback, e.g. \"The team database "
-     "postgres@db.example:5432/team cannot be reached (connection refused): check the "
-     "address, the password source and that the server is up.\" The password never "
+     "cannot be reached (Connection refused) at postgres@db.example:5432/team: check the "
+     "address and that the server is up.\" The password never "
      "appears. Gap: the issue asks for the last known rows on screen, read-only, under "
      "one banner; there is no local copy of the team's rows yet to show."),
     ("Database unreachable mid-run",

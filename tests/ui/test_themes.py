@@ -515,7 +515,7 @@ def test_help_screen(snap_compare: SnapCompare, themed_app: Callable[[str], Conv
     # The real folders are temporary; show fixed ones so the picture does not change.
     home = AppPaths.under(Path("/home/dana/.local/share/conversions-tui"))
     monkeypatch.setattr(HelpPaths, "of", classmethod(
-        lambda cls, paths, profile, demo=False, themes_dir=None: HelpPaths(
+        lambda cls, paths, profile, demo=False, themes_dir=None, **_: HelpPaths(
             profile=profile, config_file=str(home.config_file),
             themes_dir=str(home.themes_dir), data_dir=str(home.profile_data_dir(profile)),
             audit_db=str(home.audit_db(profile)))))

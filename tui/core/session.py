@@ -31,8 +31,8 @@ from tui.core.watchstore import WatchStore
 if TYPE_CHECKING:  # the client (httpx) is imported when the first one is made
     from tui.api.client import ConversionsClient
 
-__all__ = ["SESSION_OPEN_ERRORS", "MonitorSession", "ProfileTrackingSource", "open_audit",
-           "open_watch_store"]
+__all__ = ["ENV_PERSON", "SESSION_OPEN_ERRORS", "MonitorSession", "ProfileTrackingSource",
+           "open_audit", "open_watch_store", "person_for"]
 
 # What MonitorSession.open may raise for a folder or database the user can fix: shown as a
 # sentence, never a traceback.
@@ -72,8 +72,20 @@ class ProfileTrackingSource:
         await self._client.aclose()
 
 
-def _person() -> str | None:
-    """Who this app acts for in a team store: the OS user."""
+ENV_PERSON = "CONVERSIONS_PERSON"
+
+
+def person_for(profile: ProfileSettings | None, env: Mapping[str, str]) -> str | None:
+    """Who this app acts for in a team store: ``CONVERSIONS_PERSON``, else the profile's
+    ``person``, else the OS user (on a shared jump host everyone is the same OS user, so
+    the first two say who is who). A bad ``CONVERSIONS_PERSON`` is passed over."""
+    from tui.core.settings import person_problem
+
+    given = env.get(ENV_PERSON)
+    if given is not None and person_problem(given) is None:
+        return given.strip()
+    if profile is not None and profile.person:
+        return profile.person
     try:
         return getpass.getuser()
     except (KeyError, OSError):  # no name for this uid (a bare container)
@@ -102,10 +114,11 @@ def _open_team_store(profile: ProfileSettings, env: Mapping[str, str]) -> _TeamP
     from tui.core.teamstore.following import TeamLeadership, team_follower
 
     try:
-        address = resolve_store_address(profile.store, environ=env)
+        address = resolve_store_address(profile.store, environ=env,
+                                        source=f"the store of profile {profile.name!r}")
         if address is None:
             return None
-        person = _person()
+        person = person_for(profile, env)
         store = TeamStore(address, profile.base_url, person)
     except TeamStoreError as error:
         raise WatchlistError(str(error)) from None

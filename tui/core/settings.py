@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from tui.core.alerts.settings import AlertSettings, parse_alert_settings
 from tui.core.timeinstatus import StuckAfter
 from tui.core.toml_writer import dumps_toml, toml_key
+from tui.core.untrusted import is_clean
 
 __all__ = [
     "AppConfig",
@@ -45,6 +46,7 @@ __all__ = [
     "check_base_url",
     "dumps_toml",
     "load_config",
+    "person_problem",
     "resolve_profile",
 ]
 
@@ -96,6 +98,9 @@ class ProfileSettings(BaseModel):
     # The team's PostgreSQL store (postgresql://user@host:5432/db, never a password; see
     # tui.core.teamstore.address); None: this person's own SQLite watchlist.
     store: str | None = None
+    # Who this person is in a team store (notes, acknowledgements, deletes, uploads are
+    # signed with it): an e-mail or a name; None: the OS user (CONVERSIONS_PERSON wins).
+    person: str | None = None
 
     @field_validator("ca_bundle")
     @classmethod
@@ -251,6 +256,24 @@ def _line_of(text: str, table: str, key: str) -> int | None:
     return None
 
 
+PERSON_MAX = 80
+"""The longest ``person`` a profile may name (it is shown in headers and audit lines)."""
+
+
+def person_problem(value: object) -> str | None:
+    """Why ``value`` cannot name a person (``person = "dana@example.com"``), or None."""
+    if not isinstance(value, str):
+        return f"should be a string such as \"dana@example.com\" (got {type(value).__name__})"
+    text = value.strip()
+    if not text:
+        return "is empty"
+    if len(text) > PERSON_MAX:
+        return f"is longer than {PERSON_MAX} characters"
+    if not is_clean(text) or any(char.isspace() and char != " " for char in text):
+        return "holds control characters"
+    return None
+
+
 def _parse_profile(name: str, table: Any, path: Path | None, warnings: list[str],
                    text: str = "") -> ProfileSettings:
     where = f"{path or 'config'}: [profiles.{name}]"
@@ -271,6 +294,16 @@ def _parse_profile(name: str, table: Any, path: Path | None, warnings: list[str]
             warnings.append(f"{place}stuck_after: {error}; the default ({default.describe()})"
                             " is used")
             known["stuck_after"] = default
+    if "person" in known:
+        # A bad name is not worth refusing to start over: say so, sign with the OS user.
+        problem = person_problem(known["person"])
+        if problem:
+            line = _line_of(text, f"profiles.{name}", "person")
+            place = f"{path or 'config'}: line {line}: " if line else f"{where}: "
+            warnings.append(f"{place}person: {problem}; the OS user is used")
+            del known["person"]
+        else:
+            known["person"] = known["person"].strip()
     if "alerts" in known:
         known["alerts"] = parse_alert_settings(
             known["alerts"], file=str(path or "config"), table=f"profiles.{name}.alerts",

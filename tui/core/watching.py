@@ -103,6 +103,9 @@ class WatchService:
         # Unwatched through this service (until added again): late answers are dropped.
         self._unwatched: set[int] = set()
         self._loaded_seq = 0  # the file's change feed number when the rows were read
+        # Where an unwatch or a mark applies, for the audit log (a team store's is everyone's).
+        self._scope = ("local only" if getattr(watchlist, "address", None) is None
+                       else "team watchlist, not the server")
 
     @classmethod
     def for_session(cls, session: MonitorSession, *,
@@ -207,7 +210,7 @@ class WatchService:
         return _UploadSink(self, on_accepted)
 
     def unwatch(self, ids: Iterable[int]) -> int:
-        """Stop watching ``ids`` (local only; audited); returns how many were watched.
+        """Stop watching ``ids`` (never on the server; audited); returns how many were watched.
 
         The store keeps their notes and history: :meth:`undo_unwatch` (or watching them
         again) brings them back.
@@ -217,7 +220,7 @@ class WatchService:
         if self._scheduler is not None:
             self._scheduler.unwatch(wanted)
         removed = self.watchlist.remove(wanted)
-        self.audit.append("unwatch", wanted, "done (local only)", self._profile_name,
+        self.audit.append("unwatch", wanted, f"done ({self._scope})", self._profile_name,
                           self._user())
         self._emit(WatchChange(removed=tuple(wanted)))
         return removed
@@ -232,7 +235,7 @@ class WatchService:
         self._unwatched.difference_update(wanted)
         if self._scheduler is not None:
             self._scheduler.watch(added)
-        self.audit.append("watch", added, "undo of unwatch (local only)",
+        self.audit.append("watch", added, f"undo of unwatch ({self._scope})",
                           self._profile_name, self._user())
         self._emit(WatchChange(rows=self._read(added), added=tuple(added)))
         return added
@@ -263,21 +266,21 @@ class WatchService:
         Audited; returns those watched."""
         when = time.time() if at is None else at
         done = self.watchlist.acknowledge(list(dict.fromkeys(ids)), when)
-        return self._after_mark(done, "acknowledge", "done (local only)", at=when)
+        return self._after_mark(done, "acknowledge", f"done ({self._scope})", at=when)
 
     def unacknowledge(self, ids: Iterable[int]) -> list[int]:
         """Take the acknowledgement off ``ids`` (audited); returns those watched."""
         done = self.watchlist.clear_acknowledged(list(dict.fromkeys(ids)))
-        return self._after_mark(done, "unacknowledge", "done (local only)")
+        return self._after_mark(done, "unacknowledge", f"done ({self._scope})")
 
     def snooze(self, ids: Iterable[int], until: float | None) -> list[int]:
         """Snooze ``ids`` until ``until`` (unix seconds; None ends the snooze): no alerts
         and out of the "need attention" count until then. Audited; returns those watched."""
         done = self.watchlist.snooze(list(dict.fromkeys(ids)), until)
         if until is None:
-            return self._after_mark(done, "unsnooze", "done (local only)")
+            return self._after_mark(done, "unsnooze", f"done ({self._scope})")
         stamp = datetime.fromtimestamp(until, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-        return self._after_mark(done, "snooze", "done (local only)", detail=f"until {stamp}")
+        return self._after_mark(done, "snooze", f"done ({self._scope})", detail=f"until {stamp}")
 
     def _after_mark(self, done: list[int], action: str, outcome: str, *,
                     detail: str | None = None, at: float | None = None) -> list[int]:

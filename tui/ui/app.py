@@ -306,10 +306,25 @@ class ConversionsApp(App[None]):
             profile = self.session.profile.name if self.session is not None else None
             demo = self.session is not None and self.session.demo
             themes_dir = self._user_themes_dir()
+            team, polled_by = self._team_for_help()
             paths = HelpPaths.of(self.paths, profile, demo=demo,
-                                 themes_dir=str(themes_dir) if themes_dir else None)
+                                 themes_dir=str(themes_dir) if themes_dir else None,
+                                 team_store=team, polled_by=polled_by)
         title = getattr(self.screen, "HELP_TITLE", None) or _screen_title(self.screen)
         self.push_screen(HelpScreen(keys_of_screen(self.screen), paths, screen_title=title))
+
+    def _team_for_help(self) -> tuple[str | None, str | None]:
+        """The team database this session uses, and who polls it (None: not a team)."""
+        team = self.session.team_store if self.session is not None else None
+        monitor = next((screen for screen in self.screen_stack
+                        if isinstance(screen, MonitorScreen)), None)
+        if team is None or monitor is None:
+            return team, None
+        watching = monitor.watching
+        if watching.following:
+            holder = watching.poller_holder
+            return team, holder.describe() if holder is not None else "another monitor"
+        return team, "this monitor" if watching.scheduler is not None else None
 
     # -------------------------------------------------------------- startup
     def on_mount(self) -> None:

@@ -133,7 +133,7 @@ def test_a_wrong_password_is_one_sentence_without_it(
     monkeypatch.setenv("PGPASSWORD", wrong)
     address = resolve_store_address(canary_role)
     assert address is not None
-    with pytest.raises(TeamStoreError, match="cannot be reached") as caught:
+    with pytest.raises(TeamStoreError, match="refused the login") as caught:
         TeamStore(address, "https://api.example.com", "dana")
     with pytest.raises(TeamStoreError) as caught_lock:
         LeaderLock(address, "https://api.example.com", "dana@desk").try_acquire()
@@ -143,6 +143,9 @@ def test_a_wrong_password_is_one_sentence_without_it(
     assert "password authentication failed" in str(caught.value)
     assert "password authentication failed" in str(caught_lock.value)
     assert "\n" not in str(caught.value)
+    # Where the password was read from, so the person knows what to fix.
+    assert "PGPASSWORD" in str(caught.value) and "~/.pgpass" in str(caught.value)
+    assert "keyring" in str(caught.value)
 
 
 def test_a_server_that_is_not_there_is_one_sentence(postgres_server: PostgresServer) -> None:
@@ -157,3 +160,6 @@ def test_a_server_that_is_not_there_is_one_sentence(postgres_server: PostgresSer
     with pytest.raises(TeamStoreError, match="cannot be reached") as caught:
         TeamStore(address, "https://api.example.com", "dana")
     assert "\n" not in str(caught.value)
+    # The reason first (a narrow banner shows the start), without libpq's lead-in.
+    assert str(caught.value).startswith(
+        "The team database cannot be reached (Connection refused) at postgres@127.0.0.1:")

@@ -49,7 +49,9 @@ def test_status_names_members_rows_and_the_poller(
     assert code == 0, said
     lines = said.splitlines()
     assert lines[0].endswith(f"schema {SCHEMA_VERSION}")
-    assert "dana (" in lines[1] and "sam (" in lines[1] and "leader dana@desk1 (1)" in lines[1]
+    # One monitor (its lock connection), marked as the one polling; connections apart.
+    assert lines[1] == "monitors dana@desk1 (polls)", said
+    assert lines[2].startswith("connections ") and "dana " in lines[2] and "sam " in lines[2]
     assert f"profile  {BASE_URL}: 3 watched, polled by dana@desk1" in lines
     assert "profile  https://staging.example.com: 1 watched, nobody polls" in lines
 

@@ -35,9 +35,11 @@ def test_rows_notes_and_history_come_over_once(open_store: Opener, tmp_path: Pat
         mine.record_results([PollResult(1, 20.0, _status(1, "Failed"))])
 
         report = import_watchlist(dana, mine, at=30.0)
-        assert report == ImportReport(added=2, already=2, notes=1, history=2)
+        # Row 3's own note differed from the team's, which stays: the report says so.
+        assert report == ImportReport(added=2, already=2, notes=1, history=2,
+                                      notes_kept_the_teams=(3,))
         assert import_watchlist(dana, mine, at=31.0) == ImportReport(
-            added=0, already=4, notes=0, history=0)
+            added=0, already=4, notes=0, history=0, notes_kept_the_teams=(3,))
 
     rows = sam.get_many([1, 2, 3, 4])
     assert (rows[1].status, rows[1].file_name, rows[1].errors, rows[1].note) == (
@@ -55,3 +57,22 @@ def test_rows_notes_and_history_come_over_once(open_store: Opener, tmp_path: Pat
         assert 3 not in batch.rows  # unchanged by the import: not notified
     finally:
         reader.close()
+
+
+def test_own_acknowledgements_and_snoozes_fill_what_the_team_lacks(
+        open_store: Opener, tmp_path: Path) -> None:
+    dana, sam = open_store("dana"), open_store("sam")
+    sam.add([1, 2, 3])
+    sam.acknowledge([2], at=50.0)  # the team's own acknowledgement stays
+    sam.snooze([3], until=9000.0)
+    with Watchlist(tmp_path / "mine.sqlite3") as mine:
+        mine.add([1, 2, 3, 4], at=5.0)
+        mine.acknowledge([1, 2, 4], at=40.0)
+        mine.snooze([3], until=7000.0)
+        report = import_watchlist(dana, mine, at=60.0)
+    assert report.marks_carried == (1,)  # 2 and 3 had the team's; 4 is new
+    rows = sam.get_many([1, 2, 3, 4])
+    assert [rows[i].acknowledged_at for i in (1, 2, 3, 4)] == [40.0, 50.0, None, 40.0]
+    assert rows[3].snoozed_until == 9000.0
+    signed = sam.signatures([1, 2, 4])
+    assert [signed[i]["acknowledged_by"] for i in (1, 2, 4)] == ["dana", "sam", "dana"]

@@ -154,7 +154,7 @@ def test_the_audit_log_of_a_team_profile_is_the_teams(
         service.unwatch([72])
         entries = theirs.audit.entries()
         assert [(e.action, e.ids, e.outcome) for e in entries] == [
-            ("unwatch", (72,), "done (local only)")]
+            ("unwatch", (72,), "done (team watchlist, not the server)")]
         assert entries[0].user == getpass.getuser()
         assert isinstance(mine.audit, TeamAudit)
         assert mine.audit.fallback.entries() == []  # nothing kept on this machine

@@ -101,16 +101,19 @@ def _keyring_password(account: str) -> str | None:
 
 
 def resolve_store_address(profile_store: str | None,
-                          environ: Mapping[str, str] | None = None) -> StoreAddress | None:
+                          environ: Mapping[str, str] | None = None, *,
+                          source: str = "the profile's store") -> StoreAddress | None:
     """The team store's address from ``CONVERSIONS_STORE`` or the profile's ``store``;
     None when neither names one (the SQLite watchlist is used). Raises
     :class:`TeamStoreError` for an address that is not a PostgreSQL URL or that holds a
-    password (the message never repeats the address: it might hold the password)."""
+    password (the message never repeats the address: it might hold the password; it names
+    where the address came from: ``CONVERSIONS_STORE``, else ``source``)."""
     env = os.environ if environ is None else environ
     given = (env.get(ENV_STORE) or "").strip()
-    source = ENV_STORE
-    if not given:
-        given, source = (profile_store or "").strip(), "the profile's store"
+    if given:
+        source = ENV_STORE
+    else:
+        given = (profile_store or "").strip()
     if not given:
         return None
     if not given.startswith(_SCHEMES):

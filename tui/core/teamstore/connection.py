@@ -25,7 +25,7 @@ from psycopg_pool import ConnectionPool
 
 from tui.core.teamstore.address import APP_NAME_PREFIX, KEEPALIVES, StoreAddress
 from tui.core.teamstore.changes import channel_for, payloads, write_key
-from tui.core.teamstore.errors import TeamStoreError, first_line
+from tui.core.teamstore.errors import TeamStoreError, cause, connect_failure, query_failure
 from tui.core.teamstore.migrations import (
     SCHEMA_VERSION,
     migrate,
@@ -72,7 +72,7 @@ class TeamConnection:
                                     connect_timeout=self._connect_timeout, **self._kwargs)
         except psycopg.Error as error:
             raise TeamStoreError(self._unreachable(error)) from None
-        with first, self._failing("set up the team database"):
+        with first, self._failing("check the tables"):
             self._check_schema(first, migrate_schema)
         # check: a connection the server closed (restart, pg_terminate_backend) is
         # replaced when taken, not handed out to fail. reconnect_timeout: the pool's own
@@ -104,10 +104,10 @@ class TeamConnection:
         return f"TeamStore({self.address.display!r}, profile={self.base_url!r})"
 
     def _unreachable(self, error: BaseException) -> str:
-        detail = first_line(error, self._secret) if isinstance(error, psycopg.Error) else (
-            "no connection within the timeout")
-        return (f"The team database {self.address.display} cannot be reached ({detail}): "
-                "check the address, the password source and that the server is up.")
+        if isinstance(error, psycopg.Error):
+            return connect_failure(self.address.display, error, self._secret)
+        return (f"The team database cannot be reached (no connection within the timeout) "
+                f"at {self.address.display}: check the address and that the server is up.")
 
     @property
     def away_since(self) -> float | None:
@@ -145,13 +145,13 @@ class TeamConnection:
             # The server is gone, shutting down or unreachable (the pool's timeout and
             # closure are OperationalErrors too).
             self._went_away()
+            # The reason first: a narrow banner cuts the end of the sentence.
             raise TeamStoreError(
-                f"Could not {action}: the team database {self.address.display} cannot be "
-                f"reached ({first_line(error, self._secret)}).") from None
+                f"Could not {action}: the team database cannot be reached "
+                f"({cause(error, self._secret)}) at {self.address.display}.") from None
         except psycopg.Error as error:
-            raise TeamStoreError(
-                f"Could not {action} in the team database {self.address.display} "
-                f"({first_line(error, self._secret)}).") from None
+            raise TeamStoreError(query_failure(action, self.address.display, error,
+                                               self._secret)) from None
         if self._away_since is not None:
             self._came_back()
 

@@ -9,9 +9,12 @@ that came from the driver is scrubbed of the password first (see :func:`scrubbed
 
 from __future__ import annotations
 
+import re
+
 from tui.core.watchstore import StoreRefused
 
-__all__ = ["TeamStoreError", "scrubbed"]
+__all__ = ["GRANT_HINT", "TeamStoreError", "cause", "connect_failure", "query_failure",
+           "scrubbed"]
 
 
 class TeamStoreError(StoreRefused):
@@ -31,3 +34,50 @@ def first_line(error: BaseException, *secrets: str | None) -> str:
     """The first line of a driver error's text, scrubbed, without a trailing period."""
     text = scrubbed(str(error), *secrets).strip().splitlines()
     return (text[0].rstrip(".") if text else type(error).__name__)
+
+
+# libpq's own lead-in before the server's reason, and the server's severity word: the
+# reason is what the person needs, so it comes first and alone.
+_LEAD_INS = re.compile(r'^(connection failed: )?(connection to server (at|on) .*?'
+                       r'(, port \d+)? failed: )?(FATAL: +|ERROR: +)?')
+_PASSWORD_SOURCES = ("PGPASSWORD, else the keyring (service conversions-tui-store, user "
+                     "{display}), else ~/.pgpass")
+GRANT_HINT = ("ask the database owner to run conversions-tui team init --grant ROLE "
+              "(README: A team on one PostgreSQL database)")
+"""What to do when the role lacks rights on the app's tables."""
+
+
+def cause(error: BaseException, *secrets: str | None) -> str:
+    """The driver error's reason alone (``connection refused``, ``password authentication
+    failed for user "dana"``), scrubbed, without libpq's lead-in."""
+    return _LEAD_INS.sub("", first_line(error, *secrets), count=1).strip() or (
+        type(error).__name__)
+
+
+def connect_failure(display: str, error: BaseException, *secrets: str | None) -> str:
+    """One sentence for a connection that failed: the login refused (and where the password
+    is read from), no such database, or the server not reached; the reason comes first,
+    so a narrow banner still shows it."""
+    reason = cause(error, *secrets)
+    lowered = reason.lower()
+    if "password" in lowered or "authentication failed" in lowered or (
+            re.search(r'role ".*" does not exist', reason)):
+        sources = _PASSWORD_SOURCES.format(display=display)
+        return (f"The team database refused the login ({reason}) at {display}: the password "
+                f"is read from {sources}.")
+    if re.search(r'database ".*" does not exist', reason):
+        return (f"The team database does not exist ({reason}) at {display}: check the "
+                "database name in the address, or ask the DBA to create it.")
+    return (f"The team database cannot be reached ({reason}) at {display}: check the "
+            "address and that the server is up.")
+
+
+def query_failure(action: str, display: str, error: BaseException,
+                  *secrets: str | None) -> str:
+    """One sentence for a statement the database refused while doing ``action``; a role
+    without rights on the app's tables is told how to get them."""
+    reason = cause(error, *secrets)
+    if "permission denied" in reason.lower():
+        return (f"Could not {action} in the team database {display} ({reason}): this role "
+                f"has no rights on the app's tables; {GRANT_HINT}.")
+    return f"Could not {action} in the team database {display} ({reason})."

@@ -1,10 +1,12 @@
 """A one-off import of a person's SQLite watchlist into the team store.
 
 Each watched row comes over with its last answer, note, attention marks and status history.
-A row the team already watches keeps the team's data (it may be newer); only a note the team
-lacks is filled in. Running the import twice adds nothing the second time. The importer is
-named as the one who added the rows (and wrote the notes: the file does not say who did),
-and the import is one audit entry.
+A row the team already watches keeps the team's data (it may be newer); only a note, an
+acknowledgement or a snooze the team lacks is filled in (the report lists the rows whose
+own note differed from the team's, which the team's replaced). Running the import twice
+adds nothing the second time. The importer is named as the one who added the rows (and
+wrote the notes and acknowledgements: the file does not say who did), and the import is
+one audit entry.
 """
 
 from __future__ import annotations
@@ -23,22 +25,37 @@ _COLUMNS = ("id, file_name, data_source_type, status, upload_date, warnings, err
             "problem_count, delete_requested_at, deleted_at, not_found, raw, last_problem_at, "
             "acknowledged_at, snoozed_until, read_at, errors_total, warnings_total")
 _INSERT = (f"INSERT INTO watched (profile, {_COLUMNS}, added_by, note_by, note_at, "
-           "changed_seq, added_seq) VALUES (%s, " + ", ".join(["%s"] * 24)
-           + ", %s, %s, %s, %s, %s) ON CONFLICT (profile, id) DO UPDATE SET "
-           "note = excluded.note, note_by = excluded.note_by, note_at = excluded.note_at, "
+           "acknowledged_by, changed_seq, added_seq) VALUES (%s, " + ", ".join(["%s"] * 24)
+           + ", %s, %s, %s, %s, %s, %s) ON CONFLICT (profile, id) DO UPDATE SET "
+           # The team's note, acknowledgement and snooze stay; only what it lacks is added.
+           "note = coalesce(watched.note, excluded.note), "
+           "note_by = CASE WHEN watched.note IS NULL THEN excluded.note_by "
+           "ELSE watched.note_by END, "
+           "note_at = CASE WHEN watched.note IS NULL THEN excluded.note_at "
+           "ELSE watched.note_at END, "
+           "acknowledged_at = coalesce(watched.acknowledged_at, excluded.acknowledged_at), "
+           "acknowledged_by = CASE WHEN watched.acknowledged_at IS NULL "
+           "THEN excluded.acknowledged_by ELSE watched.acknowledged_by END, "
+           "snoozed_until = coalesce(watched.snoozed_until, excluded.snoozed_until), "
            "changed_seq = excluded.changed_seq "
-           "WHERE watched.note IS NULL AND excluded.note IS NOT NULL")
+           "WHERE (watched.note IS NULL AND excluded.note IS NOT NULL) "
+           "OR (watched.acknowledged_at IS NULL AND excluded.acknowledged_at IS NOT NULL) "
+           "OR (watched.snoozed_until IS NULL AND excluded.snoozed_until IS NOT NULL)")
 
 
 @dataclass(frozen=True)
 class ImportReport:
     """What an import did: rows new to the team, rows it had, notes filled in, history
-    entries copied."""
+    entries copied; the rows whose own note differed from the team's (the team's kept),
+    and the rows the team had whose acknowledgement or snooze came from the import (the
+    team had none)."""
 
     added: int
     already: int
     notes: int
     history: int
+    notes_kept_the_teams: tuple[int, ...] = ()
+    marks_carried: tuple[int, ...] = ()
 
 
 def import_watchlist(store: TeamStore, watchlist: Watchlist, *,
@@ -49,9 +66,10 @@ def import_watchlist(store: TeamStore, watchlist: Watchlist, *,
     rows = watchlist.all()
     ids = [row.id for row in rows]
     with store.writing("import the watchlist") as (conn, seq):
-        present = {value: note for value, note in conn.execute(
-            "SELECT id, note FROM watched WHERE profile = %s AND id = ANY(%s)",
-            (store.base_url, ids))}
+        present: dict[int, tuple[str | None, float | None, float | None]] = {
+            value: (note, acked, snoozed) for value, note, acked, snoozed in conn.execute(
+                "SELECT id, note, acknowledged_at, snoozed_until FROM watched "
+                "WHERE profile = %s AND id = ANY(%s)", (store.base_url, ids))}
         values = []
         for row in rows:
             signed = store.person if row.note else None
@@ -63,7 +81,8 @@ def import_watchlist(store: TeamStore, watchlist: Watchlist, *,
                 row.delete_requested_at, row.deleted_at, row.not_found, row.raw,
                 row.last_problem_at, row.acknowledged_at, row.snoozed_until, row.read_at,
                 row.error_count, row.warning_count, store.person, signed,
-                when if signed else None, seq, seq))
+                when if signed else None, store.person if row.acknowledged_at else None,
+                seq, seq))
         with conn.cursor() as cursor:
             cursor.executemany(_INSERT, values)
             new = [value for value in ids if value not in present]
@@ -72,11 +91,17 @@ def import_watchlist(store: TeamStore, watchlist: Watchlist, *,
             cursor.executemany("INSERT INTO status_history (profile, id, status, seen_at) "
                                "VALUES (%s, %s, %s, %s)", history)
         noted = [row.id for row in rows
-                 if row.id in present and present[row.id] is None and row.note]
+                 if row.id in present and present[row.id][0] is None and row.note]
+        kept = tuple(row.id for row in rows if row.id in present and row.note
+                     and present[row.id][0] is not None and present[row.id][0] != row.note)
+        marked = tuple(row.id for row in rows if row.id in present and (
+            (row.acknowledged_at is not None and present[row.id][1] is None)
+            or (row.snoozed_until is not None and present[row.id][2] is None)))
         conn.execute("INSERT INTO audit (profile, at, person, action, ids, outcome, detail) "
                      "VALUES (%s, %s, %s, 'import', %s, 'done', %s)",
                      (store.base_url, when, store.person, ",".join(map(str, new)),
                       f"{len(new)} added, {len(present)} already watched"))
-        store.notify(conn, seq, changed=new + noted)
+        store.notify(conn, seq, changed=sorted({*new, *noted, *marked}))
     return ImportReport(added=len(new), already=len(present), notes=len(noted),
-                        history=len(history))
+                        history=len(history), notes_kept_the_teams=kept,
+                        marks_carried=marked)

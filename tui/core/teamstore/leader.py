@@ -21,7 +21,7 @@ from typing import Any
 import psycopg
 
 from tui.core.teamstore.address import APP_NAME_PREFIX, KEEPALIVES, StoreAddress
-from tui.core.teamstore.errors import TeamStoreError, first_line
+from tui.core.teamstore.errors import TeamStoreError, connect_failure, first_line
 
 __all__ = ["LeaderInfo", "LeaderLock", "lock_key"]
 
@@ -81,9 +81,8 @@ class LeaderLock:
                                    **KEEPALIVES, **kwargs)
         except psycopg.Error as error:
             secret = kwargs.get("password") or self.address.password_hint()
-            raise TeamStoreError(
-                f"The team database {self.address.display} cannot be reached "
-                f"({first_line(error, secret)}): leadership cannot be claimed.") from None
+            raise TeamStoreError(connect_failure(self.address.display, error, secret)
+                                 ) from None
 
     @property
     def held(self) -> bool:

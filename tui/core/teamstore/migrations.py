@@ -112,6 +112,13 @@ def migrate(conn: psycopg.Connection[Any], app: str = "conversions-tui") -> list
     was current). ``conn`` must not be in a transaction. Raises :class:`TeamStoreError`
     for a newer schema."""
     applied: list[int] = []
+    # A current database needs no DDL (not even CREATE ... IF NOT EXISTS, which asks for the
+    # right to create): a role that may only read and write rows (team init --grant) opens it.
+    current = schema_version(conn)
+    if current > SCHEMA_VERSION:
+        raise TeamStoreError(newer_schema_message(current))
+    if current == SCHEMA_VERSION:
+        return applied
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
         conn.execute(_VERSION_TABLE)

@@ -20,6 +20,7 @@ from textual.widgets import Static
 from tui.core.filters import FILTER_TERMS
 from tui.core.paths import AppPaths
 from tui.core.statuses import CHECKING_SYMBOL, StatusKind, status_symbol
+from tui.core.untrusted import printable
 from tui.ui.widgets.table.drawing import ACKNOWLEDGED_MARK, SNOOZED_MARK
 from tui.ui.widgets.table.rows import PROBLEM_SYMBOL
 
@@ -124,10 +125,14 @@ class HelpPaths:
     data_dir: str | None
     audit_db: str | None
     demo: bool = False
+    #: The team database (``user@host:port/db``) on a team profile, and who polls it.
+    team_store: str | None = None
+    polled_by: str | None = None
 
     @classmethod
     def of(cls, paths: AppPaths, profile: str | None, *, demo: bool = False,
-           themes_dir: str | None = None) -> HelpPaths:
+           themes_dir: str | None = None, team_store: str | None = None,
+           polled_by: str | None = None) -> HelpPaths:
         """The files of ``profile`` (None before a profile exists, on first run)."""
         return cls(
             profile=profile,
@@ -136,15 +141,22 @@ class HelpPaths:
             data_dir=str(paths.profile_data_dir(profile)) if profile else None,
             audit_db=str(paths.audit_db(profile)) if profile else None,
             demo=demo,
+            team_store=team_store,
+            polled_by=polled_by,
         )
 
     def rows(self) -> list[tuple[str, str]]:
-        """(what, where) pairs to show."""
+        """(what, where) pairs to show (a team's rows and audit log are in its database;
+        this machine's audit file holds what was done while the database was away)."""
         rows = [("Config", self.config_file), ("Themes", self.themes_dir)]
+        if self.team_store:
+            rows.append(("Team database", printable(self.team_store, limit=200)))
+            rows.append(("Polled by", printable(self.polled_by or "nobody yet", limit=80)))
         if self.data_dir:
             rows.append(("Data", self.data_dir))
         if self.audit_db:
-            rows.append(("Audit log", self.audit_db))
+            rows.append(("Audit log" if not self.team_store else "Audit, offline",
+                         self.audit_db))
         return rows
 
 

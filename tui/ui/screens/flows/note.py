@@ -1,4 +1,5 @@
-"""A local note on rows (``n``): a ticket number, say, kept by the watchlist."""
+"""A note on rows (``n``): a ticket number, say, kept by the watchlist (the team's, on a
+team profile)."""
 
 from __future__ import annotations
 
@@ -21,8 +22,10 @@ async def edit_note(host: MonitorHost) -> None:
     title = f"Note for {ids[0]}" if len(ids) == 1 else f"Note for {len(ids)} marked rows"
     note = await host.app.push_screen_wait(TextPromptModal(
         title, value=current or "", max_length=NOTE_MAX,
-        hint="A local note (a ticket number, say): shown in the Note column, searched by "
-             "the filter, exported. Empty removes it."))
+        hint=("A local note" if host.session.team_store is None
+              else "A note for the whole team, signed with your name")
+        + " (a ticket number, say): shown in the Note column, searched by the filter, "
+          "exported. Empty removes it."))
     if note is None:
         return
     text = note.strip() or None

@@ -69,8 +69,10 @@ class UnwatchFlow:
         now = self._forget_old()
         key = key_for_action(host.screen, "undo_unwatch", "z")
         what = str(ids[0]) if len(ids) == 1 else f"{removed} conversions"
+        scope = ("Local only" if host.session.team_store is None
+                 else "Unwatched for the whole team")
         toast = post(host.app, f"Unwatched {what} — press {key} to undo (for a minute). "
-                     "Local only: nothing was deleted on the server.",
+                     f"{scope}: nothing was deleted on the server.",
                      timeout=UNDO_TOAST_SECONDS)
         self.batches.append(UnwatchedBatch(tuple(ids), now, toast))
 
@@ -79,8 +81,10 @@ class UnwatchFlow:
         from tui.ui.screens.confirm_delete import describe_row
         table = self._host.table
         rows = [row for row in (table.rows.get(i) for i in ids) if row is not None]
-        lines = [f"Stop watching {len(ids)} conversions? This only changes the local "
-                 "watchlist: nothing is deleted on the server.", ""]
+        which = ("the local watchlist" if self._host.session.team_store is None
+                 else "the team's watchlist (for everyone)")
+        lines = [f"Stop watching {len(ids)} conversions? This only changes {which}: "
+                 "nothing is deleted on the server.", ""]
         lines += [describe_row(row) for row in rows[:UNWATCH_LISTED]]
         if len(rows) > UNWATCH_LISTED:
             lines.append(f"… and {len(rows) - UNWATCH_LISTED} more")

@@ -7,6 +7,11 @@ channel with the IDs (see :mod:`.changes`), so every other app on the database s
 Connections come from a small pool (:mod:`.connection`); a dedicated one listens
 (:class:`ChangeReader`).
 
+Notes, acknowledgements, deletes and history are the team's; unread marks are each
+person's (``read_marks``: a row's ``read_at`` is this app's person's look). A mark is no
+change of the row: it takes no change number and notifies nobody, so a colleague's
+screen neither redraws nor loses an unread mark when someone else looks.
+
 Every database failure surfaces as :class:`TeamStoreError`, one sentence, without the
 password (see :mod:`.errors`).
 """
@@ -23,8 +28,10 @@ from tui.core.teamstore.rows import (
     CHANGES_IN_WINDOW,
     COLUMNS,
     KEPT,
+    MARK_WATCHED_READ,
     UPDATE_RESULT,
     decode_rows,
+    marks_of,
 )
 from tui.core.watchlist.rows import (
     PollResult,
@@ -157,12 +164,18 @@ class TeamStore(TeamConnection):
         return self._mark_ids("snooze", "snoozed_until = %s", (until,), ids)
 
     def mark_read(self, ids: Iterable[int], at: float | None = None) -> int:
-        """Mark ``ids`` read at ``at``; ``read_at`` never goes back (a look stamped
-        earlier, by an app with a slower clock, changes nothing). How many were watched."""
+        """Mark ``ids`` read at ``at`` by this person only (colleagues' unread marks stay,
+        and are not told: see the module's docstring); ``read_at`` never goes back (a
+        look stamped earlier, by an app with a slower clock, changes nothing). How many
+        were watched."""
         when = time.time() if at is None else at
-        return len(self._mark_ids("mark read",
-                                  "read_at = greatest(coalesce(read_at, %s), %s)",
-                                  (when, when), ids))
+        wanted = int_ids(ids)
+        with (self._failing("mark read"), self._pool.connection() as conn,
+              conn.transaction()):
+            marked = conn.execute(MARK_WATCHED_READ, {
+                "person": marks_of(self.person), "at": when, "profile": self.base_url,
+                "ids": wanted}).rowcount
+        return int(marked)
 
     def mark_delete_requested(self, conversion_id: int, at: float) -> None:
         """Record that the server accepted this person's delete; a later 404 then means
@@ -276,14 +289,14 @@ class TeamStore(TeamConnection):
         with self._failing("read the watchlist"), self._pool.connection() as conn:
             return list(decode_rows(conn.execute(
                 f"SELECT {COLUMNS} FROM watched WHERE profile = %s ORDER BY id LIMIT %s",
-                (self.base_url, max(count, 0)))))
+                (marks_of(self.person), self.base_url, max(count, 0)))))
 
     def all(self) -> list[WatchedConversion]:
         """Every watched row of the profile, by ID."""
         with self._failing("read the watchlist"), self._pool.connection() as conn:
             return list(decode_rows(conn.execute(
                 f"SELECT {COLUMNS} FROM watched WHERE profile = %s ORDER BY id",
-                (self.base_url,))))
+                (marks_of(self.person), self.base_url))))
 
     def signatures(self, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
         """Who added, noted, acknowledged and asked to delete each of ``ids``."""
@@ -303,7 +316,7 @@ class TeamStore(TeamConnection):
             now = self._committed_seq(conn)
             rows = list(decode_rows(conn.execute(
                 f"SELECT {COLUMNS} FROM watched WHERE profile = %s AND changed_seq > %s",
-                (self.base_url, seq))))
+                (marks_of(self.person), self.base_url, seq))))
             added = {value for (value,) in conn.execute(
                 "SELECT id FROM watched WHERE profile = %s AND added_seq > %s",
                 (self.base_url, seq))}

@@ -186,3 +186,13 @@ def test_attention_marks_take_many_ids(open_store: Opener, mark: str) -> None:
         assert marks.mark_read([1, 2, 9], 40.0) == 2
         marks.mark_read([1], 35.0)  # an older look
         assert [row.read_at for row in store.all()] == [40.0, 40.0]
+
+
+def test_a_look_is_kept_while_unwatched_and_read_by_another_app(open_store: Opener) -> None:
+    mine, theirs = open_store(), open_store()  # two apps of one person
+    mine.add([1, 2], at=1.0)
+    assert mine.mark_read([1, 2, 9], 40.0) == 2
+    assert mine.remove([1]) == 1
+    assert mine.mark_read([1], 50.0) == 0  # not watched: no look recorded
+    assert mine.add([1]) == [1]
+    assert [(row.id, row.read_at) for row in theirs.all()] == [(1, 40.0), (2, 40.0)]

@@ -76,3 +76,17 @@ def test_own_acknowledgements_and_snoozes_fill_what_the_team_lacks(
     assert rows[3].snoozed_until == 9000.0
     signed = sam.signatures([1, 2, 4])
     assert [signed[i]["acknowledged_by"] for i in (1, 2, 4)] == ["dana", "sam", "dana"]
+
+
+def test_the_files_read_marks_come_over_as_the_importers_own(open_store: Opener,
+                                                              tmp_path: Path) -> None:
+    dana, sam = open_store("dana"), open_store("sam")
+    sam.add([2])  # the team watches 2 already: dana's look at it comes over all the same
+    sam.mark_read([2], 45.0)
+    with Watchlist(tmp_path / "mine.sqlite3") as mine:
+        mine.add([1, 2, 3], at=5.0)
+        mine.mark_read([1, 2], 40.0)
+        import_watchlist(dana, mine, at=50.0)
+        import_watchlist(dana, mine, at=51.0)  # twice: nothing changes
+    assert [(row.id, row.read_at) for row in dana.all()] == [(1, 40.0), (2, 40.0), (3, None)]
+    assert [(row.id, row.read_at) for row in sam.all()] == [(1, None), (2, 45.0), (3, None)]

@@ -32,7 +32,7 @@ from tui.core.teamstore.migrations import (
     newer_schema_message,
     schema_version,
 )
-from tui.core.teamstore.rows import COLUMNS, decode_rows
+from tui.core.teamstore.rows import COLUMNS, decode_rows, marks_of
 from tui.core.watchlist.rows import WatchedConversion
 
 __all__ = ["AWAY_RETRY_MAX", "POOL_WAIT", "TeamConnection"]
@@ -187,7 +187,8 @@ class TeamConnection:
               lock: bool = False) -> dict[int, WatchedConversion]:
         cursor = conn.execute(
             f"SELECT {COLUMNS} FROM watched WHERE profile = %s AND id = ANY(%s)"
-            + (" FOR UPDATE" if lock else ""), (self.base_url, list(ids)))
+            + (" FOR UPDATE" if lock else ""),
+            (marks_of(self.person), self.base_url, list(ids)))
         return {row.id: row for row in decode_rows(cursor)}
 
     def close(self) -> None:

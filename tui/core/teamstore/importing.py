@@ -6,7 +6,8 @@ acknowledgement or a snooze the team lacks is filled in (the report lists the ro
 own note differed from the team's, which the team's replaced). Running the import twice
 adds nothing the second time. The importer is named as the one who added the rows (and
 wrote the notes and acknowledgements: the file does not say who did), and the import is
-one audit entry.
+one audit entry. The file's read marks are the importer's own (never the team's: see
+migration 3).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from tui.core.teamstore.rows import MARK_READ, marks_of
 from tui.core.teamstore.store import TeamStore
 from tui.core.watchlist import Watchlist
 from tui.core.watchlist.rows import encode_mapping, encode_texts
@@ -23,9 +25,9 @@ __all__ = ["ImportReport", "import_watchlist"]
 _COLUMNS = ("id, file_name, data_source_type, status, upload_date, warnings, errors, "
             "metadata, first_seen, last_checked, last_changed, note, last_problem, "
             "problem_count, delete_requested_at, deleted_at, not_found, raw, last_problem_at, "
-            "acknowledged_at, snoozed_until, read_at, errors_total, warnings_total")
+            "acknowledged_at, snoozed_until, errors_total, warnings_total")
 _INSERT = (f"INSERT INTO watched (profile, {_COLUMNS}, added_by, note_by, note_at, "
-           "acknowledged_by, changed_seq, added_seq) VALUES (%s, " + ", ".join(["%s"] * 24)
+           "acknowledged_by, changed_seq, added_seq) VALUES (%s, " + ", ".join(["%s"] * 23)
            + ", %s, %s, %s, %s, %s, %s) ON CONFLICT (profile, id) DO UPDATE SET "
            # The team's note, acknowledgement and snooze stay; only what it lacks is added.
            "note = coalesce(watched.note, excluded.note), "
@@ -79,7 +81,7 @@ def import_watchlist(store: TeamStore, watchlist: Watchlist, *,
                 encode_mapping(row.metadata), row.first_seen, row.last_checked,
                 row.last_changed, row.note, row.last_problem, row.problem_count,
                 row.delete_requested_at, row.deleted_at, row.not_found, row.raw,
-                row.last_problem_at, row.acknowledged_at, row.snoozed_until, row.read_at,
+                row.last_problem_at, row.acknowledged_at, row.snoozed_until,
                 row.error_count, row.warning_count, store.person, signed,
                 when if signed else None, store.person if row.acknowledged_at else None,
                 seq, seq))
@@ -90,6 +92,9 @@ def import_watchlist(store: TeamStore, watchlist: Watchlist, *,
                        for status, seen_at in watchlist.history(value)]
             cursor.executemany("INSERT INTO status_history (profile, id, status, seen_at) "
                                "VALUES (%s, %s, %s, %s)", history)
+            cursor.executemany(MARK_READ, [
+                (store.base_url, marks_of(store.person), row.id, row.read_at)
+                for row in rows if row.read_at is not None])
         noted = [row.id for row in rows
                  if row.id in present and present[row.id][0] is None and row.note]
         kept = tuple(row.id for row in rows if row.id in present and row.note

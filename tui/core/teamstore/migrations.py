@@ -9,7 +9,9 @@ whose meaning it does not know.
 
 The tables mirror the SQLite watchlist (``tui/core/watchlist/schema.py``, schema 4), each
 row scoped by ``profile`` (the profile's base URL), plus who did what: the ``*_by``
-columns and the ``audit`` table name the person (profile e-mail or OS user).
+columns and the ``audit`` table name the person (profile e-mail or OS user). Unread marks
+are each person's, not the team's (schema 3, ``read_marks``): "changed since *you* last
+looked".
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from tui.core.teamstore.errors import TeamStoreError
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrate", "schema_version"]
 
 # The columns of a stored row after (profile, id), as in the SQLite watchlist; times are
-# unix seconds (double precision), as there, so rows decode the same way.
+# unix seconds (double precision), as there, so rows decode the same way. As migration 1
+# made them: later steps change them (read_at is shared_read_at since 3).
 _ROW_COLUMNS = """
     file_name text,
     data_source_type text,
@@ -82,6 +85,18 @@ MIGRATIONS: Sequence[Sequence[str]] = (
         "ALTER TABLE unwatched ADD COLUMN errors_total integer NOT NULL DEFAULT 0,"
         " ADD COLUMN warnings_total integer NOT NULL DEFAULT 0",
     ),
+    # 3: read marks are each person's: one person scrolling must not read the rows for
+    # the whole team. The shared read_at of before is kept as shared_read_at, never
+    # written again: the last look of anyone before the upgrade (nobody can tell whose),
+    # everyone's starting point, so the upgrade lights up no old change (as schema 4 of
+    # the SQLite watchlist). A row's read_at is then the later of it and the person's mark.
+    (
+        "CREATE TABLE read_marks (profile text NOT NULL, person text NOT NULL,"
+        " id bigint NOT NULL, read_at double precision NOT NULL,"
+        " PRIMARY KEY (profile, person, id))",
+        "ALTER TABLE watched RENAME COLUMN read_at TO shared_read_at",
+        "ALTER TABLE unwatched RENAME COLUMN read_at TO shared_read_at",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 """The schema this app writes: the number of the last migration."""
@@ -107,10 +122,12 @@ def newer_schema_message(version: int) -> str:
             f"{SCHEMA_VERSION}: upgrade conversions-tui to use it.")
 
 
-def migrate(conn: psycopg.Connection[Any], app: str = "conversions-tui") -> list[int]:
-    """Bring the database up to :data:`SCHEMA_VERSION`; the versions applied (none when it
-    was current). ``conn`` must not be in a transaction. Raises :class:`TeamStoreError`
-    for a newer schema."""
+def migrate(conn: psycopg.Connection[Any], app: str = "conversions-tui", *,
+            target: int = SCHEMA_VERSION) -> list[int]:
+    """Bring the database up to ``target`` (:data:`SCHEMA_VERSION`; an older one lets a
+    test make the database an older app left); the versions applied (none when it was
+    current). ``conn`` must not be in a transaction. Raises :class:`TeamStoreError` for a
+    newer schema."""
     applied: list[int] = []
     # A current database needs no DDL (not even CREATE ... IF NOT EXISTS, which asks for the
     # right to create): a role that may only read and write rows (team init --grant) opens it.
@@ -127,7 +144,7 @@ def migrate(conn: psycopg.Connection[Any], app: str = "conversions-tui") -> list
             raise TeamStoreError(newer_schema_message(current))
         # One transaction for all (PostgreSQL's DDL is transactional): a failing step
         # leaves the database as it was, never half migrated.
-        for number, steps in enumerate(MIGRATIONS[current:], start=current + 1):
+        for number, steps in enumerate(MIGRATIONS[current:target], start=current + 1):
             for statement in steps:
                 conn.execute(statement.encode())
             conn.execute("INSERT INTO schema_version (version, app) VALUES (%s, %s)",

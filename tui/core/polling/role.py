@@ -42,6 +42,8 @@ __all__ = ["LeadGate", "PollerRole"]
 
 log = logging.getLogger(__name__)
 
+_LANDING_LOOK = 0.05  # seconds between looks at the checks still on the wire, stepping down
+
 
 class LeadGate:
     """The lock as a follower sees it: not taken while its monitor may not poll."""
@@ -92,6 +94,7 @@ class PollerRole:
         self._refused: Connectivity | None = None  # the server refused the key
         self._store_away = False  # the follower's last word: the store cannot be read
         self._ends: dict[PollScheduler, asyncio.Event] = {}  # set when a run has ended
+        self._leaving: PollScheduler | None = None  # stepping down: its last checks land
 
     # ------------------------------------------------------------------ state
     @property
@@ -156,10 +159,13 @@ class PollerRole:
 
     def stop(self) -> None:
         """Stop polling or following; another monitor may poll at once."""
+        leaving, self._leaving = self._leaving, None
+        if leaving is not None:
+            leaving.stop()
         if self.scheduler is not None:
             self.scheduler.stop()
-            if self._lock is not None:
-                self._lock.release()
+        if (self.scheduler is not None or leaving is not None) and self._lock is not None:
+            self._lock.release()
         if self.follower is not None:
             self.follower.stop()
 
@@ -207,19 +213,28 @@ class PollerRole:
         self._on_update(update)
 
     def _step_down(self, scheduler: PollScheduler) -> None:
-        """Stop polling; once the last results are written, let the lead go and follow."""
+        """Stop sending; once the checks on the wire are in and the last results written,
+        let the lead go and follow."""
         self.scheduler = None
-        scheduler.stop()
+        self._leaving = scheduler
+        scheduler.pause()  # nothing new is sent; what is on the wire still lands
         self._spawn(self._hand_over(scheduler), "handover")
 
     async def _hand_over(self, scheduler: PollScheduler) -> None:
-        # The scheduler writes its last results as its run ends: only then may another
-        # monitor poll, so no answer is written twice and none is lost.
+        # Only once the scheduler's run has ended (its last results written) may another
+        # monitor poll: no answer is written twice, none is lost. Each request has its
+        # deadline, so the wait for those on the wire ends.
+        while scheduler.stats.in_flight and not scheduler.stopped:
+            await asyncio.sleep(_LANDING_LOOK)
+        scheduler.stop()
         ended = self._ends.get(scheduler)
         if ended is not None:
             await ended.wait()
+        if self._leaving is not scheduler:
+            return  # stopped meanwhile (the lock went with it)
+        self._leaving = None
         if self.scheduler is not None or self.follower is not None:
-            return  # stopped, or polling again meanwhile (a new run took the lead)
+            return
         assert self._lock is not None
         self._lock.release()
         self._follow()

@@ -53,8 +53,9 @@ async def test_a_paused_leader_lets_the_follower_poll_without_a_gap_or_a_double(
     sam.service.load()
     sam.service.set_client(client)
     dana.service.watch([conv])
-    await until(lambda: (row := sam.last(conv)) is not None and row.status == "Processing",
-                sam.said)
+    await until(lambda: (row := sam.last(conv)) is not None and row.status == "Processing"
+                and (h := sam.service.poller_holder) is not None
+                and h.describe() == "dana@desk", lambda: role(sam))
     old = dana.service.scheduler
     assert old is not None
     # When sam takes over, dana's poller has stopped and has nothing on the wire.

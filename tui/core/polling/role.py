@@ -172,7 +172,8 @@ class PollerRole:
     # --------------------------------------------------------------- internal
     def _start_scheduler(self, client: StatusSource) -> None:
         scheduler = PollScheduler(client, self._watchlist, self._settings,
-                                  on_update=self._updated)
+                                  on_update=lambda update: self._from_scheduler(
+                                      scheduler, update))
         self.scheduler = scheduler
         if self._paused:
             scheduler.pause()  # no lock to hand over: paused in place
@@ -195,21 +196,24 @@ class PollerRole:
             ended.set()
             self._ends.pop(scheduler, None)
 
-    def _updated(self, update: PollUpdate) -> None:
-        """What the scheduler or the follower says, on its way to the service."""
+    def _from_scheduler(self, scheduler: PollScheduler, update: PollUpdate) -> None:
+        """What a scheduler says, on its way to the service."""
+        if (update.connectivity.state is ConnectivityState.AUTH_FAILED
+                and scheduler is self.scheduler and self._lock is not None
+                and self._refused is None):
+            # A refused key polls nothing: the lead goes to a monitor that can poll.
+            self._refused = update.connectivity
+            log.warning("the server refused the key: letting the poller's lead go")
+            self._step_down(scheduler)
+        self._on_update(update)
+
+    def _from_follower(self, update: PollUpdate) -> None:
+        """What the follower says (the leader's rows, the store away or back)."""
         state = update.connectivity.state
-        if self.scheduler is not None:
-            if (state is ConnectivityState.AUTH_FAILED and self._lock is not None
-                    and self._refused is None):
-                # A refused key polls nothing: the lead goes to a monitor that can poll.
-                self._refused = update.connectivity
-                log.warning("the server refused the key: letting the poller's lead go")
-                self._step_down(self.scheduler)
-        elif self.follower is not None:
-            self._store_away = state is ConnectivityState.OFFLINE
-            if state is ConnectivityState.ONLINE and self._refused is not None:
-                # The leader's world is online; this monitor's key is still refused.
-                update = dataclasses.replace(update, connectivity=self._refused)
+        self._store_away = state is ConnectivityState.OFFLINE
+        if state is ConnectivityState.ONLINE and self._refused is not None:
+            # The leader's world is online; this monitor's key is still refused.
+            update = dataclasses.replace(update, connectivity=self._refused)
         self._on_update(update)
 
     def _step_down(self, scheduler: PollScheduler) -> None:
@@ -257,7 +261,7 @@ class PollerRole:
         assert self._gate is not None
         self._store_away = False
         self.follower = self._make_follower(
-            self._watchlist, self._gate, since=self._since(), on_update=self._updated,
+            self._watchlist, self._gate, since=self._since(), on_update=self._from_follower,
             on_lead=self._take_over, interval=self._follow_interval)
         self._spawn(self.follower.run(), "follower")
 

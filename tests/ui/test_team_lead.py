@@ -153,3 +153,31 @@ async def test_the_header_says_the_team_database_is_away_not_whom_it_follows(
             own_server.resume()
         await wait_for(pilot, lambda: "polling for the team" in header_text(app),
                        timeout=2 * TIMEOUT, what=lambda: f"the lead again: {header_text(app)}")
+
+
+async def test_a_team_monitor_whose_key_is_refused_lets_a_colleague_poll(
+        sandbox: SandboxServer, monitor_session: SessionFactory,
+        postgres_server: PostgresServer, team_database: str, tmp_path: Path) -> None:
+    url = _url(postgres_server, team_database)
+    state = sandbox.state
+    watched = state.add_conversion(status="Processing", frozen=True)
+    dana = App(url, sandbox.base_url, "dana", tmp_path)
+    async with ConversionsClient(sandbox.base_url, sandbox.api_key, timeout=10) as client:
+        try:
+            dana.store.add([watched])
+            app = ConversionsApp(monitor_session(key="not-the-key",
+                                                 env={"CONVERSIONS_STORE": url}))
+            async with app.run_test(size=SIZE) as pilot:
+                await wait_for(pilot, lambda: key_prompt_shown(app), timeout=TIMEOUT,
+                               what="the key prompt after the refusal")
+                dana.start(client)  # a colleague with a good key: it polls now
+                await wait_for(pilot, lambda: dana.service.scheduler is not None,
+                               timeout=TIMEOUT, what=dana.said)
+                await wait_for(pilot, lambda: "key refused · following another monitor "
+                               "(dana@desk)" in header_text(app), timeout=TIMEOUT,
+                               what=lambda: f"the header: {header_text(app)}")
+                state.set_status(watched, "Completed", frozen=True)
+                await wait_for(pilot, lambda: status_of(app, watched) == "Completed",
+                               timeout=TIMEOUT, what="dana's check shown here")
+        finally:
+            await dana.close()

@@ -181,3 +181,12 @@ async def test_a_team_monitor_whose_key_is_refused_lets_a_colleague_poll(
                                timeout=TIMEOUT, what="dana's check shown here")
         finally:
             await dana.close()
+
+
+def test_the_takeover_toast_names_who_stopped_literally() -> None:
+    from tui.ui.screens.flows.header import took_over_sentence
+
+    said = took_over_sentence("[b]sam[/b]\x1b[31m@desk-7\x07", team=True)
+    assert said.startswith("This monitor polls for the team now ([b]sam[/b]"), said
+    assert "\x1b" not in said and "\x07" not in said
+    assert took_over_sentence("", team=False) == "This monitor polls this watchlist now."

@@ -276,6 +276,39 @@ async def test_a_second_service_on_the_file_follows_then_takes_over(
         await leader.close()
 
 
+async def test_a_paused_service_lets_the_other_on_the_file_poll_and_follows_it(
+        sandbox: SandboxServer, client: ConversionsClient, tmp_path: Path) -> None:
+    """The team's rule holds for a personal file too (tui/core/polling/role.py): only a
+    monitor that polls holds the lock; paused, it follows; resumed, it waits its turn."""
+    conv = sandbox.state.add_conversion(status="Processing", frozen=True)
+    leader = Service(tmp_path, lock=True)
+    other = Service(tmp_path, lock=True)
+    try:
+        leader.service.set_client(client)
+        leader.service.watch([conv])
+        other.service.load()
+        other.service.set_client(client)
+        assert other.service.following
+        await until(lambda: (row := other.last(conv)) is not None
+                    and row.status == "Processing", lambda: described(other))
+        leader.service.pause()
+        await until(lambda: any(c.took_over for c in other.changes), lambda: described(other))
+        assert other.service.scheduler is not None
+        await until(lambda: leader.service.following, lambda: described(leader))
+        assert leader.service.paused and leader.service.scheduler is None
+        sandbox.state.set_status(conv, "Completed")  # polled by the other, shown by both
+        await until(lambda: (row := leader.last(conv)) is not None
+                    and row.status == "Completed", lambda: described(leader))
+        leader.service.resume()  # the other still polls: the leader follows on
+        other.service.stop()
+        await until(lambda: any(c.took_over for c in leader.changes),
+                    lambda: described(leader))
+        assert leader.service.scheduler is not None and not leader.service.paused
+    finally:
+        await other.close()
+        await leader.close()
+
+
 async def test_a_follower_does_not_echo_its_own_unwatch_as_done_elsewhere(
         sandbox: SandboxServer, client: ConversionsClient, tmp_path: Path) -> None:
     """The file's change feed shows a follower its own unwatch too: that is not news

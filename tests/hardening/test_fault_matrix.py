@@ -363,8 +363,14 @@ async def rotate_key(run: FaultRun) -> None:
         answer = await control.put("/_control/api-key", json={"key": ROTATED_KEY})
         answer.raise_for_status()
     deadline = time.monotonic() + WAIT_BOUND
-    while not (run.monitor.scheduler is not None and run.monitor.scheduler.stats.in_flight == 0
-               and ConnectivityState.AUTH_FAILED.value in run.banner_states):
+    def stopped() -> bool:
+        # A refused key lets the poller's lead go once its checks on the wire are in, and
+        # follows (tui/core/polling/role.py); a monitor without a lock polls on, refused.
+        scheduler = run.monitor.scheduler
+        return (run.monitor.watching.following if scheduler is None
+                else scheduler.stats.in_flight == 0)
+
+    while not (stopped() and ConnectivityState.AUTH_FAILED.value in run.banner_states):
         if time.monotonic() > deadline:
             break  # the checks report the missing banner
         run.sample()

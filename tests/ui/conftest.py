@@ -62,8 +62,13 @@ async def polls_settled(pilot: Pilot[Any]) -> None:
     """After ``p``: wait until no poll is on the wire (one sent before may still land)."""
     def in_flight() -> int:
         screen = next(s for s in pilot.app.screen_stack if isinstance(s, MonitorScreen))
-        scheduler = screen.scheduler
-        assert scheduler is not None and scheduler.paused, "polls_settled needs p first"
+        watching = screen.watching
+        scheduler = watching.scheduler
+        if scheduler is None:
+            # A paused leader hands the lead over once its last poll is in, then follows.
+            assert watching.paused, "polls_settled needs p first"
+            return 0 if watching.following else 1
+        assert scheduler.paused, "polls_settled needs p first"
         return scheduler.stats.in_flight
 
     await wait_for(pilot, lambda: in_flight() == 0,

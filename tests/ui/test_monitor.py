@@ -278,12 +278,15 @@ async def test_pause_stops_requests_and_resume_restarts_them(
     app = ConversionsApp(session)
     async with app.run_test(size=SIZE) as pilot:
         await wait_for(pilot, lambda: state.request_count >= 4, what="polling (2 rounds)")
+        scheduler = monitor(app).scheduler
+        assert scheduler is not None
         await pilot.press("p")
         assert "PAUSED" in header_text(app)
+        # Paused, it lets the lead go (another monitor on the file may poll) and follows.
+        assert monitor(app).scheduler is None
         # A request already on the wire when p was pressed may still land: wait for it.
-        scheduler = monitor(app).scheduler
-        assert scheduler is not None and scheduler.paused
-        await wait_for(pilot, lambda: scheduler.stats.in_flight == 0, what="nothing in flight")
+        await wait_for(pilot, lambda: scheduler.stats.in_flight == 0
+                       and monitor(app).watching.following, what="nothing in flight")
         paused_at = state.request_count
         await quiet_window(pilot, 4 * 0.2 + 0.3)  # several poll intervals
         assert state.request_count == paused_at

@@ -35,7 +35,9 @@ class WatchChange:
     toasts); ``connectivity``: where polling stands (None: not changed by this one).
     ``elsewhere``: the IDs in ``removed`` / ``added`` were unwatched / added by another
     process (the file said so), not through this service. ``took_over``: the monitor
-    that polled this file stopped and this service polls from now on.
+    that polled this file stopped (or let the lead go) and this service polls from now
+    on; ``took_over_from``: who polled before, as its follower last saw it ("" unknown;
+    text from a file or a database: show it escaped).
     """
 
     rows: tuple[WatchedConversion, ...] = ()
@@ -45,6 +47,7 @@ class WatchChange:
     connectivity: Connectivity | None = None
     elsewhere: bool = False
     took_over: bool = False
+    took_over_from: str = ""
 
 
 def changes_seen(before: Mapping[int, WatchedConversion],

@@ -2,9 +2,11 @@
 
 The UI and the CLI watch, unwatch, note, acknowledge, snooze, mark read, delete and upload
 through it, never by writing the store and telling the table and the scheduler one by one.
-It holds the session's watchlist store, the audit log and, while it polls, the
-:class:`~tui.core.poller.PollScheduler` (or, while another monitor holds the poller
-lock, a :class:`~tui.core.polling.following.WatchlistFollower`).
+It holds the session's watchlist store, the audit log and its part in polling
+(:class:`~tui.core.polling.role.PollerRole`): the
+:class:`~tui.core.poller.PollScheduler` while it polls, or, while another monitor holds the
+poller lock (or this one may not poll: no key, a refused key, paused), a
+:class:`~tui.core.polling.following.WatchlistFollower`.
 
 Whatever changes the watched rows (a poll result, another process's write, or one of
 the service's own writes) reaches the screen as one message type, :class:`WatchChange`,
@@ -35,14 +37,8 @@ from tui.core.deletion import (
 )
 from tui.core.polling.asking import AskingFollower, CheckNews, FollowerChecks
 from tui.core.polling.following import FOLLOW_INTERVAL, WatchlistFollower
-from tui.core.polling.leadership import (
-    Follower,
-    FollowerFactory,
-    Leadership,
-    LosableLeadership,
-    PollerHolder,
-    WriteNotices,
-)
+from tui.core.polling.leadership import FollowerFactory, Leadership, PollerHolder
+from tui.core.polling.role import PollerRole
 from tui.core.polling.scheduler import PollScheduler
 from tui.core.polling.types import PollSettings, PollUpdate, StatusSource
 from tui.core.unread import is_unread
@@ -91,15 +87,14 @@ class WatchService:
         self._profile_name = profile_name
         self._user = user
         self._on_change = on_change
-        self._lock = poller_lock
-        self._settings = settings if settings is not None else PollSettings()
-        self._follow_interval = follow_interval
-        self._spawn = spawn if spawn is not None else spawn_task
-        self._client: StatusSource | None = None
-        self._scheduler: PollScheduler | None = None
-        self._follower: Follower | None = None
-        self._make_follower = follower  # a team store's follows its database
-        self._asks = FollowerChecks(answer_within, self._settings.interval)  # r, following
+        settings = settings if settings is not None else PollSettings()
+        self._asks = FollowerChecks(answer_within, settings.interval)  # r, following
+        # Polls, or follows the monitor that polls (a team store's follows its database).
+        self._role = PollerRole(watchlist, poller_lock, settings=settings,
+                                follow_interval=follow_interval,
+                                spawn=spawn if spawn is not None else spawn_task,
+                                follower=follower, since=lambda: self._loaded_seq,
+                                on_update=self._polled, emit=self._emit)
         # Unwatched through this service (until added again): late answers are dropped.
         self._unwatched: set[int] = set()
         self._loaded_seq = 0  # the file's change feed number when the rows were read
@@ -130,27 +125,43 @@ class WatchService:
     @property
     def scheduler(self) -> PollScheduler | None:
         """The :class:`~tui.core.poller.PollScheduler` while this service polls, else None."""
-        return self._scheduler
+        return self._role.scheduler
 
     @property
     def following(self) -> bool:
-        """True while another monitor polls this file and this one follows it."""
-        return self._follower is not None
+        """True while this service follows the store (another monitor polls, or may)."""
+        return self._role.follower is not None
 
     @property
     def can_ask(self) -> bool:
         """True while following a leader that can be asked to check rows now (a team's)."""
-        return isinstance(self._follower, AskingFollower)
+        return isinstance(self._role.follower, AskingFollower)
 
     @property
     def poller_holder(self) -> PollerHolder | None:
         """Who polls this file while this service follows (as the lock file says)."""
-        return self._follower.holder if self._follower is not None else None
+        follower = self._role.follower
+        return follower.holder if follower is not None else None
 
     @property
     def paused(self) -> bool:
-        """True while this service's polling is paused."""
-        return bool(self._scheduler is not None and self._scheduler.paused)
+        """True while the person paused polling here (leading or following)."""
+        return self._role.paused
+
+    @property
+    def has_key(self) -> bool:
+        """True once a key was given (:meth:`set_client`)."""
+        return self._role.client is not None
+
+    @property
+    def key_refused(self) -> bool:
+        """True while the server refuses the key in use (until a new one is given)."""
+        return self._role.key_refused
+
+    @property
+    def store_away(self) -> bool:
+        """True while following and the store cannot be read: who polls is unknown."""
+        return self._role.store_away
 
     @property
     def unwatched_here(self) -> frozenset[int]:
@@ -183,8 +194,8 @@ class WatchService:
         wanted = list(dict.fromkeys(ids))
         added = self.watchlist.add(wanted, note=note)
         self._unwatched.difference_update(wanted)
-        if self._scheduler is not None:
-            self._scheduler.watch(added)
+        if self._role.scheduler is not None:
+            self._role.scheduler.watch(added)
         self._emit(WatchChange(rows=self._read(wanted if note else added),
                                added=tuple(added)))
         return added
@@ -195,8 +206,8 @@ class WatchService:
         wanted = list(dict.fromkeys(ids))
         added = self.watchlist.add(wanted, note=note)
         self._unwatched.difference_update(wanted)
-        if self._scheduler is not None:
-            self._scheduler.uploaded(wanted)
+        if self._role.scheduler is not None:
+            self._role.scheduler.uploaded(wanted)
         try:
             self._emit(WatchChange(rows=self._read(wanted), added=tuple(added)))
         except Exception:  # the screen's trouble must not stop an upload half sent
@@ -217,8 +228,8 @@ class WatchService:
         """
         wanted = list(dict.fromkeys(ids))
         self._unwatched.update(wanted)
-        if self._scheduler is not None:
-            self._scheduler.unwatch(wanted)
+        if self._role.scheduler is not None:
+            self._role.scheduler.unwatch(wanted)
         removed = self.watchlist.remove(wanted)
         self.audit.append("unwatch", wanted, f"done ({self._scope})", self._profile_name,
                           self._user())
@@ -233,8 +244,8 @@ class WatchService:
         if not added:
             return []
         self._unwatched.difference_update(wanted)
-        if self._scheduler is not None:
-            self._scheduler.watch(added)
+        if self._role.scheduler is not None:
+            self._role.scheduler.watch(added)
         self.audit.append("watch", added, f"undo of unwatch ({self._scope})",
                           self._profile_name, self._user())
         self._emit(WatchChange(rows=self._read(added), added=tuple(added)))
@@ -301,8 +312,8 @@ class WatchService:
         def outcome(result: DeleteResult) -> None:
             if result.id in self._unwatched:
                 return  # unwatched while the delete ran: nothing to follow or show
-            if result.outcome is DeleteOutcome.REQUESTED and self._scheduler is not None:
-                self._scheduler.expect_deletion(result.id)
+            if result.outcome is DeleteOutcome.REQUESTED and self._role.scheduler is not None:
+                self._role.scheduler.expect_deletion(result.id)
             self._emit(WatchChange(rows=self._read([result.id])))
             if on_outcome is not None:
                 on_outcome(result)
@@ -312,88 +323,43 @@ class WatchService:
                                         on_outcome=outcome)
 
     # ---------------------------------------------------------------- polling
+    def begin(self) -> None:
+        """Follow the store before any key is given (following needs none); the lead is
+        tried once a key is (:meth:`set_client`)."""
+        self._role.begin()
+
     def set_client(self, client: StatusSource) -> None:
         """Use ``client`` (a new key) from now on. The first call starts polling, or
-        following the file while another monitor holds its poller lock."""
-        self._client = client
-        if self._scheduler is not None:
-            self._scheduler.set_client(client)
-        elif self._follower is None:
-            if self._lock is None or self._lock.try_acquire():
-                self._start_scheduler(client)
-            else:
-                self._follow()
+        following the store while another monitor holds its poller lock; while following,
+        the lead is taken at the follower's next look if nobody holds it."""
+        self._role.set_client(client)
 
     def refresh(self, ids: Iterable[int] | None = None) -> None:
         """Check ``ids`` (every watched one when None) now; nothing while not polling."""
-        if self._scheduler is not None:
-            self._scheduler.refresh(ids)
+        if self._role.scheduler is not None:
+            self._role.scheduler.refresh(ids)
 
     async def ask_check(self, ids: Sequence[int] | None,
                         on_news: Callable[[CheckNews], None]) -> None:
         """While following (:attr:`can_ask`): ask the leader to check ``ids`` now (None:
         all), else check a few here (:class:`~tui.core.polling.asking.FollowerChecks`)."""
-        if isinstance(self._follower, AskingFollower) and self._client is not None:
-            await self._asks.run(self._follower, ids, self._client, self.watchlist, on_news,
+        follower, client = self._role.follower, self._role.client
+        if isinstance(follower, AskingFollower) and client is not None:
+            await self._asks.run(follower, ids, client, self.watchlist, on_news,
                                  self._polled)
 
     def pause(self) -> None:
-        """Pause automatic polling."""
-        if self._scheduler is not None:
-            self._scheduler.pause()
+        """Pause automatic polling: a leader lets another monitor poll (see
+        :mod:`tui.core.polling.role`); a follower does not take the lead meanwhile."""
+        self._role.pause()
 
     def resume(self) -> None:
-        """Resume automatic polling."""
-        if self._scheduler is not None:
-            self._scheduler.resume()
+        """Resume automatic polling (or try the lead again, while following)."""
+        self._role.resume()
 
     def stop(self) -> None:
         """Stop polling or following; another monitor on the file may poll at once."""
-        if self._scheduler is not None:
-            self._scheduler.stop()
-            if self._lock is not None:
-                self._lock.release()
-        if self._follower is not None:
-            self._follower.stop()
-
-    def _start_scheduler(self, client: StatusSource) -> None:
-        self._scheduler = PollScheduler(client, self.watchlist, self._settings,
-                                        on_update=self._polled)
-        self._spawn(self._scheduler.run(), "poller")
-        if isinstance(self._lock, LosableLeadership):
-            self._spawn(self._keep_lead(self._lock, self._scheduler), "leadership")
-        if isinstance(self._lock, WriteNotices):
-            scheduler = self._scheduler
-            self._spawn(self._lock.notify_writes(scheduler.look_at_store,
-                                                 lambda: self._scheduler is scheduler
-                                                 and not scheduler.stopped,
-                                                 on_ask=scheduler.refresh),
-                        "write notices")
-
-    async def _keep_lead(self, lock: LosableLeadership, scheduler: PollScheduler) -> None:
-        """A lead lost without being released (the team database cut the session): stop
-        polling at once (another app polls now) and follow."""
-        if not await lock.until_lost() or self._scheduler is not scheduler:
-            return
-        scheduler.stop()
-        self._scheduler = None
-        log.warning("lost the poller's lead: following from now on")
-        self._follow()
-        self._emit(WatchChange())
-
-    def _follow(self) -> None:
-        """Another monitor polls this file: pass on what it writes; take over when it goes."""
-        assert self._lock is not None
-        self._follower = self._make_follower(
-            self.watchlist, self._lock, since=self._loaded_seq, on_update=self._polled,
-            on_lead=self._take_over, interval=self._follow_interval)
-        self._spawn(self._follower.run(), "follower")
-
-    def _take_over(self) -> None:
-        self._follower = None
-        if self._client is not None:
-            self._start_scheduler(self._client)
-        self._emit(WatchChange(took_over=True))
+        self._role.stop()
 
     def _polled(self, update: PollUpdate) -> None:
         """A poll update (the scheduler's or the follower's), as one :class:`WatchChange`."""

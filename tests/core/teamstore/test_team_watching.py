@@ -5,7 +5,7 @@ the other takes over."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +17,22 @@ from tests.core.test_poller import quick
 from tests.waiting import WAIT_BOUND, until
 from tui.api.client import ConversionsClient
 from tui.core.audit import AuditLog
+from tui.core.polling.leadership import PollerHolder
 from tui.core.teamstore import LeaderLock, TeamStore
 from tui.core.teamstore.following import TeamLeadership, team_follower
 from tui.core.watching import WatchChange, WatchService
 from tui.sandbox.runner import SandboxServer
+
+
+class CountedLeadership(TeamLeadership):
+    """A team's leadership that counts who-holds-it questions: a follower asks once per
+    look, so a test can wait for looks to pass (a thread asks: a rough count is enough)."""
+
+    looks = 0
+
+    def holder(self) -> PollerHolder | None:
+        self.looks += 1
+        return super().holder()
 
 
 class TeamApp:
@@ -32,15 +44,22 @@ class TeamApp:
         self.audit = AuditLog(tmp_path / f"{person}.audit")
         # A leader that lost its session waits out the test before it may lead again: the
         # other app is the one to take over.
-        self.lead = TeamLeadership(LeaderLock(address, base_url, f"{person}@desk"),
-                                   check_interval=0.05, yield_after_loss=WAIT_BOUND,
-                                   store=self.store)
+        self.lead = CountedLeadership(LeaderLock(address, base_url, f"{person}@desk"),
+                                      check_interval=0.05, yield_after_loss=WAIT_BOUND,
+                                      store=self.store)
         self.changes: list[WatchChange] = []
+        #: Called with each change as it is emitted (what else stood so then).
+        self.hooks: list[Callable[[WatchChange], None]] = []
         self.tasks: list[asyncio.Task[None]] = []
         self.service = WatchService(
             self.store, self.audit, profile_name="work", user=lambda: person,
-            on_change=self.changes.append, settings=quick(), poller_lock=self.lead,
+            on_change=self._changed, settings=quick(), poller_lock=self.lead,
             follow_interval=0.05, spawn=self._spawn, follower=team_follower)
+
+    def _changed(self, change: WatchChange) -> None:
+        self.changes.append(change)
+        for hook in self.hooks:
+            hook(change)
 
     def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
         self.tasks.append(asyncio.get_running_loop().create_task(coro, name=name))

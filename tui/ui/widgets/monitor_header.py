@@ -25,9 +25,12 @@ class HeaderInfo:
     read_only: bool = False
     paused: bool = False
     demo: bool = False
-    #: Whose monitor polls this watchlist ("pid 4120 on host"; "?" unknown) while this
-    #: one follows it; empty while this one polls.
-    following: str = ""
+    #: Who polls, in a few words ("polling for the team", "following another monitor
+    #: (pid 4120 on host)", "not polling: team database away"; made printable by the
+    #: screen); empty: nothing to say (a personal monitor that polls).
+    poll_role: str = ""
+    #: The words above are a warning (this monitor does not poll).
+    poll_role_warns: bool = False
     #: Alerts switched off (``--no-alerts``, or ``enabled = false``): nothing will ring.
     alerts_off: bool = False
     watched: int = 0
@@ -71,10 +74,9 @@ class MonitorHeader(Widget):
             if shown:
                 left.append(" ")
                 left.append(word, warning)
-        if info.following:
-            who_polls = "" if info.following == "?" else f" ({printable(info.following, limit=60)})"
+        if info.poll_role:
             left.append(" ")
-            left.append(f" following another monitor{who_polls} ", warning)
+            left.append(f" {info.poll_role} ", warning if info.poll_role_warns else badge)
         # The right part (key and counts) always stays; the user's name gives way first.
         counts = Text(no_wrap=True)
         if info.attention:  # rows in trouble nobody took on (tui.core.attention)

@@ -18,6 +18,7 @@ from tui.ui.screens.flows import filtering
 from tui.ui.screens.flows.announce import announce
 from tui.ui.screens.flows.credentials import Credentials
 from tui.ui.screens.flows.delete import DeleteFlow
+from tui.ui.screens.flows.header import took_over_sentence
 from tui.ui.screens.flows.host import MonitorHost
 from tui.ui.screens.flows.problems import ProblemsFlow
 from tui.ui.screens.flows.unwatch import UnwatchFlow
@@ -86,9 +87,13 @@ class ChangeFlow:
         elif change.rows or change.removed or change.changes:
             # Shown once a second at most, not per batch (the counts are kept per change).
             self.counts_dirty = True
+        team = host.session.team_store is not None
         if change.took_over:
             host.update_header()
-            host.notify("The other monitor stopped: this one checks the watchlist now.",
+        if change.took_over and (change.took_over_from or team):
+            # One toast; a personal monitor resumed with nobody else polling says nothing
+            # more than "Polling resumed".
+            host.notify(took_over_sentence(change.took_over_from, team=team),
                         timeout=6, markup=False)
         if host.session.last_profile is not self._shown_profile:
             # Whose key this is shows as soon as the first answer says so.

@@ -45,6 +45,10 @@ class Credentials:
         resolved = await session.resolve_key()
         key, source = resolved.key, resolved.source
         if key is None:
+            # Following needs no key: show what the team's (or the file's) poller writes
+            # while the person finds one.
+            host.watching.begin()
+            host.update_header()
             reason = resolved.problem or "No API key is stored for this profile."
             key = await host.app.push_screen_wait(
                 KeyPromptModal(profile=session.profile.name, reason=reason))

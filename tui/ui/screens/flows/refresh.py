@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from tui.core.polling.asking import CheckNews
-from tui.core.polling.types import ConnectivityState
 from tui.core.untrusted import printable
 from tui.core.watchstore import StoreRefused
 from tui.ui.key_names import key_for_action
@@ -71,25 +70,35 @@ def _ask(host: MonitorHost, ids: Sequence[int] | None) -> None:
 
 
 def following_sentence(host: MonitorHost) -> str | None:
-    """Why r / R / p act elsewhere while another monitor polls, or None."""
+    """Why r / R act elsewhere while another monitor polls, or None."""
     watching = host.watching
     if not watching.following:
         return None
+    if watching.store_away:
+        return ("Nothing is checked now: the team database is away, so who polls is "
+                "unknown. The rows on screen keep their last known data.")
     holder = watching.poller_holder
-    who = f" ({printable(holder.describe(), limit=80)})" if holder is not None else ""
-    return (f"Another monitor polls this watchlist{who}; its checks show here within "
-            "2 s. This one takes over when it stops.")
+    if holder is None:
+        return None  # nobody polls: why_nothing_is_checked says why this one does not
+    who = f" ({printable(holder.describe(), limit=80)})"
+    tail = ("This one takes over when it stops." if watching.has_key
+            and not watching.key_refused and not watching.paused else
+            "This one does not take over while it is paused or has no usable key.")
+    return f"Another monitor polls this watchlist{who}; its checks show here within 2 s. {tail}"
 
 
 def why_nothing_is_checked(host: MonitorHost) -> str | None:
-    """Why r / R would do nothing now (no key yet, or the key was refused), or None."""
+    """Why r / R would do nothing now (no key yet, the key was refused, paused with
+    nobody polling), or None."""
     key = key_for_action(host.screen, "toggle_pause", "p")
-    scheduler = host.watching.scheduler
-    if scheduler is None:
+    watching = host.watching
+    if not watching.has_key:
         return f"No API key yet: nothing can be checked. Press {key} to enter one."
-    if scheduler.connectivity.state is ConnectivityState.AUTH_FAILED:
+    if watching.key_refused:
         return (f"Nothing is checked while the server refuses the API key: press {key} "
                 "to enter a new one.")
+    if watching.scheduler is None and watching.paused:
+        return f"Polling is paused and no other monitor polls: press {key} to resume."
     return None
 
 
@@ -99,15 +108,18 @@ def _refused(host: MonitorHost) -> bool:
         host.notify(elsewhere, markup=False, timeout=5)
     elif (why := why_nothing_is_checked(host)) is not None:
         host.notify(why, severity="warning", markup=False)
+    elif host.watching.scheduler is None:
+        host.notify("No monitor polls this watchlist right now; this one takes over in "
+                    "a moment.", markup=False, timeout=5)
     else:
-        return host.watching.scheduler is None
+        return False
     return True
 
 
 def refresh_selected(host: MonitorHost) -> None:
     """Check the marked rows (else the cursor's) ahead of every other."""
     ids = host.table.targets()
-    if host.watching.can_ask:
+    if host.watching.can_ask and host.watching.has_key:
         if ids:
             _ask(host, ids)
         else:
@@ -122,7 +134,7 @@ def refresh_selected(host: MonitorHost) -> None:
 
 def refresh_all(host: MonitorHost) -> None:
     """Check every watched conversion, within the request budget."""
-    if host.watching.can_ask:
+    if host.watching.can_ask and host.watching.has_key:
         _ask(host, None)
     elif not _refused(host):
         host.watching.refresh(None)
@@ -131,23 +143,25 @@ def refresh_all(host: MonitorHost) -> None:
 
 
 def toggle_pause(host: MonitorHost) -> None:
-    """Pause or resume polling; with no key yet (or a refused one), ask for a key."""
-    if (elsewhere := following_sentence(host)) is not None:
-        host.notify(elsewhere, markup=False, timeout=5)
-        return
+    """Pause or resume polling; with no key yet (or a refused one), ask for a key. A
+    paused leader lets another monitor poll; a paused follower does not take over."""
     watching = host.watching
-    scheduler = watching.scheduler
-    if scheduler is None:
+    if not watching.has_key:
         host.connect()
         return
-    if scheduler.connectivity.state is ConnectivityState.AUTH_FAILED:
+    if watching.key_refused:
         # The key was refused and the prompt was cancelled: p asks again.
         host.ask_for_new_key("The server refused the key. Enter a new one to go on.")
         return
     if watching.paused:
         watching.resume()
-        host.notify("Polling resumed", timeout=2)
+        holder = watching.poller_holder if watching.following else None
+        host.notify("Polling resumed" if holder is None else
+                    f"Polling resumed: {printable(holder.describe(), limit=60)} polls now; "
+                    "this monitor takes over when it stops.", timeout=3, markup=False)
     else:
         watching.pause()
-        host.notify("Polling paused (p resumes)", timeout=2)
+        host.notify("Polling paused (p resumes)" if watching.scheduler is not None else
+                    "Polling paused (p resumes): another monitor may poll meanwhile.",
+                    timeout=3, markup=False)
     host.update_header()

@@ -216,10 +216,12 @@ class WatchService:
         again) brings them back.
         """
         wanted = list(dict.fromkeys(ids))
+        # The store first: one that refuses (the team database away) leaves the rows
+        # watched and polled here as they were.
+        removed = self.watchlist.remove(wanted)
         self._unwatched.update(wanted)
         if self._scheduler is not None:
             self._scheduler.unwatch(wanted)
-        removed = self.watchlist.remove(wanted)
         self.audit.append("unwatch", wanted, "done (local only)", self._profile_name,
                           self._user())
         self._emit(WatchChange(removed=tuple(wanted)))

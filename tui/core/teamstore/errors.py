@@ -11,11 +11,15 @@ from __future__ import annotations
 
 from tui.core.watchstore import StoreRefused
 
-__all__ = ["TeamStoreError", "scrubbed"]
+__all__ = ["TeamStoreError", "TeamStoreUnreachable", "scrubbed"]
 
 
 class TeamStoreError(StoreRefused):
     """The team store cannot do what was asked; ``str(error)`` is one sentence for the user."""
+
+
+class TeamStoreUnreachable(TeamStoreError):
+    """No connection to the team database could be made (the server down or unreachable)."""
 
 
 def scrubbed(text: str, *secrets: str | None) -> str:

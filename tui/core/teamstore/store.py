@@ -13,6 +13,7 @@ password (see :mod:`.errors`).
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,6 +40,8 @@ from tui.core.watchlist.rows import (
 )
 
 __all__ = ["DeleteRequests", "TeamStore"]
+
+log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class DeleteRequests:
@@ -109,7 +112,14 @@ class TeamStore(TeamConnection):
             conn.execute("DELETE FROM watched WHERE profile = %s AND id = ANY(%s)",
                          (self.base_url, wanted))
             self._notify(conn, seq, removed=wanted)
+        self._keep(removed=wanted, seq=seq)
         return int(moved)
+
+    def _keep(self, rows: Iterable[WatchedConversion] = (), removed: Iterable[int] = (), *,
+              seq: int) -> None:
+        """This app's own write ``seq`` for this machine's copy at once (the change feed
+        brings it again later): the rows, never the copy's number."""
+        self.remember(rows, removed, since=seq, seq=seq)
 
     def _mark(self, action: str, assignments: str, params: Sequence[Any],
               ids: Iterable[int]) -> dict[int, WatchedConversion]:
@@ -120,6 +130,7 @@ class TeamStore(TeamConnection):
                          (*params, seq, self.base_url, wanted))
             rows = self._read(conn, wanted)
             self._notify(conn, seq, changed=rows)
+        self._keep(rows.values(), seq=seq)
         return rows
 
     def _mark_ids(self, action: str, assignments: str, params: Sequence[Any],
@@ -204,6 +215,7 @@ class TeamStore(TeamConnection):
                          (when, self.person, seq, self.base_url, mine))
             accepted = self._read(conn, mine)
             self._notify(conn, seq, changed=accepted)
+        self._keep(accepted.values(), seq=seq)
         return DeleteRequests(accepted, refused)
 
     def claim_delete(self, conversion_id: int, at: float) -> tuple[str | None, float] | None:
@@ -233,13 +245,14 @@ class TeamStore(TeamConnection):
                     [(self.base_url, change.id, change.current, change.at)
                      for change in changes])
             self._notify(conn, seq, changed=rows)
+        self._keep(rows.values(), seq=seq)
         return RecordedResults(changes, rows)
 
     def audit(self, action: str, ids: Iterable[int], outcome: str, detail: str | None = None,
               at: float | None = None) -> int:
         """Append one audit entry, signed by this person; its number."""
         when = time.time() if at is None else at
-        with self._failing("write the audit log"), self._pool.connection() as conn:
+        with self._failing("write the audit log"), self._pooled() as conn:
             row = conn.execute(
                 "INSERT INTO audit (profile, at, person, action, ids, outcome, detail) "
                 "VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING seq",
@@ -250,13 +263,16 @@ class TeamStore(TeamConnection):
     # Reads.
 
     def get_many(self, ids: Iterable[int]) -> dict[int, WatchedConversion]:
-        """The watched rows among ``ids``, by ID (one query)."""
-        with self._failing("read conversions"), self._pool.connection() as conn:
+        """The watched rows among ``ids``, by ID (one query); before the database was
+        reached in this run, this machine's copy of them."""
+        if not self.opened:
+            return self.mirror.get_many(ids) if self.mirror is not None else {}
+        with self._failing("read conversions"), self._pooled() as conn:
             return self._read(conn, int_ids(ids))
 
     def added_since(self, ids: Iterable[int], seq: int) -> set[int]:
         """Which of ``ids`` were (re)added after change number ``seq``."""
-        with self._failing("read conversions"), self._pool.connection() as conn:
+        with self._failing("read conversions"), self._pooled() as conn:
             return {value for (value,) in conn.execute(
                 "SELECT id FROM watched WHERE profile = %s AND id = ANY(%s) "
                 "AND added_seq > %s", (self.base_url, int_ids(ids), seq))}
@@ -273,21 +289,50 @@ class TeamStore(TeamConnection):
 
     def head(self, count: int) -> list[WatchedConversion]:
         """The first ``count`` watched rows by ID (the first screen of a long list)."""
-        with self._failing("read the watchlist"), self._pool.connection() as conn:
+        if not self.opened:
+            return self.mirror.head(count) if self.mirror is not None else []
+        with self._failing("read the watchlist"), self._pooled() as conn:
             return list(decode_rows(conn.execute(
                 f"SELECT {COLUMNS} FROM watched WHERE profile = %s ORDER BY id LIMIT %s",
                 (self.base_url, max(count, 0)))))
 
     def all(self) -> list[WatchedConversion]:
-        """Every watched row of the profile, by ID."""
-        with self._failing("read the watchlist"), self._pool.connection() as conn:
-            return list(decode_rows(conn.execute(
-                f"SELECT {COLUMNS} FROM watched WHERE profile = %s ORDER BY id",
-                (self.base_url,))))
+        """Every watched row of the profile, by ID; before the database was reached in
+        this run, this machine's copy (read-only: writes are refused meanwhile). Read
+        rows replace the copy, with the change number of their snapshot."""
+        if not self.opened:
+            return self.mirror.rows() if self.mirror is not None else []
+        with self._failing("read the watchlist"), self._pooled() as conn, \
+                conn.transaction():
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            seq = self._committed_seq(conn) if self.mirror is not None else 0
+            rows = self._all_rows(conn)
+        if self.mirror is not None:
+            self.mirror.replace(rows, seq)
+        return rows
+
+    def _all_rows(self, conn: Any) -> list[WatchedConversion]:
+        return list(decode_rows(conn.execute(
+            f"SELECT {COLUMNS} FROM watched WHERE profile = %s ORDER BY id",
+            (self.base_url,))))
+
+    def copy_saved_at(self) -> float | None:
+        """While the database was not reached in this run, when this machine's copy of
+        the rows shown was saved (None: there is none, or the rows are the database's)."""
+        if self.opened or self.mirror is None:
+            return None
+        return self.mirror.state().saved_at
+
+    def remember(self, rows: Iterable[WatchedConversion], removed: Iterable[int], *,
+                 since: int, seq: int) -> None:
+        """A change reader's batch (every change after ``since`` up to ``seq``) for this
+        machine's copy; only queued."""
+        if self.mirror is not None:
+            self.mirror.apply(rows, removed, since=since, seq=seq)
 
     def signatures(self, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
         """Who added, noted, acknowledged and asked to delete each of ``ids``."""
-        with self._failing("read conversions"), self._pool.connection() as conn:
+        with self._failing("read conversions"), self._pooled() as conn:
             cursor = conn.execute(
                 "SELECT id, added_by, note_by, note_at, acknowledged_by, delete_requested_by "
                 "FROM watched WHERE profile = %s AND id = ANY(%s)",
@@ -297,25 +342,48 @@ class TeamStore(TeamConnection):
 
     def changes_since(self, seq: int) -> WatchlistChanges:
         """Rows written and IDs removed after change number ``seq`` (catching up after a
-        lost connection, when notifications were missed), read in one snapshot."""
-        with self._failing("read changes"), self._pool.connection() as conn:
+        lost connection, when notifications were missed), read in one snapshot.
+
+        A database whose counter never handed out ``seq`` was reset (or replaced) since
+        that number was read: then every row comes, all as added, and the IDs this machine's
+        copy holds that the database does not are removed."""
+        with self._failing("read changes"), self._pooled() as conn, conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             now = self._committed_seq(conn)
-            rows = list(decode_rows(conn.execute(
-                f"SELECT {COLUMNS} FROM watched WHERE profile = %s AND changed_seq > %s",
-                (self.base_url, seq))))
-            added = {value for (value,) in conn.execute(
-                "SELECT id FROM watched WHERE profile = %s AND added_seq > %s",
-                (self.base_url, seq))}
-            removed = tuple(value for (value,) in conn.execute(
-                "SELECT id FROM unwatched WHERE profile = %s AND removed_seq > %s",
-                (self.base_url, seq)))
+            # Not the committed number: a write that changed no row still notifies its
+            # number. No number is ever handed out twice, unless the counter was reset.
+            issued = conn.execute("SELECT CASE WHEN is_called THEN last_value ELSE 0 END "
+                                  "FROM change_seq").fetchone()
+            if issued is not None and int(issued[0]) < seq:
+                every = self._all_rows(conn)
+                reset = True
+            else:
+                reset = False
+                rows = list(decode_rows(conn.execute(
+                    f"SELECT {COLUMNS} FROM watched WHERE profile = %s AND changed_seq > %s",
+                    (self.base_url, seq))))
+                added = {value for (value,) in conn.execute(
+                    "SELECT id FROM watched WHERE profile = %s AND added_seq > %s",
+                    (self.base_url, seq))}
+                removed = tuple(value for (value,) in conn.execute(
+                    "SELECT id FROM unwatched WHERE profile = %s AND removed_seq > %s",
+                    (self.base_url, seq)))
+        if reset:
+            log.warning("the team database's change counter is behind %d: it was reset; "
+                        "every row is read again", seq)
+            present = {row.id for row in every}
+            known = self.mirror.ids() if self.mirror is not None else set()
+            if self.mirror is not None:
+                self.mirror.replace(every, now)
+            return WatchlistChanges(seq=now, rows=tuple(every), added=frozenset(present),
+                                    removed=tuple(sorted(known - present)))
+        self.remember(rows, removed, since=seq, seq=max(now, seq))
         return WatchlistChanges(seq=max(now, seq), rows=tuple(rows),
                                 added=frozenset(added), removed=removed)
 
     def history(self, conversion_id: int) -> list[tuple[str, float]]:
         """The statuses seen for one conversion, oldest first, with their times."""
-        with self._failing("read the history"), self._pool.connection() as conn:
+        with self._failing("read the history"), self._pooled() as conn:
             return [(status, at) for status, at in conn.execute(
                 "SELECT status, seen_at FROM status_history WHERE profile = %s AND id = %s "
                 "ORDER BY seen_at, seq", (self.base_url, conversion_id))]
@@ -331,7 +399,7 @@ class TeamStore(TeamConnection):
 
     def _changes(self, start: float, end: float, *, transitions: bool) -> list[StatusChange]:
         where = " WHERE previous IS NOT NULL" if transitions else ""
-        with self._failing("read the history"), self._pool.connection() as conn:
+        with self._failing("read the history"), self._pooled() as conn:
             return [StatusChange(int(value), previous, current, at) for value, previous,
                     current, at in conn.execute(
                         f"SELECT id, previous, current, at FROM ({CHANGES_IN_WINDOW}) AS c"
@@ -348,7 +416,7 @@ class TeamStore(TeamConnection):
         if naming is not None:
             where += " AND %s::text = ANY(string_to_array(ids, ','))"
             params = [*params, str(int(naming))]
-        with self._failing("read the audit log"), self._pool.connection() as conn:
+        with self._failing("read the audit log"), self._pooled() as conn:
             cursor = conn.execute(
                 "SELECT seq, at, person, action, ids, outcome, detail FROM audit "
                 f"WHERE {where} ORDER BY seq DESC LIMIT %s", (*params, limit))

@@ -87,7 +87,7 @@ async def test_a_refused_team_write_is_one_clear_toast_and_changes_nothing(
             assert "team database" in message and "cannot be reached" in message, message
             # The note typed is given back, so it need not be remembered.
             assert message.endswith("Try again when the banner is gone. Your text: INC-7"), \
-                message
+                (message, refusals(app))
             assert "\n" not in message and "Traceback" not in message
             assert grid.rows[watched].note is None  # nothing shown that was not saved
 
@@ -109,3 +109,71 @@ async def test_a_refused_team_write_is_one_clear_toast_and_changes_nothing(
         await wait_for(pilot, lambda: grid.rows[watched].note == "INC-7", timeout=TIMEOUT,
                        what=lambda: f"the note saved; toasts: {refusals(app)}")
         assert generic_failures(app) == []
+
+
+async def test_a_start_while_the_team_database_is_down_shows_the_saved_rows_read_only(
+        sandbox: SandboxServer, monitor_session: SessionFactory,
+        own_server: PostgresServer) -> None:
+    """Down at start: the monitor opens on the rows saved on this machine, one banner says
+    so, a note is refused with the text given back; back: the banner goes, a colleague's
+    note made meanwhile shows, and notes are saved."""
+    from tui.ui.widgets.connectivity_banner import ConnectivityBanner
+
+    url = own_server.url(own_server.create_database())
+    address = resolve_store_address(url, environ={})
+    assert address is not None
+    watched = sandbox.state.add_conversion(status="Processing", frozen=True)
+    with TeamStore(address, sandbox.base_url, "sam") as colleague:
+        colleague.add([watched], note="INC-1")
+    earlier = monitor_session(env={"CONVERSIONS_STORE": url})  # an earlier run's copy
+    assert isinstance(earlier.watchlist, TeamStore) and earlier.watchlist.mirror is not None
+    earlier.watchlist.all()
+    earlier.watchlist.mirror.close()  # saved, and the next session may write it
+    with TeamStore(address, sandbox.base_url, "sam") as colleague:
+        colleague.set_note(watched, "INC-2")  # written while this machine is away
+
+    own_server.pause()
+    resumed = False
+    try:
+        session = monitor_session(env={"CONVERSIONS_STORE": url})
+        app = ConversionsApp(session)
+        async with app.run_test(size=SIZE) as pilot:
+            grid = table(app)
+            await wait_for(pilot, lambda: watched in grid.rows, timeout=TIMEOUT,
+                           what="the saved row")
+            assert grid.rows[watched].note == "INC-1"
+            banner = app.screen.query_one(ConnectivityBanner)
+            await wait_for(pilot, lambda: banner.has_class("-shown"), timeout=TIMEOUT,
+                           what="the banner")
+            said = str(banner.render())
+            assert "team database cannot be reached" in said, said
+            assert "rows as saved on this machine at" in said, said
+            grid.move_cursor(watched)
+            await pilot.press("n")
+            await on_screen(pilot, TextPromptModal, "the note prompt")
+            await pilot.press("ctrl+u", *"INC-7", "enter")
+            await on_screen(pilot, MonitorScreen)
+            title, message = await refused(pilot, app, 1)
+            assert title == "Not saved" and "cannot be reached" in message, message
+            assert message.endswith("Your text: INC-7"), message
+            assert grid.rows[watched].note == "INC-1"
+            assert generic_failures(app) == [] and app.is_running
+
+            own_server.resume()
+            resumed = True
+            await wait_for(pilot, lambda: not banner.has_class("-shown"), timeout=TIMEOUT,
+                           what=lambda: f"the banner gone: {banner.render()}")
+            await wait_for(pilot, lambda: grid.rows[watched].note == "INC-2",
+                           timeout=TIMEOUT, what="the colleague's note made meanwhile")
+            await wait_for(pilot, lambda: store_answers(session.watchlist, watched),
+                           timeout=TIMEOUT, what="the team store answering")
+            grid.move_cursor(watched)
+            await pilot.press("n")
+            await on_screen(pilot, TextPromptModal, "the note prompt")
+            await pilot.press("ctrl+u", *"INC-7", "enter")
+            await wait_for(pilot, lambda: grid.rows[watched].note == "INC-7",
+                           timeout=TIMEOUT, what=lambda: f"the note saved: {refusals(app)}")
+            assert generic_failures(app) == []
+    finally:
+        if not resumed:
+            own_server.resume()

@@ -24,7 +24,7 @@ import logging
 import time
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from tui.core.audit import AuditTrail, record_confirmed_deletions
 from tui.core.deletion import (
@@ -56,6 +56,15 @@ if TYPE_CHECKING:
 __all__ = ["Spawn", "WatchChange", "WatchService"]
 
 log = logging.getLogger(__name__)
+
+@runtime_checkable
+class _RefusesWhileAway(Protocol):
+    """A store that knows it cannot be reached now (the team store)."""
+
+    def refuse_while_away(self, action: str) -> None:
+        """Raise a StoreRefused sentence for ``action`` while away."""
+        ...
+
 
 class _UploadSink:
     """What the uploader writes to: each batch's accepted IDs go through the service."""
@@ -188,6 +197,15 @@ class WatchService:
         self._emit(WatchChange(rows=self._read(wanted if note else added),
                                added=tuple(added)))
         return added
+
+    def check_writable(self, action: str) -> bool:
+        """True when the store may take ``action``'s writes now; raises its
+        :class:`~tui.core.watchstore.StoreRefused` sentence when it cannot (the team
+        database away), so a flow that sends something to the server first (an upload)
+        stops before it sends anything."""
+        if isinstance(self.watchlist, _RefusesWhileAway):
+            self.watchlist.refuse_while_away(action)
+        return True
 
     def uploaded(self, ids: Iterable[int], note: str | None = None) -> list[int]:
         """``ids`` were accepted by an upload: watched with its ``note`` and checked at

@@ -9,6 +9,7 @@ import stat
 from pathlib import Path
 from types import MappingProxyType
 
+from tests.waiting import until_sync
 from tui.core.teamstore.mirror import MirrorState, TeamMirror, mirror_path
 from tui.core.watchlist import WatchedConversion
 
@@ -93,10 +94,18 @@ def test_batches_update_and_remove_rows_and_move_the_number_only_when_contiguous
 
 def test_the_writer_thread_saves_what_is_queued_and_close_waits_for_it(
         tmp_path: Path) -> None:
-    mirror = TeamMirror(mirror_path(tmp_path, STORE, BASE), store=STORE, base_url=BASE)
+    mirror = TeamMirror(mirror_path(tmp_path, STORE, BASE), store=STORE, base_url=BASE,
+                        flush_delay=3600)
     mirror.replace([_row(1)], seq=5)  # the writer waits its delay; close writes at once
     mirror.close()
+    assert mirror._thread is not None and not mirror._thread.is_alive()
     assert _mirror(tmp_path).ids() == {1}
+    quick = _mirror(tmp_path)  # no delay: the writer saves it by itself
+    quick.apply([_row(2)], [], since=5, seq=6)
+    until_sync(lambda: quick.state().seq == 6, lambda: f"the copy: {quick.state()}")
+    quick.close()
+    assert quick._thread is not None and not quick._thread.is_alive()
+    assert _mirror(tmp_path).ids() == {1, 2}
 
 
 def test_the_copy_is_private_and_holds_no_password(tmp_path: Path) -> None:

@@ -178,6 +178,13 @@ class TeamConnection:
         # Never reached in this run: only the follower's listening connection tries (in
         # its thread), so no call on the event loop waits for a connection timeout.
         if since is not None and (self._pool is None or time.monotonic() < self._try_at):
+            self.refuse_while_away(action)
+
+    def refuse_while_away(self, action: str) -> None:
+        """Raise the away sentence for ``action`` while the database is away, before
+        anything is tried (an upload must not send what could not be recorded)."""
+        since = self._away_since
+        if since is not None:
             raise TeamStoreError(
                 f"Could not {action}: the team database {self.address.display} cannot be "
                 f"reached since {time.strftime('%H:%M', time.localtime(since))}; nothing was "

@@ -233,11 +233,10 @@ class TeamMirror:
         self._wake.set()
 
     def _run(self) -> None:
-        while True:
+        # The stop is looked at after each write: a close that came during the wait
+        # (its wake cleared below) ends the loop here rather than leaving it waiting.
+        while not self._stop.is_set():
             self._wake.wait()
-            with self._lock:
-                if self._closed:
-                    return
             self._stop.wait(self._delay)  # what comes meanwhile goes in the same write
             self._wake.clear()
             self.flush()

@@ -382,7 +382,10 @@ class TeamStore(TeamConnection):
                                 added=frozenset(added), removed=removed)
 
     def history(self, conversion_id: int) -> list[tuple[str, float]]:
-        """The statuses seen for one conversion, oldest first, with their times."""
+        """The statuses seen for one conversion, oldest first, with their times (none
+        before the database was reached in this run: this machine's copy keeps none)."""
+        if not self.opened:
+            return []
         with self._failing("read the history"), self._pooled() as conn:
             return [(status, at) for status, at in conn.execute(
                 "SELECT status, seen_at FROM status_history WHERE profile = %s AND id = %s "
@@ -398,6 +401,8 @@ class TeamStore(TeamConnection):
         return self._changes(start, end, transitions=True)
 
     def _changes(self, start: float, end: float, *, transitions: bool) -> list[StatusChange]:
+        if not self.opened:
+            return []  # as for history(): the copy keeps none
         where = " WHERE previous IS NOT NULL" if transitions else ""
         with self._failing("read the history"), self._pooled() as conn:
             return [StatusChange(int(value), previous, current, at) for value, previous,

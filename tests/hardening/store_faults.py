@@ -1,8 +1,9 @@
 """The team store's faults (PostgreSQL, issue 15), as docs/reliability.md tells them.
 
 The fault matrix measures the API's faults; the store's are tested elsewhere
-(tests/core/teamstore/test_outage.py, test_start_away.py, test_takeover_processes.py, test_migrations in
-test_session.py, tests/ui/test_team_refusals.py) and measured by benchmarks/bench_team.py.
+(tests/core/teamstore/test_outage.py, test_start_away.py, test_takeover_processes.py,
+test_migrations in test_session.py, tests/ui/test_team_refusals.py) and measured by
+benchmarks/bench_team.py.
 This text is rendered into the document by :class:`tests.hardening.conftest.FaultMatrix`,
 so writing the matrix again keeps the section.
 """

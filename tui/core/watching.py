@@ -24,7 +24,7 @@ import logging
 import time
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any
 
 from tui.core.audit import AuditTrail, record_confirmed_deletions
 from tui.core.deletion import (
@@ -48,7 +48,7 @@ from tui.core.polling.types import PollSettings, PollUpdate, StatusSource
 from tui.core.unread import is_unread
 from tui.core.watch_change import Spawn, WatchChange
 from tui.core.watchlist import WatchedConversion
-from tui.core.watchstore import WatchStore
+from tui.core.watchstore import RefusesWhileAway, WatchStore
 
 if TYPE_CHECKING:
     from tui.core.session import MonitorSession
@@ -56,15 +56,6 @@ if TYPE_CHECKING:
 __all__ = ["Spawn", "WatchChange", "WatchService"]
 
 log = logging.getLogger(__name__)
-
-@runtime_checkable
-class _RefusesWhileAway(Protocol):
-    """A store that knows it cannot be reached now (the team store)."""
-
-    def refuse_while_away(self, action: str) -> None:
-        """Raise a StoreRefused sentence for ``action`` while away."""
-        ...
-
 
 class _UploadSink:
     """What the uploader writes to: each batch's accepted IDs go through the service."""
@@ -199,11 +190,9 @@ class WatchService:
         return added
 
     def check_writable(self, action: str) -> bool:
-        """True when the store may take ``action``'s writes now; raises its
-        :class:`~tui.core.watchstore.StoreRefused` sentence when it cannot (the team
-        database away), so a flow that sends something to the server first (an upload)
-        stops before it sends anything."""
-        if isinstance(self.watchlist, _RefusesWhileAway):
+        """True, or the store's StoreRefused sentence when it cannot take writes now (the
+        team database away): an upload then stops before it sends anything."""
+        if isinstance(self.watchlist, RefusesWhileAway):
             self.watchlist.refuse_while_away(action)
         return True
 
@@ -234,8 +223,7 @@ class WatchService:
         again) brings them back.
         """
         wanted = list(dict.fromkeys(ids))
-        # The store first: one that refuses (the team database away) leaves the rows
-        # watched and polled here as they were.
+        # The store first: a refusal (the database away) leaves the rows as they were.
         removed = self.watchlist.remove(wanted)
         self._unwatched.update(wanted)
         if self._scheduler is not None:

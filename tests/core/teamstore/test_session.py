@@ -150,6 +150,11 @@ async def test_the_api_key_is_nowhere_in_the_team_database(
     finally:
         await client.aclose()
         await running.close()
+    # Nor this machine's copy of the rows (written from what the monitor read).
+    copies = sorted(AppPaths.default().data_dir.rglob("team-copy-*"))
+    assert copies, "no copy of the team rows on this machine"
+    assert any(b"TICKET-3" in path.read_bytes() for path in copies)
+    assert not [path for path in copies if API_CANARY.encode() in path.read_bytes()]
 
 
 def test_the_audit_log_of_a_team_profile_is_the_teams(

@@ -30,7 +30,8 @@ STORE_FAULTS: tuple[tuple[str, str], ...] = (
      "(the text typed given back), an upload before anything is sent. The follower "
      "retries with a backoff doubling to 30 s; once through, the schema is checked (or "
      "migrated), what others wrote since the copy's number is read (a database whose "
-     "counter never reached it was reset: every row is read again), the banner goes, and "
+     "counter never reached it was reset, or one made again at the address: every row is "
+     "read again), the banner goes, and "
      "the app polls or follows as usual (`tests/core/teamstore/test_start_away.py`, "
      "`tests/ui/test_team_refusals.py`). `watch`, `upload` and `team` still say one "
      "sentence and exit."),

@@ -294,3 +294,49 @@ def test_a_store_that_starts_away_refuses_at_once_and_opens_on_first_contact(
         reader.close()
     finally:
         store.close()
+
+
+def test_a_copy_of_a_database_made_again_at_the_same_address_is_not_trusted(
+        own_server: PostgresServer, tmp_path: Path) -> None:
+    """The database was made again while this app was off (its counter past the copy's
+    number): the catch-up from the copy reads every row and drops the copy's others."""
+    from tests.core.teamstore.conftest import BASE_URL, address_of
+    from tui.core.teamstore import ChangeReader
+    from tui.core.teamstore.mirror import TeamMirror
+
+    dbname = own_server.create_database()
+    address = address_of(own_server.url(dbname))
+
+    def copy() -> TeamMirror:
+        return TeamMirror(tmp_path / "copy.sqlite3", store="x", base_url=BASE_URL)
+
+    with TeamStore(address, BASE_URL, "dana", mirror=copy()) as before:
+        before.add([1, 2])
+        before.all()  # the copy: rows 1 and 2 of the first database
+    saved = copy().state()
+    assert saved.database and saved.seq >= 1
+    own_server.admin(f"DROP DATABASE {dbname} WITH (FORCE)")
+    own_server.admin(f"CREATE DATABASE {dbname}")
+    with TeamStore(address, BASE_URL, "sam") as other:
+        other.add([3])
+        for number in range(saved.seq + 2):  # its counter well past the copy's number
+            other.set_note(3, f"TICKET-{number}")
+
+    own_server.pause()
+    try:
+        store = TeamStore(address, BASE_URL, "dana", start_away=True, mirror=copy())
+        assert [row.id for row in store.all()] == [1, 2]
+        since = store.feed_seq()
+        assert since == saved.seq
+    finally:
+        own_server.resume()
+    try:
+        reader = ChangeReader(store)
+        batch = reader.catch_up(since)
+        assert sorted(batch.rows) == [3] and sorted(batch.removed) == [1, 2], batch
+        assert batch.added == {3}
+        assert store.changes_since(reader.seq).rows == ()  # then as usual
+        reader.close()
+    finally:
+        store.close()
+    assert copy().ids() == {3}

@@ -99,6 +99,8 @@ class TeamConnection:
         # Change numbers of this pool's own writes: a leader's LISTEN skips their echo.
         self._own_seqs: set[int] = set()
         self._pool: ConnectionPool | None = None  # None until the database was reached
+        self.database = ""  # which database, once reached (see _set_up)
+        self._from_copy = False
         self._opening = threading.Lock()
         # The first connection is made directly: a refused login or an unreachable server
         # fails at once with its reason (a pool would retry until its timeout and say only
@@ -111,6 +113,7 @@ class TeamConnection:
                 raise TeamStoreError(self._unreachable(error)) from None
             log.warning("%s", self._unreachable(error))
             self._went_away()  # the first listening connection that works opens it
+            self._from_copy = True  # the first catch-up starts from the copy's number
             return
         with first:
             self._set_up(first)
@@ -119,6 +122,13 @@ class TeamConnection:
         """Check or bring up the schema on ``first``, then open the pool."""
         with self._translating("set up the team database"):
             self._check_schema(first, self._migrate)
+            # Which database this is: its OID and when it was set up (a database made
+            # again at the same address has others), for this machine's copy.
+            row = first.execute(
+                "SELECT (SELECT oid FROM pg_database WHERE datname = current_database()), "
+                "(SELECT extract(epoch FROM applied_at)::text FROM schema_version "
+                "WHERE version = 1)").fetchone()
+            self.database = f"{row[0]}:{row[1]}" if row else ""
         # check: a connection the server closed (restart, pg_terminate_backend) is
         # replaced when taken, not handed out to fail.
         pool = ConnectionPool(

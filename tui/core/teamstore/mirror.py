@@ -73,6 +73,7 @@ class MirrorState:
 
     seq: int = 0
     saved_at: float | None = None
+    database: str | None = None  # which database the rows came from (see replace)
 
 
 @dataclass
@@ -81,6 +82,7 @@ class _Pending:
 
     replace: Sequence[WatchedConversion] | None = None  # the whole list, first
     replace_seq: int = 0
+    database: str = ""
     changed: dict[int, WatchedConversion | None] = field(default_factory=dict)  # None: gone
     spans: list[tuple[int, int]] = field(default_factory=list)  # (since, seq) of batches
 
@@ -160,7 +162,8 @@ class TeamMirror:
             return MirrorState()
         try:
             saved = meta.get("saved_at")
-            return MirrorState(int(meta.get("seq", 0)), float(saved) if saved else None)
+            return MirrorState(int(meta.get("seq", 0)), float(saved) if saved else None,
+                               meta.get("database") or None)
         except ValueError:
             return MirrorState()
 
@@ -195,11 +198,12 @@ class TeamMirror:
         return {int(value) for (value,) in self._read("SELECT id FROM rows")}
 
     # ------------------------------------------------------------------ writing
-    def replace(self, rows: Sequence[WatchedConversion], seq: int) -> None:
-        """The whole list as read in one snapshot of change number ``seq``: it replaces
-        the copy (and whatever was queued before it). Only queues."""
+    def replace(self, rows: Sequence[WatchedConversion], seq: int, database: str = "") -> None:
+        """The whole list as read in one snapshot of change number ``seq`` of
+        ``database`` (what tells it from another database at the same address): it
+        replaces the copy (and whatever was queued before it). Only queues."""
         with self._lock:
-            self._pending = _Pending(replace=tuple(rows), replace_seq=seq)
+            self._pending = _Pending(replace=tuple(rows), replace_seq=seq, database=database)
         self._kick()
 
     def apply(self, rows: Iterable[WatchedConversion], removed: Iterable[int], *,
@@ -302,6 +306,8 @@ class TeamMirror:
                     conn.executemany("INSERT INTO rows (id, fields, raw) VALUES (?, ?, ?)",
                                      map(_encode, pending.replace))
                     seq = pending.replace_seq
+                    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES "
+                                 "('database', ?)", (pending.database,))
                 gone = [(key,) for key, row in pending.changed.items() if row is None]
                 conn.executemany("DELETE FROM rows WHERE id = ?", gone)
                 conn.executemany(

@@ -32,6 +32,16 @@ class TeamRows(TeamConnection):
         brings it again later): the rows, never the copy's number."""
         self.remember(rows, removed, since=seq, seq=seq)
 
+    def _copy_of_another(self) -> bool:
+        """Whether the copy shown at start came from another database at this address
+        (made again since): then its number means nothing here. Asked once, at the
+        first catch-up of a store that started away."""
+        if not self._from_copy or self.mirror is None:
+            return False
+        self._from_copy = False
+        saved = self.mirror.state().database
+        return bool(saved and self.database and saved != self.database)
+
     def get_many(self, ids: Iterable[int]) -> dict[int, WatchedConversion]:
         """The watched rows among ``ids``, by ID (one query); before the database was
         reached in this run, this machine's copy of them."""
@@ -72,7 +82,7 @@ class TeamRows(TeamConnection):
             seq = self._committed_seq(conn) if self.mirror is not None else 0
             rows = self._all_rows(conn)
         if self.mirror is not None:
-            self.mirror.replace(rows, seq)
+            self.mirror.replace(rows, seq, self.database)
         return rows
 
     def _all_rows(self, conn: Any) -> list[WatchedConversion]:
@@ -108,7 +118,8 @@ class TeamRows(TeamConnection):
             # number. No number is ever handed out twice, unless the counter was reset.
             issued = conn.execute("SELECT CASE WHEN is_called THEN last_value ELSE 0 END "
                                   "FROM change_seq").fetchone()
-            if issued is not None and int(issued[0]) < seq:
+            foreign = self._copy_of_another()
+            if foreign or (issued is not None and int(issued[0]) < seq):
                 every = self._all_rows(conn)
                 reset = True
             else:
@@ -123,12 +134,12 @@ class TeamRows(TeamConnection):
                     "SELECT id FROM unwatched WHERE profile = %s AND removed_seq > %s",
                     (self.base_url, seq)))
         if reset:
-            log.warning("the team database's change counter is behind %d: it was reset; "
-                        "every row is read again", seq)
+            log.warning("the team database was reset or replaced (its counter is behind "
+                        "%d, or the copy is another's): every row is read again", seq)
             present = {row.id for row in every}
             known = self.mirror.ids() if self.mirror is not None else set()
             if self.mirror is not None:
-                self.mirror.replace(every, now)
+                self.mirror.replace(every, now, self.database)
             return WatchlistChanges(seq=now, rows=tuple(every), added=frozenset(present),
                                     removed=tuple(sorted(known - present)))
         self.remember(rows, removed, since=seq, seq=max(now, seq))

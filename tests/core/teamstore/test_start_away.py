@@ -158,6 +158,8 @@ async def test_a_start_while_the_database_is_down_shows_the_copy_and_catches_up(
                 again.service.unwatch([one])
             with pytest.raises(StoreRefused):
                 again.service.watch([12345])
+            with pytest.raises(StoreRefused, match="Could not upload"):
+                again.service.check_writable("upload")  # before anything is sent
             assert again.service.scheduler is None
             # One banner: every state said while away is the same offline sentence.
             assert {(b.state, b.message) for b in again.banners()} == {
@@ -175,6 +177,7 @@ async def test_a_start_while_the_database_is_down_shows_the_copy_and_catches_up(
             await until(lambda: _works(lambda: again.service.set_note([one], "TICKET-3")),
                         "a note is taken once the database is back")
             assert again.store.get(one).note == "TICKET-3"  # type: ignore[union-attr]
+            assert again.service.check_writable("upload")
             assert one not in again.service.unwatched_here  # the refused unwatch left no trace
         finally:
             if not resumed:

@@ -1,8 +1,9 @@
 """The team store's faults (PostgreSQL, issue 15), as docs/reliability.md tells them.
 
 The fault matrix measures the API's faults; the store's are tested elsewhere
-(tests/core/teamstore/test_outage.py, test_takeover_processes.py, test_migrations in
-test_session.py, tests/ui/test_team_refusals.py) and measured by benchmarks/bench_team.py.
+(tests/core/teamstore/test_outage.py, test_start_away.py, test_takeover_processes.py,
+test_migrations in test_session.py, tests/ui/test_team_refusals.py) and measured by
+benchmarks/bench_team.py.
 This text is rendered into the document by :class:`tests.hardening.conftest.FaultMatrix`,
 so writing the matrix again keeps the section.
 """
@@ -18,11 +19,22 @@ STORE_FAULTS_INTRO = (
 
 STORE_FAULTS: tuple[tuple[str, str], ...] = (
     ("Database unreachable at start",
-     "The app does not start: one sentence and no traceback, e.g. \"The team database "
-     "cannot be reached (Connection refused) at postgres@db.example:5432/team: check the "
-     "address and that the server is up.\" The password never "
-     "appears. Gap: the issue asks for the last known rows on screen, read-only, under "
-     "one banner; there is no local copy of the team's rows yet to show."),
+     "The monitor opens all the same (refused, timed out, not resolved or restarting; a "
+     "wrong password, a missing database or a newer schema stay one sentence and exit). It "
+     "shows the rows last saved on this machine (a private copy, 0600, per store and base "
+     "URL in the profile's data folder, with the change number it is complete up to; no "
+     "password or API key in it; none yet: an empty table) under one banner, \"Offline "
+     "since 09:02, retrying in 4 s (the team database cannot be reached; rows as saved "
+     "on this machine at 18:40, read-only until it is back)\". Nothing is polled; a note, "
+     "acknowledgement, watch, unwatch or delete is refused with the \"Not saved\" toast "
+     "(the text typed given back), an upload before anything is sent. The follower "
+     "retries with a backoff doubling to 30 s; once through, the schema is checked (or "
+     "migrated), what others wrote since the copy's number is read (a database whose "
+     "counter never reached it was reset, or one made again at the address: every row is "
+     "read again), the banner goes, and "
+     "the app polls or follows as usual (`tests/core/teamstore/test_start_away.py`, "
+     "`tests/ui/test_team_refusals.py`). `watch`, `upload` and `team` still say one "
+     "sentence and exit."),
     ("Database unreachable mid-run",
      "One banner with the database's sentence; the rows on screen stay as they were. A "
      "follower retries with a backoff doubling to 30 s; a leader whose session is cut "

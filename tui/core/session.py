@@ -103,15 +103,21 @@ class _TeamParts:
     audit: Callable[[AuditLog], AuditTrail]
 
 
-def _open_team_store(profile: ProfileSettings, env: Mapping[str, str]) -> _TeamParts | None:
+def _open_team_store(profile: ProfileSettings, env: Mapping[str, str],
+                     paths: AppPaths | None = None) -> _TeamParts | None:
     """The team store the profile (or ``CONVERSIONS_STORE``) names, with its leader lock,
     follower and audit log; None for the SQLite watchlist. Its failures come as a
-    WatchlistError, one sentence (psycopg loads only here, for a profile that uses it)."""
+    WatchlistError, one sentence (psycopg loads only here, for a profile that uses it).
+
+    With ``paths`` (the monitor) the store keeps this machine's copy of the rows in the
+    profile's data folder, and a server that cannot be reached at start is no failure:
+    the store starts away, showing that copy, and reconnects by itself."""
     if not (profile.store or env.get("CONVERSIONS_STORE")):
         return None
     from tui.core.teamstore import LeaderLock, TeamStore, TeamStoreError, resolve_store_address
     from tui.core.teamstore.audit import TeamAudit
     from tui.core.teamstore.following import TeamLeadership, team_follower
+    from tui.core.teamstore.mirror import TeamMirror, mirror_path
 
     try:
         address = resolve_store_address(profile.store, environ=env,
@@ -119,7 +125,12 @@ def _open_team_store(profile: ProfileSettings, env: Mapping[str, str]) -> _TeamP
         if address is None:
             return None
         person = person_for(profile, env)
-        store = TeamStore(address, profile.base_url, person)
+        mirror = None if paths is None else TeamMirror(
+            mirror_path(paths.profile_data_dir(profile.name), address.display,
+                        profile.base_url),
+            store=address.display, base_url=profile.base_url)
+        store = TeamStore(address, profile.base_url, person, start_away=paths is not None,
+                          mirror=mirror)
     except TeamStoreError as error:
         raise WatchlistError(str(error)) from None
     lead = TeamLeadership(LeaderLock(address, profile.base_url,
@@ -198,10 +209,11 @@ class MonitorSession:
              initial_ids: list[int] | None = None,
              env: Mapping[str, str] | None = None) -> MonitorSession:
         """Create the profile's folders and open its store (the SQLite watchlist, or the
-        team's PostgreSQL store the profile or ``CONVERSIONS_STORE`` names) and audit log."""
+        team's PostgreSQL store the profile or ``CONVERSIONS_STORE`` names: one that
+        cannot be reached now opens away, showing this machine's copy) and audit log."""
         paths.ensure(profile.name)
         env = dict(os.environ) if env is None else env
-        team = _open_team_store(profile, env)
+        team = _open_team_store(profile, env, paths)
         watchlist: WatchStore = (team.store if team is not None
                                  else Watchlist(paths.watchlist_db(profile.name)))
         try:

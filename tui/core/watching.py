@@ -44,7 +44,7 @@ from tui.core.polling.types import PollSettings, PollUpdate, StatusSource
 from tui.core.unread import is_unread
 from tui.core.watch_change import Spawn, WatchChange, spawn_task
 from tui.core.watchlist import WatchedConversion
-from tui.core.watchstore import WatchStore
+from tui.core.watchstore import RefusesWhileAway, WatchStore
 
 if TYPE_CHECKING:
     from tui.core.session import MonitorSession
@@ -200,6 +200,13 @@ class WatchService:
                                added=tuple(added)))
         return added
 
+    def check_writable(self, action: str) -> bool:
+        """True, or the store's StoreRefused sentence when it cannot take writes now (the
+        team database away): an upload then stops before it sends anything."""
+        if isinstance(self.watchlist, RefusesWhileAway):
+            self.watchlist.refuse_while_away(action)
+        return True
+
     def uploaded(self, ids: Iterable[int], note: str | None = None) -> list[int]:
         """``ids`` were accepted by an upload: watched with its ``note`` and checked at
         once, even those an earlier check called "not found". Returns the newly watched."""
@@ -227,10 +234,11 @@ class WatchService:
         again) brings them back.
         """
         wanted = list(dict.fromkeys(ids))
+        # The store first: a refusal (the database away) leaves the rows as they were.
+        removed = self.watchlist.remove(wanted)
         self._unwatched.update(wanted)
         if self._role.scheduler is not None:
             self._role.scheduler.unwatch(wanted)
-        removed = self.watchlist.remove(wanted)
         self.audit.append("unwatch", wanted, f"done ({self._scope})", self._profile_name,
                           self._user())
         self._emit(WatchChange(removed=tuple(wanted)))

@@ -17,7 +17,7 @@ take many IDs at once, on both backends.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from tui.core.filters.messages import MessageAnswer
 from tui.core.watchlist.rows import (
@@ -28,7 +28,7 @@ from tui.core.watchlist.rows import (
     WatchlistChanges,
 )
 
-__all__ = ["StoreRefused", "WatchStore"]
+__all__ = ["RefusesWhileAway", "StoreRefused", "WatchStore"]
 
 
 class StoreRefused(Exception):
@@ -38,6 +38,16 @@ class StoreRefused(Exception):
     The team store's :class:`~tui.core.teamstore.TeamStoreError` is one; the UI catches this
     base so it need not import the team store's package (which loads psycopg).
     """
+
+
+@runtime_checkable
+class RefusesWhileAway(Protocol):
+    """A store that knows when it cannot be reached (the team store): the watch service
+    asks it before an action that must not start then (an upload)."""
+
+    def refuse_while_away(self, action: str) -> None:
+        """Raise :class:`StoreRefused` (a sentence naming ``action``) while away."""
+        ...
 
 
 class WatchStore(Protocol):

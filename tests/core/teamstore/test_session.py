@@ -95,15 +95,22 @@ def test_without_a_store_the_session_keeps_the_sqlite_watchlist(
         session.close()
 
 
-def test_an_unreachable_team_store_is_one_sentence(sandbox: SandboxServer) -> None:
+def test_an_unreachable_team_store_opens_away(sandbox: SandboxServer) -> None:
+    """The monitor opens on a store it cannot reach (tests/core/teamstore/test_start_away.py
+    follows it); a bad name for the server is no reason to stay away, as is a bad URL."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    session = _session(sandbox.base_url, None,
+                       env={"CONVERSIONS_STORE": f"postgresql://dana@127.0.0.1:{port}/team"})
+    try:
+        store = session.watchlist
+        assert isinstance(store, TeamStore) and not store.opened
+    finally:
+        session.close()
     with pytest.raises(WatchlistError) as caught:
-        _session(sandbox.base_url, None,
-                 env={"CONVERSIONS_STORE": f"postgresql://dana@127.0.0.1:{port}/team"})
-    said = str(caught.value)
-    assert "cannot be reached" in said and "\n" not in said
+        _session(sandbox.base_url, None, env={"CONVERSIONS_STORE": "postgresql://"})
+    assert "\n" not in str(caught.value)
 
 
 API_CANARY = "canary-api-key-5e1d0b"
@@ -143,6 +150,11 @@ async def test_the_api_key_is_nowhere_in_the_team_database(
     finally:
         await client.aclose()
         await running.close()
+    # Nor this machine's copy of the rows (written from what the monitor read).
+    copies = sorted(AppPaths.default().data_dir.rglob("team-copy-*"))
+    assert copies, "no copy of the team rows on this machine"
+    assert any(b"TICKET-3" in path.read_bytes() for path in copies)
+    assert not [path for path in copies if API_CANARY.encode() in path.read_bytes()]
 
 
 def test_the_audit_log_of_a_team_profile_is_the_teams(

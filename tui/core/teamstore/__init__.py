@@ -6,7 +6,10 @@ The SQLite watchlist stays the default; a profile with ``store = "postgresql://.
 - :mod:`.address`: the store's address and where its password comes from (never the config);
 - :mod:`.errors`: :class:`TeamStoreError`, one sentence without the password;
 - :mod:`.migrations`: the versioned schema;
-- :mod:`.store`: :class:`TeamStore`, the rows, scoped by profile base URL, signed by person;
+- :mod:`.store`: :class:`TeamStore`, the rows, scoped by profile base URL, signed by person
+  (its reads in :mod:`.rowreads`);
+- :mod:`.mirror`: :class:`~.mirror.TeamMirror`, this machine's copy of the rows, shown when
+  the monitor starts while the database cannot be reached;
 - :mod:`.changes` and :mod:`.reader`: the change feed (NOTIFY on write, a LISTENing reader);
 - :mod:`.asking`: a follower asks the leader to check rows now (its ``r``);
 - :mod:`.leader`: :class:`LeaderLock`, one poller per base URL (an advisory lock);

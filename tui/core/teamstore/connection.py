@@ -11,11 +11,20 @@ While the database cannot be reached, calls fail at once with a sentence (nothin
 for the pool's timeout on the event loop), for a while that doubles up to
 :data:`AWAY_RETRY_MAX`; then a call may try again. A new listening connection (the
 follower's, made in a worker thread) that succeeds ends it at once.
+
+The monitor opens its store with ``start_away=True``: a server that cannot be reached at
+start (refused, timed out, not resolved, starting up; not a refused login, a missing
+database or a newer schema, which stay one sentence) leaves the store *away* from the
+start: every call is refused at once, the reads of the first screen come from this
+machine's copy (:mod:`.mirror`), and the first listening connection that succeeds does
+what the start could not (the schema check or migration, the pool) before it listens.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
+import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Self
@@ -25,23 +34,50 @@ from psycopg_pool import ConnectionPool
 
 from tui.core.teamstore.address import APP_NAME_PREFIX, KEEPALIVES, StoreAddress
 from tui.core.teamstore.changes import channel_for, payloads, write_key
-from tui.core.teamstore.errors import TeamStoreError, cause, connect_failure, query_failure
+from tui.core.teamstore.errors import (
+    TeamStoreError,
+    TeamStoreUnreachable,
+    cause,
+    connect_failure,
+    query_failure,
+)
 from tui.core.teamstore.migrations import (
     SCHEMA_VERSION,
     migrate,
     newer_schema_message,
     schema_version,
 )
+from tui.core.teamstore.mirror import TeamMirror
 from tui.core.teamstore.rows import COLUMNS, decode_rows, marks_of
 from tui.core.watchlist.rows import WatchedConversion
 
-__all__ = ["AWAY_RETRY_MAX", "POOL_WAIT", "TeamConnection"]
+__all__ = ["AWAY_RETRY_MAX", "POOL_WAIT", "TeamConnection", "unreachable"]
+
+log = logging.getLogger(__name__)
 
 AWAY_RETRY_MAX = 30.0
 """Seconds at most that calls fail at once, without trying, after the database was away."""
 _OWN_SEQS_KEPT = 4096
 POOL_WAIT = 5.0
 """Seconds at most to wait for a pooled connection (the server stopped: not 10 s a call)."""
+# A server that answered but cannot take us *now*: it comes back by itself.
+_PASSING = ("starting up", "shutting down", "in recovery mode", "too many clients",
+            "connection slots are reserved", "not yet accepting connections")
+
+
+def unreachable(error: psycopg.Error) -> bool:
+    """Whether a failed connection means the server cannot be reached now (refused,
+    timed out, not resolved, restarting, full), not that it refused us (a wrong password,
+    no password found, an unknown role or database): the driver gives no SQLSTATE for a
+    failed connection, so its text tells."""
+    if not isinstance(error, psycopg.OperationalError):
+        return False
+    text = str(error)
+    if "fe_sendauth" in text:  # no password found for a server that asks for one
+        return False
+    if "FATAL:" in text:  # the server answered: only a passing state is "away"
+        return any(words in text for words in _PASSING)
+    return True
 
 
 class TeamConnection:
@@ -50,13 +86,17 @@ class TeamConnection:
 
     def __init__(self, address: StoreAddress, base_url: str, person: str | None, *,
                  max_connections: int = 4, connect_timeout: float = 10.0,
-                 migrate_schema: bool = True) -> None:
+                 migrate_schema: bool = True, start_away: bool = False,
+                 mirror: TeamMirror | None = None) -> None:
         self.address = address
         self.base_url = base_url
         self.person = person
         self.channel = channel_for(base_url)
+        self.mirror = mirror
         self._write_key = write_key(base_url)
         self._connect_timeout = max(1, round(connect_timeout))
+        self._max_connections = max_connections
+        self._migrate = migrate_schema
         self._kwargs = address.connect_kwargs(f"{APP_NAME_PREFIX} {person or '?'}")
         self._secret = self._kwargs.get("password") or address.password_hint()
         self._away_since: float | None = None  # unix time the database went away
@@ -64,6 +104,10 @@ class TeamConnection:
         self._try_at = 0.0  # monotonic time a call may try again
         # Change numbers of this pool's own writes: a leader's LISTEN skips their echo.
         self._own_seqs: set[int] = set()
+        self._pool: ConnectionPool | None = None  # None until the database was reached
+        self.database = ""  # which database, once reached (see _set_up)
+        self._from_copy = False
+        self._opening = threading.Lock()
         # The first connection is made directly: a refused login or an unreachable server
         # fails at once with its reason (a pool would retry until its timeout and say only
         # that it timed out). It checks or brings up the schema, then the pool opens.
@@ -71,21 +115,45 @@ class TeamConnection:
             first = psycopg.connect(address.url, autocommit=True,
                                     connect_timeout=self._connect_timeout, **self._kwargs)
         except psycopg.Error as error:
-            raise TeamStoreError(self._unreachable(error)) from None
-        with first, self._failing("check the tables"):
-            self._check_schema(first, migrate_schema)
+            if not (start_away and unreachable(error)):
+                raise TeamStoreError(self._unreachable(error)) from None
+            log.warning("%s", self._unreachable(error))
+            self._went_away()  # the first listening connection that works opens it
+            self._from_copy = True  # the first catch-up starts from the copy's number
+            return
+        with first:
+            self._set_up(first)
+
+    def _set_up(self, first: psycopg.Connection[Any]) -> None:
+        """Check or bring up the schema on ``first``, then open the pool."""
+        with self._translating("check the tables"):
+            self._check_schema(first, self._migrate)
+            # Which database this is: its OID and when it was set up (a database made
+            # again at the same address has others), for this machine's copy.
+            row = first.execute(
+                "SELECT (SELECT oid FROM pg_database WHERE datname = current_database()), "
+                "(SELECT extract(epoch FROM applied_at)::text FROM schema_version "
+                "WHERE version = 1)").fetchone()
+            self.database = f"{row[0]}:{row[1]}" if row else ""
         # check: a connection the server closed (restart, pg_terminate_backend) is
         # replaced when taken, not handed out to fail. reconnect_timeout: the pool's own
         # tries back off without a cap (1, 2, 4 … 32 s), so after half a minute away its
         # next one could come half a minute after the server is back; given up soon
         # instead, the next call that needs a connection tries at once.
-        self._pool = ConnectionPool(
-            address.url, kwargs={**self._kwargs, **KEEPALIVES,
-                                 "connect_timeout": self._connect_timeout},
-            min_size=1, max_size=max_connections, open=False, name="teamstore",
-            timeout=min(connect_timeout, POOL_WAIT), check=ConnectionPool.check_connection,
-            reconnect_timeout=POOL_WAIT)
-        self._pool.open(wait=False)
+        pool = ConnectionPool(
+            self.address.url, kwargs={**self._kwargs, **KEEPALIVES,
+                                      "connect_timeout": self._connect_timeout},
+            min_size=1, max_size=self._max_connections, open=False, name="teamstore",
+            timeout=min(self._connect_timeout, POOL_WAIT),
+            check=ConnectionPool.check_connection, reconnect_timeout=POOL_WAIT)
+        pool.open(wait=False)
+        self._pool = pool
+
+    @property
+    def opened(self) -> bool:
+        """Whether the database was reached in this run (a store that started away is not,
+        until its first listening connection succeeds)."""
+        return self._pool is not None
 
     @staticmethod
     def _check_schema(conn: psycopg.Connection[Any], migrate_schema: bool) -> None:
@@ -126,7 +194,16 @@ class TeamConnection:
 
     def _refuse_while_away(self, action: str) -> None:
         since = self._away_since
-        if since is not None and time.monotonic() < self._try_at:
+        # Never reached in this run: only the follower's listening connection tries (in
+        # its thread), so no call on the event loop waits for a connection timeout.
+        if since is not None and (self._pool is None or time.monotonic() < self._try_at):
+            self.refuse_while_away(action)
+
+    def refuse_while_away(self, action: str) -> None:
+        """Raise the away sentence for ``action`` while the database is away, before
+        anything is tried (an upload must not send what could not be recorded)."""
+        since = self._away_since
+        if since is not None:
             raise TeamStoreError(
                 f"Could not {action}: the team database {self.address.display} cannot be "
                 f"reached since {time.strftime('%H:%M', time.localtime(since))}; nothing was "
@@ -137,6 +214,14 @@ class TeamConnection:
         """Turn driver errors into one sentence that says what we were doing; while the
         database is away, refuse at once."""
         self._refuse_while_away(action)
+        with self._translating(action):
+            yield
+        if self._away_since is not None:
+            self._came_back()
+
+    @contextlib.contextmanager
+    def _translating(self, action: str) -> Iterator[None]:
+        """Driver errors as one sentence (a lost server also starts the away spell)."""
         try:
             yield
         except TeamStoreError:
@@ -152,15 +237,21 @@ class TeamConnection:
         except psycopg.Error as error:
             raise TeamStoreError(query_failure(action, self.address.display, error,
                                                self._secret)) from None
-        if self._away_since is not None:
-            self._came_back()
+
+    def _pooled(self) -> contextlib.AbstractContextManager[psycopg.Connection[Any]]:
+        """A connection from the pool (refused while the database was never reached)."""
+        if self._pool is None:
+            raise TeamStoreError(
+                f"The team database {self.address.display} has not been reached yet; "
+                "nothing was changed, and the app reconnects by itself.")
+        return self._pool.connection()
 
     @contextlib.contextmanager
     def _write(self, action: str) -> Iterator[tuple[psycopg.Connection[Any], int]]:
         """One write transaction and its change number. The profile's writes take turns
         (a lock held to the commit), so they commit in the order of their numbers, which a
         reader relies on to catch up (see :mod:`.changes`)."""
-        with self._failing(action), self._pool.connection() as conn, conn.transaction():
+        with self._failing(action), self._pooled() as conn, conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (self._write_key,))
             row = conn.execute("SELECT nextval('change_seq')").fetchone()
             assert row is not None
@@ -192,8 +283,11 @@ class TeamConnection:
         return {row.id: row for row in decode_rows(cursor)}
 
     def close(self) -> None:
-        """Close every connection of the pool."""
-        self._pool.close()
+        """Close every connection of the pool (and save this machine's copy)."""
+        if self._pool is not None:
+            self._pool.close()
+        if self.mirror is not None:
+            self.mirror.close()
 
     def __enter__(self) -> Self:
         return self
@@ -202,8 +296,11 @@ class TeamConnection:
         self.close()
 
     def feed_seq(self) -> int:
-        """The number of the profile's last committed write (0 before any)."""
-        with self._failing("read the change counter"), self._pool.connection() as conn:
+        """The number of the profile's last committed write (0 before any); before the
+        database was reached, the one this machine's copy is complete up to."""
+        if not self.opened:
+            return self.mirror.state().seq if self.mirror is not None else 0
+        with self._failing("read the change counter"), self._pooled() as conn:
             return self._committed_seq(conn)
 
     def _committed_seq(self, conn: psycopg.Connection[Any]) -> int:
@@ -216,7 +313,7 @@ class TeamConnection:
 
     def connection(self) -> contextlib.AbstractContextManager[psycopg.Connection[Any]]:
         """A pooled connection (for the change reader's batch reads and ``team status``)."""
-        return self._pool.connection()
+        return self._pooled()
 
     def connect_listener(self) -> psycopg.Connection[Any]:
         """A new dedicated connection (autocommit), outside the pool, for LISTEN."""
@@ -225,7 +322,15 @@ class TeamConnection:
                                    connect_timeout=self._connect_timeout, **self._kwargs)
         except psycopg.Error as error:
             self._went_away()
-            raise TeamStoreError(self._unreachable(error)) from None
+            raise TeamStoreUnreachable(self._unreachable(error)) from None
+        if self._pool is None:  # started away: what the start could not do, first
+            try:
+                with self._opening:
+                    if self._pool is None:
+                        self._set_up(conn)
+            except BaseException:
+                conn.close()
+                raise
         self._came_back()
         return conn
 

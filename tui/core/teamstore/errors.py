@@ -13,12 +13,16 @@ import re
 
 from tui.core.watchstore import StoreRefused
 
-__all__ = ["GRANT_HINT", "TeamStoreError", "cause", "connect_failure", "query_failure",
-           "scrubbed"]
+__all__ = ["GRANT_HINT", "TeamStoreError", "TeamStoreUnreachable", "cause", "connect_failure",
+           "query_failure", "scrubbed"]
 
 
 class TeamStoreError(StoreRefused):
     """The team store cannot do what was asked; ``str(error)`` is one sentence for the user."""
+
+
+class TeamStoreUnreachable(TeamStoreError):
+    """No connection to the team database could be made (the server down or unreachable)."""
 
 
 def scrubbed(text: str, *secrets: str | None) -> str:

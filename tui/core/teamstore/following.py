@@ -26,7 +26,7 @@ from collections.abc import Callable, Sequence
 from tui.core.polling.leadership import Follower, Leadership, PollerHolder
 from tui.core.polling.types import Connectivity, ConnectivityState, PollUpdate
 from tui.core.teamstore.asking import SentAsk, read_asked, send_ask
-from tui.core.teamstore.errors import TeamStoreError
+from tui.core.teamstore.errors import TeamStoreError, TeamStoreUnreachable
 from tui.core.teamstore.leader import LeaderInfo, LeaderLock
 from tui.core.teamstore.reader import ChangeBatch, ChangeBell, ChangeReader
 from tui.core.teamstore.store import TeamStore
@@ -39,6 +39,20 @@ log = logging.getLogger(__name__)
 LEAD_CHECK_INTERVAL = 1.0
 """Seconds between the leader's checks that its session (and so the lock) is alive."""
 _RETRY_MAX = 30.0  # longest wait between tries while the database cannot be reached
+
+
+def away_from_start(store: TeamStore) -> str:
+    """The banner's cause while the database has not been reached in this run: the rows
+    shown are this machine's copy (when it was saved), and nothing can be changed."""
+    saved = store.copy_saved_at()
+    if saved is None:
+        rows = "no rows saved on this machine yet"
+    else:
+        stamp = time.localtime(saved)
+        same_day = stamp[:3] == time.localtime()[:3]
+        when = time.strftime("%H:%M" if same_day else "%Y-%m-%d %H:%M", stamp)
+        rows = f"rows as saved on this machine at {when}"
+    return f"the team database cannot be reached; {rows}, read-only until it is back"
 
 
 class TeamLeadership:
@@ -70,6 +84,8 @@ class TeamLeadership:
         """Take the lead if nobody has it; a database that cannot be reached: False."""
         if self._lost_at is not None and self._clock() - self._lost_at < self._yield:
             return False
+        if self._store is not None and not self._store.opened:
+            return False  # started away: the follower's connection reaches it first
         try:
             taken = self.lock.try_acquire()
         except TeamStoreError as error:
@@ -177,6 +193,11 @@ class TeamFollower:
     async def run(self) -> None:
         """Follow until :meth:`stop`, or until the lead is ours (then ``on_lead``)."""
         retry = self._interval
+        if not self._store.opened:  # away since the start: the banner at once
+            self._away_since = self._store.away_since or time.time()
+            self.problem = away_from_start(self._store)
+            self._tell(Connectivity(ConnectivityState.OFFLINE, self._away_since, None,
+                                    self.problem))
         try:
             while not self._stopped.is_set():
                 try:
@@ -190,7 +211,9 @@ class TeamFollower:
                     if self.problem is None:
                         log.warning("following the team store: %s", error)
                         self._away_since = time.time()
-                    self.problem = str(error)
+                    unreached = (isinstance(error, TeamStoreUnreachable)
+                                 and not self._store.opened)
+                    self.problem = away_from_start(self._store) if unreached else str(error)
                     self._close_reader()
                     self._tell(Connectivity(ConnectivityState.OFFLINE, self._away_since,
                                             time.time() + retry, self.problem))

@@ -56,7 +56,8 @@ class ChangeReader:
         """What was written after change number ``since`` (before this reader listened),
         read by the counter; the next :meth:`wait` goes on from there."""
         changes = self._store.changes_since(since)
-        self.seq = max(self.seq, changes.seq)
+        # Its number, not the larger: after a reset of the database it is lower.
+        self.seq = changes.seq
         return ChangeBatch(rows={row.id: row for row in changes.rows},
                            removed=frozenset(changes.removed), caught_up=True,
                            added=changes.added)
@@ -91,7 +92,10 @@ class ChangeReader:
         rows = self._store.get_many(named) if named else {}
         added = self._store.added_since(rows, self.seq) if rows else set()
         # Every write up to this number has been taken (they are notified in order).
-        self.seq = max(self.seq, notice.seq)
+        since, self.seq = self.seq, max(self.seq, notice.seq)
+        if named or self.seq > since:
+            self._store.remember(rows.values(), named - rows.keys(), since=since,
+                                 seq=self.seq)
         return ChangeBatch(rows=rows, removed=frozenset(named - rows.keys()),
                            added=frozenset(added))
 
@@ -99,7 +103,7 @@ class ChangeReader:
         since = self.seq
         self._listen()
         changes = self._store.changes_since(since)
-        self.seq = max(self.seq, changes.seq)
+        self.seq = changes.seq  # lower than before after a reset of the database
         return ChangeBatch(rows={row.id: row for row in changes.rows},
                            removed=frozenset(changes.removed), caught_up=True,
                            added=changes.added)

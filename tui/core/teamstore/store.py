@@ -5,7 +5,8 @@ by the profile's base URL, with who did what. Every write is one transaction tha
 number from the change counter, stamps the rows with it, and notifies the profile's
 channel with the IDs (see :mod:`.changes`), so every other app on the database sees it.
 Connections come from a small pool (:mod:`.connection`); a dedicated one listens
-(:class:`ChangeReader`).
+(:class:`ChangeReader`). The reads, and this machine's copy of the rows, are
+:mod:`.rowreads`'s.
 
 Notes, acknowledgements, deletes and history are the team's; unread marks are each
 person's (``read_marks``: a row's ``read_at`` is this app's person's look). A mark is no
@@ -23,16 +24,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import psycopg
-
-from tui.core.teamstore.connection import TeamConnection
+from tui.core.teamstore.rowreads import TeamRows
 from tui.core.teamstore.rows import (
     CHANGES_IN_WINDOW,
-    COLUMNS,
     KEPT,
     MARK_WATCHED_READ,
     UPDATE_RESULT,
-    decode_rows,
     marks_of,
 )
 from tui.core.watchlist.rows import (
@@ -40,7 +37,6 @@ from tui.core.watchlist.rows import (
     RecordedResults,
     StatusChange,
     WatchedConversion,
-    WatchlistChanges,
     checked_ids,
     fold_results,
     int_ids,
@@ -48,6 +44,7 @@ from tui.core.watchlist.rows import (
 )
 
 __all__ = ["DeleteRequests", "TeamStore"]
+
 
 @dataclass(frozen=True)
 class DeleteRequests:
@@ -58,7 +55,7 @@ class DeleteRequests:
     refused: Mapping[int, tuple[str | None, float]] = field(default_factory=dict)
 
 
-class TeamStore(TeamConnection):
+class TeamStore(TeamRows):
     """One profile's watched rows in a shared PostgreSQL database.
 
     ``person`` is who this app acts for (profile e-mail or OS user): it is written with
@@ -118,6 +115,7 @@ class TeamStore(TeamConnection):
             conn.execute("DELETE FROM watched WHERE profile = %s AND id = ANY(%s)",
                          (self.base_url, wanted))
             self._notify(conn, seq, removed=wanted)
+        self._keep(removed=wanted, seq=seq)
         return int(moved)
 
     def _mark(self, action: str, assignments: str, params: Sequence[Any],
@@ -129,6 +127,7 @@ class TeamStore(TeamConnection):
                          (*params, seq, self.base_url, wanted))
             rows = self._read(conn, wanted)
             self._notify(conn, seq, changed=rows)
+        self._keep(rows.values(), seq=seq)
         return rows
 
     def _mark_ids(self, action: str, assignments: str, params: Sequence[Any],
@@ -172,7 +171,7 @@ class TeamStore(TeamConnection):
         were watched."""
         when = time.time() if at is None else at
         wanted = int_ids(ids)
-        with (self._failing("mark read"), self._pool.connection() as conn,
+        with (self._failing("mark read"), self._pooled() as conn,
               conn.transaction()):
             marked = conn.execute(MARK_WATCHED_READ, {
                 "person": marks_of(self.person), "at": when, "profile": self.base_url,
@@ -219,6 +218,7 @@ class TeamStore(TeamConnection):
                          (when, self.person, seq, self.base_url, mine))
             accepted = self._read(conn, mine)
             self._notify(conn, seq, changed=accepted)
+        self._keep(accepted.values(), seq=seq)
         return DeleteRequests(accepted, refused)
 
     def claim_delete(self, conversion_id: int, at: float) -> tuple[str | None, float] | None:
@@ -248,13 +248,14 @@ class TeamStore(TeamConnection):
                     [(self.base_url, change.id, change.current, change.at)
                      for change in changes])
             self._notify(conn, seq, changed=rows)
+        self._keep(rows.values(), seq=seq)
         return RecordedResults(changes, rows)
 
     def audit(self, action: str, ids: Iterable[int], outcome: str, detail: str | None = None,
               at: float | None = None) -> int:
         """Append one audit entry, signed by this person; its number."""
         when = time.time() if at is None else at
-        with self._failing("write the audit log"), self._pool.connection() as conn:
+        with self._failing("write the audit log"), self._pooled() as conn:
             row = conn.execute(
                 "INSERT INTO audit (profile, at, person, action, ids, outcome, detail) "
                 "VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING seq",
@@ -264,53 +265,15 @@ class TeamStore(TeamConnection):
 
     # Reads.
 
-    def get_many(self, ids: Iterable[int]) -> dict[int, WatchedConversion]:
-        """The watched rows among ``ids``, by ID (one query)."""
-        with self._failing("read conversions"), self._pool.connection() as conn:
-            return self._read(conn, int_ids(ids))
-
-    def added_since(self, ids: Iterable[int], seq: int) -> set[int]:
-        """Which of ``ids`` were (re)added after change number ``seq``."""
-        with self._failing("read conversions"), self._pool.connection() as conn:
-            return {value for (value,) in conn.execute(
-                "SELECT id FROM watched WHERE profile = %s AND id = ANY(%s) "
-                "AND added_seq > %s", (self.base_url, int_ids(ids), seq))}
-
     def message_matches(self, needles: Sequence[str]) -> None:
         """The ``msg:`` filter's index (the SQLite watchlist's FTS): none here, so the
         filter tests the rows in memory (always None)."""
         del needles
         return None
 
-    def get(self, conversion_id: int) -> WatchedConversion | None:
-        """One watched row, or None."""
-        return self.get_many([conversion_id]).get(conversion_id)
-
-    def head(self, count: int) -> list[WatchedConversion]:
-        """The first ``count`` watched rows by ID (the first screen of a long list)."""
-        with self._failing("read the watchlist"), self._pool.connection() as conn:
-            return self._rows(conn, "profile = %s ORDER BY id LIMIT %s",
-                              (self.base_url, max(count, 0)))
-
-    def all(self) -> list[WatchedConversion]:
-        """Every watched row of the profile, by ID."""
-        with self._failing("read the watchlist"), self._pool.connection() as conn:
-            return self._rows(conn, "profile = %s ORDER BY id", (self.base_url,))
-
-    def _rows(self, conn: psycopg.Connection[Any], where: str,
-              params: Sequence[Any]) -> list[WatchedConversion]:
-        """The watched rows ``where`` says (a read of many), with this person's marks."""
-        # The marks' seek a row lifts 10,000 rows over the planner's threshold for JIT
-        # compiling, which then costs more than it saves (+80 ms measured): off for this
-        # transaction only.
-        conn.execute("SET LOCAL jit = off")
-        return list(decode_rows(conn.execute(
-            f"SELECT {COLUMNS} FROM watched WHERE {where}".encode(),
-            (marks_of(self.person), *params))))
-
     def signatures(self, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
         """Who added, noted, acknowledged and asked to delete each of ``ids``."""
-        with self._failing("read conversions"), self._pool.connection() as conn:
+        with self._failing("read conversions"), self._pooled() as conn:
             cursor = conn.execute(
                 "SELECT id, added_by, note_by, note_at, acknowledged_by, delete_requested_by "
                 "FROM watched WHERE profile = %s AND id = ANY(%s)",
@@ -318,26 +281,12 @@ class TeamStore(TeamConnection):
             names = [column.name for column in cursor.description or ()]
             return {row[0]: dict(zip(names[1:], row[1:], strict=True)) for row in cursor}
 
-    def changes_since(self, seq: int) -> WatchlistChanges:
-        """Rows written and IDs removed after change number ``seq`` (catching up after a
-        lost connection, when notifications were missed), read in one snapshot."""
-        with self._failing("read changes"), self._pool.connection() as conn:
-            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-            now = self._committed_seq(conn)
-            rows = self._rows(conn, "profile = %s AND changed_seq > %s",
-                              (self.base_url, seq))
-            added = {value for (value,) in conn.execute(
-                "SELECT id FROM watched WHERE profile = %s AND added_seq > %s",
-                (self.base_url, seq))}
-            removed = tuple(value for (value,) in conn.execute(
-                "SELECT id FROM unwatched WHERE profile = %s AND removed_seq > %s",
-                (self.base_url, seq)))
-        return WatchlistChanges(seq=max(now, seq), rows=tuple(rows),
-                                added=frozenset(added), removed=removed)
-
     def history(self, conversion_id: int) -> list[tuple[str, float]]:
-        """The statuses seen for one conversion, oldest first, with their times."""
-        with self._failing("read the history"), self._pool.connection() as conn:
+        """The statuses seen for one conversion, oldest first, with their times (none
+        before the database was reached in this run: this machine's copy keeps none)."""
+        if not self.opened:
+            return []
+        with self._failing("read the history"), self._pooled() as conn:
             return [(status, at) for status, at in conn.execute(
                 "SELECT status, seen_at FROM status_history WHERE profile = %s AND id = %s "
                 "ORDER BY seen_at, seq", (self.base_url, conversion_id))]
@@ -352,8 +301,10 @@ class TeamStore(TeamConnection):
         return self._changes(start, end, transitions=True)
 
     def _changes(self, start: float, end: float, *, transitions: bool) -> list[StatusChange]:
+        if not self.opened:
+            return []  # as for history(): the copy keeps none
         where = " WHERE previous IS NOT NULL" if transitions else ""
-        with self._failing("read the history"), self._pool.connection() as conn:
+        with self._failing("read the history"), self._pooled() as conn:
             return [StatusChange(int(value), previous, current, at) for value, previous,
                     current, at in conn.execute(
                         f"SELECT id, previous, current, at FROM ({CHANGES_IN_WINDOW}) AS c"
@@ -370,7 +321,7 @@ class TeamStore(TeamConnection):
         if naming is not None:
             where += " AND %s::text = ANY(string_to_array(ids, ','))"
             params = [*params, str(int(naming))]
-        with self._failing("read the audit log"), self._pool.connection() as conn:
+        with self._failing("read the audit log"), self._pooled() as conn:
             cursor = conn.execute(
                 "SELECT seq, at, person, action, ids, outcome, detail FROM audit "
                 f"WHERE {where} ORDER BY seq DESC LIMIT %s", (*params, limit))

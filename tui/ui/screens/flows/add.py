@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tui.core.idlist import IdListResult
 from tui.ui.screens.flows.host import MonitorHost
+from tui.ui.screens.flows.refusals import saved
 
 #: Problems of the pasted text the toast names.
 NAMED_INVALID = 6
@@ -17,7 +18,11 @@ async def add_ids(host: MonitorHost) -> None:
     if result is None:
         return
     if result.ids:
-        added = host.watching.watch(result.ids)
+        # Refused (the team database away): one toast that gives the IDs back.
+        added = saved(host, lambda: host.watching.watch(result.ids),
+                      typed=" ".join(map(str, result.ids)))
+        if added is None:
+            return
         already = len(result.ids) - len(added)
         msg = f"Added {len(added)} to the watchlist"
         if already:

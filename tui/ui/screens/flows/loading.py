@@ -7,7 +7,9 @@ import time
 from collections.abc import Callable
 
 from tui.core.watchlist import WatchedConversion
+from tui.core.watchstore import StoreRefused
 from tui.ui.screens.flows.host import MonitorHost
+from tui.ui.screens.flows.refusals import tell_refused
 
 #: Rows shown before the whole watchlist is read: more than the tallest terminal.
 FIRST_SCREEN_ROWS = 300
@@ -31,6 +33,13 @@ def load_watchlist(host: MonitorHost, show_rows: RowsShown) -> None:
         rows = host.watching.load(host.session.initial_ids,
                                   first_rows=lambda first: show_first_rows(host, first),
                                   first_count=FIRST_SCREEN_ROWS)
+    except StoreRefused as error:
+        # The team database away: what is stored is shown; the IDs are given back.
+        rows = host.session.watchlist.all()
+        app.call_from_thread(show_rows, rows, time.perf_counter() - started)
+        typed = " ".join(map(str, host.session.initial_ids))
+        app.call_from_thread(tell_refused, host, error, "Not watched", typed)
+        return
     except BaseException:
         # The IDs given on the command line could not be added (reported as this
         # worker's error): show what is stored all the same, then poll.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tui.ui.screens.flows.host import MonitorHost
+from tui.ui.screens.flows.refusals import saved
 
 
 async def run_upload(host: MonitorHost) -> None:
@@ -14,6 +15,9 @@ async def run_upload(host: MonitorHost) -> None:
     source = host.source
     if source is None:
         host.notify("No API key yet: nothing can be uploaded.", severity="warning")
+        return
+    # The team database away: nothing is sent whose new IDs could not be recorded.
+    if saved(host, lambda: host.watching.check_writable("upload"), title="Not sent") is None:
         return
     # Accepted IDs go through the service: watched, checked at once, shown.
     await host.app.push_screen_wait(UploadModal(

@@ -22,6 +22,7 @@ from tui.core.deletion import DeleteOutcome, DeleteResult
 from tui.core.polling.lock import PollerLock
 from tui.core.watching import WatchChange, WatchService
 from tui.core.watchlist import Watchlist
+from tui.core.watchstore import StoreRefused
 from tui.sandbox.runner import SandboxServer
 
 
@@ -341,3 +342,43 @@ async def test_a_follower_does_not_echo_its_own_unwatch_as_done_elsewhere(
     finally:
         await follower.close()
         await leader.close()
+
+
+class _AwayAtFirstLook(Watchlist):
+    """A store that refuses the poller's first read (the team database going away just as
+    a monitor takes the lead), then answers."""
+
+    refusals = 1
+
+    def feed_seq(self) -> int:
+        if self.refusals:
+            self.refusals -= 1
+            raise StoreRefused("Could not read the change counter: the team database "
+                               "cannot be reached (test).")
+        return super().feed_seq()
+
+
+async def test_a_store_refusing_as_polling_starts_hands_the_lead_back_then_polls(
+        sandbox: SandboxServer, client: ConversionsClient, tmp_path: Path) -> None:
+    """Seen under load with a team store: the poller's task died with the store's error
+    ("Background task poller failed") and nothing polled after. It follows instead, and
+    leads once the store answers."""
+    conv = sandbox.state.add_conversion(status="Processing", frozen=True)
+    made = Service(tmp_path, lock=True)
+    made.watchlist.close()
+    made.watchlist = _AwayAtFirstLook(tmp_path / "watch.sqlite3")
+    made.service = WatchService(
+        made.watchlist, made.audit, profile_name="work", user=lambda: "dana@example.com",
+        on_change=made.changes.append, settings=quick(),
+        poller_lock=PollerLock(made.watchlist.path), follow_interval=0.05,
+        spawn=made._spawn)
+    try:
+        made.service.watch([conv])
+        made.service.set_client(client)
+        await until(lambda: made.service.scheduler is not None
+                    and (row := made.last(conv)) is not None and row.status == "Processing",
+                    lambda: f"refusals left {made.watchlist.refusals}; {described(made)}")
+        assert all(not t.done() or t.exception() is None for t in made.tasks), [
+            t.exception() for t in made.tasks if t.done()]
+    finally:
+        await made.close()

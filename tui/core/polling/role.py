@@ -36,7 +36,7 @@ from tui.core.polling.types import (
     StatusSource,
 )
 from tui.core.watch_change import Spawn, WatchChange
-from tui.core.watchstore import WatchStore
+from tui.core.watchstore import StoreRefused, WatchStore
 
 __all__ = ["LeadGate", "PollerRole"]
 
@@ -192,6 +192,18 @@ class PollerRole:
     async def _poll(self, scheduler: PollScheduler, ended: asyncio.Event) -> None:
         try:
             await scheduler.run()
+        except StoreRefused as error:
+            # The store went away just as polling started (its rows could not be read):
+            # nothing was sent. The lead goes back and this monitor follows; the follower
+            # tries again with backoff and leads once the store answers.
+            log.warning("polling could not start, the store refused: %s", error)
+            if self.scheduler is scheduler:
+                self.scheduler = None
+                scheduler.stop()
+                if self._lock is not None:
+                    self._lock.release()
+                self._follow()
+                self._emit(WatchChange())
         finally:
             ended.set()
             self._ends.pop(scheduler, None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 from collections.abc import Mapping
@@ -11,7 +12,7 @@ import pytest
 
 from tests.core.test_watchlist import answer
 from tui.core.watchlist import PollResult, RecordedResults, WatchedConversion, Watchlist
-from tui.core.watchlist.rows import RowDecoder, held_raw
+from tui.core.watchlist.rows import RowDecoder, _Marks, held_raw
 from tui.core.watchlist.schema import COLUMNS
 
 
@@ -112,6 +113,51 @@ def test_rows_read_in_bulk_leave_the_raw_envelope_in_the_file(watchlist: Watchli
     assert rows[2] == watchlist.get(2)  # equal to the eager read, raw included
     watchlist.remove([2])  # set aside: the row handed out earlier still reads its envelope
     assert json.loads(rows[2].raw or "")["payload"]["status"] == "Failed"
+
+
+# The rarely set fields (note, last problem, delete, acknowledged, snoozed) of rows at
+# their defaults are one shared object: 100,000 rows hold them in one place.
+_MARKED = {"note": "INC-7", "last_problem": "Timed out", "problem_count": 2,
+           "delete_requested_at": 5.0, "deleted_at": 6.0, "not_found": True,
+           "last_problem_at": 7.0, "acknowledged_at": 8.0, "snoozed_until": 9.0}
+
+
+def test_rows_at_the_defaults_share_their_marks_and_setting_one_touches_no_other(
+        watchlist: Watchlist) -> None:
+    watchlist.add([1, 2, 3])
+    watchlist.record_results([answer(1, "Queued", 1.0), answer(2, "Failed", 1.0)])
+    first, second, third = watchlist.all()
+    shared = first._marks
+    assert second._marks is shared and third._marks is shared
+    assert shared == _Marks()
+    for name, value in _MARKED.items():
+        setattr(first, name, value)  # a fresh row of the store's, as apply_result does
+        assert getattr(first, name) == value
+        assert getattr(second, name) == getattr(_Marks(), name)  # nobody else changed
+    assert shared == _Marks() and second._marks is shared  # the shared one never mutated
+    assert first == dataclasses.replace(second, id=1, status="Queued", **_MARKED,
+                                        raw=first.raw)
+    for name in _MARKED:  # every field back at its default: shared again
+        setattr(first, name, getattr(_Marks(), name))
+    assert first._marks is shared
+
+
+def test_every_field_is_still_a_field_read_and_written_by_name() -> None:
+    # Other code reads the fields by name, in this order (the team store's columns).
+    names = [field.name for field in dataclasses.fields(WatchedConversion)]
+    assert names == [
+        "id", "file_name", "data_source_type", "status", "upload_date", "warnings",
+        "errors", "metadata", "first_seen", "last_checked", "last_changed", "note",
+        "last_problem", "problem_count", "delete_requested_at", "deleted_at", "not_found",
+        "raw", "last_problem_at", "acknowledged_at", "snoozed_until", "read_at",
+        "errors_total", "warnings_total", "entered_seen"]
+    values = {name: n for n, name in enumerate(names)}
+    row = WatchedConversion(**values)  # type: ignore[arg-type]
+    assert {name: getattr(row, name) for name in names} == values
+    assert repr(row).startswith("WatchedConversion(id=0, file_name=1, ")
+    moved = dataclasses.replace(row, note="moved")
+    assert moved.note == "moved" and row.note == 11 and moved != row
+    assert not hasattr(row, "__dict__")  # slots only
 
 
 def test_a_row_never_answered_has_no_raw(watchlist: Watchlist) -> None:

@@ -13,9 +13,9 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from types import MappingProxyType
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from tui.api.models import StatusEnvelope
 from tui.core.watchlist.messages import bounded
@@ -43,13 +43,57 @@ MAX_ID = 2**63 - 1
 _NO_METADATA: Mapping[str, Any] = MappingProxyType({})
 
 
-@dataclass(slots=True)
+class _Marks(NamedTuple):
+    """The fields of a :class:`WatchedConversion` that most rows hold at their defaults
+    (no note, no failed check, no delete, not acknowledged nor snoozed), kept together:
+    rows at the defaults all share :data:`_NO_MARKS`, one object, instead of a slot each
+    (about 6 MB at 100,000 rows). A tuple: never changed in place; setting one of these
+    fields replaces the row's ``_marks``. (``read_at`` and the totals are not here: "mark
+    all read" sets the one on every row, every row with a message has the others.)"""
+
+    note: str | None = None
+    last_problem: str | None = None
+    problem_count: int = 0
+    delete_requested_at: float | None = None
+    deleted_at: float | None = None
+    not_found: bool = False
+    last_problem_at: float | None = None
+    acknowledged_at: float | None = None
+    snoozed_until: float | None = None
+
+
+_NO_MARKS = _Marks()
+_MARK_FIELDS = _Marks._fields
+
+
+def _marks(values: tuple[Any, ...]) -> _Marks:
+    """``values`` (in the order of _Marks) as marks: the shared ones when all are defaults."""
+    if values == _NO_MARKS:  # one tuple comparison, in C
+        return _NO_MARKS
+    return _Marks._make(values)
+
+
+@dataclass(init=False)
 class WatchedConversion:
     """One watched conversion as last seen. Times are unix seconds; text is untrusted.
 
     Items handed out by the watchlist are shared (with its snapshot, the table, the
     poller): read them, do not modify them; a change replaces the item.
+
+    Every field reads and writes as an attribute. The fields of :class:`_Marks` (the
+    note, the last check's problem, the delete, acknowledged, snoozed) live in one shared
+    object while they hold their defaults: 100,000 rows hold them in one place.
     """
+
+    if TYPE_CHECKING:
+        # A slot, not a field (the shared defaults of the fields of _Marks). mypy is not
+        # shown the slots: it would refuse to set those fields, which are properties.
+        _marks: _Marks
+    else:
+        __slots__ = ("_marks", "data_source_type", "entered_seen", "errors", "errors_total",
+                     "file_name", "first_seen", "id", "last_changed", "last_checked",
+                     "metadata", "raw", "read_at", "status", "upload_date", "warnings",
+                     "warnings_total")
 
     id: int
     file_name: str | None
@@ -69,20 +113,50 @@ class WatchedConversion:
     deleted_at: float | None
     not_found: bool
     raw: str | None  # the last envelope as JSON text
-    last_problem_at: float | None = None
+    last_problem_at: float | None
     # The user's attention marks (unix seconds; None: none). Acknowledged ("I have this
     # one") until something new happens to the row; snoozed: no alerts until then; read:
     # when the user last looked at the row.
-    acknowledged_at: float | None = None
-    snoozed_until: float | None = None
-    read_at: float | None = None
+    acknowledged_at: float | None
+    snoozed_until: float | None
+    read_at: float | None
     # How many errors and warnings the server sent: the row keeps the first
     # MESSAGES_KEPT of each (0: as many as are kept; see error_count).
-    errors_total: int = 0
-    warnings_total: int = 0
+    errors_total: int
+    warnings_total: int
     # Seen changing into its status (then ``last_changed`` is when); False when the status
     # is the one the first answer gave: the time in it counts from that answer, a bound.
-    entered_seen: bool = False
+    entered_seen: bool
+
+    def __init__(self, id: int, file_name: str | None, data_source_type: str | None,
+                 status: str | None, upload_date: str | None, warnings: tuple[str, ...],
+                 errors: tuple[str, ...], metadata: Mapping[str, Any], first_seen: float,
+                 last_checked: float | None, last_changed: float | None, note: str | None,
+                 last_problem: str | None, problem_count: int,
+                 delete_requested_at: float | None, deleted_at: float | None,
+                 not_found: bool, raw: str | None, last_problem_at: float | None = None,
+                 acknowledged_at: float | None = None, snoozed_until: float | None = None,
+                 read_at: float | None = None, errors_total: int = 0,
+                 warnings_total: int = 0, entered_seen: bool = False) -> None:
+        self.id = id
+        self.file_name = file_name
+        self.data_source_type = data_source_type
+        self.status = status
+        self.upload_date = upload_date
+        self.warnings = warnings
+        self.errors = errors
+        self.metadata = metadata
+        self.first_seen = first_seen
+        self.last_checked = last_checked
+        self.last_changed = last_changed
+        self.raw = raw
+        self.read_at = read_at
+        self.errors_total = errors_total
+        self.warnings_total = warnings_total
+        self.entered_seen = entered_seen
+        self._marks = _marks((note, last_problem, problem_count, delete_requested_at,
+                              deleted_at, not_found, last_problem_at, acknowledged_at,
+                              snoozed_until))
 
     @property
     def error_count(self) -> int:
@@ -94,6 +168,25 @@ class WatchedConversion:
         """How many warnings the server sent (``warnings`` holds the first ones)."""
         return max(self.warnings_total, len(self.warnings))
 
+
+def _mark_property(name: str) -> property:
+    """A field of :class:`_Marks` as an attribute of the row: read from its marks (in C),
+    written by replacing them (shared again once every field is back at its default)."""
+    position = _MARK_FIELDS.index(name)
+
+    def write(row: WatchedConversion, value: Any) -> None:
+        marks = row._marks
+        if marks[position] is value:
+            return
+        row._marks = _marks((*marks[:position], value, *marks[position + 1:]))
+
+    return property(attrgetter(f"_marks.{name}"), write,
+                    doc=f"``{name}`` (kept in the row's shared marks)")
+
+
+for _name in _MARK_FIELDS:
+    setattr(WatchedConversion, _name, _mark_property(_name))
+del _name
 
 _FIELDS = tuple(WatchedConversion.__dataclass_fields__)
 

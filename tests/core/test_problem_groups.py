@@ -188,3 +188,20 @@ def test_texts_and_masks_no_row_has_any_more_are_dropped(tmp_path: Path) -> None
     with sqlite3.connect(path) as conn:
         assert sorted(text for (text,) in conn.execute("SELECT text FROM masked_texts")) == [
             "Row N: bad"]  # "Odd one" went with the last text that had it
+
+
+def test_the_seed_holds_only_the_rows_the_groups_count(tmp_path: Path) -> None:
+    # At 100,000 rows, a copy of every row's entry is 5 MB: rows in no group are not kept
+    # (and count as they should when they gain a message later).
+    with Watchlist(tmp_path / "w.sqlite3") as watchlist:
+        watchlist.add([1, 2, 3])
+        watchlist.record_results([answer(1, "Failed", 1.0, errors=["Row 1: bad"]),
+                                  answer(2, "Completed", 1.0)])
+        index = ProblemIndex()
+        index.seed(watchlist.stored_groups())
+        assert set(index._seeded) == {1}
+        watchlist.record_results([answer(2, "Failed", 2.0, errors=["Row 2: bad"])])
+        index.update(watchlist.get_many([2]).values())
+        assert_same_as_masking_every_row(index, watchlist)
+        assert memberships(index) == {ProblemKey(ProblemKind.ERROR, "Row N: bad"):
+                                      frozenset({1, 2})}

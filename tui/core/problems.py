@@ -154,7 +154,10 @@ class ProblemIndex:
         self._clear()
         for kind, text, count in stored.counts:
             self._counts[ProblemKey(ProblemKind(kind), text)] = count
-        self._seeded = dict(stored.rows)
+        # Only rows the groups count: a row with no group counts nowhere as seeded or not,
+        # and at 100,000 rows a dict of all of them is 5 MB.
+        self._seeded = {conversion_id: row for conversion_id, row in stored.rows.items()
+                        if _has_problems(row)}
         self._seed_members = stored.members
 
     def _unseed(self, row_id: int, known: dict[tuple[ProblemKind, str], ProblemKey]

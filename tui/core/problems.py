@@ -271,6 +271,8 @@ class ProblemIndex:
         """Whether ``row`` (as it is now) is in the group ``key``: from the index while
         its messages are the indexed ones (what a table's filter asks of every row)."""
         as_seeded = self._seeded.get(row.id)
+        if as_seeded is None and not (row.errors or row.warnings):
+            return False  # no message, no group (most rows: the seed keeps none of them)
         if as_seeded is not None and (as_seeded is row or (
                 as_seeded.errors == row.errors and as_seeded.warnings == row.warnings
                 and _has_problems(as_seeded) == _has_problems(row))):

@@ -9,19 +9,22 @@ the profile's writes taking turns so they commit in number order (see :mod:`.cha
 
 While the database cannot be reached, calls fail at once with a sentence (nothing waits
 for the pool's timeout on the event loop), for a while that doubles up to
-:data:`AWAY_RETRY_MAX`; then a call may try again. A new listening connection (the
-follower's, made in a worker thread) that succeeds ends it at once.
+:data:`AWAY_RETRY_MAX`; then a call may try again, but not on an event loop's thread: that
+call is refused too and a thread tries a new connection for it. A new listening connection
+(the follower's or that thread's) that succeeds ends it at once.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Self
 
 import psycopg
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from tui.core.teamstore.address import APP_NAME_PREFIX, KEEPALIVES, StoreAddress
 from tui.core.teamstore.changes import channel_for, payloads, write_key
@@ -62,6 +65,7 @@ class TeamConnection:
         self._away_since: float | None = None  # unix time the database went away
         self._away_for = 0.0  # seconds calls fail at once, doubling while it stays away
         self._try_at = 0.0  # monotonic time a call may try again
+        self._probing = False  # a thread tries the database for the event loop's calls
         # Change numbers of this pool's own writes: a leader's LISTEN skips their echo.
         self._own_seqs: set[int] = set()
         # The first connection is made directly: a refused login or an unreachable server
@@ -109,6 +113,25 @@ class TeamConnection:
         return (f"The team database {self.address.display} cannot be reached ({detail}): "
                 "check the address, the password source and that the server is up.")
 
+    def _away_reason(self, error: psycopg.OperationalError) -> str:
+        """Why the database cannot be reached, in plain words: the pool's timeout says
+        only how long it waited, in its own wording ("couldn't get a connection after
+        5.00 sec")."""
+        if isinstance(error, PoolTimeout):
+            return f"no connection within {self._pool.timeout:g} s"
+        return first_line(error, self._secret)
+
+    def away_refusal(self, action: str) -> TeamStoreError | None:
+        """The refusal an ``action`` meets while the database is known to be away (a
+        call failed, and none succeeded since), to refuse before asking anything (a
+        delete's confirmation); None while it is not known away."""
+        since = self._away_since
+        if since is None:
+            return None
+        return TeamStoreError(
+            f"Could not {action}: the team database {self.address.display} cannot be "
+            f"reached since {time.strftime('%H:%M', time.localtime(since))}.")
+
     @property
     def away_since(self) -> float | None:
         """Since when (unix time) the database cannot be reached; None while it can."""
@@ -126,11 +149,35 @@ class TeamConnection:
 
     def _refuse_while_away(self, action: str) -> None:
         since = self._away_since
-        if since is not None and time.monotonic() < self._try_at:
+        if since is not None and (time.monotonic() < self._try_at
+                                  or self._tried_off_the_loop()):
             raise TeamStoreError(
                 f"Could not {action}: the team database {self.address.display} cannot be "
                 f"reached since {time.strftime('%H:%M', time.localtime(since))}; nothing was "
                 "changed, and the app reconnects by itself.")
+
+    def _tried_off_the_loop(self) -> bool:
+        """While away, a call on an event loop's thread never tries the database itself
+        (a pooled connection is waited for up to the pool's timeout, and the screen with
+        it): a thread tries once for it (a new connection: refused at once while the
+        server is down) and this call is refused. True when this call is to be refused;
+        off a loop (a worker thread, the CLI), False: the call tries."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return False
+        if not self._probing:
+            self._probing = True
+            threading.Thread(target=self._probe, name="teamstore-probe", daemon=True).start()
+        return True
+
+    def _probe(self) -> None:
+        try:
+            self.connect_listener().close()  # back: _came_back; still away: _went_away
+        except TeamStoreError:
+            pass
+        finally:
+            self._probing = False
 
     @contextlib.contextmanager
     def _failing(self, action: str) -> Iterator[None]:
@@ -147,7 +194,7 @@ class TeamConnection:
             self._went_away()
             raise TeamStoreError(
                 f"Could not {action}: the team database {self.address.display} cannot be "
-                f"reached ({first_line(error, self._secret)}).") from None
+                f"reached ({self._away_reason(error)}).") from None
         except psycopg.Error as error:
             raise TeamStoreError(
                 f"Could not {action} in the team database {self.address.display} "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -11,7 +13,11 @@ from textual.widgets import Button, Input, Label, Static
 
 
 class TextPromptModal(ModalScreen[str | None]):
-    """Ask for one line of text (a note, a path); dismisses with it, or None on escape."""
+    """Ask for one line of text (a note, a path); dismisses with it, or None on escape.
+
+    Given ``save``, enter first saves the text through it: None closes the dialog, a
+    sentence (the store refused) is shown in it and the dialog stays open, the text as
+    typed (escape still closes; :attr:`typed` is the text then)."""
 
     DEFAULT_CSS = """
     TextPromptModal { align: center middle; }
@@ -20,31 +26,49 @@ class TextPromptModal(ModalScreen[str | None]):
         background: $surface; padding: 0 1;
     }
     TextPromptModal #hint { color: $text-muted; height: auto; }
+    TextPromptModal #problem { display: none; color: $error; height: auto; }
+    TextPromptModal #problem.-shown { display: block; }
     """
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="text_prompt.cancel")]
 
     def __init__(self, title: str, *, value: str = "", hint: str = "",
-                 max_length: int = 0) -> None:
+                 max_length: int = 0,
+                 save: Callable[[str], str | None] | None = None) -> None:
         super().__init__()
         self._title = title
         self._value = value
         self._hint = hint
         self._max_length = max_length
+        self._save = save
+        #: The text in the box (also once closed).
+        self.typed = value
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(self._title, markup=False)
             yield Input(value=self._value, max_length=self._max_length, id="value")
+            yield Static("", id="problem", markup=False)  # why it was not saved
             if self._hint:
                 yield Static(self._hint, id="hint", markup=False)
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
 
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        self.typed = event.value
+
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value)
+        self.typed = event.value
+        problem = self._save(event.value) if self._save is not None else None
+        if problem is None:
+            self.dismiss(event.value)
+            return
+        shown = self.query_one("#problem", Static)
+        shown.update(problem)
+        shown.add_class("-shown")
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -15,7 +15,7 @@ from datetime import datetime
 from tui.core.attention import is_acknowledged, is_snoozed, snooze_until
 from tui.ui.key_names import key_for_action
 from tui.ui.screens.flows.host import MonitorHost, target_rows
-from tui.ui.screens.flows.refusals import saved
+from tui.ui.screens.flows.refusals import DialogSave, saved
 
 #: How many IDs a toast names; more are counted.
 NAMED = 3
@@ -65,31 +65,48 @@ def toggle_acknowledged(host: MonitorHost) -> None:
 
 async def snooze(host: MonitorHost) -> None:
     """Ask how long, then snooze the targets (empty ends their snooze). A duration the
-    app cannot read: one sentence, nothing changed. Must run inside a worker."""
+    app cannot read: one sentence, nothing changed. Refused by the store: said in the
+    dialog, which stays open. Must run inside a worker."""
     from tui.ui.screens.text_prompt import TextPromptModal
     ids = host.table.targets()
     if not ids:
         return
     title = f"Snooze {ids[0]}" if len(ids) == 1 else f"Snooze {len(ids)} marked rows"
-    answer = await host.app.push_screen_wait(TextPromptModal(
-        title, max_length=20,
-        hint='For how long: "30m", "2h", "1d" (30 days at most). No alerts and out of the '
-             '"need attention" count until then. Empty ends a snooze.'))
-    if answer is None:
-        return
     now = time.time()
-    if not answer.strip():
-        snoozed = [row.id for row in target_rows(host) if is_snoozed(row, now)]
-        if snoozed and saved(host, lambda: host.watching.snooze(snoozed, None)):
-            host.notify(f"Snooze ended for {rows_named(snoozed)}.", timeout=5, markup=False)
+
+    def write(answer: str) -> tuple[float | None, list[int]] | None:
+        """(until, the rows done); None: not a duration (said once the dialog closes)."""
+        if not answer.strip():
+            snoozed = [row.id for row in target_rows(host) if is_snoozed(row, now)]
+            ended = bool(snoozed) and bool(host.watching.snooze(snoozed, None))
+            return None, snoozed if ended else []
+        try:
+            until = snooze_until(answer, now)
+        except ValueError:
+            return None
+        return until, host.watching.snooze(ids, until)
+
+    save = DialogSave(host, write)
+    prompt = TextPromptModal(
+        title, max_length=20, save=save,
+        hint='For how long: "30m", "2h", "1d" (30 days at most). No alerts and out of the '
+             '"need attention" count until then. Empty ends a snooze.')
+    answer = await host.app.push_screen_wait(prompt)
+    if answer is None:
+        save.closed(prompt.typed.strip() or None)
+        return
+    if save.answer is None:
+        try:
+            snooze_until(answer, now)
+        except ValueError as error:
+            host.notify(f"Not snoozed: {error}.", severity="error", timeout=8, markup=False)
+        return
+    until, done = save.answer
+    if until is None:
+        if done:
+            host.notify(f"Snooze ended for {rows_named(done)}.", timeout=5, markup=False)
             host.refresh_counts()
         return
-    try:
-        until = snooze_until(answer, now)
-    except ValueError as error:
-        host.notify(f"Not snoozed: {error}.", severity="error", timeout=8, markup=False)
-        return
-    done = saved(host, lambda: host.watching.snooze(ids, until))
     if done:
         if host.alerter is not None:
             host.alerter.quiet(done)  # an alert still gathering must not name them

@@ -19,7 +19,7 @@ from textual.timer import Timer
 
 from tui.core.unread import unread_ids
 from tui.ui.screens.flows.host import MonitorHost
-from tui.ui.screens.flows.refusals import saved
+from tui.ui.screens.flows.refusals import quietly, saved
 
 #: Seconds the cursor rests on a row after a key before that row counts as looked at.
 REST = 1.0
@@ -86,5 +86,6 @@ class UnreadFlow:
             return
         conversion_id = table.cursor_id
         if conversion_id is not None:
-            # In a timer: a refusal must not end the app; the row stays unread.
-            saved(self._host, lambda: self._host.watching.mark_read([conversion_id]))
+            # In a timer: a refusal must not end the app; the row stays unread, and no
+            # toast for what the app did by itself (the banner says the store is away).
+            quietly(lambda: self._host.watching.mark_read([conversion_id]))

@@ -41,18 +41,36 @@ def _refusal(action: Any) -> str | None:
 
 def test_the_pools_timeout_is_said_in_plain_words(own_server: PostgresServer) -> None:
     url = own_server.url(own_server.create_database())
+    store = TeamStore(address_of(url), BASE_URL, "dana", max_connections=1,
+                      connect_timeout=1)
+    try:
+        with store.connection():  # the pool's one connection busy: the next call waits
+            said = _refusal(store.feed_seq)
+        assert said is not None
+        assert "cannot be reached (no connection within 1 s)" in said, said
+        assert "couldn't get a connection" not in said and "sec)" not in said, said
+    finally:
+        store.close()
+
+
+async def test_a_dead_pooled_connection_fails_the_call_at_once_when_the_server_is_gone(
+        own_server: PostgresServer) -> None:
+    """The first call after the server went, on the event loop, before anything noticed:
+    the pool finds its connection dead and would wait for a new one up to its timeout;
+    a new connection refused at once says the server is gone, and the call fails now."""
+    url = own_server.url(own_server.create_database())
     store = TeamStore(address_of(url), BASE_URL, "dana", connect_timeout=3)
     try:
         store.add([1])
         own_server.pause()
         try:
-            # The pooled connection is gone with the server: the pool waits for another.
+            assert store.away_since is None  # nothing noticed yet
             said = _refusal(store.feed_seq)
         finally:
             own_server.resume()
-        assert said is not None
-        assert "cannot be reached (no connection within 3 s)" in said, said
-        assert "couldn't get a connection" not in said and "sec)" not in said, said
+        assert said is not None and "cannot be reached" in said, said
+        assert "no connection within" not in said, said  # not the pool's wait
+        assert store.away_since is not None
     finally:
         store.close()
 

@@ -11,7 +11,9 @@ While the database cannot be reached, calls fail at once with a sentence (nothin
 for the pool's timeout on the event loop), for a while that doubles up to
 :data:`AWAY_RETRY_MAX`; then a call may try again, but not on an event loop's thread: that
 call is refused too and a thread tries a new connection for it. A new listening connection
-(the follower's or that thread's) that succeeds ends it at once.
+(the follower's or that thread's) that succeeds ends it at once. The first call after the
+server went finds its pooled connection dead: a new one is tried at once, and refused, the
+call fails then (the pool would wait for its timeout).
 """
 
 from __future__ import annotations
@@ -45,6 +47,17 @@ AWAY_RETRY_MAX = 30.0
 _OWN_SEQS_KEPT = 4096
 POOL_WAIT = 5.0
 """Seconds at most to wait for a pooled connection (the server stopped: not 10 s a call)."""
+
+
+class _ServerGone(BaseException):
+    """Raised by the pool's check when a dead connection cannot be replaced now: not an
+    ``Exception``, so the pool gives it back at once rather than waiting for another
+    (see :meth:`TeamConnection._check_pooled`); :meth:`TeamConnection._failing` makes it
+    the usual sentence."""
+
+    def __init__(self, error: psycopg.Error) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 class TeamConnection:
@@ -87,7 +100,7 @@ class TeamConnection:
             address.url, kwargs={**self._kwargs, **KEEPALIVES,
                                  "connect_timeout": self._connect_timeout},
             min_size=1, max_size=max_connections, open=False, name="teamstore",
-            timeout=min(connect_timeout, POOL_WAIT), check=ConnectionPool.check_connection,
+            timeout=min(connect_timeout, POOL_WAIT), check=self._check_pooled,
             reconnect_timeout=POOL_WAIT)
         self._pool.open(wait=False)
 
@@ -113,7 +126,7 @@ class TeamConnection:
         return (f"The team database {self.address.display} cannot be reached ({detail}): "
                 "check the address, the password source and that the server is up.")
 
-    def _away_reason(self, error: psycopg.OperationalError) -> str:
+    def _away_reason(self, error: psycopg.Error) -> str:
         """Why the database cannot be reached, in plain words: the pool's timeout says
         only how long it waited, in its own wording ("couldn't get a connection after
         5.00 sec")."""
@@ -156,6 +169,22 @@ class TeamConnection:
                 f"reached since {time.strftime('%H:%M', time.localtime(since))}; nothing was "
                 "changed, and the app reconnects by itself.")
 
+    def _check_pooled(self, conn: psycopg.Connection[Any]) -> None:
+        """The pool's check of a connection it hands out. One found dead (the server
+        went away, or that session was ended) is replaced by the pool, which waits for a
+        new one up to its timeout: a new connection is tried at once here instead, and
+        when that is refused too the server is gone, and the call fails now (the event
+        loop's caller would wait with the screen)."""
+        try:
+            ConnectionPool.check_connection(conn)
+        except psycopg.Error:
+            try:
+                psycopg.connect(self.address.url, autocommit=True,
+                                connect_timeout=self._connect_timeout, **self._kwargs).close()
+            except psycopg.Error as refused:
+                raise _ServerGone(refused) from None
+            raise  # only that session ended: the pool replaces it
+
     def _tried_off_the_loop(self) -> bool:
         """While away, a call on an event loop's thread never tries the database itself
         (a pooled connection is waited for up to the pool's timeout, and the screen with
@@ -188,6 +217,11 @@ class TeamConnection:
             yield
         except TeamStoreError:
             raise
+        except _ServerGone as gone:
+            self._went_away()
+            raise TeamStoreError(
+                f"Could not {action}: the team database {self.address.display} cannot be "
+                f"reached ({self._away_reason(gone.error)}).") from None
         except psycopg.OperationalError as error:
             # The server is gone, shutting down or unreachable (the pool's timeout and
             # closure are OperationalErrors too).

@@ -178,9 +178,12 @@ class TeamConnection:
         try:
             ConnectionPool.check_connection(conn)
         except psycopg.Error:
+            # No longer than the pool would have waited (a server that does not answer
+            # at all, rather than refusing).
+            wait = max(1, min(self._connect_timeout, round(self._pool.timeout)))
             try:
-                psycopg.connect(self.address.url, autocommit=True,
-                                connect_timeout=self._connect_timeout, **self._kwargs).close()
+                psycopg.connect(self.address.url, autocommit=True, connect_timeout=wait,
+                                **self._kwargs).close()
             except psycopg.Error as refused:
                 raise _ServerGone(refused) from None
             raise  # only that session ended: the pool replaces it

@@ -161,8 +161,8 @@ async def prompt_answer(pilot: Any, text: str) -> TextPromptModal:
 
 def refused_text(prompt: TextPromptModal) -> str:
     """The sentence under the prompt's field ("" while none shows)."""
-    error = prompt.query_one("#error", Static)
-    return str(error.content) if error.has_class("-refused") and error.display else ""
+    error = prompt.query_one("#problem", Static)
+    return str(error.content) if error.has_class("-shown") and error.display else ""
 
 
 async def refusal(pilot: Any, prompt: TextPromptModal) -> str:

@@ -92,8 +92,13 @@ async def test_a_refused_team_write_is_one_clear_toast_and_changes_nothing(
         try:
             grid.move_cursor(watched)
             await pilot.press("n")
-            await on_screen(pilot, TextPromptModal, "the note prompt")
+            prompt = await on_screen(pilot, TextPromptModal, "the note prompt")
             await pilot.press(*"INC-7", "enter")
+            # Refused: said in the dialog, which stays open with the text; esc closes it
+            # and the toast gives the text back.
+            await wait_for(pilot, lambda: prompt.query_one("#problem").has_class("-shown"),
+                           timeout=TIMEOUT, what="the refusal in the note dialog")
+            await pilot.press("escape")
             await on_screen(pilot, MonitorScreen)
             title, message = await refused_saying(pilot, app, "save the note")
             assert title == "Not saved"

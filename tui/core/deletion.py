@@ -25,12 +25,17 @@ anything else           FAILED, with a short reason
 
 Nothing is retried behind the user's back: a person decides whether to press
 ``d`` again. The rest of a bulk delete goes on after any failure but a refused
-key. Every ID's outcome goes to the audit log.
+key or a store that refuses (the team database away: a delete must be claimed and
+recorded there, so the IDs not sent yet are SKIPPED, and when none was sent at all the
+store's :class:`~tui.core.watchstore.StoreRefused` itself is raised, not wrapped in an
+``ExceptionGroup``). Every ID's outcome goes to the audit log.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import logging
 import math
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -54,7 +59,9 @@ from tui.core.delete_results import DeleteOutcome, DeleteResult, DeleteSummary, 
 from tui.core.polling.problems import describe_problem, no_access_problem, transport_cause
 from tui.core.untrusted import printable
 from tui.core.watchlist import PollResult
-from tui.core.watchstore import WatchStore
+from tui.core.watchstore import StoreRefused, WatchStore
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "DeleteClaims",
@@ -186,24 +193,32 @@ class _BulkDelete:
         self.on_outcome = on_outcome
         self.clock = clock
         self.stopped = False
+        self.stop_reason = "not sent: the key was refused for an earlier ID"
         self.callback_error: Exception | None = None
+        #: The store's first refusal (the team database away), and how many were sent.
+        self.refused: StoreRefused | None = None
+        self.sent = 0
 
     async def delete_one(self, conversion_id: int) -> DeleteResult:
         if self.stopped:
-            result = DeleteResult(conversion_id, DeleteOutcome.SKIPPED,
-                                  "not sent: the key was refused for an earlier ID", self.clock())
-            self.finish(result)
+            result = DeleteResult(conversion_id, DeleteOutcome.SKIPPED, self.stop_reason,
+                                  self.clock())
+            self.finish(result, notify=self.refused is None)
             return result
-        row = self.watchlist.get(conversion_id)
-        requested_before = row is not None and row.delete_requested_at is not None
-        claimed = False
-        if row is not None and isinstance(self.watchlist, DeleteClaims):
-            colleague = self.watchlist.claim_delete(conversion_id, self.clock())
-            if colleague is not None:
-                result = _colleague_deleting(conversion_id, *colleague, self.clock())
-                self.finish(result)
-                return result
-            claimed = not requested_before
+        try:
+            row = self.watchlist.get(conversion_id)
+            requested_before = row is not None and row.delete_requested_at is not None
+            claimed = False
+            if row is not None and isinstance(self.watchlist, DeleteClaims):
+                colleague = self.watchlist.claim_delete(conversion_id, self.clock())
+                if colleague is not None:
+                    result = _colleague_deleting(conversion_id, *colleague, self.clock())
+                    self.finish(result)
+                    return result
+                claimed = not requested_before
+        except StoreRefused as error:
+            return self.store_refused(conversion_id, error)
+        self.sent += 1
         not_found = False
         gone: StatusEnvelope | None = None
         try:
@@ -231,13 +246,32 @@ class _BulkDelete:
                           "marked for deletion; watching until it shows Deleted")
                 result = DeleteResult(conversion_id, DeleteOutcome.REQUESTED, reason,
                                       self.clock())
-        if claimed and result.outcome is not DeleteOutcome.REQUESTED:
-            # Not accepted: the claim goes back before the answer is recorded (a 404 after
-            # a delete request would read as Deleted).
-            assert isinstance(self.watchlist, DeleteClaims)
-            self.watchlist.release_delete(conversion_id)
-        self.apply(result, watched=row is not None, not_found=not_found, gone=gone)
+        try:
+            if claimed and result.outcome is not DeleteOutcome.REQUESTED:
+                # Not accepted: the claim goes back before the answer is recorded (a 404
+                # after a delete request would read as Deleted).
+                assert isinstance(self.watchlist, DeleteClaims)
+                self.watchlist.release_delete(conversion_id)
+            self.apply(result, watched=row is not None, not_found=not_found, gone=gone)
+        except StoreRefused as error:
+            # Sent and answered, but the store went away meanwhile: the answer stands (the
+            # audit log has it); the row shows it once the poller sees it again.
+            log.warning("could not record the delete of %d: %s", conversion_id, error)
+            result = dataclasses.replace(
+                result, reason=f"{result.reason} (not recorded in the watchlist: {error})")
         self.finish(result)
+        return result
+
+    def store_refused(self, conversion_id: int, error: StoreRefused) -> DeleteResult:
+        """The store refused what must come before sending (the row, the claim): this ID
+        and those not sent yet are not sent; the first refusal is kept."""
+        if self.refused is None:
+            self.refused = error
+        self.stopped = True
+        self.stop_reason = f"not sent: {printable(str(error), limit=300)}"
+        result = DeleteResult(conversion_id, DeleteOutcome.SKIPPED, self.stop_reason,
+                              self.clock())
+        self.finish(result, notify=False)  # nothing changed: no row to show again
         return result
 
     def apply(self, result: DeleteResult, *, watched: bool, not_found: bool,
@@ -268,6 +302,9 @@ class _BulkDelete:
             return
         try:
             self.on_outcome(result)
+        except StoreRefused as error:
+            # Showing the row again needs the store: it is away now, the answer stands.
+            log.warning("could not show the delete of %d: %s", result.id, error)
         except Exception as error:
             # Raising here would cancel deletes already on the wire, leaving them unknown.
             if self.callback_error is None:
@@ -317,6 +354,9 @@ async def delete_conversions(
     audit log and handed to ``on_outcome`` as it comes (for live row updates),
     and a 202 marks the conversion in ``watchlist`` so the poller follows it
     until Deleted. Returns every result in the order of ``ids`` (repeats dropped).
+
+    A store that refuses (the team database away) stops the rest (SKIPPED, its sentence
+    as the reason); when nothing was sent at all, its ``StoreRefused`` is raised.
     """
     wanted = _unique_ids(ids)
     if concurrency < 1:
@@ -337,4 +377,7 @@ async def delete_conversions(
             group.create_task(worker())
     if bulk.callback_error is not None:
         raise bulk.callback_error
+    if bulk.refused is not None and bulk.sent == 0:
+        # Nothing went to the server: the store's own sentence, for the UI to say.
+        raise bulk.refused
     return DeleteSummary([results[conversion_id] for conversion_id in wanted])

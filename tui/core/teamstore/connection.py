@@ -9,8 +9,11 @@ the profile's writes taking turns so they commit in number order (see :mod:`.cha
 
 While the database cannot be reached, calls fail at once with a sentence (nothing waits
 for the pool's timeout on the event loop), for a while that doubles up to
-:data:`AWAY_RETRY_MAX`; then a call may try again. A new listening connection (the
-follower's, made in a worker thread) that succeeds ends it at once.
+:data:`AWAY_RETRY_MAX`; then a call may try again, but not on an event loop's thread: that
+call is refused too and a thread tries a new connection for it. A new listening connection
+(the follower's or that thread's) that succeeds ends it at once. The first call after the
+server went finds its pooled connection dead: a new one is tried at once, and refused, the
+call fails then (the pool would wait for its timeout).
 
 The monitor opens its store with ``start_away=True``: a server that cannot be reached at
 start (refused, timed out, not resolved, starting up; not a refused login, a missing
@@ -22,6 +25,7 @@ what the start could not (the schema check or migration, the pool) before it lis
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import threading
@@ -30,7 +34,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Self
 
 import psycopg
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from tui.core.teamstore.address import APP_NAME_PREFIX, KEEPALIVES, StoreAddress
 from tui.core.teamstore.changes import channel_for, payloads, write_key
@@ -80,6 +84,17 @@ def unreachable(error: psycopg.Error) -> bool:
     return True
 
 
+class _ServerGone(BaseException):
+    """Raised by the pool's check when a dead connection cannot be replaced now: not an
+    ``Exception``, so the pool gives it back at once rather than waiting for another
+    (see :meth:`TeamConnection._check_pooled`); :meth:`TeamConnection._failing` makes it
+    the usual sentence."""
+
+    def __init__(self, error: psycopg.Error) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 class TeamConnection:
     """A pool of connections to one team database, for one profile (``base_url``), on
     behalf of ``person``; its rows are :class:`~tui.core.teamstore.store.TeamStore`'s."""
@@ -102,6 +117,7 @@ class TeamConnection:
         self._away_since: float | None = None  # unix time the database went away
         self._away_for = 0.0  # seconds calls fail at once, doubling while it stays away
         self._try_at = 0.0  # monotonic time a call may try again
+        self._probing = False  # a thread tries the database for the event loop's calls
         # Change numbers of this pool's own writes: a leader's LISTEN skips their echo.
         self._own_seqs: set[int] = set()
         self._pool: ConnectionPool | None = None  # None until the database was reached
@@ -145,7 +161,7 @@ class TeamConnection:
                                       "connect_timeout": self._connect_timeout},
             min_size=1, max_size=self._max_connections, open=False, name="teamstore",
             timeout=min(self._connect_timeout, POOL_WAIT),
-            check=ConnectionPool.check_connection, reconnect_timeout=POOL_WAIT)
+            check=self._check_pooled, reconnect_timeout=POOL_WAIT)
         pool.open(wait=False)
         self._pool = pool
 
@@ -177,6 +193,25 @@ class TeamConnection:
         return (f"The team database cannot be reached (no connection within the timeout) "
                 f"at {self.address.display}: check the address and that the server is up.")
 
+    def _away_reason(self, error: psycopg.Error) -> str:
+        """Why the database cannot be reached, in plain words: the pool's timeout says
+        only how long it waited, in its own wording ("couldn't get a connection after
+        5.00 sec")."""
+        if isinstance(error, PoolTimeout):
+            return f"no connection within {min(self._connect_timeout, POOL_WAIT):g} s"
+        return cause(error, self._secret)
+
+    def away_refusal(self, action: str) -> TeamStoreError | None:
+        """The refusal an ``action`` meets while the database is known to be away (a
+        call failed, and none succeeded since), to refuse before asking anything (a
+        delete's confirmation); None while it is not known away."""
+        since = self._away_since
+        if since is None:
+            return None
+        return TeamStoreError(
+            f"Could not {action}: the team database {self.address.display} cannot be "
+            f"reached since {time.strftime('%H:%M', time.localtime(since))}.")
+
     @property
     def away_since(self) -> float | None:
         """Since when (unix time) the database cannot be reached; None while it can."""
@@ -195,8 +230,10 @@ class TeamConnection:
     def _refuse_while_away(self, action: str) -> None:
         since = self._away_since
         # Never reached in this run: only the follower's listening connection tries (in
-        # its thread), so no call on the event loop waits for a connection timeout.
-        if since is not None and (self._pool is None or time.monotonic() < self._try_at):
+        # its thread); after that, a call on the event loop is refused while a thread
+        # tries for it, so none waits for a connection timeout with the screen.
+        if since is not None and (self._pool is None or time.monotonic() < self._try_at
+                                  or self._tried_off_the_loop()):
             self.refuse_while_away(action)
 
     def refuse_while_away(self, action: str) -> None:
@@ -208,6 +245,48 @@ class TeamConnection:
                 f"Could not {action}: the team database {self.address.display} cannot be "
                 f"reached since {time.strftime('%H:%M', time.localtime(since))}; nothing was "
                 "changed, and the app reconnects by itself.")
+
+    def _check_pooled(self, conn: psycopg.Connection[Any]) -> None:
+        """The pool's check of a connection it hands out. One found dead (the server
+        went away, or that session was ended) is replaced by the pool, which waits for a
+        new one up to its timeout: a new connection is tried at once here instead, and
+        when that is refused too the server is gone, and the call fails now (the event
+        loop's caller would wait with the screen)."""
+        try:
+            ConnectionPool.check_connection(conn)
+        except psycopg.Error:
+            # No longer than the pool would have waited (a server that does not answer
+            # at all, rather than refusing).
+            wait = max(1, round(min(self._connect_timeout, POOL_WAIT)))
+            try:
+                psycopg.connect(self.address.url, autocommit=True, connect_timeout=wait,
+                                **self._kwargs).close()
+            except psycopg.Error as refused:
+                raise _ServerGone(refused) from None
+            raise  # only that session ended: the pool replaces it
+
+    def _tried_off_the_loop(self) -> bool:
+        """While away, a call on an event loop's thread never tries the database itself
+        (a pooled connection is waited for up to the pool's timeout, and the screen with
+        it): a thread tries once for it (a new connection: refused at once while the
+        server is down) and this call is refused. True when this call is to be refused;
+        off a loop (a worker thread, the CLI), False: the call tries."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return False
+        if not self._probing:
+            self._probing = True
+            threading.Thread(target=self._probe, name="teamstore-probe", daemon=True).start()
+        return True
+
+    def _probe(self) -> None:
+        try:
+            self.connect_listener().close()  # back: _came_back; still away: _went_away
+        except TeamStoreError:
+            pass
+        finally:
+            self._probing = False
 
     @contextlib.contextmanager
     def _failing(self, action: str) -> Iterator[None]:
@@ -226,6 +305,11 @@ class TeamConnection:
             yield
         except TeamStoreError:
             raise
+        except _ServerGone as gone:
+            self._went_away()
+            raise TeamStoreError(
+                f"Could not {action}: the team database cannot be reached "
+                f"({self._away_reason(gone.error)}) at {self.address.display}.") from None
         except psycopg.OperationalError as error:
             # The server is gone, shutting down or unreachable (the pool's timeout and
             # closure are OperationalErrors too).
@@ -233,7 +317,7 @@ class TeamConnection:
             # The reason first: a narrow banner cuts the end of the sentence.
             raise TeamStoreError(
                 f"Could not {action}: the team database cannot be reached "
-                f"({cause(error, self._secret)}) at {self.address.display}.") from None
+                f"({self._away_reason(error)}) at {self.address.display}.") from None
         except psycopg.Error as error:
             raise TeamStoreError(query_failure(action, self.address.display, error,
                                                self._secret)) from None

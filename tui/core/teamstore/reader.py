@@ -154,8 +154,9 @@ class ChangeBell:
 
     def hear(self, timeout: float) -> Heard:
         """What came within ``timeout`` seconds: another app's write, followers' asks.
-        After a lost connection it listens again and says "wrote" (what was missed is for
-        the feed to read; an ask sent meanwhile is lost, and its follower checks itself).
+        After a lost connection it listens again at once and says "wrote" (what was
+        missed is for the feed to read; an ask sent meanwhile is lost, and its follower
+        checks itself).
         Raises :class:`TeamStoreError` when the database cannot be reached."""
         if self._conn is None or self._conn.closed:
             self._listen()
@@ -169,6 +170,10 @@ class ChangeBell:
                 self._take(message, seqs, asked)
         except psycopg.Error:
             self.close()
+            # Listening again at once, here in the bell's thread: the server gone, that
+            # fails at once and the store knows it is away before the poller's feed,
+            # on the event loop, would wait for a pooled connection to read what it missed.
+            self._listen()
             return Heard(wrote=True, asked=asked)
         # Seq 0: a payload that is not ours to read (any client may notify the channel).
         return Heard(wrote=any(seq and not self._store.wrote(seq) for seq in seqs),

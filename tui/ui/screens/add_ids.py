@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Container
+from collections.abc import Callable, Container
 from typing import ClassVar
 
 from textual import on
@@ -40,7 +40,11 @@ def summarise(result: IdListResult, watched: Container[int] = ()) -> str:
 
 
 class AddIdsModal(ModalScreen[IdListResult | None]):
-    """Ask for IDs; dismisses with the parsed result (valid IDs and named invalid parts)."""
+    """Ask for IDs; dismisses with the parsed result (valid IDs and named invalid parts).
+
+    Given ``save``, Add first saves the result through it: None closes the dialog, a
+    sentence (the store refused) is shown in it and the dialog stays open with the text
+    as pasted (:attr:`typed`, also once closed)."""
 
     ENDS_FIRST_RUN_HINT: ClassVar[bool] = True
     """Once opened, the monitor's first-run hint (which names it) has done its work."""
@@ -53,6 +57,8 @@ class AddIdsModal(ModalScreen[IdListResult | None]):
     }
     AddIdsModal TextArea { height: 6; }
     AddIdsModal #preview { height: auto; max-height: 4; color: $text-muted; }
+    AddIdsModal #problem { display: none; height: auto; color: $error; }
+    AddIdsModal #problem.-shown { display: block; }
     AddIdsModal Horizontal { height: auto; align-horizontal: right; }
     AddIdsModal Button { margin-left: 1; }
     """
@@ -62,15 +68,20 @@ class AddIdsModal(ModalScreen[IdListResult | None]):
         Binding("ctrl+s", "submit", "Add", id="add_ids.submit"),
     ]
 
-    def __init__(self, watched: Container[int] = ()) -> None:
+    def __init__(self, watched: Container[int] = (),
+                 save: Callable[[IdListResult], str | None] | None = None) -> None:
         super().__init__()
         self._watched = watched  # IDs on the watchlist already (said so in the preview)
+        self._save = save
+        #: The text in the box (also once closed).
+        self.typed = ""
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label("[b]Add conversions to the watchlist[/b]")
             yield TextArea(id="ids", soft_wrap=True, show_line_numbers=False)
             yield Static(summarise(IdListResult(ids=[], invalid=[])), id="preview", markup=False)
+            yield Static("", id="problem", markup=False)  # why it was not saved
             with Horizontal():
                 yield Button("Cancel", id="cancel")
                 yield Button("Add (ctrl+s)", id="add", variant="primary")
@@ -80,13 +91,21 @@ class AddIdsModal(ModalScreen[IdListResult | None]):
 
     @on(TextArea.Changed)
     def _preview(self) -> None:
-        result = parse_id_list(self.query_one(TextArea).text)
+        self.typed = self.query_one(TextArea).text
+        result = parse_id_list(self.typed)
         self.query_one("#preview", Static).update(summarise(result, self._watched))
 
     @on(Button.Pressed, "#add")
     def action_submit(self) -> None:
-        result = parse_id_list(self.query_one(TextArea).text)
-        self.dismiss(result)
+        self.typed = self.query_one(TextArea).text
+        result = parse_id_list(self.typed)
+        problem = self._save(result) if self._save is not None else None
+        if problem is None:
+            self.dismiss(result)
+            return
+        shown = self.query_one("#problem", Static)
+        shown.update(problem)
+        shown.add_class("-shown")
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

@@ -122,6 +122,7 @@ class InspectModal(ModalScreen[None]):
     InspectModal .overview { height: auto; }
     InspectModal #raw { height: 1fr; }
     InspectModal #keys { height: 1; color: $text-muted; padding: 0 1; }
+    InspectModal #notice { height: auto; color: $warning; padding: 0 1; }
     InspectModal #timeline { margin: 0 0 1 0; }
     """
 
@@ -138,9 +139,11 @@ class InspectModal(ModalScreen[None]):
     def __init__(self, row: WatchedConversion, history: Sequence[tuple[str, float]], *,
                  now: float | None = None, stuck_after: StuckAfter | None = None,
                  acknowledged_by: str | None = None,
-                 signatures: Signatures | None = None) -> None:
+                 signatures: Signatures | None = None, notice: str | None = None) -> None:
         super().__init__()
         self.row = row
+        #: One line under the title: what could not be read (the team database away).
+        self.notice = notice
         #: Who noted, acknowledged, asked to delete and added it (team store, audit log).
         self.signatures = signatures
         self._acknowledged_by = acknowledged_by
@@ -154,6 +157,8 @@ class InspectModal(ModalScreen[None]):
         name = printable(row.file_name or "(no file name)", limit=120)
         with Vertical():
             yield Label(f"Conversion {row.id} · {name}", id="title", markup=False)
+            if self.notice:
+                yield Static(self.notice, id="notice", markup=False)
             with TabbedContent(id="tabs"):
                 with TabPane("Overview", id="overview"):
                     yield Static(self._overview(), classes="overview")

@@ -20,7 +20,10 @@ class TextPromptModal(ModalScreen[str | None]):
     """Ask for one line of text (a note, a path); dismisses with it, or None on escape.
 
     With ``check``, an answer it refuses keeps the prompt open: its sentence shows under
-    the field and the typed text stays, to be corrected (escape still cancels)."""
+    the field and the typed text stays, to be corrected. Given ``save``, enter then saves
+    the text through it: None closes the dialog, a sentence (the store refused) is shown
+    in it and the dialog stays open, the text as typed. Escape still closes either way
+    (:attr:`typed` is the text then)."""
 
     DEFAULT_CSS = """
     TextPromptModal { align: center middle; }
@@ -29,46 +32,54 @@ class TextPromptModal(ModalScreen[str | None]):
         background: $surface; padding: 0 1;
     }
     TextPromptModal #hint { color: $text-muted; height: auto; }
-    TextPromptModal #error { color: $error; height: auto; display: none; }
-    TextPromptModal #error.-refused { display: block; }
+    TextPromptModal #problem { display: none; color: $error; height: auto; }
+    TextPromptModal #problem.-shown { display: block; }
     """
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="text_prompt.cancel")]
 
     def __init__(self, title: str, *, value: str = "", hint: str = "",
-                 max_length: int = 0, check: AnswerCheck | None = None) -> None:
+                 max_length: int = 0, check: AnswerCheck | None = None,
+                 save: Callable[[str], str | None] | None = None) -> None:
         super().__init__()
         self._check = check
+        self._save = save
         self._title = title
         self._value = value
         self._hint = hint
         self._max_length = max_length
+        #: The text in the box (also once closed).
+        self.typed = value
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label(self._title, markup=False)
             yield Input(value=self._value, max_length=self._max_length, id="value")
-            yield Static("", id="error", markup=False)
+            yield Static("", id="problem", markup=False)  # why it was refused or not saved
             if self._hint:
                 yield Static(self._hint, id="hint", markup=False)
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
 
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        self.typed = event.value
+        # The sentence was about the text as it was: once edited, it no longer applies.
+        self.query_one("#problem", Static).remove_class("-shown")
+
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
-        refused = self._check(event.value) if self._check is not None else None
-        error = self.query_one("#error", Static)
-        if refused is None:
+        self.typed = event.value
+        problem = self._check(event.value) if self._check is not None else None
+        if problem is None and self._save is not None:
+            problem = self._save(event.value)
+        if problem is None:
             self.dismiss(event.value)
             return
-        error.update(refused)
-        error.add_class("-refused")
-
-    @on(Input.Changed)
-    def _changed(self) -> None:
-        # The sentence was about the text as it was: once edited, it no longer applies.
-        self.query_one("#error", Static).remove_class("-refused")
+        shown = self.query_one("#problem", Static)
+        shown.update(problem)
+        shown.add_class("-shown")
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -15,6 +15,7 @@ sparklines go: see :func:`choose_layout`.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -46,7 +47,10 @@ from tui.core.statuses import (
     status_symbol,
 )
 from tui.core.watchlist import StatusChange
+from tui.core.watchstore import StoreRefused
 from tui.ui.workers import reported
+
+_log = logging.getLogger(__name__)
 
 __all__ = ["KIND_VIEWS", "CheckingCount", "KindCount", "StripLayout", "SummaryStrip",
            "checking_text", "choose_layout", "count_text"]
@@ -362,7 +366,14 @@ class SummaryStrip(Horizontal):
         now = self.clock()
         start, end = activity_window(now)
         self.reads += 1
-        self.post_message(self.ActivityRead(minute_buckets(source(start, end), now)))
+        try:
+            changes = source(start, end)
+        except StoreRefused as error:
+            # The team database away: the banner says so; the sparklines keep what they
+            # showed, and the next change read after it is back brings them up to date.
+            _log.info("the activity cannot be read now: %s", error)
+            return
+        self.post_message(self.ActivityRead(minute_buckets(changes, now)))
 
     def on_summary_strip_activity_read(self, message: SummaryStrip.ActivityRead) -> None:
         message.stop()

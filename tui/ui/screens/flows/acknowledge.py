@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from tui.core.attention import is_acknowledged, is_snoozed, snooze_until
 from tui.ui.key_names import key_for_action
 from tui.ui.screens.flows.host import MonitorHost, target_rows
-from tui.ui.screens.flows.refusals import saved
+from tui.ui.screens.flows.refusals import DialogSave, saved
 
 if TYPE_CHECKING:  # the prompt itself is imported when first opened
     from tui.ui.screens.text_prompt import AnswerCheck
@@ -88,32 +88,42 @@ def snooze_check(any_snoozed: bool) -> AnswerCheck:
 async def snooze(host: MonitorHost) -> None:
     """Ask how long, then snooze the targets (empty ends their snooze). A duration the
     app cannot read keeps the prompt open, saying why under the field, with the text
-    kept to correct. Must run inside a worker."""
+    kept to correct; refused by the store: said in the dialog too, which stays open.
+    Must run inside a worker."""
     from tui.ui.screens.text_prompt import TextPromptModal
     ids = host.table.targets()
     if not ids:
         return
     title = f"Snooze {ids[0]}" if len(ids) == 1 else f"Snooze {len(ids)} marked rows"
-    any_snoozed = any(is_snoozed(row, time.time()) for row in target_rows(host))
-    answer = await host.app.push_screen_wait(TextPromptModal(
-        title, max_length=20, check=snooze_check(any_snoozed),
-        hint='For how long: "30m", "2h", "1d" (30 days at most). No alerts and out of the '
-             '"need attention" count until then. Empty ends a snooze.'))
-    if answer is None:
-        return
     now = time.time()
-    if not answer.strip():
-        snoozed = [row.id for row in target_rows(host) if is_snoozed(row, now)]
-        if snoozed and saved(host, lambda: host.watching.snooze(snoozed, None)):
-            host.notify(f"Snooze ended for {rows_named(snoozed)}.", timeout=5, markup=False)
+    any_snoozed = any(is_snoozed(row, now) for row in target_rows(host))
+
+    def write(answer: str) -> tuple[float | None, list[int]] | None:
+        """(until, the rows done), written once the prompt's check let the answer by."""
+        if not answer.strip():
+            snoozed = [row.id for row in target_rows(host) if is_snoozed(row, now)]
+            ended = bool(snoozed) and bool(host.watching.snooze(snoozed, None))
+            return None, snoozed if ended else []
+        until = snooze_until(answer, now)
+        return until, host.watching.snooze(ids, until)
+
+    save = DialogSave(host, write)
+    prompt = TextPromptModal(
+        title, max_length=20, check=snooze_check(any_snoozed), save=save,
+        hint='For how long: "30m", "2h", "1d" (30 days at most). No alerts and out of the '
+             '"need attention" count until then. Empty ends a snooze.')
+    answer = await host.app.push_screen_wait(prompt)
+    if answer is None:
+        save.closed(prompt.typed.strip() or None)
+        return
+    if save.answer is None:
+        return
+    until, done = save.answer
+    if until is None:
+        if done:
+            host.notify(f"Snooze ended for {rows_named(done)}.", timeout=5, markup=False)
             host.refresh_counts()
         return
-    try:
-        until = snooze_until(answer, now)
-    except ValueError as error:  # the prompt checked it; kept for safety's sake
-        host.notify(f"Not snoozed: {error}.", severity="error", timeout=8, markup=False)
-        return
-    done = saved(host, lambda: host.watching.snooze(ids, until))
     if done:
         if host.alerter is not None:
             host.alerter.quiet(done)  # an alert still gathering must not name them

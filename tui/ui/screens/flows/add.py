@@ -4,25 +4,26 @@ from __future__ import annotations
 
 from tui.core.idlist import IdListResult
 from tui.ui.screens.flows.host import MonitorHost
-from tui.ui.screens.flows.refusals import saved
+from tui.ui.screens.flows.refusals import DialogSave
 
 #: Problems of the pasted text the toast names.
 NAMED_INVALID = 6
 
 
 async def add_ids(host: MonitorHost) -> None:
-    """Ask for IDs and watch them through the service. Must run inside a worker."""
+    """Ask for IDs and watch them through the service (refused by the store: said in the
+    dialog, which stays open with the text). Must run inside a worker."""
     from tui.ui.screens.add_ids import AddIdsModal
-    result: IdListResult | None = await host.app.push_screen_wait(
-        AddIdsModal(watched=host.table.rows))
+    save: DialogSave[IdListResult, list[int]] = DialogSave(
+        host, lambda found: host.watching.watch(found.ids) if found.ids else [],
+        title="Not added")
+    modal = AddIdsModal(watched=host.table.rows, save=save)
+    result: IdListResult | None = await host.app.push_screen_wait(modal)
     if result is None:
+        save.closed(modal.typed.strip() or None)
         return
     if result.ids:
-        # Refused (the team database away): one toast that gives the IDs back.
-        added = saved(host, lambda: host.watching.watch(result.ids),
-                      typed=" ".join(map(str, result.ids)))
-        if added is None:
-            return
+        added = save.answer or []
         already = len(result.ids) - len(added)
         msg = f"Added {len(added)} to the watchlist"
         if already:

@@ -13,7 +13,7 @@ from textual.notifications import SeverityLevel
 from tui.core.deletion import DeleteOutcome, DeleteResult, describe
 from tui.core.untrusted import printable
 from tui.ui.screens.flows.host import MonitorHost, target_rows
-from tui.ui.screens.flows.refusals import saved_async
+from tui.ui.screens.flows.refusals import known_away, saved_async, tell_refused
 from tui.ui.views import VIEWS_BY_KEY
 
 if TYPE_CHECKING:
@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 #: Problems a delete's toast lists by name; the rest are "…".
 LISTED_PROBLEMS = 5
+#: After the store's refusal of a delete: the server was not asked.
+NOTHING_SENT = "Nothing was sent to the server."
 
 
 class DeleteFlow:
@@ -51,6 +53,12 @@ class DeleteFlow:
         if source is None:
             notify("No API key yet: nothing can be deleted.", severity="warning")
             return
+        # The team database known away: a delete must be claimed there first, so it
+        # cannot go; said before the question rather than after it.
+        away = known_away(host, "delete")
+        if away is not None:
+            tell_refused(host, away, "Not deleted", also=NOTHING_SENT)
+            return
         confirmed = await host.app.push_screen_wait(ConfirmDeleteModal(targets))
         if not confirmed:
             return
@@ -71,7 +79,7 @@ class DeleteFlow:
         try:
             summary = await saved_async(
                 host, lambda: host.watching.delete(source.client, ids, on_outcome=on_outcome),
-                title="Delete stopped" if len(ids) > 1 else "Not deleted")
+                title="Not deleted", also=NOTHING_SENT)
         finally:
             self.deleting.difference_update(ids)
         if summary is None:  # the store refused it: its toast said so

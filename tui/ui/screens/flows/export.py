@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from textual.screen import Screen
 
+from tui.core.untrusted import printable
+from tui.core.watchstore import StoreRefused
 from tui.ui.screens.flows.host import MonitorHost
 
 if TYPE_CHECKING:
@@ -66,15 +68,25 @@ async def export_view(host: MonitorHost) -> None:
         host.notify("Nothing to export in this view.", severity="warning")
         return
     watchlist = host.session.watchlist
+    refused: list[StoreRefused] = []
 
     def write(path: Path, overwrite: bool) -> ExportResult:
         from tui.core.export import export_rows
         from tui.core.signatures import signatures_of
-        history = {row.id: watchlist.history(row.id) for row in rows}
-        # Who acknowledged: the team store's signature, else the audit log's user.
+        try:
+            history: dict[int, list[tuple[str, float]]] | None = {
+                row.id: watchlist.history(row.id) for row in rows}
+        except StoreRefused as error:  # the team database away: the rows as shown
+            refused.append(error)
+            history = None
+        # Who acknowledged: the team store's signature, else the audit log's user (a store
+        # away gives none).
         signed = signatures_of(watchlist, host.watching.audit, rows)
         return export_rows(rows, path, overwrite=overwrite, history_by_id=history,
                            signatures=signed)
 
     what = f"{len(rows)} marked rows" if marked else f"this view ({len(rows)} rows)"
     await run_export(host.screen, write, what=what, stem="conversions")
+    if refused:
+        host.notify(f"Exported without the history: {printable(str(refused[-1]), limit=300)}",
+                    severity="warning", timeout=10, markup=False)

@@ -2,24 +2,46 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 from tui.core.clipboard import ClipboardCopy
+from tui.core.watchstore import StoreRefused
 from tui.ui.clipboard import copy_to_terminal_clipboard
 from tui.ui.screens.flows.host import MonitorHost, target_rows
-from tui.ui.screens.flows.refusals import saved
+from tui.ui.screens.flows.refusals import known_away, quietly, saved, tell_refused
+
+#: Inspect's line while the store is away: what it shows is the row as on screen.
+STORE_AWAY_NOTICE = ("Shown as last known: its history and who did what cannot be read "
+                     "while the team database is away.")
+
+log = logging.getLogger(__name__)
 
 
 def inspect(host: MonitorHost, conversion_id: int) -> None:
-    """Open Inspect on one watched conversion, with its history; it is read now."""
+    """Open Inspect on one watched conversion, with its history; it is read now. The
+    store away (the team database), Inspect shows the row as on screen, saying that its
+    history and who did what cannot be read now."""
     from tui.core.signatures import signatures_of
     from tui.ui.screens.inspect import InspectModal
     watchlist = host.session.watchlist
-    row = saved(host, lambda: watchlist.get(conversion_id), title="Not shown")
-    if row is None:
+    shown = host.table.rows.get(conversion_id)
+    refused = known_away(host, "read the history") if shown is not None else None
+    try:
+        if refused is not None:
+            raise refused  # known away: no store call, no wait
+        row = watchlist.get(conversion_id)
+        history = watchlist.history(conversion_id)
+    except StoreRefused as error:
+        if shown is None:
+            tell_refused(host, error, title="Not shown")
+            return
+        log.info("Inspect shows %d as on screen: %s", conversion_id, error)
+        host.app.push_screen(InspectModal(shown, [],
+                                          stuck_after=host.session.profile.stuck_after,
+                                          notice=STORE_AWAY_NOTICE))
         return
-    history = saved(host, lambda: watchlist.history(conversion_id), title="Not shown")
-    if history is None:
+    if row is None:
         return
     # Who did what: the team store signs its rows; a person's file has the audit log
     # (another monitor's ack too, same profile).
@@ -29,8 +51,9 @@ def inspect(host: MonitorHost, conversion_id: int) -> None:
                                       stuck_after=host.session.profile.stuck_after,
                                       acknowledged_by=acknowledger.who if acknowledger else None,
                                       signatures=signed))
-    # No write when it was read already; refused, the row stays unread.
-    saved(host, lambda: host.watching.mark_read([conversion_id]))
+    # No write when it was read already; refused, the row stays unread (the banner says
+    # the store is away: no toast for it).
+    quietly(lambda: host.watching.mark_read([conversion_id]))
 
 
 def copy_ids(host: MonitorHost) -> None:

@@ -8,6 +8,7 @@ for the first checks: nothing was polled while the app was closed.
 
 from __future__ import annotations
 
+import logging
 import time
 
 from tui.core.paths import safe_profile_name
@@ -15,10 +16,13 @@ from tui.core.since import GAP, LastLooked, summarize_since
 from tui.core.statuses import is_settled
 from tui.core.unread import is_unread
 from tui.core.watchlist import WatchedConversion
+from tui.core.watchstore import StoreRefused
 from tui.ui.screens.flows.hint import key_of
 from tui.ui.screens.flows.host import MonitorHost
 from tui.ui.screens.flows.unread import CHANGED_VIEW
 from tui.ui.workers import reported
+
+_log = logging.getLogger(__name__)
 
 #: Seconds after the start before the summary is told: the first checks of the rows in
 #: flight have come back by then.
@@ -95,7 +99,11 @@ class SinceFlow:
                  changed_key: str | None = None) -> None:
         """Read what changed and say it (runs in a thread)."""
         host = self._host
-        changes = host.session.watchlist.transitions_between(since, now)
+        try:
+            changes = host.session.watchlist.transitions_between(since, now)
+        except StoreRefused as error:  # the team database away: the banner says so
+            _log.info("what changed while away cannot be read now: %s", error)
+            return
         summary = summarize_since(since, now, changes, {row.id: row for row in rows},
                                   host.session.profile.stuck_after)
         sentence = summary.sentence(now)

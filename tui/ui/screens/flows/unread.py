@@ -13,17 +13,13 @@ dialog in front, is not reading the row under the cursor.
 
 from __future__ import annotations
 
-import logging
 import time
 
 from textual.timer import Timer
 
 from tui.core.unread import unread_ids
-from tui.core.watchstore import StoreRefused
 from tui.ui.screens.flows.host import MonitorHost
-from tui.ui.screens.flows.refusals import saved
-
-log = logging.getLogger(__name__)
+from tui.ui.screens.flows.refusals import quietly, saved
 
 #: Seconds the cursor rests on a row after a key before that row counts as looked at.
 REST = 1.0
@@ -90,9 +86,6 @@ class UnreadFlow:
             return
         conversion_id = table.cursor_id
         if conversion_id is not None:
-            # In a timer: a refusal must not end the app, nor toast what nobody asked for
-            # (the banner says the store is away); the row stays unread.
-            try:
-                self._host.watching.mark_read([conversion_id])
-            except StoreRefused as error:
-                log.info("the row under the cursor stays unread: %s", error)
+            # In a timer: a refusal must not end the app; the row stays unread, and no
+            # toast for what the app did by itself (the banner says the store is away).
+            quietly(lambda: self._host.watching.mark_read([conversion_id]))

@@ -12,7 +12,8 @@ import pytest
 
 from tests.core.test_watchlist import answer
 from tui.core.watchlist import PollResult, RecordedResults, WatchedConversion, Watchlist
-from tui.core.watchlist.rows import RowDecoder, _Marks, held_raw
+from tui.core.watchlist.decoding import RowDecoder
+from tui.core.watchlist.rows import _Marks, held_raw
 from tui.core.watchlist.schema import COLUMNS
 
 

@@ -171,8 +171,12 @@ async def test_a_start_while_the_team_database_is_down_shows_the_saved_rows_read
             assert "rows as saved on this machine at" in said, said
             grid.move_cursor(watched)
             await pilot.press("n")
-            await on_screen(pilot, TextPromptModal, "the note prompt")
+            prompt = await on_screen(pilot, TextPromptModal, "the note prompt")
             await pilot.press("ctrl+u", *"INC-7", "enter")
+            # Refused in the dialog, which stays open with the text; esc gives it back.
+            await wait_for(pilot, lambda: prompt.query_one("#problem").has_class("-shown"),
+                           timeout=TIMEOUT, what="the refusal in the note dialog")
+            await pilot.press("escape")
             await on_screen(pilot, MonitorScreen)
             title, message = await refused(pilot, app, 2)
             assert title == "Not saved" and "cannot be reached" in message, message

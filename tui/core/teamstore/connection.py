@@ -39,11 +39,13 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from tui.core.teamstore.address import APP_NAME_PREFIX, KEEPALIVES, StoreAddress
 from tui.core.teamstore.changes import channel_for, payloads, write_key
 from tui.core.teamstore.errors import (
+    ServerGone,
     TeamStoreError,
     TeamStoreUnreachable,
     cause,
     connect_failure,
     query_failure,
+    unreachable,
 )
 from tui.core.teamstore.migrations import (
     SCHEMA_VERSION,
@@ -55,7 +57,7 @@ from tui.core.teamstore.mirror import TeamMirror
 from tui.core.teamstore.rows import COLUMNS, decode_rows, marks_of
 from tui.core.watchlist.rows import WatchedConversion
 
-__all__ = ["AWAY_RETRY_MAX", "POOL_WAIT", "TeamConnection", "unreachable"]
+__all__ = ["AWAY_RETRY_MAX", "POOL_WAIT", "TeamConnection"]
 
 log = logging.getLogger(__name__)
 
@@ -64,36 +66,6 @@ AWAY_RETRY_MAX = 30.0
 _OWN_SEQS_KEPT = 4096
 POOL_WAIT = 5.0
 """Seconds at most to wait for a pooled connection (the server stopped: not 10 s a call)."""
-# A server that answered but cannot take us *now*: it comes back by itself.
-_PASSING = ("starting up", "shutting down", "in recovery mode", "too many clients",
-            "connection slots are reserved", "not yet accepting connections")
-
-
-def unreachable(error: psycopg.Error) -> bool:
-    """Whether a failed connection means the server cannot be reached now (refused,
-    timed out, not resolved, restarting, full), not that it refused us (a wrong password,
-    no password found, an unknown role or database): the driver gives no SQLSTATE for a
-    failed connection, so its text tells."""
-    if not isinstance(error, psycopg.OperationalError):
-        return False
-    text = str(error)
-    if "fe_sendauth" in text:  # no password found for a server that asks for one
-        return False
-    if "FATAL:" in text:  # the server answered: only a passing state is "away"
-        return any(words in text for words in _PASSING)
-    return True
-
-
-class _ServerGone(BaseException):
-    """Raised by the pool's check when a dead connection cannot be replaced now: not an
-    ``Exception``, so the pool gives it back at once rather than waiting for another
-    (see :meth:`TeamConnection._check_pooled`); :meth:`TeamConnection._failing` makes it
-    the usual sentence."""
-
-    def __init__(self, error: psycopg.Error) -> None:
-        super().__init__(str(error))
-        self.error = error
-
 
 class TeamConnection:
     """A pool of connections to one team database, for one profile (``base_url``), on
@@ -262,7 +234,7 @@ class TeamConnection:
                 psycopg.connect(self.address.url, autocommit=True, connect_timeout=wait,
                                 **self._kwargs).close()
             except psycopg.Error as refused:
-                raise _ServerGone(refused) from None
+                raise ServerGone(refused) from None
             raise  # only that session ended: the pool replaces it
 
     def _tried_off_the_loop(self) -> bool:
@@ -305,7 +277,7 @@ class TeamConnection:
             yield
         except TeamStoreError:
             raise
-        except _ServerGone as gone:
+        except ServerGone as gone:
             self._went_away()
             raise TeamStoreError(
                 f"Could not {action}: the team database cannot be reached "

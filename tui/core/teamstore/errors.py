@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import re
 
+import psycopg
+
 from tui.core.watchstore import StoreRefused
 
-__all__ = ["GRANT_HINT", "TeamStoreError", "TeamStoreUnreachable", "cause", "connect_failure",
-           "query_failure", "scrubbed"]
+__all__ = ["GRANT_HINT", "ServerGone", "TeamStoreError", "TeamStoreUnreachable", "cause",
+           "connect_failure", "query_failure", "scrubbed", "unreachable"]
 
 
 class TeamStoreError(StoreRefused):
@@ -85,3 +87,34 @@ def query_failure(action: str, display: str, error: BaseException,
         return (f"Could not {action} in the team database {display} ({reason}): this role "
                 f"has no rights on the app's tables; {GRANT_HINT}.")
     return f"Could not {action} in the team database {display} ({reason})."
+
+
+# A server that answered but cannot take us *now*: it comes back by itself.
+_PASSING = ("starting up", "shutting down", "in recovery mode", "too many clients",
+            "connection slots are reserved", "not yet accepting connections")
+
+
+def unreachable(error: psycopg.Error) -> bool:
+    """Whether a failed connection means the server cannot be reached now (refused,
+    timed out, not resolved, restarting, full), not that it refused us (a wrong password,
+    no password found, an unknown role or database): the driver gives no SQLSTATE for a
+    failed connection, so its text tells."""
+    if not isinstance(error, psycopg.OperationalError):
+        return False
+    text = str(error)
+    if "fe_sendauth" in text:  # no password found for a server that asks for one
+        return False
+    if "FATAL:" in text:  # the server answered: only a passing state is "away"
+        return any(words in text for words in _PASSING)
+    return True
+
+
+class ServerGone(BaseException):
+    """Raised by the pool's check when a dead connection cannot be replaced now: not an
+    ``Exception``, so the pool gives it back at once rather than waiting for another
+    (see :meth:`TeamConnection._check_pooled`); :meth:`TeamConnection._failing` makes it
+    the usual sentence."""
+
+    def __init__(self, error: psycopg.Error) -> None:
+        super().__init__(str(error))
+        self.error = error

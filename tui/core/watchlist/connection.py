@@ -17,8 +17,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from tui.core.watchlist import schema as sql
+from tui.core.watchlist.decoding import RowDecoder
 from tui.core.watchlist.reads import data_version, read_feed
-from tui.core.watchlist.rows import RowDecoder, WatchedConversion, WatchlistChanges
+from tui.core.watchlist.rows import WatchedConversion, WatchlistChanges
 from tui.core.watchlist.schema import WatchlistError, prepare
 
 

@@ -8,9 +8,9 @@ import sqlite3
 from itertools import starmap
 
 from tui.core.watchlist import schema as sql
+from tui.core.watchlist.decoding import RowDecoder
 from tui.core.watchlist.rows import (
     RawSource,
-    RowDecoder,
     StatusChange,
     WatchedConversion,
     WatchlistChanges,

@@ -20,12 +20,12 @@ from tui.core.watchlist import grouping
 from tui.core.watchlist import messages as stored_messages
 from tui.core.watchlist import schema as sql
 from tui.core.watchlist.connection import WatchlistConnection
+from tui.core.watchlist.decoding import RowDecoder
 from tui.core.watchlist.matches import MessageMatches
 from tui.core.watchlist.reads import status_changes
 from tui.core.watchlist.rows import (
     PollResult,
     RecordedResults,
-    RowDecoder,
     StatusChange,
     WatchedConversion,
     checked_ids,

@@ -17,6 +17,7 @@ from tui.core.roworder import (
     SortKey,
     cell_text,
     key_id,
+    key_reader,
     problem_text,
     reckon_in_status,
     sort_key,
@@ -33,8 +34,8 @@ from tui.core.timeinstatus import parse_instant
 from tui.core.unread import is_unread
 from tui.core.watchlist import WatchedConversion
 
-__all__ = ["PROBLEM_SYMBOL", "ConversionRow", "RowEntry", "SortKey", "key_id", "make_entry",
-           "reckon_in_status", "refill", "sort_key"]
+__all__ = ["PROBLEM_SYMBOL", "ConversionRow", "RowEntry", "SortKey", "key_id", "key_reader",
+           "make_entry", "new_version", "reckon_in_status", "refill", "sort_key"]
 
 
 # What the table reads from a row: the watchlist's own record (duck-typed rows with
@@ -43,6 +44,14 @@ ConversionRow = WatchedConversion
 
 
 _versions = count(1)
+
+
+def new_version() -> int:
+    """A version no entry had yet: what a change of an entry is drawn by (view.py's cache).
+    Entries made in one go (``TableRows.set_rows``) may share one: at 100,000 rows, one
+    int each is 3 MB, and a version only needs to differ from the conversion's earlier
+    ones."""
+    return next(_versions)
 
 
 @dataclass(slots=True, eq=False)
@@ -155,17 +164,19 @@ def _status_of(row: ConversionRow, checking: bool) -> _StatusCells:
     return cells
 
 
-def make_entry(row: ConversionRow) -> RowEntry:
-    """Prepare ``row`` for display: every server string goes through printable()."""
+def make_entry(row: ConversionRow, version: int | None = None) -> RowEntry:
+    """Prepare ``row`` for display: every server string goes through printable().
+    ``version``: one from :func:`new_version` (None: a new one)."""
     entry: RowEntry = object.__new__(RowEntry)
     entry.key = ()
     entry.shown = False
-    refill(entry, row)
+    refill(entry, row, version)
     return entry
 
 
-def refill(entry: RowEntry, row: ConversionRow) -> None:
-    """Make ``entry`` the entry of ``row`` (the same conversion, changed), in place.
+def refill(entry: RowEntry, row: ConversionRow, version: int | None = None) -> None:
+    """Make ``entry`` the entry of ``row`` (the same conversion, changed), in place, with
+    ``version`` (one from :func:`new_version`; None: a new one).
 
     In place, not a new entry: the entry loaded at start stays exempt from the collector
     (tui/core/memory.py), and 1,000 changes leave no 1,000 new objects behind to trigger
@@ -177,7 +188,7 @@ def refill(entry: RowEntry, row: ConversionRow) -> None:
     cause = row.last_problem
     note = row.note
     entry.row = row
-    entry.version = next(_versions)
+    entry.version = next(_versions) if version is None else version
     entry.file = _clean(row.file_name)
     entry.type = _share(_clean(row.data_source_type))
     entry.status_word = word

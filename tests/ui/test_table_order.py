@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tui.core.roworder import sorted_rows
+from tui.core.statuses import StatusKind
 from tui.core.watchlist import WatchedConversion
 from tui.ui.widgets.table import order as table_order
 from tui.ui.widgets.table.columns import COLUMN_KEYS
@@ -228,3 +229,17 @@ def test_a_load_costs_no_int_a_row_yet_every_change_is_drawn_anew() -> None:
     table.sort_by("id", reverse=True)
     assert list(table.shown_ids()) == [7, 3] and table.index_of(3) == 1
 
+
+def test_rows_with_the_same_status_facts_share_their_cells() -> None:
+    # One object for type and status cells per set of facts, not five fields a row.
+    same = [make_entry(row(i, status="Failed")) for i in (1, 2)]
+    other = make_entry(row(3, status="Failed", data_source_type="Excel"))
+    assert same[0].cells is same[1].cells and other.cells is not same[0].cells
+    entry = same[0]
+    assert (entry.type, entry.kind, entry.status_word, entry.checking) == (
+        "Csv", StatusKind.FAILED, "Failed", False)
+    assert entry.status_text.endswith(" Failed") and not entry.deleted
+    gone = make_entry(row(4, status="Deleted", deleted_at=NOW))
+    assert gone.deleted and gone.uploaded_raw == ""
+    unreadable = make_entry(row(5, upload_date="someday"))
+    assert unreadable.uploaded is None and unreadable.uploaded_raw == "someday"

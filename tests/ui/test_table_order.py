@@ -10,10 +10,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tui.core.roworder import sorted_rows
+from tui.core.statuses import StatusKind
 from tui.core.watchlist import WatchedConversion
 from tui.ui.widgets.table import order as table_order
 from tui.ui.widgets.table.columns import COLUMN_KEYS
-from tui.ui.widgets.table.entries import key_id, make_entry, reckon_in_status, sort_key
+from tui.ui.widgets.table.entries import key_reader, make_entry, reckon_in_status, sort_key
 from tui.ui.widgets.table.order import SortedKeys
 from tui.ui.widgets.table.rows import TableRows
 
@@ -157,7 +158,7 @@ def test_sort_keys_order_rows_as_their_typed_values_then_id(
     by_key = sorted(entries, key=lambda e: sort_key(column, e))
     by_value = sorted(entries, key=lambda e: (*typed_value(column, e), e.row.id))
     assert [e.row.id for e in by_key] == [e.row.id for e in by_value]
-    assert all(key_id(sort_key(column, e)) == e.row.id for e in entries)
+    assert all(key_reader(column)(sort_key(column, e)) == e.row.id for e in entries)
 
 
 @given(st.lists(rows_strategy, min_size=1, max_size=40, unique_by=lambda r: r.id),
@@ -208,3 +209,37 @@ def test_emptied_blocks_at_either_end_merge_with_their_neighbour(small_blocks: N
         for key in doomed:
             keys.remove(key)
         check(keys, [k for k in range(40) if k not in doomed])
+
+
+def test_a_load_costs_no_int_a_row_yet_every_change_is_drawn_anew() -> None:
+    # At 100,000 rows an int a row is 3-4 MB: the entries of one load share a version,
+    # and sorted by ID a row's key is its own id object.
+    table = TableRows()
+    table.set_rows([row(7), row(3)])
+    first = {i: entry.version for i, entry in table.entries.items()}
+    assert first[7] == first[3]
+    assert all(entry.key is entry.row.id for entry in table.entries.values())
+    assert list(table.shown_ids()) == [3, 7] and table.id_at(1) == 7
+    table.upsert([row(3, status="Failed")])
+    changed = table.entries[3].version
+    assert changed not in first.values()  # a change: drawn again
+    table.set_rows([row(7), row(3)])  # a new load: every entry a version not seen before
+    assert {entry.version for entry in table.entries.values()}.isdisjoint(
+        {*first.values(), changed})
+    table.sort_by("id", reverse=True)
+    assert list(table.shown_ids()) == [7, 3] and table.index_of(3) == 1
+
+
+def test_rows_with_the_same_status_facts_share_their_cells() -> None:
+    # One object for type and status cells per set of facts, not five fields a row.
+    same = [make_entry(row(i, status="Failed")) for i in (1, 2)]
+    other = make_entry(row(3, status="Failed", data_source_type="Excel"))
+    assert same[0].cells is same[1].cells and other.cells is not same[0].cells
+    entry = same[0]
+    assert (entry.type, entry.kind, entry.status_word, entry.checking) == (
+        "Csv", StatusKind.FAILED, "Failed", False)
+    assert entry.status_text.endswith(" Failed") and not entry.deleted
+    gone = make_entry(row(4, status="Deleted", deleted_at=NOW))
+    assert gone.deleted and gone.uploaded_raw == ""
+    unreadable = make_entry(row(5, upload_date="someday"))
+    assert unreadable.uploaded is None and unreadable.uploaded_raw == "someday"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import struct
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -22,8 +22,9 @@ from tui.core.timeinstatus import TimeInStatus, parse_instant, time_in_status
 from tui.core.untrusted import printable
 
 __all__ = ["BUILT_IN_SORTS", "METADATA_PREFIX", "PROBLEM_SYMBOL", "TEXT_LIMIT", "SortFacts",
-           "SortKey", "Sortable", "cell_text", "extra_sort_value", "key_id", "metadata_text",
-           "problem_text", "reckon_in_status", "sort_facts", "sort_key", "sorted_rows"]
+           "SortKey", "Sortable", "cell_text", "extra_sort_value", "key_id", "key_reader",
+           "metadata_text", "problem_text", "reckon_in_status", "sort_facts", "sort_key",
+           "sorted_rows"]
 
 #: Longer text is cut anyway when drawn; bounding it keeps width measurement cheap.
 TEXT_LIMIT = 300
@@ -187,8 +188,19 @@ def _count_key(count: int, conversion_id: int) -> int:
     return (count << _ID_BITS) + _id_part(conversion_id)
 
 
+def _same_id(key: SortKey) -> int:
+    assert isinstance(key, int)
+    return key
+
+
+def key_reader(column: str) -> Callable[[SortKey], int]:
+    """How to read the conversion id from a sort key of ``column`` (:func:`sort_key`)."""
+    return _same_id if column == "id" else key_id
+
+
 def key_id(key: SortKey) -> int:
-    """The conversion id a sort key (from :func:`sort_key`) belongs to."""
+    """The conversion id a sort key (from :func:`sort_key`) of any column but the ID
+    belongs to (:func:`key_reader` says it for every column)."""
     if isinstance(key, int):
         return (key & _ID_MASK) - _ID_OFFSET
     conversion_id: int = key[-1]
@@ -199,7 +211,8 @@ def sort_key(column: str, facts: Sortable) -> SortKey:
     """The unique sort key of a row in ``column``: by the column's typed value, missing
     values last, ties by id. Keys of one column compare with each other only. A column
     neither built in (:data:`BUILT_IN_SORTS`) nor ``ref``, ``profile`` or ``meta:KEY``
-    raises KeyError.
+    raises KeyError. The ID's key is the id itself; the others hold it last
+    (:func:`key_reader` reads it back).
 
     Durations sort by the negated start time, which orders them exactly like the
     duration itself but does not change as the clock runs: no re-sort per tick.
@@ -207,7 +220,8 @@ def sort_key(column: str, facts: Sortable) -> SortKey:
     row = facts.row
     conversion_id: int = row.id
     if column == "id":
-        return _id_part(conversion_id)
+        # The id itself (the row's own int: at 100,000 rows a made one costs 4 MB).
+        return conversion_id
     if column == "file":
         return (*_text_value(facts.file), conversion_id)
     if column == "type":

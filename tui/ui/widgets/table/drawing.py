@@ -88,11 +88,11 @@ def clock_cells(entry: RowEntry, now: int, today: datetime,
         uploaded = entry.uploaded_raw
     else:
         day = today.toordinal()
-        if entry.uploaded_day != day:  # "14:05" turns into "28 Nov 14:05" at midnight
+        drawn = entry.uploaded_drawn
+        if drawn is None or drawn[0] != day:  # "14:05" turns into "28 Nov 14:05" at midnight
             local = datetime.fromtimestamp(entry.uploaded).astimezone()
-            entry.uploaded_text = format_uploaded(local, today)
-            entry.uploaded_day = day
-        uploaded = entry.uploaded_text
+            drawn = entry.uploaded_drawn = (day, format_uploaded(local, today))
+        uploaded = drawn[1]
     limit = stale_after[1] if entry.kind in _SETTLED_KINDS else stale_after[0]
     stale = checked is not None and now - checked > limit
     reckoned = reckon_in_status(entry)  # with the upload time read once per change

@@ -21,8 +21,9 @@ from tui.ui.widgets.table.entries import (
     ConversionRow,
     RowEntry,
     SortKey,
-    key_id,
+    key_reader,
     make_entry,
+    new_version,
     refill,
     sort_key,
 )
@@ -82,6 +83,7 @@ class TableRows:
         self._text_test: TextTest | None = None
         self._view: ViewPredicate | None = None
         self.sort_column = "id"
+        self._key_id = key_reader(self.sort_column)
         self.reverse = False
         self.wants: dict[str, int] = {}
         """Widest content seen per content-sized column (for the layout)."""
@@ -131,7 +133,7 @@ class TableRows:
     def id_at(self, index: int) -> int:
         """The conversion id at display ``index`` (0 is the top row)."""
         position = len(self._order) - 1 - index if self.reverse else index
-        return key_id(self._order[position])
+        return self._key_id(self._order[position])
 
     def index_of(self, conversion_id: int) -> int | None:
         """The display index of ``conversion_id``, or None when it is not shown."""
@@ -144,6 +146,7 @@ class TableRows:
     def shown_ids(self) -> Iterator[int]:
         """Shown conversion ids in display order."""
         keys = reversed(self._order) if self.reverse else iter(self._order)
+        key_id = self._key_id
         for key in keys:
             yield key_id(key)
 
@@ -196,7 +199,8 @@ class TableRows:
 
     def set_rows(self, rows: Iterable[ConversionRow]) -> None:
         """Replace every row."""
-        self._entries = {row.id: make_entry(row) for row in rows}
+        version = new_version()  # one for all: each differs from the entries' before
+        self._entries = {row.id: make_entry(row, version) for row in rows}
         self.wants = {}
         self._filled_rows = dict.fromkeys(_FILLABLE, 0)
         self._measure(self._entries.values())
@@ -286,6 +290,7 @@ class TableRows:
         self.reverse = reverse
         if column != self.sort_column:
             self.sort_column = column
+            self._key_id = key_reader(column)
             for entry in self._entries.values():
                 entry.key = self._key(entry)
             self._rebuild()

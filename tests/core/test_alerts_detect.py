@@ -238,3 +238,17 @@ def test_trouble_over_by_the_start_is_not_remembered() -> None:
     # The delete asked at 09:55 was not yet late at the start: it alerts when it is.
     [event] = detector.observe(now=at("10:06"), rows=[recent])
     assert event.kind is AlertKind.DELETE_STALLED and event.conversion_id == 3
+
+
+def test_the_team_store_away_is_no_server_alert() -> None:
+    """A newcomer's team was paged "Server failing: Server not answering: The team
+    database cannot be reached" while the API was fine: the store's outage is the
+    banner's, not an API alert."""
+    detector = AlertDetector()
+    store_away = Connectivity(ConnectivityState.OFFLINE, since=at("10:00"),
+                              message="The team database cannot be reached", store=True)
+    assert detector.observe(now=at("10:00"), connectivity=store_away) == []
+    api_away = Connectivity(ConnectivityState.OFFLINE, since=at("10:01"),
+                            message="connection refused")
+    [event] = detector.observe(now=at("10:01"), connectivity=api_away)
+    assert event.kind is AlertKind.SERVER_FAILING

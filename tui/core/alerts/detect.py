@@ -177,7 +177,10 @@ class AlertDetector:
             state, since = connectivity.state, connectivity.since
             cause = printable(connectivity.message, limit=160)
             said = f": {cause}" if cause else ""
-            if self._offline.enter(state is ConnectivityState.OFFLINE, since):
+            # The team's store away is no API failure: its banner says it, nobody is paged
+            # about "the server" for the database.
+            api_offline = state is ConnectivityState.OFFLINE and not connectivity.store
+            if self._offline.enter(api_offline, since):
                 events.append(AlertEvent(AlertKind.SERVER_FAILING, None,
                                          f"Server not answering{said}", now))
             if self._refused.enter(state is ConnectivityState.AUTH_FAILED, since):

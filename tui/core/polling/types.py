@@ -156,6 +156,8 @@ class Connectivity:
     since: float | None = None
     retry_at: float | None = None
     message: str = ""  # the cause, e.g. "connection refused"; never contains the key
+    #: The team's store is away, not the API: the banner says it, no "server" alert.
+    store: bool = False
 
 
 @dataclass(slots=True)

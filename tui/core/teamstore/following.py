@@ -197,7 +197,7 @@ class TeamFollower:
             self._away_since = self._store.away_since or time.time()
             self.problem = away_from_start(self._store)
             self._tell(Connectivity(ConnectivityState.OFFLINE, self._away_since, None,
-                                    self.problem))
+                                    self.problem, store=True))
         try:
             while not self._stopped.is_set():
                 try:
@@ -216,7 +216,7 @@ class TeamFollower:
                     self.problem = away_from_start(self._store) if unreached else str(error)
                     self._close_reader()
                     self._tell(Connectivity(ConnectivityState.OFFLINE, self._away_since,
-                                            time.time() + retry, self.problem))
+                                            time.time() + retry, self.problem, store=True))
                     await self._pause(retry)
                     retry = min(retry * 2, _RETRY_MAX)
         finally:

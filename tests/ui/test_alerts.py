@@ -257,3 +257,35 @@ async def test_since_you_last_looked_tells_a_stuck_row_though_nothing_is_unread(
                        what=lambda: f"the summary; toasts: {notices(app)}")
         [summary] = [m for _s, m in notices(app) if "Since you last looked" in m]
     assert "1 stuck" in summary and "Changed view" not in summary, summary
+
+
+def test_a_follower_runs_the_hook_for_its_own_refused_key_only(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the monitor that polls runs the hook, so a team is paged once; but a refused
+    key is this monitor's own (a newcomer's follower with a wrong key paged nobody)."""
+    from tui.core.alerts.events import AlertKind
+    from tui.core.alerts.hook import AlertHook
+    from tui.core.polling.types import Connectivity, ConnectivityState
+
+    sent: list[str] = []
+    monkeypatch.setattr(AlertHook, "send", lambda hook, event, on_problem: sent.append(
+        event["kind"]))
+    now = [1000.0]
+
+    class _Screenless:  # server-wide alerts are no toast: nothing is drawn
+        def notify(self, *args: Any, **kwargs: Any) -> None:
+            raise AssertionError("no toast expected")
+
+    alerter = alerting.Alerter(
+        _Screenless(), AlertSettings(hook=(sys.executable, "-c", "pass"),  # type: ignore[arg-type]
+                                     channels=ChannelSwitches(False, False, False, False)),
+        StuckAfter(3600.0), profile="team", clock=lambda: now[0], runs_hook=lambda: False)
+    alerter.observe(connectivity=Connectivity(ConnectivityState.OFFLINE, since=now[0],
+                                              message="connection refused"))
+    alerter.observe(connectivity=Connectivity(ConnectivityState.AUTH_FAILED, since=now[0],
+                                              message="HTTP 401"))
+    now[0] += 60
+    alerter.tick()
+    kinds = [alert.kind for alert in alerter.delivered]
+    assert AlertKind.KEY_REFUSED in kinds and AlertKind.SERVER_FAILING in kinds, kinds
+    assert sent == ["key_refused"], sent

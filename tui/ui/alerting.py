@@ -6,7 +6,7 @@ module feeds them what the poller reports and delivers what comes out. Server-wi
 (the server failing, the key refused) get no toast: the banner says it on screen already;
 they ring, notify and run the hook like the others. Rows a person acknowledged or
 snoozed (:mod:`tui.core.attention`) do not alert. Every monitor on a watchlist tells its
-own person, but only the one that polls runs the hook.
+own person, but only the one that polls runs the hook (but for its own refused key).
 """
 
 from __future__ import annotations
@@ -147,7 +147,9 @@ class Alerter:
                                           identifier=f"conversions-tui-{next(self._numbers)}")
             if sequence:
                 write_to_terminal(self._app, sequence.decode("utf-8", errors="replace"))
-            if self._hook is not None and self._runs_hook():
+            # This monitor's own key refused is its person's to hear of, polling or not.
+            if self._hook is not None and (alert.kind is AlertKind.KEY_REFUSED
+                                           or self._runs_hook()):
                 self._hook.send(alert.to_json(profile=self._profile), self._hook_problem)
 
     def _hook_problem(self, message: str) -> None:

@@ -105,7 +105,10 @@ class TeamConnection:
         except psycopg.Error as error:
             if not (start_away and unreachable(error)):
                 raise TeamStoreError(self._unreachable(error)) from None
-            log.warning("%s", self._unreachable(error))
+            # Info, not a warning: before the screen is up a warning is printed on the
+            # terminal, and seen again only after quitting, long after it stopped being
+            # true; the banner says it while it is.
+            log.info("%s", self._unreachable(error))
             self._went_away()  # the first listening connection that works opens it
             self._from_copy = True  # the first catch-up starts from the copy's number
             return

@@ -141,9 +141,13 @@ def run_team(argv: list[str], *, env: Mapping[str, str] | None = None,
     if before == after:
         print(f"{address.display}: already at schema {after}; nothing to do.", file=stdout)
     elif before == 0:
+        # With roles granted, each person's profile names their own role, not the owner's.
+        who = (f"{printable(opts.grant[0], limit=80)}@{address.host}:{address.port}/"
+               f"{address.dbname}" if opts.grant else address.display)
+        each = " (each person with their own role)" if opts.grant else ""
         print(f"{address.display}: tables created (schema {after}). Point a profile at it "
-              f'with store = "postgresql://{address.display}" (the password from '
-              "PGPASSWORD, ~/.pgpass or the keyring).", file=stdout)
+              f'with store = "postgresql://{who}"{each}; the password comes from '
+              "PGPASSWORD, ~/.pgpass or the keyring.", file=stdout)
     else:
         print(f"{address.display}: migrated from schema {before} to {after}.", file=stdout)
     for role in opts.grant:

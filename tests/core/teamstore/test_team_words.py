@@ -265,3 +265,13 @@ def test_watch_names_the_team_database(store_url: str,
     assert f"Watching 2 more in profile 'prod' in the team database {display}" in out, out
     assert main(["watch", "--profile", "stage", "43"]) == 0
     assert "team database" not in capsys.readouterr().out
+
+
+def test_init_with_a_grant_points_profiles_at_the_role_not_the_owner(
+        postgres_server: PostgresServer, team_database: str, store_url: str) -> None:
+    """A newcomer granted two roles, then was told to use the owner's superuser."""
+    role = _role(postgres_server)
+    code, out = _run(["--store", store_url, "init", "--grant", role])
+    assert code == 0, out
+    assert f'store = "postgresql://{role}@' in out, out
+    assert "each person with their own role" in out, out

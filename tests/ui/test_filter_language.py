@@ -130,3 +130,26 @@ async def test_help_from_the_monitor_lists_the_filter_terms(
         for example, _meaning in FILTER_TERMS:
             assert example in listed
         assert "time since upload" in listed
+
+
+async def test_a_key_right_behind_the_slash_is_kept_in_the_filter(
+        sandbox: SandboxServer, monitor_session: SessionFactory) -> None:
+    """A burst "/id:..." (a paste, or a busy machine): "/" and "i" both reach the table
+    before the box has focus; "i" is put in the box, then the box's focus came and
+    selected it, and "d" replaced it (the suite lost the "i" twice under load)."""
+    from textual import events
+
+    ids = [sandbox.state.add_conversion(status="Completed") for _ in range(3)]
+    app = ConversionsApp(monitor_session(ids=ids))
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for(pilot, lambda: len(table(app).rows) == 3, what="rows loaded")
+        grid = table(app)
+        assert app.screen.focused is grid
+        grid.post_message(events.Key("slash", "/"))  # both queued at the table,
+        grid.post_message(events.Key("i", "i"))  # as a fast burst is
+        box = app.screen.query_one("#filter", Input)
+        await wait_for(pilot, lambda: app.screen.focused is box and box.value == "i",
+                       what=lambda: f"the box with 'i' ({box.value!r})")
+        await pilot.press("d")
+        await wait_for(pilot, lambda: "d" in box.value, what=lambda: repr(box.value))
+        assert box.value == "id", box.value

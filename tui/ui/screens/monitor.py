@@ -151,8 +151,10 @@ class MonitorScreen(Screen[None]):
         yield ConnectivityBanner(id="banner")
         yield SummaryStrip(self.session.watchlist.transitions_between, id="summary")
         yield Tabs(*[Tab(f"{v.label} 0", id=f"view-{v.key}") for v in VIEWS], id="views")
+        # Not select_on_focus: keys of a burst behind "/" can reach the box before its
+        # focus does, and the select-all on focus then had the next key replace them.
         yield Input(placeholder=filtering.FILTER_PLACEHOLDER, id="filter",
-                    highlighter=filtering.FilterHighlighter())
+                    highlighter=filtering.FilterHighlighter(), select_on_focus=False)
         yield Static("", id=filtering.PROBLEM_ID, markup=False)  # a bad filter term, why
         profile = self.session.profile
         yield self.problems.make_breadcrumb()

@@ -180,12 +180,17 @@ class TeamConnection:
         """The refusal an ``action`` meets while the database is known to be away (a
         call failed, and none succeeded since), to refuse before asking anything (a
         delete's confirmation); None while it is not known away."""
+        words = self._away_words(action)
+        return None if words is None else TeamStoreError(f"{words}.")
+
+    def _away_words(self, action: str) -> str | None:
+        """"Could not ACTION: the team database … cannot be reached since HH:MM" while
+        it is away (no end stop), else None."""
         since = self._away_since
         if since is None:
             return None
-        return TeamStoreError(
-            f"Could not {action}: the team database {self.address.display} cannot be "
-            f"reached since {time.strftime('%H:%M', time.localtime(since))}.")
+        return (f"Could not {action}: the team database {self.address.display} cannot be "
+                f"reached since {time.strftime('%H:%M', time.localtime(since))}")
 
     @property
     def away_since(self) -> float | None:
@@ -214,12 +219,10 @@ class TeamConnection:
     def refuse_while_away(self, action: str) -> None:
         """Raise the away sentence for ``action`` while the database is away, before
         anything is tried (an upload must not send what could not be recorded)."""
-        since = self._away_since
-        if since is not None:
+        words = self._away_words(action)
+        if words is not None:
             raise TeamStoreError(
-                f"Could not {action}: the team database {self.address.display} cannot be "
-                f"reached since {time.strftime('%H:%M', time.localtime(since))}; nothing was "
-                "changed, and the app reconnects by itself.")
+                f"{words}; nothing was changed, and the app reconnects by itself.")
 
     def _check_pooled(self, conn: psycopg.Connection[Any]) -> None:
         """The pool's check of a connection it hands out. One found dead (the server

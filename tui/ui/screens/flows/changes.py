@@ -87,14 +87,14 @@ class ChangeFlow:
         elif change.rows or change.removed or change.changes:
             # Shown once a second at most, not per batch (the counts are kept per change).
             self.counts_dirty = True
-        team = host.session.team_store is not None
         if change.took_over:
             host.update_header()
-        if change.took_over and (change.took_over_from or team):
-            # One toast; a personal monitor resumed with nobody else polling says nothing
-            # more than "Polling resumed".
-            host.notify(took_over_sentence(change.took_over_from, team=team),
-                        timeout=6, markup=False)
+            team = host.session.team_store is not None
+            if change.took_over_from or team:
+                # One toast; a personal monitor resumed with nobody else polling says
+                # nothing more than "Polling resumed".
+                host.notify(took_over_sentence(change.took_over_from, team=team),
+                            timeout=6, markup=False)
         if host.session.last_profile is not self._shown_profile:
             # Whose key this is shows as soon as the first answer says so.
             self._shown_profile = host.session.last_profile
